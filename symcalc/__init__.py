@@ -1,0 +1,19 @@
+"""symcalc: parameters, FLOPs and memory of decoder-only transformers as exact sympy expressions.
+
+>>> import symcalc
+>>> symcalc.params(symcalc.Model.preset("llama-2-7b")).total
+6738415616
+"""
+
+from .breakdown import Breakdown
+from .errors import SymcalcError
+from .model import Model
+from .params import active_params, non_embedding_params, params
+from . import symbols
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Breakdown", "Model", "SymcalcError", "symbols",
+    "params", "active_params", "non_embedding_params",
+]

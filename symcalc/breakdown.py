@@ -1,0 +1,258 @@
+"""Breakdown: an ordered mapping of named parts whose sum is ``.total``.
+
+Every public quantity in symcalc (parameters, FLOPs, bytes) is a :class:`Breakdown`. Part names
+are hierarchical, ``"attention/qkv"``, as in nanoGPT's sizing notebook; :meth:`Breakdown.grouped`
+sums them by their first component. The parts always sum exactly to the total because the total
+*is* their sum.
+
+>>> from symcalc.symbols import d_model as h
+>>> bd = Breakdown({"a/one": 2 * h, "a/two": 3, "b": h**2}, unit="params")
+>>> bd.total
+d_model**2 + 2*d_model + 3
+>>> bd.evaluate(d_model=10).total
+123
+>>> bd.grouped().evaluate({h: 10}).as_ints()
+{'a': 23, 'b': 100}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from sympy import Add, Expr, Integer, Rational, Symbol, sympify
+
+from .errors import SymcalcError
+from .symbols import LATEX_NAMES, by_name
+
+__all__ = ["Breakdown", "as_substitutions", "evaluate_expr", "format_count", "format_bytes"]
+
+UNITS = ("params", "FLOP", "bytes", "")
+
+
+def as_substitutions(values: Mapping[Any, Any] | None = None, **kwargs: Any) -> dict[Symbol, Expr]:
+    """Turn ``{"n_layers": 32}`` / ``{n_layers: 32}`` / ``n_layers=32`` into a sympy subs dict.
+
+    Values are sympified exactly: a Python ``float`` is refused, because it would make an exact
+    count inexact (pass ``Rational`` or a string such as ``"0.5"`` only through the CLI parser).
+    """
+    out: dict[Symbol, Expr] = {}
+    items = list((values or {}).items()) + list(kwargs.items())
+    for key, value in items:
+        sym = by_name(key) if isinstance(key, str) else key
+        if isinstance(value, float):
+            raise SymcalcError(
+                f"{getattr(sym, 'name', sym)}={value!r} is a float; pass an int or sympy.Rational so the result stays exact"
+            )
+        out[sym] = sympify(value, strict=True)
+    return out
+
+
+def evaluate_expr(expr: Expr, values: Mapping[Any, Any] | None = None, **kwargs: Any) -> Expr:
+    """Substitute ``values`` into ``expr`` and insist the result is a number (exact)."""
+    result = sympify(expr).subs(as_substitutions(values, **kwargs))
+    free = sorted(str(s) for s in result.free_symbols)
+    if free:
+        raise SymcalcError(f"cannot evaluate: no value given for {', '.join(free)}")
+    return result
+
+
+def format_count(value: Any, unit: str = "") -> str:
+    """An exact count with a 1000-based suffix: ``6738415616`` -> ``'6.74 B'``.
+
+    >>> format_count(6738415616)
+    '6.74 B'
+    >>> format_count(3.2e15, "FLOP")
+    '3.20 PFLOP'
+    """
+    number = float(value)
+    suffixes = ["", " K", " M", " B", " T", " P", " E", " Z", " Y"] if unit != "FLOP" else [
+        " ", " K", " M", " G", " T", " P", " E", " Z", " Y"]
+    i = 0
+    while abs(number) >= 1000 and i < len(suffixes) - 1:
+        number /= 1000
+        i += 1
+    if unit == "FLOP":
+        return f"{number:.2f}{suffixes[i]}FLOP"
+    if i == 0:
+        return f"{value}"
+    return f"{number:.2f}{suffixes[i]}"
+
+
+def format_bytes(value: Any) -> str:
+    """Bytes in GiB (2**30), labelled: ``format_bytes(2**31)`` -> ``'2.00 GiB'``.
+
+    >>> format_bytes(3 * 2**30 // 2)
+    '1.50 GiB'
+    """
+    return f"{float(value) / 2**30:.2f} GiB"
+
+
+class Breakdown(Mapping[str, Expr]):
+    """Named parts (sympy expressions) in order; ``.total`` is their exact sum.
+
+    Parameters
+    ----------
+    parts : mapping of str to expression
+        The parts, in display order. Hierarchical names use ``/``.
+    unit : str
+        ``"params"``, ``"FLOP"`` or ``"bytes"``: how :meth:`table` formats numbers.
+    title : str
+        A heading for tables and LaTeX.
+    """
+
+    __slots__ = ("_parts", "unit", "title")
+
+    def __init__(self, parts: Mapping[str, Any] | None = None, *, unit: str = "", title: str = "") -> None:
+        self._parts: dict[str, Expr] = {str(k): sympify(v) for k, v in (parts or {}).items()}
+        self.unit = unit
+        self.title = title
+
+    # --- mapping ---------------------------------------------------------------------------
+    def __getitem__(self, key: str) -> Expr:
+        return self._parts[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parts)
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k!r}: {v}" for k, v in self._parts.items())
+        return f"Breakdown({{{inner}}}, unit={self.unit!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Breakdown):
+            return NotImplemented
+        return self._parts == other._parts and self.unit == other.unit
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # --- the total -------------------------------------------------------------------------
+    @property
+    def total(self) -> Expr:
+        """The exact sum of the parts."""
+        return Add(*self._parts.values())
+
+    # --- transformations -------------------------------------------------------------------
+    def _new(self, parts: Mapping[str, Any]) -> Breakdown:
+        return Breakdown(parts, unit=self.unit, title=self.title)
+
+    def map(self, fn) -> Breakdown:
+        """Apply ``fn`` to every part."""
+        return self._new({k: fn(v) for k, v in self._parts.items()})
+
+    def subs(self, values: Mapping[Any, Any] | None = None, **kwargs: Any) -> Breakdown:
+        """Substitute values (by symbol or by Python name) into every part."""
+        subs = as_substitutions(values, **kwargs)
+        return self.map(lambda e: e.subs(subs))
+
+    def evaluate(self, values: Mapping[Any, Any] | None = None, **kwargs: Any) -> Breakdown:
+        """Substitute and insist every part is an exact number (Integer or Rational)."""
+        return self._new({k: evaluate_expr(v, values, **kwargs) for k, v in self._parts.items()})
+
+    def expand(self) -> Breakdown:
+        """``sympy.expand`` every part (library code avoids ``simplify``)."""
+        return self.map(lambda e: e.expand())
+
+    def scale(self, factor: Any) -> Breakdown:
+        """Multiply every part by ``factor``."""
+        f = sympify(factor)
+        return self.map(lambda e: f * e)
+
+    def __mul__(self, factor: Any) -> Breakdown:
+        return self.scale(factor)
+
+    __rmul__ = __mul__
+
+    def __add__(self, other: Breakdown) -> Breakdown:
+        """Part-wise sum; parts present in only one side are kept."""
+        if not isinstance(other, Breakdown):
+            return NotImplemented
+        parts = dict(self._parts)
+        for k, v in other.items():
+            parts[k] = parts.get(k, Integer(0)) + v
+        return self._new(parts)
+
+    def prefixed(self, prefix: str) -> Breakdown:
+        """Every part renamed ``prefix/name``."""
+        return self._new({f"{prefix}/{k}": v for k, v in self._parts.items()})
+
+    def grouped(self, depth: int = 1) -> Breakdown:
+        """Parts summed by the first ``depth`` components of their names."""
+        parts: dict[str, Expr] = {}
+        for k, v in self._parts.items():
+            key = "/".join(k.split("/")[:depth])
+            parts[key] = parts.get(key, Integer(0)) + v
+        return self._new(parts)
+
+    def select(self, prefix: str) -> Expr:
+        """The sum of the parts named ``prefix`` or ``prefix/...``."""
+        return Add(*(v for k, v in self._parts.items() if k == prefix or k.startswith(prefix + "/")))
+
+    def nonzero(self) -> Breakdown:
+        """The parts that are not identically zero."""
+        return self._new({k: v for k, v in self._parts.items() if v != 0})
+
+    # --- output ----------------------------------------------------------------------------
+    def as_ints(self) -> dict[str, int]:
+        """``{name: int}`` for a numeric breakdown (raises if a part is symbolic or fractional)."""
+        out = {}
+        for k, v in self._parts.items():
+            if v.free_symbols:
+                raise SymcalcError(f"part {k!r} is still symbolic: {v}")
+            if not v.is_integer:
+                raise SymcalcError(f"part {k!r} is not a whole number: {v}")
+            out[k] = int(v)
+        return out
+
+    def _format(self, value: Expr) -> str:
+        if self.unit == "bytes":
+            return format_bytes(value)
+        return format_count(value, self.unit)
+
+    def table(self, *, total_label: str = "total", extra: Sequence[tuple[str, Any]] = ()) -> str:
+        """An aligned text table: exact value and a human-readable one, per part and total.
+
+        ``extra`` rows (name, value) are printed after the total, e.g. non-embedding counts.
+        """
+        rows = list(self._parts.items()) + [(total_label, self.total)]
+        n_main = len(rows)
+        rows += [(k, sympify(v)) for k, v in extra]
+        numeric = all(not v.free_symbols for _, v in rows)
+        width = max(len(k) for k, _ in rows)
+        lines = [self.title] if self.title else []
+        for k, v in rows:
+            if numeric:
+                exact = f"{int(v):,}" if v.is_integer else str(v)
+                lines.append(f"{k:<{width}}  {exact:>26}  {self._format(v):>12}")
+            else:
+                lines.append(f"{k:<{width}}  {v}")
+        total_line = bool(self.title) + n_main - 1
+        lines.insert(total_line, "-" * len(lines[total_line]))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def latex(self, **kwargs: Any) -> str:
+        """An ``aligned`` LaTeX block, one part per line, then the total, in paper notation."""
+        from sympy import latex as _latex
+
+        names = dict(LATEX_NAMES)
+        names.update(kwargs.pop("symbol_names", {}))
+        lines = []
+        for k, v in self._parts.items():
+            label = k.replace("_", r"\_")
+            lines.append(rf"\text{{{label}}} &= {_latex(v, symbol_names=names, **kwargs)}")
+        lines.append(rf"\text{{total}} &= {_latex(self.total, symbol_names=names, **kwargs)}")
+        return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        return "$$" + self.latex() + "$$"
+
+
+def is_exact_number(value: Any) -> bool:
+    """True for sympy Integers and Rationals."""
+    return isinstance(value, (Integer, Rational))

@@ -1,0 +1,55 @@
+"""The ``symcalc`` command: a thin argparse front end over the library.
+
+Each subcommand lives in its own module with ``register(subparsers)``; that function adds the
+subparser and sets ``func`` to a handler ``(args) -> int``. Errors for users are
+:class:`~symcalc.errors.SymcalcError`: printed as one line, exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Optional, Sequence
+
+from ..errors import SymcalcError
+from .common import SymcalcArgumentParser
+
+__all__ = ["main", "build_parser"]
+
+#: Subcommand modules, in the order ``symcalc --help`` lists them.
+SUBCOMMANDS = ("params",)
+
+
+def build_parser() -> SymcalcArgumentParser:
+    """The full ``symcalc`` parser with every subcommand registered."""
+    from .. import __version__
+
+    parser = SymcalcArgumentParser(
+        prog="symcalc",
+        description=(
+            "Parameters, FLOPs and memory of decoder-only transformers as exact sympy expressions. "
+            "Flags keep the EleutherAI cookbook calculators' names."
+        ),
+        epilog="Run `symcalc COMMAND --help` for a command's flags. Example: symcalc params --preset llama-2-7b",
+    )
+    parser.add_argument("--version", action="version", version=f"symcalc {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=SymcalcArgumentParser)
+    for name in SUBCOMMANDS:
+        importlib.import_module(f"{__name__}.{name}").register(sub)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the CLI; returns the exit status (0 ok, 2 bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except SymcalcError as exc:
+        sys.stderr.write(f"symcalc {args.command}: error: {exc}\n")
+        return 2
+    except BrokenPipeError:  # e.g. `symcalc presets | head`
+        return 0

@@ -1,0 +1,239 @@
+"""What every subcommand shares: safe number parsing, one-line errors, the model flags.
+
+Model flags keep the cookbook's names (``--hidden-size/-hs``, ``--num-layers/-l``, ...). A flag
+given on the command line overrides the same field of ``--preset`` or ``--hf-config``; a flag
+not given takes the preset's value, or else the subcommand's cookbook default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from fractions import Fraction
+from typing import Any, Optional
+
+from sympy import Integer, Rational
+
+from ..errors import SymcalcError
+from ..model import NORMS, POSITIONS, Model
+
+__all__ = [
+    "SymcalcArgumentParser", "positive_int", "nonnegative_int", "positive_rational",
+    "add_model_arguments", "model_from_args", "print_json", "COOKBOOK_MODEL_DEFAULTS",
+]
+
+#: The cookbook scripts' defaults (GPT-NeoX-20B-like sizes); per-subcommand tweaks are passed in.
+COOKBOOK_MODEL_DEFAULTS: dict[str, Any] = {
+    "vocab_size": 51200,
+    "hidden_size": 6144,
+    "num_layers": 44,
+    "num_attention_heads": 64,
+    "ffn_expansion_factor": Rational(4),
+    "num_mlp_linears": 2,
+    "kv_size_ratio": Rational(1),
+    "num_experts": 8,
+    "expert_interval": 1,
+    "topk": 1,
+}
+
+
+class SymcalcArgumentParser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump) and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _number_type(kind: str, *, minimum: int, allow_fraction: bool):
+    def parse(text: str):
+        try:
+            value = Fraction(text.strip().replace("_", ""))
+        except (ValueError, ZeroDivisionError):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number; expected {kind}") from None
+        if not allow_fraction and value.denominator != 1:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; expected {kind}")
+        if value < minimum or (minimum == 1 and value <= 0) or (allow_fraction and value <= 0):
+            raise argparse.ArgumentTypeError(f"{text!r} is out of range; expected {kind}")
+        return Integer(value.numerator) if value.denominator == 1 else Rational(value.numerator, value.denominator)
+
+    parse.__name__ = kind
+    return parse
+
+
+#: argparse types: parse with ``fractions.Fraction`` (never eval), return exact sympy numbers.
+positive_int = _number_type("a positive integer", minimum=1, allow_fraction=False)
+nonnegative_int = _number_type("a non-negative integer", minimum=0, allow_fraction=False)
+positive_rational = _number_type("a positive number", minimum=0, allow_fraction=True)
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, *, sequence_help: Optional[str] = None) -> None:
+    """Add the model flags (cookbook names) to ``parser``; all default to None ("not given")."""
+    src = parser.add_argument_group("model source (flags below override its fields)")
+    src.add_argument("--preset", metavar="NAME", help="a built-in model, e.g. llama-2-7b (see `symcalc presets`)")
+    src.add_argument("--hf-config", metavar="PATH", help="a local Hugging Face config.json (or its folder)")
+
+    g = parser.add_argument_group("model sizes (cookbook flag names)")
+    g.add_argument("--vocab-size", "-v", type=positive_int, help="vocabulary size (default 51200)")
+    g.add_argument("--hidden-size", "-hs", type=positive_int, help="hidden size h (default 6144)")
+    g.add_argument("--num-layers", "-l", type=positive_int, help="transformer layers L (default 44)")
+    g.add_argument("--num-attention-heads", "-a", type=positive_int, help="query heads a (default 64)")
+    g.add_argument("--num-kv-heads", type=positive_int, help="key/value heads g (default: a, i.e. MHA)")
+    g.add_argument("--kv-size-ratio", "-kv", type=positive_rational,
+                   help="KV heads / query heads: 1 for MHA, 1/a for MQA (g = a * ratio must be whole)")
+    g.add_argument("--head-dim", type=positive_int, help="head dimension d_h (default h / a)")
+    g.add_argument("--ffn-expansion-factor", "-ff", type=positive_rational,
+                   help="MLP inner size as a multiple of h (default 4; fractions such as 3.5 or 8/3 are fine if f is whole)")
+    g.add_argument("--ffn-hidden-size", type=positive_int, help="MLP inner size f (overrides -ff)")
+    g.add_argument("--num-mlp-linears", "-nl", type=positive_int,
+                   help="linear layers per MLP: 2 (plain) or 3 (gated: SwiGLU/GeGLU)")
+    g.add_argument("--swiglu", action="store_true", default=None, help="gated SiLU MLP (same as -nl 3)")
+    g.add_argument("--tied-embeddings", action="store_true", default=None,
+                   help="the LM head shares the token-embedding matrix")
+    g.add_argument("--norm", choices=NORMS, help="norm kind (default layernorm, with bias)")
+    g.add_argument("--no-bias", action="store_true", default=None,
+                   help="no biases on linear layers (default for flag-built models: biases everywhere, as GPT-NeoX)")
+    g.add_argument("--position", choices=POSITIONS,
+                   help="position encoding (default rope: no parameters; learned adds a table of --sequence-length rows)")
+
+    moe = parser.add_argument_group("mixture of experts")
+    moe.add_argument("--moe", action="store_true", default=None, help="the model is MoE")
+    moe.add_argument("--num-experts", "-e", type=nonnegative_int, help="experts per MoE layer (default 8; 0 = dense)")
+    moe.add_argument("--expert-interval", "-ei", type=positive_int,
+                     help="every k-th layer is MoE (default 1: all layers)")
+    moe.add_argument("--topk", "-t", type=positive_int, help="experts per token (default 1)")
+
+
+def _given(args: argparse.Namespace, name: str) -> bool:
+    return getattr(args, name, None) is not None
+
+
+def _base_model(args: argparse.Namespace) -> Optional[Model]:
+    if _given(args, "preset") and _given(args, "hf_config"):
+        raise SymcalcError("--preset and --hf-config both given; choose one model source")
+    if _given(args, "preset"):
+        return Model.preset(args.preset)
+    if _given(args, "hf_config"):
+        return Model.from_hf_config(args.hf_config)
+    return None
+
+
+def model_from_args(
+    args: argparse.Namespace,
+    defaults: Optional[dict[str, Any]] = None,
+    *,
+    learned_positions_from: Optional[str] = "sequence_length",
+) -> Model:
+    """Build the Model the flags describe (one-line ``SymcalcError`` on inconsistent flags)."""
+    d = dict(COOKBOOK_MODEL_DEFAULTS)
+    d.update(defaults or {})
+    base = _base_model(args)
+
+    def pick(flag: str, current: Any) -> Any:
+        if _given(args, flag):
+            return getattr(args, flag)
+        return current if base is not None else d[flag]
+
+    h = pick("hidden_size", base.d_model if base else None)
+    a = pick("num_attention_heads", base.n_heads if base else None)
+    changes: dict[str, Any] = {"d_model": h, "n_heads": a}
+    changes["n_layers"] = pick("num_layers", base.n_layers if base else None)
+    changes["vocab"] = pick("vocab_size", base.vocab if base else None)
+    if _given(args, "head_dim"):
+        changes["d_head"] = args.head_dim
+
+    # KV heads: --num-kv-heads, or -kv ratio times the query heads.
+    if _given(args, "num_kv_heads") and _given(args, "kv_size_ratio"):
+        if args.num_kv_heads != args.kv_size_ratio * a:
+            raise SymcalcError(
+                f"--num-kv-heads {args.num_kv_heads} and --kv-size-ratio {args.kv_size_ratio} disagree "
+                f"with {a} query heads; give one of them"
+            )
+    if _given(args, "num_kv_heads"):
+        changes["n_kv_heads"] = args.num_kv_heads
+    elif _given(args, "kv_size_ratio") or base is None or _given(args, "num_attention_heads"):
+        ratio = args.kv_size_ratio if _given(args, "kv_size_ratio") else (
+            d["kv_size_ratio"] if base is None else base.n_kv_heads / base.n_heads)
+        g = ratio * a
+        if not g.is_integer or g < 1:
+            raise SymcalcError(
+                f"--kv-size-ratio {ratio} with {a} attention heads gives {g} KV heads; "
+                "it must give a whole number of at least 1 (1 for MHA, 1/a for MQA)"
+            )
+        changes["n_kv_heads"] = g
+
+    # MLP inner size: --ffn-hidden-size, or -ff times h.
+    if _given(args, "ffn_hidden_size") and _given(args, "ffn_expansion_factor"):
+        raise SymcalcError("--ffn-hidden-size and --ffn-expansion-factor both given; give one of them")
+    if _given(args, "ffn_hidden_size"):
+        changes["d_ff"] = args.ffn_hidden_size
+    elif _given(args, "ffn_expansion_factor") or base is None or _given(args, "hidden_size"):
+        ff = args.ffn_expansion_factor if _given(args, "ffn_expansion_factor") else (
+            d["ffn_expansion_factor"] if base is None else base.d_ff / base.d_model)
+        f = ff * h
+        if not f.is_integer:
+            raise SymcalcError(
+                f"--ffn-expansion-factor {ff} times --hidden-size {h} is {f}, not a whole number; "
+                "use --ffn-hidden-size to give the MLP size exactly"
+            )
+        changes["d_ff"] = f
+
+    nl = args.num_mlp_linears if _given(args, "num_mlp_linears") else None
+    if args.swiglu:
+        if nl is not None and nl != 3:
+            raise SymcalcError(f"--swiglu with --num-mlp-linears {nl}: a SwiGLU MLP has 3 linears")
+        nl = 3
+        changes["activation"] = "silu"
+    if nl is None and base is None:
+        nl = d["num_mlp_linears"]
+    if nl is not None:
+        if nl not in (2, 3):
+            raise SymcalcError(f"--num-mlp-linears {nl}: use 2 (plain MLP) or 3 (gated MLP: SwiGLU, GeGLU)")
+        changes["gated_mlp"] = nl == 3
+    if args.tied_embeddings:
+        changes["tied_embeddings"] = True
+    if _given(args, "norm"):
+        changes["norm"] = args.norm
+        changes["norm_bias"] = args.norm == "layernorm"
+    if base is None:
+        bias = not args.no_bias
+        changes.update(qkv_bias=bias, attn_out_bias=bias, mlp_bias=bias)
+    elif args.no_bias:
+        changes.update(qkv_bias=False, attn_out_bias=False, mlp_bias=False, lm_head_bias=False)
+    if _given(args, "position"):
+        changes["position"] = args.position
+    position = changes.get("position", base.position if base else "rope")
+    if position == "learned" and learned_positions_from:
+        seq = getattr(args, learned_positions_from, None)
+        if seq is not None:
+            changes["n_positions"] = seq
+        elif base is None or base.position != "learned":
+            changes["n_positions"] = d.get("sequence_length", 2048)
+    elif position != "learned":
+        changes["n_positions"] = None
+
+    # MoE
+    moe_wanted = bool(args.moe) or (_given(args, "num_experts") and args.num_experts != 0) or (
+        base is not None and base.is_moe and not (_given(args, "num_experts") and args.num_experts == 0))
+    if moe_wanted:
+        changes["n_experts"] = pick("num_experts", base.n_experts if base and base.is_moe else d["num_experts"])
+        if _given(args, "num_experts") and args.num_experts == 0:
+            raise SymcalcError("--moe with --num-experts 0; an MoE model needs at least one expert")
+        changes["top_k"] = pick("topk", base.top_k if base and base.is_moe else d["topk"])
+        interval = pick("expert_interval", base.moe_interval if base and base.is_moe else d["expert_interval"])
+        changes["moe_interval"] = int(interval)
+    else:
+        for flag in ("topk", "expert_interval"):
+            if _given(args, flag):
+                raise SymcalcError(f"--{flag.replace('_', '-')} given for a dense model; add --moe (and --num-experts)")
+        changes["n_experts"] = 0
+
+    if base is None:
+        return Model(**changes)
+    return base.replace(**changes)
+
+
+def print_json(obj: Any) -> None:
+    """Print one JSON object (sorted keys off: keep the documented order)."""
+    json.dump(obj, sys.stdout, indent=2)
+    sys.stdout.write("\n")

@@ -1,0 +1,57 @@
+"""``symcalc params``: the cookbook's calc_transformer_params.py, exact."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..params import active_params, non_embedding_params, params
+from .common import add_model_arguments, model_from_args, positive_int, print_json
+
+#: calc_transformer_params.py's defaults where they differ from the shared ones.
+DEFAULTS = {"num_experts": 8, "expert_interval": 1, "topk": 1, "sequence_length": 2048}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "params",
+        help="parameter count by part",
+        description=(
+            "Exact parameter count by part. Without --preset/--hf-config the model is built from "
+            "the cookbook flags with GPT-NeoX structure (LayerNorm, biases on every linear, untied "
+            "embeddings, rotary positions). Non-embedding parameters exclude the token embedding, a "
+            "learned position table and an untied LM head."
+        ),
+        epilog="Examples: symcalc params --preset llama-2-7b | symcalc params -l 96 -hs 12288 --json",
+    )
+    add_model_arguments(p)
+    p.add_argument("--sequence-length", "-s", type=positive_int,
+                   help="rows of the learned position table; has no effect on the count unless "
+                        "--position learned (RoPE/ALiBi have no position parameters)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = model_from_args(args, DEFAULTS)
+    bd = params(model)
+    total = bd.total
+    non_emb = non_embedding_params(model)
+    active = active_params(model).total
+    if args.json:
+        print_json({
+            "model": model.name or "custom",
+            "total": int(total),
+            "non_embedding": int(non_emb),
+            "active": int(active),
+            "breakdown": bd.as_ints(),
+            "conventions": {
+                "non_embedding_excludes": ["token embedding", "learned position table", "untied LM head"],
+                "active": "top_k routed experts per MoE layer; everything else in full",
+            },
+        })
+        return 0
+    print(f"symcalc params: {model.name or 'custom model'} - {model.describe()}")
+    extra = [("non-embedding", non_emb)] + ([("active per token", active)] if model.is_moe else [])
+    print(bd.table(extra=extra))
+    print("counts are exact; suffixes are 1000-based (M = 10^6, B = 10^9)")
+    return 0

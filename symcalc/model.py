@@ -1,0 +1,351 @@
+"""The model description: sizes as sympy expressions, structure as options.
+
+A :class:`Model` is immutable. Its *sizes* (layers, hidden size, heads, ...) are sympy
+expressions: the symbols of :mod:`symcalc.symbols` by default, numbers when known, or any mix.
+Its *structure* (gated MLP, norm kind, which linears have biases, tied embeddings, position
+kind, MoE layout) is plain Python, because structure changes the shape of an expression.
+
+>>> from symcalc import Model
+>>> m = Model()                      # fully symbolic: every size is a symbol
+>>> m.n_layers, m.d_model, m.d_head
+(n_layers, d_model, d_model/n_heads)
+>>> Model(n_layers=32, d_model=4096, n_heads=32).d_head
+128
+>>> Model(d_model=4096, n_heads=48)
+Traceback (most recent call last):
+...
+symcalc.errors.SymcalcError: n_heads=48 does not divide d_model=4096; give d_head explicitly or pick n_heads dividing d_model
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from sympy import Expr, Integer, Rational, ceiling, floor, sympify
+from sympy.core.sympify import SympifyError
+
+from . import symbols as S
+from .errors import SymcalcError
+
+__all__ = ["Model", "NORMS", "POSITIONS", "ACTIVATIONS"]
+
+NORMS = ("layernorm", "rmsnorm")
+POSITIONS = ("rope", "alibi", "none", "learned")
+ACTIVATIONS = ("gelu", "silu", "relu", "gelu_tanh")
+
+# Size fields: name -> default (a symbol, or None for a default derived from other fields).
+_SIZE_FIELDS = (
+    "n_layers", "d_model", "n_heads", "n_kv_heads", "d_head", "d_ff", "vocab",
+    "n_positions", "d_embed", "n_experts", "top_k", "d_ff_expert", "n_shared_experts",
+    "d_ff_shared", "vocab_multiple",
+)
+
+
+def _as_size(name: str, value: Any, *, allow_zero: bool = False) -> Expr:
+    """Sympify a size exactly; refuse what is decidably not a positive integer."""
+    if isinstance(value, bool):
+        raise SymcalcError(f"{name}={value!r} is a bool; it must be a positive integer or a sympy expression")
+    if isinstance(value, float):
+        if value.is_integer():
+            value = int(value)
+        else:
+            raise SymcalcError(f"{name}={value!r} is not a whole number; it must be a positive integer")
+    if isinstance(value, str):
+        raise SymcalcError(f"{name}={value!r} is a string; pass an int or a sympy expression")
+    try:
+        expr = sympify(value, strict=True)
+    except (SympifyError, TypeError):
+        raise SymcalcError(f"{name}={value!r} is not a number or sympy expression") from None
+    if not isinstance(expr, Expr):
+        raise SymcalcError(f"{name}={value!r} is not a number or sympy expression")
+    if expr.is_integer is False:
+        raise SymcalcError(f"{name}={expr} is not a whole number; it must be a positive integer")
+    if allow_zero:
+        if expr.is_negative:
+            raise SymcalcError(f"{name}={expr} is negative; it must be zero or a positive integer")
+    elif expr.is_positive is False:
+        raise SymcalcError(f"{name}={expr} is not positive; it must be a positive integer")
+    return expr
+
+
+def _divides(d: Expr, n: Expr) -> Optional[bool]:
+    """Whether ``d`` divides ``n``; None when undecidable (symbolic)."""
+    q = n / d
+    return q.is_integer
+
+
+@dataclass(frozen=True)
+class Model:
+    """A decoder-only transformer: sizes (sympy expressions) and structure (options).
+
+    Sizes (all default to their symbol in :mod:`symcalc.symbols`, except where noted):
+
+    - ``n_layers`` (L), ``d_model`` (h), ``n_heads`` (a), ``n_kv_heads`` (g: a for MHA,
+      1 for MQA), ``d_head`` (default h/a), ``d_ff`` (f, inner size of a dense MLP), ``vocab`` (v).
+    - ``vocab_multiple``: pad the vocabulary up to a multiple of this (Megatron and GPT-NeoX pad
+      to 128 times the TP degree); default 1, no padding.
+    - ``n_positions``: rows of the learned position table (``position="learned"`` only; OPT's
+      table has ``max_position_embeddings + 2`` rows).
+    - ``d_embed``: embedding width when it differs from h (OPT-350m: 512 projected to 1024);
+      default h, no projection.
+    - MoE: ``n_experts`` (0 = dense, the default), ``top_k`` (default the symbol k),
+      ``d_ff_expert`` (default f), ``n_shared_experts`` (default 0), ``d_ff_shared`` (default
+      ``d_ff_expert``).
+
+    Structure:
+
+    - attention: ``qkv_bias``, ``attn_out_bias``;
+    - MLP: ``gated_mlp`` (three matrices: SwiGLU, GeGLU) or two; ``mlp_bias``; ``activation``;
+    - norms: ``norm`` ("layernorm" weight+bias, "rmsnorm" weight only), ``norm_bias`` (default:
+      True for LayerNorm), ``norms_per_layer`` (2; 1 for a parallel block sharing one norm, as
+      GPT-J and Falcon-7B; 4 for Gemma-2), ``final_norm``, ``embed_norm`` (BLOOM);
+      ``parallel_block`` (attention and MLP read the same input; no parameter change);
+    - embeddings: ``tied_embeddings``, ``position`` ("rope", "alibi", "none", "learned"),
+      ``lm_head_bias``;
+    - MoE layers: ``moe_interval`` (every k-th layer, counting from 1, is MoE), ``first_dense_layers``
+      (the first n layers stay dense), ``router_bias``, ``shared_expert_gate`` (Qwen2-MoE's
+      one-output gate on the shared expert).
+    """
+
+    n_layers: Any = S.n_layers
+    d_model: Any = S.d_model
+    n_heads: Any = S.n_heads
+    n_kv_heads: Any = S.n_kv_heads
+    d_head: Any = None
+    d_ff: Any = S.d_ff
+    vocab: Any = S.vocab
+    vocab_multiple: Any = 1
+    # attention
+    qkv_bias: bool = False
+    attn_out_bias: bool = False
+    # MLP
+    gated_mlp: bool = False
+    mlp_bias: bool = False
+    activation: str = "gelu"
+    # norms
+    norm: str = "layernorm"
+    norm_bias: Optional[bool] = None
+    norms_per_layer: int = 2
+    final_norm: bool = True
+    embed_norm: bool = False
+    parallel_block: bool = False
+    # embeddings
+    tied_embeddings: bool = False
+    position: str = "rope"
+    n_positions: Any = None
+    d_embed: Any = None
+    lm_head_bias: bool = False
+    # MoE
+    n_experts: Any = 0
+    top_k: Any = None
+    d_ff_expert: Any = None
+    n_shared_experts: Any = 0
+    d_ff_shared: Any = None
+    moe_interval: int = 1
+    first_dense_layers: int = 0
+    router_bias: bool = False
+    shared_expert_gate: bool = False
+    # bookkeeping
+    name: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
+        for fname in ("n_layers", "d_model", "n_heads", "n_kv_heads", "d_ff", "vocab", "vocab_multiple"):
+            set_(fname, _as_size(fname, getattr(self, fname)))
+        set_("n_experts", _as_size("n_experts", self.n_experts, allow_zero=True))
+        set_("n_shared_experts", _as_size("n_shared_experts", self.n_shared_experts, allow_zero=True))
+
+        # structure options
+        if self.norm not in NORMS:
+            raise SymcalcError(f"norm={self.norm!r} is not supported; use one of {', '.join(NORMS)}")
+        if self.position not in POSITIONS:
+            raise SymcalcError(f"position={self.position!r} is not supported; use one of {', '.join(POSITIONS)}")
+        if self.activation not in ACTIVATIONS:
+            raise SymcalcError(f"activation={self.activation!r} is not supported; use one of {', '.join(ACTIVATIONS)}")
+        if self.norm_bias is None:
+            set_("norm_bias", self.norm == "layernorm")
+        elif self.norm == "rmsnorm" and self.norm_bias:
+            raise SymcalcError("norm_bias=True with norm='rmsnorm': RMSNorm has no bias; use norm='layernorm'")
+        for fname in ("norms_per_layer", "moe_interval", "first_dense_layers"):
+            value = getattr(self, fname)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise SymcalcError(f"{fname}={value!r} must be a non-negative Python int")
+        if self.moe_interval < 1:
+            raise SymcalcError(f"moe_interval={self.moe_interval} must be at least 1 (1: every layer is MoE)")
+
+        # derived sizes
+        if self.d_head is None:
+            ok = _divides(self.n_heads, self.d_model)
+            if ok is False:
+                raise SymcalcError(
+                    f"n_heads={self.n_heads} does not divide d_model={self.d_model}; "
+                    "give d_head explicitly or pick n_heads dividing d_model"
+                )
+            set_("d_head", self.d_model / self.n_heads)
+        else:
+            set_("d_head", _as_size("d_head", self.d_head))
+        if _divides(self.n_kv_heads, self.n_heads) is False:
+            raise SymcalcError(
+                f"n_kv_heads={self.n_kv_heads} does not divide n_heads={self.n_heads}; "
+                "each KV head must serve a whole group of query heads"
+            )
+        if self.position == "learned":
+            set_("n_positions", _as_size("n_positions", S.n_positions if self.n_positions is None else self.n_positions))
+        elif self.n_positions is not None:
+            raise SymcalcError(
+                f"n_positions={self.n_positions} is set but position={self.position!r}; use position='learned'"
+            )
+        set_("d_embed", self.d_model if self.d_embed is None else _as_size("d_embed", self.d_embed))
+
+        if self.is_moe:
+            set_("top_k", _as_size("top_k", S.top_k if self.top_k is None else self.top_k))
+            if (self.n_experts - self.top_k).is_negative:
+                raise SymcalcError(
+                    f"top_k={self.top_k} is more than n_experts={self.n_experts}; a token can be routed to at most n_experts experts"
+                )
+            set_("d_ff_expert", self.d_ff if self.d_ff_expert is None else _as_size("d_ff_expert", self.d_ff_expert))
+            set_("d_ff_shared", self.d_ff_expert if self.d_ff_shared is None else _as_size("d_ff_shared", self.d_ff_shared))
+            moe = self.n_moe_layers
+            if moe.is_positive is False:
+                raise SymcalcError(
+                    f"no layer is MoE with n_layers={self.n_layers}, moe_interval={self.moe_interval}, "
+                    f"first_dense_layers={self.first_dense_layers}; lower moe_interval or first_dense_layers"
+                )
+        else:
+            for fname in ("top_k", "d_ff_expert", "d_ff_shared"):
+                if getattr(self, fname) is not None:
+                    raise SymcalcError(f"{fname} is set but n_experts=0 (a dense model); set n_experts for MoE")
+            if self.n_shared_experts != 0:
+                raise SymcalcError("n_shared_experts is set but n_experts=0 (a dense model); set n_experts for MoE")
+            set_("top_k", Integer(0))
+        if not self.is_moe and (self.moe_interval != 1 or self.first_dense_layers != 0):
+            raise SymcalcError("moe_interval/first_dense_layers are set but n_experts=0; set n_experts for MoE")
+
+    # --- derived quantities ------------------------------------------------------------------
+    @property
+    def is_moe(self) -> bool:
+        """True when the model has experts (``n_experts`` is not zero)."""
+        return self.n_experts != 0
+
+    @property
+    def padded_vocab(self) -> Expr:
+        """The vocabulary rounded up to a multiple of ``vocab_multiple``."""
+        if self.vocab_multiple == 1:
+            return self.vocab
+        return ceiling(self.vocab / self.vocab_multiple) * self.vocab_multiple
+
+    @property
+    def n_moe_layers(self) -> Expr:
+        """Layers whose MLP is a mixture of experts.
+
+        Layer ``i`` (0-based) is MoE when ``i >= first_dense_layers`` and ``(i + 1) %
+        moe_interval == 0`` (transformers' ``decoder_sparse_step`` convention), so the count is
+        ``floor(L / interval) - floor(first_dense / interval)``.
+        """
+        if not self.is_moe:
+            return Integer(0)
+        k, fd = self.moe_interval, self.first_dense_layers
+        return floor(self.n_layers / k) - floor(Rational(fd, k))
+
+    @property
+    def n_dense_layers(self) -> Expr:
+        """Layers with a dense MLP."""
+        return self.n_layers - self.n_moe_layers
+
+    @property
+    def mlp_up_matrices(self) -> int:
+        """Matrices from h to f: 2 for a gated MLP (gate and up), 1 otherwise."""
+        return 2 if self.gated_mlp else 1
+
+    @property
+    def q_size(self) -> Expr:
+        """Width of all query heads together, a·d_h."""
+        return self.n_heads * self.d_head
+
+    @property
+    def kv_size(self) -> Expr:
+        """Width of all key (or value) heads together, g·d_h."""
+        return self.n_kv_heads * self.d_head
+
+    @property
+    def free_symbols(self) -> set:
+        """Symbols still free in the model's sizes."""
+        out: set = set()
+        for fname in _SIZE_FIELDS:
+            value = getattr(self, fname)
+            if isinstance(value, Expr):
+                out |= value.free_symbols
+        return out
+
+    # --- construction --------------------------------------------------------------------------
+    def replace(self, **changes: Any) -> Model:
+        """A copy with some fields changed (validated again)."""
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            raise SymcalcError(f"unknown Model field(s) {', '.join(unknown)}; fields are {', '.join(sorted(names))}")
+        # derived defaults are recomputed unless given
+        current = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        for derived, source in (("d_head", ("d_model", "n_heads")), ("d_embed", ("d_model",))):
+            if any(s in changes for s in source) and derived not in changes and current[derived] == self._default_of(derived):
+                current[derived] = None
+        if not self.is_moe or "n_experts" in changes and changes["n_experts"] == 0:
+            for derived in ("top_k", "d_ff_expert", "d_ff_shared"):
+                if derived not in changes:
+                    current[derived] = None
+        elif "d_ff" in changes and "d_ff_expert" not in changes and current["d_ff_expert"] == self.d_ff:
+            current["d_ff_expert"] = None
+        current.update(changes)
+        return Model(**current)
+
+    def _default_of(self, fname: str) -> Expr:
+        if fname == "d_head":
+            return self.d_model / self.n_heads
+        if fname == "d_embed":
+            return self.d_model
+        raise KeyError(fname)
+
+    def subs(self, values: Any = None, **kwargs: Any) -> Model:
+        """A copy with values substituted into every size."""
+        from .breakdown import as_substitutions
+
+        subs = as_substitutions(values, **kwargs)
+        changes = {}
+        for fname in _SIZE_FIELDS:
+            value = getattr(self, fname)
+            if isinstance(value, Expr):
+                changes[fname] = value.subs(subs)
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_hf_config(cls, config: Any) -> Model:
+        """A model from a Hugging Face ``config.json`` (a path, or the parsed dict).
+
+        Reads the file only: no network, no transformers import. See :mod:`symcalc.hf`.
+        """
+        from .hf import model_from_hf_config
+
+        return model_from_hf_config(config)
+
+    @classmethod
+    def preset(cls, name: str) -> Model:
+        """A well-known model by name, e.g. ``Model.preset("llama-2-7b")``; see :mod:`symcalc.presets`."""
+        from .presets import get_preset
+
+        return get_preset(name)
+
+    def describe(self) -> str:
+        """A short one-line summary of sizes and structure."""
+        parts = [
+            f"L={self.n_layers}", f"h={self.d_model}", f"a={self.n_heads}", f"g={self.n_kv_heads}",
+            f"d_h={self.d_head}", f"f={self.d_ff}", f"v={self.padded_vocab}",
+        ]
+        if self.is_moe:
+            parts.append(f"E={self.n_experts} k={self.top_k}")
+        flags = [
+            "gated" if self.gated_mlp else "plain-mlp", self.norm, self.position,
+            "tied" if self.tied_embeddings else "untied",
+        ]
+        return " ".join(parts) + " (" + ", ".join(flags) + ")"

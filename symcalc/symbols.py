@@ -1,0 +1,123 @@
+"""Every symbol symcalc uses, declared once.
+
+Sizes, counts and parallel degrees are ``integer=True, positive=True``; bytes per value,
+throughputs and fractions are ``positive=True`` (a 4-bit weight is 1/2 byte). Each symbol's
+Python name is its sympy name. Its LaTeX letter, description and unit live in the side table
+:data:`SYMBOL_INFO` (sympy advises metadata beside a symbol, not a ``Symbol`` subclass); the
+letters follow Korthikanti et al. 2022, Narayanan et al. 2021 and Chinchilla (see DESIGN.md).
+
+>>> from symcalc.symbols import d_model, SYMBOL_INFO
+>>> d_model.is_integer, d_model.is_positive
+(True, True)
+>>> SYMBOL_INFO[d_model].latex
+'h'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sympy import Symbol
+
+__all__ = ["SymbolInfo", "SYMBOL_INFO", "LATEX_NAMES", "by_name", "describe"]
+
+
+@dataclass(frozen=True)
+class SymbolInfo:
+    """Metadata for one symbol: its LaTeX letter, what it means, its unit."""
+
+    latex: str
+    description: str
+    unit: str = ""
+
+
+SYMBOL_INFO: dict[Symbol, SymbolInfo] = {}
+_BY_NAME: dict[str, Symbol] = {}
+
+
+def _declare(name: str, latex: str, description: str, unit: str = "", *, integer: bool = True) -> Symbol:
+    if integer:
+        sym = Symbol(name, integer=True, positive=True)
+    else:
+        sym = Symbol(name, positive=True)
+    SYMBOL_INFO[sym] = SymbolInfo(latex, description, unit)
+    _BY_NAME[name] = sym
+    __all__.append(name)
+    return sym
+
+
+# --- model sizes -------------------------------------------------------------------------
+n_layers = _declare("n_layers", "L", "transformer layers")
+d_model = _declare("d_model", "h", "hidden size")
+n_heads = _declare("n_heads", "a", "attention (query) heads")
+n_kv_heads = _declare("n_kv_heads", "g", "key/value heads (query groups)")
+d_head = _declare("d_head", "d_h", "head dimension")
+d_ff = _declare("d_ff", "f", "MLP inner size")
+vocab = _declare("vocab", "v", "vocabulary size")
+n_positions = _declare("n_positions", r"n_{\mathrm{pos}}", "rows of a learned position table")
+d_embed = _declare("d_embed", r"h_{e}", "embedding width when projected to the hidden size")
+n_experts = _declare("n_experts", "E", "experts per MoE layer")
+top_k = _declare("top_k", "k", "experts each token is routed to")
+d_ff_expert = _declare("d_ff_expert", r"f_{E}", "inner size of one expert")
+n_shared_experts = _declare("n_shared_experts", r"E_{s}", "shared (always active) experts")
+
+# --- workload ----------------------------------------------------------------------------
+seq_len = _declare("seq_len", "s", "sequence length", "tokens")
+micro_batch = _declare("micro_batch", "b", "micro-batch size per device", "sequences")
+global_batch = _declare("global_batch", "B", "global batch size", "sequences")
+tokens = _declare("tokens", "D", "tokens trained on", "tokens")
+context_len = _declare("context_len", r"s_{\mathrm{ctx}}", "tokens already in the KV cache", "tokens")
+n_generate = _declare("n_generate", r"n_{\mathrm{gen}}", "tokens generated", "tokens")
+
+# --- parallelism -------------------------------------------------------------------------
+tp = _declare("tp", "t", "tensor-parallel degree")
+pp = _declare("pp", "p", "pipeline-parallel degree")
+dp = _declare("dp", "d", "data-parallel degree")
+ep = _declare("ep", "e", "expert-parallel degree")
+cp = _declare("cp", "c", "context-parallel degree")
+n_devices = _declare("n_devices", "n", "devices (GPUs)")
+n_microbatches = _declare("n_microbatches", "m", "micro-batches per step (gradient accumulation)")
+# ZeRO stage is a non-negative integer (0-3), so it is not declared positive.
+zero_stage = Symbol("zero_stage", integer=True, nonnegative=True)
+SYMBOL_INFO[zero_stage] = SymbolInfo("z", "ZeRO stage (0-3)")
+_BY_NAME["zero_stage"] = zero_stage
+__all__.append("zero_stage")
+
+# --- bytes per value ---------------------------------------------------------------------
+bytes_weight = _declare("bytes_weight", r"\beta_{w}", "bytes per stored weight", "B", integer=False)
+bytes_grad = _declare("bytes_grad", r"\beta_{g}", "bytes per gradient element", "B", integer=False)
+bytes_master = _declare("bytes_master", r"\beta_{m}", "bytes per master-weight copy", "B", integer=False)
+bytes_optim = _declare("bytes_optim", r"\beta_{o}", "optimizer-state bytes per parameter", "B", integer=False)
+bytes_act = _declare("bytes_act", r"\beta_{a}", "bytes per activation value", "B", integer=False)
+bytes_kv = _declare("bytes_kv", r"\beta_{kv}", "bytes per KV-cache value", "B", integer=False)
+
+# --- throughput and budgets --------------------------------------------------------------
+peak_flops = _declare("peak_flops", r"F_{\mathrm{peak}}", "peak FLOP/s per device", "FLOP/s", integer=False)
+mfu = _declare("mfu", r"\mathrm{MFU}", "model FLOPs utilisation", "", integer=False)
+tokens_per_second = _declare("tokens_per_second", r"\tau", "measured training throughput", "tokens/s", integer=False)
+compute = _declare("compute", "C", "training compute budget", "FLOP", integer=False)
+n_params = _declare("n_params", "N", "parameters", "", integer=True)
+
+LATEX_NAMES: dict[Symbol, str] = {sym: info.latex for sym, info in SYMBOL_INFO.items()}
+
+
+def by_name(name: str) -> Symbol:
+    """The symbol called ``name`` (its Python name), or a one-line ``SymcalcError``.
+
+    >>> by_name("seq_len")
+    seq_len
+    """
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        from .errors import SymcalcError
+
+        known = ", ".join(sorted(_BY_NAME))
+        raise SymcalcError(f"unknown symbol {name!r}; known symbols: {known}") from None
+
+
+def describe(sym: Symbol) -> str:
+    """A one-line description of ``sym``: its letter, meaning and unit."""
+    info = SYMBOL_INFO[sym]
+    unit = f" [{info.unit}]" if info.unit else ""
+    return f"{sym.name} ({info.latex}): {info.description}{unit}"

@@ -1,0 +1,116 @@
+"""Inference FLOPs: prefill, one decode step with a KV cache, a whole generation in closed form.
+
+Conventions are stated once, in :mod:`symcalc.flops`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sympy import Expr
+
+from .. import symbols as S
+from ..breakdown import Breakdown
+from ..errors import SymcalcError
+from ..model import Model
+from ._count import _count, _square, pass_parts
+
+__all__ = ["prefill_flops", "decode_flops", "generation_flops"]
+
+
+def _context(value: Any) -> Expr:
+    """A KV-cache length: a non-negative whole number of tokens."""
+    from sympy import sympify
+
+    if isinstance(value, bool) or isinstance(value, float):
+        raise SymcalcError(f"context_len={value!r} must be a non-negative integer or a sympy expression")
+    c = sympify(value, strict=True)
+    if c.is_integer is False or c.is_negative:
+        raise SymcalcError(f"context_len={c} must be a non-negative integer (tokens already cached)")
+    return c
+
+
+def prefill_flops(model: Model, *, prompt_len: Any = S.seq_len, batch: Any = 1, causal: bool = False,
+                  elementwise: bool = False, all_logits: bool = False) -> Breakdown:
+    """FLOPs of the prefill of ``batch`` prompts of ``prompt_len`` tokens.
+
+    The LM head runs on the last position only (what ``generate`` and serving engines do);
+    ``all_logits=True`` computes logits everywhere, as a training forward or scoring pass does.
+
+    >>> from symcalc import Model
+    >>> from symcalc.flops import forward_flops
+    >>> m = Model()
+    >>> (forward_flops(m).total - prefill_flops(m).total).factor()
+    2*d_model*vocab*(seq_len - 1)
+
+    Parameters
+    ==========
+
+    prompt_len : tokens per prompt (default the symbol s)
+    batch : prompts
+    """
+    p, b = _count("prompt_len", prompt_len), _count("batch", batch)
+    bd = pass_parts(model, tokens=b * p, pairs=b * _square(p, causal), logits=b * p if all_logits else b,
+                    elementwise=elementwise)
+    bd.title = "prefill FLOPs"
+    return bd
+
+
+def decode_flops(model: Model, *, context_len: Any = S.context_len, batch: Any = 1,
+                 elementwise: bool = False) -> Breakdown:
+    """FLOPs of decoding one token per sequence with ``context_len`` tokens in the KV cache.
+
+    The new token's query meets ``c + 1`` keys (the cache and itself), so the attention core is
+    :math:`4 L a d_h (c + 1)` per sequence; the rest is a forward over one token.
+
+    >>> from symcalc import Model
+    >>> decode_flops(Model(), context_len=0)["attention/scores"]
+    2*d_model*n_layers
+
+    Parameters
+    ==========
+
+    context_len : tokens already cached (default the symbol :math:`s_{ctx}`)
+    batch : sequences decoded together
+    """
+    c, b = _context(context_len), _count("batch", batch)
+    bd = pass_parts(model, tokens=b, pairs=b * (c + 1), logits=b, elementwise=elementwise)
+    bd.title = "decode FLOPs (one token)"
+    return bd
+
+
+def generation_flops(model: Model, *, prompt_len: Any = S.seq_len, n_generate: Any = S.n_generate,
+                     batch: Any = 1, causal: bool = False, elementwise: bool = False) -> Breakdown:
+    """FLOPs of generating ``n_generate`` tokens after a ``prompt_len``-token prompt, in closed form.
+
+    The prefill yields the first new token; each further token is one decode step, at context
+    positions :math:`p, p+1, \\dots, p+n-2`. The decode steps sum to an arithmetic series:
+
+    .. math::
+
+        \\sum_{i=0}^{n-2} (p + i + 1) = \\frac{(n-1)(2p+n)}{2}
+
+    query-key pairs per head, and :math:`n-1` tokens through every other part. Parts are
+    ``prefill/...`` and ``decode/...``.
+
+    >>> from symcalc import Model
+    >>> generation_flops(Model(), n_generate=1).select("decode")
+    0
+
+    Parameters
+    ==========
+
+    prompt_len : tokens in the prompt (default the symbol s)
+    n_generate : new tokens (default the symbol :math:`n_{gen}`)
+    batch : sequences generated together
+    """
+    n, b = _count("n_generate", n_generate), _count("batch", batch)
+    prefill = prefill_flops(model, prompt_len=prompt_len, batch=batch, causal=causal,
+                            elementwise=elementwise)
+    p = _count("prompt_len", prompt_len)
+    steps = n - 1
+    decode = pass_parts(model, tokens=b * steps, pairs=b * steps * (2 * p + n) / 2, logits=b * steps,
+                        elementwise=elementwise)
+    parts = dict(prefill.prefixed("prefill"))
+    parts.update(decode.prefixed("decode"))
+    return Breakdown(parts, unit="FLOP", title="generation FLOPs")

@@ -1,0 +1,308 @@
+"""Scaling laws: Chinchilla's parametric loss and its compute-optimal frontier; Kaplan's 6N.
+
+Conventions
+-----------
+- ``N`` is the parameter count, ``D`` the tokens trained on, ``C`` the training compute in
+  FLOP (the symbols :data:`~symcalc.symbols.n_params`, :data:`~symcalc.symbols.tokens`,
+  :data:`~symcalc.symbols.compute`). Loss is in nats per token.
+- The published constants are kept exact: ``Rational("406.4")``, never the float 406.4, so the
+  closed forms stay exact until you ask for digits (``.evalf()``).
+- "Compute-optimal" means the (N, D) minimising L(N, D) on the curve C = k·N·D. With k = 6
+  (Kaplan et al. 2020, §2.1: 6 FLOPs per parameter per token for a forward and backward pass)
+  this is Chinchilla's eq. (4). With the FLOPs per token of a real model shape
+  (:func:`compute_optimal_shape`), C = F(x)·D and N = N(x) for one free size x.
+
+>>> from symcalc.scaling import compute_optimal
+>>> opt = compute_optimal(10**24)
+>>> round(float(opt.n_params) / 1e9, 1), round(float(opt.tokens) / 1e12, 2)
+(41.3, 4.04)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Callable, Optional
+
+from sympy import Dummy, Expr, Integer, Rational, Symbol, diff, lambdify, solve, sympify
+
+from . import symbols as S
+from .breakdown import Breakdown
+from .errors import SymcalcError
+
+__all__ = [
+    "ChinchillaFit", "CHINCHILLA", "chinchilla_loss", "compute_optimal", "ComputeOptimum",
+    "compute_optimal_shape", "kaplan_flops_per_token", "kaplan_compute", "tokens_per_param",
+    "frontier_exponents",
+]
+
+#: Kaplan et al. 2020 §2.1: C ≈ 6N FLOPs per training token (2N forward, 4N backward).
+KAPLAN_FLOPS_PER_PARAM_TOKEN = Integer(6)
+
+
+@dataclass(frozen=True)
+class ChinchillaFit:
+    """The constants of L(N, D) = E + A/N^α + B/D^β, exact.
+
+    The default values are Hoffmann et al. 2022's approach-3 fit (§3.3 and Appendix D.2):
+    E = 1.69, A = 406.4, B = 410.7, α = 0.34, β = 0.28.
+    """
+
+    E: Expr = Rational("1.69")
+    A: Expr = Rational("406.4")
+    B: Expr = Rational("410.7")
+    alpha: Expr = Rational("0.34")
+    beta: Expr = Rational("0.28")
+
+    def __post_init__(self) -> None:
+        for name in ("E", "A", "B", "alpha", "beta"):
+            value = getattr(self, name)
+            if isinstance(value, float):
+                raise SymcalcError(f"ChinchillaFit {name}={value!r} is a float; pass a string such as '0.34' or a Rational")
+            value = Rational(value) if isinstance(value, str) else sympify(value, strict=True)
+            if value.is_positive is False:
+                raise SymcalcError(f"ChinchillaFit {name}={value} must be positive")
+            object.__setattr__(self, name, value)
+
+
+#: Hoffmann et al. 2022 ("Chinchilla"), approach 3.
+CHINCHILLA = ChinchillaFit()
+
+
+def chinchilla_loss(n_params: Any = S.n_params, tokens: Any = S.tokens, fit: ChinchillaFit = CHINCHILLA) -> Expr:
+    """Chinchilla's parametric loss in nats per token.
+
+    .. math::
+
+        L(N, D) = E + \\frac{A}{N^{\\alpha}} + \\frac{B}{D^{\\beta}}
+
+    Examples
+    ========
+
+    >>> from symcalc.scaling import chinchilla_loss
+    >>> chinchilla_loss()
+    169/100 + 4107/(10*tokens**(7/25)) + 2032/(5*n_params**(17/50))
+    >>> round(float(chinchilla_loss(70 * 10**9, 1400 * 10**9)), 3)
+    1.937
+
+    Parameters
+    ==========
+
+    n_params : parameters N (a count)
+    tokens : training tokens D
+    fit : the constants (default :data:`CHINCHILLA`)
+
+    References
+    ==========
+
+    Hoffmann et al. 2022, "Training Compute-Optimal Large Language Models", eq. (2) and §3.3.
+    """
+    N, D = sympify(n_params), sympify(tokens)
+    return fit.E + fit.A / N**fit.alpha + fit.B / D**fit.beta
+
+
+@lru_cache(maxsize=None)
+def _frontier() -> tuple[Symbol, ...]:
+    """Solve dL/dN = 0 on C = k·N·D once, symbolically in all the constants."""
+    N, C, A, B, E, al, be, k = (Dummy(n, positive=True) for n in ("N", "C", "A", "B", "E", "alpha", "beta", "k"))
+    loss = E + A / N**al + B / (C / (k * N))**be
+    roots = solve(diff(loss, N), N)
+    if len(roots) != 1:  # pragma: no cover - sympy's answer is one positive root
+        raise RuntimeError(f"unexpected stationary points {roots}")
+    return roots[0], (C, A, B, al, be, k)
+
+
+@dataclass(frozen=True)
+class ComputeOptimum:
+    """A compute-optimal allocation: exact expressions (numbers when C is a number)."""
+
+    compute: Expr
+    n_params: Expr
+    tokens: Expr
+    loss: Expr
+    flops_per_param_token: Expr
+
+    @property
+    def tokens_per_param(self) -> Expr:
+        """D_opt / N_opt."""
+        return self.tokens / self.n_params
+
+    def to_json(self) -> dict[str, Any]:
+        """Floats for printing (the exact forms stay on the object)."""
+        return {
+            "compute": float(self.compute),
+            "params": float(self.n_params),
+            "tokens": float(self.tokens),
+            "tokens_per_param": float(self.tokens_per_param),
+            "loss": float(self.loss),
+            "flops_per_param_token": float(self.flops_per_param_token),
+        }
+
+
+def compute_optimal(compute: Any = S.compute, fit: ChinchillaFit = CHINCHILLA, *,
+                    flops_per_param_token: Any = KAPLAN_FLOPS_PER_PARAM_TOKEN) -> ComputeOptimum:
+    """Compute-optimal N and D minimising :func:`chinchilla_loss` on C = k·N·D (k = 6).
+
+    Substituting D = C/(kN) and solving dL/dN = 0 (done by sympy, once) gives
+
+    .. math::
+
+        N_{\\mathrm{opt}}(C) = G \\left(\\frac{C}{6}\\right)^{\\frac{\\beta}{\\alpha+\\beta}},\\quad
+        D_{\\mathrm{opt}}(C) = G^{-1} \\left(\\frac{C}{6}\\right)^{\\frac{\\alpha}{\\alpha+\\beta}},\\quad
+        G = \\left(\\frac{\\alpha A}{\\beta B}\\right)^{\\frac{1}{\\alpha+\\beta}}
+
+    Examples
+    ========
+
+    >>> from symcalc.scaling import compute_optimal
+    >>> opt = compute_optimal()             # symbolic in C
+    >>> opt.n_params.free_symbols, opt.n_params.as_powers_dict()[S.compute]
+    ({compute}, 14/31)
+    >>> gopher = compute_optimal(Rational("5.76e23"))
+    >>> f"{float(gopher.n_params):.3e} {float(gopher.tokens):.3e}"
+    '3.219e+10 2.982e+12'
+
+    Parameters
+    ==========
+
+    compute : training FLOP C (a number or an expression)
+    fit : the loss constants
+    flops_per_param_token : k in C = k·N·D (default 6)
+
+    References
+    ==========
+
+    Hoffmann et al. 2022, eq. (4) (the efficient frontier of the parametric fit) and Table 2
+    (approach 3: N_opt ∝ C^0.46, D_opt ∝ C^0.54); Kaplan et al. 2020 §2.1 for C ≈ 6ND.
+    """
+    root, (C, A, B, al, be, k) = _frontier()
+    kk = sympify(flops_per_param_token)
+    Cv = sympify(compute)
+    n_opt = root.subs({A: fit.A, B: fit.B, al: fit.alpha, be: fit.beta, k: kk, C: Cv})
+    d_opt = Cv / (kk * n_opt)
+    return ComputeOptimum(Cv, n_opt, d_opt, chinchilla_loss(n_opt, d_opt, fit), kk)
+
+
+def frontier_exponents(fit: ChinchillaFit = CHINCHILLA) -> tuple[Expr, Expr]:
+    """(a, b) with N_opt ∝ C^a and D_opt ∝ C^b: a = β/(α+β), b = α/(α+β).
+
+    >>> frontier_exponents()
+    (14/31, 17/31)
+    """
+    s = fit.alpha + fit.beta
+    return fit.beta / s, fit.alpha / s
+
+
+def kaplan_flops_per_token(n_params: Any = S.n_params) -> Expr:
+    """Training FLOPs per token, Kaplan's C ≈ 6N (Kaplan et al. 2020, §2.1, Table 1).
+
+    >>> kaplan_flops_per_token()
+    6*n_params
+    """
+    return KAPLAN_FLOPS_PER_PARAM_TOKEN * sympify(n_params)
+
+
+def kaplan_compute(n_params: Any = S.n_params, tokens: Any = S.tokens) -> Expr:
+    """Training compute C ≈ 6·N·D (Kaplan et al. 2020, §2.1).
+
+    >>> kaplan_compute(70 * 10**9, 1400 * 10**9)
+    588000000000000000000000
+    """
+    return kaplan_flops_per_token(n_params) * sympify(tokens)
+
+
+def tokens_per_param(compute: Any = S.compute, fit: ChinchillaFit = CHINCHILLA) -> Expr:
+    """Compute-optimal tokens per parameter, D_opt/N_opt, under C = 6ND.
+
+    >>> round(float(tokens_per_param(10**24)), 1)
+    97.7
+    """
+    return compute_optimal(compute, fit).tokens_per_param
+
+
+@dataclass(frozen=True)
+class ShapeOptimum:
+    """The compute-optimal member of a one-size family of models."""
+
+    size: int
+    n_params: Expr
+    tokens: Expr
+    flops_per_token: Expr
+    loss: Expr
+
+    def to_json(self) -> dict[str, Any]:
+        return {"size": self.size, "params": int(self.n_params), "tokens": float(self.tokens),
+                "flops_per_token": float(self.flops_per_token), "loss": float(self.loss)}
+
+
+def _total(value: Any) -> Expr:
+    return value.total if isinstance(value, Breakdown) else sympify(value)
+
+
+def compute_optimal_shape(
+    compute: Any,
+    model: Any,
+    size: Symbol,
+    flops_per_token: Optional[Callable[[Any], Any]] = None,
+    *,
+    fit: ChinchillaFit = CHINCHILLA,
+    multiple_of: int = 1,
+    lo: int = 1,
+    hi: int = 2**20,
+) -> ShapeOptimum:
+    """The compute-optimal size ``x`` of a model family, with C = F(x)·D exactly.
+
+    ``model`` is a :class:`~symcalc.model.Model` whose sizes depend on the one symbol ``size``
+    (e.g. ``d_model`` with ``n_layers = d_model/128``); N(x) is its exact parameter count and
+    F(x) = ``flops_per_token(model)`` its training FLOPs per token (default Kaplan's 6·N(x)).
+    With D = C/F(x), L(N(x), D) is minimised over allowed integers x (multiples of
+    ``multiple_of`` in [lo, hi]) by a golden-section search on the smooth loss, then the exact
+    integer neighbours are compared.
+
+    >>> from symcalc import Model
+    >>> from symcalc.symbols import d_model as h
+    >>> fam = Model(n_layers=h / 128, d_model=h, n_heads=h / 128, n_kv_heads=h / 128, d_ff=4 * h, vocab=32000)
+    >>> opt = compute_optimal_shape(10**22, fam, h, multiple_of=128)
+    >>> opt.size, f"{float(opt.n_params):.2e}"
+    (3712, '5.03e+09')
+
+    References
+    ==========
+
+    Hoffmann et al. 2022, eq. (2); Kaplan et al. 2020 §2.1.
+    """
+    from .params import params
+
+    N_x = _total(params(model))
+    F_x = _total(flops_per_token(model)) if flops_per_token is not None else kaplan_flops_per_token(N_x)
+    extra = (N_x.free_symbols | F_x.free_symbols) - {size}
+    if extra:
+        raise SymcalcError(f"the model family has free sizes {', '.join(sorted(map(str, extra)))} besides {size}; give them values")
+    C = sympify(compute)
+    loss_x = chinchilla_loss(N_x, C / F_x, fit)
+    f = lambdify(size, loss_x, "math")
+    step = int(multiple_of)
+    k_lo, k_hi = -(-int(lo) // step), int(hi) // step
+    if k_lo > k_hi:
+        raise SymcalcError(f"no multiple of {step} lies in [{lo}, {hi}]")
+
+    def g(k: float) -> float:
+        return f(k * step)
+
+    # golden-section search over the continuous index (the loss is unimodal in x)
+    a, b = float(k_lo), float(k_hi)
+    r = (5**0.5 - 1) / 2
+    c, d = b - r * (b - a), a + r * (b - a)
+    while b - a > 2:
+        if g(c) < g(d):
+            b, d = d, c
+            c = b - r * (b - a)
+        else:
+            a, c = c, d
+            d = a + r * (b - a)
+    candidates = {min(max(int(k), k_lo), k_hi) for k in (a - 1, a, a + 1, b - 1, b, b + 1)}
+    best = min(candidates, key=lambda k: loss_x.subs(size, k * step).evalf(30))
+    x = best * step
+    n = N_x.subs(size, x)
+    F = F_x.subs(size, x)
+    return ShapeOptimum(x, n, C / F, F, loss_x.subs(size, x))

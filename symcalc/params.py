@@ -88,7 +88,8 @@ def params(model: Model, *, active: bool = False) -> Breakdown:
 
     parts["embedding/token"] = V * he
     if m.position == "learned":
-        parts["embedding/position"] = m.n_positions * he
+        # the position table is h wide even when the token embedding is projected (OPT-350m)
+        parts["embedding/position"] = m.n_positions * h
     if he != h:
         # OPT-350m: project_in (he -> h) and project_out (h -> he), both without bias.
         parts["embedding/projection"] = 2 * he * h

@@ -1,0 +1,324 @@
+"""Models from Hugging Face ``config.json`` files: no network, no transformers import.
+
+A ``config.json`` gives the sizes; each family's *structure* (which linears have biases, the
+norm kind, extra position rows, MQA, parallel blocks, tied embeddings by default) lives in the
+model code, so this module encodes it per ``model_type``. Both older files (``torch_dtype``,
+``rope_theta``, ``n_head``/``n_layer`` spellings) and files written by transformers 5
+(``dtype``, ``rope_parameters``, always-written ``head_dim``) load: keys that do not change a
+parameter count are ignored, and every renamed size key is accepted under each of its names.
+
+Family facts applied (checked against the transformers models in the conformance tests):
+
+- **gpt2**: learned positions (``n_positions`` rows), LayerNorm, biases on every linear,
+  ``n_inner`` null means 4h, tied by default.
+- **gpt_neox** (Pythia): LayerNorm, biases on the MLP always and on attention unless
+  ``attention_bias`` is false, untied by default, rotary.
+- **opt**: learned positions with ``max_position_embeddings + 2`` rows, ``word_embed_proj_dim``
+  projected to h (OPT-350m: 512 -> 1024), biases unless ``enable_bias`` is false, no final norm
+  when ``do_layer_norm_before`` is false (OPT-350m), tied by default.
+- **bloom**: ALiBi, a LayerNorm on the embedding, MLP 4h, biases everywhere, tied by default.
+- **falcon**: MQA when ``multi_query`` (one KV head), ``num_kv_heads`` only with
+  ``new_decoder_architecture`` (40B), parallel blocks with one shared norm (7B) or two (40B),
+  LayerNorm, linear biases only when ``bias``, tied by default.
+- **llama**, **mistral**, **mixtral**, **qwen2**, **qwen2_moe**, **gemma**, **gemma2**,
+  **phi3**: RMSNorm, gated MLP, rotary, untied by default except Gemma; no biases except
+  Llama's ``attention_bias``/``mlp_bias`` and Qwen2's q/k/v biases; Gemma's head_dim defaults
+  to 256; Gemma-2 has four norms per layer; Qwen2-MoE has a gated shared expert.
+
+>>> from symcalc import params
+>>> m = model_from_hf_config({"model_type": "gpt2", "n_layer": 12, "n_embd": 768, "n_head": 12,
+...                           "vocab_size": 50257, "n_positions": 1024})
+>>> params(m).total
+124439808
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any, Callable, Optional
+
+from .errors import SymcalcError
+from .model import Model
+
+__all__ = ["model_from_hf_config", "load_hf_config", "SUPPORTED_MODEL_TYPES"]
+
+_MISSING = object()
+
+# Hugging Face activation names -> Model.activation (only FLOPs of elementwise work care).
+_ACTIVATIONS = {
+    "gelu": "gelu", "gelu_new": "gelu_tanh", "gelu_fast": "gelu_tanh", "gelu_pytorch_tanh": "gelu_tanh",
+    "gelu_python": "gelu", "silu": "silu", "swish": "silu", "relu": "relu",
+}
+
+
+def load_hf_config(config: Any) -> tuple[dict, str]:
+    """The parsed config and a label naming its source (the file, or "config dict").
+
+    ``config`` is a path to ``config.json``, a folder holding one, or an already parsed mapping.
+    """
+    if isinstance(config, Mapping):
+        return dict(config), "config dict"
+    if not isinstance(config, (str, os.PathLike)):
+        raise SymcalcError(f"config {config!r} is neither a path to config.json nor a dict")
+    path = os.fspath(config)
+    if os.path.isdir(path):
+        path = os.path.join(path, "config.json")
+    if not os.path.isfile(path):
+        raise SymcalcError(f"{path}: no such file; give the path to a Hugging Face config.json or its folder")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise SymcalcError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+                           "a config.json is one JSON object") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SymcalcError(f"{path}: cannot read it ({exc.__class__.__name__}); give a readable config.json") from None
+    if not isinstance(data, dict):
+        raise SymcalcError(f"{path}: holds a JSON {type(data).__name__}, not an object; a config.json is one JSON object")
+    return data, path
+
+
+class _Config:
+    """A config dict plus its source label, with one-line errors naming the field."""
+
+    def __init__(self, data: dict, source: str, family: str) -> None:
+        self.data, self.source, self.family = data, source, family
+
+    def raw(self, *keys: str, default: Any = _MISSING) -> Any:
+        """The first of ``keys`` present with a non-null value, else ``default``."""
+        for key in keys:
+            if self.data.get(key) is not None:
+                return self.data[key]
+        if default is _MISSING:
+            names = " or ".join(repr(k) for k in keys)
+            raise SymcalcError(f"{self.source}: missing field {names}; a {self.family} config.json needs it")
+        return default
+
+    def size(self, *keys: str, default: Any = _MISSING, minimum: int = 1) -> Any:
+        """An integer field (at least ``minimum``); ``default`` when absent or null."""
+        key = next((k for k in keys if self.data.get(k) is not None), None)
+        if key is None:
+            return self.raw(*keys, default=default)
+        value = self.data[key]
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+            raise SymcalcError(f"{self.source}: field {key!r}={value!r} must be {kind}")
+        return value
+
+    def flag(self, *keys: str, default: bool) -> bool:
+        """A boolean field; ``default`` when absent or null."""
+        value = self.raw(*keys, default=default)
+        if not isinstance(value, bool):
+            raise SymcalcError(f"{self.source}: field {keys[0]!r}={value!r} must be true or false")
+        return value
+
+    def activation(self, *keys: str, default: str) -> str:
+        value = self.raw(*keys, default=None)
+        return _ACTIVATIONS.get(value, default) if isinstance(value, str) else default
+
+
+def _gpt2(c: _Config) -> dict:
+    if c.flag("add_cross_attention", default=False):
+        raise SymcalcError(f"{c.source}: add_cross_attention=true is an encoder-decoder; symcalc counts decoder-only models")
+    h, a = c.size("n_embd", "hidden_size"), c.size("n_head", "num_attention_heads")
+    return dict(
+        n_layers=c.size("n_layer", "num_hidden_layers"), d_model=h, n_heads=a, n_kv_heads=a,
+        d_ff=c.size("n_inner", default=4 * h), vocab=c.size("vocab_size"),
+        position="learned", n_positions=c.size("n_positions", "max_position_embeddings", "n_ctx"),
+        qkv_bias=True, attn_out_bias=True, mlp_bias=True, norm="layernorm",
+        tied_embeddings=c.flag("tie_word_embeddings", default=True),
+        activation=c.activation("activation_function", default="gelu_tanh"),
+    )
+
+
+def _gpt_neox(c: _Config) -> dict:
+    attn_bias = c.flag("attention_bias", default=True)
+    a = c.size("num_attention_heads")
+    return dict(
+        n_layers=c.size("num_hidden_layers"), d_model=c.size("hidden_size"), n_heads=a, n_kv_heads=a,
+        d_ff=c.size("intermediate_size"), vocab=c.size("vocab_size"), position="rope",
+        qkv_bias=attn_bias, attn_out_bias=attn_bias, mlp_bias=True, norm="layernorm",
+        parallel_block=c.flag("use_parallel_residual", default=True),
+        tied_embeddings=c.flag("tie_word_embeddings", default=False),
+        activation=c.activation("hidden_act", default="gelu"),
+    )
+
+
+def _opt(c: _Config) -> dict:
+    if not c.flag("layer_norm_elementwise_affine", default=True):
+        raise SymcalcError(f"{c.source}: layer_norm_elementwise_affine=false (parameter-free norms) is not supported; "
+                           "symcalc's LayerNorm has a weight and bias")
+    h = c.size("hidden_size")
+    bias = c.flag("enable_bias", default=True)
+    pre_norm = c.flag("do_layer_norm_before", default=True)
+    a = c.size("num_attention_heads")
+    return dict(
+        n_layers=c.size("num_hidden_layers"), d_model=h, n_heads=a, n_kv_heads=a,
+        d_ff=c.size("ffn_dim"), vocab=c.size("vocab_size"),
+        # OPTLearnedPositionalEmbedding keeps 2 extra rows (the padding offset).
+        position="learned", n_positions=c.size("max_position_embeddings") + 2,
+        d_embed=c.size("word_embed_proj_dim", default=h),
+        qkv_bias=bias, attn_out_bias=bias, mlp_bias=bias, norm="layernorm",
+        final_norm=pre_norm and not c.flag("_remove_final_layer_norm", default=False),
+        tied_embeddings=c.flag("tie_word_embeddings", default=True),
+        activation=c.activation("activation_function", default="relu"),
+    )
+
+
+def _bloom(c: _Config) -> dict:
+    h, a = c.size("hidden_size", "n_embed"), c.size("n_head", "num_attention_heads")
+    return dict(
+        n_layers=c.size("n_layer", "num_hidden_layers"), d_model=h, n_heads=a, n_kv_heads=a,
+        d_ff=4 * h, vocab=c.size("vocab_size"), position="alibi",
+        qkv_bias=True, attn_out_bias=True, mlp_bias=True, norm="layernorm", embed_norm=True,
+        tied_embeddings=c.flag("tie_word_embeddings", default=True), activation="gelu_tanh",
+    )
+
+
+def _falcon(c: _Config) -> dict:
+    h = c.size("hidden_size", "n_embed")
+    a = c.size("num_attention_heads", "n_head")
+    # "RefinedWeb" is the pre-port name of the 40B architecture, "RefinedWebModel" of 7B.
+    new_arch = c.flag("new_decoder_architecture", default=c.data.get("model_type") == "RefinedWeb")
+    parallel = c.flag("parallel_attn", default=True)
+    if new_arch:
+        g = c.size("num_kv_heads", "n_head_kv", default=a)
+    elif c.flag("multi_query", default=True):
+        g = 1
+    else:
+        g = a  # query_key_value is 3h wide whatever num_kv_heads says
+    n_ln = c.size("num_ln_in_parallel_attn", default=2 if new_arch else 1)
+    bias = c.flag("bias", default=False)
+    return dict(
+        n_layers=c.size("num_hidden_layers", "n_layer"), d_model=h, n_heads=a, n_kv_heads=g,
+        d_ff=c.size("ffn_hidden_size", default=4 * h), vocab=c.size("vocab_size"),
+        position="alibi" if c.flag("alibi", default=False) else "rope",
+        qkv_bias=bias, attn_out_bias=bias, mlp_bias=bias, norm="layernorm",
+        parallel_block=parallel, norms_per_layer=(2 if n_ln == 2 else 1) if parallel else 2,
+        tied_embeddings=c.flag("tie_word_embeddings", default=True),
+        activation=c.activation("activation", default="gelu"),
+    )
+
+
+def _llama_like(c: _Config, *, tied: bool = False, qkv_bias: bool = False, out_bias: bool = False,
+                mlp_bias: bool = False, head_dim: Optional[int] = None, norms: int = 2) -> dict:
+    a = c.size("num_attention_heads")
+    return dict(
+        n_layers=c.size("num_hidden_layers"), d_model=c.size("hidden_size"), n_heads=a,
+        n_kv_heads=c.size("num_key_value_heads", default=a), d_head=c.size("head_dim", default=head_dim),
+        d_ff=c.size("intermediate_size"), vocab=c.size("vocab_size"), position="rope",
+        gated_mlp=True, norm="rmsnorm", norms_per_layer=norms,
+        qkv_bias=qkv_bias, attn_out_bias=out_bias, mlp_bias=mlp_bias,
+        tied_embeddings=c.flag("tie_word_embeddings", default=tied),
+        activation=c.activation("hidden_activation", "hidden_act", default="silu"),
+    )
+
+
+def _llama(c: _Config) -> dict:
+    attn = c.flag("attention_bias", default=False)
+    return _llama_like(c, qkv_bias=attn, out_bias=attn, mlp_bias=c.flag("mlp_bias", default=False))
+
+
+def _gemma(c: _Config, norms: int = 2) -> dict:
+    attn = c.flag("attention_bias", default=False)
+    return _llama_like(c, tied=True, qkv_bias=attn, out_bias=attn, head_dim=256, norms=norms)
+
+
+def _moe(c: _Config, base: dict, *, experts_key: str, d_ff_expert: int) -> dict:
+    n_experts = c.size(experts_key, default=0, minimum=0)
+    if n_experts == 0:
+        return base
+    base.update(n_experts=n_experts, top_k=c.size("num_experts_per_tok"), d_ff_expert=d_ff_expert)
+    return base
+
+
+def _mixtral(c: _Config) -> dict:
+    base = _llama_like(c)
+    base = _moe(c, base, experts_key="num_local_experts", d_ff_expert=base["d_ff"])
+    if not base.get("n_experts"):
+        raise SymcalcError(f"{c.source}: num_local_experts=0; a Mixtral model needs at least one expert")
+    return base
+
+
+def _qwen2_moe(c: _Config) -> dict:
+    base = _llama_like(c, qkv_bias=c.flag("qkv_bias", default=True))
+    base = _moe(c, base, experts_key="num_experts", d_ff_expert=c.size("moe_intermediate_size", default=None))
+    if not base.get("n_experts"):
+        return base
+    if base["d_ff_expert"] is None:
+        raise SymcalcError(f"{c.source}: missing field 'moe_intermediate_size'; a qwen2_moe config.json needs it")
+    shared = c.size("shared_expert_intermediate_size", default=0, minimum=0)
+    if shared:
+        base.update(n_shared_experts=1, d_ff_shared=shared, shared_expert_gate=True)
+    dense = c.raw("mlp_only_layers", default=[])
+    if not isinstance(dense, list) or sorted(dense) != list(range(len(dense))):
+        raise SymcalcError(f"{c.source}: field 'mlp_only_layers'={dense!r} is not supported; "
+                           "symcalc takes the dense layers to be the first n (a list 0, 1, ..., n-1)")
+    base.update(moe_interval=c.size("decoder_sparse_step", default=1), first_dense_layers=len(dense))
+    return base
+
+
+_FAMILIES: dict[str, Callable[[_Config], dict]] = {
+    "gpt2": _gpt2,
+    "gpt_neox": _gpt_neox,
+    "opt": _opt,
+    "bloom": _bloom,
+    "falcon": _falcon,
+    "RefinedWeb": _falcon,
+    "RefinedWebModel": _falcon,
+    "llama": _llama,
+    "mistral": lambda c: _llama_like(c),
+    "mixtral": _mixtral,
+    "qwen2": lambda c: _llama_like(c, qkv_bias=True),
+    "qwen2_moe": _qwen2_moe,
+    "gemma": _gemma,
+    "gemma2": lambda c: _gemma(c, norms=4),
+    "phi3": lambda c: _llama_like(c),
+}
+
+#: The ``model_type`` values :func:`model_from_hf_config` reads.
+SUPPORTED_MODEL_TYPES = tuple(_FAMILIES)
+
+
+def model_from_hf_config(config: Any, *, name: Optional[str] = None) -> Model:
+    """A :class:`~symcalc.model.Model` from a Hugging Face ``config.json``.
+
+    Parameters
+    ----------
+    config : str, os.PathLike or Mapping
+        Path to ``config.json`` (or its folder), or the parsed dict (e.g. ``cfg.to_dict()``).
+    name : str, optional
+        The model's name; default ``_name_or_path`` from the config, else the folder name.
+
+    Examples
+    --------
+    >>> from symcalc import params
+    >>> m = model_from_hf_config({"model_type": "llama", "hidden_size": 4096, "intermediate_size": 11008,
+    ...                           "num_hidden_layers": 32, "num_attention_heads": 32, "vocab_size": 32000})
+    >>> params(m).total
+    6738415616
+    >>> model_from_hf_config({"model_type": "t5"})
+    Traceback (most recent call last):
+    ...
+    symcalc.errors.SymcalcError: config dict: model_type 't5' is not supported; supported: gpt2, gpt_neox, opt, bloom, falcon, RefinedWeb, RefinedWebModel, llama, mistral, mixtral, qwen2, qwen2_moe, gemma, gemma2, phi3
+    """
+    data, source = load_hf_config(config)
+    model_type = data.get("model_type")
+    supported = ", ".join(SUPPORTED_MODEL_TYPES)
+    if model_type is None:
+        raise SymcalcError(f"{source}: missing field 'model_type'; give one of {supported}")
+    if model_type not in _FAMILIES:
+        raise SymcalcError(f"{source}: model_type {model_type!r} is not supported; supported: {supported}")
+    fields = _FAMILIES[model_type](_Config(data, source, str(model_type)))
+    if name is None:
+        name = data.get("_name_or_path") or ""
+        if not name and source != "config dict":
+            name = os.path.basename(os.path.dirname(os.path.abspath(source)))
+    try:
+        return Model(**fields, name=str(name))
+    except SymcalcError as exc:
+        raise SymcalcError(f"{source}: {exc}") from None

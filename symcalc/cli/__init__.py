@@ -17,7 +17,7 @@ from .common import SymcalcArgumentParser
 __all__ = ["main", "build_parser"]
 
 #: Subcommand modules, in the order ``symcalc --help`` lists them.
-SUBCOMMANDS = ("params",)
+SUBCOMMANDS = ("params", "presets", "flops",)
 
 
 def build_parser() -> SymcalcArgumentParser:

@@ -10,10 +10,12 @@ from .errors import SymcalcError
 from .model import Model
 from .params import active_params, non_embedding_params, params
 from . import symbols
+from .flops import decode_flops, forward_flops, generation_flops, prefill_flops, training_flops
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Breakdown", "Model", "SymcalcError", "symbols",
     "params", "active_params", "non_embedding_params",
+    "forward_flops", "training_flops", "prefill_flops", "decode_flops", "generation_flops",
 ]

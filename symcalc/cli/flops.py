@@ -1,0 +1,137 @@
+"""``symcalc flops``: the cookbook's calc_transformer_flops.py, exact and with every flag used.
+
+``--tokens T`` are T tokens in sequences of ``--sequence-length`` tokens (T/s sequences);
+``--batch-size`` sequences make one step. The cookbook checkpoints activations by default (one
+full recompute of every layer); ``-ca/--no-checkpoint-activations`` turns that off, and
+``--recompute`` overrides both.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from sympy import Expr, Integer
+
+from ..breakdown import Breakdown
+from ..errors import SymcalcError
+from ..flops import RECOMPUTE, six_n, training_flops
+from ..flops import forward_flops
+from .common import add_model_arguments, model_from_args, positive_int, print_json
+
+#: calc_transformer_flops.py's defaults where they differ from the shared ones.
+DEFAULTS: dict[str, Any] = {
+    "num_experts": 128, "expert_interval": 2, "topk": 1, "sequence_length": 2048,
+}
+DEFAULT_TOKENS = Integer(300 * 10**9)
+PASSES = ("forward", "backward", "recompute")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "flops",
+        help="training or inference FLOPs by part",
+        description=(
+            "Exact FLOPs by part for --tokens tokens in sequences of --sequence-length. Conventions: "
+            "2*m*n*k per matmul, matmuls only; full attention square unless --causal; embedding "
+            "lookups free; backward = 2x forward; the LM head is not recomputed. Like the cookbook, "
+            "activations are checkpointed by default (one full recompute); -ca turns it off."
+        ),
+        epilog="Examples: symcalc flops -l 96 -hs 12288 | symcalc flops --preset llama-2-7b --tokens 2e12 -ca --json",
+    )
+    add_model_arguments(p)
+    w = p.add_argument_group("workload")
+    w.add_argument("--sequence-length", "-s", type=positive_int, default=Integer(2048),
+                   help="tokens per sequence (default 2048)")
+    w.add_argument("--batch-size", "-b", type=positive_int, default=Integer(1),
+                   help="global batch in sequences: one step (default 1)")
+    w.add_argument("--tokens", type=positive_int, default=DEFAULT_TOKENS,
+                   help="tokens trained (or prefilled) on; integers or exact notation such as 3e11 (default 300e9)")
+    w.add_argument("--no-checkpoint-activations", "-ca", dest="checkpoint_activations", action="store_false",
+                   help="no activation recomputation (the cookbook's default is one full recompute)")
+    w.add_argument("--recompute", choices=RECOMPUTE,
+                   help="recomputation policy; overrides -ca (selective: attention core only)")
+    w.add_argument("--infer", "-i", action="store_true",
+                   help="inference prefill: one forward pass over the tokens, no backward")
+    w.add_argument("--causal", action="store_true",
+                   help="count half of the attention square (Megatron) instead of all of it")
+    w.add_argument("--elementwise", action="store_true",
+                   help="add softmax, norm, activation and residual FLOPs (conventions in the README)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def _check(args: argparse.Namespace, model) -> None:
+    if model.is_moe and (args.expert_interval is not None or (args.preset is None and args.hf_config is None)):
+        if not (model.n_layers / model.moe_interval).is_integer:
+            raise SymcalcError(
+                f"--expert-interval {model.moe_interval} does not divide --num-layers {model.n_layers}; "
+                "pick an interval that divides the layer count"
+            )
+
+
+def _number(value: Expr) -> Any:
+    """An int for a whole number, else the exact fraction as a string (JSON keeps it exact)."""
+    return int(value) if value.is_integer else str(value)
+
+
+def _by_component(bd: Breakdown) -> Breakdown:
+    """``forward/attention/qkv`` + ``backward/attention/qkv`` + ... -> ``attention/qkv``."""
+    parts: dict[str, Expr] = {}
+    for name, value in bd.items():
+        key = name.split("/", 1)[1]
+        parts[key] = parts.get(key, Integer(0)) + value
+    return Breakdown(parts, unit="FLOP", title=bd.title)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = model_from_args(args, DEFAULTS)
+    _check(args, model)
+    s, b, tokens = args.sequence_length, args.batch_size, args.tokens
+    policy = args.recompute or ("full" if args.checkpoint_activations else "none")
+    kw = dict(seq_len=s, causal=args.causal, elementwise=args.elementwise)
+    if args.infer:
+        policy = "none"
+        run_bd = forward_flops(model, tokens=tokens, **kw).prefixed("forward")
+        step_bd = forward_flops(model, batch=b, **kw).prefixed("forward")
+        token_bd = forward_flops(model, tokens=1, **kw).prefixed("forward")
+    else:
+        run_bd = training_flops(model, tokens=tokens, recompute=policy, **kw)
+        step_bd = training_flops(model, batch=b, recompute=policy, **kw)
+        token_bd = training_flops(model, tokens=1, recompute=policy, **kw)
+    passes = {k: run_bd.select(k) for k in PASSES}
+    approx = six_n(model) * tokens
+    conventions = {
+        "matmul": "2*m*n*k FLOPs per matmul; elementwise work " + ("included" if args.elementwise else "not counted"),
+        "attention": "causal: half of the s*s square (Megatron)" if args.causal else "full s*s square (FlopCounterMode, PaLM, cookbook)",
+        "embedding": "lookups cost nothing; the LM head is a matmul, never recomputed",
+        "backward": "2x forward" if not args.infer else "none (inference prefill)",
+        "recompute": policy,
+    }
+    if args.json:
+        print_json({
+            "model": model.name or "custom",
+            "tokens": int(tokens), "sequence_length": int(s), "batch_size": int(b),
+            "mode": "inference" if args.infer else "training",
+            **{k: _number(v) for k, v in passes.items()},
+            "total": _number(run_bd.total),
+            "per_step": {"sequences": int(b), **{k: _number(step_bd.select(k)) for k in PASSES},
+                         "total": _number(step_bd.total)},
+            "per_token": {**{k: _number(token_bd.select(k)) for k in PASSES}, "total": _number(token_bd.total)},
+            "six_n": _number(approx if not args.infer else approx / 3),
+            "breakdown": {k: _number(v) for k, v in _by_component(run_bd).items()},
+            "breakdown_by_pass": {k: _number(v) for k, v in run_bd.items()},
+            "conventions": conventions,
+        })
+        return 0
+    mode = "inference prefill (forward only)" if args.infer else f"training, recompute {policy}"
+    print(f"symcalc flops: {model.name or 'custom model'} - {model.describe()}")
+    print(f"{int(tokens):,} tokens in sequences of {int(s)}; {mode}")
+    comp = _by_component(run_bd)
+    comp.title = ""
+    extra = [(k, v) for k, v in passes.items()]
+    extra += [(f"per step ({int(b)} sequences)", step_bd.total), ("per token", token_bd.total),
+              ("2N*D (forward-only rule)" if args.infer else "6N*D (rule of thumb)", approx / 3 if args.infer else approx)]
+    print(comp.table(extra=extra))
+    print("conventions: " + "; ".join(f"{k}: {v}" for k, v in conventions.items()))
+    return 0

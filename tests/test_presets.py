@@ -1,0 +1,153 @@
+"""Presets: every built-in model against its published parameter count.
+
+Exact counts where the publisher prints the integer; otherwise the rounded figure the model
+page or paper gives, compared at that precision. (The conformance tests separately check that
+each preset's config gives exactly the transformers model's count.)
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from symcalc import Model, SymcalcError, active_params, non_embedding_params, params
+from symcalc.presets import PRESETS, get_preset, preset_names
+
+# name -> (published total, significant digits or None for exact, where it is published)
+PUBLISHED_TOTAL = {
+    # Hugging Face model pages (safetensors parameter count) print 6.74B / 13B / 69B; the exact
+    # 6,738,415,616 is the transformers model's count the README promises.
+    "llama-2-7b": (6_738_415_616, None, "meta-llama/Llama-2-7b-hf model page: 6.74B; symcalc README"),
+    "llama-2-13b": (13.0e9, 3, "meta-llama/Llama-2-13b-hf model page: 13B"),
+    "llama-2-70b": (69.0e9, 3, "meta-llama/Llama-2-70b-hf model page: 69B"),
+    "llama-3-8b": (8.03e9, 3, "meta-llama/Meta-Llama-3-8B model page: 8.03B"),
+    "llama-3-70b": (70.6e9, 3, "meta-llama/Meta-Llama-3-70B model page: 70.6B"),
+    "llama-3.1-8b": (8.03e9, 3, "meta-llama/Llama-3.1-8B model page: 8.03B"),
+    "llama-3.1-70b": (70.6e9, 3, "meta-llama/Llama-3.1-70B model page: 70.6B"),
+    "llama-3.1-405b": (406e9, 3, "meta-llama/Llama-3.1-405B model page: 406B"),
+    "llama-3.2-1b": (1.24e9, 3, "meta-llama/Llama-3.2-1B model page: 1.24B"),
+    "mistral-7b": (7.24e9, 3, "mistralai/Mistral-7B-v0.1 model page: 7.24B"),
+    # Mistral AI, "Mixtral of experts" announcement: 46.7B total, 12.9B used per token.
+    "mixtral-8x7b": (46.7e9, 3, "Mixtral of experts (mistral.ai, Dec 2023): 46.7B total"),
+    # Qwen2.5 model cards: "Number of Parameters: 0.49B / 7.61B / 72.7B".
+    "qwen2.5-0.5b": (0.49e9, 2, "Qwen/Qwen2.5-0.5B model card: 0.49B"),
+    "qwen2.5-7b": (7.61e9, 3, "Qwen/Qwen2.5-7B model card: 7.61B"),
+    "qwen2.5-72b": (72.7e9, 3, "Qwen/Qwen2.5-72B model card: 72.7B"),
+    "qwen1.5-moe-a2.7b": (14.3e9, 3, "Qwen/Qwen1.5-MoE-A2.7B model card: 14.3B total"),
+    "gemma-2b": (2.51e9, 3, "google/gemma-2b model page: 2.51B"),
+    "gemma-7b": (8.54e9, 3, "google/gemma-7b model page: 8.54B"),
+    "gemma-2-2b": (2.61e9, 3, "google/gemma-2-2b model page: 2.61B"),
+    "gemma-2-9b": (9.24e9, 3, "google/gemma-2-9b model page: 9.24B"),
+    "gemma-2-27b": (27.2e9, 3, "google/gemma-2-27b model page: 27.2B"),
+    "phi-3-mini": (3.8e9, 2, "Abdin et al. 2024, Phi-3 Technical Report, section 2: 3.8B"),
+    # The Falcon cards say 7B / 40B; their safetensors also store the tied LM head, so the
+    # model pages print 7.22B / 41.8B while the model itself has one shared matrix.
+    "falcon-7b": (7e9, 1, "tiiuae/falcon-7b model card: 7B"),
+    "falcon-40b": (40e9, 1, "tiiuae/falcon-40b model card: 40B"),
+    "gpt2": (124e6, 3, "openai-community/gpt2 model page: 124M"),
+    "gpt2-medium": (355e6, 3, "openai-community/gpt2-medium model page: 355M"),
+    "gpt2-large": (774e6, 3, "openai-community/gpt2-large model page: 774M"),
+    "gpt2-xl": (1.56e9, 3, "openai-community/gpt2-xl model page: 1.56B"),
+    # EleutherAI/pythia README, model table: total and non-embedding parameters, exact.
+    "pythia-70m": (70_426_624, None, "Pythia README table"),
+    "pythia-160m": (162_322_944, None, "Pythia README table"),
+    "pythia-410m": (405_334_016, None, "Pythia README table"),
+    "pythia-1b": (1_011_781_632, None, "Pythia README table"),
+    "pythia-1.4b": (1_414_647_808, None, "Pythia README table"),
+    "pythia-2.8b": (2_775_208_960, None, "Pythia README table"),
+    "pythia-6.9b": (6_857_302_016, None, "Pythia README table"),
+    "pythia-12b": (11_846_072_320, None, "Pythia README table"),
+    "opt-125m": (125e6, 3, "facebook/opt-125m model page: 125M"),
+    "opt-350m": (331e6, 3, "facebook/opt-350m model page: 331M (the paper's 350M is nominal)"),
+    "opt-1.3b": (1.32e9, 3, "facebook/opt-1.3b model page: 1.32B"),
+    # BigScience model cards, "Model Architecture and Objective": exact counts.
+    "bloom-560m": (559_214_592, None, "bigscience/bloom-560m model card"),
+    "bloom-7b1": (7_069_016_064, None, "bigscience/bloom-7b1 model card"),
+}
+
+# Pythia README table, non-embedding column; Gemma report Table 2 and Gemma 2 report Table 1
+# (non-embedding; their embedding column counts a 256,128-row table, the released files 256,000).
+PUBLISHED_NON_EMBEDDING = {
+    "pythia-70m": 18_915_328, "pythia-160m": 85_056_000, "pythia-410m": 302_311_424,
+    "pythia-1b": 805_736_448, "pythia-1.4b": 1_208_602_624, "pythia-2.8b": 2_517_652_480,
+    "pythia-6.9b": 6_444_163_072, "pythia-12b": 11_327_027_200,
+    "gemma-2b": 1_981_884_416, "gemma-7b": 7_751_248_896,
+    "gemma-2-2b": 2_024_517_888, "gemma-2-9b": 8_324_201_984, "gemma-2-27b": 26_047_480_320,
+}
+
+
+def _round_sig(value: int, digits: int) -> Decimal:
+    d = Decimal(value)
+    return round(d, digits - d.adjusted() - 1)
+
+
+def _agrees(total: int, published: float, digits: int) -> bool:
+    """``total`` printed with ``digits`` significant digits, rounded or truncated, is ``published``.
+
+    Publishers differ (Qwen's cards truncate 7,615,616,512 to 7.61B), so anything within one unit
+    of the last published digit agrees.
+    """
+    unit = Decimal(10) ** (Decimal(int(published)).adjusted() - digits + 1)
+    return abs(Decimal(total) - Decimal(int(published))) < unit
+
+
+def test_every_preset_has_a_published_count():
+    """The published-count table covers exactly the preset catalogue."""
+    assert set(PUBLISHED_TOTAL) == set(preset_names())
+
+
+@pytest.mark.parametrize("name", list(PUBLISHED_TOTAL))
+def test_preset_total_matches_published(name):
+    """Each preset's total equals its published count (exactly, or at the published precision)."""
+    published, digits, _source = PUBLISHED_TOTAL[name]
+    assert digits is None or _round_sig(int(published), digits) == Decimal(int(published))
+    total = params(get_preset(name)).total
+    assert total.is_Integer
+    if digits is None:
+        assert total == published
+    else:
+        assert _agrees(int(total), published, digits), (int(total), published)
+
+
+@pytest.mark.parametrize("name", list(PUBLISHED_NON_EMBEDDING))
+def test_preset_non_embedding_matches_published(name):
+    """Non-embedding counts equal the Pythia table and the Gemma reports exactly."""
+    assert non_embedding_params(get_preset(name)) == PUBLISHED_NON_EMBEDDING[name]
+
+
+def test_active_parameters_of_moe_presets():
+    """Mixtral 8x7B uses 12.9B per token (Mistral AI); Qwen1.5-MoE-A2.7B activates 2.7B (its card)."""
+    assert _round_sig(int(active_params(get_preset("mixtral-8x7b")).total), 3) == Decimal("1.29E+10")
+    assert _round_sig(int(active_params(get_preset("qwen1.5-moe-a2.7b")).total), 2) == Decimal("2.7E+9")
+
+
+def test_readme_promises():
+    """Llama-2-7B is 6,738,415,616 and Pythia-160M has 85,056,000 non-embedding parameters."""
+    assert params(Model.preset("llama-2-7b")).total == 6738415616
+    assert non_embedding_params(Model.preset("pythia-160m")) == 85056000
+
+
+def test_preset_names_are_case_insensitive_and_named():
+    """get_preset ignores case and surrounding space, and the Model carries the preset's name."""
+    assert get_preset(" Llama-2-7B ") == get_preset("llama-2-7b")
+    assert get_preset("gpt2").name == "gpt2"
+
+
+def test_unknown_preset_lists_names_and_suggests():
+    """An unknown name is a one-line error suggesting close names and listing every preset."""
+    with pytest.raises(SymcalcError) as info:
+        get_preset("mistral-8b")
+    message = str(info.value)
+    assert "\n" not in message
+    assert "did you mean mistral-7b" in message
+    assert all(name in message for name in PRESETS)
+
+
+def test_presets_carry_descriptions_and_families():
+    """Every preset has a one-line description and a supported model_type."""
+    from symcalc.hf import SUPPORTED_MODEL_TYPES
+
+    for preset in PRESETS.values():
+        assert preset.description and "\n" not in preset.description
+        assert preset.family in SUPPORTED_MODEL_TYPES

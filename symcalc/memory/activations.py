@@ -1,0 +1,257 @@
+"""Activation memory: the bytes a training forward saves for backward, per device.
+
+Two profiles name every saved tensor of one transformer layer:
+
+``"korthikanti"`` (default)
+    Korthikanti et al. 2022, Section 4 and Table 2, generalised: any activation precision
+    ``β_a`` (the paper's 2), 1-byte dropout masks, GQA (K and V are ``g·d_h`` wide instead of h),
+    any MLP width f (the paper's 4h) and gated MLPs (four f-wide tensors: gate output, up output,
+    activation output, product, instead of two), one or two norms per layer, flash attention (the
+    ``a·s²`` terms replaced by fp32 softmax statistics, 4 bytes per query row and head). For the
+    paper's GPT (MHA, f = 4h, LayerNorm, 2 bytes, dropout on) it reduces exactly to Table 2:
+
+    ====================  ====================================
+    no parallelism        ``s b h (34 + 5 a s / h)``
+    tensor parallel       ``s b h (10 + 24/t + 5 a s / (h t))``
+    + sequence parallel   ``s b h / t (34 + 5 a s / h)``
+    selective recompute   ``s b h · 34 / t`` (with TP + SP)
+    full recompute        ``2 s b h`` (the layer input only)
+    ====================  ====================================
+
+``"hf-eager"``
+    What Hugging Face transformers' eager PyTorch modules actually save (measured with
+    ``saved_tensors_hooks``; the conformance tests hold it to 2%): RMSNorm keeps an fp32 copy of
+    its input, its fp32 ``rstd`` and the cast normalised tensor; LayerNorm its input and fp32
+    mean/rstd (fp32 on CUDA; CPU keeps them in the input dtype); ``repeat_kv`` copies K and V to
+    all a heads; the softmax is saved in fp32 (``softmax_fp32``; GPT-2 computes it in the
+    activation dtype) plus a cast copy; GPT-2's ``gelu_new`` (our ``"gelu_tanh"``) is composite
+    and saves three more f-wide tensors; ReLU saves its output instead of its input. Dropout is
+    modelled as CUDA does it (a 1-byte mask per element); CPU dropout keeps a full-width mask,
+    so measure with dropout off.
+
+Conventions: ``x = (s/c)·b`` tokens per device (context parallelism splits the queries; keys
+stay ``s`` long). Tensor parallelism divides what lives inside the TP region (per-head and
+f-wide tensors; K/V down to one head per device, see :func:`~symcalc.memory.parallel.local_kv_heads`);
+sequence parallelism also divides the h-wide norm, residual-dropout and layer-input tensors.
+With pipeline parallelism under 1F1B the first stage holds ``p`` micro-batches of ``L/p``
+layers, i.e. ``L`` layers' worth, whatever p (Korthikanti Section 4.2.3); interleaving and
+fewer micro-batches than stages are not modelled. MoE layers count ``top_k`` experts' f-wide
+tensors per token (plus shared experts), evenly spread over the expert-parallel ranks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sympy import Expr, Integer, sympify
+
+from .. import symbols as S
+from ..breakdown import Breakdown
+from ..errors import SymcalcError
+from .parallel import local_kv_heads
+
+__all__ = ["PROFILES", "RECOMPUTE", "layer_activations", "activations"]
+
+PROFILES = ("korthikanti", "hf-eager")
+RECOMPUTE = ("none", "selective", "full")
+#: Parts that selective recompute (Megatron's core-attention recompute) drops.
+CORE_ATTENTION = ("attention/scores", "attention/scores_cast", "attention/dropout_mask",
+                  "attention/dropout_output", "attention/softmax_stats")
+
+
+def _check(profile: str, recompute: str) -> None:
+    if profile not in PROFILES:
+        raise SymcalcError(f"profile={profile!r} is unknown; use one of {', '.join(PROFILES)}")
+    if recompute not in RECOMPUTE:
+        raise SymcalcError(f"recompute={recompute!r} is unknown; use one of {', '.join(RECOMPUTE)}")
+
+
+def layer_activations(
+    model,
+    *,
+    seq_len: Any = S.seq_len,
+    micro_batch: Any = S.micro_batch,
+    bytes_act: Any = 2,
+    tp: Any = 1,
+    cp: Any = 1,
+    sequence_parallel: bool = False,
+    recompute: str = "none",
+    flash_attention: bool = False,
+    dropout: bool = True,
+    profile: str = "korthikanti",
+    softmax_fp32: bool = True,
+    moe_layer: bool = False,
+) -> Breakdown:
+    """Bytes one transformer layer saves for backward, per device, by tensor.
+
+    .. math::
+
+        A_{\\text{layer}} = s b h \\left(34 + \\frac{5 a s}{h}\\right)
+        \\quad\\text{(Korthikanti Table 2, no parallelism)}
+
+    Parameters
+    ----------
+    model : Model
+    seq_len, micro_batch : expression
+        Sequence length s [tokens] and micro-batch b [sequences].
+    bytes_act : expression
+        Bytes per activation value β_a (2 for bf16/fp16, the paper's assumption).
+    tp, cp : expression
+        Tensor- and context-parallel degrees.
+    sequence_parallel : bool
+        Megatron sequence parallelism (cookbook ``--partition-activations``).
+    recompute : "none", "selective" or "full"
+    flash_attention, dropout : bool
+    profile : "korthikanti" or "hf-eager"
+    softmax_fp32 : bool
+        hf-eager only: the softmax is computed and saved in fp32 (Llama, GPT-NeoX; not GPT-2).
+    moe_layer : bool
+        A mixture-of-experts layer (``top_k`` routed experts plus shared ones) instead of a dense MLP.
+
+    Examples
+    --------
+    >>> from symcalc import Model
+    >>> from symcalc.symbols import seq_len as s, micro_batch as b, d_model as h, n_heads as a
+    >>> gpt = Model(n_kv_heads=a, d_ff=4 * h)
+    >>> layer_activations(gpt).total.factor()
+    micro_batch*seq_len*(34*d_model + 5*n_heads*seq_len)
+
+    References
+    ----------
+    Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer Models",
+    Section 4.1 (equations 1-2) and Table 2.
+    """
+    _check(profile, recompute)
+    m = model
+    beta = sympify(bytes_act)
+    t, c = sympify(tp), sympify(cp)
+    s_q, s_k = sympify(seq_len) / c, sympify(seq_len)
+    x = s_q * sympify(micro_batch)
+    h, d_h = m.d_model, m.d_head
+    sp = t if sequence_parallel else Integer(1)
+    a_l = m.n_heads / t
+    g_l = local_kv_heads(m, t)
+    one_norm = m.parallel_block and m.norms_per_layer == 1
+    n_norm_inputs = 1 if m.parallel_block else m.norms_per_layer
+
+    if recompute == "full":
+        return Breakdown({"layer_input": beta * x * h / sp}, unit="bytes", title="activations per layer")
+
+    parts: dict[str, Expr] = {}
+    hf = profile == "hf-eager"
+    # --- norms: what the norm itself saves
+    if hf:
+        if m.norm == "rmsnorm":
+            parts["norm/input_fp32"] = 4 * x * h * (n_norm_inputs if beta == 4 else m.norms_per_layer) / sp
+            parts["norm/rstd"] = 4 * x * m.norms_per_layer / sp
+            parts["norm/normalized"] = beta * x * h * m.norms_per_layer / sp
+        else:
+            parts["norm/inputs"] = beta * x * h * n_norm_inputs / sp
+            parts["norm/stats"] = 2 * 4 * x * m.norms_per_layer / sp
+    else:
+        parts["norm/inputs"] = beta * x * h * n_norm_inputs / sp
+    # --- attention
+    parts["attention/qkv_input"] = beta * x * h / sp
+    kv_width = a_l if hf else g_l  # HF's repeat_kv copies K and V to all query heads
+    parts["attention/q"] = beta * x * a_l * d_h
+    parts["attention/k"] = beta * x * kv_width * d_h
+    scores = a_l * s_q * s_k * micro_batch
+    if flash_attention:
+        parts["attention/softmax_stats"] = 4 * a_l * x
+    else:
+        if hf and softmax_fp32:
+            parts["attention/scores"] = 4 * scores
+            if beta != 4:
+                parts["attention/scores_cast"] = beta * scores
+        else:
+            parts["attention/scores"] = beta * scores
+        if dropout:
+            parts["attention/dropout_mask"] = scores
+            parts["attention/dropout_output"] = beta * scores
+    parts["attention/v"] = beta * x * kv_width * d_h
+    parts["attention/out_input"] = beta * x * a_l * d_h
+    if dropout:
+        parts["attention/dropout_mask_out"] = x * h / sp
+    # --- MLP (dense, or top_k routed experts plus shared experts)
+    if moe_layer:
+        f = (m.top_k * m.d_ff_expert + m.n_shared_experts * m.d_ff_shared) / t
+    else:
+        f = m.d_ff / t
+    if not one_norm:
+        parts["mlp/input"] = beta * x * h / sp
+    if m.activation != "relu":
+        parts["mlp/act_input"] = beta * x * f
+    if hf and m.activation == "gelu_tanh":
+        parts["mlp/act_internal"] = 3 * beta * x * f  # gelu_new: 0.5·x, tanh(...), 1 + tanh(...)
+    if m.gated_mlp:
+        parts["mlp/up_output"] = beta * x * f
+        parts["mlp/act_output"] = beta * x * f
+    parts["mlp/down_input"] = beta * x * f
+    if dropout:
+        parts["mlp/dropout_mask"] = x * h / sp
+
+    if recompute == "selective":
+        parts = {k: v for k, v in parts.items() if k not in CORE_ATTENTION}
+    return Breakdown(parts, unit="bytes", title="activations per layer")
+
+
+def activations(
+    model,
+    *,
+    seq_len: Any = S.seq_len,
+    micro_batch: Any = S.micro_batch,
+    bytes_act: Any = 2,
+    tp: Any = 1,
+    pp: Any = 1,
+    cp: Any = 1,
+    sequence_parallel: bool = False,
+    recompute: str = "none",
+    flash_attention: bool = False,
+    dropout: bool = True,
+    profile: str = "korthikanti",
+    softmax_fp32: bool = True,
+    output: bool = True,
+) -> Breakdown:
+    """Activation bytes on the most loaded device: all layers' in-flight activations plus the ends.
+
+    .. math::
+
+        A = L \\cdot A_{\\text{layer}} + A_{\\text{embedding}} + A_{\\text{output}}
+
+    Parts: ``layers`` (L layers' worth: ``L/p`` layers times ``p`` micro-batches under 1F1B;
+    dense and MoE layers counted separately as ``layers/dense``, ``layers/moe``), the embedding
+    dropout mask (``p`` micro-batches in flight), and ``output/*``: the final norm and LM-head
+    inputs and the fp32 logits the cross-entropy keeps (``4·s·b·v/t``; Korthikanti Section 4.3),
+    plus, for hf-eager, the int64 token ids and labels. See :func:`layer_activations` for the
+    arguments; ``output=False`` leaves out the output layer (inference).
+    """
+    kw = dict(seq_len=seq_len, micro_batch=micro_batch, bytes_act=bytes_act, tp=tp, cp=cp,
+              sequence_parallel=sequence_parallel, recompute=recompute, flash_attention=flash_attention,
+              dropout=dropout, profile=profile, softmax_fp32=softmax_fp32)
+    m = model
+    parts: dict[str, Expr] = {}
+    if m.n_dense_layers != 0:
+        parts["layers/dense"] = m.n_dense_layers * layer_activations(m, **kw).total
+    if m.is_moe:
+        parts["layers/moe"] = m.n_moe_layers * layer_activations(m, moe_layer=True, **kw).total
+    beta = sympify(bytes_act)
+    t = sympify(tp)
+    sp = t if sequence_parallel else Integer(1)
+    x = sympify(seq_len) / sympify(cp) * sympify(micro_batch)
+    h = m.d_model
+    if profile == "hf-eager":
+        parts["embedding/token_ids"] = 8 * x
+    if dropout:
+        parts["embedding/dropout_mask"] = sympify(pp) * x * h / sp
+    if output:
+        if profile == "hf-eager" and m.norm == "rmsnorm":
+            parts["output/final_norm"] = ((4 + beta) * x * h + 4 * x) / sp
+        elif profile == "hf-eager":
+            parts["output/final_norm"] = (beta * x * h + 8 * x) / sp
+        else:
+            parts["output/final_norm"] = beta * x * h / sp
+        parts["output/head_input"] = beta * x * h / sp
+        parts["output/logits"] = 4 * x * m.padded_vocab / t
+        if profile == "hf-eager":
+            parts["output/labels"] = 8 * x
+    return Breakdown(parts, unit="bytes", title="activations per device")

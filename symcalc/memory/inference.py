@@ -1,0 +1,131 @@
+"""Inference memory per device: weights, KV cache, one layer's transient activations.
+
+Weights may be quantized (:data:`~symcalc.memory.states.WEIGHT_DTYPES`: int8 = 1 byte, int4 =
+1/2 byte; group-wise scales are not counted) and the KV cache has its own bytes per value.
+The KV cache keeps K and V (the factor 2) for every layer on the device, every KV head on the
+device (``g/t``, or one head when ``t > g``: each head is then replicated), every cached token
+of every sequence. Transient activations are one layer's forward tensors for the whole prompt
+(no dropout, nothing kept across layers): an upper bound on the live working set of a
+prefill, which is what the cookbook charges too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Union
+
+from sympy import Expr, sympify
+
+from .. import symbols as S
+from ..breakdown import Breakdown
+from ..errors import SymcalcError
+from .activations import layer_activations
+from .parallel import Parallel, local_kv_heads, parallel_param_parts
+from .states import WEIGHT_DTYPES
+
+__all__ = ["kv_cache", "weight_bytes", "inference_memory"]
+
+
+def weight_bytes(dtype: Any) -> Expr:
+    """Bytes per weight: a dtype name (``"int4"`` -> 1/2) or a number/symbol.
+
+    >>> weight_bytes("int4"), weight_bytes("bf16"), weight_bytes(3)
+    (1/2, 2, 3)
+    """
+    if isinstance(dtype, str):
+        try:
+            return WEIGHT_DTYPES[dtype.lower()]
+        except KeyError:
+            raise SymcalcError(f"weight dtype {dtype!r} is unknown; use one of {', '.join(WEIGHT_DTYPES)} or bytes per value") from None
+    if isinstance(dtype, float):
+        raise SymcalcError(f"bytes per weight {dtype!r} is a float; pass an int or sympy.Rational")
+    return sympify(dtype)
+
+
+def kv_cache(
+    model,
+    *,
+    tokens: Any = S.context_len,
+    batch: Any = S.micro_batch,
+    bytes_kv: Any = 2,
+    tp: Any = 1,
+    pp: Any = 1,
+) -> Expr:
+    """KV-cache bytes per device.
+
+    .. math::
+
+        2 \\cdot \\frac{L}{p} \\cdot \\frac{g}{t} \\cdot d_h \\cdot \\beta_{kv} \\cdot s_{\\mathrm{ctx}} \\cdot b
+
+    Parameters
+    ----------
+    tokens : expression
+        Cached tokens per sequence (prompt plus generated) [tokens].
+    batch : expression
+        Sequences [sequences].
+    bytes_kv : expression
+        Bytes per cached value (a dtype name works too: ``"fp8"``).
+    tp, pp : expression
+        Tensor- and pipeline-parallel degrees.
+
+    >>> from symcalc import Model
+    >>> kv_cache(Model(n_layers=32, d_model=4096, n_heads=32, n_kv_heads=8), tokens=4096, batch=1)
+    536870912
+
+    References
+    ----------
+    Pope et al. 2022, "Efficiently Scaling Transformer Inference", Section 2 (KV cache size).
+    """
+    m = model
+    return 2 * m.n_layers / sympify(pp) * local_kv_heads(m, tp) * m.d_head * weight_bytes(bytes_kv) * sympify(tokens) * sympify(batch)
+
+
+def inference_memory(
+    model,
+    *,
+    seq_len: Any = S.seq_len,
+    n_generate: Any = 1,
+    micro_batch: Any = S.micro_batch,
+    weights: Any = "bf16",
+    bytes_kv: Any = 2,
+    bytes_act: Any = 2,
+    flash_attention: bool = False,
+    misc_bytes: Any = 0,
+    parallel: Optional[Parallel] = None,
+    **degrees: Any,
+) -> Breakdown:
+    """Bytes per device for inference: ``weights/<part>``, ``kv_cache``, ``activations/<tensor>``, ``misc``.
+
+    .. math::
+
+        M = \\beta_w \\sum_i N_i + 2 \\frac{L}{p}\\frac{g}{t} d_h \\beta_{kv} (s + n_{\\mathrm{gen}}) b
+        + A_{\\text{one layer}}(s, b) + M_{\\text{misc}}
+
+    Parameters
+    ----------
+    seq_len : prompt length s [tokens]
+    n_generate : tokens generated [tokens]; the cache holds ``s + n_generate`` tokens
+    micro_batch : sequences b
+    weights : bytes per weight or a dtype name ("int4" is 1/2)
+    bytes_kv, bytes_act : bytes per KV-cache value and per activation
+    parallel / degrees : as for :func:`~symcalc.memory.training_memory` (tp and pp matter)
+
+    >>> from symcalc import Model
+    >>> m = Model(n_layers=2, d_model=8, n_heads=2, n_kv_heads=1, d_ff=32, vocab=10)
+    >>> inference_memory(m, seq_len=3, n_generate=1, micro_batch=1, weights="int4").grouped().as_ints()
+    {'weights': 824, 'kv_cache': 128, 'activations': 756, 'misc': 0}
+    """
+    par = parallel if parallel is not None else Parallel(**degrees)
+    par.check_model(model)
+    bw = weight_bytes(weights)
+    parts: dict[str, Expr] = {}
+    for part, (count, _group) in parallel_param_parts(model, par).items():
+        parts[f"weights/{part}"] = bw * count
+    parts["kv_cache"] = kv_cache(model, tokens=sympify(seq_len) + sympify(n_generate), batch=micro_batch,
+                                 bytes_kv=bytes_kv, tp=par.tp, pp=par.pp)
+    layer = layer_activations(model, seq_len=seq_len, micro_batch=micro_batch, bytes_act=bytes_act, tp=par.tp,
+                              cp=par.cp, sequence_parallel=par.sequence_parallel, flash_attention=flash_attention,
+                              dropout=False)
+    parts.update(layer.prefixed("activations").items())
+    parts["misc"] = sympify(misc_bytes)
+    title = "inference memory per device" + (f" - {model.name}" if model.name else "")
+    return Breakdown(parts, unit="bytes", title=title)

@@ -1,0 +1,176 @@
+"""Parallel degrees, their checks, and which parameters each degree shards.
+
+Layout (Megatron-LM's): ``n = t · p · d · c`` devices. Tensor parallelism (t) shards the
+column-parallel Q/K/V and MLP-up matrices with their biases, the row-parallel attention-output
+and MLP-down matrices, the vocab-parallel embedding and LM head, and (expert tensor parallelism
+equal to t, Megatron-core's default) each expert; it replicates norms, the row-parallel output
+biases, the router, position tables and embedding projections. When ``t > g`` each device keeps
+one KV head (each head replicated ``t/g`` times, as vLLM and TensorRT-LLM do; Megatron-core
+instead requires ``g % t == 0``). Expert parallelism (e) divides the experts; it lives inside
+the data-parallel group (DeepSpeed-MoE's and Megatron's folding: ``e | d``, and expert weights
+are ZeRO-sharded over the expert-data-parallel group ``d/e``). Context parallelism (c) splits the
+sequence and replicates the weights. Sequence parallelism shards the norm/dropout activations
+over t (see :mod:`symcalc.memory.activations`).
+
+Pipeline parallelism (p): the device reported is a worst-case stage that holds ``L/p`` layers
+*and* both ends (embedding, final norm, LM head). This is exact for ``p = 1``; for ``p > 1``
+Megatron puts the embedding on the first stage and the head on the last, so the real maximum is
+below this by the smaller end (one ``v·h/t`` matrix). It keeps the expression free of
+``Piecewise`` in p, so solvers can treat p as a number.
+
+>>> from symcalc import Model
+>>> par = Parallel(tp=2, pp=1, n_devices=16)
+>>> par.dp
+8
+>>> Parallel(tp=3, n_devices=16)
+Traceback (most recent call last):
+...
+symcalc.errors.SymcalcError: tp*pp*cp = 3 does not divide n_devices=16; choose degrees whose product divides the device count
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from sympy import Expr, Integer, sympify
+
+from .. import symbols as S
+from ..errors import SymcalcError
+
+__all__ = ["Parallel", "SYMBOLIC", "shard_divisors", "local_kv_heads"]
+
+
+def _degree(name: str, value: Any) -> Expr:
+    if isinstance(value, (bool, float)) or isinstance(value, str):
+        raise SymcalcError(f"{name}={value!r} must be a positive integer or a symbol")
+    expr = sympify(value)
+    if expr.is_integer is False or expr.is_positive is False:
+        raise SymcalcError(f"{name}={expr} must be a positive integer")
+    return expr
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """Parallel degrees t, p, d, e, c and sequence parallelism; ``n_devices`` checks them.
+
+    Give ``dp`` or ``n_devices`` (then ``dp = n / (t·p·c)``), or neither (``dp = 1``). Degrees may
+    be symbols (:data:`SYMBOLIC`).
+    """
+
+    tp: Any = 1
+    pp: Any = 1
+    dp: Any = None
+    ep: Any = 1
+    cp: Any = 1
+    sequence_parallel: bool = False
+    n_devices: Any = None
+
+    def __post_init__(self) -> None:
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
+        for name in ("tp", "pp", "ep", "cp"):
+            set_(name, _degree(name, getattr(self, name)))
+        model_parallel = self.tp * self.pp * self.cp
+        if self.n_devices is not None:
+            n = _degree("n_devices", self.n_devices)
+            set_("n_devices", n)
+            dp = n / model_parallel
+            if dp.is_integer is False:
+                raise SymcalcError(
+                    f"tp*pp*cp = {model_parallel} does not divide n_devices={n}; "
+                    "choose degrees whose product divides the device count"
+                )
+            if self.dp is not None and sympify(self.dp) != dp:
+                raise SymcalcError(f"dp={self.dp} but n_devices/(tp*pp*cp) = {dp}; give one of dp and n_devices")
+            set_("dp", dp)
+        else:
+            set_("dp", _degree("dp", 1 if self.dp is None else self.dp))
+            set_("n_devices", model_parallel * self.dp)
+        if (self.dp / self.ep).is_integer is False:
+            raise SymcalcError(
+                f"ep={self.ep} does not divide the data-parallel degree dp={self.dp}; "
+                "expert parallelism is carved out of the data-parallel group"
+            )
+
+    @property
+    def expert_dp(self) -> Expr:
+        """The expert-data-parallel group, d/e: what ZeRO shards expert weights over."""
+        return self.dp / self.ep
+
+    def check_model(self, model) -> None:
+        """One-line errors when t does not fit the heads, e the experts, p the layers."""
+        t = self.tp
+        if (model.n_heads / t).is_integer is False:
+            raise SymcalcError(f"tp={t} does not divide n_heads={model.n_heads}; pick a tensor-parallel size dividing the heads")
+        local_kv_heads(model, t)
+        if model.is_moe and (model.n_experts / self.ep).is_integer is False:
+            raise SymcalcError(f"ep={self.ep} does not divide n_experts={model.n_experts}; pick an expert-parallel size dividing the experts")
+        if not model.is_moe and self.ep.is_number and self.ep != 1:
+            raise SymcalcError(f"ep={self.ep} for a dense model; expert parallelism needs experts (set n_experts)")
+        if (model.n_layers / self.pp).is_integer is False:
+            raise SymcalcError(f"pp={self.pp} does not divide n_layers={model.n_layers}; pick a pipeline size dividing the layers")
+
+
+#: Every degree left symbolic (t, p, d, e, c), for closed forms and solvers.
+SYMBOLIC = dict(tp=S.tp, pp=S.pp, dp=S.dp, ep=S.ep, cp=S.cp)
+
+
+def local_kv_heads(model, tp: Any) -> Expr:
+    """KV heads per device: g/t, or 1 when t is a multiple of g (each head replicated t/g times).
+
+    >>> from symcalc import Model
+    >>> local_kv_heads(Model(n_heads=32, n_kv_heads=8, d_model=4096), 16)
+    1
+    """
+    g, t = model.n_kv_heads, sympify(tp)
+    ratio = g / t
+    if ratio.is_integer is False:
+        if (t / g).is_integer:
+            return Integer(1)
+        raise SymcalcError(
+            f"tp={t} neither divides n_kv_heads={g} nor is a multiple of it; Megatron needs g % t == 0, "
+            "inference engines replicate each KV head t/g times when g divides t"
+        )
+    return ratio
+
+
+#: Parameter parts (names of :func:`symcalc.params`) that tensor parallelism shards.
+TP_SHARDED = (
+    "embedding/token", "attention/qkv", "attention/qkv_bias", "attention/out",
+    "mlp/up", "mlp/up_bias", "mlp/down", "moe/experts", "moe/shared_experts",
+    "lm_head/weight", "lm_head/bias",
+)
+#: Parts that live in the transformer layers (divided by p).
+LAYER_PARTS_PREFIXES = ("attention/", "mlp/", "moe/", "norms")
+
+
+def shard_divisors(part: str, par: Parallel, model) -> tuple[Expr, Expr, bool]:
+    """(model-parallel divisor, ZeRO group, is_expert) for one parameter part on one device."""
+    div = Integer(1)
+    if part in TP_SHARDED:
+        div = div * par.tp
+    if part.startswith(LAYER_PARTS_PREFIXES):
+        div = div * par.pp
+    expert = part == "moe/experts"
+    if expert:
+        div = div * par.ep
+    return div, (par.expert_dp if expert else par.dp), expert
+
+
+def parallel_param_parts(model, par: Parallel) -> dict[str, tuple[Expr, Expr]]:
+    """``{part: (parameters on this device, ZeRO group)}`` for every part of ``params(model)``."""
+    from ..params import params
+
+    out: dict[str, tuple[Expr, Expr]] = {}
+    for part, count in params(model).items():
+        div, group, _ = shard_divisors(part, par, model)
+        g_local = local_kv_heads(model, par.tp)
+        if part in ("attention/qkv", "attention/qkv_bias") and g_local != model.n_kv_heads / par.tp:
+            # K and V shard over t only down to one head per device (replicated when t > g).
+            q, kv = model.q_size, 2 * model.kv_size
+            kv_share = g_local / model.n_kv_heads
+            count = count * (q / (q + kv) / par.tp + kv / (q + kv) * kv_share) / par.pp
+            out[part] = (count, group)
+            continue
+        out[part] = (count / div, group)
+    return out

@@ -1,0 +1,185 @@
+"""Training memory per device: model states, activations, communication buffers, a constant.
+
+:func:`training_memory` is the one expression solvers and planners use. Its continuous inputs
+are the model sizes, ``seq_len``, ``micro_batch`` and the parallel degrees (numbers or symbols,
+:data:`~symcalc.memory.parallel.SYMBOLIC`); its discrete settings are keyword options:
+``zero_stage`` (0-3, or the symbol z: Piecewise in z), ``recompute``, ``precision``,
+``optimizer``, ``profile``, ``flash_attention``, ``dropout``, ``sequence_parallel``. Substitute
+the discrete settings first and the total is a rational function of the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Union
+
+from sympy import Eq, Expr, Integer, Piecewise, sympify
+
+from .. import symbols as S
+from ..breakdown import Breakdown
+from ..errors import SymcalcError
+from .activations import activations
+from .parallel import Parallel, parallel_param_parts
+from .states import Precision, check_zero_stage, optimizer_bytes, precision_recipe, zero_shard
+
+__all__ = ["model_states", "communication_buffers", "training_memory", "PARTS"]
+
+#: The top-level parts of :func:`training_memory` and :func:`~symcalc.memory.inference_memory`.
+PARTS = ("weights", "gradients", "optimizer", "activations", "kv_cache", "communication", "misc")
+
+
+def _parallel(parallel: Optional[Parallel], kwargs: dict) -> Parallel:
+    if parallel is not None:
+        if kwargs:
+            raise SymcalcError(f"give either parallel= or {', '.join(kwargs)}, not both")
+        return parallel
+    return Parallel(**kwargs)
+
+
+def model_states(
+    model,
+    *,
+    parallel: Optional[Parallel] = None,
+    zero_stage: Any = 0,
+    precision: Union[str, Precision, None] = "mixed",
+    optimizer: Any = "adamw",
+    **degrees: Any,
+) -> Breakdown:
+    """Weights, gradients and optimizer states per device, by parameter part.
+
+    .. math::
+
+        \\beta_w \\frac{N_i}{[z \\ge 3]\\,d} + \\beta_g \\frac{N_i}{[z \\ge 2]\\,d}
+        + (\\beta_m + \\beta_o) \\frac{N_i}{[z \\ge 1]\\,d}
+
+    summed over the parts i of :func:`symcalc.params`, each ``N_i`` divided by exactly the
+    degrees that shard it (see :mod:`symcalc.memory.parallel`); expert weights shard over the
+    expert-data-parallel group ``d/e`` instead of d. Parts are ``weights/<part>``,
+    ``gradients/<part>``, ``optimizer/<part>``.
+
+    ``degrees`` are ``tp, pp, dp, ep, cp, sequence_parallel, n_devices`` (see
+    :class:`~symcalc.memory.parallel.Parallel`), or pass ``parallel=``.
+
+    >>> from symcalc import Model
+    >>> m = Model(n_layers=2, d_model=8, n_heads=2, n_kv_heads=2, d_ff=32, vocab=10)
+    >>> model_states(m, zero_stage=0).grouped().as_ints()
+    {'weights': 3552, 'gradients': 3552, 'optimizer': 21312}
+    """
+    par = _parallel(parallel, degrees)
+    par.check_model(model)
+    prec = precision_recipe(precision)
+    z = check_zero_stage(zero_stage)
+    k = prec.master + optimizer_bytes(optimizer, model)
+    parts: dict[str, Expr] = {}
+    shards = parallel_param_parts(model, par)
+    for kind, bytes_per, stage in (("weights", prec.weight, 3), ("gradients", prec.grad, 2), ("optimizer", k, 1)):
+        for part, (count, group) in shards.items():
+            parts[f"{kind}/{part}"] = zero_shard(bytes_per * count, group, stage, z)
+    return Breakdown(parts, unit="bytes", title="model states per device")
+
+
+def communication_buffers(
+    *,
+    zero_stage: Any,
+    dp: Any,
+    bytes_weight: Any,
+    allgather_bucket: Any = 0,
+    max_live_params: Any = 0,
+) -> Breakdown:
+    """DeepSpeed's ZeRO buffers: the all-gather bucket (ZeRO >= 1) and ZeRO-3's live parameters.
+
+    .. math::
+
+        \\beta_w \\left([z \\ge 1] \\cdot \\text{bucket} + [z = 3] \\cdot \\text{live}\\right)
+        \\quad \\text{only when } d > 1
+
+    ``allgather_bucket`` is DeepSpeed's ``allgather_bucket_size`` (elements, 5e8 by default in
+    DeepSpeed and the cookbook); ``max_live_params`` is ``stage3_max_live_parameters`` (1e9).
+    With one data-parallel rank nothing is sharded and no buffer is charged; a symbolic d is
+    taken as d > 1.
+
+    >>> communication_buffers(zero_stage=1, dp=1, bytes_weight=2, allgather_bucket=500_000_000).total
+    0
+    >>> communication_buffers(zero_stage=3, dp=8, bytes_weight=2, allgather_bucket=5, max_live_params=10).total
+    30
+    """
+    z = check_zero_stage(zero_stage)
+    d = sympify(dp)
+    bw = sympify(bytes_weight)
+    parts: dict[str, Expr] = {}
+    if d == 1:
+        return Breakdown({"allgather_bucket": 0, "zero3_live_params": 0}, unit="bytes")
+    bucket = sympify(allgather_bucket) * bw
+    live = sympify(max_live_params) * bw
+    if z.is_number:
+        parts["allgather_bucket"] = bucket if z >= 1 else Integer(0)
+        parts["zero3_live_params"] = live if z == 3 else Integer(0)
+    else:
+        parts["allgather_bucket"] = Piecewise((bucket, z >= 1), (0, True))
+        parts["zero3_live_params"] = Piecewise((live, Eq(z, 3)), (0, True))
+    return Breakdown(parts, unit="bytes", title="communication buffers")
+
+
+def training_memory(
+    model,
+    *,
+    seq_len: Any = S.seq_len,
+    micro_batch: Any = S.micro_batch,
+    parallel: Optional[Parallel] = None,
+    zero_stage: Any = 0,
+    precision: Union[str, Precision, None] = "mixed",
+    optimizer: Any = "adamw",
+    recompute: str = "none",
+    profile: str = "korthikanti",
+    flash_attention: bool = False,
+    dropout: bool = True,
+    allgather_bucket: Any = 0,
+    max_live_params: Any = 0,
+    misc_bytes: Any = 0,
+    **degrees: Any,
+) -> Breakdown:
+    """Bytes per device for training, by part; ``.grouped()`` gives the parts of :data:`PARTS`.
+
+    .. math::
+
+        M = \\underbrace{W + G + O}_{\\text{model states}} + A + B_{\\text{comm}} + M_{\\text{misc}}
+
+    Parameters
+    ----------
+    model : Model
+    seq_len, micro_batch : expression
+        s [tokens] and b [sequences per device].
+    parallel : Parallel, or the degrees as keywords
+        ``tp, pp, dp, ep, cp, sequence_parallel, n_devices``.
+    zero_stage : 0-3 or the symbol ``zero_stage``
+    precision : recipe name or :class:`~symcalc.memory.states.Precision`
+    optimizer : see :func:`~symcalc.memory.states.optimizer_bytes`
+    recompute, profile, flash_attention, dropout : see :func:`~symcalc.memory.activations.layer_activations`
+    allgather_bucket, max_live_params : elements of DeepSpeed's ZeRO buffers (0: none)
+    misc_bytes : constant overhead per device [bytes] (cookbook ``--misc-mem-gib`` times 2^30)
+
+    Examples
+    --------
+    >>> from symcalc import Model
+    >>> m = Model(n_layers=2, d_model=8, n_heads=2, n_kv_heads=2, d_ff=32, vocab=10)
+    >>> mem = training_memory(m, seq_len=4, micro_batch=1, zero_stage=1, dp=2)
+    >>> mem.grouped().as_ints()
+    {'weights': 3552, 'gradients': 3552, 'optimizer': 10656, 'activations': 2816, 'communication': 0, 'misc': 0}
+
+    References
+    ----------
+    Rajbhandari et al. 2020 (ZeRO), Section 5; Korthikanti et al. 2022, Table 2.
+    """
+    par = _parallel(parallel, degrees)
+    prec = precision_recipe(precision)
+    states = model_states(model, parallel=par, zero_stage=zero_stage, precision=prec, optimizer=optimizer)
+    act = activations(model, seq_len=seq_len, micro_batch=micro_batch, bytes_act=prec.act, tp=par.tp,
+                      pp=par.pp, cp=par.cp, sequence_parallel=par.sequence_parallel, recompute=recompute,
+                      flash_attention=flash_attention, dropout=dropout, profile=profile)
+    comm = communication_buffers(zero_stage=zero_stage, dp=par.dp, bytes_weight=prec.weight,
+                                 allgather_bucket=allgather_bucket, max_live_params=max_live_params)
+    parts = dict(states.items())
+    parts.update(act.prefixed("activations").items())
+    parts.update(comm.prefixed("communication").items())
+    parts["misc"] = sympify(misc_bytes)
+    title = "training memory per device" + (f" - {model.name}" if model.name else "")
+    return Breakdown(parts, unit="bytes", title=title)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from fractions import Fraction
 from typing import Any, Optional
@@ -221,6 +222,12 @@ def model_from_args(
             raise SymcalcError("--moe with --num-experts 0; an MoE model needs at least one expert")
         changes["top_k"] = pick("topk", base.top_k if base and base.is_moe else d["topk"])
         interval = pick("expert_interval", base.moe_interval if base and base.is_moe else d["expert_interval"])
+        n_layers = changes["n_layers"]
+        if _given(args, "expert_interval") and not (n_layers / interval).is_integer:
+            raise SymcalcError(
+                f"--expert-interval {interval} does not divide --num-layers {n_layers}; "
+                "pick an interval that divides the layer count (1: every layer is MoE)"
+            )
         changes["moe_interval"] = int(interval)
     else:
         for flag in ("topk", "expert_interval"):
@@ -228,9 +235,23 @@ def model_from_args(
                 raise SymcalcError(f"--{flag.replace('_', '-')} given for a dense model; add --moe (and --num-experts)")
         changes["n_experts"] = 0
 
-    if base is None:
-        return Model(**changes)
-    return base.replace(**changes)
+    try:
+        return Model(**changes) if base is None else base.replace(**changes)
+    except SymcalcError as exc:
+        raise SymcalcError(_flag_names(str(exc))) from None
+
+
+#: Model field -> the flag that sets it, for error messages.
+_FIELD_FLAGS = {
+    "n_layers": "--num-layers", "d_model": "--hidden-size", "n_heads": "--num-attention-heads",
+    "n_kv_heads": "--num-kv-heads", "d_head": "--head-dim", "d_ff": "--ffn-hidden-size",
+    "vocab": "--vocab-size", "n_experts": "--num-experts", "top_k": "--topk", "n_positions": "--sequence-length",
+}
+
+
+def _flag_names(message: str) -> str:
+    """``n_heads=3 does not divide d_model=100`` -> ``--num-attention-heads 3 does not divide --hidden-size 100``."""
+    return re.sub(r"\b(" + "|".join(_FIELD_FLAGS) + r")=", lambda m: _FIELD_FLAGS[m.group(1)] + " ", message)
 
 
 def print_json(obj: Any) -> None:

@@ -260,3 +260,27 @@ def test_random_falcon(shape, layers, vocab, ff, tied, new_arch, multi_query, pa
                            ffn_hidden_size=ff, vocab_size=vocab, tie_word_embeddings=tied,
                            new_decoder_architecture=new_arch, multi_query=multi_query,
                            parallel_attn=parallel or new_arch, bias=bias, alibi=alibi and not new_arch))
+
+
+# --- files on disk and flag-built models ---------------------------------------------------------
+@pytest.mark.parametrize("name", ["llama-3.1-8b", "falcon-7b", "opt-350m", "bloom-560m", "gemma-2-2b"])
+def test_config_json_written_by_transformers(tmp_path, name):
+    """A config.json written by transformers 5 (to_json_file) loads to the model's exact count."""
+    preset = PRESETS[name]
+    cfg = config(preset.family, **{k: v for k, v in preset.config.items() if k != "model_type"})
+    cfg.to_json_file(str(tmp_path / "config.json"))
+    model = Model.from_hf_config(tmp_path)
+    assert params(model).total == sum(torch_counts(cfg).values()) == params(preset.model()).total
+
+
+def test_flag_built_model_is_gpt_neox(capsys):
+    """`symcalc params` without a preset counts a GPT-NeoX model (LayerNorm, biases, untied, rotary)."""
+    import json
+
+    from symcalc.cli import main
+
+    assert main(["params", "-l", "3", "-hs", "96", "-a", "4", "-v", "1000", "-ff", "3", "--json"]) == 0
+    ours = json.loads(capsys.readouterr().out)["breakdown"]
+    cfg = config("gpt_neox", num_hidden_layers=3, hidden_size=96, num_attention_heads=4, intermediate_size=288,
+                 vocab_size=1000)
+    assert {k: v for k, v in ours.items() if v} == torch_counts(cfg)

@@ -1,0 +1,163 @@
+"""``symcalc mem``: the cookbook's calc_transformer_mem.py, exact and corrected (see README)."""
+
+from __future__ import annotations
+
+import argparse
+from fractions import Fraction
+from typing import Any
+
+from sympy import Integer, Rational, ceiling
+
+from ..errors import SymcalcError
+from ..memory import PARTS, Parallel, Precision, inference_memory, training_memory
+from ..memory.activations import PROFILES, RECOMPUTE
+from ..memory.states import OPTIMIZERS
+from .common import add_model_arguments, model_from_args, nonnegative_int, positive_int, print_json
+
+#: calc_transformer_mem.py's defaults where they differ from the shared model defaults.
+DEFAULTS = {"num_experts": 0, "sequence_length": 2048}
+#: Optimizer moments kept at high precision (the rest come from the library's table).
+_MOMENTS = {"adamw": 2, "adam": 2, "sgd": 1, "muon": 1}
+GIB = 2**30
+
+
+def _nonnegative_rational(text: str) -> Rational:
+    try:
+        value = Fraction(text.strip().replace("_", ""))
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; expected a non-negative number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative; expected a non-negative number")
+    return Rational(value.numerator, value.denominator)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "mem",
+        help="memory per device for training or inference",
+        description=(
+            "Bytes per device by part (weights, gradients, optimizer, activations, KV cache, "
+            "communication buffers, misc), printed in GiB (2^30). Flags keep calc_transformer_mem.py's "
+            "names and defaults; its errors are fixed (see README, section Memory)."
+        ),
+        epilog="Examples: symcalc mem --preset llama-2-7b -z 1 --num-gpus 8 -tp 2 -ca | "
+               "symcalc mem --preset llama-2-7b --infer -s 4096 -o 256 -b 8 --json",
+    )
+    add_model_arguments(p)
+    d = p.add_argument_group("distributed")
+    d.add_argument("--num-gpus", type=positive_int, default=Integer(1), help="devices n (default 1)")
+    d.add_argument("--tensor-parallel-size", "-tp", type=positive_int, default=Integer(1), help="TP degree t (default 1)")
+    d.add_argument("--pipeline-parallel-size", "-pp", type=positive_int, default=Integer(1), help="PP degree p (default 1)")
+    d.add_argument("--context-parallel-size", type=positive_int, default=Integer(1), help="CP degree c (default 1)")
+    d.add_argument("--expert-parallelism", "-ep", type=positive_int, default=Integer(1), help="EP degree e (default 1)")
+    d.add_argument("--partition-activations", "-pa", action="store_true",
+                   help="shard the remaining activations over TP (ZeRO-R; the same as --sequence-parallel)")
+    d.add_argument("--sequence-parallel", action="store_true", help="Megatron sequence parallelism")
+    d.add_argument("--zero-stage", "-z", type=int, default=1, help="ZeRO stage 0-3 (default 1)")
+    d.add_argument("--zero-allgather-bucket-size", "-zbs", type=nonnegative_int, default=Integer(500_000_000),
+                   help="DeepSpeed all-gather bucket, elements (default 5e8)")
+    d.add_argument("--zero3-max-live-params", "-zmlp", type=nonnegative_int, default=Integer(1_000_000_000),
+                   help="ZeRO-3 live parameters, elements (default 1e9)")
+    t = p.add_argument_group("training")
+    t.add_argument("--checkpoint-activations", "-ca", action="store_true",
+                   help="activation checkpointing as the cookbook counts it: Korthikanti's selective recompute")
+    t.add_argument("--recompute", choices=RECOMPUTE, help="none (default), selective, or full (layer inputs only)")
+    t.add_argument("--batch-size-per-gpu", "-b", type=positive_int, default=Integer(1), help="micro-batch b (default 1)")
+    t.add_argument("--sequence-length", "-s", type=positive_int, default=Integer(2048), help="sequence length s (default 2048)")
+    t.add_argument("--activation-profile", choices=PROFILES, default="korthikanti",
+                   help="korthikanti (default: Table 2, generalised) or hf-eager (what HF eager PyTorch saves)")
+    t.add_argument("--flash-attention", action="store_true", help="no s^2 attention scores are kept")
+    t.add_argument("--optimizer", "-opt", choices=sorted(set(OPTIMIZERS) | {"adafactor"}), default="adamw",
+                   help="optimizer states (default adamw: two high-precision moments)")
+    i = p.add_argument_group("inference")
+    i.add_argument("--infer", action="store_true", help="inference: weights, KV cache, one layer's activations")
+    i.add_argument("--output-tokens", "-o", type=positive_int, default=Integer(1), help="tokens generated (default 1)")
+    pr = p.add_argument_group("precision")
+    pr.add_argument("--disable-mixed-precision", action="store_false", dest="is_mixed_precision",
+                    help="everything at high precision, no master copy")
+    pr.add_argument("--high-prec-bytes-per-val", type=positive_int, default=Integer(4), help="default 4")
+    pr.add_argument("--low-prec-bytes-per-val", type=positive_int, default=Integer(2), help="default 2")
+    pr.add_argument("--bytes-per-grad-ele", type=positive_int, default=Integer(4), help="gradient bytes (default 4)")
+    p.add_argument("--misc-mem-gib", type=_nonnegative_rational, default=Integer(0),
+                   help="constant overhead per device, GiB (default 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object (bytes as integers)")
+    p.set_defaults(func=run)
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    if args.zero_stage not in (0, 1, 2, 3):
+        raise SymcalcError(f"--zero-stage {args.zero_stage} is not a ZeRO stage; use 0, 1, 2 or 3")
+    recompute = args.recompute or ("selective" if args.checkpoint_activations else "none")
+    if args.checkpoint_activations and args.recompute == "none":
+        raise SymcalcError("--checkpoint-activations with --recompute none; give one of them")
+    hi, lo = args.high_prec_bytes_per_val, args.low_prec_bytes_per_val
+    if args.is_mixed_precision:
+        prec = Precision(weight=lo, grad=args.bytes_per_grad_ele, master=hi, act=lo, kv=lo)
+    else:
+        prec = Precision(weight=hi, grad=args.bytes_per_grad_ele, master=0, act=hi, kv=hi)
+    optimizer = _MOMENTS[args.optimizer] * hi if args.optimizer in _MOMENTS else args.optimizer
+    par = Parallel(tp=args.tensor_parallel_size, pp=args.pipeline_parallel_size, cp=args.context_parallel_size,
+                   ep=args.expert_parallelism, n_devices=args.num_gpus,
+                   sequence_parallel=args.partition_activations or args.sequence_parallel)
+    return dict(prec=prec, optimizer=optimizer, recompute=recompute, par=par)
+
+
+def _memory(model, args, st, par: Parallel, *, zero: int, buffers: bool, misc: Any):
+    if args.infer:
+        return inference_memory(model, seq_len=args.sequence_length, n_generate=args.output_tokens,
+                                micro_batch=args.batch_size_per_gpu, weights=st["prec"].weight,
+                                bytes_kv=st["prec"].kv, bytes_act=st["prec"].act,
+                                flash_attention=args.flash_attention, misc_bytes=misc, parallel=par)
+    return training_memory(
+        model, seq_len=args.sequence_length, micro_batch=args.batch_size_per_gpu, parallel=par, zero_stage=zero,
+        precision=st["prec"], optimizer=st["optimizer"], recompute=st["recompute"],
+        profile=args.activation_profile, flash_attention=args.flash_attention,
+        allgather_bucket=args.zero_allgather_bucket_size if buffers else 0,
+        max_live_params=args.zero3_max_live_params if buffers else 0, misc_bytes=misc)
+
+
+def _parts(bd) -> dict[str, int]:
+    """The documented top-level parts as whole bytes (rounded up), 0 where a part does not apply."""
+    grouped = bd.grouped()
+    out = {name: int(ceiling(grouped[name])) if name in grouped else 0 for name in PARTS}
+    out["total"] = int(ceiling(bd.total))
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    model = model_from_args(args, DEFAULTS)
+    st = _settings(args)
+    par: Parallel = st["par"]
+    misc = args.misc_mem_gib * GIB
+    per_device = _memory(model, args, st, par, zero=args.zero_stage, buffers=True, misc=misc)
+    # One replica's memory as if on one device: nothing sharded, the cookbook's "single replica".
+    replica_devices = par.tp * par.pp * par.cp
+    replica = _memory(model, args, st, Parallel(), zero=0, buffers=False, misc=misc * replica_devices)
+    dev, rep = _parts(per_device), _parts(replica)
+    mode = "inference" if args.infer else "training"
+    if args.json:
+        print_json({
+            "model": model.name or "custom",
+            "mode": mode,
+            "per_device": dev,
+            "per_replica": rep,
+            "parallel": {"tp": int(par.tp), "pp": int(par.pp), "dp": int(par.dp), "ep": int(par.ep),
+                         "cp": int(par.cp), "n_devices": int(par.n_devices)},
+            "settings": {"zero_stage": args.zero_stage, "recompute": st["recompute"],
+                         "activation_profile": args.activation_profile,
+                         "sequence_parallel": bool(par.sequence_parallel)},
+            "units": "bytes (rounded up); GiB = 2^30 bytes",
+        })
+        return 0
+    print(f"symcalc mem ({mode}): {model.name or 'custom model'} - {model.describe()}")
+    print(f"devices {par.n_devices} = tp {par.tp} x pp {par.pp} x dp {par.dp} x cp {par.cp} (ep {par.ep} inside dp); "
+          f"ZeRO {args.zero_stage}; recompute {st['recompute']}")
+    width = max(len(k) for k in dev)
+    print("per device:")
+    for k, v in dev.items():
+        if k == "total":
+            print("-" * (width + 18))
+        print(f"  {k:<{width}}  {v / GIB:>10.2f} GiB")
+    print(f"one model replica, unsharded (cookbook's 'single replica'): {rep['total'] / GIB:.2f} GiB")
+    print("GiB = 2^30 bytes; pipeline: worst-case stage with both embedding and LM head (exact for pp 1)")
+    return 0

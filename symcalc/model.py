@@ -317,6 +317,8 @@ class Model:
             value = getattr(self, fname)
             if isinstance(value, Expr):
                 changes[fname] = value.subs(subs)
+        if not self.is_moe:
+            changes["top_k"] = None  # a dense model's top_k is derived (0), not given
         return dataclasses.replace(self, **changes)
 
     @classmethod

@@ -11,6 +11,7 @@ from .model import Model
 from .params import active_params, non_embedding_params, params
 from . import symbols
 from .flops import decode_flops, forward_flops, generation_flops, prefill_flops, training_flops
+from .memory import inference_memory, training_memory
 
 __version__ = "0.1.0"
 
@@ -18,4 +19,5 @@ __all__ = [
     "Breakdown", "Model", "SymcalcError", "symbols",
     "params", "active_params", "non_embedding_params",
     "forward_flops", "training_flops", "prefill_flops", "decode_flops", "generation_flops",
+    "training_memory", "inference_memory",
 ]

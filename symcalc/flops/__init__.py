@@ -38,7 +38,8 @@ part                    FLOPs
 ``norms``               LayerNorm 7 per element (mean, centre, square, sum, normalise,
                         weight, bias; 6 without bias); RMSNorm 4 (square, sum, normalise,
                         weight)
-``mlp/activation``      1 per inner element, plus 1 for the product of a gated MLP
+``mlp/activation``,     1 per inner element (dense MLP; routed and shared experts), plus 1
+``moe/activation``      for the product of a gated MLP
 ``residual``            1 per element of each of the two residual adds per layer
 ``moe/routing``         3 per router logit (softmax) and 2 per routed-expert output element
                         (weight and sum)

@@ -97,6 +97,9 @@ mfu = _declare("mfu", r"\mathrm{MFU}", "model FLOPs utilisation", "", integer=Fa
 tokens_per_second = _declare("tokens_per_second", r"\tau", "measured training throughput", "tokens/s", integer=False)
 compute = _declare("compute", "C", "training compute budget", "FLOP", integer=False)
 n_params = _declare("n_params", "N", "parameters", "", integer=True)
+bandwidth_tp = _declare("bandwidth_tp", r"W_{t}", "tensor-parallel all-reduce bandwidth per device", "B/s", integer=False)
+bandwidth_dp = _declare("bandwidth_dp", r"W_{d}", "data-parallel (gradient, ZeRO) bandwidth per device", "B/s", integer=False)
+bandwidth_ep = _declare("bandwidth_ep", r"W_{e}", "expert-parallel all-to-all bandwidth per device", "B/s", integer=False)
 
 LATEX_NAMES: dict[Symbol, str] = {sym: info.latex for sym, info in SYMBOL_INFO.items()}
 

@@ -17,7 +17,7 @@ from .common import SymcalcArgumentParser
 __all__ = ["main", "build_parser"]
 
 #: Subcommand modules, in the order ``symcalc --help`` lists them.
-SUBCOMMANDS = ("params", "presets", "flops", "mem",)
+SUBCOMMANDS = ("params", "presets", "flops", "mem", "plan",)
 
 
 def build_parser() -> SymcalcArgumentParser:

@@ -12,6 +12,8 @@ from .params import active_params, non_embedding_params, params
 from . import symbols
 from .flops import decode_flops, forward_flops, generation_flops, prefill_flops, training_flops
 from .memory import inference_memory, training_memory
+from .render import latex
+from . import scaling, sensitivity, solve
 
 __version__ = "0.1.0"
 
@@ -20,4 +22,5 @@ __all__ = [
     "params", "active_params", "non_embedding_params",
     "forward_flops", "training_flops", "prefill_flops", "decode_flops", "generation_flops",
     "training_memory", "inference_memory",
+    "latex", "scaling", "sensitivity", "solve",
 ]

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Optional
 
-from sympy import Dummy, Expr, Integer, Rational, Symbol, diff, lambdify, solve, sympify
+from sympy.core.parameters import evaluate
+from sympy import Expr, Integer, Rational, Symbol, diff, lambdify, solve, sympify
 
 from . import symbols as S
 from .breakdown import Breakdown
@@ -33,7 +34,7 @@ from .errors import SymcalcError
 __all__ = [
     "ChinchillaFit", "CHINCHILLA", "chinchilla_loss", "compute_optimal", "ComputeOptimum",
     "compute_optimal_shape", "kaplan_flops_per_token", "kaplan_compute", "tokens_per_param",
-    "frontier_exponents",
+    "frontier_exponents", "symbolic_frontier", "FIT_SYMBOLS",
 ]
 
 #: Kaplan et al. 2020 §2.1: C ≈ 6N FLOPs per training token (2N forward, 4N backward).
@@ -101,15 +102,39 @@ def chinchilla_loss(n_params: Any = S.n_params, tokens: Any = S.tokens, fit: Chi
     return fit.E + fit.A / N**fit.alpha + fit.B / D**fit.beta
 
 
+#: Symbols of the constants, for the closed forms (the fit's numbers replace them).
+FIT_SYMBOLS = {name: Symbol(name, positive=True) for name in ("E", "A", "B", "alpha", "beta")}
+_K = Symbol("k", positive=True)
+
+
 @lru_cache(maxsize=None)
-def _frontier() -> tuple[Symbol, ...]:
-    """Solve dL/dN = 0 on C = k·N·D once, symbolically in all the constants."""
-    N, C, A, B, E, al, be, k = (Dummy(n, positive=True) for n in ("N", "C", "A", "B", "E", "alpha", "beta", "k"))
-    loss = E + A / N**al + B / (C / (k * N))**be
+def _frontier() -> Expr:
+    """Solve dL/dN = 0 on C = k·N·D once, symbolically in all the constants: N_opt(C)."""
+    E, A, B, al, be = (FIT_SYMBOLS[n] for n in ("E", "A", "B", "alpha", "beta"))
+    N = Symbol("N", positive=True)
+    loss = E + A / N**al + B / (S.compute / (_K * N))**be
     roots = solve(diff(loss, N), N)
     if len(roots) != 1:  # pragma: no cover - sympy's answer is one positive root
         raise RuntimeError(f"unexpected stationary points {roots}")
-    return roots[0], (C, A, B, al, be, k)
+    return roots[0]
+
+
+def symbolic_frontier(flops_per_param_token: Any = KAPLAN_FLOPS_PER_PARAM_TOKEN) -> dict[str, Expr]:
+    """The loss, N_opt(C), D_opt(C) and G in the symbols E, A, B, α, β (solved by sympy).
+
+    >>> sym = symbolic_frontier()
+    >>> sym["G"]
+    (A*alpha/(B*beta))**(1/(alpha + beta))
+    """
+    E, A, B, al, be = (FIT_SYMBOLS[n] for n in ("E", "A", "B", "alpha", "beta"))
+    k = sympify(flops_per_param_token)
+    n_opt = _frontier().subs(_K, k)
+    return {
+        "loss": E + A / S.n_params**al + B / S.tokens**be,
+        "n_params": n_opt,
+        "tokens": S.compute / (k * n_opt),
+        "G": (al * A / (be * B))**(1 / (al + be)),
+    }
 
 
 @dataclass(frozen=True)
@@ -175,12 +200,21 @@ def compute_optimal(compute: Any = S.compute, fit: ChinchillaFit = CHINCHILLA, *
     Hoffmann et al. 2022, eq. (4) (the efficient frontier of the parametric fit) and Table 2
     (approach 3: N_opt ∝ C^0.46, D_opt ∝ C^0.54); Kaplan et al. 2020 §2.1 for C ≈ 6ND.
     """
-    root, (C, A, B, al, be, k) = _frontier()
     kk = sympify(flops_per_param_token)
     Cv = sympify(compute)
-    n_opt = root.subs({A: fit.A, B: fit.B, al: fit.alpha, be: fit.beta, k: kk, C: Cv})
-    d_opt = Cv / (kk * n_opt)
-    return ComputeOptimum(Cv, n_opt, d_opt, chinchilla_loss(n_opt, d_opt, fit), kk)
+    values = {FIT_SYMBOLS[n]: getattr(fit, n) for n in ("A", "B", "alpha", "beta")}
+    values[_K] = kk
+    n_of_c = _frontier().subs(values)  # c0 * C**(β/(α+β)), exact
+    if Cv.free_symbols:
+        n_opt = n_of_c.subs(S.compute, Cv)
+        d_opt = Cv / (kk * n_opt)
+        return ComputeOptimum(Cv, n_opt, d_opt, chinchilla_loss(n_opt, d_opt, fit), kk)
+    # A numeric C stays an unevaluated power: sympy would otherwise factor C to simplify C**(14/31).
+    with evaluate(False):
+        n_opt = n_of_c.xreplace({S.compute: Cv})
+        d_opt = Cv / (kk * n_opt)
+        loss = chinchilla_loss(n_opt, d_opt, fit)
+    return ComputeOptimum(Cv, n_opt, d_opt, loss, kk)
 
 
 def frontier_exponents(fit: ChinchillaFit = CHINCHILLA) -> tuple[Expr, Expr]:
@@ -246,6 +280,7 @@ def compute_optimal_shape(
     flops_per_token: Optional[Callable[[Any], Any]] = None,
     *,
     fit: ChinchillaFit = CHINCHILLA,
+    seq_len: Any = None,
     multiple_of: int = 1,
     lo: int = 1,
     hi: int = 2**20,
@@ -254,7 +289,8 @@ def compute_optimal_shape(
 
     ``model`` is a :class:`~symcalc.model.Model` whose sizes depend on the one symbol ``size``
     (e.g. ``d_model`` with ``n_layers = d_model/128``); N(x) is its exact parameter count and
-    F(x) = ``flops_per_token(model)`` its training FLOPs per token (default Kaplan's 6·N(x)).
+    F(x) its training FLOPs per token: ``flops_per_token(model)`` when given, else symcalc's exact
+    :func:`~symcalc.flops.training_flops` per token at ``seq_len`` when given, else Kaplan's 6·N(x).
     With D = C/F(x), L(N(x), D) is minimised over allowed integers x (multiples of
     ``multiple_of`` in [lo, hi]) by a golden-section search on the smooth loss, then the exact
     integer neighbours are compared.
@@ -263,6 +299,9 @@ def compute_optimal_shape(
     >>> from symcalc.symbols import d_model as h
     >>> fam = Model(n_layers=h / 128, d_model=h, n_heads=h / 128, n_kv_heads=h / 128, d_ff=4 * h, vocab=32000)
     >>> opt = compute_optimal_shape(10**22, fam, h, multiple_of=128)
+    >>> opt.size, f"{float(opt.n_params):.2e}"
+    (3712, '5.03e+09')
+    >>> opt = compute_optimal_shape(10**22, fam, h, multiple_of=128, seq_len=2048)  # exact FLOPs
     >>> opt.size, f"{float(opt.n_params):.2e}"
     (3712, '5.03e+09')
 
@@ -274,7 +313,14 @@ def compute_optimal_shape(
     from .params import params
 
     N_x = _total(params(model))
-    F_x = _total(flops_per_token(model)) if flops_per_token is not None else kaplan_flops_per_token(N_x)
+    if flops_per_token is not None:
+        F_x = _total(flops_per_token(model))
+    elif seq_len is not None:
+        from .flops import training_flops
+
+        F_x = training_flops(model, seq_len=seq_len, tokens=1).total
+    else:
+        F_x = kaplan_flops_per_token(N_x)
     extra = (N_x.free_symbols | F_x.free_symbols) - {size}
     if extra:
         raise SymcalcError(f"the model family has free sizes {', '.join(sorted(map(str, extra)))} besides {size}; give them values")

@@ -1,0 +1,100 @@
+"""``symcalc latex``: a total as LaTeX in the papers' notation; the formula sheets.
+
+Model flags that are not given stay symbols here (``symcalc latex params`` is the general
+closed form; ``symcalc latex params -l 32`` substitutes L = 32 only). A ``--preset`` or
+``--hf-config`` gives every size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import symbols as S
+from ..errors import SymcalcError
+from ..model import Model
+from ..render import check_sheets, latex, write_sheets
+from .common import add_model_arguments, model_from_args, positive_int
+
+#: Defaults that keep unspecified sizes symbolic (structure keeps the cookbook's defaults).
+SYMBOLIC_DEFAULTS = {
+    "hidden_size": S.d_model, "num_layers": S.n_layers, "vocab_size": S.vocab,
+    "num_attention_heads": S.n_heads, "num_experts": S.n_experts, "topk": S.top_k,
+    "sequence_length": S.n_positions,
+}
+
+
+def symbolic_model(args: argparse.Namespace) -> Model:
+    """The model the flags describe, with every size not given left as its symbol."""
+    model = model_from_args(args, SYMBOLIC_DEFAULTS)
+    if args.preset or args.hf_config:
+        return model
+    changes = {}
+    if args.num_kv_heads is None and args.kv_size_ratio is None:
+        changes["n_kv_heads"] = S.n_kv_heads
+    if args.ffn_hidden_size is None and args.ffn_expansion_factor is None:
+        changes["d_ff"] = S.d_ff
+    return model.replace(**changes) if changes else model
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "latex",
+        help="LaTeX of parameters, FLOPs (and memory) in paper notation; formula sheets",
+        description=(
+            "Print the LaTeX of a total (or, with --breakdown, an aligned block by part) in the notation "
+            "of Korthikanti et al. 2022: L, h, a, g, d_h, f, v, s, b. Sizes whose flags are not given "
+            "stay symbolic."
+        ),
+        epilog="Examples: symcalc latex params | symcalc latex flops -l 32 --breakdown | symcalc latex sheets --check formulas/",
+    )
+    what = p.add_subparsers(dest="quantity", metavar="QUANTITY", parser_class=type(p))
+    what.required = True
+
+    q = what.add_parser("params", help="parameter count")
+    add_model_arguments(q)
+    q.add_argument("--breakdown", action="store_true", help="an aligned block by part, then the total")
+    q.set_defaults(func=run_params)
+
+    f = what.add_parser("flops", help="training FLOPs per token")
+    add_model_arguments(f)
+    f.add_argument("--sequence-length", "-s", type=positive_int, help="tokens per sequence (default: the symbol s)")
+    f.add_argument("--recompute", choices=("none", "selective", "full"), default="none", help="recomputation policy")
+    f.add_argument("--causal", action="store_true", help="half the attention square (Megatron)")
+    f.add_argument("--breakdown", action="store_true", help="forward/backward/recompute parts, then the total")
+    f.set_defaults(func=run_flops)
+
+    s = what.add_parser("sheets", help="write or check the formula sheets in formulas/")
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument("--write", metavar="DIR", help="write the sheets into DIR")
+    g.add_argument("--check", metavar="DIR", help="exit 1 if the sheets in DIR are out of date")
+    s.set_defaults(func=run_sheets)
+
+
+def run_params(args: argparse.Namespace) -> int:
+    from ..params import params
+
+    bd = params(symbolic_model(args))
+    print(latex(bd.grouped() if args.breakdown else bd.total))
+    return 0
+
+
+def run_flops(args: argparse.Namespace) -> int:
+    from ..flops import training_flops
+
+    seq = args.sequence_length if args.sequence_length is not None else S.seq_len
+    bd = training_flops(symbolic_model(args), seq_len=seq, tokens=1, recompute=args.recompute, causal=args.causal)
+    print(latex(bd.grouped() if args.breakdown else bd.total))
+    return 0
+
+
+def run_sheets(args: argparse.Namespace) -> int:
+    if args.write:
+        for path in write_sheets(args.write):
+            print(path)
+        return 0
+    stale = check_sheets(args.check)
+    if stale:
+        sys.stderr.write(f"symcalc latex sheets: out of date: {', '.join(stale)}; run symcalc latex sheets --write {args.check}\n")
+        return 1
+    return 0

@@ -1,0 +1,63 @@
+"""``symcalc scaling``: Chinchilla's compute-optimal model size and tokens for a compute budget."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..render import latex
+from ..scaling import CHINCHILLA, chinchilla_loss, compute_optimal, frontier_exponents
+from ..solve import parse_count, parse_number
+from .common import print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "scaling",
+        help="compute-optimal parameters and tokens (Chinchilla fit)",
+        description=(
+            "Compute-optimal N and D minimising Chinchilla's approach-3 loss L = E + A/N^alpha + B/D^beta "
+            "(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28; Hoffmann et al. 2022) on C = 6ND, "
+            "in closed form. Numbers are parsed exactly (1e24, 5.76e23), never evaluated."
+        ),
+        epilog="Examples: symcalc scaling --compute 1e24 | symcalc scaling --compute 5.76e23 --json",
+    )
+    p.add_argument("--compute", "-C", required=True, metavar="FLOP", help="training compute budget, e.g. 1e24")
+    p.add_argument("--flops-per-param-token", default="6", metavar="K",
+                   help="k in C = k*N*D (default 6: Kaplan et al. 2020)")
+    p.add_argument("--params", metavar="N", help="also give the loss of this many parameters at the same compute")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--latex", action="store_true", help="print the closed forms N_opt(C), D_opt(C) in LaTeX")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    C = parse_number(args.compute, "--compute")
+    k = parse_number(args.flops_per_param_token, "--flops-per-param-token")
+    opt = compute_optimal(C, flops_per_param_token=k)
+    a, b = frontier_exponents()
+    out = opt.to_json()
+    out["exponents"] = {"params": float(a), "tokens": float(b)}
+    out["fit"] = {"E": float(CHINCHILLA.E), "A": float(CHINCHILLA.A), "B": float(CHINCHILLA.B),
+                  "alpha": float(CHINCHILLA.alpha), "beta": float(CHINCHILLA.beta),
+                  "source": "Hoffmann et al. 2022, approach 3"}
+    if args.params:
+        n = parse_count(args.params, "--params")
+        out["at_params"] = {"params": float(n), "tokens": float(C / (k * n)), "loss": float(chinchilla_loss(n, C / (k * n)))}
+    if args.json:
+        print_json(out)
+        return 0
+    if args.latex:
+        sym = compute_optimal(flops_per_param_token=k)
+        print(f"N_{{\\mathrm{{opt}}}}(C) = {latex(sym.n_params)}")
+        print(f"D_{{\\mathrm{{opt}}}}(C) = {latex(sym.tokens)}")
+        return 0
+    print(f"symcalc scaling: compute-optimal allocation of C = {out['compute']:.3e} FLOP "
+          f"(C = {k}·N·D, Chinchilla approach-3 fit)")
+    print(f"  parameters N_opt    {out['params']:.4e}   (∝ C^{float(a):.4f})")
+    print(f"  tokens D_opt        {out['tokens']:.4e}   (∝ C^{float(b):.4f})")
+    print(f"  tokens per param    {out['tokens_per_param']:.1f}")
+    print(f"  predicted loss      {out['loss']:.4f} nats/token")
+    if args.params:
+        at = out["at_params"]
+        print(f"  at N = {at['params']:.4e}: D = {at['tokens']:.4e}, loss {at['loss']:.4f}")
+    return 0

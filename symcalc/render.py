@@ -1,0 +1,310 @@
+"""LaTeX in the papers' notation, and the formula sheets in ``formulas/``.
+
+:func:`latex` prints any expression, :class:`~symcalc.breakdown.Breakdown` (an ``aligned``
+block: one line per part, then the total) or mapping of names to expressions with the letters of
+DESIGN.md (:data:`symcalc.symbols.LATEX_NAMES`: L, h, a, g, d_h, f, v, s, b, ...). The result is
+a ``str`` that Jupyter displays as math (``_repr_latex_``).
+
+The formula sheets are generated from the code, never written by hand:
+``python -m symcalc.render --write formulas/`` writes one Markdown file (``$$`` blocks, which
+GitHub renders) and one ``.tex`` file (to ``\\input`` in a paper) per topic, each formula with
+its source; ``--check formulas/`` exits 1 when they are out of date (the tests do the same).
+
+>>> from symcalc import latex, Model, params
+>>> from symcalc.symbols import n_layers, d_model
+>>> latex(12 * n_layers * d_model**2)
+'12 L h^{2}'
+>>> print(latex(params(Model(n_layers=2, d_model=8, n_heads=2, n_kv_heads=2, d_ff=32, vocab=10)).grouped()))
+\\begin{aligned}
+\\text{embedding} &= 80 \\\\
+\\text{attention} &= 512 \\\\
+\\text{mlp} &= 1024 \\\\
+\\text{norms} &= 64 \\\\
+\\text{final\\_norm} &= 16 \\\\
+\\text{lm\\_head} &= 80 \\\\
+\\text{total} &= 1776
+\\end{aligned}
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
+
+from sympy import Eq, Expr, Symbol, sympify
+from sympy import latex as _sympy_latex
+
+from .breakdown import Breakdown
+from .symbols import LATEX_NAMES
+
+__all__ = ["Latex", "latex", "Formula", "Sheet", "sheets", "sheet_files", "write_sheets", "check_sheets", "main"]
+
+
+class Latex(str):
+    """A LaTeX string that Jupyter renders as display math."""
+
+    def _repr_latex_(self) -> str:
+        return f"$${self}$$"
+
+
+def _label(name: str) -> str:
+    """A part name as upright text, LaTeX-safe."""
+    safe = name.replace("\\", "").replace("{", "").replace("}", "")
+    for ch in "_&%$#":
+        safe = safe.replace(ch, "\\" + ch)
+    return rf"\text{{{safe}}}"
+
+
+def _names(extra: Optional[Mapping[Symbol, str]]) -> dict[Symbol, str]:
+    names = dict(LATEX_NAMES)
+    names.update(extra or {})
+    return names
+
+
+def latex(obj: Any, *, symbol_names: Optional[Mapping[Symbol, str]] = None, total: bool = True, **kwargs: Any) -> Latex:
+    """LaTeX of an expression, a Breakdown (``aligned`` block) or a ``{name: expr}`` mapping.
+
+    Examples
+    ========
+
+    >>> from symcalc import Model, params
+    >>> from symcalc.symbols import d_head, n_kv_heads, seq_len
+    >>> latex(2 * n_kv_heads * d_head * seq_len)
+    '2 d_h g s'
+    >>> latex(params(Model()).total).startswith('2 L f h + 2 L h^{2}')
+    True
+
+    Parameters
+    ==========
+
+    obj : sympy expression, :class:`~symcalc.breakdown.Breakdown`, or mapping of str to expression
+    symbol_names : extra ``{symbol: latex}`` names (override the paper letters)
+    total : for a Breakdown, end with a ``total`` line
+    kwargs : passed to :func:`sympy.latex`
+    """
+    names = _names(symbol_names)
+
+    def one(expr: Any) -> str:
+        # Rename each symbol after its letter so factors sort as the papers write them (L h^2, not h^2 L).
+        expr = sympify(expr)
+        rename = {s: Symbol(names[s], **s.assumptions0) for s in expr.free_symbols if s in names}
+        return _sympy_latex(expr.xreplace(rename), symbol_names={new: names[old] for old, new in rename.items()}, **kwargs)
+
+    if isinstance(obj, Breakdown) or isinstance(obj, Mapping):
+        lines = [rf"{_label(k)} &= {one(v)}" for k, v in obj.items()]
+        if isinstance(obj, Breakdown) and total:
+            lines.append(rf"{_label('total')} &= {one(obj.total)}")
+        body = " \\\\\n".join(lines)
+        return Latex("\\begin{aligned}\n" + body + "\n\\end{aligned}")
+    if isinstance(obj, Eq):
+        return Latex(f"{one(obj.lhs)} = {one(obj.rhs)}")
+    return Latex(one(obj))
+
+
+# --- formula sheets ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Formula:
+    """One displayed formula: a title, its LaTeX (display math) and where it comes from."""
+
+    title: str
+    tex: str
+    source: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A topic's formulas, written as ``NAME.md`` and ``NAME.tex``."""
+
+    name: str
+    title: str
+    intro: str
+    formulas: tuple[Formula, ...]
+
+    def markdown(self) -> str:
+        out = [f"# {self.title}", "", _GENERATED, "", self.intro, ""]
+        for f in self.formulas:
+            out += [f"## {f.title}", "", "$$", f.tex, "$$", ""]
+            if f.note:
+                out += [f.note, ""]
+            out += [f"Source: {f.source}", ""]
+        return "\n".join(out)
+
+    def tex(self) -> str:
+        out = [f"% {self.title}", f"% {_GENERATED}", "% \\input this file; it needs amsmath.", ""]
+        for f in self.formulas:
+            out += [f"% {f.title}. Source: {f.source}", "\\begin{equation}", f.tex, "\\end{equation}", ""]
+        return "\n".join(out)
+
+
+_GENERATED = "Generated from the code by `symcalc latex sheets --write formulas/`; do not edit by hand."
+
+
+def _eq(lhs: str, rhs: Any) -> str:
+    return f"{lhs} = {latex(rhs)}"
+
+
+def _aligned_eqs(rows: Sequence[tuple[str, Any]]) -> str:
+    lines = []
+    for lhs, rhs in rows:
+        if isinstance(rhs, _Approx):
+            lines.append(f"{lhs} &\\approx {latex(rhs.expr)}")
+        else:
+            lines.append(f"{lhs} &= {latex(rhs)}")
+    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+
+
+def _params_sheet() -> Sheet:
+    from .model import Model
+    from .params import non_embedding_params, params
+    from .sensitivity import leading_terms
+    from .symbols import d_model, n_heads
+
+    mha = Model(n_kv_heads=n_heads)
+    llama = Model(gated_mlp=True, norm="rmsnorm")
+    neox = Model(n_kv_heads=n_heads, qkv_bias=True, attn_out_bias=True, mlp_bias=True)
+    kaplan = non_embedding_params(mha.replace(d_ff=4 * d_model))
+    return Sheet("params", "Parameter counts", (
+        "Exact parameter counts of a decoder-only transformer by part, in the notation of "
+        "Korthikanti et al. 2022: $L$ layers, hidden size $h$, $a$ query heads, $g$ KV heads, "
+        "head dimension $d_h = h/a$, MLP inner size $f$, vocabulary $v$. Each is "
+        "`symcalc.params(Model(...))` left symbolic."), (
+        Formula("Grouped-query attention, plain MLP, LayerNorm, untied embeddings (the general form)",
+                latex(params(Model()).grouped()), "symcalc.params; Ainslie et al. 2023 (GQA) for $g$"),
+        Formula("Llama family: gated (SwiGLU) MLP, RMSNorm, GQA, no biases",
+                latex(params(llama).grouped()), "Touvron et al. 2023 (Llama 2), §2; Shazeer 2020 (GLU variants)"),
+        Formula("GPT-NeoX / Pythia: multi-head attention, biases on every linear, LayerNorm",
+                latex(params(neox).grouped()), "Black et al. 2022 (GPT-NeoX-20B), §2"),
+        Formula("Non-embedding parameters with $f = 4h$, and their leading term",
+                _aligned_eqs([("N_{\\text{non-emb}}", kaplan), ("N_{\\text{non-emb}}", _Approx(leading_terms(kaplan, [d_model])))]),
+                "Kaplan et al. 2020, Table 1 ($N \\approx 12 L h^2$)"),
+    ))
+
+
+class _Approx:
+    """Marks a right-hand side as an approximation in :func:`_aligned_eqs`."""
+
+    def __init__(self, expr: Expr):
+        self.expr = expr
+
+
+def _scaling_sheet() -> Sheet:
+    from sympy import Rational, Symbol as Sym
+
+    from .scaling import CHINCHILLA, chinchilla_loss, frontier_exponents, kaplan_compute, symbolic_frontier
+    from .symbols import compute, n_params, tokens
+
+    sym = symbolic_frontier()
+    n_opt, d_opt, G = sym["n_params"], sym["tokens"], sym["G"]
+    a, b = frontier_exponents()
+    fit = CHINCHILLA
+    return Sheet("scaling", "Scaling laws", (
+        "Chinchilla's parametric loss and its compute-optimal frontier, solved by sympy "
+        "(`symcalc.scaling`): $N$ parameters, $D$ training tokens, $C$ training FLOPs."), (
+        Formula("Parametric loss", _eq("L(N, D)", sym["loss"]), "Hoffmann et al. 2022, eq. (2)"),
+        Formula("The published fit (approach 3)",
+                _eq("L(N, D)", chinchilla_loss(n_params, tokens)),
+                "Hoffmann et al. 2022, §3.3 and Appendix D.2: "
+                f"E = {float(fit.E)}, A = {float(fit.A)}, B = {float(fit.B)}, α = {float(fit.alpha)}, β = {float(fit.beta)}"),
+        Formula("Compute-optimal allocation under $C = 6ND$",
+                _aligned_eqs([("N_{\\mathrm{opt}}(C)", n_opt), ("D_{\\mathrm{opt}}(C)", d_opt), ("G", G)]),
+                "Hoffmann et al. 2022, eq. (4); solved by sympy from dL/dN = 0 on C = 6ND"),
+        Formula("Frontier exponents of the published fit",
+                _aligned_eqs([("N_{\\mathrm{opt}}", Sym("K_N") * compute**a), ("D_{\\mathrm{opt}}", Sym("K_D") * compute**b)]),
+                "Hoffmann et al. 2022, Table 2 (approach 3: a = 0.46, b = 0.54)",
+                note=f"$a = {latex(a)} \\approx {float(a):.4f}$, $b = {latex(b)} \\approx {float(b):.4f}$."),
+        Formula("Training compute", _eq("C", kaplan_compute(n_params, tokens)), "Kaplan et al. 2020, §2.1 ($C \\approx 6N$ per token)"),
+    ))
+
+
+def _flops_sheet() -> Sheet:
+    from .flops import forward_flops, narayanan_flops, palm_flops_per_token, six_n, training_flops
+    from .model import Model
+    from .symbols import seq_len
+
+    m = Model()
+    return Sheet("flops", "FLOPs", (
+        "FLOPs per token of a decoder-only transformer (`symcalc.flops`): a matmul of "
+        "$m \\times k$ by $k \\times n$ costs $2mnk$; the attention square is counted in full; "
+        "backward is twice the forward. $s$ is the sequence length."), (
+        Formula("Forward FLOPs per token, by part", latex(forward_flops(m, seq_len=seq_len, tokens=1)),
+                "symcalc.flops.forward_flops (what torch's FlopCounterMode counts)"),
+        Formula("Training FLOPs per token (forward + backward)",
+                latex(training_flops(m, seq_len=seq_len, tokens=1).grouped()),
+                "symcalc.flops.training_flops"),
+        Formula("Training FLOPs per token with full recomputation",
+                latex(training_flops(m, seq_len=seq_len, tokens=1, recompute="full").grouped()),
+                "Korthikanti et al. 2022, §4 (recomputation); Narayanan et al. 2021, eq. 3"),
+        Formula("Approximations per token", _aligned_eqs([
+            ("6N", six_n(m)), ("F_{\\text{PaLM}}", palm_flops_per_token(m))]),
+            "Kaplan et al. 2020, §2.1 (6N); Chowdhery et al. 2022 (PaLM), appendix B"),
+        Formula("Narayanan et al.'s training FLOPs per step (B sequences)", _eq("F", narayanan_flops(m)),
+                "Narayanan et al. 2021, eq. 3"),
+    ))
+
+
+#: Sheet builders, in order. Memory joins when symcalc.memory is available.
+_SHEETS: list[Callable[[], Sheet]] = [_params_sheet, _flops_sheet, _scaling_sheet]
+
+
+def sheets() -> list[Sheet]:
+    """Every formula sheet, built from the code now."""
+    return [build() for build in _SHEETS]
+
+
+def sheet_files() -> dict[str, str]:
+    """``{filename: text}`` of every sheet, Markdown and LaTeX."""
+    out: dict[str, str] = {}
+    for sheet in sheets():
+        out[f"{sheet.name}.md"] = sheet.markdown()
+        out[f"{sheet.name}.tex"] = sheet.tex()
+    return out
+
+
+def write_sheets(directory: Any) -> list[Path]:
+    """Write every sheet into ``directory``; returns the paths written."""
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in sheet_files().items():
+        path = root / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def check_sheets(directory: Any) -> list[str]:
+    """Names of the sheets in ``directory`` that are missing or differ from the code."""
+    root = Path(directory)
+    stale = []
+    for name, text in sheet_files().items():
+        path = root / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            stale.append(name)
+    return stale
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python -m symcalc.render --write DIR`` or ``--check DIR``."""
+    parser = argparse.ArgumentParser(prog="python -m symcalc.render", description="write or check the formula sheets")
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--write", metavar="DIR", help="write the sheets into DIR (e.g. formulas/)")
+    group.add_argument("--check", metavar="DIR", help="exit 1 if the sheets in DIR are out of date")
+    args = parser.parse_args(argv)
+    if args.write:
+        for path in write_sheets(args.write):
+            print(path)
+        return 0
+    stale = check_sheets(args.check)
+    if stale:
+        sys.stderr.write(f"out of date: {', '.join(stale)}; run python -m symcalc.render --write {args.check}\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

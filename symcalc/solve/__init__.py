@@ -1,0 +1,37 @@
+"""Inverse questions: the largest (or smallest) integer that fits a budget.
+
+Because every quantity is an expression, "the largest x with f(x) ≤ budget" has a closed form
+wherever sympy can solve f(x) = budget. The engine (:func:`max_integer`, :func:`min_integer`)
+
+1. substitutes every other value, so the expression depends on ``x`` alone;
+2. solves f(x) = budget exactly (``Poly.real_roots`` for polynomials and rational functions,
+   ``sympy.solve`` otherwise), rounds each real root to the allowed values (multiples, divisors,
+   a list of choices) and CHECKS the answer: it fits at x and not at the next allowed value;
+3. only when that fails (no closed form, e.g. a ``ceiling`` or ``Piecewise`` in x, or a check
+   that fails) falls back to a bracketed integer search: exponential bracketing, then bisection,
+   assuming f is monotone, verified at the answer in the same way.
+
+The :class:`Solution` says which method answered. An unsatisfiable budget is an answer too
+(``feasible=False``, with the shortfall), not an exception.
+
+Conventions: budgets and values are exact sympy numbers; byte budgets accept "80GiB", "80 GB",
+"512MiB", "1e9" (:func:`parse_bytes`, a regex and ``fractions.Fraction``: never ``eval``);
+GiB = 2^30 bytes, GB = 10^9 bytes.
+
+>>> from symcalc.symbols import micro_batch as b
+>>> from symcalc.solve import max_integer
+>>> sol = max_integer(10 * b**2 + 3 * b + 7, b, 1000)
+>>> sol.value, sol.method, sol.quantity
+(9, 'closed-form', 844)
+>>> max_integer(10 * b**2, b, 5).feasible
+False
+"""
+
+from ._engine import Solution, max_integer, min_integer
+from ._models import max_d_model, max_n_layers, max_size, max_tokens, model_family
+from ._units import parse_bytes, parse_count, parse_number
+
+__all__ = [
+    "Solution", "max_integer", "min_integer", "parse_bytes", "parse_count", "parse_number",
+    "model_family", "max_size", "max_d_model", "max_n_layers", "max_tokens",
+]

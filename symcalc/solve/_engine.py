@@ -1,0 +1,371 @@
+"""The integer solver: closed form first (with a check), bracketed search otherwise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import gcd
+from typing import Any, Optional, Sequence, Union
+
+from sympy import (Dummy, Expr, Function, Integer, Piecewise, Poly, PolynomialError, Symbol,
+                   ceiling, floor, im, limit, oo, solve, sympify, together)
+
+from .. import symbols as S
+from ..breakdown import Breakdown, as_substitutions
+from ..errors import SymcalcError
+from ._units import parse_number
+
+__all__ = ["Solution", "max_integer", "min_integer"]
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The answer to an inverse question.
+
+    ``value`` is the integer answer (None when nothing fits); ``method`` is ``"closed-form"``
+    or ``"search"``; ``quantity`` is the expression's exact value at the answer (at the best
+    allowed value when nothing fits); ``headroom = budget - quantity`` (negative: the
+    shortfall when nothing fits).
+    """
+
+    symbol: str
+    value: Optional[int]
+    method: str
+    quantity: Expr
+    budget: Expr
+    feasible: bool
+    kind: str = "max"
+    root: Optional[Expr] = field(default=None, compare=False)
+    unit: str = ""
+
+    @property
+    def headroom(self) -> Expr:
+        """budget - quantity at the answer (negative when nothing fits)."""
+        return self.budget - self.quantity
+
+    @property
+    def shortfall(self) -> Expr:
+        """How much the budget is short by when nothing fits (0 when something fits)."""
+        return Integer(0) if self.feasible else self.quantity - self.budget
+
+    def __int__(self) -> int:
+        if self.value is None:
+            raise SymcalcError(f"no {self.symbol} fits the budget {self.budget}; short by {self.shortfall}")
+        return self.value
+
+    def _num(self, v: Expr) -> Any:
+        return int(v) if v.is_integer else float(v)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict: the answer, how it was found, and the margins."""
+        out = {
+            self.symbol: self.value,
+            "feasible": self.feasible,
+            "method": self.method,
+            "quantity_at_answer": self._num(self.quantity),
+            "budget": self._num(self.budget),
+            "headroom": self._num(self.headroom),
+        }
+        if not self.feasible:
+            out["shortfall"] = self._num(self.shortfall)
+        if self.unit:
+            out["unit"] = self.unit
+        return out
+
+    def __str__(self) -> str:
+        if not self.feasible:
+            return f"nothing fits: {self.symbol}={self.value} needs {self.quantity}, {self.shortfall} over the budget {self.budget}"
+        return f"{self.symbol} = {self.value} ({self.method}); {self.quantity} of {self.budget}, headroom {self.headroom}"
+
+
+# --- allowed values ------------------------------------------------------------------------------
+def _lcm(values: Sequence[int]) -> int:
+    out = 1
+    for v in values:
+        v = int(v)
+        if v < 1:
+            raise SymcalcError(f"multiple_of={v} must be a positive integer")
+        out = out * v // gcd(out, v)
+    return out
+
+
+class _Grid:
+    """The allowed integers, in order: multiples of m in [lo, hi], or a finite list."""
+
+    def __init__(self, lo: int, hi: Optional[int], multiple: int, choices: Optional[Sequence[int]]):
+        self.m = multiple
+        if choices is not None:
+            vals = sorted({int(c) for c in choices if int(c) % multiple == 0 and int(c) >= lo and (hi is None or int(c) <= hi)})
+            if not vals:
+                raise SymcalcError(f"no allowed value (multiple of {multiple}, in [{lo}, {hi}]) among the choices")
+            self.values: Optional[list[int]] = vals
+            self.k_lo, self.k_hi = 0, len(vals) - 1
+        else:
+            self.values = None
+            self.k_lo = -(-lo // multiple)
+            self.k_hi = None if hi is None else hi // multiple
+            if self.k_hi is not None and self.k_hi < self.k_lo:
+                raise SymcalcError(f"no multiple of {multiple} lies in [{lo}, {hi}]")
+
+    def value(self, k: int) -> int:
+        return self.values[k] if self.values is not None else k * self.m
+
+    def index_at_or_below(self, r: Expr) -> Optional[int]:
+        """Index of the largest allowed value ≤ r (None if none)."""
+        if self.values is not None:
+            ks = [k for k, v in enumerate(self.values) if v <= r]
+            return ks[-1] if ks else None
+        k = int(floor(r / self.m))
+        if self.k_hi is not None:
+            k = min(k, self.k_hi)
+        return k if k >= self.k_lo else None
+
+    def index_at_or_above(self, r: Expr) -> Optional[int]:
+        if self.values is not None:
+            ks = [k for k, v in enumerate(self.values) if v >= r]
+            return ks[0] if ks else None
+        k = max(int(ceiling(r / self.m)), self.k_lo)
+        return k if self.k_hi is None or k <= self.k_hi else None
+
+
+# --- the engine ----------------------------------------------------------------------------------
+def _total(quantity: Any) -> Expr:
+    if isinstance(quantity, Breakdown):
+        return quantity.total
+    return sympify(quantity, strict=True)
+
+
+def _prepare(quantity: Any, symbol: Symbol, budget: Any, subs: Any) -> tuple[Expr, Expr]:
+    if isinstance(symbol, str):
+        symbol = S.by_name(symbol)
+    expr = _total(quantity)
+    if subs:
+        expr = expr.subs(as_substitutions(subs))
+    extra = expr.free_symbols - {symbol}
+    if extra:
+        raise SymcalcError(
+            f"the quantity still depends on {', '.join(sorted(map(str, extra)))} besides {symbol}; give their values"
+        )
+    budget = parse_number(budget, "budget") if isinstance(budget, str) else sympify(budget, strict=True)
+    if budget.free_symbols:
+        raise SymcalcError(f"budget {budget} is symbolic; give a number")
+    return expr, budget
+
+
+def _le(value: Expr, budget: Expr) -> bool:
+    try:
+        return bool(value <= budget)
+    except TypeError:
+        return bool((value - budget).evalf(60) <= 0)
+
+
+def _real_roots(expr: Expr, symbol: Symbol, budget: Expr) -> Optional[list[Expr]]:
+    """Exact real roots of expr = budget in the symbol; None when there is no closed form."""
+    x = Dummy("x", real=True)
+    g = (expr - budget).xreplace({symbol: x})
+    if any(x in a.free_symbols for a in g.atoms(floor, ceiling, Piecewise, Function)):
+        return None
+    try:
+        numer, denom = together(g).as_numer_denom()
+        poly = Poly(numer, x)
+        if poly.domain.is_QQ or poly.domain.is_ZZ:
+            roots = [r for r in poly.real_roots() if not (denom.free_symbols and denom.xreplace({x: r}) == 0)]
+            return sorted(set(roots), key=lambda r: r.evalf(30))
+    except (PolynomialError, NotImplementedError, ValueError):
+        pass
+    try:
+        sols = solve(g, x, rational=True)
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    roots = []
+    for r in sols:
+        if r.free_symbols:
+            return None
+        if r.is_real is False or abs(im(r.evalf(30))) > 1e-20:
+            continue
+        roots.append(r)
+    return sorted(roots, key=lambda r: r.evalf(30))
+
+
+def _solve(expr: Expr, symbol: Symbol, budget: Expr, kind: str, *, lo: int, hi: Optional[int],
+           multiple_of: Union[int, Sequence[int]], divisor_of: Optional[int], choices: Optional[Sequence[int]],
+           unit: str) -> Solution:
+    if isinstance(multiple_of, int):
+        multiple_of = [multiple_of]
+    m = _lcm(multiple_of)
+    if divisor_of is not None:
+        n = int(divisor_of)
+        divs = [d for d in range(1, int(n**0.5) + 1) if n % d == 0]
+        divs = sorted(set(divs + [n // d for d in divs]))
+        choices = divs if choices is None else [c for c in choices if c in set(divs)]
+    grid = _Grid(int(lo), None if hi is None else int(hi), m, choices)
+    name = symbol.name
+
+    cache: dict[int, Expr] = {}
+
+    def q(k: int) -> Expr:
+        if k not in cache:
+            cache[k] = expr.xreplace({symbol: Integer(grid.value(k))})
+        return cache[k]
+
+    def fits(k: int) -> bool:
+        return _le(q(k), budget)
+
+    def done(k: Optional[int], method: str, root: Optional[Expr] = None) -> Solution:
+        if k is None:  # nothing fits: report the best allowed value (lo for max, the last for min)
+            k = grid.k_lo if kind == "max" else grid.k_hi
+            if k is None:
+                return Solution(name, None, method, _limit_quantity(expr, symbol), budget, False, kind, root, unit)
+            return Solution(name, None, method, q(k), budget, False, kind, root, unit)
+        return Solution(name, grid.value(k), method, q(k), budget, True, kind, root, unit)
+
+    def last() -> Optional[int]:
+        return grid.k_hi
+
+    def answer_ok(k: int) -> bool:
+        if not fits(k):
+            return False
+        if kind == "max":
+            return (grid.k_hi is not None and k == grid.k_hi) or not fits(k + 1)
+        return k == grid.k_lo or not fits(k - 1)
+
+    roots = _real_roots(expr, symbol, budget)
+    if roots is not None:
+        method = "closed-form"
+        if kind == "max":
+            if not fits(grid.k_lo):
+                return done(None, method)
+            cands = [grid.index_at_or_below(r) for r in reversed(roots) if r >= grid.value(grid.k_lo)]
+            if not cands and last() is not None:
+                cands = [last()]
+        else:
+            if grid.k_hi is not None and not fits(grid.k_hi):
+                return done(None, method)
+            if fits(grid.k_lo):
+                return done(grid.k_lo, method)
+            cands = [grid.index_at_or_above(r) for r in roots if grid.k_hi is None or r <= grid.value(grid.k_hi)]
+        for k, r in zip(cands, roots[::-1] if kind == "max" else roots):
+            if k is not None and answer_ok(k):
+                return done(k, method, r)
+        if kind == "min" and not cands and grid.k_hi is None:
+            return done(None, method)
+        if kind == "max" and not cands:
+            raise SymcalcError(f"every {name} ≥ {lo} fits the budget; give an upper bound (hi=)")
+    return _search(kind, grid, fits, done, answer_ok, name, lo)
+
+
+def _limit_quantity(expr: Expr, symbol: Symbol) -> Expr:
+    try:
+        return limit(expr, symbol, oo)
+    except (NotImplementedError, ValueError):  # pragma: no cover - sympy could not take the limit
+        return expr.xreplace({symbol: Integer(2**64)})
+
+
+def _search(kind: str, grid: _Grid, fits, done, answer_ok, name: str, lo: int) -> Solution:
+    """Exponential bracketing then bisection over the allowed values (monotone f assumed)."""
+    cap = 2**64
+    if kind == "max":
+        k = grid.k_lo
+        if not fits(k):
+            return done(None, "search")
+        step = 1
+        while True:
+            j = k + step
+            if grid.k_hi is not None and j > grid.k_hi:
+                j = grid.k_hi
+                if j == k or fits(j):
+                    return _checked(j, answer_ok, done, name)
+            elif step > cap:
+                raise SymcalcError(f"every {name} ≥ {lo} fits the budget; give an upper bound (hi=)")
+            if not fits(j):
+                good, bad = k, j
+                break
+            k, step = j, step * 2
+    else:
+        if fits(grid.k_lo):
+            return _checked(grid.k_lo, answer_ok, done, name)
+        bad, step = grid.k_lo, 1
+        while True:
+            j = bad + step
+            if grid.k_hi is not None and j >= grid.k_hi:
+                j = grid.k_hi
+                if not fits(j):
+                    return done(None, "search")
+                good = j
+                break
+            if step > cap:
+                return done(None, "search")
+            if fits(j):
+                good = j
+                break
+            bad, step = j, step * 2
+    while abs(good - bad) > 1:
+        mid = (good + bad) // 2
+        if fits(mid):
+            good = mid
+        else:
+            bad = mid
+    return _checked(good, answer_ok, done, name)
+
+
+def _checked(k: int, answer_ok, done, name: str) -> Solution:
+    if not answer_ok(k):  # pragma: no cover - only a non-monotone quantity gets here
+        raise SymcalcError(f"the quantity is not monotone in {name} near {k}; the answer cannot be trusted")
+    return done(k, "search")
+
+
+def max_integer(quantity: Any, symbol: Union[Symbol, str], budget: Any, *, lo: int = 1, hi: Optional[int] = None,
+                multiple_of: Union[int, Sequence[int]] = 1, divisor_of: Optional[int] = None,
+                choices: Optional[Sequence[int]] = None, subs: Any = None, unit: str = "") -> Solution:
+    """The largest allowed integer x with quantity(x) ≤ budget (quantity increasing in x).
+
+    .. math::
+
+        x^* = \\max\\{x \\in X : f(x) \\le B\\},\\quad X = \\{x \\in [lo, hi] : m \\mid x,\\ x \\mid n\\}
+
+    Examples
+    ========
+
+    >>> from symcalc.symbols import d_model as h
+    >>> max_integer(12 * 32 * h**2, h, 7 * 10**9, multiple_of=128).value
+    4224
+    >>> sol = max_integer(12 * 32 * h**2, h, 10**6, lo=64)
+    >>> sol.feasible, sol.shortfall
+    (False, 572864)
+
+    Parameters
+    ==========
+
+    quantity : expression or Breakdown (its total), increasing in ``symbol``
+    symbol : the unknown (a symbol or its name)
+    budget : the bound (a number; a string such as "1e24" is parsed exactly)
+    lo, hi : the range of x (hi=None: unbounded)
+    multiple_of : x must be a multiple of this (or of each of a list: 64 and the head count)
+    divisor_of : x must divide this (e.g. the TP degree divides the head count)
+    choices : x must be one of these (e.g. ZeRO stages 0-3, powers of two)
+    subs : values for the quantity's other symbols
+    unit : a label for the budget, e.g. "bytes"
+    """
+    expr, b = _prepare(quantity, symbol if not isinstance(symbol, str) else S.by_name(symbol), budget, subs)
+    sym = symbol if not isinstance(symbol, str) else S.by_name(symbol)
+    return _solve(expr, sym, b, "max", lo=lo, hi=hi, multiple_of=multiple_of, divisor_of=divisor_of,
+                  choices=choices, unit=unit)
+
+
+def min_integer(quantity: Any, symbol: Union[Symbol, str], budget: Any, *, lo: int = 1, hi: Optional[int] = None,
+                multiple_of: Union[int, Sequence[int]] = 1, divisor_of: Optional[int] = None,
+                choices: Optional[Sequence[int]] = None, subs: Any = None, unit: str = "") -> Solution:
+    """The smallest allowed integer x with quantity(x) ≤ budget (quantity decreasing in x).
+
+    The TP degree, PP degree, ZeRO stage or device count that fits: memory per device falls as
+    they grow. Same options as :func:`max_integer`.
+
+    >>> from symcalc.symbols import tp
+    >>> min_integer(80 + 640 / tp, tp, 100, divisor_of=64).value
+    32
+    >>> min_integer(80 + 640 / tp, tp, 50).shortfall     # never fits: 80 is the floor
+    30
+    """
+    sym = symbol if not isinstance(symbol, str) else S.by_name(symbol)
+    expr, b = _prepare(quantity, sym, budget, subs)
+    return _solve(expr, sym, b, "min", lo=lo, hi=hi, multiple_of=multiple_of, divisor_of=divisor_of,
+                  choices=choices, unit=unit)

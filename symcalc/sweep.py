@@ -12,7 +12,8 @@ a tensor-parallel degree that does not divide the KV heads (each KV head then re
 :func:`~symcalc.memory.parallel.local_kv_heads`) is compiled per value, and with ZeRO buffers
 (``allgather_bucket``, ``max_live_params``) ``dp = 1`` is compiled apart (no buffer is charged).
 Configurations that are not valid (t not dividing the heads, p not dividing the layers, e not
-dividing the experts or d, e > 1 for a dense model) come back as NaN.
+dividing the experts or d, e > 1 for a dense model) come back as NaN in ``total`` (and in every
+part that depends on that degree).
 
 Numbers are float64 bytes (relative error ~1e-15; never int64, which overflows silently at
 2^63). numpy is an optional dependency (``pip install 'symcalc[numpy]'``), imported only here.
@@ -215,6 +216,13 @@ def memory_grid(model, *, seq_len: Any, micro_batch: Any = 1, tp: Any = 1, pp: A
                 target[tuple(slice(i[0], i[0] + len(i)) for i in idx)] = value
             else:
                 target[np.ix_(*idx)] = np.broadcast_to(value, tuple(len(i) for i in idx))
+    for name, ok in ok_axis.items():
+        if name in axis_of and not all(ok):
+            # A degree that does not fit the model: NaN whether or not the formula uses it.
+            bad = [i for i, good in enumerate(ok) if not good]
+            for arr in [*parts.values()]:
+                if arr.shape[axis_of[name]] == len(ok):
+                    arr[(slice(None),) * axis_of[name] + (bad,)] = np.nan
     if model.is_moe and len(coords["ep"]) * len(coords["dp"]) > 1:
         # e must divide d: the one check that couples two axes.
         ep_col = np.asarray(coords["ep"], dtype=np.float64)[:, None]

@@ -1,0 +1,60 @@
+"""`symcalc plan` in-process: table, --json, --top, and one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import json
+
+from symcalc import Model, training_memory
+from symcalc.cli import main
+
+ARGS = ["plan", "--preset", "llama-2-7b", "--num-gpus", "16", "--gpu-memory", "80GiB", "--peak-flops", "989e12",
+        "-s", "4096", "-gbs", "64"]
+
+
+def test_json_rows_fit_and_are_ranked(capsys):
+    """--json rows fit the budget (checked against training_memory), come fastest first, --top limits them."""
+    assert main(ARGS + ["--json", "--top", "4"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    rows = out["rows"]
+    assert len(rows) == 4 and out["n_fit"] <= out["n_candidates"]
+    assert [r["step_time_s"] for r in rows] == sorted(r["step_time_s"] for r in rows)
+    m = Model.preset("llama-2-7b")
+    for r in rows:
+        assert r["tp"] * r["pp"] * r["dp"] == 16
+        mem = training_memory(m, seq_len=4096, micro_batch=r["micro_batch"], tp=r["tp"], pp=r["pp"], dp=r["dp"],
+                              zero_stage=r["zero_stage"], recompute=r["recompute"], sequence_parallel=True).total
+        assert r["memory_bytes"] == int(-(-mem.p // mem.q)) <= 80 * 2**30
+    assert out["settings"]["memory"] == 80 * 2**30
+
+
+def test_table_and_filters(capsys):
+    """The table lists only the ZeRO stages and recompute policies asked for."""
+    assert main(ARGS + ["--zero-stages", "3", "--recompute", "full", "--top", "3"]) == 0
+    out = capsys.readouterr().out
+    lines = [ln.split() for ln in out.splitlines() if ln[:3].strip().isdigit() and "of" not in ln]
+    assert lines and all(ln[4] == "3" and ln[5] == "full" for ln in lines)
+    assert "configurations fit" in out
+
+
+def test_gb_and_gib_differ(capsys):
+    """80GB (10^9) is less memory than 80GiB (2^30)."""
+    main(ARGS + ["--gpu-memory", "80GB", "--json"])
+    gb = json.loads(capsys.readouterr().out)["settings"]["memory"]
+    assert gb == 80 * 10**9
+
+
+def test_bad_input_exits_2(capsys):
+    """Unparseable sizes, unknown ZeRO stages and missing required flags are one-line errors, status 2."""
+    for extra in (["--gpu-memory", "eighty"], ["--zero-stages", "4"], ["--recompute", "some"]):
+        try:
+            code = main(ARGS + extra)
+        except SystemExit as exc:
+            code = exc.code
+        assert code == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "error" in err
+    try:
+        code = main(["plan", "--preset", "gpt2"])
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 2

@@ -16,7 +16,17 @@ QUESTIONS = {
     "hidden-size": "largest hidden size h at fixed depth (or aspect ratio) for a parameter budget",
     "layers": "most layers L at fixed width for a parameter budget",
     "tokens": "most training tokens D for a compute budget (6N, or exact FLOPs with -s)",
+    "micro-batch": "largest micro-batch per device whose training memory fits --budget (the mem flags)",
 }
+
+
+def _mem_parent() -> argparse.ArgumentParser:
+    """``symcalc mem``'s parser, so the memory questions take exactly its flags."""
+    from . import mem
+
+    tmp = argparse.ArgumentParser(add_help=False)
+    mem.register(tmp.add_subparsers())
+    return tmp._subparsers._group_actions[0].choices["mem"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,6 +64,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--json", action="store_true", help="print one JSON object")
     t.set_defaults(func=run_tokens)
 
+    mb = qs.add_parser("micro-batch", help=QUESTIONS["micro-batch"], description=QUESTIONS["micro-batch"] +
+                       ". -b/--batch-size-per-gpu is the unknown and is ignored.",
+                       parents=[_mem_parent()], conflict_handler="resolve")
+    mb.add_argument("--budget", required=True, help="memory per device: 80GiB, 80GB, 512MiB or bytes")
+    mb.set_defaults(func=run_micro_batch)
+
 
 def _report(args: argparse.Namespace, key: str, sol, what: str) -> int:
     out = sol.to_json()
@@ -86,3 +102,22 @@ def run_tokens(args: argparse.Namespace) -> int:
     model = model_from_args(args)
     sol = max_tokens(parse_number(args.compute, "--compute"), model, seq_len=args.sequence_length)
     return _report(args, "tokens", sol, "most tokens")
+
+
+def run_micro_batch(args: argparse.Namespace) -> int:
+    from sympy import Integer
+
+    from .. import symbols as S
+    from ..solve import max_integer, parse_bytes
+    from . import mem
+
+    if args.infer:
+        from ..errors import SymcalcError
+
+        raise SymcalcError("--infer: micro-batch solving covers training memory; drop --infer")
+    model = model_from_args(args, mem.DEFAULTS)
+    st = mem._settings(args)
+    args.batch_size_per_gpu = S.micro_batch
+    bd = mem._memory(model, args, st, st["par"], zero=args.zero_stage, buffers=True, misc=args.misc_mem_gib * Integer(2**30))
+    sol = max_integer(bd, S.micro_batch, parse_bytes(args.budget), unit="bytes")
+    return _report(args, "micro_batch", sol, "largest micro-batch")

@@ -29,9 +29,11 @@ False
 
 from ._engine import Solution, max_integer, min_integer
 from ._models import max_d_model, max_n_layers, max_size, max_tokens, model_family
+from ._memory import max_micro_batch, max_seq_len, min_tp, min_zero_stage
 from ._units import parse_bytes, parse_count, parse_number
 
 __all__ = [
     "Solution", "max_integer", "min_integer", "parse_bytes", "parse_count", "parse_number",
     "model_family", "max_size", "max_d_model", "max_n_layers", "max_tokens",
+    "max_micro_batch", "max_seq_len", "min_zero_stage", "min_tp",
 ]

@@ -73,7 +73,7 @@ class Solution:
 
     def __str__(self) -> str:
         if not self.feasible:
-            return f"nothing fits: {self.symbol}={self.value} needs {self.quantity}, {self.shortfall} over the budget {self.budget}"
+            return f"nothing fits: the best allowed {self.symbol} needs {self.quantity}, {self.shortfall} over the budget {self.budget}"
         return f"{self.symbol} = {self.value} ({self.method}); {self.quantity} of {self.budget}, headroom {self.headroom}"
 
 

@@ -12,6 +12,7 @@ from .params import active_params, non_embedding_params, params
 from . import symbols
 from .flops import decode_flops, forward_flops, generation_flops, prefill_flops, training_flops
 from .memory import inference_memory, training_memory
+from .plan import plan
 from .render import latex
 from . import scaling, sensitivity, solve
 
@@ -22,5 +23,6 @@ __all__ = [
     "params", "active_params", "non_embedding_params",
     "forward_flops", "training_flops", "prefill_flops", "decode_flops", "generation_flops",
     "training_memory", "inference_memory",
+    "plan",
     "latex", "scaling", "sensitivity", "solve",
 ]

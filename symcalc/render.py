@@ -247,8 +247,25 @@ def _flops_sheet() -> Sheet:
     ))
 
 
-#: Sheet builders, in order. Memory joins when symcalc.memory is available.
-_SHEETS: list[Callable[[], Sheet]] = [_params_sheet, _flops_sheet, _scaling_sheet]
+def _memory_sheet() -> Sheet:
+    from .memory import SYMBOLIC, training_memory
+    from .model import Model
+
+    m = Model(gated_mlp=True, norm="rmsnorm")
+    return Sheet("memory", "Training memory per device", (
+        "Bytes per device for training (`symcalc.memory.training_memory`), Llama-style model, mixed "
+        "precision with AdamW; $b$ micro-batch, $s$ sequence, $t$, $p$, $d$ the TP, PP and DP degrees."), (
+        Formula("ZeRO-1, selective recomputation, by part",
+                latex(training_memory(m, zero_stage=1, recompute="selective", **SYMBOLIC).grouped()),
+                "Rajbhandari et al. 2020 (ZeRO), §5.1; Korthikanti et al. 2022, Table 2"),
+        Formula("ZeRO-3, full recomputation, by part",
+                latex(training_memory(m, zero_stage=3, recompute="full", **SYMBOLIC).grouped()),
+                "Rajbhandari et al. 2020 (ZeRO), §5.1; Korthikanti et al. 2022, §4"),
+    ))
+
+
+#: Sheet builders, in order.
+_SHEETS: list[Callable[[], Sheet]] = [_params_sheet, _flops_sheet, _memory_sheet, _scaling_sheet]
 
 
 def sheets() -> list[Sheet]:

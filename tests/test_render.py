@@ -84,6 +84,7 @@ def emitted_formulas(capsys) -> list[tuple[str, str]]:
     items.append(("N_opt numeric", latex(compute_optimal(Rational(10) ** 24).n_params)))
     for argv in (["latex", "params"], ["latex", "params", "-l", "32", "--breakdown"],
                  ["latex", "flops", "--breakdown"], ["latex", "flops", "-s", "4096", "--recompute", "full"],
+                 ["latex", "mem"], ["latex", "mem", "--preset", "llama-2-7b", "-z", "3", "--breakdown"],
                  ["scaling", "--compute", "1e24", "--latex"]):
         capsys.readouterr()
         assert main(argv) == 0

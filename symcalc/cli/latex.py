@@ -40,7 +40,7 @@ def symbolic_model(args: argparse.Namespace) -> Model:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "latex",
-        help="LaTeX of parameters, FLOPs (and memory) in paper notation; formula sheets",
+        help="LaTeX of parameters, FLOPs and memory in paper notation; formula sheets",
         description=(
             "Print the LaTeX of a total (or, with --breakdown, an aligned block by part) in the notation "
             "of Korthikanti et al. 2022: L, h, a, g, d_h, f, v, s, b. Sizes whose flags are not given "
@@ -64,6 +64,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--breakdown", action="store_true", help="forward/backward/recompute parts, then the total")
     f.set_defaults(func=run_flops)
 
+    mm = what.add_parser("mem", help="training memory per device (degrees symbolic unless given)")
+    add_model_arguments(mm)
+    mm.add_argument("--sequence-length", "-s", type=positive_int, help="sequence length (default: the symbol s)")
+    mm.add_argument("--batch-size-per-gpu", "-b", type=positive_int, help="micro-batch (default: the symbol b)")
+    mm.add_argument("--zero-stage", "-z", type=int, choices=(0, 1, 2, 3), default=1, help="ZeRO stage (default 1)")
+    mm.add_argument("--recompute", choices=("none", "selective", "full"), default="none", help="recomputation policy")
+    for flag, name in (("--tensor-parallel-size", "tp"), ("--pipeline-parallel-size", "pp"), ("--data-parallel-size", "dp")):
+        mm.add_argument(flag, dest=name, type=positive_int, help=f"{name.upper()} degree (default: a symbol)")
+    mm.add_argument("--breakdown", action="store_true", help="weights/gradients/optimizer/activations parts, then the total")
+    mm.set_defaults(func=run_mem)
+
     s = what.add_parser("sheets", help="write or check the formula sheets in formulas/")
     g = s.add_mutually_exclusive_group(required=True)
     g.add_argument("--write", metavar="DIR", help="write the sheets into DIR")
@@ -84,6 +95,23 @@ def run_flops(args: argparse.Namespace) -> int:
 
     seq = args.sequence_length if args.sequence_length is not None else S.seq_len
     bd = training_flops(symbolic_model(args), seq_len=seq, tokens=1, recompute=args.recompute, causal=args.causal)
+    print(latex(bd.grouped() if args.breakdown else bd.total))
+    return 0
+
+
+def run_mem(args: argparse.Namespace) -> int:
+    from ..memory import SYMBOLIC, training_memory
+
+    degrees = dict(SYMBOLIC)
+    for name in ("tp", "pp", "dp"):
+        if getattr(args, name) is not None:
+            degrees[name] = getattr(args, name)
+    bd = training_memory(
+        symbolic_model(args),
+        seq_len=args.sequence_length if args.sequence_length is not None else S.seq_len,
+        micro_batch=args.batch_size_per_gpu if args.batch_size_per_gpu is not None else S.micro_batch,
+        zero_stage=args.zero_stage, recompute=args.recompute, **degrees,
+    )
     print(latex(bd.grouped() if args.breakdown else bd.total))
     return 0
 

@@ -27,13 +27,17 @@ GiB = 2^30 bytes, GB = 10^9 bytes.
 False
 """
 
-from ._engine import Solution, max_integer, min_integer
+from ._engine import Solution, divisors, max_integer, min_integer
 from ._models import max_d_model, max_n_layers, max_size, max_tokens, model_family
-from ._memory import max_micro_batch, max_seq_len, min_tp, min_zero_stage
+from ._memory import (
+    max_d_model_in_memory, max_micro_batch, max_n_layers_in_memory, max_seq_len, min_devices, min_pp, min_tp,
+    min_zero_stage,
+)
 from ._units import parse_bytes, parse_count, parse_number
 
 __all__ = [
     "Solution", "max_integer", "min_integer", "parse_bytes", "parse_count", "parse_number",
     "model_family", "max_size", "max_d_model", "max_n_layers", "max_tokens",
-    "max_micro_batch", "max_seq_len", "min_zero_stage", "min_tp",
+    "max_micro_batch", "max_seq_len", "min_zero_stage", "min_tp", "min_pp", "min_devices",
+    "max_d_model_in_memory", "max_n_layers_in_memory", "divisors",
 ]

@@ -14,7 +14,7 @@ from ..breakdown import Breakdown, as_substitutions
 from ..errors import SymcalcError
 from ._units import parse_number
 
-__all__ = ["Solution", "max_integer", "min_integer"]
+__all__ = ["Solution", "max_integer", "min_integer", "divisors"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,19 @@ def _lcm(values: Sequence[int]) -> int:
     return out
 
 
+def divisors(n: Any) -> list[int]:
+    """The positive divisors of n, in increasing order (the allowed TP or PP degrees).
+
+    >>> divisors(12)
+    [1, 2, 3, 4, 6, 12]
+    """
+    n = int(n)
+    if n < 1:
+        raise SymcalcError(f"divisor_of={n} must be a positive integer")
+    small = [d for d in range(1, int(n**0.5) + 1) if n % d == 0]
+    return sorted(set(small + [n // d for d in small]))
+
+
 class _Grid:
     """The allowed integers, in order: multiples of m in [lo, hi], or a finite list."""
 
@@ -158,18 +171,26 @@ def _le(value: Expr, budget: Expr) -> bool:
         return bool((value - budget).evalf(60) <= 0)
 
 
-def _real_roots(expr: Expr, symbol: Symbol, budget: Expr) -> Optional[list[Expr]]:
-    """Exact real roots of expr = budget in the symbol; None when there is no closed form."""
+def _real_roots(expr: Expr, symbol: Symbol, budget: Expr) -> Optional[tuple[list[Expr], list[Expr]]]:
+    """Exact real roots of expr = budget in the symbol, and the real poles of expr; None when
+    there is no closed form."""
     x = Dummy("x", real=True)
     g = (expr - budget).xreplace({symbol: x})
     if any(x in a.free_symbols for a in g.atoms(floor, ceiling, Piecewise, Function)):
         return None
+    key = lambda r: r.evalf(30)  # noqa: E731
     try:
         numer, denom = together(g).as_numer_denom()
         poly = Poly(numer, x)
         if poly.domain.is_QQ or poly.domain.is_ZZ:
-            roots = [r for r in poly.real_roots() if not (denom.free_symbols and denom.xreplace({x: r}) == 0)]
-            return sorted(set(roots), key=lambda r: r.evalf(30))
+            poles: list[Expr] = []
+            if x in denom.free_symbols:
+                dpoly = Poly(denom, x)
+                if not (dpoly.domain.is_QQ or dpoly.domain.is_ZZ):
+                    raise NotImplementedError
+                poles = sorted(set(dpoly.real_roots()), key=key)
+            roots = [r for r in poly.real_roots() if r not in poles]
+            return sorted(set(roots), key=key), poles
     except (PolynomialError, NotImplementedError, ValueError):
         pass
     try:
@@ -183,7 +204,11 @@ def _real_roots(expr: Expr, symbol: Symbol, budget: Expr) -> Optional[list[Expr]
         if r.is_real is False or abs(im(r.evalf(30))) > 1e-20:
             continue
         roots.append(r)
-    return sorted(roots, key=lambda r: r.evalf(30))
+    return sorted(roots, key=key), []
+
+
+#: A finite set of allowed values up to this size is scanned whole when there is no closed form.
+_SCAN = 256
 
 
 def _solve(expr: Expr, symbol: Symbol, budget: Expr, kind: str, *, lo: int, hi: Optional[int],
@@ -193,9 +218,7 @@ def _solve(expr: Expr, symbol: Symbol, budget: Expr, kind: str, *, lo: int, hi: 
         multiple_of = [multiple_of]
     m = _lcm(multiple_of)
     if divisor_of is not None:
-        n = int(divisor_of)
-        divs = [d for d in range(1, int(n**0.5) + 1) if n % d == 0]
-        divs = sorted(set(divs + [n // d for d in divs]))
+        divs = divisors(divisor_of)
         choices = divs if choices is None else [c for c in choices if c in set(divs)]
     grid = _Grid(int(lo), None if hi is None else int(hi), m, choices)
     name = symbol.name
@@ -211,15 +234,15 @@ def _solve(expr: Expr, symbol: Symbol, budget: Expr, kind: str, *, lo: int, hi: 
         return _le(q(k), budget)
 
     def done(k: Optional[int], method: str, root: Optional[Expr] = None) -> Solution:
-        if k is None:  # nothing fits: report the best allowed value (lo for max, the last for min)
-            k = grid.k_lo if kind == "max" else grid.k_hi
+        if k is None:  # nothing fits: report the best allowed value
+            if grid.values is not None and len(grid.values) <= _SCAN:
+                best = min(range(len(grid.values)), key=lambda j: q(j).evalf(30))
+                return Solution(name, None, method, q(best), budget, False, kind, root, unit)
+            k = grid.k_lo if kind == "max" else grid.k_hi  # the lowest for max, the last for min
             if k is None:
                 return Solution(name, None, method, _limit_quantity(expr, symbol), budget, False, kind, root, unit)
             return Solution(name, None, method, q(k), budget, False, kind, root, unit)
         return Solution(name, grid.value(k), method, q(k), budget, True, kind, root, unit)
-
-    def last() -> Optional[int]:
-        return grid.k_hi
 
     def answer_ok(k: int) -> bool:
         if not fits(k):
@@ -228,29 +251,54 @@ def _solve(expr: Expr, symbol: Symbol, budget: Expr, kind: str, *, lo: int, hi: 
             return (grid.k_hi is not None and k == grid.k_hi) or not fits(k + 1)
         return k == grid.k_lo or not fits(k - 1)
 
-    roots = _real_roots(expr, symbol, budget)
-    if roots is not None:
-        method = "closed-form"
-        if kind == "max":
-            if not fits(grid.k_lo):
-                return done(None, method)
-            cands = [grid.index_at_or_below(r) for r in reversed(roots) if r >= grid.value(grid.k_lo)]
-            if not cands and last() is not None:
-                cands = [last()]
-        else:
-            if grid.k_hi is not None and not fits(grid.k_hi):
-                return done(None, method)
-            if fits(grid.k_lo):
-                return done(grid.k_lo, method)
-            cands = [grid.index_at_or_above(r) for r in roots if grid.k_hi is None or r <= grid.value(grid.k_hi)]
-        for k, r in zip(cands, roots[::-1] if kind == "max" else roots):
-            if k is not None and answer_ok(k):
-                return done(k, method, r)
-        if kind == "min" and not cands and grid.k_hi is None:
-            return done(None, method)
-        if kind == "max" and not cands:
-            raise SymcalcError(f"every {name} ≥ {lo} fits the budget; give an upper bound (hi=)")
+    found = _real_roots(expr, symbol, budget)
+    if found is not None:
+        return _closed_form(kind, grid, found, fits, done, name, lo)
+    if grid.values is not None and len(grid.values) <= _SCAN:
+        order = range(len(grid.values)) if kind == "min" else range(len(grid.values) - 1, -1, -1)
+        return done(next((k for k in order if fits(k)), None), "search")
     return _search(kind, grid, fits, done, answer_ok, name, lo)
+
+
+def _closed_form(kind: str, grid: _Grid, found: tuple[list[Expr], list[Expr]], fits, done, name: str,
+                 lo: int) -> Solution:
+    """The answer from the exact roots of f = budget and the poles of f, with no monotonicity assumed.
+
+    f - budget keeps its sign between consecutive roots and poles. So the smallest allowed value
+    that fits is the lowest allowed value, or the first allowed value at or above some root or
+    pole; the largest is the highest allowed value, or the last at or below some root or pole.
+    Checking those few candidates in order answers exactly (and proves that nothing fits when
+    none does).
+    """
+    roots, poles = found
+    crit = sorted(set(roots) | set(poles), key=lambda r: r.evalf(30))
+    root_of = {}
+    if kind == "min":
+        cands = {grid.k_lo}
+        for r in crit:
+            k = grid.index_at_or_above(r)
+            if k is not None:
+                cands.add(k)
+                root_of.setdefault(k, r)
+        k = next((k for k in sorted(cands) if fits(k)), None)
+        return done(k, "closed-form", root_of.get(k) if k is not None and k in root_of else None)
+    cands = set() if grid.k_hi is None else {grid.k_hi}
+    for r in crit:
+        k = grid.index_at_or_below(r)
+        if k is not None:
+            cands.add(k)
+            root_of.setdefault(k, r)
+    if grid.k_hi is None:
+        # Beyond the last root or pole the sign of f - budget no longer changes.
+        beyond = grid.k_lo
+        if crit:
+            beyond = grid.index_at_or_above(crit[-1])
+            if grid.value(beyond) == crit[-1]:
+                beyond += 1
+        if fits(beyond):
+            raise SymcalcError(f"every {name} ≥ {grid.value(beyond)} fits the budget; give an upper bound (hi=)")
+    k = next((k for k in sorted(cands, reverse=True) if fits(k)), None)
+    return done(k, "closed-form", root_of.get(k) if k is not None else None)
 
 
 def _limit_quantity(expr: Expr, symbol: Symbol) -> Expr:

@@ -1,26 +1,102 @@
-"""Inverse questions about memory per device: largest micro-batch or sequence, smallest ZeRO stage or TP degree.
+"""Inverse questions about training memory per device.
 
-Each is one call of the engine on :func:`symcalc.memory.training_memory` with the unknown left
-as its symbol; ``options`` are training_memory's keywords (``seq_len``, ``zero_stage``,
-``recompute``, ``precision``, degrees such as ``tp=2, n_devices=8``, ...).
+The largest micro-batch, sequence, hidden size or depth; the smallest ZeRO stage, TP degree,
+PP degree or device count. Each is one call of the engine on
+:func:`symcalc.memory.training_memory` with the unknown left as its symbol; ``options`` are
+training_memory's keywords (``seq_len``, ``micro_batch``, ``zero_stage``, ``recompute``,
+``precision``, ``allgather_bucket``, degrees such as ``tp=2, n_devices=8``, ...). The degree
+solvers take the other degrees as plain keywords (not ``parallel=``).
+
+Allowed values (Megatron-LM's layout, :mod:`symcalc.memory.parallel`):
+
+- TP degree t divides the KV-head count g (hence the head count a);
+- PP degree p divides the layer count L;
+- with a fixed device count n, ``t·p·c·e`` divides n (``d = n/(t·p·c)`` is whole and a multiple of e);
+- the device count n is a multiple of ``t·p·c·e``.
+
+One point is evaluated apart: where the unknown makes the data-parallel degree d = 1,
+DeepSpeed's ZeRO buffers vanish (``communication_buffers``), which the expression in a
+symbolic d cannot show. That point is evaluated exactly on its own and the smaller fitting
+answer kept.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from math import gcd
+from typing import Any, Optional, Sequence, Union
+
+from sympy import Expr, Symbol, sympify
 
 from .. import symbols as S
+from ..errors import SymcalcError
 from ..model import Model
-from ._engine import Solution, max_integer, min_integer
+from ._engine import Solution, _le, divisors, max_integer, min_integer
+from ._models import _auto_multiple, max_d_model, max_n_layers, model_family
 from ._units import parse_bytes
 
-__all__ = ["max_micro_batch", "max_seq_len", "min_zero_stage", "min_tp"]
+__all__ = ["max_micro_batch", "max_seq_len", "min_zero_stage", "min_tp", "min_pp", "min_devices",
+           "max_d_model_in_memory", "max_n_layers_in_memory"]
+
+_DEGREES = ("tp", "pp", "cp", "ep")
 
 
 def _memory(model: Model, **options: Any):
     from ..memory import training_memory
 
     return training_memory(model, **options)
+
+
+def _int(value: Any, what: str) -> int:
+    v = sympify(value)
+    if not v.is_Integer or v < 1:
+        raise SymcalcError(f"{what}={value} must be a positive integer here")
+    return int(v)
+
+
+def _degrees(options: dict[str, Any], unknown: str) -> dict[str, int]:
+    """The fixed degrees t, p, c, e (1 when not given) and n; the unknown must not be among them."""
+    if "parallel" in options:
+        raise SymcalcError("give the parallel degrees as keywords (tp=, pp=, n_devices=, ...), not parallel=")
+    if unknown in options:
+        raise SymcalcError(f"{unknown}= is the unknown; leave it out")
+    out = {k: _int(options.get(k, 1), k) for k in _DEGREES if k != unknown}
+    if options.get("n_devices") is not None:
+        out["n_devices"] = _int(options["n_devices"], "n_devices")
+        if options.get("dp") is not None:
+            raise SymcalcError("give one of dp= and n_devices=, not both")
+    return out
+
+
+def _model_int(model: Model, field: str) -> int:
+    value = getattr(model, field)
+    if not (isinstance(value, Expr) and value.is_Integer):
+        raise SymcalcError(f"{field} is {value}; give it a number to solve for a parallel degree")
+    return int(value)
+
+
+def _min_degree(budget: Any, model: Model, unknown: Symbol, options: dict[str, Any], allowed: Sequence[int],
+                dp_one: Optional[int]) -> Solution:
+    """The smallest value in ``allowed`` whose memory fits; ``dp_one`` (the value giving d = 1) apart."""
+    limit = parse_bytes(budget)
+    name = unknown.name
+    rest = [v for v in allowed if v != dp_one]
+    special = None
+    if dp_one is not None and dp_one in allowed:
+        special = _memory(model, **{name: dp_one}, **options).total
+    if not rest:
+        if special is None:
+            raise SymcalcError(f"no allowed {name}: nothing satisfies the divisibility constraints")
+        ok = _le(special, limit)
+        return Solution(name, dp_one if ok else None, "closed-form", special, limit, ok, "min", unit="bytes")
+    sol = min_integer(_memory(model, **{name: unknown}, **options), unknown, limit, choices=rest, unit="bytes")
+    if special is None:
+        return sol
+    if _le(special, limit) and (not sol.feasible or dp_one < sol.value):
+        return Solution(name, dp_one, sol.method, special, limit, True, "min", unit="bytes")
+    if not sol.feasible and bool(special < sol.quantity):
+        return replace(sol, quantity=special)
+    return sol
 
 
 def max_micro_batch(budget: Any, model: Model, **options: Any) -> Solution:
@@ -32,23 +108,171 @@ def max_micro_batch(budget: Any, model: Model, **options: Any) -> Solution:
     >>> sol.value, sol.method
     (43, 'closed-form')
     """
-    return max_integer(_memory(model, micro_batch=S.micro_batch, **options), S.micro_batch, parse_bytes(budget), unit="bytes")
+    return max_integer(_memory(model, micro_batch=S.micro_batch, **options), S.micro_batch, parse_bytes(budget),
+                       unit="bytes")
 
 
-def max_seq_len(budget: Any, model: Model, *, multiple_of: int = 1, **options: Any) -> Solution:
-    """The longest sequence s whose training memory per device fits ``budget``."""
+def max_seq_len(budget: Any, model: Model, *, multiple_of: Union[int, Sequence[int]] = 1, **options: Any) -> Solution:
+    """The longest sequence s whose training memory per device fits ``budget``.
+
+    s is also a multiple of the context-parallel degree c, and of t under sequence parallelism.
+
+    >>> from symcalc import Model
+    >>> max_seq_len("80GiB", Model.preset("llama-2-7b"), micro_batch=1, n_devices=8, zero_stage=3,
+    ...             recompute="full", multiple_of=128).value
+    176256
+    """
+    m = [multiple_of] if isinstance(multiple_of, int) else list(multiple_of)
+    m.append(_int(options.get("cp", 1), "cp"))
+    if options.get("sequence_parallel"):
+        m.append(_int(options.get("tp", 1), "tp"))
     return max_integer(_memory(model, seq_len=S.seq_len, **options), S.seq_len, parse_bytes(budget),
-                       multiple_of=multiple_of, unit="bytes")
+                       multiple_of=m, unit="bytes")
 
 
 def min_zero_stage(budget: Any, model: Model, **options: Any) -> Solution:
-    """The smallest ZeRO stage (0-3) whose training memory per device fits ``budget``."""
+    """The smallest ZeRO stage (0-3) whose training memory per device fits ``budget``.
+
+    The stages are four choices, so every one is evaluated (a search: the memory is a
+    Piecewise in z).
+    """
     return min_integer(_memory(model, zero_stage=S.zero_stage, **options), S.zero_stage, parse_bytes(budget),
                        lo=0, choices=[0, 1, 2, 3], unit="bytes")
 
 
 def min_tp(budget: Any, model: Model, **options: Any) -> Solution:
-    """The smallest TP degree (dividing the KV-head count) whose memory per device fits ``budget``."""
-    heads = model.n_kv_heads
-    return min_integer(_memory(model, tp=S.tp, **options), S.tp, parse_bytes(budget),
-                       divisor_of=int(heads) if heads.is_Integer else None, unit="bytes")
+    """The smallest TP degree t whose training memory per device fits ``budget``.
+
+    t divides the KV-head count g (Megatron's ``g % t == 0``) and the head count; with
+    ``n_devices`` given, ``t·p·c·e`` divides it (the data-parallel degree shrinks as t grows).
+
+    >>> from symcalc import Model
+    >>> m = Model.preset("llama-2-7b")
+    >>> min_tp("24GiB", m, seq_len=4096, micro_batch=1, zero_stage=1, recompute="full").value
+    8
+    """
+    deg = _degrees(options, "tp")
+    bound = gcd(_model_int(model, "n_heads"), _model_int(model, "n_kv_heads"))
+    dp_one = None
+    if "n_devices" in deg:
+        rest = deg["pp"] * deg["cp"] * deg["ep"]
+        if deg["n_devices"] % rest:
+            raise SymcalcError(f"pp*cp*ep = {rest} does not divide n_devices={deg['n_devices']}")
+        bound = gcd(bound, deg["n_devices"] // rest)
+        dp_one = deg["n_devices"] // (deg["pp"] * deg["cp"]) if deg["ep"] == 1 else None
+    return _min_degree(budget, model, S.tp, options, divisors(bound), dp_one)
+
+
+def min_pp(budget: Any, model: Model, **options: Any) -> Solution:
+    """The smallest pipeline degree p whose training memory per device fits ``budget``.
+
+    p divides the layer count L; with ``n_devices`` given, ``t·p·c·e`` divides it, so d falls
+    as p grows (and ZeRO shards over fewer devices); otherwise d (``dp=``, default 1) is fixed.
+    The stage reported is the worst case of :mod:`symcalc.memory.parallel` (L/p layers and both
+    ends). No monotonicity is assumed: the roots of the memory equation decide.
+
+    >>> from symcalc import Model
+    >>> m = Model.preset("llama-2-7b")
+    >>> sol = min_pp("40GiB", m, seq_len=4096, micro_batch=1, tp=2, recompute="full")
+    >>> sol.value, sol.method
+    (2, 'closed-form')
+    """
+    deg = _degrees(options, "pp")
+    bound = _model_int(model, "n_layers")
+    dp_one = None
+    if "n_devices" in deg:
+        rest = deg["tp"] * deg["cp"] * deg["ep"]
+        if deg["n_devices"] % rest:
+            raise SymcalcError(f"tp*cp*ep = {rest} does not divide n_devices={deg['n_devices']}")
+        bound = gcd(bound, deg["n_devices"] // rest)
+        dp_one = deg["n_devices"] // (deg["tp"] * deg["cp"]) if deg["ep"] == 1 else None
+    return _min_degree(budget, model, S.pp, options, divisors(bound), dp_one)
+
+
+def min_devices(budget: Any, model: Model, *, hi: Optional[int] = None, **options: Any) -> Solution:
+    """The smallest device count n whose training memory per device fits ``budget``.
+
+    With the degrees t, p, c, e fixed (keywords, default 1), n is a multiple of ``t·p·c·e``: the
+    data-parallel degree d = n/(t·p·c) grows, and under ZeRO the sharded states fall as 1/d.
+    Without ZeRO (or when the unsharded memory alone is too much) more devices never help:
+    the answer is then the smallest n, or nothing fits, short by the limit n → ∞.
+
+    >>> from symcalc import Model
+    >>> m = Model.preset("llama-2-7b")
+    >>> opts = dict(seq_len=4096, micro_batch=1, recompute="full")
+    >>> min_devices("40GiB", m, zero_stage=3, **opts).value
+    3
+    >>> sol = min_devices("40GiB", m, zero_stage=0, **opts)
+    >>> sol.feasible, round(float(sol.shortfall) / 2**30, 1)
+    (False, 62.0)
+    """
+    if options.get("dp") is not None or options.get("n_devices") is not None:
+        raise SymcalcError("n_devices is the unknown; give the other degrees (tp=, pp=, cp=, ep=), not dp= or n_devices=")
+    deg = _degrees(options, "n_devices")
+    mp = deg["tp"] * deg["pp"] * deg["cp"]
+    step = mp * deg["ep"]
+    limit = parse_bytes(budget)
+    n = S.n_devices
+    if deg["ep"] > 1:  # d >= e > 1: the expression in n holds everywhere
+        return min_integer(_memory(model, n_devices=n, **options), n, limit, multiple_of=step, lo=step, hi=hi,
+                           unit="bytes")
+    single = _memory(model, n_devices=mp, **options).total
+    if _le(single, limit):
+        return Solution(n.name, mp, "closed-form", single, limit, True, "min", unit="bytes")
+    if hi is not None and hi < 2 * mp:
+        return Solution(n.name, None, "closed-form", single, limit, False, "min", unit="bytes")
+    sol = min_integer(_memory(model, n_devices=n, **options), n, limit, multiple_of=step, lo=2 * mp, hi=hi,
+                      unit="bytes")
+    if not sol.feasible and bool(single < sol.quantity):
+        return replace(sol, quantity=single)
+    return sol
+
+
+def _tp_multiple(family: Model, symbol: Symbol, options: dict[str, Any]) -> int:
+    """The multiple of ``symbol`` that keeps the (KV) head counts divisible by the TP degree."""
+    t = _int(options.get("tp", 1), "tp")
+    probe = family.replace(n_heads=family.n_heads / t, n_kv_heads=family.n_kv_heads / t)
+    return _auto_multiple(probe, symbol)
+
+
+def max_d_model_in_memory(budget: Any, model: Model, *, multiple_of: Union[int, Sequence[int]] = 1,
+                          aspect_ratio: Any = None, d_head: Any = None, hi: Optional[int] = None,
+                          **options: Any) -> Solution:
+    """The largest hidden size h whose training memory per device fits ``budget``.
+
+    The family is :func:`~symcalc.solve.model_family`'s (depth fixed or L = h/aspect_ratio; the
+    MLP keeps f/h; heads fixed, or h/d_h with ``d_head``). h is a multiple of ``multiple_of``
+    (e.g. 64 or 128), of whatever keeps every size whole (the head count when d_h = h/a), and of
+    what keeps the heads divisible by ``tp``.
+
+    >>> from symcalc import Model
+    >>> m = Model.preset("llama-2-7b")
+    >>> sol = max_d_model_in_memory("80GB", m, seq_len=2048, micro_batch=1, n_devices=8, zero_stage=3,
+    ...                             recompute="full", multiple_of=128)
+    >>> sol.value, sol.method
+    (9984, 'closed-form')
+    """
+    family, h = model_family(model, "d_model", aspect_ratio=aspect_ratio, d_head=d_head)
+    m = [multiple_of] if isinstance(multiple_of, int) else list(multiple_of)
+    m.append(_tp_multiple(family, h, options))
+    return max_d_model(parse_bytes(budget), model, quantity=lambda mm: _memory(mm, **options), multiple_of=m,
+                       aspect_ratio=aspect_ratio, d_head=d_head, hi=hi, unit="bytes")
+
+
+def max_n_layers_in_memory(budget: Any, model: Model, *, multiple_of: Union[int, Sequence[int]] = 1,
+                           hi: Optional[int] = None, **options: Any) -> Solution:
+    """The most layers L at fixed width whose training memory per device fits ``budget``.
+
+    L is a multiple of ``multiple_of`` and of the pipeline degree ``pp`` (each stage L/p layers).
+
+    >>> from symcalc import Model
+    >>> m = Model.preset("llama-2-7b")
+    >>> max_n_layers_in_memory("80GB", m, seq_len=4096, micro_batch=1, n_devices=8, zero_stage=1,
+    ...                        recompute="full").value
+    67
+    """
+    m = [multiple_of] if isinstance(multiple_of, int) else list(multiple_of)
+    m.append(_int(options.get("pp", 1), "pp"))
+    return max_n_layers(parse_bytes(budget), model, quantity=lambda mm: _memory(mm, **options), multiple_of=m,
+                        hi=hi, unit="bytes")
+

@@ -83,10 +83,11 @@ def _params_total(model: Model) -> Expr:
 
 def max_d_model(budget: Any, model: Model, *, quantity: Optional[Callable[[Model], Any]] = None,
                 multiple_of: Union[int, Sequence[int]] = 1, aspect_ratio: Any = None, d_head: Any = None,
-                lo: int = 1, hi: Optional[int] = None) -> Solution:
+                lo: int = 1, hi: Optional[int] = None, unit: Optional[str] = None) -> Solution:
     """The largest hidden size h with ``quantity`` (default: parameters) within budget.
 
     Depth is fixed (or L = h/aspect_ratio), proportions kept as :func:`model_family` says.
+    ``unit`` labels the budget (default "params", or none with a custom ``quantity``).
 
     >>> from symcalc import Model
     >>> m = Model(n_layers=32, d_model=4096, n_heads=32, n_kv_heads=8, d_ff=14336, vocab=128256,
@@ -97,11 +98,12 @@ def max_d_model(budget: Any, model: Model, *, quantity: Optional[Callable[[Model
     """
     family, h = model_family(model, "d_model", aspect_ratio=aspect_ratio, d_head=d_head)
     return max_size(quantity or _params_total, family, h, budget, multiple_of=multiple_of, lo=lo, hi=hi,
-                    unit="params" if quantity is None else "")
+                    unit=unit if unit is not None else "params" if quantity is None else "")
 
 
 def max_n_layers(budget: Any, model: Model, *, quantity: Optional[Callable[[Model], Any]] = None,
-                 multiple_of: Union[int, Sequence[int]] = 1, lo: int = 1, hi: Optional[int] = None) -> Solution:
+                 multiple_of: Union[int, Sequence[int]] = 1, lo: int = 1, hi: Optional[int] = None,
+                 unit: Optional[str] = None) -> Solution:
     """The most layers L at fixed width with ``quantity`` (default: parameters) within budget.
 
     >>> from symcalc import Model
@@ -111,7 +113,7 @@ def max_n_layers(budget: Any, model: Model, *, quantity: Optional[Callable[[Mode
     """
     family, L = model_family(model, "n_layers")
     return max_size(quantity or _params_total, family, L, budget, multiple_of=multiple_of, lo=lo, hi=hi,
-                    unit="params" if quantity is None else "")
+                    unit=unit if unit is not None else "params" if quantity is None else "")
 
 
 def max_tokens(compute_budget: Any, model: Model, *, seq_len: Any = None,

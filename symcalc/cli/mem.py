@@ -84,7 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _settings(args: argparse.Namespace) -> dict[str, Any]:
+def _settings(args: argparse.Namespace, parallel: bool = True) -> dict[str, Any]:
     if args.zero_stage not in (0, 1, 2, 3):
         raise SymcalcError(f"--zero-stage {args.zero_stage} is not a ZeRO stage; use 0, 1, 2 or 3")
     recompute = args.recompute or ("selective" if args.checkpoint_activations else "none")
@@ -96,10 +96,30 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     else:
         prec = Precision(weight=hi, grad=args.bytes_per_grad_ele, master=0, act=hi, kv=hi)
     optimizer = _MOMENTS[args.optimizer] * hi if args.optimizer in _MOMENTS else args.optimizer
-    par = Parallel(tp=args.tensor_parallel_size, pp=args.pipeline_parallel_size, cp=args.context_parallel_size,
-                   ep=args.expert_parallelism, n_devices=args.num_gpus,
-                   sequence_parallel=args.partition_activations or args.sequence_parallel)
+    par = Parallel(**_degrees(args)) if parallel else None
     return dict(prec=prec, optimizer=optimizer, recompute=recompute, par=par)
+
+
+def _degrees(args: argparse.Namespace) -> dict[str, Any]:
+    return dict(tp=args.tensor_parallel_size, pp=args.pipeline_parallel_size, cp=args.context_parallel_size,
+                ep=args.expert_parallelism, n_devices=args.num_gpus,
+                sequence_parallel=args.partition_activations or args.sequence_parallel)
+
+
+def training_options(args: argparse.Namespace) -> dict[str, Any]:
+    """:func:`~symcalc.memory.training_memory`'s keywords from this command's flags (training).
+
+    The degrees come as keywords (``tp``, ``pp``, ``cp``, ``ep``, ``n_devices``,
+    ``sequence_parallel``), unchecked, so a caller may drop or replace one: ``symcalc solve``
+    builds its memory questions on this, with the unknown left out.
+    """
+    st = _settings(args, parallel=False)
+    return dict(
+        seq_len=args.sequence_length, micro_batch=args.batch_size_per_gpu, zero_stage=args.zero_stage,
+        precision=st["prec"], optimizer=st["optimizer"], recompute=st["recompute"],
+        profile=args.activation_profile, flash_attention=args.flash_attention,
+        allgather_bucket=args.zero_allgather_bucket_size, max_live_params=args.zero3_max_live_params,
+        misc_bytes=args.misc_mem_gib * GIB, **_degrees(args))
 
 
 def _memory(model, args, st, par: Parallel, *, zero: int, buffers: bool, misc: Any):
@@ -108,12 +128,11 @@ def _memory(model, args, st, par: Parallel, *, zero: int, buffers: bool, misc: A
                                 micro_batch=args.batch_size_per_gpu, weights=st["prec"].weight,
                                 bytes_kv=st["prec"].kv, bytes_act=st["prec"].act,
                                 flash_attention=args.flash_attention, misc_bytes=misc, parallel=par)
-    return training_memory(
-        model, seq_len=args.sequence_length, micro_batch=args.batch_size_per_gpu, parallel=par, zero_stage=zero,
-        precision=st["prec"], optimizer=st["optimizer"], recompute=st["recompute"],
-        profile=args.activation_profile, flash_attention=args.flash_attention,
-        allgather_bucket=args.zero_allgather_bucket_size if buffers else 0,
-        max_live_params=args.zero3_max_live_params if buffers else 0, misc_bytes=misc)
+    opts = {k: v for k, v in training_options(args).items() if k not in _degrees(args)}
+    opts.update(zero_stage=zero, misc_bytes=misc)
+    if not buffers:
+        opts.update(allgather_bucket=0, max_live_params=0)
+    return training_memory(model, parallel=par, **opts)
 
 
 def _parts(bd) -> dict[str, int]:

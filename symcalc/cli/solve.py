@@ -1,123 +1,204 @@
 """``symcalc solve``: inverse questions, answered in closed form where the expression allows.
 
-Each answer says how it was found (``closed-form`` or ``search``), the quantity at the answer,
-the budget and the headroom; a budget nothing fits is an answer too (``feasible: false``).
+One subcommand per question (:data:`QUESTIONS`). The memory questions take ``symcalc mem``'s
+flags (the flag of the unknown is ignored) and ``--budget`` per device (80GiB, 80GB, 512MiB or
+bytes); they build on :func:`symcalc.cli.mem.training_options`. Models default to ``symcalc
+mem``'s flag defaults (dense). Each answer says how it was found (``closed-form`` or
+``search``), the quantity at the answer, the budget and the headroom; with ``--json`` one
+object whose first key is the question's name with ``-`` as ``_`` (``micro_batch``, ``tp``, ...).
+
+Exit status: 0 when something fits, 1 when nothing does (the answer is printed all the same:
+``feasible: false`` and the shortfall), 2 on bad input.
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import Any, Callable
 
-from ..solve import max_d_model, max_n_layers, max_tokens, parse_count, parse_number
+from ..errors import SymcalcError
+from ..solve import (
+    Solution, max_d_model, max_d_model_in_memory, max_micro_batch, max_n_layers, max_n_layers_in_memory,
+    max_seq_len, max_tokens, min_devices, min_pp, min_tp, min_zero_stage, parse_count, parse_number,
+)
 from .common import add_model_arguments, model_from_args, positive_int, print_json
 
 #: Inverse questions: name -> one-line help (``symcalc solve --help`` lists them).
 QUESTIONS = {
-    "hidden-size": "largest hidden size h at fixed depth (or aspect ratio) for a parameter budget",
-    "layers": "most layers L at fixed width for a parameter budget",
-    "tokens": "most training tokens D for a compute budget (6N, or exact FLOPs with -s)",
-    "micro-batch": "largest micro-batch per device whose training memory fits --budget (the mem flags)",
+    "micro-batch": "largest micro-batch per device whose training memory fits --budget",
+    "seq-len": "longest sequence whose training memory per device fits --budget",
+    "tp": "smallest tensor-parallel degree (dividing the KV heads) that fits --budget",
+    "pp": "smallest pipeline-parallel degree (dividing the layers) that fits --budget",
+    "zero-stage": "smallest ZeRO stage (0-3) that fits --budget",
+    "devices": "smallest device count (a multiple of tp*pp*cp*ep) that fits --budget",
+    "hidden-size": "largest hidden size at fixed depth or aspect ratio for a parameter or memory budget",
+    "layers": "most layers at fixed width for a parameter or memory budget",
+    "tokens": "most training tokens for a compute budget (6N, or exact FLOPs with -s)",
 }
+#: The memory question -> (its library solver, the training_memory keyword it solves for, the mem flag ignored).
+MEMORY_SOLVERS: dict[str, tuple[Callable[..., Solution], str, str]] = {
+    "micro-batch": (max_micro_batch, "micro_batch", "-b/--batch-size-per-gpu"),
+    "seq-len": (max_seq_len, "seq_len", "-s/--sequence-length"),
+    "tp": (min_tp, "tp", "-tp/--tensor-parallel-size"),
+    "pp": (min_pp, "pp", "-pp/--pipeline-parallel-size"),
+    "zero-stage": (min_zero_stage, "zero_stage", "-z/--zero-stage"),
+    "devices": (min_devices, "n_devices", "--num-gpus"),
+}
+#: How the text output names each answer.
+ANSWERS = {"micro-batch": "largest micro-batch", "seq-len": "longest sequence", "tp": "smallest TP degree",
+           "pp": "smallest PP degree", "zero-stage": "smallest ZeRO stage", "devices": "fewest devices"}
+#: Exit status when nothing fits the budget.
+NOTHING_FITS = 1
+GIB = 2**30
 
 
 def _mem_parent() -> argparse.ArgumentParser:
     """``symcalc mem``'s parser, so the memory questions take exactly its flags."""
     from . import mem
 
-    tmp = argparse.ArgumentParser(add_help=False)
-    mem.register(tmp.add_subparsers())
-    return tmp._subparsers._group_actions[0].choices["mem"]
+    sub = argparse.ArgumentParser(add_help=False).add_subparsers()
+    mem.register(sub)
+    return sub.choices["mem"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "solve",
-        help="inverse questions: largest model, most layers, tokens for a budget",
-        description="Inverse questions: " + "; ".join(f"{k}: {v}" for k, v in QUESTIONS.items()) + ".",
-        epilog="Examples: symcalc solve hidden-size -l 32 --budget 7B --multiple-of 128 | symcalc solve tokens --preset llama-2-7b --compute 1e23 --json",
+        help="inverse questions: largest micro-batch/sequence/model, smallest TP/PP/ZeRO/devices, tokens",
+        description="Inverse questions, answered in closed form where the expression allows (else a "
+                    "bracketed search; the answer says which). Exit status 0: an answer; 1: nothing fits "
+                    "(the shortfall is printed); 2: bad input.",
+        epilog="Examples: symcalc solve micro-batch --preset llama-2-7b -s 4096 --num-gpus 8 -z 3 --budget 80GiB | "
+               "symcalc solve devices --preset llama-2-7b -z 3 -tp 2 --budget 40GiB --json | "
+               "symcalc solve hidden-size -l 32 -a 32 --budget 7B --multiple-of 128",
     )
     qs = p.add_subparsers(dest="question", metavar="QUESTION", parser_class=type(p))
     qs.required = True
+    parent = _mem_parent()
 
-    h = qs.add_parser("hidden-size", help=QUESTIONS["hidden-size"], description=QUESTIONS["hidden-size"] +
-                      ". The MLP keeps its ratio f/h, the head count stays (or grows as h/d_h with --head-dim).")
-    add_model_arguments(h)
-    h.add_argument("--budget", required=True, help="parameters, e.g. 7e9 or 7B")
-    h.add_argument("--multiple-of", type=positive_int, default=1, help="h must be a multiple of this (e.g. 128)")
+    def question(name: str, extra: str = "") -> argparse.ArgumentParser:
+        q = qs.add_parser(name, help=QUESTIONS[name], description=QUESTIONS[name] + ". " + extra,
+                          parents=[parent], conflict_handler="resolve")
+        return q
+
+    for name, (_, _, ignored) in MEMORY_SOLVERS.items():
+        q = question(name, f"Takes the flags of `symcalc mem` (training); {ignored} is the unknown and is ignored.")
+        q.add_argument("--budget", required=True, help="memory per device: 80GiB, 80GB, 512MiB or bytes")
+        if name == "seq-len":
+            q.add_argument("--multiple-of", type=positive_int, default=1, help="s must be a multiple of this")
+        if name == "devices":
+            q.add_argument("--max-devices", type=positive_int, help="search no further than this many devices")
+        q.set_defaults(func=run_memory)
+
+    extra = ("--budget is a parameter count (7B, 7e9); --memory-budget (80GiB, 80GB) instead fits training memory "
+             "per device with the flags of `symcalc mem`.")
+    h = question("hidden-size", "-hs is the unknown (its value only sets the proportions f/h). The MLP keeps f/h; "
+                 "the head count stays, or grows as h / --fixed-head-dim. " + extra)
+    _budgets(h)
+    h.add_argument("--multiple-of", type=positive_int, default=1, help="h must be a multiple of this (e.g. 64, 128)")
     h.add_argument("--aspect-ratio", type=positive_int, help="depth follows L = h / ratio instead of -l")
     h.add_argument("--fixed-head-dim", type=positive_int, help="heads grow as h / this (KV heads in proportion)")
-    h.add_argument("--json", action="store_true", help="print one JSON object")
     h.set_defaults(func=run_hidden)
 
-    layers = qs.add_parser("layers", help=QUESTIONS["layers"], description=QUESTIONS["layers"])
-    add_model_arguments(layers)
-    layers.add_argument("--budget", required=True, help="parameters, e.g. 7e9 or 7B")
-    layers.add_argument("--multiple-of", type=positive_int, default=1, help="L must be a multiple of this (e.g. PP degree)")
-    layers.add_argument("--json", action="store_true", help="print one JSON object")
+    layers = question("layers", "-l is the unknown. " + extra)
+    _budgets(layers)
+    layers.add_argument("--multiple-of", type=positive_int, default=1, help="L must be a multiple of this")
     layers.set_defaults(func=run_layers)
 
-    t = qs.add_parser("tokens", help=QUESTIONS["tokens"], description=QUESTIONS["tokens"])
+    t = qs.add_parser("tokens", help=QUESTIONS["tokens"], description=QUESTIONS["tokens"] + ".")
     add_model_arguments(t)
-    t.add_argument("--compute", required=True, help="training FLOP, e.g. 1e24")
+    t.add_argument("--budget", "--compute", dest="compute", required=True, help="training FLOP, e.g. 1e24")
     t.add_argument("--sequence-length", "-s", type=positive_int,
                    help="use symcalc's exact training FLOPs per token at this sequence length (default: 6N)")
     t.add_argument("--json", action="store_true", help="print one JSON object")
     t.set_defaults(func=run_tokens)
 
-    mb = qs.add_parser("micro-batch", help=QUESTIONS["micro-batch"], description=QUESTIONS["micro-batch"] +
-                       ". -b/--batch-size-per-gpu is the unknown and is ignored.",
-                       parents=[_mem_parent()], conflict_handler="resolve")
-    mb.add_argument("--budget", required=True, help="memory per device: 80GiB, 80GB, 512MiB or bytes")
-    mb.set_defaults(func=run_micro_batch)
+
+def _budgets(q: argparse.ArgumentParser) -> None:
+    g = q.add_mutually_exclusive_group(required=True)
+    g.add_argument("--budget", help="parameters, e.g. 7e9 or 7B")
+    g.add_argument("--memory-budget", help="training memory per device: 80GiB, 80GB, 512MiB or bytes")
 
 
-def _report(args: argparse.Namespace, key: str, sol, what: str) -> int:
+def _num(v: Any) -> str:
+    return f"{v:,}" if isinstance(v, int) else f"{v:,.6g}"
+
+
+def _amount(v: Any, unit: str) -> str:
+    if unit == "bytes":
+        return f"{_num(v)} bytes ({v / GIB:.2f} GiB)"
+    return f"{_num(v)} {unit}".rstrip()
+
+
+def _report(args: argparse.Namespace, sol: Solution, what: str) -> int:
+    key = args.question.replace("-", "_")
     out = sol.to_json()
     out = {key: out.pop(sol.symbol), **out}
+    status = 0 if sol.feasible else NOTHING_FITS
     if args.json:
         print_json(out)
-        return 0
+        return status
+    unit = out.get("unit", "")
     if not sol.feasible:
-        print(f"nothing fits ({what}): the smallest allowed value needs {out['quantity_at_answer']}, "
-              f"{out['shortfall']} over the budget {out['budget']}")
-        return 0
-    print(f"{what}: {sol.value}  ({sol.method}); {out['quantity_at_answer']} of {out['budget']}, headroom {out['headroom']}")
-    return 0
+        print(f"nothing fits ({what}): the best allowed value needs {_amount(out['quantity_at_answer'], unit)}, "
+              f"{_amount(out['shortfall'], unit)} over the budget {_amount(out['budget'], unit)}")
+        return status
+    print(f"{what}: {sol.value}  ({sol.method}); {_amount(out['quantity_at_answer'], unit)} of "
+          f"{_amount(out['budget'], unit)}, headroom {_amount(out['headroom'], unit)}")
+    return status
 
 
-def run_hidden(args: argparse.Namespace) -> int:
-    model = model_from_args(args)
-    sol = max_d_model(parse_count(args.budget, "--budget"), model, multiple_of=int(args.multiple_of),
-                      aspect_ratio=args.aspect_ratio, d_head=args.fixed_head_dim)
-    return _report(args, "hidden_size", sol, "largest hidden size")
-
-
-def run_layers(args: argparse.Namespace) -> int:
-    model = model_from_args(args)
-    sol = max_n_layers(parse_count(args.budget, "--budget"), model, multiple_of=int(args.multiple_of))
-    return _report(args, "num_layers", sol, "most layers")
-
-
-def run_tokens(args: argparse.Namespace) -> int:
-    model = model_from_args(args)
-    sol = max_tokens(parse_number(args.compute, "--compute"), model, seq_len=args.sequence_length)
-    return _report(args, "tokens", sol, "most tokens")
-
-
-def run_micro_batch(args: argparse.Namespace) -> int:
-    from sympy import Integer
-
-    from .. import symbols as S
-    from ..solve import max_integer, parse_bytes
+def _training(args: argparse.Namespace, unknown: str = "") -> tuple[Any, dict[str, Any]]:
+    """The model and training_memory's keywords from the mem flags, the unknown left out."""
     from . import mem
 
     if args.infer:
-        from ..errors import SymcalcError
-
-        raise SymcalcError("--infer: micro-batch solving covers training memory; drop --infer")
+        raise SymcalcError("--infer: symcalc solve answers questions about training memory; drop --infer")
     model = model_from_args(args, mem.DEFAULTS)
-    st = mem._settings(args)
-    args.batch_size_per_gpu = S.micro_batch
-    bd = mem._memory(model, args, st, st["par"], zero=args.zero_stage, buffers=True, misc=args.misc_mem_gib * Integer(2**30))
-    sol = max_integer(bd, S.micro_batch, parse_bytes(args.budget), unit="bytes")
-    return _report(args, "micro_batch", sol, "largest micro-batch")
+    options = mem.training_options(args)
+    options.pop(unknown, None)
+    return model, options
+
+
+def run_memory(args: argparse.Namespace) -> int:
+    solver, unknown, _ = MEMORY_SOLVERS[args.question]
+    model, options = _training(args, unknown)
+    if args.question == "seq-len":
+        options["multiple_of"] = int(args.multiple_of)
+    if args.question == "devices":
+        options["hi"] = None if args.max_devices is None else int(args.max_devices)
+    sol = solver(args.budget, model, **options)
+    return _report(args, sol, ANSWERS[args.question])
+
+
+def run_hidden(args: argparse.Namespace) -> int:
+    kw = dict(multiple_of=int(args.multiple_of), aspect_ratio=args.aspect_ratio, d_head=args.fixed_head_dim)
+    if args.memory_budget is not None:
+        model, options = _training(args)
+        sol = max_d_model_in_memory(args.memory_budget, model, **kw, **options)
+    else:
+        sol = max_d_model(parse_count(args.budget, "--budget"), _plain_model(args), **kw)
+    return _report(args, sol, "largest hidden size")
+
+
+def run_layers(args: argparse.Namespace) -> int:
+    if args.memory_budget is not None:
+        model, options = _training(args)
+        sol = max_n_layers_in_memory(args.memory_budget, model, multiple_of=int(args.multiple_of), **options)
+    else:
+        sol = max_n_layers(parse_count(args.budget, "--budget"), _plain_model(args), multiple_of=int(args.multiple_of))
+    return _report(args, sol, "most layers")
+
+
+def _plain_model(args: argparse.Namespace):
+    from . import mem
+
+    return model_from_args(args, mem.DEFAULTS)
+
+
+def run_tokens(args: argparse.Namespace) -> int:
+    from . import mem
+
+    model = model_from_args(args, mem.DEFAULTS)
+    sol = max_tokens(parse_number(args.compute, "--budget"), model, seq_len=args.sequence_length)
+    return _report(args, sol, "most tokens")

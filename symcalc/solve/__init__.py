@@ -5,14 +5,20 @@ wherever sympy can solve f(x) = budget. The engine (:func:`max_integer`, :func:`
 
 1. substitutes every other value, so the expression depends on ``x`` alone;
 2. solves f(x) = budget exactly (``Poly.real_roots`` for polynomials and rational functions,
-   ``sympy.solve`` otherwise), rounds each real root to the allowed values (multiples, divisors,
-   a list of choices) and CHECKS the answer: it fits at x and not at the next allowed value;
-3. only when that fails (no closed form, e.g. a ``ceiling`` or ``Piecewise`` in x, or a check
-   that fails) falls back to a bracketed integer search: exponential bracketing, then bisection,
-   assuming f is monotone, verified at the answer in the same way.
+   ``sympy.solve`` otherwise) and finds the real poles of f. Between consecutive roots and poles
+   f - budget keeps its sign, so the answer is among a few candidates: the lowest (highest)
+   allowed value and the allowed values next to each root or pole (multiples, divisors, a list
+   of choices). Each is evaluated exactly; no monotonicity is assumed (memory per device is not
+   monotone in the PP degree at a fixed device count, for one), and the answer fits at x and not
+   at the next allowed value;
+3. only without a closed form (a ``ceiling`` or ``Piecewise`` in x) does it search: a finite set
+   of up to 256 allowed values (ZeRO stages, divisors) is scanned whole; otherwise exponential
+   bracketing, then bisection, assuming f is monotone, verified at the answer in the same way.
 
 The :class:`Solution` says which method answered. An unsatisfiable budget is an answer too
-(``feasible=False``, with the shortfall), not an exception.
+(``feasible=False``, with the shortfall to the best allowed value: the minimum over a finite
+set of up to 256 values; else the lowest allowed value for a largest-x question, the highest
+or the limit x → ∞ for a smallest-x one), not an exception.
 
 Conventions: budgets and values are exact sympy numbers; byte budgets accept "80GiB", "80 GB",
 "512MiB", "1e9" (:func:`parse_bytes`, a regex and ``fractions.Fraction``: never ``eval``);

@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any, Callable, Optional
 
 from sympy.core.parameters import evaluate
-from sympy import Expr, Integer, Rational, Symbol, diff, lambdify, solve, sympify
+from sympy import Expr, Integer, Rational, Symbol, diff, solve, sympify
 
 from . import symbols as S
 from .breakdown import Breakdown
@@ -292,8 +292,8 @@ def compute_optimal_shape(
     F(x) its training FLOPs per token: ``flops_per_token(model)`` when given, else symcalc's exact
     :func:`~symcalc.flops.training_flops` per token at ``seq_len`` when given, else Kaplan's 6·N(x).
     With D = C/F(x), L(N(x), D) is minimised over allowed integers x (multiples of
-    ``multiple_of`` in [lo, hi]) by a golden-section search on the smooth loss, then the exact
-    integer neighbours are compared.
+    ``multiple_of`` in [lo, hi]) by a ternary search on the exact loss (evaluated to 30 digits);
+    this is a search, not a closed form (the optimum solves a polynomial equation of high degree).
 
     >>> from symcalc import Model
     >>> from symcalc.symbols import d_model as h
@@ -326,28 +326,24 @@ def compute_optimal_shape(
         raise SymcalcError(f"the model family has free sizes {', '.join(sorted(map(str, extra)))} besides {size}; give them values")
     C = sympify(compute)
     loss_x = chinchilla_loss(N_x, C / F_x, fit)
-    f = lambdify(size, loss_x, "math")
     step = int(multiple_of)
     k_lo, k_hi = -(-int(lo) // step), int(hi) // step
     if k_lo > k_hi:
         raise SymcalcError(f"no multiple of {step} lies in [{lo}, {hi}]")
 
-    def g(k: float) -> float:
-        return f(k * step)
+    def loss_at(k: int) -> Expr:
+        return loss_x.subs(size, k * step).evalf(30)
 
-    # golden-section search over the continuous index (the loss is unimodal in x)
-    a, b = float(k_lo), float(k_hi)
-    r = (5**0.5 - 1) / 2
-    c, d = b - r * (b - a), a + r * (b - a)
+    # ternary search over the integer index k (x = k·step) on the exact loss, unimodal in x:
+    # A/N(x)^α falls and B·(F(x)/C)^β rises
+    a, b = k_lo, k_hi
     while b - a > 2:
-        if g(c) < g(d):
-            b, d = d, c
-            c = b - r * (b - a)
+        third = (b - a) // 3
+        if loss_at(a + third) < loss_at(b - third):
+            b = b - third - 1
         else:
-            a, c = c, d
-            d = a + r * (b - a)
-    candidates = {min(max(int(k), k_lo), k_hi) for k in (a - 1, a, a + 1, b - 1, b, b + 1)}
-    best = min(candidates, key=lambda k: loss_x.subs(size, k * step).evalf(30))
+            a = a + third + 1
+    best = min(range(a, b + 1), key=loss_at)
     x = best * step
     n = N_x.subs(size, x)
     F = F_x.subs(size, x)

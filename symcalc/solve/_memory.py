@@ -140,6 +140,24 @@ def min_zero_stage(budget: Any, model: Model, **options: Any) -> Solution:
                        lo=0, choices=[0, 1, 2, 3], unit="bytes")
 
 
+def _min_model_degree(budget: Any, model: Model, unknown: Symbol, options: dict[str, Any], deg: dict[str, int],
+                      bound: int, others: tuple[str, str]) -> Solution:
+    """The smallest divisor of ``bound`` that fits; with ``n_devices``, also a divisor of n/(others·ep).
+
+    ``others`` are the two fixed model-parallel degrees besides ``unknown`` (d = n/(t·p·c)); the
+    value making d = 1 is passed on so that the ZeRO buffers' absence there is evaluated.
+    """
+    dp_one = None
+    if "n_devices" in deg:
+        first, second = others
+        rest = deg[first] * deg[second] * deg["ep"]
+        if deg["n_devices"] % rest:
+            raise SymcalcError(f"{first}*{second}*ep = {rest} does not divide n_devices={deg['n_devices']}")
+        bound = gcd(bound, deg["n_devices"] // rest)
+        dp_one = deg["n_devices"] // (deg[first] * deg[second]) if deg["ep"] == 1 else None
+    return _min_degree(budget, model, unknown, options, divisors(bound), dp_one)
+
+
 def min_tp(budget: Any, model: Model, **options: Any) -> Solution:
     """The smallest TP degree t whose training memory per device fits ``budget``.
 
@@ -153,14 +171,7 @@ def min_tp(budget: Any, model: Model, **options: Any) -> Solution:
     """
     deg = _degrees(options, "tp")
     bound = gcd(_model_int(model, "n_heads"), _model_int(model, "n_kv_heads"))
-    dp_one = None
-    if "n_devices" in deg:
-        rest = deg["pp"] * deg["cp"] * deg["ep"]
-        if deg["n_devices"] % rest:
-            raise SymcalcError(f"pp*cp*ep = {rest} does not divide n_devices={deg['n_devices']}")
-        bound = gcd(bound, deg["n_devices"] // rest)
-        dp_one = deg["n_devices"] // (deg["pp"] * deg["cp"]) if deg["ep"] == 1 else None
-    return _min_degree(budget, model, S.tp, options, divisors(bound), dp_one)
+    return _min_model_degree(budget, model, S.tp, options, deg, bound, ("pp", "cp"))
 
 
 def min_pp(budget: Any, model: Model, **options: Any) -> Solution:
@@ -179,14 +190,7 @@ def min_pp(budget: Any, model: Model, **options: Any) -> Solution:
     """
     deg = _degrees(options, "pp")
     bound = _model_int(model, "n_layers")
-    dp_one = None
-    if "n_devices" in deg:
-        rest = deg["tp"] * deg["cp"] * deg["ep"]
-        if deg["n_devices"] % rest:
-            raise SymcalcError(f"tp*cp*ep = {rest} does not divide n_devices={deg['n_devices']}")
-        bound = gcd(bound, deg["n_devices"] // rest)
-        dp_one = deg["n_devices"] // (deg["tp"] * deg["cp"]) if deg["ep"] == 1 else None
-    return _min_degree(budget, model, S.pp, options, divisors(bound), dp_one)
+    return _min_model_degree(budget, model, S.pp, options, deg, bound, ("tp", "cp"))
 
 
 def min_devices(budget: Any, model: Model, *, hi: Optional[int] = None, **options: Any) -> Solution:

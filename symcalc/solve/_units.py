@@ -48,14 +48,7 @@ def parse_bytes(text: Any) -> Expr:
     ...
     symcalc.errors.SymcalcError: memory size 'eighty' is not understood; write e.g. 80GiB, 80GB, 512MiB or 1e9 (bytes)
     """
-    if not isinstance(text, str):
-        return parse_number(text, "memory size")
-    match = _BYTES_RE.match(text)
-    if not match:
-        raise SymcalcError(f"memory size {text!r} is not understood; write e.g. 80GiB, 80GB, 512MiB or 1e9 (bytes)")
-    number, prefix = match.groups()
-    value = Fraction(number.replace("_", "")) * _SCALE[prefix.lower()]
-    return Rational(value.numerator, value.denominator)
+    return _parse_scaled(text, "memory size", _BYTES_RE, _SCALE, "80GiB, 80GB, 512MiB or 1e9 (bytes)")
 
 
 _COUNT_RE = re.compile(rf"^\s*({_NUMBER})\s*([kKmMbBtT]?)\s*$")
@@ -68,11 +61,16 @@ def parse_count(text: Any, what: str = "count") -> Expr:
     >>> parse_count("7B"), parse_count("350M"), parse_count("1.5e9")
     (7000000000, 350000000, 1500000000)
     """
+    return _parse_scaled(text, what, _COUNT_RE, _COUNT_SCALE, "7e9, 7B or 350M")
+
+
+def _parse_scaled(text: Any, what: str, pattern: re.Pattern, scale: dict[str, int], examples: str) -> Expr:
+    """A number matched by ``pattern`` (groups: number, unit) times ``scale[unit]``, exactly."""
     if not isinstance(text, str):
         return parse_number(text, what)
-    match = _COUNT_RE.match(text)
+    match = pattern.match(text)
     if not match:
-        raise SymcalcError(f"{what} {text!r} is not understood; write e.g. 7e9, 7B or 350M")
-    number, suffix = match.groups()
-    value = Fraction(number.replace("_", "")) * _COUNT_SCALE[suffix.lower()]
+        raise SymcalcError(f"{what} {text!r} is not understood; write e.g. {examples}")
+    number, unit = match.groups()
+    value = Fraction(number.replace("_", "")) * scale[unit.lower()]
     return Rational(value.numerator, value.denominator)

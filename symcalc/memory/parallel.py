@@ -37,17 +37,9 @@ from sympy import Expr, Integer, sympify
 
 from .. import symbols as S
 from ..errors import SymcalcError
+from ..model import _as_size as _degree  # one check for sizes and degrees: a positive integer or a symbol
 
 __all__ = ["Parallel", "SYMBOLIC", "shard_divisors", "local_kv_heads"]
-
-
-def _degree(name: str, value: Any) -> Expr:
-    if isinstance(value, (bool, float)) or isinstance(value, str):
-        raise SymcalcError(f"{name}={value!r} must be a positive integer or a symbol")
-    expr = sympify(value)
-    if expr.is_integer is False or expr.is_positive is False:
-        raise SymcalcError(f"{name}={expr} must be a positive integer")
-    return expr
 
 
 @dataclass(frozen=True)

@@ -105,3 +105,49 @@ def test_errors_are_one_line():
         compile_expr(S.tp * S.pp, (S.tp,))
     with pytest.raises(SymcalcError, match="no value given for pp"):
         evaluate(S.tp * S.pp, tp=2)
+
+
+def test_import_is_lazy_and_complete():
+    """A fresh `import symcalc` loads only the core (no numpy, planner, solver, memory); every name of __all__ still resolves."""
+    import subprocess
+    import sys
+
+    code = ("import sys, symcalc; print(*sorted(m for m in sys.modules if m.startswith('symcalc') or m == 'numpy')); "
+            "print(all(getattr(symcalc, n) is not None for n in symcalc.__all__)); print(set(symcalc.__all__) <= set(dir(symcalc)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0].split() == ["symcalc", "symcalc.breakdown", "symcalc.errors", "symcalc.model", "symcalc.params",
+                            "symcalc.symbols"]
+    assert out[1:] == ["True", "True"]
+
+
+def test_lazy_names_are_the_real_objects():
+    """symcalc.X is the object of the module that defines it; symcalc.plan stays the planner function after `import symcalc.plan`."""
+    import importlib
+
+    import symcalc
+    import symcalc.plan  # noqa: F401  (would rebind the name to the module without symcalc's guard)
+    from symcalc.memory import training_memory as tm
+    from symcalc.render import latex
+
+    assert symcalc.training_memory is tm and symcalc.latex is latex
+    assert symcalc.plan is importlib.import_module("symcalc.plan").plan and callable(symcalc.plan)
+    assert symcalc.solve is importlib.import_module("symcalc.solve")
+    with pytest.raises(AttributeError):
+        symcalc.no_such_name
+
+
+def test_cli_registers_only_the_named_subcommand(capsys):
+    """`symcalc mem ...` builds a parser with only mem; help and unknown commands list every subcommand (exit 2)."""
+    from symcalc.cli import SUBCOMMANDS, build_parser, main
+
+    def commands(parser):
+        return list(parser._subparsers._group_actions[0].choices)
+
+    assert commands(build_parser(["mem", "--preset", "llama-2-7b"])) == ["mem"]
+    assert commands(build_parser(["--help"])) == list(SUBCOMMANDS)
+    assert commands(build_parser()) == list(SUBCOMMANDS)
+    with pytest.raises(SystemExit) as exc:
+        main(["no-such-command"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "invalid choice: 'no-such-command'" in err and all(repr(c) in err for c in SUBCOMMANDS)

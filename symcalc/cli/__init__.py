@@ -20,8 +20,23 @@ __all__ = ["main", "build_parser"]
 SUBCOMMANDS = ("params", "presets", "flops", "mem", "scaling", "latex", "solve", "plan",)
 
 
-def build_parser() -> SymcalcArgumentParser:
-    """The full ``symcalc`` parser with every subcommand registered."""
+def _chosen(argv: Optional[Sequence[str]]) -> Sequence[str]:
+    """The subcommands to register: only the one ``argv`` names, else all (help, errors, none)."""
+    if argv is None:
+        return SUBCOMMANDS
+    # The top-level parser has no option taking a value, so the first word is the command.
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return (first,) if first in SUBCOMMANDS else SUBCOMMANDS
+
+
+def build_parser(argv: Optional[Sequence[str]] = None) -> SymcalcArgumentParser:
+    """The ``symcalc`` parser: every subcommand registered, or only the one ``argv`` names.
+
+    Registering one subcommand imports only its module (and what it needs), which keeps
+    ``symcalc mem ...`` from loading the planner, the solver, the renderer and so on. With no
+    ``argv``, an unknown command or ``--help``, every subcommand is registered, so the help and
+    argparse's ``invalid choice`` error list them all.
+    """
     from .. import __version__
 
     parser = SymcalcArgumentParser(
@@ -34,14 +49,15 @@ def build_parser() -> SymcalcArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"symcalc {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=SymcalcArgumentParser)
-    for name in SUBCOMMANDS:
+    for name in _chosen(argv):
         importlib.import_module(f"{__name__}.{name}").register(sub)
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 2 bad input)."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -80,8 +80,9 @@ def test_sequence_parallel_divides_every_activation(shape, tp_pow, seq_mult):
     d_model, n_heads, n_kv, d_head = shape
     tp = next(x for x in (tp_pow, 1) if n_kv % x == 0)
     m = Model(n_layers=2, d_model=d_model, n_heads=n_heads, n_kv_heads=n_kv, d_ff=4 * d_model, vocab=64)
-    one = layer_activations(m, seq_len=16 * seq_mult, micro_batch=2).total
-    sharded = layer_activations(m, seq_len=16 * seq_mult, micro_batch=2, tp=tp, sequence_parallel=True).total
+    seq = 16 * seq_mult * tp  # Megatron's SP needs t | s
+    one = layer_activations(m, seq_len=seq, micro_batch=2).total
+    sharded = layer_activations(m, seq_len=seq, micro_batch=2, tp=tp, sequence_parallel=True).total
     assert sharded * tp == one
 
 

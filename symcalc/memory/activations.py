@@ -59,6 +59,25 @@ CORE_ATTENTION = ("attention/scores", "attention/scores_cast", "attention/dropou
                   "attention/dropout_output", "attention/softmax_stats")
 
 
+def _query_tokens(seq_len: Any, cp: Any, tp: Any, sequence_parallel: bool) -> Expr:
+    """``s/c``, the queries per device; a one-line error when c (or t, with SP) does not split s.
+
+    >>> _query_tokens(4096, 2, 1, False)
+    2048
+    >>> _query_tokens(2048, 3, 1, False)
+    Traceback (most recent call last):
+    ...
+    symcalc.errors.SymcalcError: cp=3 does not divide seq_len=2048; context parallelism splits the sequence into cp equal chunks
+    """
+    s, c, t = sympify(seq_len), sympify(cp), sympify(tp)
+    if (s / c).is_integer is False:
+        raise SymcalcError(f"cp={c} does not divide seq_len={s}; context parallelism splits the sequence into cp equal chunks")
+    if sequence_parallel and (s / (c * t)).is_integer is False:
+        raise SymcalcError(f"tp={t} does not divide the {s / c} tokens per context-parallel rank; sequence parallelism "
+                           "splits them over the tensor-parallel group (Megatron asserts seq_len % tp == 0)")
+    return s / c
+
+
 def _check(profile: str, recompute: str) -> None:
     if profile not in PROFILES:
         raise SymcalcError(f"profile={profile!r} is unknown; use one of {', '.join(PROFILES)}")
@@ -124,8 +143,8 @@ def layer_activations(
     _check(profile, recompute)
     m = model
     beta = sympify(bytes_act)
-    t, c = sympify(tp), sympify(cp)
-    s_q, s_k = sympify(seq_len) / c, sympify(seq_len)
+    t = sympify(tp)
+    s_q, s_k = _query_tokens(seq_len, cp, tp, sequence_parallel), sympify(seq_len)
     x = s_q * sympify(micro_batch)
     h, d_h = m.d_model, m.d_head
     sp = t if sequence_parallel else Integer(1)
@@ -237,7 +256,7 @@ def activations(
     beta = sympify(bytes_act)
     t = sympify(tp)
     sp = t if sequence_parallel else Integer(1)
-    x = sympify(seq_len) / sympify(cp) * sympify(micro_batch)
+    x = _query_tokens(seq_len, cp, tp, sequence_parallel) * sympify(micro_batch)
     h = m.d_model
     if profile == "hf-eager":
         parts["embedding/token_ids"] = 8 * x

@@ -19,7 +19,7 @@ from .. import symbols as S
 from ..breakdown import Breakdown
 from ..errors import SymcalcError
 from .activations import layer_activations
-from .parallel import Parallel, local_kv_heads, parallel_param_parts
+from .parallel import Parallel, as_parallel, local_kv_heads, parallel_param_parts
 from .states import WEIGHT_DTYPES
 
 __all__ = ["kv_cache", "weight_bytes", "inference_memory"]
@@ -114,7 +114,10 @@ def inference_memory(
     >>> inference_memory(m, seq_len=3, n_generate=1, micro_batch=1, weights="int4").grouped().as_ints()
     {'weights': 824, 'kv_cache': 128, 'activations': 756, 'misc': 0}
     """
-    par = parallel if parallel is not None else Parallel(**degrees)
+    par = as_parallel(parallel, degrees)
+    if par.cp != 1:
+        raise SymcalcError(f"cp={par.cp} for inference; context parallelism is modelled for training only "
+                           "(a decode step cannot split its one new token), use cp=1")
     par.check_model(model)
     bw = weight_bytes(weights)
     parts: dict[str, Expr] = {}

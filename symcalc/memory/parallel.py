@@ -103,6 +103,15 @@ class Parallel:
             raise SymcalcError(f"pp={self.pp} does not divide n_layers={model.n_layers}; pick a pipeline size dividing the layers")
 
 
+def as_parallel(parallel: Optional[Parallel], degrees: dict) -> Parallel:
+    """``parallel`` itself, or a :class:`Parallel` from keyword degrees; giving both is an error."""
+    if parallel is not None:
+        if degrees:
+            raise SymcalcError(f"give either parallel= or {', '.join(degrees)}, not both")
+        return parallel
+    return Parallel(**degrees)
+
+
 #: Every degree left symbolic (t, p, d, e, c), for closed forms and solvers.
 SYMBOLIC = dict(tp=S.tp, pp=S.pp, dp=S.dp, ep=S.ep, cp=S.cp)
 

@@ -18,21 +18,13 @@ from .. import symbols as S
 from ..breakdown import Breakdown
 from ..errors import SymcalcError
 from .activations import activations
-from .parallel import Parallel, parallel_param_parts
+from .parallel import Parallel, as_parallel as _parallel, parallel_param_parts
 from .states import Precision, check_zero_stage, optimizer_bytes, precision_recipe, zero_shard
 
 __all__ = ["model_states", "communication_buffers", "training_memory", "PARTS"]
 
 #: The top-level parts of :func:`training_memory` and :func:`~symcalc.memory.inference_memory`.
 PARTS = ("weights", "gradients", "optimizer", "activations", "kv_cache", "communication", "misc")
-
-
-def _parallel(parallel: Optional[Parallel], kwargs: dict) -> Parallel:
-    if parallel is not None:
-        if kwargs:
-            raise SymcalcError(f"give either parallel= or {', '.join(kwargs)}, not both")
-        return parallel
-    return Parallel(**kwargs)
 
 
 def model_states(

@@ -1,11 +1,13 @@
-"""The sheets in formulas/ are what the code generates now."""
+"""The sheets in formulas/ and the README's notation table are what the code says now."""
 
 from pathlib import Path
 
 from symcalc.cli import main
 from symcalc.render import check_sheets, sheet_files
+from symcalc.symbols import SYMBOL_INFO
 
-FORMULAS = Path(__file__).resolve().parent.parent / "formulas"
+ROOT = Path(__file__).resolve().parent.parent
+FORMULAS = ROOT / "formulas"
 
 
 def test_formula_sheets_are_current():
@@ -21,3 +23,11 @@ def test_check_detects_a_stale_sheet(tmp_path, capsys):
     assert main(["latex", "sheets", "--check", str(tmp_path)]) == 1
     assert main(["latex", "sheets", "--write", str(tmp_path)]) == 0
     assert main(["latex", "sheets", "--check", str(tmp_path)]) == 0
+
+
+def test_readme_notation_table_lists_every_symbol():
+    """README.md's Notation table has one row per symbol of symcalc.symbols, with its letter, meaning and unit."""
+    text = (ROOT / "README.md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| `") and line.count("$") == 2]
+    expected = [f"| `{sym.name}` | ${info.latex}$ | {info.description} | {info.unit} |" for sym, info in SYMBOL_INFO.items()]
+    assert rows == expected

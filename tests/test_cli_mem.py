@@ -39,25 +39,32 @@ def test_cookbook_defaults_are_dense_neox_20b_like(capsys):
 
 
 def test_zero_shards_over_data_parallel_not_all_gpus(capsys):
-    """Cookbook fix: ZeRO-1 shards optimizer states over d = n/t (times t from TP); gradients divide by t."""
-    one = run_json(capsys, "--preset", "llama-2-7b", "-z", "0")["per_device"]
-    out = run_json(capsys, "--preset", "llama-2-7b", "-z", "1", "--num-gpus", "16", "-tp", "2")
-    assert out["parallel"]["dp"] == 8
-    # norms are replicated over TP, so the split is within 1% rather than exact
-    assert out["per_device"]["optimizer"] * 16 == pytest.approx(one["optimizer"], rel=0.01)
-    assert out["per_device"]["gradients"] * 2 == pytest.approx(one["gradients"], rel=0.01)
-    z3 = run_json(capsys, "--preset", "llama-2-7b", "-z", "3", "--num-gpus", "16", "-tp", "2", "-pp", "2")
-    assert z3["parallel"]["dp"] == 4
-    assert z3["per_device"]["weights"] * 16 == pytest.approx(one["weights"], rel=0.05)
+    """Cookbook fix: ZeRO divides by d = n/(t·p) exactly, not by n (the cookbook's /num_gpus would give 16 and 16 here)."""
+    model = ("--preset", "llama-2-7b", "-tp", "2", "-pp", "2")
+    z0 = run_json(capsys, *model, "--num-gpus", "4", "-z", "0")["per_device"]
+    z1 = run_json(capsys, *model, "--num-gpus", "32", "-z", "1")
+    assert z1["parallel"]["dp"] == 8 and z1["per_device"]["optimizer"] * 8 == z0["optimizer"]
+    z3 = run_json(capsys, *model, "--num-gpus", "16", "-z", "3")["per_device"]
+    assert z3["weights"] * 4 == z0["weights"] and z3["gradients"] * 4 == z0["gradients"]
+
+
+def test_gradients_and_optimizer_divided_by_tp_pp_like_weights(capsys):
+    """Cookbook fix: gradients (4 B) and optimizer (4 + 2·4 B) are sharded by t·p exactly as the 2-byte weights."""
+    out = run_json(capsys, "--preset", "llama-2-7b", "-tp", "2", "-pp", "2", "--num-gpus", "4", "-z", "0")["per_device"]
+    assert out["gradients"] == 2 * out["weights"] and out["optimizer"] == 6 * out["weights"]
 
 
 def test_checkpoint_activations_is_selective_recompute(capsys):
-    """-ca keeps the cookbook's meaning: Korthikanti's selective recompute; -pa equals --sequence-parallel."""
-    a = run_json(capsys, "-ca", "-pa", "-tp", "2", "--num-gpus", "2")
-    b = run_json(capsys, "--recompute", "selective", "--sequence-parallel", "-tp", "2", "--num-gpus", "2")
-    assert a["per_device"] == b["per_device"]
-    full = run_json(capsys, "--recompute", "full")
-    assert full["per_device"]["activations"] < a["per_device"]["activations"] * 2
+    """-ca is Korthikanti's selective recompute: per layer 34·sbh kept vs 2·sbh (full) and 34·sbh + 5·a·s²·b (none)."""
+    L, s, b, h, a = 44, 2048, 1, 6144, 64  # the cookbook's default GPT (MHA, f = 4h, LayerNorm, dropout)
+    ca = run_json(capsys, "-ca")["per_device"]["activations"]
+    full = run_json(capsys, "--recompute", "full")["per_device"]["activations"]
+    none = run_json(capsys)["per_device"]["activations"]
+    assert ca - full == L * (34 - 2) * s * b * h
+    assert none - ca == L * 5 * a * s * s * b
+    pa = run_json(capsys, "-ca", "-pa", "-tp", "2", "--num-gpus", "2")
+    sp = run_json(capsys, "--recompute", "selective", "--sequence-parallel", "-tp", "2", "--num-gpus", "2")
+    assert pa["per_device"] == sp["per_device"]
 
 
 def test_inference_kv_cache_has_factor_two_and_kv_heads(capsys):
@@ -78,19 +85,129 @@ def test_misc_and_buffers(capsys):
     assert out["per_replica"]["misc"] == 5 * 2**30
 
 
+#: The tiny model every flag is varied around (8 devices, the default ZeRO 1: every part is present).
+BASE = ["-l", "4", "-hs", "512", "-a", "8", "-v", "1000", "-s", "256", "--num-gpus", "8"]
+STATES = {"weights", "gradients", "optimizer"}
+ALL_TRAIN = STATES | {"activations"}
+
+
+@pytest.mark.parametrize("ref,flags,changed", [
+    ([], ["--num-gpus", "16"], {"optimizer"}),
+    ([], ["-tp", "2"], ALL_TRAIN),
+    ([], ["-pp", "2"], ALL_TRAIN),
+    (["-tp", "2"], ["-pa"], {"activations"}),
+    (["-tp", "2"], ["--sequence-parallel"], {"activations"}),
+    ([], ["--context-parallel-size", "2"], {"optimizer", "activations"}),
+    ([], ["-z", "2"], {"gradients"}),
+    ([], ["-zbs", "10"], {"communication"}),
+    (["-z", "3"], ["-zmlp", "10"], {"communication"}),
+    ([], ["-ca"], {"activations"}),
+    ([], ["--recompute", "full"], {"activations"}),
+    ([], ["-b", "2"], {"activations"}),
+    ([], ["-s", "512"], {"activations"}),
+    ([], ["-v", "2000"], ALL_TRAIN),
+    ([], ["-hs", "1024"], ALL_TRAIN),
+    ([], ["-a", "4"], {"activations"}),
+    ([], ["-l", "8"], ALL_TRAIN),
+    ([], ["-ff", "2"], ALL_TRAIN),
+    ([], ["--ffn-hidden-size", "1000"], ALL_TRAIN),
+    ([], ["-nl", "3"], ALL_TRAIN),
+    ([], ["-kv", "0.25"], ALL_TRAIN),
+    ([], ["--num-kv-heads", "2"], ALL_TRAIN),
+    ([], ["--disable-mixed-precision"], {"weights", "optimizer", "activations", "communication"}),
+    ([], ["--high-prec-bytes-per-val", "8"], {"optimizer"}),
+    ([], ["--low-prec-bytes-per-val", "1"], {"weights", "activations", "communication"}),
+    ([], ["--bytes-per-grad-ele", "2"], {"gradients"}),
+    ([], ["-opt", "sgd"], {"optimizer"}),
+    ([], ["-opt", "adafactor"], {"optimizer"}),
+    ([], ["--num-experts", "8"], STATES),
+    # ZeRO 1 already shards expert optimizer states over d: (N/e)/(d/e) = N/d, so EP leaves them unchanged
+    (["--num-experts", "8"], ["-ep", "2"], {"weights", "gradients"}),
+    ([], ["--activation-profile", "hf-eager"], {"activations"}),
+    ([], ["--flash-attention"], {"activations"}),
+    ([], ["--misc-mem-gib", "1"], {"misc"}),
+    ([], ["--infer"], {"gradients", "optimizer", "activations", "kv_cache", "communication"}),
+    (["--infer"], ["-o", "100"], {"kv_cache"}),
+    (["--infer"], ["-kv", "0.25"], {"weights", "activations", "kv_cache"}),
+    (["--infer"], ["-tp", "2"], {"weights", "activations", "kv_cache"}),
+    (["--infer"], ["--low-prec-bytes-per-val", "1"], {"weights", "activations", "kv_cache"}),
+    (["--infer"], ["--disable-mixed-precision"], {"weights", "activations", "kv_cache"}),
+])
+def test_every_flag_changes_what_it_should(capsys, ref, flags, changed):
+    """Each cookbook flag (and each addition) is used: it changes exactly the parts it governs, and the total."""
+    before = run_json(capsys, *BASE, *ref)["per_device"]
+    after = run_json(capsys, *BASE, *ref, *flags)["per_device"]
+    assert {k for k in KEYS if before[k] != after[k]} == changed | {"total"}
+
+
+def test_hf_config_equals_the_same_model_from_flags(capsys, tmp_path):
+    """--hf-config reads a local config.json: a Llama config gives what the equivalent flags give."""
+    cfg = {"model_type": "llama", "num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 4,
+           "num_key_value_heads": 2, "intermediate_size": 176, "vocab_size": 128, "tie_word_embeddings": False}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    from_file = run_json(capsys, "--hf-config", str(path), "-s", "64")["per_device"]
+    flags = run_json(capsys, "-l", "2", "-hs", "64", "-a", "4", "--num-kv-heads", "2", "--ffn-hidden-size", "176",
+                     "-v", "128", "-nl", "3", "--norm", "rmsnorm", "--no-bias", "-s", "64")["per_device"]
+    assert from_file == flags
+    assert from_file != run_json(capsys, "-s", "64")["per_device"]
+
+
 @pytest.mark.parametrize("argv,needle", [
     (["--num-gpus", "3", "-tp", "2"], "does not divide n_devices"),
+    (["--num-gpus", "2", "-tp", "2", "-pp", "2"], "does not divide n_devices"),
     (["-tp", "3", "--num-gpus", "3"], "does not divide n_heads"),
     (["--preset", "llama-2-7b", "-a", "32", "--num-kv-heads", "8", "-tp", "3", "--num-gpus", "3"], "does not divide n_heads"),
     (["-a", "12", "-hs", "768", "--num-kv-heads", "4", "-tp", "3", "--num-gpus", "3"], "n_kv_heads"),
+    (["-pp", "3", "--num-gpus", "3"], "does not divide n_layers"),
     (["-z", "4"], "not a ZeRO stage"),
+    (["-z", "-1"], "not a ZeRO stage"),
+    (["-z", "abc"], "--zero-stage"),
+    (["-z", "1.5"], "--zero-stage"),
     (["--num-experts", "6", "-ep", "4", "--num-gpus", "4"], "does not divide n_experts"),
+    (["--num-experts", "8", "-ep", "4", "--num-gpus", "2"], "does not divide the data-parallel degree"),
+    (["-ep", "2", "--num-gpus", "2"], "dense model"),
+    (["--context-parallel-size", "3", "--num-gpus", "3"], "does not divide seq_len"),
+    (["-pa", "-tp", "2", "--num-gpus", "2", "-s", "2047"], "sequence parallelism"),
+    (["--infer", "--context-parallel-size", "2", "--num-gpus", "2"], "for inference"),
+    (["--infer", "-z", "3", "--num-gpus", "8"], "--zero-stage applies to training only"),
+    (["--infer", "-ca"], "--checkpoint-activations applies to training only"),
+    (["--infer", "--recompute", "full"], "--recompute applies to training only"),
+    (["--infer", "-opt", "sgd"], "--optimizer applies to training only"),
+    (["--infer", "-zbs", "10"], "training only"),
+    (["--infer", "--bytes-per-grad-ele", "2"], "training only"),
+    (["--infer", "--activation-profile", "hf-eager"], "training only"),
+    (["--recompute", "none", "-ca"], "give one of them"),
+    (["-b", "0"], "--batch-size-per-gpu"),
+    (["-s", "abc"], "--sequence-length"),
+    (["--num-gpus", "-8"], "--num-gpus"),
+    (["-tp", "0"], "--tensor-parallel-size"),
+    (["--misc-mem-gib", "-1"], "negative"),
+    (["--misc-mem-gib", "nan"], "not a number"),
+    (["-zbs", "-1"], "--zero-allgather-bucket-size"),
+    (["-kv", "0.3"], "--kv-size-ratio"),
+    (["-nl", "5"], "--num-mlp-linears"),
+    (["--hf-config", "/nonexistent/config.json"], "no such file"),
 ])
 def test_bad_input_exits_2_with_one_line(capsys, argv, needle):
-    """Bad degrees, stages or EP: exit status 2 and a single error line."""
-    assert main(["mem", *argv]) == 2
+    """Bad degrees, stages, EP, CP, numbers or flag combinations: exit status 2 and a single error line, no traceback."""
+    try:
+        status = main(["mem", *argv])
+    except SystemExit as exc:  # argparse's own errors
+        status = exc.code
+    assert status == 2
     err = capsys.readouterr().err.strip()
-    assert needle in err and "\n" not in err
+    assert needle in err and "\n" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("text", ["[]", "{}", '{"model_type": "llama"', '{"model_type": "llama", "hidden_size": "x"}'])
+def test_malformed_hf_config_exits_2(capsys, tmp_path, text):
+    """A config.json that is not JSON, not an object, or lacks fields: one line, exit 2."""
+    path = tmp_path / "config.json"
+    path.write_text(text)
+    assert main(["mem", "--hf-config", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert str(path) in err and "\n" not in err
 
 
 def test_human_output_is_labelled_gib(capsys):

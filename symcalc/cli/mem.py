@@ -19,6 +19,12 @@ DEFAULTS = {"num_experts": 0, "sequence_length": 2048}
 #: Optimizer moments kept at high precision (the rest come from the library's table).
 _MOMENTS = {"adamw": 2, "adam": 2, "sgd": 1, "muon": 1}
 GIB = 2**30
+#: Training-only flags and their defaults (the cookbook's); with --infer giving one is an error.
+TRAINING_DEFAULTS: dict[str, Any] = {
+    "zero_stage": 1, "zero_allgather_bucket_size": Integer(500_000_000), "zero3_max_live_params": Integer(1_000_000_000),
+    "recompute": None, "checkpoint_activations": False, "optimizer": "adamw", "bytes_per_grad_ele": Integer(4),
+    "activation_profile": "korthikanti",
+}
 
 
 def _nonnegative_rational(text: str) -> Rational:
@@ -53,21 +59,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--partition-activations", "-pa", action="store_true",
                    help="shard the remaining activations over TP (ZeRO-R; the same as --sequence-parallel)")
     d.add_argument("--sequence-parallel", action="store_true", help="Megatron sequence parallelism")
-    d.add_argument("--zero-stage", "-z", type=int, default=1, help="ZeRO stage 0-3 (default 1)")
-    d.add_argument("--zero-allgather-bucket-size", "-zbs", type=nonnegative_int, default=Integer(500_000_000),
-                   help="DeepSpeed all-gather bucket, elements (default 5e8)")
-    d.add_argument("--zero3-max-live-params", "-zmlp", type=nonnegative_int, default=Integer(1_000_000_000),
-                   help="ZeRO-3 live parameters, elements (default 1e9)")
+    d.add_argument("--zero-stage", "-z", type=int, help="ZeRO stage 0-3 (default 1; training only)")
+    d.add_argument("--zero-allgather-bucket-size", "-zbs", type=nonnegative_int,
+                   help="DeepSpeed all-gather bucket, elements (default 5e8; training only)")
+    d.add_argument("--zero3-max-live-params", "-zmlp", type=nonnegative_int,
+                   help="ZeRO-3 live parameters, elements (default 1e9; training only)")
     t = p.add_argument_group("training")
     t.add_argument("--checkpoint-activations", "-ca", action="store_true",
                    help="activation checkpointing as the cookbook counts it: Korthikanti's selective recompute")
     t.add_argument("--recompute", choices=RECOMPUTE, help="none (default), selective, or full (layer inputs only)")
     t.add_argument("--batch-size-per-gpu", "-b", type=positive_int, default=Integer(1), help="micro-batch b (default 1)")
     t.add_argument("--sequence-length", "-s", type=positive_int, default=Integer(2048), help="sequence length s (default 2048)")
-    t.add_argument("--activation-profile", choices=PROFILES, default="korthikanti",
+    t.add_argument("--activation-profile", choices=PROFILES,
                    help="korthikanti (default: Table 2, generalised) or hf-eager (what HF eager PyTorch saves)")
     t.add_argument("--flash-attention", action="store_true", help="no s^2 attention scores are kept")
-    t.add_argument("--optimizer", "-opt", choices=sorted(set(OPTIMIZERS) | {"adafactor"}), default="adamw",
+    t.add_argument("--optimizer", "-opt", choices=sorted(set(OPTIMIZERS) | {"adafactor"}),
                    help="optimizer states (default adamw: two high-precision moments)")
     i = p.add_argument_group("inference")
     i.add_argument("--infer", action="store_true", help="inference: weights, KV cache, one layer's activations")
@@ -77,27 +83,40 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="everything at high precision, no master copy")
     pr.add_argument("--high-prec-bytes-per-val", type=positive_int, default=Integer(4), help="default 4")
     pr.add_argument("--low-prec-bytes-per-val", type=positive_int, default=Integer(2), help="default 2")
-    pr.add_argument("--bytes-per-grad-ele", type=positive_int, default=Integer(4), help="gradient bytes (default 4)")
+    pr.add_argument("--bytes-per-grad-ele", type=positive_int, help="gradient bytes (default 4; training only)")
     p.add_argument("--misc-mem-gib", type=_nonnegative_rational, default=Integer(0),
                    help="constant overhead per device, GiB (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object (bytes as integers)")
     p.set_defaults(func=run)
 
 
+def _training_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The training-only flags, defaults filled in; with --infer any of them given is an error."""
+    given = {k: getattr(args, k, None) for k in TRAINING_DEFAULTS}
+    given = {k: v for k, v in given.items() if v is not None and v is not False}
+    if getattr(args, "infer", False) and given:
+        flag = "--" + next(iter(given)).replace("_", "-")
+        raise SymcalcError(f"{flag} applies to training only; drop it with --infer (inference memory here has no gradients, "
+                           "optimizer states, ZeRO sharding or saved activations)")
+    return {**TRAINING_DEFAULTS, **given}
+
+
 def _settings(args: argparse.Namespace, parallel: bool = True) -> dict[str, Any]:
-    if args.zero_stage not in (0, 1, 2, 3):
-        raise SymcalcError(f"--zero-stage {args.zero_stage} is not a ZeRO stage; use 0, 1, 2 or 3")
-    recompute = args.recompute or ("selective" if args.checkpoint_activations else "none")
-    if args.checkpoint_activations and args.recompute == "none":
+    tr = _training_flags(args)
+    if tr["zero_stage"] not in (0, 1, 2, 3):
+        raise SymcalcError(f"--zero-stage {tr['zero_stage']} is not a ZeRO stage; use 0, 1, 2 or 3")
+    recompute = tr["recompute"] or ("selective" if tr["checkpoint_activations"] else "none")
+    if tr["checkpoint_activations"] and tr["recompute"] == "none":
         raise SymcalcError("--checkpoint-activations with --recompute none; give one of them")
     hi, lo = args.high_prec_bytes_per_val, args.low_prec_bytes_per_val
     if args.is_mixed_precision:
-        prec = Precision(weight=lo, grad=args.bytes_per_grad_ele, master=hi, act=lo, kv=lo)
+        prec = Precision(weight=lo, grad=tr["bytes_per_grad_ele"], master=hi, act=lo, kv=lo)
     else:
-        prec = Precision(weight=hi, grad=args.bytes_per_grad_ele, master=0, act=hi, kv=hi)
-    optimizer = _MOMENTS[args.optimizer] * hi if args.optimizer in _MOMENTS else args.optimizer
+        prec = Precision(weight=hi, grad=tr["bytes_per_grad_ele"], master=0, act=hi, kv=hi)
+    opt = tr["optimizer"]
+    optimizer = _MOMENTS[opt] * hi if opt in _MOMENTS else opt
     par = Parallel(**_degrees(args)) if parallel else None
-    return dict(prec=prec, optimizer=optimizer, recompute=recompute, par=par)
+    return dict(prec=prec, optimizer=optimizer, recompute=recompute, par=par, training=tr)
 
 
 def _degrees(args: argparse.Namespace) -> dict[str, Any]:
@@ -114,11 +133,12 @@ def training_options(args: argparse.Namespace) -> dict[str, Any]:
     builds its memory questions on this, with the unknown left out.
     """
     st = _settings(args, parallel=False)
+    tr = st["training"]
     return dict(
-        seq_len=args.sequence_length, micro_batch=args.batch_size_per_gpu, zero_stage=args.zero_stage,
+        seq_len=args.sequence_length, micro_batch=args.batch_size_per_gpu, zero_stage=tr["zero_stage"],
         precision=st["prec"], optimizer=st["optimizer"], recompute=st["recompute"],
-        profile=args.activation_profile, flash_attention=args.flash_attention,
-        allgather_bucket=args.zero_allgather_bucket_size, max_live_params=args.zero3_max_live_params,
+        profile=tr["activation_profile"], flash_attention=args.flash_attention,
+        allgather_bucket=tr["zero_allgather_bucket_size"], max_live_params=tr["zero3_max_live_params"],
         misc_bytes=args.misc_mem_gib * GIB, **_degrees(args))
 
 
@@ -148,7 +168,8 @@ def run(args: argparse.Namespace) -> int:
     st = _settings(args)
     par: Parallel = st["par"]
     misc = args.misc_mem_gib * GIB
-    per_device = _memory(model, args, st, par, zero=args.zero_stage, buffers=True, misc=misc)
+    zero = st["training"]["zero_stage"]
+    per_device = _memory(model, args, st, par, zero=zero, buffers=True, misc=misc)
     # One replica's memory as if on one device: nothing sharded, the cookbook's "single replica".
     replica_devices = par.tp * par.pp * par.cp
     replica = _memory(model, args, st, Parallel(), zero=0, buffers=False, misc=misc * replica_devices)
@@ -162,15 +183,15 @@ def run(args: argparse.Namespace) -> int:
             "per_replica": rep,
             "parallel": {"tp": int(par.tp), "pp": int(par.pp), "dp": int(par.dp), "ep": int(par.ep),
                          "cp": int(par.cp), "n_devices": int(par.n_devices)},
-            "settings": {"zero_stage": args.zero_stage, "recompute": st["recompute"],
-                         "activation_profile": args.activation_profile,
+            "settings": {"zero_stage": zero, "recompute": st["recompute"],
+                         "activation_profile": st["training"]["activation_profile"],
                          "sequence_parallel": bool(par.sequence_parallel)},
             "units": "bytes (rounded up); GiB = 2^30 bytes",
         })
         return 0
     print(f"symcalc mem ({mode}): {model.name or 'custom model'} - {model.describe()}")
     print(f"devices {par.n_devices} = tp {par.tp} x pp {par.pp} x dp {par.dp} x cp {par.cp} (ep {par.ep} inside dp); "
-          f"ZeRO {args.zero_stage}; recompute {st['recompute']}")
+          f"ZeRO {zero}; recompute {st['recompute']}")
     width = max(len(k) for k in dev)
     print("per device:")
     for k, v in dev.items():

@@ -174,7 +174,7 @@ def _params_sheet() -> Sheet:
         "head dimension $d_h = h/a$, MLP inner size $f$, vocabulary $v$. Each is "
         "`symcalc.params(Model(...))` left symbolic."), (
         Formula("Grouped-query attention, plain MLP, LayerNorm, untied embeddings (the general form)",
-                latex(params(Model()).grouped()), "symcalc.params; Ainslie et al. 2023 (GQA) for $g$"),
+                latex(params(Model()).grouped()), "Vaswani et al. 2017, §3.2-3.3 (attention and MLP weights); Ainslie et al. 2023 (GQA), §2 for $g$"),
         Formula("Llama family: gated (SwiGLU) MLP, RMSNorm, GQA, no biases",
                 latex(params(llama).grouped()), "Touvron et al. 2023 (Llama 2), §2; Shazeer 2020 (GLU variants)"),
         Formula("GPT-NeoX / Pythia: multi-head attention, biases on every linear, LayerNorm",
@@ -232,10 +232,10 @@ def _flops_sheet() -> Sheet:
         "$m \\times k$ by $k \\times n$ costs $2mnk$; the attention square is counted in full; "
         "backward is twice the forward. $s$ is the sequence length."), (
         Formula("Forward FLOPs per token, by part", latex(forward_flops(m, seq_len=seq_len, tokens=1)),
-                "symcalc.flops.forward_flops (what torch's FlopCounterMode counts)"),
+                "Kaplan et al. 2020, Table 1 (2 FLOPs per weight and $2 L s h$ for attention per token); equal to torch's FlopCounterMode"),
         Formula("Training FLOPs per token (forward + backward)",
                 latex(training_flops(m, seq_len=seq_len, tokens=1).grouped()),
-                "symcalc.flops.training_flops"),
+                "Kaplan et al. 2020, §2.1 (backward = 2 × forward); Hoffmann et al. 2022, Appendix F"),
         Formula("Training FLOPs per token with full recomputation",
                 latex(training_flops(m, seq_len=seq_len, tokens=1, recompute="full").grouped()),
                 "Korthikanti et al. 2022, §4 (recomputation); Narayanan et al. 2021, eq. 3"),
@@ -248,18 +248,34 @@ def _flops_sheet() -> Sheet:
 
 
 def _memory_sheet() -> Sheet:
-    from .memory import SYMBOLIC, training_memory
+    from .memory import SYMBOLIC, layer_activations, training_memory, zero_model_states
     from .model import Model
+    from .symbols import d_model, dp, n_heads, n_params, tp
 
     m = Model(gated_mlp=True, norm="rmsnorm")
+    gpt = Model(n_kv_heads=n_heads, d_ff=4 * d_model)
     return Sheet("memory", "Training memory per device", (
-        "Bytes per device for training (`symcalc.memory.training_memory`), Llama-style model, mixed "
-        "precision with AdamW; $b$ micro-batch, $s$ sequence, $t$, $p$, $d$ the TP, PP and DP degrees."), (
-        Formula("ZeRO-1, selective recomputation, by part",
-                latex(training_memory(m, zero_stage=1, recompute="selective", **SYMBOLIC).grouped()),
+        "Bytes per device for training (`symcalc.memory.training_memory`), mixed precision with AdamW "
+        "(2-byte weights and gradients, fp32 master copy and moments: K = 12 bytes per parameter); "
+        "$N$ parameters, $b$ micro-batch, $s$ sequence, $t$, $p$, $d$, $c$ the tensor-, pipeline-, data- "
+        "and context-parallel degrees. The total is the sum of the parts."), (
+        Formula("Model states per device under each ZeRO stage",
+                _aligned_eqs([(rf"M_{{\text{{ZeRO-{z}}}}}", zero_model_states(n_params, dp=dp, zero_stage=z).total)
+                              for z in range(4)]),
+                r"Rajbhandari et al. 2020 (ZeRO), §5.1 and Figure 1 ($(2 + 2 + K)\Psi$ with $K = 12$)"),
+        Formula("Activations per layer of the paper's GPT (MHA, $f = 4h$, LayerNorm, dropout, 2 bytes)",
+                _aligned_eqs([
+                    (r"A_{\text{none}}", layer_activations(gpt).total),
+                    (r"A_{\text{TP+SP}}", layer_activations(gpt, tp=tp, sequence_parallel=True).total),
+                    (r"A_{\text{selective}}", layer_activations(gpt, tp=tp, sequence_parallel=True, recompute="selective").total),
+                    (r"A_{\text{full}}", layer_activations(gpt, recompute="full").total),
+                ]),
+                "Korthikanti et al. 2022, Table 2 ($sbh(34 + 5as/h)$ without parallelism)"),
+        Formula("Llama-style model, ZeRO-1, selective recomputation, by part",
+                latex(training_memory(m, zero_stage=1, recompute="selective", **SYMBOLIC).grouped(), total=False),
                 "Rajbhandari et al. 2020 (ZeRO), §5.1; Korthikanti et al. 2022, Table 2"),
-        Formula("ZeRO-3, full recomputation, by part",
-                latex(training_memory(m, zero_stage=3, recompute="full", **SYMBOLIC).grouped()),
+        Formula("Llama-style model, ZeRO-3, full recomputation, by part",
+                latex(training_memory(m, zero_stage=3, recompute="full", **SYMBOLIC).grouped(), total=False),
                 "Rajbhandari et al. 2020 (ZeRO), §5.1; Korthikanti et al. 2022, §4"),
     ))
 

@@ -31,3 +31,23 @@ def test_readme_notation_table_lists_every_symbol():
     rows = [line for line in text.splitlines() if line.startswith("| `") and line.count("$") == 2]
     expected = [f"| `{sym.name}` | ${info.latex}$ | {info.description} | {info.unit} |" for sym, info in SYMBOL_INFO.items()]
     assert rows == expected
+
+
+def test_every_formula_cites_a_paper():
+    """Each formula on every sheet names its source: an author and a year (paper, then table/equation/section)."""
+    import re
+
+    from symcalc.render import sheets
+
+    for sheet in sheets():
+        for formula in sheet.formulas:
+            assert re.search(r"[A-Z][a-z]+.* (19|20)\d\d", formula.source), (sheet.name, formula.title, formula.source)
+            assert re.search(r"§|Table|eq\.|Figure|[Aa]ppendix", formula.source), (sheet.name, formula.title)
+
+
+def test_markdown_sheets_use_github_display_math():
+    """The .md sheets put display math in $$ blocks on their own lines (GitHub's syntax), never \\[ or equation."""
+    for path in FORMULAS.glob("*.md"):
+        text = path.read_text()
+        assert text.count("\n$$\n") % 2 == 0 and "\n$$\n" in text, path.name
+        assert "\\[" not in text and "\\begin{equation}" not in text, path.name

@@ -184,6 +184,19 @@ class CompiledExpr:
         shape = np.broadcast_shapes(*(v.shape for v in vals)) if vals else ()
         return tuple(_full(np, v, shape) for v in out)
 
+    def natural(self, *arrays: Any) -> tuple:
+        """Float path, numpy arrays in: each output at its *own* broadcast shape (a tuple of arrays).
+
+        ``__call__`` broadcasts every output to the common shape of all inputs; here an output
+        that uses only some inputs keeps their (smaller) shape and a constant is a 0-d array,
+        which is what a sweep needs to store each part without repeating it.
+        """
+        np = require_numpy()
+        if self.exact or self._np is None:
+            raise SymcalcError("natural() is the numpy float path; compile with exact=False and numpy installed")
+        out = self._fn(*(np.asarray(v, dtype=np.float64) for v in arrays))
+        return tuple(np.asarray(v, dtype=np.float64) for v in (out if self._many else (out,)))
+
     def many(self, rows: Iterable[Sequence[Any]]) -> list:
         """Evaluate row by row (the exact path over a list of configurations)."""
         return [self(*row) for row in rows]

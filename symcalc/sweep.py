@@ -31,6 +31,7 @@ Numbers are float64 bytes (relative error ~1e-15; never int64, which overflows s
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +87,11 @@ def memory_function(model, *, zero_stage: int = 0, recompute: str = "none", tp: 
     ``training_memory(...).grouped()`` and the total. ``tp``/``dp`` given as numbers fix that
     degree (the KV-replicated and single-replica regimes). Cached per model and settings.
     """
+    return compile_breakdown(_parts_function(model, zero_stage, recompute, tp, dp, settings)[0], _ARGS)
+
+
+def _parts_function(model, zero_stage, recompute, tp, dp, settings: dict) -> tuple:
+    """(grouped breakdown, its parts compiled without the total, each part's free symbols); cached."""
     from .memory import training_memory
 
     key = (model, zero_stage, recompute, tp, dp, tuple(sorted(settings.items())))
@@ -94,10 +100,39 @@ def memory_function(model, *, zero_stage: int = 0, recompute: str = "none", tp: 
         return hit
     ep = S.ep if model.is_moe else Integer(1)
     bd = training_memory(model, seq_len=S.seq_len, micro_batch=S.micro_batch, tp=tp, pp=S.pp, dp=dp,
-                         ep=ep, cp=S.cp, zero_stage=zero_stage, recompute=recompute, **settings)
-    fn = compile_breakdown(bd.grouped().expand(), _ARGS)
-    _FUNCTIONS[key] = fn
-    return fn
+                         ep=ep, cp=S.cp, zero_stage=zero_stage, recompute=recompute, **settings).grouped().expand()
+    fn = compile_breakdown(bd, _ARGS, total=False)
+    hit = _FUNCTIONS[key] = (bd, fn, tuple(frozenset(e.free_symbols) for e in fn.expr))
+    return hit
+
+
+def _sum_into(np, arrays: list, out) -> None:
+    """Write the broadcast sum of ``arrays`` into ``out``, adding the smallest shapes first.
+
+    Each part depends on a few axes only (weights on t, p, d; activations on t, p, b; ...), so
+    the parts are added at their own (small) shapes and only the last addition, written straight
+    into ``out``, runs over the full grid: one full-size pass instead of one per term.
+    """
+    items: list = []
+    for a in arrays:
+        for i, b in enumerate(items):
+            if b.shape == a.shape:
+                items[i] = b + a
+                break
+        else:
+            items.append(a)
+
+    def size(x, y):
+        return math.prod(np.broadcast_shapes(x.shape, y.shape))
+
+    while len(items) > 2:
+        i, j = min(itertools.combinations(range(len(items)), 2), key=lambda ij: size(items[ij[0]], items[ij[1]]))
+        merged = items[i] + items[j]
+        items = [x for k, x in enumerate(items) if k not in (i, j)] + [merged]
+    if len(items) == 2:
+        np.add(items[0], items[1], out=out)
+    else:
+        out[...] = items[0] if items else 0.0
 
 
 def _listlike(value: Any) -> bool:
@@ -188,34 +223,42 @@ def memory_grid(model, *, seq_len: Any, micro_batch: Any = 1, tp: Any = 1, pp: A
     for z_i, r_i in itertools.product(index_all["zero_stage"], index_all["recompute"]):
         z, r = int(coords["zero_stage"][z_i]), coords["recompute"][r_i]
         for (t_key, t_idx), (d_key, d_idx) in itertools.product(tp_groups.items(), dp_groups.items()):
-            fn = memory_function(model, zero_stage=z, recompute=r, tp=t_key, dp=d_key, **settings)
-            groups.append((dict(index_all, tp=t_idx, dp=d_idx, zero_stage=[z_i], recompute=[r_i]), fn))
+            _, fn, free = _parts_function(model, z, r, t_key, d_key, settings)
+            groups.append((dict(index_all, tp=t_idx, dp=d_idx, zero_stage=[z_i], recompute=[r_i]), fn, free))
 
     # Each part is stored at full size only along the axes it depends on (size 1 elsewhere), so
-    # it broadcasts against ``total`` without writing the same number millions of times.
+    # it broadcasts against ``total`` without writing the same number millions of times. The
+    # total, the one full-size array, is their sum, formed once at the end (see _sum_into).
     symbol_of = dict(CONTINUOUS)
     depends: dict[str, set] = {}
-    for _, fn in groups:
-        for name, expr in zip(fn.names, fn.expr):
+    for _, fn, free in groups:
+        for name, symbols in zip(fn.names, free):
             dep = depends.setdefault(name, {"zero_stage", "recompute"})
-            dep.update(d for d in dims if d in symbol_of and (symbol_of[d] in expr.free_symbols or name == "total"))
+            dep.update(d for d in dims if d in symbol_of and symbol_of[d] in symbols)
             dep.update(d for d, n_groups in (("tp", len(tp_groups)), ("dp", len(dp_groups))) if n_groups > 1)
     parts: dict[str, Any] = {
         name: np.empty(tuple(len(coords[d]) if d in dep else 1 for d in dims), dtype=np.float64)
         for name, dep in depends.items()
     }
-    for sub, fn in groups:
-        values = fn(*(column(name, sub[name]) for name in CONTINUOUS))
+
+    def run(positions):
+        """Positions along an axis as a slice when they are a run, else the list."""
+        first = positions[0]
+        return slice(first, first + len(positions)) if positions == list(range(first, first + len(positions))) else positions
+
+    for sub, fn, _ in groups:
+        sel = {d: run(sub[d]) for d in dims}
+        values = fn.natural(*(column(name, sub[name]) for name in CONTINUOUS))
         for name, value in zip(fn.names, values):
             dep = depends[name]
-            value = value[tuple(slice(None) if d in dep else slice(0, 1) for d in dims)]
-            idx = [sub[d] if d in dep else [0] for d in dims]
-            target = parts[name]
-            if all(len(i) == n for i, n in zip(idx, target.shape) if len(i) > 1) and all(
-                    i == list(range(i[0], i[0] + len(i))) for i in idx):
-                target[tuple(slice(i[0], i[0] + len(i)) for i in idx)] = value
+            idx = tuple(sel[d] if d in dep else slice(0, 1) for d in dims)
+            if all(isinstance(i, slice) for i in idx):
+                parts[name][idx] = value
             else:
-                target[np.ix_(*idx)] = np.broadcast_to(value, tuple(len(i) for i in idx))
+                idx = [range(i.start, i.stop) if isinstance(i, slice) else i for i in idx]
+                parts[name][np.ix_(*idx)] = np.broadcast_to(value, tuple(len(i) for i in idx))
+    parts["total"] = np.empty(shape, dtype=np.float64)
+    _sum_into(np, [parts[name] for name in depends], parts["total"])
     for name, ok in ok_axis.items():
         if name in axis_of and not all(ok):
             # A degree that does not fit the model: NaN whether or not the formula uses it.

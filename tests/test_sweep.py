@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from symcalc import Model, SymcalcError, training_memory
-from symcalc.sweep import memory_grid
+from symcalc import symbols as S
+from symcalc.sweep import memory_function, memory_grid
 
 np = pytest.importorskip("numpy")
 
@@ -75,3 +76,20 @@ def test_without_numpy(monkeypatch):
     monkeypatch.setitem(sys.modules, "numpy", None)
     with pytest.raises(SymcalcError, match=r"pip install 'symcalc\[numpy\]'"):
         memory_grid(Model.preset("gpt2"), seq_len=128)
+
+
+def test_regimes_out_of_order_and_memory_function():
+    """With dp = 1 between other degrees (its own compiled regime) and tp that replicates KV heads, every
+    entry and every part still equals training_memory; memory_function's total is the sum of its parts."""
+    m = Model(n_layers=4, d_model=64, n_heads=8, n_kv_heads=2, d_ff=96, vocab=50)
+    settings = dict(sequence_parallel=True, allgather_bucket=1000, max_live_params=500)
+    g = memory_grid(m, seq_len=16, dp=[2, 1, 4], tp=[4, 1, 8, 2], micro_batch=[2, 1], zero_stage=[3, 1], **settings)
+    for idx in itertools.product(*(range(len(g.coords[d])) for d in g.dims)):
+        cfg = g.sel(idx)
+        bd = training_memory(m, seq_len=16, **cfg, **settings).grouped()
+        assert abs(g.total[idx] - float(bd.total)) <= 1e-12 * float(bd.total)
+        for name, arr in g.parts.items():
+            assert abs(np.broadcast_to(arr, g.total.shape)[idx] - float(bd[name])) <= 1e-12 * float(bd.total)
+    fn = memory_function(m, zero_stage=3, tp=S.tp, dp=S.dp, **settings)
+    *parts, total = fn(2, 1, 4, 1, 1, 2, 16)
+    assert fn.names[-1] == "total" and abs(sum(parts) - total) <= 1e-12 * total

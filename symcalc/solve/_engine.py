@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from math import gcd
+from math import gcd, isqrt
 from typing import Any, Optional, Sequence, Union
 
 from sympy import (Dummy, Expr, Function, Integer, Piecewise, Poly, PolynomialError, Symbol,
@@ -37,7 +37,7 @@ def divisors(n: Any) -> list[int]:
     n = int(n)
     if n < 1:
         raise SymcalcError(f"divisor_of={n} must be a positive integer")
-    small = [d for d in range(1, int(n**0.5) + 1) if n % d == 0]
+    small = [d for d in range(1, isqrt(n) + 1) if n % d == 0]
     return sorted(set(small + [n // d for d in small]))
 
 
@@ -333,8 +333,8 @@ def max_integer(quantity: Any, symbol: Union[Symbol, str], budget: Any, *, lo: i
     subs : values for the quantity's other symbols
     unit : a label for the budget, e.g. "bytes"
     """
-    expr, b = _prepare(quantity, symbol if not isinstance(symbol, str) else S.by_name(symbol), budget, subs)
     sym = symbol if not isinstance(symbol, str) else S.by_name(symbol)
+    expr, b = _prepare(quantity, sym, budget, subs)
     return _solve(expr, sym, b, "max", lo=lo, hi=hi, multiple_of=multiple_of, divisor_of=divisor_of,
                   choices=choices, unit=unit)
 

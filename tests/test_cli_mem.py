@@ -225,3 +225,10 @@ def test_whole_process_is_fast():
     done = subprocess.run([sys.executable, "-m", "symcalc", "mem", "--preset", "llama-2-7b"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert time.perf_counter() - start < 5
+
+
+def test_sequence_length_does_not_resize_a_presets_position_table(capsys):
+    """-s is the training length: GPT-2's learned table keeps its 1024 rows (weights = 2 B × params(preset)) whatever s is."""
+    short = run_json(capsys, "--preset", "gpt2", "-s", "128")["per_device"]
+    assert short["weights"] == run_json(capsys, "--preset", "gpt2", "-s", "1024")["per_device"]["weights"]
+    assert short["weights"] == 2 * params(Model.preset("gpt2")).total

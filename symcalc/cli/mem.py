@@ -163,8 +163,19 @@ def _parts(bd) -> dict[str, int]:
     return out
 
 
+def model_from_mem_args(args: argparse.Namespace):
+    """The Model of ``symcalc mem``'s flags.
+
+    ``--sequence-length`` is the training (or prompt) length: it sizes a learned position table
+    only for a flag-built model (the cookbook's ``h·s``); a preset's or config's table keeps its
+    ``n_positions`` rows whatever s is.
+    """
+    from_source = getattr(args, "preset", None) is not None or getattr(args, "hf_config", None) is not None
+    return model_from_args(args, DEFAULTS, learned_positions_from=None if from_source else "sequence_length")
+
+
 def run(args: argparse.Namespace) -> int:
-    model = model_from_args(args, DEFAULTS)
+    model = model_from_mem_args(args)
     st = _settings(args)
     par: Parallel = st["par"]
     misc = args.misc_mem_gib * GIB

@@ -1,4 +1,4 @@
-"""The hf-eager activation profile and the KV cache against bytes measured in real transformers models.
+"""The hf-eager activation profile, the KV cache, optimizer states and weights against real torch/transformers.
 
 Activations: a training-mode forward of tiny GPT-2, GPT-NeoX and Llama models on CPU (eager
 attention, dropout off: CPU dropout keeps a full-width mask, CUDA a 1-byte one) under
@@ -98,3 +98,62 @@ def test_kv_cache_matches_transformers_cache_bytes():
         measured += layer.keys.numel() * layer.keys.element_size() + layer.values.numel() * layer.values.element_size()
     predicted = kv_cache(Model.from_hf_config(cfg.to_dict()), tokens=SEQ, batch=BATCH, bytes_kv=4)
     assert predicted == measured
+
+
+# --- model states against real torch optimizers and real parameter counts ----------------------
+def _state_bytes_after_one_step(family: str, make_optimizer) -> tuple[int, object]:
+    """Bytes of the tensors a real optimizer keeps per parameter after one step (scalar step counters excluded)."""
+    torch.manual_seed(0)
+    cfg = _config(family, 2)
+    model = transformers.AutoModelForCausalLM.from_config(cfg, attn_implementation="eager").float().train()
+    opt = make_optimizer(model.parameters())
+    ids = torch.randint(0, 128, (BATCH, SEQ))
+    model(input_ids=ids, labels=ids).loss.backward()
+    opt.step()
+    total = 0
+    for state in opt.state.values():
+        for key, value in state.items():
+            if torch.is_tensor(value) and key != "step" and value.dim() > 0:
+                total += value.numel() * value.element_size()
+    return total, cfg
+
+
+@pytest.mark.parametrize("name,make", [
+    ("adamw", lambda p: torch.optim.AdamW(p, lr=1e-3)),
+    ("sgd", lambda p: torch.optim.SGD(p, lr=1e-3, momentum=0.9)),
+])
+def test_optimizer_bytes_match_torch_optimizer_state(name, make):
+    """optimizer_bytes(name) × N equals the fp32 state a real torch optimizer keeps (AdamW: 2 moments, SGD: momentum)."""
+    from symcalc import params
+    from symcalc.memory import optimizer_bytes
+
+    measured, cfg = _state_bytes_after_one_step("llama", make)
+    assert optimizer_bytes(name) * params(Model.from_hf_config(cfg.to_dict())).total == measured
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: transformers.optimization.Adafactor(p, lr=1e-3, relative_step=False, scale_parameter=False),
+    lambda p: torch.optim.Adafactor(p, lr=1e-3),
+], ids=["transformers", "torch"])
+def test_adafactor_state_matches_real_adafactor(make):
+    """4 bytes × adafactor_state_elements(model) equals the factored (row + column) and vector state of real Adafactor."""
+    from symcalc.memory import adafactor_state_elements
+
+    measured, cfg = _state_bytes_after_one_step("llama", make)
+    assert 4 * adafactor_state_elements(Model.from_hf_config(cfg.to_dict())) == measured
+
+
+@pytest.mark.parametrize("family", ["gpt2", "gpt_neox", "llama"])
+def test_cli_weights_are_two_bytes_per_real_parameter(family, tmp_path, capsys):
+    """`symcalc mem --hf-config` charges 2 bytes per parameter the real transformers model has (one device, no sharding)."""
+    import json
+
+    from symcalc.cli import main
+
+    cfg = _config(family, 2)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg.to_dict()))
+    n = sum(p.numel() for p in transformers.AutoModelForCausalLM.from_config(cfg).parameters())
+    assert main(["mem", "--hf-config", str(path), "-s", str(SEQ), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)["per_device"]
+    assert out["weights"] == 2 * n and out["gradients"] == 4 * n

@@ -34,7 +34,8 @@ imbalance of the first/last pipeline stage, context parallelism. Defaults: MFU 1
 200 Gb/s NIC per device); sequence parallelism on whenever t > 1.
 
 Candidates are evaluated vectorized: one compiled float64 function (memory and time together)
-per ZeRO stage, recompute policy and KV-head regime, arrays over the degrees and micro-batches.
+per ZeRO stage, recompute policy and KV-head regime that occurs among the candidates, arrays over
+the degrees and micro-batches.
 The best rows are then re-checked and re-ranked with the exact path, so a tie or a budget met to
 the byte is decided exactly.
 
@@ -51,7 +52,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from sympy import Expr, Integer, Rational, sympify
+from sympy import Expr, Integer, Rational, divisors, sympify
 
 from . import symbols as S
 from .breakdown import Breakdown
@@ -129,7 +130,8 @@ def step_time(model, *, seq_len: Any, global_batch: Any, micro_batch: Any = S.mi
 
 
 def _divisors(n: int) -> list[int]:
-    return [k for k in range(1, n + 1) if n % k == 0]
+    """The divisors of n, ascending (from its factorisation: a global batch can be in the millions)."""
+    return [int(k) for k in divisors(n)]
 
 
 def candidates(model, *, n_devices: int, global_batch: int, max_tp: int = DEFAULTS["max_tp"],
@@ -274,7 +276,10 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
                     c.append(v)
         if np is not None:
             arrays = [np.asarray(c, dtype=np.float64) for c in cols]
+        sharded = any(d != 1 for d in cols[2])
         for z, r in itertools.product(zero_stages, recompute):
+            if z != z_min and not sharded:
+                continue  # every candidate here has d = 1: only z_min is considered, compile nothing
             fn = _functions(model, z, r, t_key, costs, common)[0]
             n_candidates += sum(1 for d in cols[2] if d != 1 or z == z_min)
             if np is not None:

@@ -96,3 +96,12 @@ def test_nothing_fits_and_errors():
     assert res.rows == [] and res.n_fit == 0 and res.n_candidates > 0
     with pytest.raises(SymcalcError, match="numeric model"):
         plan(Model(), n_devices=2, memory=10**9, peak_flops=10**12)
+
+
+@given(st.integers(1, 5000))
+def test_divisors_match_the_definition(n):
+    """The planner's divisor list (from the factorisation) is every k in 1..n with n % k == 0, ascending."""
+    from symcalc.plan import _divisors
+
+    assert _divisors(n) == [k for k in range(1, n + 1) if n % k == 0]
+    assert all(type(k) is int for k in _divisors(n))

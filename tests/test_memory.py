@@ -216,3 +216,41 @@ def test_activations_linear_in_micro_batch():
 def test_parallel_dp_from_devices():
     """d = n/(t·p·c)."""
     assert Parallel(tp=2, pp=2, cp=2, n_devices=64).dp == 8
+
+
+@pytest.mark.parametrize("kw,needle", [
+    (dict(seq_len="4096"), "string"),
+    (dict(micro_batch="1+1"), "string"),
+    (dict(seq_len=4.5), "whole number"),
+    (dict(seq_len=-4), "not positive"),
+    (dict(micro_batch=0), "not positive"),
+    (dict(zero_stage="3"), "zero_stage"),
+    (dict(misc_bytes=-3), "negative"),
+    (dict(misc_bytes="1e9"), "misc_bytes"),
+    (dict(allgather_bucket=-5), "negative"),
+    (dict(optimizer=True), "bool"),
+    (dict(cp=3, n_devices=3), "does not divide seq_len"),
+    (dict(tp=2, n_devices=2, sequence_parallel=True, seq_len=15), "sequence parallelism"),
+    (dict(tp=2, parallel=Parallel()), "not both"),
+])
+def test_library_refuses_bad_amounts_in_one_line(kw, needle):
+    """training_memory never sympifies a string and refuses negative, fractional or bool amounts with one line."""
+    m = Model(n_layers=2, d_model=64, n_heads=8, n_kv_heads=8, d_ff=128, vocab=32)
+    kw = {"seq_len": 16, "micro_batch": 1, **kw}
+    with pytest.raises(SymcalcError, match=needle) as info:
+        training_memory(m, **kw)
+    assert "\n" not in str(info.value)
+
+
+def test_inference_refuses_context_parallelism():
+    """inference_memory models cp = 1 only (its KV cache is not split over c): cp > 1 is an error, not a wrong number."""
+    m = Model(n_layers=2, d_model=64, n_heads=8, n_kv_heads=8, d_ff=128, vocab=32)
+    with pytest.raises(SymcalcError, match="for inference"):
+        inference_memory(m, seq_len=16, micro_batch=1, cp=2, n_devices=2)
+
+
+def test_precision_refuses_strings_and_floats():
+    """Precision never sympifies a string and refuses floats (inexact bytes)."""
+    for bad in ("2", 2.0):
+        with pytest.raises(SymcalcError, match="Precision.weight"):
+            Precision(weight=bad)

@@ -19,7 +19,7 @@ from .. import symbols as S
 from ..breakdown import Breakdown
 from ..errors import SymcalcError
 from .activations import layer_activations
-from .parallel import Parallel, as_parallel, local_kv_heads, parallel_param_parts
+from .parallel import Parallel, as_parallel, check_amounts, local_kv_heads, parallel_param_parts
 from .states import WEIGHT_DTYPES
 
 __all__ = ["kv_cache", "weight_bytes", "inference_memory"]
@@ -115,6 +115,8 @@ def inference_memory(
     {'weights': 824, 'kv_cache': 128, 'activations': 756, 'misc': 0}
     """
     par = as_parallel(parallel, degrees)
+    n = check_amounts(seq_len=seq_len, n_generate=n_generate, micro_batch=micro_batch, misc_bytes=misc_bytes)
+    seq_len, n_generate, micro_batch, misc_bytes = n["seq_len"], n["n_generate"], n["micro_batch"], n["misc_bytes"]
     if par.cp != 1:
         raise SymcalcError(f"cp={par.cp} for inference; context parallelism is modelled for training only "
                            "(a decode step cannot split its one new token), use cp=1")

@@ -39,7 +39,7 @@ from .. import symbols as S
 from ..errors import SymcalcError
 from ..model import _as_size as _degree  # one check for sizes and degrees: a positive integer or a symbol
 
-__all__ = ["Parallel", "SYMBOLIC", "shard_divisors", "local_kv_heads"]
+__all__ = ["Parallel", "SYMBOLIC", "shard_divisors", "local_kv_heads", "as_parallel", "check_amounts"]
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,29 @@ def as_parallel(parallel: Optional[Parallel], degrees: dict) -> Parallel:
             raise SymcalcError(f"give either parallel= or {', '.join(degrees)}, not both")
         return parallel
     return Parallel(**degrees)
+
+
+def check_amounts(**amounts: Any) -> dict[str, Expr]:
+    """Token/sequence counts (positive) and byte/element counts (``*_bytes``, buffers: >= 0), exact.
+
+    One-line :class:`SymcalcError` for strings, floats, bools, negative or non-integer counts;
+    symbols pass. Byte amounts may be Rationals (``misc_bytes``).
+
+    >>> check_amounts(seq_len=4096, misc_bytes=0)
+    {'seq_len': 4096, 'misc_bytes': 0}
+    """
+    out: dict[str, Expr] = {}
+    for name, value in amounts.items():
+        if name == "misc_bytes":
+            if isinstance(value, (bool, float, str)):
+                raise SymcalcError(f"misc_bytes={value!r}: pass an int or sympy.Rational number of bytes")
+            expr = sympify(value, strict=True)
+            if expr.is_negative:
+                raise SymcalcError(f"misc_bytes={expr} is negative; a constant overhead is >= 0 bytes")
+            out[name] = expr
+        else:
+            out[name] = _degree(name, value, allow_zero=name in ("allgather_bucket", "max_live_params"))
+    return out
 
 
 #: Every degree left symbolic (t, p, d, e, c), for closed forms and solvers.

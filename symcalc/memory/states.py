@@ -51,9 +51,9 @@ class Precision:
             value = getattr(self, name)
             if value is None:
                 continue
-            if isinstance(value, float):
-                raise SymcalcError(f"Precision.{name}={value!r} is a float; pass an int or sympy.Rational")
-            expr = sympify(value)
+            if isinstance(value, (float, str, bool)):
+                raise SymcalcError(f"Precision.{name}={value!r} is a {type(value).__name__}; pass an int or sympy.Rational")
+            expr = sympify(value, strict=True)
             if expr.is_negative:
                 raise SymcalcError(f"Precision.{name}={expr} is negative; bytes per value are >= 0")
             object.__setattr__(self, name, expr)
@@ -167,9 +167,9 @@ def optimizer_bytes(optimizer: Any = "adamw", model=None) -> Expr:
             raise SymcalcError(
                 f"optimizer={optimizer!r} is unknown; use one of {', '.join(OPTIMIZERS)}, adafactor, or bytes per parameter"
             ) from None
-    if isinstance(optimizer, float):
-        raise SymcalcError(f"optimizer={optimizer!r} is a float; pass bytes per parameter as an int or Rational")
-    value = sympify(optimizer)
+    if isinstance(optimizer, (float, bool)):
+        raise SymcalcError(f"optimizer={optimizer!r} is a {type(optimizer).__name__}; pass bytes per parameter as an int or Rational")
+    value = sympify(optimizer, strict=True)
     if value.is_negative:
         raise SymcalcError(f"optimizer bytes per parameter {value} is negative")
     return value
@@ -177,9 +177,9 @@ def optimizer_bytes(optimizer: Any = "adamw", model=None) -> Expr:
 
 def check_zero_stage(zero_stage: Any) -> Expr:
     """The ZeRO stage as an expression: 0-3, or the symbol ``zero_stage``; else a one-line error."""
-    if isinstance(zero_stage, bool):
-        raise SymcalcError(f"zero_stage={zero_stage!r} must be 0, 1, 2 or 3")
-    z = sympify(zero_stage)
+    if isinstance(zero_stage, (bool, str, float)):
+        raise SymcalcError(f"zero_stage={zero_stage!r} must be 0, 1, 2 or 3 (an int) or the symbol zero_stage")
+    z = sympify(zero_stage, strict=True)
     if z.is_number and z not in (0, 1, 2, 3):
         raise SymcalcError(f"zero_stage={z} is not a ZeRO stage; use 0, 1, 2 or 3")
     return z

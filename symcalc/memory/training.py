@@ -18,7 +18,7 @@ from .. import symbols as S
 from ..breakdown import Breakdown
 from ..errors import SymcalcError
 from .activations import activations
-from .parallel import Parallel, as_parallel as _parallel, parallel_param_parts
+from .parallel import Parallel, as_parallel as _parallel, check_amounts, parallel_param_parts
 from .states import Precision, check_zero_stage, optimizer_bytes, precision_recipe, zero_shard
 
 __all__ = ["model_states", "communication_buffers", "training_memory", "PARTS"]
@@ -162,6 +162,10 @@ def training_memory(
     Rajbhandari et al. 2020 (ZeRO), Section 5; Korthikanti et al. 2022, Table 2.
     """
     par = _parallel(parallel, degrees)
+    n = check_amounts(seq_len=seq_len, micro_batch=micro_batch, allgather_bucket=allgather_bucket,
+                      max_live_params=max_live_params, misc_bytes=misc_bytes)
+    seq_len, micro_batch, misc_bytes = n["seq_len"], n["micro_batch"], n["misc_bytes"]
+    allgather_bucket, max_live_params = n["allgather_bucket"], n["max_live_params"]
     prec = precision_recipe(precision)
     states = model_states(model, parallel=par, zero_stage=zero_stage, precision=prec, optimizer=optimizer)
     act = activations(model, seq_len=seq_len, micro_batch=micro_batch, bytes_act=prec.act, tp=par.tp,

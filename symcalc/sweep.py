@@ -5,7 +5,9 @@ it is given, at once. Each argument is a scalar or a list; every list becomes an
 result, in the order of :data:`DIMS`. Discrete settings (ZeRO stage, recompute policy) select
 the *expression*: one compiled function per combination (see :mod:`symcalc.numeric`), built with
 the discrete settings substituted, so no ``Piecewise`` is evaluated. Sizes and degrees
-(micro-batch, sequence length, t, p, d, e, c) are arrays broadcast through that function.
+(micro-batch, sequence length, t, p, d, e, c) are arrays broadcast through that function. Each
+part is evaluated at its own broadcast shape (weights vary with t, p, d; activations with t, p, b;
+...), so the one array of the full grid's size is ``total``, written once as the sum of the parts.
 
 Two places where the formula's *shape* depends on a degree's value get their own function too:
 a tensor-parallel degree that does not divide the KV heads (each KV head then replicated, see

@@ -204,7 +204,15 @@ def memory_grid(model, *, seq_len: Any, micro_batch: Any = 1, tp: Any = 1, pp: A
     # Invalid degrees (per axis) become NaN inputs, so their results are NaN at no extra cost.
     ok_axis = _valid_values(model, coords)
 
+    columns: dict = {}
+
     def column(name, positions):
+        key = (name, tuple(positions))
+        if key not in columns:
+            columns[key] = _column(name, positions)
+        return columns[key]
+
+    def _column(name, positions):
         values = np.asarray([coords[name][i] if ok_axis[name][i] else np.nan for i in positions], dtype=np.float64)
         if name not in axis_of:
             return values.reshape(())

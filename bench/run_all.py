@@ -23,7 +23,8 @@ def main() -> None:
     except ImportError:
         np_version = "absent"
     print(f"# symcalc benchmarks: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, sympy {sympy.__version__}, numpy {np_version}")
+          f"Python {platform.python_version()}, sympy {sympy.__version__}, numpy {np_version}, "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min) at the start")
     startup.main()
     sweep.main()
     solve.main()

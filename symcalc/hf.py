@@ -311,7 +311,7 @@ def model_from_hf_config(config: Any, *, name: Optional[str] = None) -> Model:
     supported = ", ".join(SUPPORTED_MODEL_TYPES)
     if model_type is None:
         raise SymcalcError(f"{source}: missing field 'model_type'; give one of {supported}")
-    if model_type not in _FAMILIES:
+    if not isinstance(model_type, str) or model_type not in _FAMILIES:
         raise SymcalcError(f"{source}: model_type {model_type!r} is not supported; supported: {supported}")
     fields = _FAMILIES[model_type](_Config(data, source, str(model_type)))
     if name is None:

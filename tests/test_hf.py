@@ -97,6 +97,8 @@ def test_unknown_model_type_lists_supported():
 
 @pytest.mark.parametrize("config,field", [
     ({"hidden_size": 64}, "model_type"),
+    ({**LLAMA_OLD, "model_type": ["llama"]}, "model_type"),
+    ({**LLAMA_OLD, "model_type": 7}, "model_type"),
     ({"model_type": "llama", "hidden_size": 64}, "num_attention_heads"),
     ({**LLAMA_OLD, "hidden_size": "4096"}, "hidden_size"),
     ({**LLAMA_OLD, "num_hidden_layers": 0}, "num_hidden_layers"),

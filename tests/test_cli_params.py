@@ -133,13 +133,32 @@ def test_hf_config_file_and_folder(capsys, tmp_path):
     ("params", "--preset", "gpt2", "--hf-config", "x"),
     ("params", "--ffn-hidden-size", "100", "-ff", "4"),
     ("params", "--moe", "-e", "0"),
+    ("params", "-hs", "1e10000000000"),  # would build a 10^10-digit integer if parsed naively
+    ("params", "-hs", "1e19"),
+    ("params", "-kv", "1e-400"),
+    ("params", "-l", "nan"),
+    ("params", "-l", "inf"),
+    ("params", "-l", "-0"),
+    ("params", "-l", ""),
+    ("params", "-hs", "1/0"),
+    ("params", "--preset", ""),
+    ("params", "--hf-config", ""),
+    ("params", "--preset", "llama-2-7b", "-kv", "1/64"),
+    ("params", "--preset", "llama-2-7b", "-ei", "2"),
+    ("params", "--preset", "mixtral-8x7b", "-t", "9"),
+    ("params", "--swiglu", "-nl", "2"),
+    ("params", "-e", "0", "-t", "2"),
 ])
 def test_bad_input_is_one_line_exit_2(capsys, argv):
     """Bad flags and unusable models exit 2 with one line on stderr and no traceback."""
     fails(capsys, *argv)
 
 
-@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"model_type": "t5"}', '{"model_type": "llama"}', ""])
+@pytest.mark.parametrize("content", [
+    "{not json", "[1, 2]", '{"model_type": "t5"}', '{"model_type": "llama"}', "", '{"model_type": ["llama"]}',
+    '{"model_type": "llama", "hidden_size": "big", "num_hidden_layers": 2, "num_attention_heads": 2, '
+    '"intermediate_size": 8, "vocab_size": 10}',
+])
 def test_bad_config_json_is_one_line_exit_2(capsys, tmp_path, content):
     """Malformed, non-object, unsupported or incomplete config.json files are one-line errors."""
     path = tmp_path / "config.json"

@@ -46,16 +46,29 @@ class SymcalcArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+#: Largest value a size flag takes (far beyond any model, token count or degree): it keeps
+#: the float64 paths (sweeps, solvers, the planner) finite.
+MAX_FLAG_VALUE = 10**18
+#: ``Fraction("1e1000000000")`` would build a billion-digit integer; refuse such exponents first.
+_EXPONENT = re.compile(r"[eE]([+-]?\d+)$")
+
+
 def _number_type(kind: str, *, minimum: int, allow_fraction: bool):
     def parse(text: str):
+        clean = text.strip().replace("_", "")
+        exponent = _EXPONENT.search(clean)
+        if exponent and abs(int(exponent.group(1))) > 100:
+            raise argparse.ArgumentTypeError(f"{text!r} is out of range (exponent beyond 100); expected {kind} of at most 1e18")
         try:
-            value = Fraction(text.strip().replace("_", ""))
+            value = Fraction(clean)
         except (ValueError, ZeroDivisionError):
             raise argparse.ArgumentTypeError(f"{text!r} is not a number; expected {kind}") from None
         if not allow_fraction and value.denominator != 1:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; expected {kind}")
         if value < minimum or (minimum == 1 and value <= 0) or (allow_fraction and value <= 0):
             raise argparse.ArgumentTypeError(f"{text!r} is out of range; expected {kind}")
+        if value > MAX_FLAG_VALUE:
+            raise argparse.ArgumentTypeError(f"{text!r} is out of range; expected {kind} of at most 1e18")
         return Integer(value.numerator) if value.denominator == 1 else Rational(value.numerator, value.denominator)
 
     parse.__name__ = kind

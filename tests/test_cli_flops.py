@@ -128,6 +128,13 @@ def test_human_output_names_conventions(capsys):
     ["-hs", "0"],
     ["-b", "0"],
     ["--recompute", "half"],
+    ["--moe", "-l", "45"],  # the cookbook's default --expert-interval 2 does not divide 45
+    ["--infer", "--recompute", "full"],
+    ["--tokens", "1e10000000000"],
+    ["--tokens", "nan"],
+    ["--tokens", "inf"],
+    ["-b", "-0"],
+    ["--preset", "llama-2-7b", "--hf-config", "config.json"],
 ])
 def test_bad_input_exits_2_with_one_line(capsys, argv):
     """Top-k above experts, a non-dividing interval, non-positive or fractional sizes: exit 2, one line."""

@@ -163,33 +163,25 @@ def model_from_args(
                 f"--num-kv-heads {args.num_kv_heads} and --kv-size-ratio {args.kv_size_ratio} disagree "
                 f"with {a} query heads; give one of them"
             )
-    if _given(args, "num_kv_heads"):
-        changes["n_kv_heads"] = args.num_kv_heads
-    elif _given(args, "kv_size_ratio") or base is None or _given(args, "num_attention_heads"):
-        ratio = args.kv_size_ratio if _given(args, "kv_size_ratio") else (
-            d["kv_size_ratio"] if base is None else base.n_kv_heads / base.n_heads)
-        g = ratio * a
-        if not g.is_integer or g < 1:
-            raise SymcalcError(
-                f"--kv-size-ratio {ratio} with {a} attention heads gives {g} KV heads; "
-                "it must give a whole number of at least 1 (1 for MHA, 1/a for MQA)"
-            )
+    g = _size_from_ratio(
+        args, d, base, size_flag="num_kv_heads", ratio_flag="kv_size_ratio", of_flag="num_attention_heads", of=a,
+        base_ratio=lambda m: m.n_kv_heads / m.n_heads,
+        message="--kv-size-ratio {ratio} with {of} attention heads gives {size} KV heads; "
+                "it must give a whole number of at least 1 (1 for MHA, 1/a for MQA)",
+    )
+    if g is not None:
         changes["n_kv_heads"] = g
 
     # MLP inner size: --ffn-hidden-size, or -ff times h.
     if _given(args, "ffn_hidden_size") and _given(args, "ffn_expansion_factor"):
         raise SymcalcError("--ffn-hidden-size and --ffn-expansion-factor both given; give one of them")
-    if _given(args, "ffn_hidden_size"):
-        changes["d_ff"] = args.ffn_hidden_size
-    elif _given(args, "ffn_expansion_factor") or base is None or _given(args, "hidden_size"):
-        ff = args.ffn_expansion_factor if _given(args, "ffn_expansion_factor") else (
-            d["ffn_expansion_factor"] if base is None else base.d_ff / base.d_model)
-        f = ff * h
-        if not f.is_integer:
-            raise SymcalcError(
-                f"--ffn-expansion-factor {ff} times --hidden-size {h} is {f}, not a whole number; "
-                "use --ffn-hidden-size to give the MLP size exactly"
-            )
+    f = _size_from_ratio(
+        args, d, base, size_flag="ffn_hidden_size", ratio_flag="ffn_expansion_factor", of_flag="hidden_size", of=h,
+        base_ratio=lambda m: m.d_ff / m.d_model,
+        message="--ffn-expansion-factor {ratio} times --hidden-size {of} is {size}, not a whole number; "
+                "use --ffn-hidden-size to give the MLP size exactly",
+    )
+    if f is not None:
         changes["d_ff"] = f
 
     nl = args.num_mlp_linears if _given(args, "num_mlp_linears") else None
@@ -236,7 +228,9 @@ def model_from_args(
         changes["top_k"] = pick("topk", base.top_k if base and base.is_moe else d["topk"])
         interval = pick("expert_interval", base.moe_interval if base and base.is_moe else d["expert_interval"])
         n_layers = changes["n_layers"]
-        if _given(args, "expert_interval") and not (n_layers / interval).is_integer:
+        # A config's own layout may leave a remainder (decoder_sparse_step); one from flags may not.
+        from_flags = _given(args, "expert_interval") or base is None or not base.is_moe
+        if from_flags and (n_layers / interval).is_integer is False:
             raise SymcalcError(
                 f"--expert-interval {interval} does not divide --num-layers {n_layers}; "
                 "pick an interval that divides the layer count (1: every layer is MoE)"
@@ -252,6 +246,27 @@ def model_from_args(
         return Model(**changes) if base is None else base.replace(**changes)
     except SymcalcError as exc:
         raise SymcalcError(_flag_names(str(exc))) from None
+
+
+def _size_from_ratio(args: argparse.Namespace, defaults: dict[str, Any], base: Optional[Model], *,
+                     size_flag: str, ratio_flag: str, of_flag: str, of: Any, base_ratio: Any, message: str) -> Any:
+    """A size given directly (``size_flag``) or as a ratio of another (``ratio_flag`` times ``of``).
+
+    The ratio is the flag's, else the cookbook default (flag-built models) or the base model's own
+    ratio when ``of`` changed; None when nothing changes the base model's size.
+    """
+    if _given(args, size_flag):
+        return getattr(args, size_flag)
+    if not (_given(args, ratio_flag) or base is None or _given(args, of_flag)):
+        return None
+    if _given(args, ratio_flag):
+        ratio = getattr(args, ratio_flag)
+    else:
+        ratio = defaults[ratio_flag] if base is None else base_ratio(base)
+    size = ratio * of
+    if not size.is_integer or (size - 1).is_negative:
+        raise SymcalcError(message.format(ratio=ratio, of=of, size=size))
+    return size
 
 
 #: Model field -> the flag that sets it, for error messages.

@@ -61,15 +61,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _check(args: argparse.Namespace, model) -> None:
-    if model.is_moe and (args.expert_interval is not None or (args.preset is None and args.hf_config is None)):
-        if not (model.n_layers / model.moe_interval).is_integer:
-            raise SymcalcError(
-                f"--expert-interval {model.moe_interval} does not divide --num-layers {model.n_layers}; "
-                "pick an interval that divides the layer count"
-            )
-
-
 def _number(value: Expr) -> Any:
     """An int for a whole number, else the exact fraction as a string (JSON keeps it exact)."""
     return int(value) if value.is_integer else str(value)
@@ -85,8 +76,10 @@ def _by_component(bd: Breakdown) -> Breakdown:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.infer and args.recompute not in (None, "none"):
+        raise SymcalcError(f"--recompute {args.recompute} with --infer: inference has no backward pass to "
+                           "recompute for; drop --recompute (or --infer for training)")
     model = model_from_args(args, DEFAULTS)
-    _check(args, model)
     s, b, tokens = args.sequence_length, args.batch_size, args.tokens
     policy = args.recompute or ("full" if args.checkpoint_activations else "none")
     kw = dict(seq_len=s, causal=args.causal, elementwise=args.elementwise)

@@ -21,7 +21,7 @@ from ..model import NORMS, POSITIONS, Model
 
 __all__ = [
     "SymcalcArgumentParser", "positive_int", "nonnegative_int", "positive_rational",
-    "add_model_arguments", "model_from_args", "print_json", "COOKBOOK_MODEL_DEFAULTS",
+    "add_model_arguments", "model_from_args", "print_json", "COOKBOOK_MODEL_DEFAULTS", "parse_amount",
 ]
 
 #: The cookbook scripts' defaults (GPT-NeoX-20B-like sizes); per-subcommand tweaks are passed in.
@@ -79,6 +79,28 @@ def _number_type(kind: str, *, minimum: int, allow_fraction: bool):
 positive_int = _number_type("a positive integer", minimum=1, allow_fraction=False)
 nonnegative_int = _number_type("a non-negative integer", minimum=0, allow_fraction=False)
 positive_rational = _number_type("a positive number", minimum=0, allow_fraction=True)
+
+
+#: Largest amount (budget, compute, FLOP/s, bandwidth) the CLI takes: beyond it the float64
+#: paths of the solvers and the planner overflow.
+MAX_AMOUNT = 10**30
+
+
+def parse_amount(text: Any, flag: str, parse: Any, *, positive: bool = True, maximum: int = MAX_AMOUNT) -> Any:
+    """``parse(text)`` (one of :mod:`symcalc.solve`'s exact parsers) within ``(0, maximum]``.
+
+    Refuses an exponent beyond 100 before parsing (``Fraction("1e1000000000")`` builds a
+    billion-digit integer) and values the float64 paths cannot hold; ``positive=False`` allows 0.
+    """
+    text = str(text)
+    exponent = re.search(r"[eE]\s*([+-]?\d+)", text)
+    if exponent and abs(int(exponent.group(1))) > 100:
+        raise SymcalcError(f"{flag} {text!r} is out of range (exponent beyond 100); give a value of at most 1e30")
+    value = parse(text)
+    if value > maximum or (positive and value <= 0) or value < 0 or (value != 0 and value < Rational(1, maximum)):
+        low = "above 0" if positive else "0"
+        raise SymcalcError(f"{flag} {text!r} is out of range; give {low} up to 1e30 (and not below 1e-30)")
+    return value
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, *, sequence_help: Optional[str] = None) -> None:

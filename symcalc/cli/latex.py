@@ -8,12 +8,11 @@ closed form; ``symcalc latex params -l 32`` substitutes L = 32 only). A ``--pres
 from __future__ import annotations
 
 import argparse
-import sys
 
 from .. import symbols as S
 from ..errors import SymcalcError
 from ..model import Model
-from ..render import check_sheets, latex, write_sheets
+from ..render import latex
 from .common import add_model_arguments, model_from_args, positive_int
 
 #: Defaults that keep unspecified sizes symbolic (structure keeps the cookbook's defaults).
@@ -117,12 +116,9 @@ def run_mem(args: argparse.Namespace) -> int:
 
 
 def run_sheets(args: argparse.Namespace) -> int:
-    if args.write:
-        for path in write_sheets(args.write):
-            print(path)
-        return 0
-    stale = check_sheets(args.check)
-    if stale:
-        sys.stderr.write(f"symcalc latex sheets: out of date: {', '.join(stale)}; run symcalc latex sheets --write {args.check}\n")
-        return 1
-    return 0
+    from ..render import main as sheets_main
+
+    try:
+        return sheets_main(["--write", args.write] if args.write else ["--check", args.check])
+    except OSError as exc:
+        raise SymcalcError(f"{args.write or args.check}: {exc.strerror or exc}; give a writable folder") from None

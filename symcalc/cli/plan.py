@@ -8,7 +8,7 @@ from typing import Any
 from sympy import Integer
 
 from ..errors import SymcalcError
-from .common import add_model_arguments, model_from_args, positive_int, positive_rational, print_json
+from .common import add_model_arguments, model_from_args, parse_amount, positive_int, positive_rational, print_json
 
 #: calc_transformer_mem.py's model defaults where they differ from the shared ones.
 DEFAULTS = {"num_experts": 0, "sequence_length": 2048}
@@ -22,7 +22,7 @@ def _parsed(kind: str):
         from ..solve import parse_bytes, parse_number
 
         try:
-            return parse_bytes(text) if kind == "bytes" else parse_number(text, "value")
+            return parse_amount(text, "value", parse_bytes if kind == "bytes" else parse_number)
         except SymcalcError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -91,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     from ..memory.activations import RECOMPUTE
     from ..plan import ZERO_STAGES, plan
 
+    if args.mfu > 1:
+        raise SymcalcError(f"--mfu {args.mfu} is above 1; it is the fraction of peak achieved (0.5 = 50%)")
     model = model_from_args(args, DEFAULTS)
     zero = _choices(args.zero_stages, "--zero-stages", ZERO_STAGES, int)
     recompute = _choices(args.recompute, "--recompute", RECOMPUTE)

@@ -7,7 +7,7 @@ import argparse
 from ..render import latex
 from ..scaling import CHINCHILLA, chinchilla_loss, compute_optimal, frontier_exponents
 from ..solve import parse_count, parse_number
-from .common import print_json
+from .common import parse_amount, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,8 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    C = parse_number(args.compute, "--compute")
-    k = parse_number(args.flops_per_param_token, "--flops-per-param-token")
+    C = parse_amount(args.compute, "--compute", lambda t: parse_number(t, "--compute"))
+    k = parse_amount(args.flops_per_param_token, "--flops-per-param-token",
+                     lambda t: parse_number(t, "--flops-per-param-token"))
     opt = compute_optimal(C, flops_per_param_token=k)
     a, b = frontier_exponents()
     out = opt.to_json()
@@ -40,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
     out["fit"] = {"E": float(CHINCHILLA.E), "A": float(CHINCHILLA.A), "B": float(CHINCHILLA.B),
                   "alpha": float(CHINCHILLA.alpha), "beta": float(CHINCHILLA.beta),
                   "source": "Hoffmann et al. 2022, approach 3"}
-    if args.params:
-        n = parse_count(args.params, "--params")
+    if args.params is not None:
+        n = parse_amount(args.params, "--params", lambda t: parse_count(t, "--params"))
         out["at_params"] = {"params": float(n), "tokens": float(C / (k * n)), "loss": float(chinchilla_loss(n, C / (k * n)))}
     if args.json:
         print_json(out)
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"  tokens D_opt        {out['tokens']:.4e}   (∝ C^{float(b):.4f})")
     print(f"  tokens per param    {out['tokens_per_param']:.1f}")
     print(f"  predicted loss      {out['loss']:.4f} nats/token")
-    if args.params:
+    if args.params is not None:
         at = out["at_params"]
         print(f"  at N = {at['params']:.4e}: D = {at['tokens']:.4e}, loss {at['loss']:.4f}")
     return 0

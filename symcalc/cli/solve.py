@@ -19,9 +19,9 @@ from typing import Any, Callable
 from ..errors import SymcalcError
 from ..solve import (
     Solution, max_d_model, max_d_model_in_memory, max_micro_batch, max_n_layers, max_n_layers_in_memory,
-    max_seq_len, max_tokens, min_devices, min_pp, min_tp, min_zero_stage, parse_count, parse_number,
+    max_seq_len, max_tokens, min_devices, min_pp, min_tp, min_zero_stage, parse_bytes, parse_count, parse_number,
 )
-from .common import add_model_arguments, model_from_args, positive_int, print_json
+from .common import add_model_arguments, model_from_args, parse_amount, positive_int, print_json
 
 #: Inverse questions: name -> one-line help (``symcalc solve --help`` lists them).
 QUESTIONS = {
@@ -167,7 +167,7 @@ def run_memory(args: argparse.Namespace) -> int:
         options["multiple_of"] = int(args.multiple_of)
     if args.question == "devices":
         options["hi"] = None if args.max_devices is None else int(args.max_devices)
-    sol = solver(args.budget, model, **options)
+    sol = solver(parse_amount(args.budget, "--budget", parse_bytes, positive=False), model, **options)
     return _report(args, sol, ANSWERS[args.question])
 
 
@@ -175,19 +175,26 @@ def run_hidden(args: argparse.Namespace) -> int:
     kw = dict(multiple_of=int(args.multiple_of), aspect_ratio=args.aspect_ratio, d_head=args.fixed_head_dim)
     if args.memory_budget is not None:
         model, options = _training(args)
-        sol = max_d_model_in_memory(args.memory_budget, model, **kw, **options)
+        budget = parse_amount(args.memory_budget, "--memory-budget", parse_bytes, positive=False)
+        sol = max_d_model_in_memory(budget, model, **kw, **options)
     else:
-        sol = max_d_model(parse_count(args.budget, "--budget"), _plain_model(args), **kw)
+        sol = max_d_model(_count(args.budget), _plain_model(args), **kw)
     return _report(args, sol, "largest hidden size")
 
 
 def run_layers(args: argparse.Namespace) -> int:
     if args.memory_budget is not None:
         model, options = _training(args)
-        sol = max_n_layers_in_memory(args.memory_budget, model, multiple_of=int(args.multiple_of), **options)
+        budget = parse_amount(args.memory_budget, "--memory-budget", parse_bytes, positive=False)
+        sol = max_n_layers_in_memory(budget, model, multiple_of=int(args.multiple_of), **options)
     else:
-        sol = max_n_layers(parse_count(args.budget, "--budget"), _plain_model(args), multiple_of=int(args.multiple_of))
+        sol = max_n_layers(_count(args.budget), _plain_model(args), multiple_of=int(args.multiple_of))
     return _report(args, sol, "most layers")
+
+
+def _count(text: str):
+    """A parameter budget (7B, 7e9) within the range the solvers' float64 paths hold."""
+    return parse_amount(text, "--budget", lambda t: parse_count(t, "--budget"), positive=False)
 
 
 def _plain_model(args: argparse.Namespace):
@@ -200,5 +207,6 @@ def run_tokens(args: argparse.Namespace) -> int:
     from . import mem
 
     model = model_from_args(args, mem.DEFAULTS)
-    sol = max_tokens(parse_number(args.compute, "--budget"), model, seq_len=args.sequence_length)
+    compute = parse_amount(args.compute, "--budget", lambda t: parse_number(t, "--budget"), positive=False)
+    sol = max_tokens(compute, model, seq_len=args.sequence_length)
     return _report(args, sol, "most tokens")

@@ -116,9 +116,8 @@ def mfu(model: Model, *, tokens_per_second: Any = S.tokens_per_second, peak_flop
 
     Chowdhery et al. 2022, "PaLM", appendix B.
     """
-    tau, peak, n = (_exact(k, v) for k, v in (("tokens_per_second", tokens_per_second),
-                                              ("peak_flops", peak_flops), ("n_devices", n_devices)))
-    return tau * _per_token(model, seq_len, causal, "none") / (n * peak)
+    return hfu(model, recompute="none", tokens_per_second=tokens_per_second, peak_flops=peak_flops,
+               n_devices=n_devices, seq_len=seq_len, causal=causal)
 
 
 def hfu(model: Model, *, recompute: str = "full", tokens_per_second: Any = S.tokens_per_second,

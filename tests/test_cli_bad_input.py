@@ -44,6 +44,8 @@ def refused(capsys, argv):
     ([*PLAN, "--mfu", "2"], "--mfu"),
     ([*PLAN, "--mfu", "1e-400"], "--mfu"),
     ([*PLAN[:5], "0", *PLAN[6:]], "--gpu-memory"),
+    ([*PLAN, "--moe"], "--num-experts"),  # plan's models are dense by default: --moe needs -e
+    (["solve", "micro-batch", "--moe", "--budget", "80GiB"], "--num-experts"),
     (["plan", "--num-gpus", "8", "--gpu-memory", "80GiB", "--peak-flops", "1e15", "--hf-config", "/nonexistent"],
      "/nonexistent"),
 ])

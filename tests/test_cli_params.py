@@ -67,7 +67,8 @@ BASE = ("-v", "1000", "-hs", "64", "-l", "4", "-a", "4")
     ("-v", "2000"), ("-hs", "128"), ("-l", "5"), ("--tied-embeddings",), ("-ff", "3"), ("-ff", "3.5"),
     ("-nl", "3"), ("-kv", "0.25"), ("--num-kv-heads", "2"), ("--ffn-hidden-size", "100"), ("--moe",),
     ("--moe", "-e", "4"), ("--moe", "-ei", "2"), ("--head-dim", "32"),
-    ("--position", "learned"), ("--norm", "rmsnorm"), ("--no-bias",),
+    ("--position", "learned"), ("--norm", "rmsnorm"), ("--no-bias",), ("--swiglu",),
+    ("-a", "8", "--head-dim", "16"),
 ])
 def test_flag_changes_the_count(capsys, flags):
     """Each size/structure flag changes the total of the default flag-built model."""

@@ -103,23 +103,30 @@ def parse_amount(text: Any, flag: str, parse: Any, *, positive: bool = True, max
     return value
 
 
-def add_model_arguments(parser: argparse.ArgumentParser, *, sequence_help: Optional[str] = None) -> None:
-    """Add the model flags (cookbook names) to ``parser``; all default to None ("not given")."""
+def add_model_arguments(parser: argparse.ArgumentParser, *, sequence_help: Optional[str] = None,
+                        defaults: Optional[dict[str, Any]] = None) -> None:
+    """Add the model flags (cookbook names) to ``parser``; all default to None ("not given").
+
+    ``defaults`` are the subcommand's own defaults (the ones it passes to :func:`model_from_args`),
+    for the help text only.
+    """
+    d = {**COOKBOOK_MODEL_DEFAULTS, **(defaults or {})}
     src = parser.add_argument_group("model source (flags below override its fields)")
     src.add_argument("--preset", metavar="NAME", help="a built-in model, e.g. llama-2-7b (see `symcalc presets`)")
     src.add_argument("--hf-config", metavar="PATH", help="a local Hugging Face config.json (or its folder)")
 
     g = parser.add_argument_group("model sizes (cookbook flag names)")
-    g.add_argument("--vocab-size", "-v", type=positive_int, help="vocabulary size (default 51200)")
-    g.add_argument("--hidden-size", "-hs", type=positive_int, help="hidden size h (default 6144)")
-    g.add_argument("--num-layers", "-l", type=positive_int, help="transformer layers L (default 44)")
-    g.add_argument("--num-attention-heads", "-a", type=positive_int, help="query heads a (default 64)")
+    g.add_argument("--vocab-size", "-v", type=positive_int, help=f"vocabulary size v (default {d['vocab_size']})")
+    g.add_argument("--hidden-size", "-hs", type=positive_int, help=f"hidden size h (default {d['hidden_size']})")
+    g.add_argument("--num-layers", "-l", type=positive_int, help=f"transformer layers L (default {d['num_layers']})")
+    g.add_argument("--num-attention-heads", "-a", type=positive_int, help=f"query heads a (default {d['num_attention_heads']})")
     g.add_argument("--num-kv-heads", type=positive_int, help="key/value heads g (default: a, i.e. MHA)")
     g.add_argument("--kv-size-ratio", "-kv", type=positive_rational,
                    help="KV heads / query heads: 1 for MHA, 1/a for MQA (g = a * ratio must be whole)")
     g.add_argument("--head-dim", type=positive_int, help="head dimension d_h (default h / a)")
     g.add_argument("--ffn-expansion-factor", "-ff", type=positive_rational,
-                   help="MLP inner size as a multiple of h (default 4; fractions such as 3.5 or 8/3 are fine if f is whole)")
+                   help=f"MLP inner size as a multiple of h (default {d['ffn_expansion_factor']}; "
+                        "fractions such as 3.5 or 8/3 are fine if f is whole)")
     g.add_argument("--ffn-hidden-size", type=positive_int, help="MLP inner size f (overrides -ff)")
     g.add_argument("--num-mlp-linears", "-nl", type=positive_int,
                    help="linear layers per MLP: 2 (plain) or 3 (gated: SwiGLU/GeGLU)")
@@ -134,10 +141,11 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, sequence_help: Optio
 
     moe = parser.add_argument_group("mixture of experts")
     moe.add_argument("--moe", action="store_true", default=None, help="the model is MoE")
-    moe.add_argument("--num-experts", "-e", type=nonnegative_int, help="experts per MoE layer (default 8; 0 = dense)")
+    moe.add_argument("--num-experts", "-e", type=nonnegative_int, help="experts per MoE layer (" + (f"default {d['num_experts']}" if d["num_experts"] else "needed")
+                     + " with --moe; 0 = dense)")
     moe.add_argument("--expert-interval", "-ei", type=positive_int,
-                     help="every k-th layer is MoE (default 1: all layers)")
-    moe.add_argument("--topk", "-t", type=positive_int, help="experts per token (default 1)")
+                     help=f"every k-th layer is MoE; must divide L (default {d['expert_interval']}; 1: all layers)")
+    moe.add_argument("--topk", "-t", type=positive_int, help=f"experts per token (default {d['topk']})")
 
 
 def _given(args: argparse.Namespace, name: str) -> bool:
@@ -245,8 +253,9 @@ def model_from_args(
         base is not None and base.is_moe and not (_given(args, "num_experts") and args.num_experts == 0))
     if moe_wanted:
         changes["n_experts"] = pick("num_experts", base.n_experts if base and base.is_moe else d["num_experts"])
-        if _given(args, "num_experts") and args.num_experts == 0:
-            raise SymcalcError("--moe with --num-experts 0; an MoE model needs at least one expert")
+        if changes["n_experts"] == 0:
+            given = "with --num-experts 0" if _given(args, "num_experts") else "without --num-experts"
+            raise SymcalcError(f"--moe {given}; give the experts per MoE layer (--num-experts N, at least 1)")
         changes["top_k"] = pick("topk", base.top_k if base and base.is_moe else d["topk"])
         interval = pick("expert_interval", base.moe_interval if base and base.is_moe else d["expert_interval"])
         n_layers = changes["n_layers"]

@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
         epilog="Examples: symcalc flops -l 96 -hs 12288 | symcalc flops --preset llama-2-7b --tokens 2e12 -ca --json",
     )
-    add_model_arguments(p)
+    add_model_arguments(p, defaults=DEFAULTS)
     w = p.add_argument_group("workload")
     w.add_argument("--sequence-length", "-s", type=positive_int, default=Integer(2048),
                    help="tokens per sequence (default 2048)")

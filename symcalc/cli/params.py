@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
         epilog="Examples: symcalc params --preset llama-2-7b | symcalc params -l 96 -hs 12288 --json",
     )
-    add_model_arguments(p)
+    add_model_arguments(p, defaults=DEFAULTS)
     p.add_argument("--sequence-length", "-s", type=positive_int,
                    help="rows of the learned position table; has no effect on the count unless "
                         "--position learned (RoPE/ALiBi have no position parameters)")

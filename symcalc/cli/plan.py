@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
         epilog="Example: symcalc plan --preset llama-2-7b --num-gpus 64 --gpu-memory 80GiB --peak-flops 989e12 --top 5",
     )
-    add_model_arguments(p)
+    add_model_arguments(p, defaults=DEFAULTS)
     g = p.add_argument_group("cluster")
     g.add_argument("--num-gpus", type=positive_int, required=True, help="devices n")
     g.add_argument("--gpu-memory", type=_parsed("bytes"), required=True,

@@ -116,6 +116,14 @@ def test_preset_non_embedding_matches_published(name):
     assert non_embedding_params(get_preset(name)) == PUBLISHED_NON_EMBEDDING[name]
 
 
+@pytest.mark.parametrize("name,page", [("falcon-7b", 7.22e9), ("falcon-40b", 41.8e9)])
+def test_falcon_model_pages_count_the_stored_copy_of_the_tied_head(name, page):
+    """Falcon's model pages (7.22B, 41.8B) count the tied LM head's stored copy: total + v*h, to 3 digits."""
+    model = get_preset(name)
+    assert model.tied_embeddings
+    assert _agrees(int(params(model).total + model.vocab * model.d_model), page, 3)
+
+
 def test_active_parameters_of_moe_presets():
     """Mixtral 8x7B uses 12.9B per token (Mistral AI); Qwen1.5-MoE-A2.7B activates 2.7B (its card)."""
     assert _round_sig(int(active_params(get_preset("mixtral-8x7b")).total), 3) == Decimal("1.29E+10")

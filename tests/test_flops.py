@@ -188,8 +188,12 @@ def test_mfu_hfu_and_training_time_agree():
     t = training_time(m, tokens=10**9, n_devices=8, peak_flops=10**12, mfu=u, seq_len=16)
     assert mfu(m, tokens_per_second=Integer(10**9) / t, peak_flops=10**12, n_devices=8, seq_len=16) == u
     assert hfu(m, tokens_per_second=Integer(10**9) / t, peak_flops=10**12, n_devices=8, seq_len=16) > u
+    # PaLM appendix B: model FLOPs per token are 6N + 12·L·h·s with N the matmul weights (here
+    # L(4h² + 2hf) + hv = 104,704); at 10^6 tokens/s on a 10^12 FLOP/s device that is the MFU.
+    palm = 6 * (2 * (4 * 64**2 + 2 * 64 * 256) + 64 * 100) + 12 * 2 * 64 * 16
+    assert mfu(m, tokens_per_second=10**6, peak_flops=10**12, seq_len=16) == Rational(palm * 10**6, 10**12)
     assert hfu(m, recompute="none", tokens_per_second=10**6, peak_flops=10**12, seq_len=16) == \
-        mfu(m, tokens_per_second=10**6, peak_flops=10**12, seq_len=16)
+        Rational(palm * 10**6, 10**12)
 
 
 def test_symbolic_forward_closed_form():

@@ -168,6 +168,11 @@ def test_bad_config_json_is_one_line_exit_2(capsys, tmp_path, content):
     assert str(path) in err
 
 
+def test_folder_without_config_json_is_one_line_exit_2(capsys, tmp_path):
+    """--hf-config on a folder with no config.json names the file it looked for."""
+    assert str(tmp_path / "config.json") in fails(capsys, "params", "--hf-config", str(tmp_path))
+
+
 def test_errors_name_the_flag(capsys):
     """Model errors are reported with the flag names the user typed."""
     assert "--topk 9" in fails(capsys, "params", "--moe", "-t", "9")

@@ -19,7 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Exact parameter count by part. Without --preset/--hf-config the model is built from "
             "the cookbook flags with GPT-NeoX structure (LayerNorm, biases on every linear, untied "
             "embeddings, rotary positions). Non-embedding parameters exclude the token embedding, a "
-            "learned position table and an untied LM head."
+            "learned position table and an untied LM head. Counts are exact integers (parameters, "
+            "not bytes); the table adds 1000-based suffixes (M = 10^6, B = 10^9); --json gives "
+            "\"total\", \"non_embedding\", \"active\" and \"breakdown\" as integers."
         ),
         epilog="Examples: symcalc params --preset llama-2-7b | symcalc params -l 96 -hs 12288 --json",
     )

@@ -35,7 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Exact FLOPs by part for --tokens tokens in sequences of --sequence-length. Conventions: "
             "2*m*n*k per matmul, matmuls only; full attention square unless --causal; embedding "
             "lookups free; backward = 2x forward; the LM head is not recomputed. Like the cookbook, "
-            "activations are checkpointed by default (one full recompute); -ca turns it off."
+            "activations are checkpointed by default (one full recompute); -ca turns it off. Numbers are "
+            "FLOPs (operations, not FLOP/s), exact; --json gives \"forward\", \"backward\", \"recompute\" "
+            "and \"total\" as integers for --tokens tokens, plus per_step, per_token and the breakdown."
         ),
         epilog="Examples: symcalc flops -l 96 -hs 12288 | symcalc flops --preset llama-2-7b --tokens 2e12 -ca --json",
     )

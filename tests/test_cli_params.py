@@ -168,6 +168,17 @@ def test_bad_config_json_is_one_line_exit_2(capsys, tmp_path, content):
     assert str(path) in err
 
 
+@pytest.mark.parametrize("name", ["mixtral-8x7b", "qwen1.5-moe-a2.7b"])
+def test_zero_experts_turns_an_moe_preset_dense(capsys, name):
+    """-e 0 on an MoE preset counts its dense counterpart: no experts, router or shared expert."""
+    out = run_json(capsys, "--preset", name, "-e", "0")
+    assert out["active"] == out["total"]
+    assert not [k for k in out["breakdown"] if k.startswith("moe/")]
+    assert out["breakdown"]["embedding/token"] == run_json(capsys, "--preset", name)["breakdown"]["embedding/token"]
+    if name == "mixtral-8x7b":  # Mixtral is Mistral-7B's shape with 8 experts: dense, it is Mistral 7B
+        assert out["total"] == 7_241_732_096  # mistralai/Mistral-7B-v0.1 (transformers' count)
+
+
 def test_folder_without_config_json_is_one_line_exit_2(capsys, tmp_path):
     """--hf-config on a folder with no config.json names the file it looked for."""
     assert str(tmp_path / "config.json") in fails(capsys, "params", "--hf-config", str(tmp_path))

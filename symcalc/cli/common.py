@@ -272,6 +272,9 @@ def model_from_args(
             if _given(args, flag):
                 raise SymcalcError(f"--{flag.replace('_', '-')} given for a dense model; add --moe (and --num-experts)")
         changes["n_experts"] = 0
+        if base is not None and base.is_moe:  # -e 0 on an MoE preset: its dense counterpart
+            changes.update(n_shared_experts=0, shared_expert_gate=False, moe_interval=1, first_dense_layers=0,
+                           router_bias=False)
 
     try:
         return Model(**changes) if base is None else base.replace(**changes)

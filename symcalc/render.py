@@ -193,7 +193,7 @@ class _Approx:
 
 
 def _scaling_sheet() -> Sheet:
-    from sympy import Rational, Symbol as Sym
+    from sympy import Symbol as Sym
 
     from .scaling import CHINCHILLA, chinchilla_loss, frontier_exponents, kaplan_compute, symbolic_frontier
     from .symbols import compute, n_params, tokens

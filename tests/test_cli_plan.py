@@ -58,3 +58,13 @@ def test_bad_input_exits_2(capsys):
     except SystemExit as exc:
         code = exc.code
     assert code == 2
+
+
+def test_nothing_fits_exits_1_with_an_answer(capsys):
+    """When no configuration fits, plan says so and exits 1, as symcalc solve does (not 0, not 2)."""
+    assert main(["plan", "--preset", "llama-2-70b", "--num-gpus", "1", "--gpu-memory", "8GiB",
+                 "--peak-flops", "1e15"]) == 1
+    assert "nothing fits" in capsys.readouterr().out
+    assert main(["plan", "--preset", "llama-2-70b", "--num-gpus", "1", "--gpu-memory", "8GiB",
+                 "--peak-flops", "1e15", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["rows"] == []

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, strategies as st
 from sympy import Integer, ceiling
 
-from symcalc import Model, params
+from symcalc import Model, SymcalcError, params
 from symcalc.cli import main
 from symcalc.solve import (
     max_d_model, max_integer, max_micro_batch, max_n_layers, max_tokens, min_integer, min_zero_stage,
-    parse_bytes, parse_count,
+    parse_bytes, parse_count, parse_number,
 )
 from symcalc.symbols import micro_batch as b, tp
 
@@ -168,3 +168,10 @@ def test_cli_hidden_size_and_errors(capsys):
     assert out["hidden_size"] % 128 == 0 and out["quantity_at_answer"] <= 7 * 10**9
     assert main(["solve", "layers", "-hs", "4096", "--budget", "seven"]) == 2
     assert "not understood" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("parse", [parse_bytes, parse_count, parse_number])
+def test_huge_exponent_is_refused_without_building_the_number(parse):
+    """A budget like 1e1000000000 is a one-line error at once, not a billion-digit integer (a hang)."""
+    with pytest.raises(SymcalcError, match="exponent is beyond"):
+        parse("1e1000000000")

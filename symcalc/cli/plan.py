@@ -40,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Every configuration of tensor/pipeline/data/expert parallelism, ZeRO stage, recompute policy and "
             "micro-batch whose training memory fits per device, ranked by an estimated step time: compute at the "
             "stated MFU plus TP all-reduces, EP all-to-alls, DP gradient reduction and ZeRO-3 gathers at the "
-            "stated bandwidths, plus the pipeline bubble (p-1)/m. See README, section Performance."
+            "stated bandwidths, plus the pipeline bubble (p-1)/m. See README, section Performance. "
+            "Exit status: 0 when something fits, 1 when nothing does (as symcalc solve), 2 on bad input."
         ),
         epilog="Example: symcalc plan --preset llama-2-7b --num-gpus 64 --gpu-memory 80GiB --peak-flops 989e12 --top 5",
     )
@@ -110,14 +111,14 @@ def run(args: argparse.Namespace) -> int:
             "rows": [r.as_dict() for r in res.rows],
             "units": "memory in bytes (rounded up), times in seconds",
         })
-        return 0
+        return 0 if res.rows else 1
     print(f"symcalc plan: {model.name or 'custom model'} on {res.settings['n_devices']} devices x "
           f"{float(res.settings['memory']) / GIB:.2f} GiB, peak {float(res.settings['peak_flops']):.3g} FLOP/s, "
           f"MFU {float(res.settings['mfu']):g}; s={res.settings['seq_len']}, B={res.settings['global_batch']}")
     print(f"{res.n_fit} of {res.n_candidates} configurations fit; fastest {len(res.rows)}:")
     if not res.rows:
         print("nothing fits: add devices, memory, or allow more recompute/ZeRO (see --help)")
-        return 0
+        return 1
     head = f"{'tp':>3} {'pp':>3} {'dp':>5} {'ep':>3} {'zero':>4} {'recompute':>9} {'b':>3} {'m':>5}  {'mem GiB':>8}  {'step s':>9}  {'compute':>8} {'bubble':>8} {'comm':>8}"
     print(head)
     print("-" * len(head))

@@ -21,7 +21,7 @@ from ..solve import (
     Solution, max_d_model, max_d_model_in_memory, max_micro_batch, max_n_layers, max_n_layers_in_memory,
     max_seq_len, max_tokens, min_devices, min_pp, min_tp, min_zero_stage, parse_bytes, parse_count, parse_number,
 )
-from .common import add_model_arguments, model_from_args, parse_amount, positive_int, print_json
+from .common import add_model_arguments, parse_amount, positive_int, print_json
 
 #: Inverse questions: name -> one-line help (``symcalc solve --help`` lists them).
 QUESTIONS = {
@@ -154,7 +154,7 @@ def _training(args: argparse.Namespace, unknown: str = "") -> tuple[Any, dict[st
 
     if args.infer:
         raise SymcalcError("--infer: symcalc solve answers questions about training memory; drop --infer")
-    model = model_from_args(args, mem.DEFAULTS)
+    model = mem.model_from_mem_args(args)
     options = mem.training_options(args)
     options.pop(unknown, None)
     return model, options
@@ -200,13 +200,13 @@ def _count(text: str):
 def _plain_model(args: argparse.Namespace):
     from . import mem
 
-    return model_from_args(args, mem.DEFAULTS)
+    return mem.model_from_mem_args(args)
 
 
 def run_tokens(args: argparse.Namespace) -> int:
     from . import mem
 
-    model = model_from_args(args, mem.DEFAULTS)
+    model = mem.model_from_mem_args(args)
     compute = parse_amount(args.compute, "--budget", lambda t: parse_number(t, "--budget"), positive=False)
     sol = max_tokens(compute, model, seq_len=args.sequence_length)
     return _report(args, sol, "most tokens")

@@ -11,7 +11,7 @@ prefill, which is what the cookbook charges too.
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 from sympy import Expr, sympify
 

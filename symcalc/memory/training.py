@@ -16,7 +16,6 @@ from sympy import Eq, Expr, Integer, Piecewise, sympify
 
 from .. import symbols as S
 from ..breakdown import Breakdown
-from ..errors import SymcalcError
 from .activations import activations
 from .parallel import Parallel, as_parallel as _parallel, check_amounts, parallel_param_parts
 from .states import Precision, check_zero_stage, optimizer_bytes, precision_recipe, zero_shard

@@ -18,11 +18,29 @@ _SCALE = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12, "p": 10**15,
           "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40, "pi": 2**50}
 
 
+#: Exponents beyond this are refused before parsing: ``Fraction("1e1000000000")`` would build a
+#: billion-digit integer (a hang, not an answer).
+MAX_EXPONENT = 1000
+_EXPONENT_RE = re.compile(r"[eE]\s*([+-]?\d+)")
+
+
+def _fraction(text: str, what: str) -> Fraction:
+    """``Fraction(text)`` with the exponent bounded (see :data:`MAX_EXPONENT`)."""
+    exponent = _EXPONENT_RE.search(text)
+    if exponent and abs(int(exponent.group(1))) > MAX_EXPONENT:
+        raise SymcalcError(f"{what} {text!r} is out of range: its exponent is beyond {MAX_EXPONENT}")
+    return Fraction(text)
+
+
 def parse_number(text: Any, what: str = "number") -> Expr:
     """An exact non-negative number from text such as ``"1e24"``, ``"5.76e23"``, ``"3/2"``.
 
     >>> parse_number("5.76e23")
     576000000000000000000000
+    >>> parse_number("1e1000000000")
+    Traceback (most recent call last):
+    ...
+    symcalc.errors.SymcalcError: number '1e1000000000' is out of range: its exponent is beyond 1000
     """
     if isinstance(text, (int, Fraction)) and not isinstance(text, bool):
         value = Fraction(text)
@@ -30,7 +48,9 @@ def parse_number(text: Any, what: str = "number") -> Expr:
         return text
     else:
         try:
-            value = Fraction(str(text).strip().replace("_", ""))
+            value = _fraction(str(text).strip().replace("_", ""), what)
+        except SymcalcError:
+            raise
         except (ValueError, ZeroDivisionError):
             raise SymcalcError(f"{what} {text!r} is not a number; write e.g. 1e24 or 5.76e23") from None
     if value < 0:
@@ -72,5 +92,5 @@ def _parse_scaled(text: Any, what: str, pattern: re.Pattern, scale: dict[str, in
     if not match:
         raise SymcalcError(f"{what} {text!r} is not understood; write e.g. {examples}")
     number, unit = match.groups()
-    value = Fraction(number.replace("_", "")) * scale[unit.lower()]
+    value = _fraction(number.replace("_", ""), what) * scale[unit.lower()]
     return Rational(value.numerator, value.denominator)

@@ -136,3 +136,13 @@ def test_every_preset_is_a_supported_family():
     for preset in PRESETS.values():
         assert preset.family in SUPPORTED_MODEL_TYPES
         assert model_from_hf_config(json.loads(json.dumps(preset.config))) == preset.model()
+
+
+def test_shipped_example_config_is_llama_3_8b():
+    """examples/configs/llama-3-8b (the README's --hf-config example) loads to Llama-3-8B's published 8,030,261,248."""
+    from pathlib import Path
+
+    from symcalc import params
+
+    folder = Path(__file__).resolve().parent.parent / "examples" / "configs" / "llama-3-8b"
+    assert params(model_from_hf_config(folder)).total == 8_030_261_248

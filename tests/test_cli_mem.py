@@ -232,3 +232,21 @@ def test_sequence_length_does_not_resize_a_presets_position_table(capsys):
     short = run_json(capsys, "--preset", "gpt2", "-s", "128")["per_device"]
     assert short["weights"] == run_json(capsys, "--preset", "gpt2", "-s", "1024")["per_device"]["weights"]
     assert short["weights"] == 2 * params(Model.preset("gpt2")).total
+
+
+def test_inference_weight_and_kv_cache_dtypes(capsys):
+    """--weight-dtype int4 stores Llama-2-7B's published 6,738,415,616 weights in half as many bytes; --kv-cache-dtype fp8 halves the cache."""
+    base = ["--preset", "llama-2-7b", "--infer", "-s", "4096", "-b", "8", "-o", "256"]
+    bf16 = run_json(capsys, *base)["per_device"]
+    int4 = run_json(capsys, *base, "--weight-dtype", "int4")["per_device"]
+    fp8 = run_json(capsys, *base, "--kv-cache-dtype", "fp8")["per_device"]
+    assert int4["weights"] * 2 == 6_738_415_616 and bf16["weights"] == 2 * 6_738_415_616
+    assert fp8["kv_cache"] * 2 == bf16["kv_cache"] and fp8["weights"] == bf16["weights"]
+
+
+@pytest.mark.parametrize("flag", [["--weight-dtype", "int8"], ["--kv-cache-dtype", "fp8"]])
+def test_inference_dtypes_refused_for_training(capsys, flag):
+    """The inference dtype flags without --infer are one line on stderr and exit 2, not silently ignored."""
+    assert main(["mem", "--preset", "llama-2-7b", *flag]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "inference only" in err

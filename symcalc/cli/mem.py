@@ -11,7 +11,7 @@ from sympy import Integer, Rational, ceiling
 from ..errors import SymcalcError
 from ..memory import PARTS, Parallel, Precision, inference_memory, training_memory
 from ..memory.activations import PROFILES, RECOMPUTE
-from ..memory.states import OPTIMIZERS
+from ..memory.states import OPTIMIZERS, WEIGHT_DTYPES
 from .common import add_model_arguments, model_from_args, nonnegative_int, positive_int, print_json
 
 #: calc_transformer_mem.py's defaults where they differ from the shared model defaults.
@@ -78,6 +78,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     i = p.add_argument_group("inference")
     i.add_argument("--infer", action="store_true", help="inference: weights, KV cache, one layer's activations")
     i.add_argument("--output-tokens", "-o", type=positive_int, default=Integer(1), help="tokens generated (default 1)")
+    i.add_argument("--weight-dtype", choices=list(WEIGHT_DTYPES),
+                   help="stored weights (default: --low-prec-bytes-per-val); int8 is 1 byte, int4 1/2 byte "
+                        "(quantization scales ignored)")
+    i.add_argument("--kv-cache-dtype", choices=list(WEIGHT_DTYPES),
+                   help="KV-cache values (default: --low-prec-bytes-per-val), e.g. fp8 for a quantized cache")
     pr = p.add_argument_group("precision")
     pr.add_argument("--disable-mixed-precision", action="store_false", dest="is_mixed_precision",
                     help="everything at high precision, no master copy")
@@ -103,6 +108,11 @@ def _training_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 def _settings(args: argparse.Namespace, parallel: bool = True) -> dict[str, Any]:
     tr = _training_flags(args)
+    if not getattr(args, "infer", False):
+        for flag in ("weight_dtype", "kv_cache_dtype"):
+            if getattr(args, flag, None) is not None:
+                raise SymcalcError(f"--{flag.replace('_', '-')} applies to inference only; add --infer "
+                                   "(training precision: --low-prec-bytes-per-val, --disable-mixed-precision)")
     if tr["zero_stage"] not in (0, 1, 2, 3):
         raise SymcalcError(f"--zero-stage {tr['zero_stage']} is not a ZeRO stage; use 0, 1, 2 or 3")
     recompute = tr["recompute"] or ("selective" if tr["checkpoint_activations"] else "none")
@@ -144,9 +154,11 @@ def training_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _memory(model, args, st, par: Parallel, *, zero: int, buffers: bool, misc: Any):
     if args.infer:
+        weights = WEIGHT_DTYPES[args.weight_dtype] if args.weight_dtype else st["prec"].weight
+        bytes_kv = WEIGHT_DTYPES[args.kv_cache_dtype] if args.kv_cache_dtype else st["prec"].kv
         return inference_memory(model, seq_len=args.sequence_length, n_generate=args.output_tokens,
-                                micro_batch=args.batch_size_per_gpu, weights=st["prec"].weight,
-                                bytes_kv=st["prec"].kv, bytes_act=st["prec"].act,
+                                micro_batch=args.batch_size_per_gpu, weights=weights,
+                                bytes_kv=bytes_kv, bytes_act=st["prec"].act,
                                 flash_attention=args.flash_attention, misc_bytes=misc, parallel=par)
     opts = {k: v for k, v in training_options(args).items() if k not in _degrees(args)}
     opts.update(zero_stage=zero, misc_bytes=misc)

@@ -119,3 +119,15 @@ def test_breakdown_is_an_aligned_block_and_jupyter_math():
     assert tex.startswith("\\begin{aligned}") and tex.count("&=") == 3
     assert r"\text{mlp\_up} &= 8 h^{2}" in tex and r"\text{total} &= 11 h^{2}" in tex
     assert isinstance(tex, Latex) and tex._repr_latex_() == f"$${tex}$$"
+
+
+def test_latex_help_says_unset_sizes_stay_symbolic(capsys):
+    """`symcalc latex params --help` states the defaults it uses: symbols, not the cookbook's numbers."""
+    with pytest.raises(SystemExit):
+        main(["latex", "params", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "default 51200" not in text and "default 6144" not in text and "default 44)" not in text
+    assert "vocabulary size v (default v, a symbol)" in text
+    assert main(["latex", "params"]) == 0
+    out = capsys.readouterr().out
+    assert " v" in out and "51200" not in out and "6144" not in out

@@ -22,6 +22,13 @@ SYMBOLIC_DEFAULTS = {
     "sequence_length": S.n_positions,
 }
 
+#: What ``--help`` says a size defaults to here: its symbol, not the cookbook's number (help text only).
+HELP_DEFAULTS = {
+    "vocab_size": "v, a symbol", "hidden_size": "h, a symbol", "num_layers": "L, a symbol",
+    "num_attention_heads": "a, a symbol", "ffn_expansion_factor": "f/h with f a symbol",
+    "num_experts": "E, a symbol", "topk": "k, a symbol",
+}
+
 
 def symbolic_model(args: argparse.Namespace) -> Model:
     """The model the flags describe, with every size not given left as its symbol."""
@@ -51,12 +58,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     what.required = True
 
     q = what.add_parser("params", help="parameter count")
-    add_model_arguments(q)
+    add_model_arguments(q, defaults=HELP_DEFAULTS)
     q.add_argument("--breakdown", action="store_true", help="an aligned block by part, then the total")
     q.set_defaults(func=run_params)
 
     f = what.add_parser("flops", help="training FLOPs per token")
-    add_model_arguments(f)
+    add_model_arguments(f, defaults=HELP_DEFAULTS)
     f.add_argument("--sequence-length", "-s", type=positive_int, help="tokens per sequence (default: the symbol s)")
     f.add_argument("--recompute", choices=("none", "selective", "full"), default="none", help="recomputation policy")
     f.add_argument("--causal", action="store_true", help="half the attention square (Megatron)")
@@ -64,7 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.set_defaults(func=run_flops)
 
     mm = what.add_parser("mem", help="training memory per device (degrees symbolic unless given)")
-    add_model_arguments(mm)
+    add_model_arguments(mm, defaults=HELP_DEFAULTS)
     mm.add_argument("--sequence-length", "-s", type=positive_int, help="sequence length (default: the symbol s)")
     mm.add_argument("--batch-size-per-gpu", "-b", type=positive_int, help="micro-batch (default: the symbol b)")
     mm.add_argument("--zero-stage", "-z", type=int, choices=(0, 1, 2, 3), default=1, help="ZeRO stage (default 1)")

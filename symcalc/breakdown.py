@@ -222,11 +222,12 @@ class Breakdown(Mapping[str, Expr]):
         rows += [(k, sympify(v)) for k, v in extra]
         numeric = all(not v.free_symbols for _, v in rows)
         width = max(len(k) for k, _ in rows)
+        exacts = [(f"{int(v):,}" if v.is_integer else str(v)) if numeric else "" for _, v in rows]
+        wide = max([26] + [len(e) for e in exacts])  # numbers past 26 characters stay right-aligned
         lines = [self.title] if self.title else []
-        for k, v in rows:
+        for (k, v), exact in zip(rows, exacts):
             if numeric:
-                exact = f"{int(v):,}" if v.is_integer else str(v)
-                lines.append(f"{k:<{width}}  {exact:>26}  {self._format(v):>12}")
+                lines.append(f"{k:<{width}}  {exact:>{wide}}  {self._format(v):>12}")
             else:
                 lines.append(f"{k:<{width}}  {v}")
         total_line = bool(self.title) + n_main - 1

@@ -1,6 +1,7 @@
 """``symcalc flops``: cookbook flags and defaults, JSON shape, bad input exits 2 with one line."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -153,3 +154,12 @@ def test_module_entry_point():
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0
     assert json.loads(res.stdout)["total"] == COOKBOOK_NO_CHECKPOINT_TOTAL
+
+
+def test_table_numbers_stay_right_aligned_past_26_digits(capsys):
+    """Exact counts wider than the default column (Llama-2-7B on 2e12 tokens) still end in one column."""
+    assert main(["flops", "--preset", "llama-2-7b", "-s", "4096", "--tokens", "2e12"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if "ZFLOP" in line]
+    numbers = [re.search(r"\d[\d,]{4,}", line) for line in rows]
+    assert len(rows) >= 8 and any(len(m.group()) > 26 for m in numbers)
+    assert len({m.end() for m in numbers}) == 1

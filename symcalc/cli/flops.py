@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     comp = _by_component(run_bd)
     comp.title = ""
     extra = [(k, v) for k, v in passes.items()]
-    extra += [(f"per step ({int(b)} sequences)", step_bd.total), ("per token", token_bd.total),
+    extra += [(f"per step ({int(b)} sequence{'' if b == 1 else 's'})", step_bd.total), ("per token", token_bd.total),
               ("2N*D (forward-only rule)" if args.infer else "6N*D (rule of thumb)", approx / 3 if args.infer else approx)]
     print(comp.table(extra=extra))
     print("conventions: " + "; ".join(f"{k}: {v}" for k, v in conventions.items()))

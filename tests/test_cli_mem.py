@@ -250,3 +250,13 @@ def test_inference_dtypes_refused_for_training(capsys, flag):
     assert main(["mem", "--preset", "llama-2-7b", *flag]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "inference only" in err
+
+
+def test_inference_reports_no_zero_stage(capsys):
+    """--infer (where -z is refused) reports no ZeRO stage: null in --json, absent from the table; training keeps it."""
+    assert main(["mem", "--preset", "llama-2-7b", "--infer", "-s", "4096", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["settings"]["zero_stage"] is None
+    assert main(["mem", "--preset", "llama-2-7b", "--infer", "-s", "4096"]) == 0
+    assert "ZeRO" not in capsys.readouterr().out.splitlines()[1]
+    assert main(["mem", "--preset", "llama-2-7b", "-z", "2", "--num-gpus", "2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["settings"]["zero_stage"] == 2

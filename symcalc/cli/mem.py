@@ -206,15 +206,15 @@ def run(args: argparse.Namespace) -> int:
             "per_replica": rep,
             "parallel": {"tp": int(par.tp), "pp": int(par.pp), "dp": int(par.dp), "ep": int(par.ep),
                          "cp": int(par.cp), "n_devices": int(par.n_devices)},
-            "settings": {"zero_stage": zero, "recompute": st["recompute"],
+            "settings": {"zero_stage": None if args.infer else zero, "recompute": st["recompute"],
                          "activation_profile": st["training"]["activation_profile"],
                          "sequence_parallel": bool(par.sequence_parallel)},
             "units": "bytes (rounded up); GiB = 2^30 bytes",
         })
         return 0
     print(f"symcalc mem ({mode}): {model.name or 'custom model'} - {model.describe()}")
-    print(f"devices {par.n_devices} = tp {par.tp} x pp {par.pp} x dp {par.dp} x cp {par.cp} (ep {par.ep} inside dp); "
-          f"ZeRO {zero}; recompute {st['recompute']}")
+    print(f"devices {par.n_devices} = tp {par.tp} x pp {par.pp} x dp {par.dp} x cp {par.cp} (ep {par.ep} inside dp)"
+          + ("" if args.infer else f"; ZeRO {zero}; recompute {st['recompute']}"))
     width = max(len(k) for k in dev)
     print("per device:")
     for k, v in dev.items():

@@ -68,11 +68,13 @@ def test_checkpoint_activations_is_selective_recompute(capsys):
 
 
 def test_inference_kv_cache_has_factor_two_and_kv_heads(capsys):
-    """Cookbook fix: the KV cache counts K and V, the KV heads, and is sharded by TP."""
-    mha = run_json(capsys, "--infer", "-l", "2", "-hs", "512", "-a", "8", "-s", "100", "-o", "28", "-b", "3")
-    assert mha["per_device"]["kv_cache"] == 2 * 2 * 512 * 2 * 128 * 3
-    gqa = run_json(capsys, "--infer", "-l", "2", "-hs", "512", "-a", "8", "--num-kv-heads", "2", "-s", "100", "-o", "28",
-                   "-b", "3", "-tp", "2", "--num-gpus", "2")
+    """Cookbook fix: the KV cache counts K and V (vLLM paper's 800 KB/token for OPT-13B), the KV heads, and TP."""
+    # Kwon et al. 2023 (vLLM), section 3: one token of OPT-13B (40 layers, h = 5120) takes
+    # 2 (K and V) x 5120 x 40 x 2 bytes = 819,200 bytes of KV cache in fp16.
+    mha = run_json(capsys, "--infer", "-l", "40", "-hs", "5120", "-a", "40", "-s", "100", "-o", "28", "-b", "3")
+    assert mha["per_device"]["kv_cache"] == 819_200 * 128 * 3
+    gqa = run_json(capsys, "--infer", "-l", "40", "-hs", "5120", "-a", "40", "--num-kv-heads", "10", "-s", "100",
+                   "-o", "28", "-b", "3", "-tp", "2", "--num-gpus", "2")
     assert gqa["per_device"]["kv_cache"] * 8 == mha["per_device"]["kv_cache"]
     assert gqa["per_device"]["gradients"] == 0
 

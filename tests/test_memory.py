@@ -139,6 +139,12 @@ def test_expert_weights_shard_over_ep_and_expert_data_parallel():
     assert ep["weights/attention/out"] * 8 == base["weights/attention/out"]
 
 
+def test_kv_cache_per_token_of_opt_13b_is_vllms_800_kb():
+    """vLLM paper §3: one OPT-13B token's fp16 KV cache is 2 x 5120 x 40 x 2 = 819,200 bytes ("800 KB")."""
+    opt_13b = Model(n_layers=40, d_model=5120, n_heads=40, n_kv_heads=40, d_ff=20480, vocab=50272)
+    assert kv_cache(opt_13b, tokens=1, batch=1, bytes_kv=2) == 819_200
+
+
 def test_inference_int4_weights_are_half_a_byte():
     """int4 weights take exactly N/2 bytes (a Rational, not 4 // 8 = 0)."""
     m = Model.preset("llama-2-7b")

@@ -73,13 +73,10 @@ def emitted_formulas(capsys) -> list[tuple[str, str]]:
     for name, m in variants.items():
         items.append((f"params {name}", latex(params(m))))
         items.append((f"flops {name}", latex(training_flops(m, seq_len=seq_len, tokens=1, recompute="full"))))
-    try:
-        from symcalc.memory import training_memory
+    from symcalc.memory import training_memory
 
-        items.append(("memory symbolic", latex(training_memory(Model(), zero_stage=3))))
-        items.append(("memory z", latex(training_memory(Model.preset("llama-2-7b"), seq_len=seq_len, zero_stage=zero_stage).total)))
-    except ImportError:  # pragma: no cover - memory not installed
-        pass
+    items.append(("memory symbolic", latex(training_memory(Model(), zero_stage=3))))
+    items.append(("memory z", latex(training_memory(Model.preset("llama-2-7b"), seq_len=seq_len, zero_stage=zero_stage).total)))
     items.append(("N_opt", latex(symbolic_frontier()["n_params"])))
     items.append(("N_opt numeric", latex(compute_optimal(Rational(10) ** 24).n_params)))
     for argv in (["latex", "params"], ["latex", "params", "-l", "32", "--breakdown"],

@@ -209,6 +209,9 @@ class PlanResult:
     n_candidates: int
     n_fit: int
     settings: dict
+    #: Bytes per device of the candidate needing the least memory (float64; None without candidates),
+    #: so "nothing fits" can say by how much.
+    least_memory: Optional[float] = None
 
 
 def _functions(model, z: int, r: str, t_key: Any, costs: dict, common: dict):
@@ -266,6 +269,7 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
 
     # Vectorized pass: float64 memory and time for every candidate.
     found = []  # (time, memory, t, p, d, e, b, z, r, regime)
+    least = None  # least memory of any counted candidate (float64 bytes)
     z_min = min(zero_stages)  # with d = 1 ZeRO shards nothing: keep one stage
     n_candidates = 0
     for t_key, blks in by_regime.items():
@@ -284,12 +288,17 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
             n_candidates += sum(1 for d in cols[2] if d != 1 or z == z_min)
             if np is not None:
                 mem, time = fn(*arrays)
+                counted = (np.asarray(cols[2]) != 1) | (z == z_min)
+                leanest = np.where(counted & np.isfinite(mem), mem, np.inf).min(initial=np.inf)
+                least = leanest if least is None else min(least, leanest)
                 ok = np.nonzero(mem <= float(budget) * (1 + 1e-12))[0]
                 found.extend((time[i], mem[i], cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i], z, r, t_key)
                              for i in ok.tolist() if cols[2][i] != 1 or z == z_min)
             else:
                 for row in zip(*cols):
                     mem, time = fn(*row)
+                    if (row[2] != 1 or z == z_min) and mem == mem:
+                        least = mem if least is None else min(least, mem)
                     if mem <= float(budget) * (1 + 1e-12) and (row[2] != 1 or z == z_min):
                         found.append((time, mem, *row, z, r, t_key))
     found.sort(key=lambda x: x[0])
@@ -298,8 +307,9 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
                     bandwidth_dp=costs["bandwidth_dp"], bandwidth_ep=costs["bandwidth_ep"],
                     max_tp=max_tp, max_micro_batch=max_micro_batch, precision=str(precision),
                     flash_attention=flash_attention, sequence_parallel="when tp > 1")
+    least = None if least is None or least == float("inf") else float(least)
     if not found:
-        return PlanResult([], n_candidates, 0, settings)
+        return PlanResult([], n_candidates, 0, settings, least)
 
     # Exact pass over every row that could be among the best: re-check the fit, rank exactly.
     want = len(found) if top is None else top
@@ -319,4 +329,4 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
         exact_rows.append(PlanRow(t, p, d, e, z, r, b, B // (b * d), mem_exact, total, named))
     exact_rows.sort(key=lambda row: (row.step_time, row.memory, row.tp, row.pp, row.ep, row.zero_stage,
                                      row.recompute, row.micro_batch))
-    return PlanResult(exact_rows[:want], n_candidates, len(found), settings)
+    return PlanResult(exact_rows[:want], n_candidates, len(found), settings, least)

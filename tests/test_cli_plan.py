@@ -67,4 +67,9 @@ def test_nothing_fits_exits_1_with_an_answer(capsys):
     assert "nothing fits" in capsys.readouterr().out
     assert main(["plan", "--preset", "llama-2-70b", "--num-gpus", "1", "--gpu-memory", "8GiB",
                  "--peak-flops", "1e15", "--json"]) == 1
-    assert json.loads(capsys.readouterr().out)["rows"] == []
+    out = json.loads(capsys.readouterr().out)
+    assert out["rows"] == []
+    # the leanest layout on one device: ZeRO has nothing to shard, full recompute, b = 1
+    leanest = training_memory(Model.preset("llama-2-70b"), seq_len=2048, micro_batch=1, zero_stage=0,
+                              recompute="full", sequence_parallel=True).total
+    assert out["least_memory_bytes"] == -(-leanest // 1)

@@ -61,6 +61,21 @@ def test_top_choice_matches_brute_force(problem):
     assert training_memory(model, seq_len=seq_len, sequence_parallel=True, **cfg).total == top.memory <= budget
     assert [r.step_time for r in res.rows] == sorted(r.step_time for r in res.rows)
     assert res.n_candidates == len(cands)
+    assert res.least_memory == pytest.approx(float(mems[0]), rel=1e-12)  # the leanest candidate, by brute force
+
+
+@settings(max_examples=10)
+@given(problems())
+def test_nothing_fits_reports_the_leanest_candidate(problem):
+    """With a budget below every candidate, no row fits and least_memory is the brute-force minimum over candidates."""
+    model, n, batch, _ = problem
+    cands = candidates(model, n_devices=n, global_batch=batch, max_tp=4, max_micro_batch=4)
+    assume(cands)
+    least = min(training_memory(model, seq_len=8, sequence_parallel=True, **c).total for c in cands)
+    res = plan(model, n_devices=n, memory=least - 1, seq_len=8, global_batch=batch, max_tp=4, max_micro_batch=4,
+               **COSTS)
+    assert res.rows == [] and res.n_fit == 0
+    assert res.least_memory == pytest.approx(float(least), rel=1e-12)
 
 
 def test_candidates_are_valid_layouts():

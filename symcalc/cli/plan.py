@@ -109,15 +109,22 @@ def run(args: argparse.Namespace) -> int:
             "n_fit": res.n_fit,
             "settings": {k: _jsonable(v) for k, v in res.settings.items()},
             "rows": [r.as_dict() for r in res.rows],
+            "least_memory_bytes": None if res.least_memory is None else int(-(-res.least_memory // 1)),
             "units": "memory in bytes (rounded up), times in seconds",
         })
         return 0 if res.rows else 1
     print(f"symcalc plan: {model.name or 'custom model'} on {res.settings['n_devices']} devices x "
           f"{float(res.settings['memory']) / GIB:.2f} GiB, peak {float(res.settings['peak_flops']):.3g} FLOP/s, "
           f"MFU {float(res.settings['mfu']):g}; s={res.settings['seq_len']}, B={res.settings['global_batch']}")
-    print(f"{res.n_fit} of {res.n_candidates} configurations fit; fastest {len(res.rows)}:")
+    print(f"{res.n_fit} of {res.n_candidates} configurations fit" + (f"; fastest {len(res.rows)}:" if res.rows else ""))
     if not res.rows:
-        print("nothing fits: add devices, memory, or allow more recompute/ZeRO (see --help)")
+        if res.least_memory is not None:
+            need, have = res.least_memory, float(res.settings["memory"])
+            print(f"nothing fits: the leanest configuration needs {need / GIB:.2f} GiB per device, "
+                  f"{(need - have) / GIB:.2f} GiB over the {have / GIB:.2f} GiB budget; "
+                  "add devices or memory, or allow more recompute/ZeRO (see --help)")
+        else:
+            print("nothing fits: no candidate configuration (check --max-tp, --max-micro-batch, -gbs)")
         return 1
     head = f"{'tp':>3} {'pp':>3} {'dp':>5} {'ep':>3} {'zero':>4} {'recompute':>9} {'b':>3} {'m':>5}  {'mem GiB':>8}  {'step s':>9}  {'compute':>8} {'bubble':>8} {'comm':>8}"
     print(head)

@@ -163,14 +163,19 @@ def forward_flops(model: Model, *, seq_len: Any = S.seq_len, batch: Any = 1, tok
                       elementwise=elementwise)
 
 
+def _backward_of(forward: Breakdown) -> Breakdown:
+    """The backward pass of a forward breakdown: every matmul twice (input and weight gradients)."""
+    bd = forward.scale(2)
+    bd.title = "backward FLOPs"
+    return bd
+
+
 def backward_flops(model: Model, **kwargs: Any) -> Breakdown:
     """Backward FLOPs: twice the forward, part by part (input and weight gradients).
 
     Takes the same keywords as :func:`forward_flops`.
     """
-    bd = forward_flops(model, **kwargs).scale(2)
-    bd.title = "backward FLOPs"
-    return bd
+    return _backward_of(forward_flops(model, **kwargs))
 
 
 def recompute_flops(model: Model, *, recompute: str = "none", **kwargs: Any) -> Breakdown:
@@ -228,7 +233,7 @@ def training_flops(model: Model, *, seq_len: Any = S.seq_len, batch: Any = 1, to
     fwd = forward_flops(model, **kw)
     rec = recompute_flops(model, recompute=recompute, **kw)
     parts = dict(fwd.prefixed("forward"))
-    parts.update(fwd.scale(2).prefixed("backward"))
+    parts.update(_backward_of(fwd).prefixed("backward"))
     parts.update(rec.prefixed("recompute"))
     title = f"training FLOPs (recompute {recompute})" + (f" - {model.name}" if model.name else "")
     return Breakdown(parts, unit="FLOP", title=title)

@@ -100,7 +100,7 @@ def test_help_lists_every_question(capsys):
 
 @pytest.mark.parametrize("argv,message", [
     (["solve", "micro-batch", "--preset", "llama-2-7b", "--infer", "--budget", "80GiB"], "--infer"),
-    (["solve", "tp", "--preset", "llama-2-7b", "--budget", "80 GiBs"], "not understood"),
+    (["solve", "tp", "--preset", "llama-2-7b", "--budget", "80 GiBs"], "is not a number"),
     (["solve", "pp", "--preset", "llama-2-7b", "--num-gpus", "8", "-tp", "3", "--budget", "80GiB"], "does not divide"),
 ])
 def test_bad_input_exits_2_with_one_line(capsys, argv, message):

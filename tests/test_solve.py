@@ -167,7 +167,7 @@ def test_cli_hidden_size_and_errors(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["hidden_size"] % 128 == 0 and out["quantity_at_answer"] <= 7 * 10**9
     assert main(["solve", "layers", "-hs", "4096", "--budget", "seven"]) == 2
-    assert "not understood" in capsys.readouterr().err
+    assert "is not a number" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("parse", [parse_bytes, parse_count, parse_number])

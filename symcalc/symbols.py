@@ -101,6 +101,29 @@ bandwidth_tp = _declare("bandwidth_tp", r"W_{t}", "tensor-parallel all-reduce ba
 bandwidth_dp = _declare("bandwidth_dp", r"W_{d}", "data-parallel (gradient, ZeRO) bandwidth per device", "B/s", integer=False)
 bandwidth_ep = _declare("bandwidth_ep", r"W_{e}", "expert-parallel all-to-all bandwidth per device", "B/s", integer=False)
 
+# --- hardware (symcalc.hardware substitutes these from its catalogue) ------------------------
+device_memory = _declare("device_memory", r"M_{\mathrm{dev}}", "memory per device, as the device reports it", "B",
+                         integer=False)
+mem_bandwidth = _declare("mem_bandwidth", r"W_{\mathrm{mem}}", "memory bandwidth per device", "B/s", integer=False)
+bandwidth_scaleup = _declare("bandwidth_scaleup", r"W_{\mathrm{up}}",
+                             "scale-up link bandwidth per device, each direction (NVLink, Infinity Fabric, ICI)",
+                             "B/s", integer=False)
+bandwidth_scaleout = _declare("bandwidth_scaleout", r"W_{\mathrm{out}}",
+                              "scale-out (NIC) bandwidth per device, each direction", "B/s", integer=False)
+device_power = _declare("device_power", r"P_{\mathrm{dev}}", "board power per device (TDP)", "W", integer=False)
+compute_efficiency = _declare("compute_efficiency", r"\eta_{c}", "fraction of peak FLOP/s reached when compute-bound",
+                              "", integer=False)
+memory_efficiency = _declare("memory_efficiency", r"\eta_{m}", "fraction of memory bandwidth reached when memory-bound",
+                             "", integer=False)
+link_efficiency = _declare("link_efficiency", r"\eta_{l}", "fraction of link bandwidth reached by collectives",
+                           "", integer=False)
+
+# --- time, energy and cost (symcalc.cost) -------------------------------------------------
+pue = _declare("pue", r"\mathrm{PUE}", "power usage effectiveness: facility energy over IT energy", "",
+               integer=False)
+price_per_device_hour = _declare("price_per_device_hour", r"c_{h}", "price per device-hour (GPU-hour)",
+                                 "currency/h", integer=False)
+
 LATEX_NAMES: dict[Symbol, str] = {sym: info.latex for sym, info in SYMBOL_INFO.items()}
 
 

@@ -43,7 +43,7 @@ def refused(capsys, argv):
     ([*PLAN, "--tp-bandwidth", "0"], "--tp-bandwidth"),
     ([*PLAN, "--mfu", "2"], "--mfu"),
     ([*PLAN, "--mfu", "1e-400"], "--mfu"),
-    ([*PLAN[:5], "0", *PLAN[6:]], "--gpu-memory"),
+    ([*PLAN[:6], "0", *PLAN[7:]], "--gpu-memory"),
     ([*PLAN, "--moe"], "--num-experts"),  # plan's models are dense by default: --moe needs -e
     (["solve", "micro-batch", "--moe", "--budget", "80GiB"], "--num-experts"),
     (["plan", "--num-gpus", "8", "--gpu-memory", "80GiB", "--peak-flops", "1e15", "--hf-config", "/nonexistent"],

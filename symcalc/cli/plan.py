@@ -9,25 +9,11 @@ from sympy import Integer
 
 from ..errors import SymcalcError
 from .common import add_model_arguments, model_from_args, parse_amount, positive_int, positive_rational, print_json
+from .hwargs import add_hardware_arguments, figure_or_flag, hardware_from_args, peak_from_args
 
 #: calc_transformer_mem.py's model defaults where they differ from the shared ones.
 DEFAULTS = {"num_experts": 0, "sequence_length": 2048}
 GIB = 2**30
-
-
-def _parsed(kind: str):
-    """An argparse type over the solver's safe parsers (regex + Fraction, never eval)."""
-
-    def parse(text: str):
-        from ..solve import parse_bytes, parse_number
-
-        try:
-            return parse_amount(text, "value", parse_bytes if kind == "bytes" else parse_number)
-        except SymcalcError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    parse.__name__ = "a size such as 80GiB" if kind == "bytes" else "a number such as 989e12"
-    return parse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,18 +32,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog="Example: symcalc plan --preset llama-2-7b --num-gpus 64 --gpu-memory 80GiB --peak-flops 989e12 --top 5",
     )
     add_model_arguments(p, defaults=DEFAULTS)
-    g = p.add_argument_group("cluster")
+    g = p.add_argument_group("cluster (a flag given wins over --hardware)")
+    add_hardware_arguments(g, fills="--gpu-memory, --peak-flops (at --dtype), --tp-bandwidth (its scale-up link) "
+                                    "and --dp-/--ep-bandwidth (its scale-out NIC)")
     g.add_argument("--num-gpus", type=positive_int, required=True, help="devices n")
-    g.add_argument("--gpu-memory", type=_parsed("bytes"), required=True,
-                   help="memory per device: 80GiB, 80GB, 81920MiB or bytes (GiB = 2^30, GB = 10^9)")
-    g.add_argument("--peak-flops", type=_parsed("number"), required=True, help="peak FLOP/s per device, e.g. 989e12")
+    g.add_argument("--gpu-memory", help="memory per device: 80GiB, 80GB, 81920MiB or bytes (GiB = 2^30, GB = 10^9); "
+                                        "needed unless --hardware")
+    g.add_argument("--peak-flops", help="peak FLOP/s per device: 989e12, 989.4T or a catalogue name (h100: its "
+                                        "dense peak at --dtype); needed unless --hardware")
     g.add_argument("--mfu", type=positive_rational, default=COST["mfu"], help="fraction of peak achieved (default 0.5)")
-    g.add_argument("--tp-bandwidth", type=_parsed("bytes"), default=COST["bandwidth_tp"],
-                   help="TP all-reduce bandwidth per device, bytes/s (default 300GB)")
-    g.add_argument("--dp-bandwidth", type=_parsed("bytes"), default=COST["bandwidth_dp"],
-                   help="DP/ZeRO bandwidth per device, bytes/s (default 25GB)")
-    g.add_argument("--ep-bandwidth", type=_parsed("bytes"), default=COST["bandwidth_ep"],
-                   help="EP all-to-all bandwidth per device, bytes/s (default 25GB)")
+    g.add_argument("--tp-bandwidth", help="TP all-reduce bandwidth per device, bytes/s (default: --hardware's "
+                                          "scale-up link, else 300GB)")
+    g.add_argument("--dp-bandwidth", help="DP/ZeRO bandwidth per device, bytes/s (default: --hardware's scale-out "
+                                          "NIC, else 25GB)")
+    g.add_argument("--ep-bandwidth", help="EP all-to-all bandwidth per device, bytes/s (default: as --dp-bandwidth)")
     t = p.add_argument_group("training")
     t.add_argument("--sequence-length", "-s", type=positive_int, default=Integer(2048), help="tokens per sequence (default 2048)")
     t.add_argument("--global-batch-size", "-gbs", type=positive_int, default=Integer(512),
@@ -97,9 +85,11 @@ def run(args: argparse.Namespace) -> int:
     model = model_from_args(args, DEFAULTS)
     zero = _choices(args.zero_stages, "--zero-stages", ZERO_STAGES, int)
     recompute = _choices(args.recompute, "--recompute", RECOMPUTE)
-    res = plan(model, n_devices=int(args.num_gpus), memory=args.gpu_memory, peak_flops=args.peak_flops,
+    cluster = _cluster(args)
+    res = plan(model, n_devices=int(args.num_gpus), memory=cluster["memory"], peak_flops=cluster["peak_flops"],
                seq_len=args.sequence_length, global_batch=int(args.global_batch_size), mfu=args.mfu,
-               bandwidth_tp=args.tp_bandwidth, bandwidth_dp=args.dp_bandwidth, bandwidth_ep=args.ep_bandwidth,
+               bandwidth_tp=cluster["bandwidth_tp"], bandwidth_dp=cluster["bandwidth_dp"],
+               bandwidth_ep=cluster["bandwidth_ep"],
                max_tp=int(args.max_tp), max_micro_batch=int(args.max_micro_batch), zero_stages=zero,
                recompute=recompute, flash_attention=args.flash_attention, top=int(args.top))
     if args.json:
@@ -108,14 +98,20 @@ def run(args: argparse.Namespace) -> int:
             "n_candidates": res.n_candidates,
             "n_fit": res.n_fit,
             "settings": {k: _jsonable(v) for k, v in res.settings.items()},
+            "hardware": None if hardware_from_args(args) is None else hardware_from_args(args).name,
+            "sources": cluster["sources"],
             "rows": [r.as_dict() for r in res.rows],
             "least_memory_bytes": None if res.least_memory is None else int(-(-res.least_memory // 1)),
             "units": "memory in bytes (rounded up), times in seconds",
         })
         return 0 if res.rows else 1
-    print(f"symcalc plan: {model.name or 'custom model'} on {res.settings['n_devices']} devices x "
+    on = f" ({args.hardware})" if args.hardware else ""
+    print(f"symcalc plan: {model.name or 'custom model'} on {res.settings['n_devices']} devices{on} x "
           f"{float(res.settings['memory']) / GIB:.2f} GiB, peak {float(res.settings['peak_flops']):.3g} FLOP/s, "
           f"MFU {float(res.settings['mfu']):g}; s={res.settings['seq_len']}, B={res.settings['global_batch']}")
+    src = cluster["sources"]
+    print("bandwidths per device: " + ", ".join(
+        f"{k} {float(cluster['bandwidth_' + k]) / 1e9:g} GB/s ({src['bandwidth_' + k]})" for k in ("tp", "dp", "ep")))
     print(f"{res.n_fit} of {res.n_candidates} configurations fit" + (f"; fastest {len(res.rows)}:" if res.rows else ""))
     if not res.rows:
         if res.least_memory is not None:
@@ -137,6 +133,33 @@ def run(args: argparse.Namespace) -> int:
               f"{parts['compute']:>8.4f} {parts['pipeline_bubble']:>8.4f} {comm:>8.4f}")
     print("GiB = 2^30 bytes; times in seconds per step; comm = TP + EP + DP (not overlapped); cost model: README, Performance")
     return 0
+
+
+def _cluster(args: argparse.Namespace) -> dict[str, Any]:
+    """Memory, peak and bandwidths: each flag given, else --hardware's figure, else the planner's default."""
+    from ..plan import DEFAULTS as COST
+    from ..solve import parse_bytes
+
+    def size(flag: str):
+        return lambda text: parse_amount(text, flag, parse_bytes)
+
+    peak = peak_from_args(args)
+    if peak is None:
+        raise SymcalcError("plan needs --peak-flops (e.g. 989e12 or h100) or --hardware NAME")
+    memory, mem_from = figure_or_flag(args, "gpu_memory", "--gpu-memory", "memory", size("--gpu-memory"))
+    if memory is None:
+        raise SymcalcError("plan needs --gpu-memory (e.g. 80GiB) or --hardware NAME")
+    out: dict[str, Any] = {"memory": memory, "peak_flops": peak,
+                           "sources": {"memory": mem_from, "peak_flops": "--peak-flops" if args.peak_flops else
+                                       f"{args.hardware} ({args.dtype})"}}
+    dp, dp_from = figure_or_flag(args, "dp_bandwidth", "--dp-bandwidth", "bandwidth_scaleout", size("--dp-bandwidth"),
+                                 default=COST["bandwidth_dp"])
+    tp, tp_from = figure_or_flag(args, "tp_bandwidth", "--tp-bandwidth", "bandwidth_scaleup", size("--tp-bandwidth"),
+                                 default=COST["bandwidth_tp"])
+    ep, ep_from = (size("--ep-bandwidth")(args.ep_bandwidth), "--ep-bandwidth") if args.ep_bandwidth else (dp, dp_from)
+    out.update(bandwidth_tp=tp, bandwidth_dp=dp, bandwidth_ep=ep)
+    out["sources"].update(bandwidth_tp=tp_from, bandwidth_dp=dp_from, bandwidth_ep=ep_from)
+    return out
 
 
 def _jsonable(value: Any) -> Any:

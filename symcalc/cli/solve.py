@@ -22,6 +22,7 @@ from ..solve import (
     max_seq_len, max_tokens, min_devices, min_pp, min_tp, min_zero_stage, parse_bytes, parse_count, parse_number,
 )
 from .common import add_model_arguments, parse_amount, positive_int, print_json
+from .hwargs import add_hardware_arguments
 
 #: Inverse questions: name -> one-line help (``symcalc solve --help`` lists them).
 QUESTIONS = {
@@ -83,7 +84,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     for name, (_, _, ignored) in MEMORY_SOLVERS.items():
         q = question(name, f"Takes the flags of `symcalc mem` (training); {ignored} is the unknown and is ignored.")
-        q.add_argument("--budget", required=True, help="memory per device: 80GiB, 80GB, 512MiB or bytes")
+        q.add_argument("--budget", help="memory per device: 80GiB, 80GB, 512MiB or bytes (or --hardware NAME)")
+        add_hardware_arguments(q, fills="--budget with its reported memory")
         if name == "seq-len":
             q.add_argument("--multiple-of", type=positive_int, default=1, help="s must be a multiple of this")
         if name == "devices":
@@ -115,9 +117,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _budgets(q: argparse.ArgumentParser) -> None:
-    g = q.add_mutually_exclusive_group(required=True)
+    g = q.add_mutually_exclusive_group()
     g.add_argument("--budget", help="parameters, e.g. 7e9 or 7B")
     g.add_argument("--memory-budget", help="training memory per device: 80GiB, 80GB, 512MiB or bytes")
+    add_hardware_arguments(q, fills="--memory-budget with its reported memory")
+
+
+def _memory_budget(args: argparse.Namespace, flag: str):
+    """The memory budget per device: the flag's, else --hardware's reported memory; None when neither."""
+    from .hwargs import figure_or_flag
+
+    value, _ = figure_or_flag(args, flag.lstrip("-").replace("-", "_"), flag, "memory",
+                              lambda text: parse_amount(text, flag, parse_bytes, positive=False))
+    return value
 
 
 def _num(v: Any) -> str:
@@ -167,29 +179,38 @@ def run_memory(args: argparse.Namespace) -> int:
         options["multiple_of"] = int(args.multiple_of)
     if args.question == "devices":
         options["hi"] = None if args.max_devices is None else int(args.max_devices)
-    sol = solver(parse_amount(args.budget, "--budget", parse_bytes, positive=False), model, **options)
+    budget = _memory_budget(args, "--budget")
+    if budget is None:
+        raise SymcalcError(f"solve {args.question} needs --budget (memory per device, e.g. 80GiB) or --hardware NAME")
+    sol = solver(budget, model, **options)
     return _report(args, sol, ANSWERS[args.question])
 
 
 def run_hidden(args: argparse.Namespace) -> int:
     kw = dict(multiple_of=int(args.multiple_of), aspect_ratio=args.aspect_ratio, d_head=args.fixed_head_dim)
-    if args.memory_budget is not None:
+    if args.budget is None:
         model, options = _training(args)
-        budget = parse_amount(args.memory_budget, "--memory-budget", parse_bytes, positive=False)
-        sol = max_d_model_in_memory(budget, model, **kw, **options)
+        sol = max_d_model_in_memory(_required_memory(args), model, **kw, **options)
     else:
         sol = max_d_model(_count(args.budget), _plain_model(args), **kw)
     return _report(args, sol, "largest hidden size")
 
 
 def run_layers(args: argparse.Namespace) -> int:
-    if args.memory_budget is not None:
+    if args.budget is None:
         model, options = _training(args)
-        budget = parse_amount(args.memory_budget, "--memory-budget", parse_bytes, positive=False)
-        sol = max_n_layers_in_memory(budget, model, multiple_of=int(args.multiple_of), **options)
+        sol = max_n_layers_in_memory(_required_memory(args), model, multiple_of=int(args.multiple_of), **options)
     else:
         sol = max_n_layers(_count(args.budget), _plain_model(args), multiple_of=int(args.multiple_of))
     return _report(args, sol, "most layers")
+
+
+def _required_memory(args: argparse.Namespace):
+    budget = _memory_budget(args, "--memory-budget")
+    if budget is None:
+        raise SymcalcError(f"solve {args.question} needs --budget (parameters), --memory-budget (memory per device) "
+                           "or --hardware NAME")
+    return budget
 
 
 def _count(text: str):

@@ -1,0 +1,107 @@
+"""AMD (MI300X, MI325X), Intel (Gaudi 3) and Google (TPU v5e, v5p, v6e) entries.
+
+AMD's data sheets print dense and "with structured sparsity" peaks side by side; the dense ones
+are used. Google publishes bf16 (and int8) peaks per chip but no board power, so TPU entries
+have none (energy then needs ``--power``). TPU "GB" of HBM are taken as 10^9 bytes (the usable
+amount JAX reports is not in the docs); ICI figures are converted to one direction.
+"""
+
+from __future__ import annotations
+
+from ._entry import Figure, Hardware, Source, gbit, giga, tera, watts
+
+MI300X_DS = Source("AMD Instinct MI300X data sheet", "https://www.amd.com/content/dam/amd/en/documents/"
+                   "instinct-tech-docs/data-sheets/amd-instinct-mi300x-data-sheet.pdf", "2023")
+MI325X_DS = Source("AMD Instinct MI325X data sheet", "https://www.amd.com/content/dam/amd/en/documents/"
+                   "instinct-tech-docs/product-briefs/instinct-mi325x-datasheet.pdf", "2024")
+MEM_MI300X = Source("rocm-smi 'VRAM Total Memory (B): 206141652992' and rocminfo pool 201310208 KB on MI300X "
+                    "(750 W), ROCm issues #4750 and #4414", "https://github.com/ROCm/ROCm/issues/4750", "2025")
+GAUDI3_HC = Source("Intel Gaudi 3 AI Accelerator: Architected for Gen AI Training and Inference (R. Kaplan, "
+                   "Hot Chips 2024), spec table", "https://hc2024.hotchips.org/", "August 2024")
+GAUDI3_WP = Source("Intel Gaudi 3 AI Accelerator white paper (HLS-Gaudi3: 21 of 24 200 GbE ports to the 7 "
+                   "peers of a node, 3 to the scale-out network)",
+                   "https://www.intel.com/content/www/us/en/content-details/817486/"
+                   "intel-gaudi-3-ai-accelerator-white-paper.html", "2024")
+V5E = Source("Google Cloud TPU v5e documentation, system architecture table",
+             "https://cloud.google.com/tpu/docs/v5e", "2025")
+V5P = Source("Google Cloud TPU v5p documentation, system architecture table",
+             "https://cloud.google.com/tpu/docs/v5p", "2025")
+V6E = Source("Google Cloud TPU v6e (Trillium) documentation, system architecture table",
+             "https://cloud.google.com/tpu/docs/v6e", "2025")
+
+IF_NOTE = ("7 Infinity Fabric links x 128 GB/s = 896 GB/s aggregate, counted both ways; halved to one direction "
+           "(whether 128 GB/s per link is bidirectional is read from the data sheet's wording)")
+
+
+def _cdna3_peaks(source: Source) -> dict[str, Figure]:
+    dense = "the dense figure; the data sheet prints twice it with structured sparsity"
+    return {
+        "peak_flops/fp32": Figure(tera("163.4"), source, "matrix FP32 (vector FP32 is also 163.4)"),
+        "peak_flops/tf32": Figure(tera("653.7"), source, dense),
+        "peak_flops/bf16": Figure(tera("1307.4"), source, dense),
+        "peak_flops/fp16": Figure(tera("1307.4"), source, dense),
+        "peak_flops/fp8": Figure(tera("2614.9"), source, dense),
+    }
+
+
+ENTRIES = [
+    Hardware("mi300x", "AMD Instinct MI300X", "AMD", aliases=("mi300x-oam",), summary="CDNA 3, OAM, 192 GB HBM3",
+             figures={
+                 **_cdna3_peaks(MI300X_DS),
+                 "memory": Figure(206141652992, MEM_MI300X, "rocm-smi total (191.98 GiB of the 192 GB)"),
+                 "mem_bandwidth": Figure(tera("5.3"), MI300X_DS, "5.3 TB/s"),
+                 "bandwidth_scaleup": Figure(giga("448"), MI300X_DS, IF_NOTE, uncertain=True),
+                 "power": Figure(watts("750"), MI300X_DS, "total board power"),
+             }),
+    Hardware("mi325x", "AMD Instinct MI325X", "AMD", aliases=("mi325x-oam",), summary="CDNA 3, OAM, 256 GB HBM3e",
+             figures={
+                 **_cdna3_peaks(MI325X_DS),
+                 "memory": Figure(256 * 10**9, MI325X_DS, "the data sheet's 256 GB as 10^9 bytes: no rocm-smi report "
+                                  "was found (the stacks hold 256 GiB; usable is a little less)", uncertain=True),
+                 "mem_bandwidth": Figure(tera("6"), MI325X_DS, "6 TB/s"),
+                 "bandwidth_scaleup": Figure(giga("448"), MI325X_DS, IF_NOTE, uncertain=True),
+                 "power": Figure(watts("1000"), MI325X_DS, "total board power"),
+             }),
+    Hardware("gaudi3", "Intel Gaudi 3 (HL-325L OAM)", "Intel", aliases=("gaudi-3", "hl-325l"),
+             summary="Gaudi 3, OAM, 128 GB HBM2e", figures={
+                 "peak_flops/bf16": Figure(tera("1835"), GAUDI3_HC, "BF16 matrix (MME)"),
+                 "peak_flops/fp8": Figure(tera("1835"), GAUDI3_HC, "FP8 matrix (MME), the same rate as BF16"),
+                 "memory": Figure(128 * 10**9, GAUDI3_HC, "the spec's 128 GB as 10^9 bytes: no hl-smi report was "
+                                  "found", uncertain=True),
+                 "mem_bandwidth": Figure(tera("3.67"), GAUDI3_HC, "3.67 TB/s (product pages round to 3.7)"),
+                 "bandwidth_scaleup": Figure(gbit("4200"), GAUDI3_WP, "21 x 200 GbE to the other 7 Gaudi 3 of an "
+                                             "HLS-Gaudi3 node, one direction", uncertain=True),
+                 "bandwidth_scaleout": Figure(gbit("600"), GAUDI3_WP, "3 x 200 GbE scale-out ports, one direction",
+                                              uncertain=True),
+                 "power": Figure(watts("900"), GAUDI3_HC, "OAM, air cooled (1,200 W liquid cooled)"),
+             }),
+    Hardware("tpu-v5e", "Google Cloud TPU v5e (per chip)", "Google", aliases=("v5e", "tpu-v5-lite", "v5litepod"),
+             summary="TPU v5e, 16 GB HBM2, 2D torus", figures={
+                 "peak_flops/bf16": Figure(tera("197"), V5E, "197 TFLOPs per chip (int8: 393 TOPs)"),
+                 "memory": Figure(16 * 10**9, V5E, "the docs' 16 GB as 10^9 bytes (no per-chip report found)",
+                                  uncertain=True),
+                 "mem_bandwidth": Figure(giga("819"), V5E, "819 GBps (one version of the page says 800 GiBps)"),
+                 "bandwidth_scaleup": Figure(giga("200"), V5E, "ICI: 400 GBps bidirectional per chip (1,600 Gbps in "
+                                             "an earlier version of the page), halved to one direction"),
+                 "bandwidth_scaleout": Figure(gbit("25"), V5E, "2 x 100 Gbps NICs per host of 8 chips"),
+             }),
+    Hardware("tpu-v5p", "Google Cloud TPU v5p (per chip)", "Google", aliases=("v5p",),
+             summary="TPU v5p, 95 GB HBM2e, 3D torus", figures={
+                 "peak_flops/bf16": Figure(tera("459"), V5P, "459 TFLOPs per chip"),
+                 "memory": Figure(95 * 10**9, V5P, "the docs' 95 GB as 10^9 bytes (no per-chip report found)",
+                                  uncertain=True),
+                 "mem_bandwidth": Figure(giga("2765"), V5P, "2,765 GBps"),
+                 "bandwidth_scaleup": Figure(gbit("4800"), V5P, "ICI 4,800 Gbps per chip, read as one direction as "
+                                             "v5e's 1,600 Gbps is (400 GBps bidirectional)", uncertain=True),
+             }),
+    Hardware("tpu-v6e", "Google Cloud TPU v6e Trillium (per chip)", "Google", aliases=("v6e", "trillium"),
+             summary="TPU v6e, 32 GB HBM, 2D torus", figures={
+                 "peak_flops/bf16": Figure(tera("918"), V6E, "918 TFLOPs per chip (int8: 1,836 TOPs)"),
+                 "memory": Figure(32 * 10**9, V6E, "the docs' 32 GB as 10^9 bytes (no per-chip report found)",
+                                  uncertain=True),
+                 "mem_bandwidth": Figure(giga("1638"), V6E, "1,638 GBps (an earlier version says 1,640)"),
+                 "bandwidth_scaleup": Figure(giga("400"), V6E, "ICI: 800 GBps bidirectional per chip, halved"),
+                 "bandwidth_scaleout": Figure(gbit("100"), V6E, "4 x 200 Gbps NICs per host of 8 chips (25.6 Tbps "
+                                              "per 256-chip pod); not in the stored page's table", uncertain=True),
+             }),
+]

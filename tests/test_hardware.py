@@ -1,0 +1,136 @@
+"""The hardware catalogue: published cross-checks, conventions every entry keeps, lookups, symbols."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+from hypothesis import given, strategies as st
+from sympy import Integer, Rational, Symbol
+
+from symcalc import SymcalcError, symbols as S
+from symcalc.hardware import DTYPES, catalogue, get, names
+from symcalc.hardware._entry import FIGURES
+
+REQUIRED = ("a100-40gb", "a100-80gb", "h100-sxm", "h100-pcie", "h200", "b200", "gb200", "mi300x", "mi325x",
+            "gaudi3", "tpu-v5e", "tpu-v5p", "tpu-v6e", "l40s", "rtx-4090", "rtx-5090")
+
+
+def test_the_issue_list_is_covered():
+    """Every device the issue names is in the catalogue, with a bf16 peak, memory and memory bandwidth."""
+    assert set(REQUIRED) <= set(names())
+    for hw in catalogue():
+        assert hw.peak("bf16") > 0 and hw.memory > 0 and hw.mem_bandwidth > 0 and hw.bandwidth_scaleup > 0
+
+
+def test_every_figure_cites_a_dated_source():
+    """Each figure carries a source with a title, an address and a date."""
+    for hw in catalogue():
+        for key, fig in hw.figures.items():
+            assert fig.source.title and fig.source.url.startswith("http") and re.search(r"\d{4}", fig.source.date), key
+
+
+@pytest.mark.parametrize("name, units, ops_per_unit_per_clock, clock_hz", [
+    ("h100-sxm", 132, 4096, 1830 * 10**6),     # H100 whitepaper: 132 SMs x 2,048 dense FP16 FMA/clk, 1,830 MHz
+    ("a100-80gb", 108, 2048, 1410 * 10**6),    # A100 whitepaper: 108 SMs x 1,024 dense FP16 FMA/clk, 1,410 MHz
+    ("mi300x", 304, 2048, 2100 * 10**6),       # CDNA 3 whitepaper: 304 CUs x 2,048 FP16 FLOP/clk, 2,100 MHz
+])
+def test_dense_bf16_peak_is_units_times_rate_times_clock(name, units, ops_per_unit_per_clock, clock_hz):
+    """The dense bf16 peak equals the published SM/CU count x dense FLOP per clock x boost clock (to 0.1%)."""
+    derived = units * ops_per_unit_per_clock * clock_hz
+    assert abs(get(name).peak("bf16") - derived) / derived < Rational(1, 1000)
+
+
+def test_sparse_peaks_are_halved():
+    """Where a note quotes a 'with sparsity' datasheet peak, the stored dense peak is exactly half of it."""
+    checked = 0
+    for hw in catalogue():
+        for key, fig in hw.figures.items():
+            m = re.match(r"the datasheet prints ([\d.,]+) (T|P)FLOP/s", fig.note)
+            if key.startswith("peak_flops/") and m:
+                printed = Rational(m.group(1).replace(",", "")) * (10**12 if m.group(2) == "T" else 10**15)
+                assert fig.value * 2 == printed, (hw.name, key)
+                checked += 1
+    assert checked >= 15
+
+
+def test_h100_reports_the_bytes_torch_shows():
+    """H100 80 GB: 85,520,809,984 bytes (79.65 GiB), what torch.cuda.get_device_properties reports."""
+    assert get("h100").memory == 85520809984 == 81559 * 2**20
+
+
+@pytest.mark.parametrize("name, gib", [("a100-40gb", 40), ("a100-80gb", 80), ("h100-sxm", 80), ("h100-pcie", 80),
+                                       ("h200", 141), ("b200", 180), ("gb200", 186), ("mi300x", 192),
+                                       ("l40s", 48), ("rtx-4090", 24), ("rtx-5090", 32)])
+def test_reported_memory_is_a_little_under_the_nominal_gib(name, gib):
+    """Reported bytes are at most the nominal capacity in GiB and within 8% of it (driver and ECC reserve)."""
+    reported = get(name).memory
+    assert Rational(92, 100) * gib * 2**30 <= reported <= gib * 2**30
+
+
+def test_measured_h200_stays_under_the_catalogue():
+    """The bf16 matmul rate (788 TFLOP/s) and copy bandwidth (4.3 TB/s) measured on an H200 are below its peaks."""
+    h200 = get("h200")
+    assert 788 * 10**12 < h200.peak("bf16") and Rational(43, 10) * 10**12 < h200.mem_bandwidth
+    assert 788 * 10**12 / h200.peak("bf16") > Rational(3, 4)     # and not absurdly above what runs
+
+
+def test_lookup_aliases_case_and_errors():
+    """Aliases and any case resolve; unknown names and missing dtypes are one-line SymcalcErrors."""
+    assert get("H100") is get("h100-sxm") is get("h100_sxm5")
+    assert get("a100").name == "a100-80gb" and get("v5e").name == "tpu-v5e"
+    with pytest.raises(SymcalcError, match=r"not in the catalogue; did you mean"):
+        get("h1000")
+    with pytest.raises(SymcalcError, match="has no fp4 peak"):
+        get("a100").peak("fp4")
+    with pytest.raises(SymcalcError, match="is not a dtype"):
+        get("a100").peak("int8")
+    with pytest.raises(SymcalcError, match="give it with --power"):
+        get("tpu-v5e").require("power", "--power")
+
+
+def test_entries_are_frozen():
+    """Entries and their figure tables cannot be changed."""
+    hw = get("h100")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        hw.name = "x"
+    with pytest.raises(TypeError):
+        hw.figures["memory"] = None
+
+
+def test_exact_values():
+    """Figures are exact sympy numbers (no floats)."""
+    for hw in catalogue():
+        for fig in hw.figures.values():
+            assert isinstance(fig.value, (Integer, Rational)), (hw.name, fig)
+
+
+@given(st.sampled_from(names()), st.sampled_from(DTYPES), st.integers(1, 10**12), st.integers(1, 10**15))
+def test_symbolic_equals_numeric(name, dtype, n_bytes, flops):
+    """A roofline-style expression in the hardware symbols, substituted from an entry, equals the numbers."""
+    hw = get(name)
+    if dtype not in hw.dtypes:
+        return
+    expr = flops / (S.peak_flops * S.compute_efficiency) + n_bytes / S.mem_bandwidth + n_bytes / S.bandwidth_scaleup
+    value = expr.subs(hw.subs(dtype)).subs(S.compute_efficiency, 1)
+    assert value == Rational(flops) / hw.peak(dtype) + Rational(n_bytes) / hw.mem_bandwidth \
+        + Rational(n_bytes) / hw.bandwidth_scaleup
+    assert not value.free_symbols
+
+
+def test_subs_maps_planner_bandwidths_and_leaves_missing_figures_symbolic():
+    """bandwidth_tp is the scale-up link, dp/ep the scale-out NIC; a figure an entry lacks stays a symbol."""
+    sub = get("h100").subs()
+    assert sub[S.bandwidth_tp] == sub[S.bandwidth_scaleup] == 450 * 10**9
+    assert sub[S.bandwidth_dp] == sub[S.bandwidth_ep] == sub[S.bandwidth_scaleout] == 50 * 10**9
+    energy = (S.device_power * S.n_devices).subs(get("tpu-v5p").subs())
+    assert energy.free_symbols == {S.device_power, S.n_devices}
+    assert all(isinstance(k, Symbol) for k in sub)
+
+
+def test_json_dict_has_every_figure():
+    """as_dict gives numbers as ints (null when unknown) and every figure with its source."""
+    d = get("tpu-v5e").as_dict()
+    assert d["power"] is None and d["peak_flops"] == {"bf16": 197 * 10**12}
+    assert set(FIGURES) <= set(d) and d["figures"]["memory"]["uncertain"] is True

@@ -6,19 +6,13 @@ import json
 
 import pytest
 
-from symcalc.cli import main
+from _cli import run_cli
 from symcalc.hardware import get, names
 
 PLAN = ["plan", "--preset", "llama-2-7b", "--num-gpus", "16", "-s", "4096", "-gbs", "64", "--json", "--top", "5"]
 
 
-def _run(capsys, argv):
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+_run = run_cli
 
 
 def test_list_json_has_every_entry_with_sources(capsys):

@@ -219,7 +219,7 @@ def test_symbolic_forward_closed_form():
     (lambda: decode_flops(Model(), context_len=-1), "context_len"),
     (lambda: generation_flops(Model(), n_generate=0), "n_generate"),
     (lambda: mfu(Model(), peak_flops=1.5e12), "peak_flops"),
-    (lambda: training_time(Model(), mfu=0.4), "mfu"),
+    (lambda: training_time(Model(), mfu=1.5), "mfu"),
 ])
 def test_bad_input_is_one_line_symcalc_error(call, message):
     """Bad arguments raise a one-line SymcalcError naming the argument."""

@@ -152,7 +152,13 @@ def training_time(model: Model, *, tokens: Any = S.tokens, n_devices: Any = S.n_
     >>> m = Model(n_layers=2, d_model=64, n_heads=4, n_kv_heads=4, d_ff=256, vocab=100)
     >>> training_time(m, tokens=10**9, n_devices=8, peak_flops=10**12, mfu=Rational(1, 2), seq_len=16)
     816/5
+    >>> training_time(m, tokens=2e12, n_devices=8, peak_flops="989.4T", mfu="40%", seq_len=16)
+    40000/97
+
+    The formula lives in :class:`symcalc.cost.TrainingCost` (``.seconds``); :func:`symcalc.cost.training_cost`
+    adds FLOPs conventions, hardware, GPU-hours, energy and cost, and prints with units.
     """
-    D, n, peak, u = (_exact(k, v) for k, v in (("tokens", tokens), ("n_devices", n_devices),
-                                                 ("peak_flops", peak_flops), ("mfu", mfu)))
-    return D * _per_token(model, seq_len, causal, "none") / (n * peak * u)
+    from ..cost import training_cost
+
+    return training_cost(model, tokens=tokens, n_devices=n_devices, peak_flops=peak_flops, mfu=mfu,
+                         seq_len=seq_len, causal=causal).seconds

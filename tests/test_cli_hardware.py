@@ -114,3 +114,14 @@ def test_readme_table_is_current(capsys):
     _, out, _ = _run(capsys, ["hardware"])
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert "```\n" + out + "```\n" in readme
+
+
+def test_readme_lists_every_alias():
+    """README's Hardware section names every entry with all its aliases."""
+    from pathlib import Path
+
+    from symcalc.hardware import catalogue
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for hw in catalogue():
+        assert f"`{hw.name}`" in readme and all(f"`{a}`" in readme for a in hw.aliases)

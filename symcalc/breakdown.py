@@ -20,10 +20,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sympy import Add, Expr, Integer, Rational, Symbol, sympify
+from sympy import Add, Expr, Integer, Rational, Symbol
 
 from .errors import SymcalcError
-from .symbols import LATEX_NAMES, by_name
+from .inputs import _short, as_callable, as_choice, as_expr, as_int, as_symbol, as_text
+from .symbols import LATEX_NAMES
 
 __all__ = ["Breakdown", "as_substitutions", "evaluate_expr", "format_count", "format_bytes"]
 
@@ -33,24 +34,31 @@ UNITS = ("params", "FLOP", "bytes", "")
 def as_substitutions(values: Mapping[Any, Any] | None = None, **kwargs: Any) -> dict[Symbol, Expr]:
     """Turn ``{"n_layers": 32}`` / ``{n_layers: 32}`` / ``n_layers=32`` into a sympy subs dict.
 
-    Values are sympified exactly: a Python ``float`` is refused, because it would make an exact
-    count inexact (pass ``Rational`` or a string such as ``"0.5"`` only through the CLI parser).
+    Keys are symbols or their names; values go through the one door (:mod:`symcalc.inputs`):
+    numbers and expressions stay exact, a float becomes the Rational of its decimal text
+    (``0.5`` is ``1/2``), a string is parsed as a number (``"2e12"``, ``"7B"``), never evaluated.
+
+    >>> as_substitutions({"n_layers": 32}, d_model=4096.0, tokens="2T")
+    {n_layers: 32, d_model: 4096, tokens: 2000000000000}
     """
+    if values is not None and not isinstance(values, Mapping):
+        raise SymcalcError(f"values={_short(values)} is not a mapping; pass e.g. {{'n_layers': 32}} or n_layers=32")
     out: dict[Symbol, Expr] = {}
     items = list((values or {}).items()) + list(kwargs.items())
     for key, value in items:
-        sym = by_name(key) if isinstance(key, str) else key
-        if isinstance(value, float):
-            raise SymcalcError(
-                f"{getattr(sym, 'name', sym)}={value!r} is a float; pass an int or sympy.Rational so the result stays exact"
-            )
-        out[sym] = sympify(value, strict=True)
+        sym = as_symbol("symbol", key)
+        out[sym] = as_expr(sym.name, value)
     return out
 
 
 def evaluate_expr(expr: Expr, values: Mapping[Any, Any] | None = None, **kwargs: Any) -> Expr:
-    """Substitute ``values`` into ``expr`` and insist the result is a number (exact)."""
-    result = sympify(expr).subs(as_substitutions(values, **kwargs))
+    """Substitute ``values`` into ``expr`` and insist the result is a number (exact).
+
+    >>> from symcalc.symbols import d_model
+    >>> evaluate_expr(2 * d_model, d_model=3)
+    6
+    """
+    result = as_expr("expr", expr).subs(as_substitutions(values, **kwargs))
     free = sorted(str(s) for s in result.free_symbols)
     if free:
         raise SymcalcError(f"cannot evaluate: no value given for {', '.join(free)}")
@@ -65,6 +73,8 @@ def format_count(value: Any, unit: str = "") -> str:
     >>> format_count(3.2e15, "FLOP")
     '3.20 PFLOP'
     """
+    value = as_expr("value", value)
+    as_choice("unit", unit, UNITS)
     number = float(value)
     suffixes = ["", " K", " M", " B", " T", " P", " E", " Z", " Y"] if unit != "FLOP" else [
         " ", " K", " M", " G", " T", " P", " E", " Z", " Y"]
@@ -85,7 +95,7 @@ def format_bytes(value: Any) -> str:
     >>> format_bytes(3 * 2**30 // 2)
     '1.50 GiB'
     """
-    return f"{float(value) / 2**30:.2f} GiB"
+    return f"{float(as_expr('value', value)) / 2**30:.2f} GiB"
 
 
 class Breakdown(Mapping[str, Expr]):
@@ -104,9 +114,11 @@ class Breakdown(Mapping[str, Expr]):
     __slots__ = ("_parts", "unit", "title")
 
     def __init__(self, parts: Mapping[str, Any] | None = None, *, unit: str = "", title: str = "") -> None:
-        self._parts: dict[str, Expr] = {str(k): sympify(v) for k, v in (parts or {}).items()}
-        self.unit = unit
-        self.title = title
+        if parts is not None and not isinstance(parts, Mapping):
+            raise SymcalcError(f"parts={_short(parts)} is not a mapping; pass {{name: expression}}")
+        self._parts: dict[str, Expr] = {as_text("part name", k): as_expr(f"part {k!r}", v) for k, v in (parts or {}).items()}
+        self.unit = as_choice("unit", unit, UNITS)
+        self.title = as_text("title", title)
 
     # --- mapping ---------------------------------------------------------------------------
     def __getitem__(self, key: str) -> Expr:
@@ -141,6 +153,7 @@ class Breakdown(Mapping[str, Expr]):
 
     def map(self, fn) -> Breakdown:
         """Apply ``fn`` to every part."""
+        as_callable("fn", fn)
         return self._new({k: fn(v) for k, v in self._parts.items()})
 
     def subs(self, values: Mapping[Any, Any] | None = None, **kwargs: Any) -> Breakdown:
@@ -158,7 +171,7 @@ class Breakdown(Mapping[str, Expr]):
 
     def scale(self, factor: Any) -> Breakdown:
         """Multiply every part by ``factor``."""
-        f = sympify(factor)
+        f = as_expr("factor", factor)
         return self.map(lambda e: f * e)
 
     def __mul__(self, factor: Any) -> Breakdown:
@@ -177,10 +190,12 @@ class Breakdown(Mapping[str, Expr]):
 
     def prefixed(self, prefix: str) -> Breakdown:
         """Every part renamed ``prefix/name``."""
+        as_text("prefix", prefix)
         return self._new({f"{prefix}/{k}": v for k, v in self._parts.items()})
 
     def grouped(self, depth: int = 1) -> Breakdown:
         """Parts summed by the first ``depth`` components of their names."""
+        depth = as_int("depth", depth)
         parts: dict[str, Expr] = {}
         for k, v in self._parts.items():
             key = "/".join(k.split("/")[:depth])
@@ -189,6 +204,7 @@ class Breakdown(Mapping[str, Expr]):
 
     def select(self, prefix: str) -> Expr:
         """The sum of the parts named ``prefix`` or ``prefix/...``."""
+        as_text("prefix", prefix)
         return Add(*(v for k, v in self._parts.items() if k == prefix or k.startswith(prefix + "/")))
 
     def nonzero(self) -> Breakdown:
@@ -217,9 +233,14 @@ class Breakdown(Mapping[str, Expr]):
 
         ``extra`` rows (name, value) are printed after the total, e.g. non-embedding counts.
         """
-        rows = list(self._parts.items()) + [(total_label, self.total)]
+        rows = list(self._parts.items()) + [(as_text("total_label", total_label), self.total)]
         n_main = len(rows)
-        rows += [(k, sympify(v)) for k, v in extra]
+        if isinstance(extra, (str, bytes)) or not isinstance(extra, Sequence):
+            raise SymcalcError(f"extra={_short(extra)} is not a list of (label, value) rows")
+        for row in extra:
+            if not isinstance(row, (tuple, list)) or len(row) != 2:
+                raise SymcalcError(f"extra row {_short(row)} is not a (label, value) pair")
+        rows += [(as_text("extra label", k), as_expr(f"extra {k!r}", v)) for k, v in extra]
         numeric = all(not v.free_symbols for _, v in rows)
         width = max(len(k) for k, _ in rows)
         exacts = [(f"{int(v):,}" if v.is_integer else str(v)) if numeric else "" for _, v in rows]
@@ -239,16 +260,9 @@ class Breakdown(Mapping[str, Expr]):
 
     def latex(self, **kwargs: Any) -> str:
         """An ``aligned`` LaTeX block, one part per line, then the total, in paper notation."""
-        from sympy import latex as _latex
+        from .render import latex
 
-        names = dict(LATEX_NAMES)
-        names.update(kwargs.pop("symbol_names", {}))
-        lines = []
-        for k, v in self._parts.items():
-            label = k.replace("_", r"\_")
-            lines.append(rf"\text{{{label}}} &= {_latex(v, symbol_names=names, **kwargs)}")
-        lines.append(rf"\text{{total}} &= {_latex(self.total, symbol_names=names, **kwargs)}")
-        return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+        return latex(self, **kwargs)
 
     def _repr_latex_(self) -> str:
         return "$$" + self.latex() + "$$"

@@ -40,11 +40,20 @@ from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
 from .errors import SymcalcError
+from .inputs import as_expr
 from .model import Model
 
 __all__ = ["model_from_hf_config", "load_hf_config", "SUPPORTED_MODEL_TYPES"]
 
 _MISSING = object()
+#: Largest size a config field may hold (as the CLI's size flags): beyond any real model, and
+#: it keeps the float64 paths (sweeps, solvers, the planner) finite.
+MAX_CONFIG_SIZE = 10**18
+
+
+def _shown(path: str) -> str:
+    """A path as printed in a one-line error: as it is, or its repr when it holds a newline or other control character."""
+    return path if path.isprintable() else repr(path)
 
 # Hugging Face activation names -> Model.activation (only FLOPs of elementwise work care).
 _ACTIVATIONS = {
@@ -61,23 +70,51 @@ def load_hf_config(config: Any) -> tuple[dict, str]:
     if isinstance(config, Mapping):
         return dict(config), "config dict"
     if not isinstance(config, (str, os.PathLike)):
-        raise SymcalcError(f"config {config!r} is neither a path to config.json nor a dict")
+        raise SymcalcError(f"config {config!r:.60} is neither a path to config.json nor a dict")
     path = os.fspath(config)
+    if not isinstance(path, str):
+        raise SymcalcError(f"config {config!r:.60} is not a text path; give the path to a config.json as a str")
+    shown = _shown(path)
+    if "\0" in path:
+        raise SymcalcError(f"{shown}: no such file (a path cannot hold a NUL character)")
     if os.path.isdir(path):
         path = os.path.join(path, "config.json")
+        shown = _shown(path)
     if not os.path.isfile(path):
-        raise SymcalcError(f"{path}: no such file; give the path to a Hugging Face config.json or its folder")
+        raise SymcalcError(f"{shown}: no such file; give the path to a Hugging Face config.json or its folder")
     try:
         with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
+            text = fh.read(_MAX_CONFIG_BYTES + 1)
+        if len(text) > _MAX_CONFIG_BYTES:
+            raise SymcalcError(f"{shown}: larger than {_MAX_CONFIG_BYTES // 2**20} MiB; a config.json is a few KiB")
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SymcalcError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+        raise SymcalcError(f"{shown}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
                            "a config.json is one JSON object") from None
+    except RecursionError:
+        raise SymcalcError(f"{shown}: JSON nested too deeply; a config.json is one flat object") from None
+    except ValueError as exc:  # an integer of more than 4300 digits (Python's int-from-text limit)
+        reason = ("an integer has more than 4300 digits; sizes are at most 1e18" if "digits" in str(exc)
+                  else " ".join(str(exc).split())[:80])
+        raise SymcalcError(f"{shown}: not a usable config.json ({reason})") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise SymcalcError(f"{path}: cannot read it ({exc.__class__.__name__}); give a readable config.json") from None
+        raise SymcalcError(f"{shown}: cannot read it ({exc.__class__.__name__}); give a readable config.json") from None
     if not isinstance(data, dict):
-        raise SymcalcError(f"{path}: holds a JSON {type(data).__name__}, not an object; a config.json is one JSON object")
+        raise SymcalcError(f"{shown}: holds a JSON {type(data).__name__}, not an object; a config.json is one JSON object")
     return data, path
+
+
+#: A config.json larger than this is refused before parsing (real ones are a few KiB).
+_MAX_CONFIG_BYTES = 16 * 2**20
+
+
+def _short(value: Any) -> str:
+    """A field's value for an error message: its repr, on one line, at most 60 characters."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**50:
+        return f"an integer of about {int(abs(value).bit_length() * 0.30103) + 1} digits"
+    text = repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 class _Config:
@@ -97,23 +134,41 @@ class _Config:
         return default
 
     def size(self, *keys: str, default: Any = _MISSING, minimum: int = 1) -> Any:
-        """An integer field (at least ``minimum``); ``default`` when absent or null."""
+        """An integer field in ``[minimum, 1e18]``; ``default`` when absent or null.
+
+        A float counts when its decimal text is whole (``4096.0``; ``1e23`` is 10^23 exactly, and out
+        of range); strings, booleans and lists are refused.
+        """
         key = next((k for k in keys if self.data.get(k) is not None), None)
         if key is None:
             return self.raw(*keys, default=default)
-        value = self.data[key]
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-            raise SymcalcError(f"{self.source}: field {key!r}={value!r} must be {kind}")
+        return self.integer(key, self.data[key], minimum)
+
+    def integer(self, key: str, value: Any, minimum: int = 1) -> int:
+        """``value`` of field ``key`` as a whole number in ``[minimum, 1e18]``."""
+        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SymcalcError(f"{self.source}: field {key!r}={_short(value)} must be {kind}")
+        given = value
+        if isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                raise SymcalcError(f"{self.source}: field {key!r}={value!r} must be {kind}")
+            exact = as_expr(key, value)
+            if not exact.is_Integer:
+                raise SymcalcError(f"{self.source}: field {key!r}={value!r} must be {kind}")
+            value = int(exact)
+        if value < minimum:
+            raise SymcalcError(f"{self.source}: field {key!r}={_short(given)} must be {kind}")
+        if value > MAX_CONFIG_SIZE:
+            raise SymcalcError(f"{self.source}: field {key!r}={_short(given)} is out of range; "
+                               f"it must be {kind} of at most 1e18")
         return value
 
     def flag(self, *keys: str, default: bool) -> bool:
         """A boolean field; ``default`` when absent or null."""
         value = self.raw(*keys, default=default)
         if not isinstance(value, bool):
-            raise SymcalcError(f"{self.source}: field {keys[0]!r}={value!r} must be true or false")
+            raise SymcalcError(f"{self.source}: field {keys[0]!r}={_short(value)} must be true or false")
         return value
 
     def activation(self, *keys: str, default: str) -> str:
@@ -255,8 +310,10 @@ def _qwen2_moe(c: _Config) -> dict:
     if shared:
         base.update(n_shared_experts=1, d_ff_shared=shared, shared_expert_gate=True)
     dense = c.raw("mlp_only_layers", default=[])
+    if isinstance(dense, list):
+        dense = [c.integer("mlp_only_layers", i, minimum=0) for i in dense]
     if not isinstance(dense, list) or sorted(dense) != list(range(len(dense))):
-        raise SymcalcError(f"{c.source}: field 'mlp_only_layers'={dense!r} is not supported; "
+        raise SymcalcError(f"{c.source}: field 'mlp_only_layers'={_short(dense)} is not supported; "
                            "symcalc takes the dense layers to be the first n (a list 0, 1, ..., n-1)")
     base.update(moe_interval=c.size("decoder_sparse_step", default=1), first_dense_layers=len(dense))
     return base
@@ -306,14 +363,16 @@ def model_from_hf_config(config: Any, *, name: Optional[str] = None) -> Model:
     ...
     symcalc.errors.SymcalcError: config dict: model_type 't5' is not supported; supported: gpt2, gpt_neox, opt, bloom, falcon, RefinedWeb, RefinedWebModel, llama, mistral, mixtral, qwen2, qwen2_moe, gemma, gemma2, phi3
     """
+    if name is not None and not isinstance(name, str):
+        raise SymcalcError(f"name={_short(name)} is a {type(name).__name__}; give the model's name as a string")
     data, source = load_hf_config(config)
     model_type = data.get("model_type")
     supported = ", ".join(SUPPORTED_MODEL_TYPES)
     if model_type is None:
-        raise SymcalcError(f"{source}: missing field 'model_type'; give one of {supported}")
+        raise SymcalcError(f"{_shown(source)}: missing field 'model_type'; give one of {supported}")
     if not isinstance(model_type, str) or model_type not in _FAMILIES:
-        raise SymcalcError(f"{source}: model_type {model_type!r} is not supported; supported: {supported}")
-    fields = _FAMILIES[model_type](_Config(data, source, str(model_type)))
+        raise SymcalcError(f"{_shown(source)}: model_type {_short(model_type)} is not supported; supported: {supported}")
+    fields = _FAMILIES[model_type](_Config(data, _shown(source), str(model_type)))
     if name is None:
         name = data.get("_name_or_path") or ""
         if not name and source != "config dict":
@@ -321,4 +380,4 @@ def model_from_hf_config(config: Any, *, name: Optional[str] = None) -> Model:
     try:
         return Model(**fields, name=str(name))
     except SymcalcError as exc:
-        raise SymcalcError(f"{source}: {exc}") from None
+        raise SymcalcError(f"{_shown(source)}: {exc}") from None

@@ -52,6 +52,7 @@ from .errors import SymcalcError
 
 __all__ = [
     "as_expr", "as_size", "as_count", "as_amount", "as_positive", "as_fraction", "as_symbol",
+    "as_symbols", "as_int", "as_bool", "as_choice", "as_model", "as_callable", "as_text",
     "parse_number", "parse_count", "parse_bytes", "MAX_EXPONENT",
 ]
 
@@ -84,8 +85,16 @@ def _fraction(text: str, name: str) -> Fraction:
 
 
 def _short(value: Any) -> str:
-    """A string's ``repr``, anything else's ``str``, cut to 60 characters on one line."""
-    r = repr(value) if isinstance(value, str) else " ".join(str(value).split())
+    """A string's ``repr``, anything else's ``str``, cut to 60 characters on one line.
+
+    >>> _short(-10**5000)
+    'a number of about 5001 digits'
+    """
+    try:
+        r = repr(value) if isinstance(value, str) else " ".join(str(value).split())
+    except ValueError:  # an integer past Python's 4300-digit limit for int -> str
+        n = int(value) if isinstance(value, (int, Integer)) else 0
+        return f"a number of about {int(abs(n).bit_length() * 0.30103) + 1} digits"
     return r if len(r) <= 60 else r[:57] + "..."
 
 
@@ -169,6 +178,8 @@ def as_expr(name: str, value: Any, *, unit: str = "") -> Expr:
     ...
     symcalc.errors.SymcalcError: x=[1] is a list; pass a number (int, float, Fraction, numeric string) or a sympy expression
     """
+    if unit not in _EXAMPLES:
+        raise SymcalcError(f"unit={_short(unit)} is unknown; use '' (plain numbers and counts) or 'bytes'")
     if isinstance(value, bool):
         raise SymcalcError(f"{name}={value!r} is a bool; pass a number or a sympy expression")
     if isinstance(value, Basic):
@@ -285,3 +296,112 @@ def as_symbol(name: str, value: Any) -> Symbol:
 
         return by_name(value)
     raise SymcalcError(f"{name}={_short(value)} is not a symbol; pass a sympy Symbol or its name, e.g. 'd_model'")
+
+
+def as_symbols(name: str, value: Any) -> tuple:
+    """One symbol or several (names or symbols) as a tuple: ``"d_model"``, ``d_model``, ``["d_model", "seq_len"]``.
+
+    A single name is one symbol, never the characters of the string.
+
+    >>> as_symbols("symbols", "d_model"), as_symbols("symbols", ["d_model", "seq_len"])
+    ((d_model,), (d_model, seq_len))
+    """
+    if isinstance(value, (str, Symbol)):
+        return (as_symbol(name, value),)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        if not value:
+            raise SymcalcError(f"{name} is empty; give at least one symbol, e.g. 'd_model'")
+        return tuple(as_symbol(name, v) for v in value)
+    raise SymcalcError(f"{name}={_short(value)} is not a symbol or a list of symbols; e.g. 'd_model' or ['d_model', 'seq_len']")
+
+
+def as_int(name: str, value: Any, *, minimum: int = 1, maximum: Any = None) -> int:
+    """A whole number as a Python ``int`` in ``[minimum, maximum]`` (a number, never a symbol).
+
+    For values that shape the computation itself (a search bound, the rows to return, a
+    derivative's order), not for sizes inside a formula (use :func:`as_size`).
+
+    >>> as_int("top", 10), as_int("lo", "0", minimum=0), as_int("n", 2.0)
+    (10, 0, 2)
+    >>> as_int("top", 0)
+    Traceback (most recent call last):
+    ...
+    symcalc.errors.SymcalcError: top=0 is below 1; give a whole number of at least 1
+    """
+    for bound, limit in (("minimum", minimum), ("maximum", maximum)):
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, Integral)):
+            raise SymcalcError(f"{bound}={_short(limit)} is not a whole number")
+    expr = as_expr(name, value)
+    if not expr.is_number:
+        raise SymcalcError(f"{name}={_short(expr)} is symbolic; give a whole number here")
+    if not expr.is_Integer:
+        raise SymcalcError(f"{name}={_short(expr)} is not a whole number; give a whole number of at least {minimum}")
+    if expr < minimum:
+        raise SymcalcError(f"{name}={_short(expr)} is below {minimum}; give a whole number of at least {minimum}")
+    if maximum is not None and expr > maximum:
+        raise SymcalcError(f"{name}={_short(expr)} is above {maximum}; give a whole number of at most {maximum}")
+    return int(expr)
+
+
+def as_bool(name: str, value: Any) -> bool:
+    """``True`` or ``False`` (numpy booleans too); anything else, a string included, is refused.
+
+    >>> as_bool("causal", True)
+    True
+    >>> as_bool("causal", "no")
+    Traceback (most recent call last):
+    ...
+    symcalc.errors.SymcalcError: causal='no' must be True or False
+    """
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    raise SymcalcError(f"{name}={_short(value)} must be True or False")
+
+
+def as_choice(name: str, value: Any, choices: Any) -> str:
+    """One of ``choices`` (strings), exactly.
+
+    >>> as_choice("recompute", "full", ("none", "selective", "full"))
+    'full'
+    """
+    if not isinstance(value, str) or value not in choices:
+        raise SymcalcError(f"{name}={_short(value)} is unknown; use one of {', '.join(map(str, choices))}")
+    return value
+
+
+def as_text(name: str, value: Any) -> str:
+    """A label (a name, a title): any ``str``, kept as text and never evaluated.
+
+    >>> as_text("title", "memory")
+    'memory'
+    """
+    if not isinstance(value, str):
+        raise SymcalcError(f"{name}={_short(value)} is a {type(value).__name__}; give a string")
+    return value
+
+
+def as_model(name: str, value: Any) -> Any:
+    """A :class:`~symcalc.model.Model` (``Model(...)``, ``Model.preset(name)``, ``Model.from_hf_config(path)``).
+
+    >>> as_model("model", "llama-2-7b")
+    Traceback (most recent call last):
+    ...
+    symcalc.errors.SymcalcError: model='llama-2-7b' is a str, not a Model; use Model(...), Model.preset(name) or Model.from_hf_config(path)
+    """
+    from .model import Model
+
+    if not isinstance(value, Model):
+        raise SymcalcError(f"{name}={_short(value)} is a {type(value).__name__}, not a Model; "
+                           "use Model(...), Model.preset(name) or Model.from_hf_config(path)")
+    return value
+
+
+def as_callable(name: str, value: Any) -> Any:
+    """A function (e.g. ``lambda model: params(model)``).
+
+    >>> as_callable("quantity", len) is len
+    True
+    """
+    if not callable(value):
+        raise SymcalcError(f"{name}={_short(value)} is not a function; pass a callable such as lambda model: params(model)")
+    return value

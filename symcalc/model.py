@@ -23,11 +23,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from sympy import Expr, Integer, Rational, ceiling, floor, sympify
-from sympy.core.sympify import SympifyError
+from sympy import Expr, Integer, Rational, ceiling, floor
 
 from . import symbols as S
 from .errors import SymcalcError
+from .inputs import as_bool, as_count, as_size, as_text
 
 __all__ = ["Model", "NORMS", "POSITIONS", "ACTIVATIONS"]
 
@@ -35,6 +35,11 @@ NORMS = ("layernorm", "rmsnorm")
 POSITIONS = ("rope", "alibi", "none", "learned")
 ACTIVATIONS = ("gelu", "silu", "relu", "gelu_tanh")
 
+#: Structure options that are True or False.
+_FLAG_FIELDS = (
+    "qkv_bias", "attn_out_bias", "gated_mlp", "mlp_bias", "final_norm", "embed_norm", "parallel_block",
+    "tied_embeddings", "lm_head_bias", "router_bias", "shared_expert_gate",
+)
 # Size fields: name -> default (a symbol, or None for a default derived from other fields).
 _SIZE_FIELDS = (
     "n_layers", "d_model", "n_heads", "n_kv_heads", "d_head", "d_ff", "vocab",
@@ -44,30 +49,8 @@ _SIZE_FIELDS = (
 
 
 def _as_size(name: str, value: Any, *, allow_zero: bool = False) -> Expr:
-    """Sympify a size exactly; refuse what is decidably not a positive integer."""
-    if isinstance(value, bool):
-        raise SymcalcError(f"{name}={value!r} is a bool; it must be a positive integer or a sympy expression")
-    if isinstance(value, float):
-        if value.is_integer():
-            value = int(value)
-        else:
-            raise SymcalcError(f"{name}={value!r} is not a whole number; it must be a positive integer")
-    if isinstance(value, str):
-        raise SymcalcError(f"{name}={value!r} is a string; pass an int or a sympy expression")
-    try:
-        expr = sympify(value, strict=True)
-    except (SympifyError, TypeError):
-        raise SymcalcError(f"{name}={value!r} is not a number or sympy expression") from None
-    if not isinstance(expr, Expr):
-        raise SymcalcError(f"{name}={value!r} is not a number or sympy expression")
-    if expr.is_integer is False:
-        raise SymcalcError(f"{name}={expr} is not a whole number; it must be a positive integer")
-    if allow_zero:
-        if expr.is_negative:
-            raise SymcalcError(f"{name}={expr} is negative; it must be zero or a positive integer")
-    elif expr.is_positive is False:
-        raise SymcalcError(f"{name}={expr} is not positive; it must be a positive integer")
-    return expr
+    """A size through the one door (:mod:`symcalc.inputs`): a positive integer, or zero or more."""
+    return as_count(name, value) if allow_zero else as_size(name, value)
 
 
 def _divides(d: Expr, n: Expr) -> Optional[bool]:
@@ -158,6 +141,9 @@ class Model:
         set_("n_shared_experts", _as_size("n_shared_experts", self.n_shared_experts, allow_zero=True))
 
         # structure options
+        for fname in _FLAG_FIELDS:
+            set_(fname, as_bool(fname, getattr(self, fname)))
+        as_text("name", self.name)
         if self.norm not in NORMS:
             raise SymcalcError(f"norm={self.norm!r} is not supported; use one of {', '.join(NORMS)}")
         if self.position not in POSITIONS:
@@ -166,7 +152,7 @@ class Model:
             raise SymcalcError(f"activation={self.activation!r} is not supported; use one of {', '.join(ACTIVATIONS)}")
         if self.norm_bias is None:
             set_("norm_bias", self.norm == "layernorm")
-        elif self.norm == "rmsnorm" and self.norm_bias:
+        elif as_bool("norm_bias", self.norm_bias) and self.norm == "rmsnorm":
             raise SymcalcError("norm_bias=True with norm='rmsnorm': RMSNorm has no bias; use norm='layernorm'")
         for fname in ("norms_per_layer", "moe_interval", "first_dense_layers"):
             value = getattr(self, fname)
@@ -281,7 +267,11 @@ class Model:
 
     # --- construction --------------------------------------------------------------------------
     def replace(self, **changes: Any) -> Model:
-        """A copy with some fields changed (validated again)."""
+        """A copy with some fields changed (validated again).
+
+        >>> Model(n_layers=2).replace(n_layers=4).n_layers
+        4
+        """
         names = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(changes) - names)
         if unknown:

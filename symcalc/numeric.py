@@ -9,9 +9,10 @@ deliberately chosen number systems:
     Python ``int`` and :class:`fractions.Fraction`: rationals print as ``Fraction(p, q)``,
     ``ceiling``/``floor`` as ``math.ceil``/``math.floor`` (exact on fractions), and every input is
     converted to a ``Fraction`` first, so ``/`` never produces a float. Whole results come back as
-    ``int``, others as ``Fraction``; both equal ``expr.subs(...)`` exactly, at any size. Floats are
-    refused as inputs (they would make the result inexact). Python speed: about a microsecond per
-    operation, one configuration at a time.
+    ``int``, others as ``Fraction``; both equal ``expr.subs(...)`` exactly, at any size. Inputs go
+    through the one door (:mod:`symcalc.inputs`): a Python float is the exact value of its decimal
+    text (``0.4`` is ``Fraction(2, 5)``, never the binary float), a numeric string is parsed, never
+    evaluated. Python speed: about a microsecond per operation, one configuration at a time.
 
 ``exact=False`` (the float path)
     IEEE float64 through numpy (``modules="numpy"``) when numpy is installed, otherwise Python
@@ -43,10 +44,11 @@ from fractions import Fraction
 from numbers import Integral
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from sympy import Expr, Integer, Rational, Symbol, lambdify, sympify
+from sympy import Basic, Expr, Integer, Rational, Symbol, lambdify
 from sympy.printing.pycode import PythonCodePrinter
 
 from .errors import SymcalcError
+from .inputs import as_bool, as_expr, as_symbol, as_text
 
 __all__ = [
     "CompiledExpr", "compile_expr", "compile_breakdown", "evaluate", "to_sympy", "has_numpy",
@@ -92,20 +94,29 @@ class _ExactPrinter(PythonCodePrinter):
 
 
 def _as_exact(name: str, value: Any) -> Any:
-    """An exact input: int and Fraction kept, sympy/numpy integers and rationals converted."""
-    if isinstance(value, bool):
-        raise SymcalcError(f"{name}={value!r} is a bool; pass an int or Fraction")
+    """An exact input: int and Fraction kept; anything else through the one door, which must give a rational."""
     if isinstance(value, Fraction):
         return value
-    if isinstance(value, Integral):  # int, numpy integer types
+    if isinstance(value, Integral) and not isinstance(value, bool):  # int, numpy integer types
         return Fraction(int(value))
-    if isinstance(value, Rational):
-        return Fraction(int(value.p), int(value.q))
-    if isinstance(value, Expr) and value.is_Rational:
-        return Fraction(int(value.p), int(value.q))
-    if isinstance(value, float):
-        raise SymcalcError(f"{name}={value!r} is a float; the exact path takes ints or Fractions (use exact=False for float64)")
-    raise SymcalcError(f"{name}={value!r} is not an exact number (int, Fraction or sympy Rational)")
+    expr = as_expr(name, value)
+    if not expr.is_Rational:
+        raise SymcalcError(f"{name}={' '.join(str(expr).split())[:60]} is not a rational number; the exact path "
+                           "takes ints, Fractions, floats (their decimal text) or numeric strings")
+    return Fraction(int(expr.p), int(expr.q))
+
+
+def _as_float(name: str, value: Any, np: Any = None) -> Any:
+    """A float64 input (numpy arrays pass as they are); strings and sympy numbers through the one door."""
+    if isinstance(value, (str, Basic, bool)):
+        expr = as_expr(name, value)
+        if not expr.is_number:
+            raise SymcalcError(f"{name}={' '.join(str(expr).split())[:60]} is symbolic; give a number")
+        value = float(expr)
+    try:
+        return float(value) if np is None else np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise SymcalcError(f"{name}={' '.join(repr(value).split())[:60]} is not a number or an array of numbers") from None
 
 
 def _normalise(value: Any) -> Any:
@@ -161,10 +172,17 @@ class CompiledExpr:
     __slots__ = ("expr", "args", "exact", "names", "source", "_fn", "_np", "_many")
 
     def __init__(self, expr: Any, args: tuple, exact: bool, names: tuple = ()) -> None:
+        if isinstance(expr, tuple):
+            expr = tuple(as_expr("expr", e) for e in expr)
+        else:
+            expr = as_expr("expr", expr)
         self.expr = expr
-        self.args = args
-        self.exact = exact
-        self.names = names
+        self.args = _key_args(args)
+        self.exact = as_bool("exact", exact)
+        if isinstance(names, str) or not isinstance(names, tuple):
+            raise SymcalcError(f"names={names!r:.60} is not a tuple of part names")
+        self.names = tuple(as_text("names", n) for n in names)
+        args = self.args
         self._many = isinstance(expr, tuple)
         self._np = None
         target = list(expr) if self._many else expr
@@ -211,10 +229,10 @@ class CompiledExpr:
             return tuple(_normalise(v) for v in out) if self._many else _normalise(out)
         np = self._np
         if np is None:
-            vals = [float(v) for v in vals]
+            vals = [_as_float(str(a), v) for a, v in zip(self.args, vals)]
             out = self._fn(*vals)
             return tuple(float(v) for v in out) if self._many else float(out)
-        vals = [np.asarray(v, dtype=np.float64) for v in vals]
+        vals = [_as_float(str(a), v, np) for a, v in zip(self.args, vals)]
         out = self._fn(*vals)
         if not self._many:
             return np.asarray(out, dtype=np.float64)
@@ -231,12 +249,21 @@ class CompiledExpr:
         np = require_numpy()
         if self.exact or self._np is None:
             raise SymcalcError("natural() is the numpy float path; compile with exact=False and numpy installed")
-        out = self._fn(*(np.asarray(v, dtype=np.float64) for v in arrays))
+        if len(arrays) != len(self.args):
+            raise SymcalcError(f"natural() needs {len(self.args)} arrays ({', '.join(map(str, self.args))}), got {len(arrays)}")
+        out = self._fn(*(_as_float(str(a), v, np) for a, v in zip(self.args, arrays)))
         return tuple(np.asarray(v, dtype=np.float64) for v in (out if self._many else (out,)))
 
     def many(self, rows: Iterable[Sequence[Any]]) -> list:
         """Evaluate row by row (the exact path over a list of configurations)."""
-        return [self(*row) for row in rows]
+        if isinstance(rows, (str, bytes)) or not isinstance(rows, Iterable):
+            raise SymcalcError(f"rows={rows!r:.60} is not a list of rows (one value per argument)")
+        out = []
+        for row in rows:
+            if isinstance(row, (str, bytes)) or not isinstance(row, Sequence):
+                raise SymcalcError(f"row {row!r:.60} is not a sequence of values (one per argument)")
+            out.append(self(*row))
+        return out
 
 
 def _full(np, value: Any, shape: tuple):
@@ -250,12 +277,9 @@ def _full(np, value: Any, shape: tuple):
 def _key_args(args: Any) -> tuple:
     if isinstance(args, (Symbol, str)):
         args = (args,)
-    out = []
-    from .symbols import by_name
-
-    for a in args:
-        out.append(by_name(a) if isinstance(a, str) else a)
-    return tuple(out)
+    if not isinstance(args, (list, tuple)):
+        raise SymcalcError(f"args={args!r:.60} is not a list of symbols (or their names)")
+    return tuple(as_symbol("args", a) for a in args)
 
 
 def _cached(key: tuple, build: Callable[[], CompiledExpr]) -> CompiledExpr:
@@ -294,8 +318,9 @@ def compile_expr(expr: Any, args: Any, *, exact: bool = False) -> CompiledExpr:
     >>> float(g(5, 4))
     1.875
     """
-    expr = sympify(expr)
+    expr = as_expr("expr", expr)
     args = _key_args(args)
+    exact = as_bool("exact", exact)
     missing = sorted(str(s) for s in expr.free_symbols - set(args))
     if missing:
         raise SymcalcError(f"cannot compile: {', '.join(missing)} not among the arguments; add them or substitute values first")
@@ -314,6 +339,11 @@ def compile_breakdown(breakdown: Any, args: Any, *, exact: bool = False, total: 
     >>> f.names, f(3)
     (('a', 'b', 'total'), (4, 4, 8))
     """
+    from .breakdown import Breakdown
+
+    if not isinstance(breakdown, Breakdown):
+        raise SymcalcError(f"breakdown={breakdown!r:.60} is not a Breakdown; use compile_expr for one expression")
+    total, exact = as_bool("total", total), as_bool("exact", exact)
     names = tuple(breakdown.keys()) + (("total",) if total else ())
     exprs = tuple(breakdown.values()) + ((breakdown.total,) if total else ())
     args = _key_args(args)
@@ -331,12 +361,13 @@ def evaluate(expr: Any, values: Mapping[Any, Any] | None = None, *, exact: bool 
     >>> evaluate(6 * n_params * tokens, n_params=7 * 10**9, tokens=2 * 10**12)
     84000000000000000000000
     """
-    from .symbols import by_name
-
+    if values is not None and not isinstance(values, Mapping):
+        raise SymcalcError(f"values={values!r:.60} is not a mapping; pass e.g. {{'tp': 2}} or tp=2")
     items = dict(values or {})
     items.update(kwargs)
-    subs = {(by_name(k) if isinstance(k, str) else k): v for k, v in items.items()}
-    expr = sympify(expr)
+    subs = {as_symbol("symbol", k): v for k, v in items.items()}
+    expr = as_expr("expr", expr)
+    exact = as_bool("exact", exact)
     args = tuple(sorted(expr.free_symbols, key=str))
     fn = compile_expr(expr, args, exact=exact)
     missing = [str(a) for a in args if a not in subs]

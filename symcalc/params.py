@@ -31,6 +31,7 @@ from __future__ import annotations
 from sympy import Expr, Integer
 
 from .breakdown import Breakdown
+from .inputs import as_bool, as_model
 from .model import Model
 
 __all__ = ["params", "active_params", "non_embedding_params", "norm_params", "EMBEDDING_PARTS"]
@@ -41,6 +42,7 @@ EMBEDDING_PARTS = ("embedding/token", "embedding/position", "lm_head/weight", "l
 
 def norm_params(model: Model) -> Expr:
     """Parameters of one norm over the hidden size: h (RMSNorm) or 2h (LayerNorm with bias)."""
+    model = as_model("model", model)
     return model.d_model * (2 if model.norm_bias else 1)
 
 
@@ -82,7 +84,8 @@ def params(model: Model, *, active: bool = False) -> Breakdown:
     ----------
     Kaplan et al. 2020, "Scaling Laws for Neural Language Models", Table 1 (N ≈ 12 L h²).
     """
-    m = model
+    m = as_model("model", model)
+    active = as_bool("active", active)
     L, h, V, he = m.n_layers, m.d_model, m.padded_vocab, m.d_embed
     parts: dict[str, Expr] = {}
 
@@ -152,5 +155,5 @@ def non_embedding_params(model: Model) -> Expr:
     >>> non_embedding_params(Model.preset("pythia-160m"))
     85056000
     """
-    bd = params(model)
+    bd = params(as_model("model", model))
     return bd.total - sum((bd[k] for k in EMBEDDING_PARTS if k in bd), Integer(0))

@@ -52,11 +52,12 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from sympy import Expr, Integer, Rational, divisors, sympify
+from sympy import Expr, Integer, Rational, divisors
 
 from . import symbols as S
 from .breakdown import Breakdown
 from .errors import SymcalcError
+from .inputs import as_bool, as_choice, as_expr, as_fraction, as_int, as_model, as_positive, as_size
 from .numeric import compile_breakdown, compile_expr, to_sympy
 
 __all__ = ["step_time", "candidates", "plan", "PlanRow", "PlanResult", "DEFAULTS"]
@@ -65,6 +66,14 @@ __all__ = ["step_time", "candidates", "plan", "PlanRow", "PlanResult", "DEFAULTS
 DEFAULTS = {"mfu": Rational(1, 2), "bandwidth_tp": Integer(300 * 10**9), "bandwidth_dp": Integer(25 * 10**9),
             "bandwidth_ep": Integer(25 * 10**9), "max_tp": 8, "max_micro_batch": 32}
 ZERO_STAGES = (0, 1, 2, 3)
+RECOMPUTE = ("none", "selective", "full")
+
+
+def precision_recipe_check(precision: Any) -> None:
+    """A recipe name or Precision (one-line error otherwise)."""
+    from .memory import precision_recipe
+
+    precision_recipe(precision)
 
 
 def step_time(model, *, seq_len: Any, global_batch: Any, micro_batch: Any = S.micro_batch, tp: Any = S.tp,
@@ -103,30 +112,67 @@ def step_time(model, *, seq_len: Any, global_batch: Any, micro_batch: Any = S.mi
     from .memory import Parallel, precision_recipe
     from .memory.parallel import parallel_param_parts
 
-    if zero_stage not in ZERO_STAGES:
-        raise SymcalcError(f"zero_stage={zero_stage!r} must be 0, 1, 2 or 3 (substitute the stage before costing)")
+    model = as_model("model", model)
+    if isinstance(zero_stage, bool) or zero_stage not in ZERO_STAGES:
+        raise SymcalcError(f"zero_stage={zero_stage!r:.60} must be 0, 1, 2 or 3 (substitute the stage before costing)")
+    zero_stage = int(zero_stage)
+    as_choice("recompute", recompute, RECOMPUTE)
+    causal = as_bool("causal", causal)
     prec = precision_recipe(precision)
-    ep = (S.ep if model.is_moe else Integer(1)) if ep is None else sympify(ep)
-    s, B, b = sympify(seq_len), sympify(global_batch), sympify(micro_batch)
-    t, p, d = sympify(tp), sympify(pp), sympify(dp)
+    ep = (S.ep if model.is_moe else Integer(1)) if ep is None else as_size("ep", ep)
+    s, B, b = as_size("seq_len", seq_len), as_size("global_batch", global_batch), as_size("micro_batch", micro_batch)
+    t, p, d = as_size("tp", tp), as_size("pp", pp), as_size("dp", dp)
+    peak_flops, mfu = as_positive("peak_flops", peak_flops), as_fraction("mfu", mfu)
+    bandwidth_tp, bandwidth_dp = as_positive("bandwidth_tp", bandwidth_tp), as_positive("bandwidth_dp", bandwidth_dp)
+    bandwidth_ep = as_positive("bandwidth_ep", bandwidth_ep)
     n = t * p * d
     m = B / (b * d)  # micro-batches per step
     passes = 3 if recompute == "full" else 2  # forward, backward (+ the recompute forward)
     tokens_mb = b * s
     compute = B * training_flops(model, seq_len=s, batch=1, recompute=recompute, causal=causal).total / (
-        n * sympify(peak_flops) * sympify(mfu))
-    tp_comm = m * model.n_layers / p * 2 * passes * 2 * (t - 1) / t * prec.act * tokens_mb * model.d_model / sympify(bandwidth_tp)
+        n * peak_flops * mfu)
+    tp_comm = m * model.n_layers / p * 2 * passes * 2 * (t - 1) / t * prec.act * tokens_mb * model.d_model / bandwidth_tp
     parts = {"compute": compute, "tp_comm": tp_comm}
     if model.is_moe:
         routed = model.top_k * tokens_mb * model.d_model * prec.act
-        parts["ep_comm"] = m * model.n_moe_layers / p * 2 * passes * (ep - 1) / ep * routed / sympify(bandwidth_ep)
+        parts["ep_comm"] = m * model.n_moe_layers / p * 2 * passes * (ep - 1) / ep * routed / bandwidth_ep
     parts["pipeline_bubble"] = (p - 1) / m * sum(parts.values(), Integer(0))
     per_element = {0: 2 * prec.grad, 1: prec.grad + prec.weight, 2: prec.grad + prec.weight,
                    3: prec.grad + 2 * prec.weight}[zero_stage]
     par = Parallel(tp=t, pp=p, dp=d, ep=ep)
     volume = sum(((g - 1) / g * count for count, g in parallel_param_parts(model, par).values()), Integer(0))
-    parts["dp_comm"] = per_element * volume / sympify(bandwidth_dp)
+    parts["dp_comm"] = per_element * volume / bandwidth_dp
     return Breakdown(parts, unit="", title="step time [s]")
+
+
+def _stages(zero_stages: Any) -> tuple:
+    """ZeRO stages to consider: one stage or a list of them, each 0-3, each once."""
+    items = [zero_stages] if not isinstance(zero_stages, (list, tuple, set, frozenset, range)) else list(zero_stages)
+    out = []
+    for z in items:
+        if isinstance(z, bool) or z not in ZERO_STAGES:
+            raise SymcalcError(f"zero_stages: {z!r:.60} is not a ZeRO stage; use 0, 1, 2 or 3")
+        if int(z) in out:
+            raise SymcalcError(f"zero_stages: stage {int(z)} is given twice; list each stage once")
+        out.append(int(z))
+    if not out:
+        raise SymcalcError("zero_stages is empty; give at least one of 0, 1, 2, 3")
+    return tuple(out)
+
+
+def _policies(recompute: Any) -> tuple:
+    """Recompute policies to consider: one name or a list of them, each once."""
+    items = [recompute] if isinstance(recompute, str) or not isinstance(recompute, (list, tuple, set, frozenset)) \
+        else list(recompute)
+    out = []
+    for r in items:
+        as_choice("recompute", r, RECOMPUTE)
+        if r in out:
+            raise SymcalcError(f"recompute: {r!r} is given twice; list each policy once")
+        out.append(r)
+    if not out:
+        raise SymcalcError("recompute is empty; give at least one of " + ", ".join(RECOMPUTE))
+    return tuple(out)
 
 
 def _divisors(n: int) -> list[int]:
@@ -146,6 +192,12 @@ def candidates(model, *, n_devices: int, global_batch: int, max_tp: int = DEFAUL
     >>> len(candidates(Model.preset("llama-2-7b"), n_devices=8, global_batch=64))
     456
     """
+    model = as_model("model", model)
+    n_devices, global_batch = as_int("n_devices", n_devices), as_int("global_batch", global_batch)
+    max_tp, max_micro_batch = as_int("max_tp", max_tp), as_int("max_micro_batch", max_micro_batch)
+    zero_stages, recompute = _stages(zero_stages), _policies(recompute)
+    if model.free_symbols:
+        raise SymcalcError("candidates needs a numeric model; substitute " + ", ".join(sorted(map(str, model.free_symbols))))
     out = []
     for fixed in _degree_blocks(model, n_devices, global_batch, max_tp, max_micro_batch):
         t, p, d, e, bs = fixed
@@ -191,6 +243,16 @@ class PlanRow:
     step_time: Expr
     time_parts: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        for name in ("tp", "pp", "dp", "ep", "micro_batch", "n_microbatches"):
+            setattr(self, name, as_int(f"PlanRow.{name}", getattr(self, name)))
+        self.zero_stage = _stages(self.zero_stage)[0]
+        as_choice("PlanRow.recompute", self.recompute, RECOMPUTE)
+        self.memory, self.step_time = as_expr("PlanRow.memory", self.memory), as_expr("PlanRow.step_time", self.step_time)
+        if not isinstance(self.time_parts, dict):
+            raise SymcalcError(f"PlanRow.time_parts={self.time_parts!r:.60} is not a dict of part -> seconds")
+        self.time_parts = {k: as_expr(f"PlanRow.time_parts[{k!r}]", v) for k, v in self.time_parts.items()}
+
     def as_dict(self) -> dict:
         """JSON-ready: memory rounded up to whole bytes, times as float seconds."""
         out = {k: getattr(self, k) for k in ("tp", "pp", "dp", "ep", "zero_stage", "recompute",
@@ -212,6 +274,16 @@ class PlanResult:
     #: Bytes per device of the candidate needing the least memory (float64; None without candidates),
     #: so "nothing fits" can say by how much.
     least_memory: Optional[float] = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.rows, list) or not all(isinstance(r, PlanRow) for r in self.rows):
+            raise SymcalcError(f"PlanResult.rows={self.rows!r:.60} is not a list of PlanRow")
+        self.n_candidates = as_int("PlanResult.n_candidates", self.n_candidates, minimum=0)
+        self.n_fit = as_int("PlanResult.n_fit", self.n_fit, minimum=0)
+        if not isinstance(self.settings, dict):
+            raise SymcalcError(f"PlanResult.settings={self.settings!r:.60} is not a dict")
+        if self.least_memory is not None:
+            self.least_memory = float(as_expr("PlanResult.least_memory", self.least_memory))
 
 
 def _functions(model, z: int, r: str, t_key: Any, costs: dict, common: dict):
@@ -252,15 +324,27 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
         import numpy as np
     except ImportError:
         pass
+    model = as_model("model", model)
     if model.free_symbols:
         raise SymcalcError("plan needs a numeric model; substitute " + ", ".join(sorted(map(str, model.free_symbols))))
-    n, B = int(n_devices), int(global_batch)
-    if n < 1 or B < 1:
-        raise SymcalcError(f"n_devices={n_devices} and global_batch={global_batch} must be positive integers")
-    budget = sympify(memory)
-    costs = dict(peak_flops=sympify(peak_flops), mfu=sympify(mfu), bandwidth_tp=sympify(bandwidth_tp),
-                 bandwidth_dp=sympify(bandwidth_dp), bandwidth_ep=sympify(bandwidth_ep))
-    common = dict(seq_len=sympify(seq_len), global_batch=Integer(B), precision=precision, flash_attention=flash_attention)
+    n, B = as_int("n_devices", n_devices), as_int("global_batch", global_batch)
+    max_tp, max_micro_batch = as_int("max_tp", max_tp), as_int("max_micro_batch", max_micro_batch)
+    zero_stages, recompute = _stages(zero_stages), _policies(recompute)
+    top = None if top is None else as_int("top", top)
+    flash_attention = as_bool("flash_attention", flash_attention)
+    budget = as_positive("memory", memory, unit="bytes")
+    costs = dict(peak_flops=as_positive("peak_flops", peak_flops), mfu=as_fraction("mfu", mfu),
+                 bandwidth_tp=as_positive("bandwidth_tp", bandwidth_tp), bandwidth_dp=as_positive("bandwidth_dp", bandwidth_dp),
+                 bandwidth_ep=as_positive("bandwidth_ep", bandwidth_ep))
+    for name in ("memory", *costs):
+        value = budget if name == "memory" else costs[name]
+        if not value.is_number:
+            raise SymcalcError(f"{name}={value} is symbolic; plan needs numbers")
+    precision_recipe_check(precision)
+    common = dict(seq_len=as_size("seq_len", seq_len), global_batch=Integer(B), precision=precision,
+                  flash_attention=flash_attention)
+    if not common["seq_len"].is_number:
+        raise SymcalcError(f"seq_len={common['seq_len']} is symbolic; plan needs numbers")
     blocks = list(_degree_blocks(model, n, B, max_tp, max_micro_batch))
     kv = int(model.n_kv_heads)
     by_regime: dict[Any, list] = {}

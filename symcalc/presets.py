@@ -35,6 +35,13 @@ class Preset:
     description: str
     config: dict
 
+    def __post_init__(self) -> None:
+        for field_name in ("name", "description"):
+            if not isinstance(getattr(self, field_name), str):
+                raise SymcalcError(f"Preset.{field_name} must be a string")
+        if not isinstance(self.config, dict) or not isinstance(self.config.get("model_type"), str):
+            raise SymcalcError(f"Preset.config={self.config!r:.60} is not a config.json dict with a model_type")
+
     @property
     def family(self) -> str:
         return self.config["model_type"]
@@ -175,9 +182,11 @@ def preset_names() -> list[str]:
 
 def get_preset(name: str) -> Model:
     """The :class:`~symcalc.model.Model` of a well-known model, e.g. ``"llama-2-7b"``."""
-    key = str(name).strip().lower()
+    if not isinstance(name, str):
+        raise SymcalcError(f"preset name {name!r:.60} is a {type(name).__name__}; give a name such as 'llama-2-7b'")
+    key = name.strip().lower()
     if key in PRESETS:
         return PRESETS[key].model()
     close = difflib.get_close_matches(key, PRESETS, n=3, cutoff=0.6)
     hint = f"did you mean {', '.join(close)}? " if close else ""
-    raise SymcalcError(f"unknown preset {name!r}; {hint}known presets: {', '.join(PRESETS)}")
+    raise SymcalcError(f"unknown preset {name!r:.60}; {hint}known presets: {', '.join(PRESETS)}")

@@ -35,10 +35,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from sympy import Eq, Expr, Symbol, sympify
+from sympy import Eq, Expr, Symbol
 from sympy import latex as _sympy_latex
 
 from .breakdown import Breakdown
+from .errors import SymcalcError
+from .inputs import as_bool, as_expr, as_symbol, as_text
 from .symbols import LATEX_NAMES
 
 __all__ = ["Latex", "latex", "Formula", "Sheet", "sheets", "sheet_files", "write_sheets", "check_sheets", "main"]
@@ -61,8 +63,22 @@ def _label(name: str) -> str:
 
 def _names(extra: Optional[Mapping[Symbol, str]]) -> dict[Symbol, str]:
     names = dict(LATEX_NAMES)
-    names.update(extra or {})
+    if extra is not None and not isinstance(extra, Mapping):
+        raise SymcalcError(f"symbol_names={extra!r:.60} is not a mapping; pass {{symbol: 'latex'}}")
+    names.update({as_symbol("symbol_names key", k): as_text("symbol_names value", v) for k, v in (extra or {}).items()})
     return names
+
+
+def _check_settings(settings: dict) -> None:
+    """sympy.latex's settings, each of the type of its default (a bool is True/False, never a string)."""
+    from sympy.printing.latex import LatexPrinter
+
+    defaults = LatexPrinter._default_settings
+    for key, value in settings.items():
+        if key not in defaults:
+            raise SymcalcError(f"{key}: not a setting of sympy.latex; see its documentation for the settings it takes")
+        if isinstance(defaults[key], bool):
+            as_bool(key, value)
 
 
 def latex(obj: Any, *, symbol_names: Optional[Mapping[Symbol, str]] = None, total: bool = True, **kwargs: Any) -> Latex:
@@ -87,21 +103,30 @@ def latex(obj: Any, *, symbol_names: Optional[Mapping[Symbol, str]] = None, tota
     kwargs : passed to :func:`sympy.latex`
     """
     names = _names(symbol_names)
+    total = as_bool("total", total)
+    _check_settings(kwargs)
 
     def one(expr: Any) -> str:
         # Rename each symbol after its letter so factors sort as the papers write them (L h^2, not h^2 L).
-        expr = sympify(expr)
+        expr = as_expr("obj", expr)
         rename = {s: Symbol(names[s], **s.assumptions0) for s in expr.free_symbols if s in names}
-        return _sympy_latex(expr.xreplace(rename), symbol_names={new: names[old] for old, new in rename.items()}, **kwargs)
+        try:
+            return _sympy_latex(expr.xreplace(rename), symbol_names={new: names[old] for old, new in rename.items()},
+                                **kwargs)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise SymcalcError(f"latex settings {', '.join(kwargs)}: {' '.join(str(exc).split())[:120]}; "
+                               "see sympy.latex for the settings it takes") from None
 
     if isinstance(obj, Breakdown) or isinstance(obj, Mapping):
-        lines = [rf"{_label(k)} &= {one(v)}" for k, v in obj.items()]
+        lines = [rf"{_label(as_text('part name', k))} &= {one(v)}" for k, v in obj.items()]
         if isinstance(obj, Breakdown) and total:
             lines.append(rf"{_label('total')} &= {one(obj.total)}")
         body = " \\\\\n".join(lines)
         return Latex("\\begin{aligned}\n" + body + "\n\\end{aligned}")
     if isinstance(obj, Eq):
         return Latex(f"{one(obj.lhs)} = {one(obj.rhs)}")
+    if isinstance(obj, str):
+        raise SymcalcError(f"obj={obj!r:.60} is a string; pass a sympy expression, a Breakdown or a mapping (never parsed)")
     return Latex(one(obj))
 
 
@@ -115,6 +140,10 @@ class Formula:
     source: str
     note: str = ""
 
+    def __post_init__(self) -> None:
+        for name in ("title", "tex", "source", "note"):
+            as_text(f"Formula.{name}", getattr(self, name))
+
 
 @dataclass(frozen=True)
 class Sheet:
@@ -124,6 +153,12 @@ class Sheet:
     title: str
     intro: str
     formulas: tuple[Formula, ...]
+
+    def __post_init__(self) -> None:
+        for name in ("name", "title", "intro"):
+            as_text(f"Sheet.{name}", getattr(self, name))
+        if isinstance(self.formulas, (str, bytes)) or not all(isinstance(f, Formula) for f in self.formulas):
+            raise SymcalcError(f"Sheet.formulas={self.formulas!r:.60} is not a sequence of Formula")
 
     def markdown(self) -> str:
         out = [f"# {self.title}", "", _GENERATED, "", self.intro, ""]
@@ -298,9 +333,18 @@ def sheet_files() -> dict[str, str]:
     return out
 
 
+def _directory(directory: Any) -> Path:
+    """A folder path (str or os.PathLike), one line on a bad value."""
+    import os
+
+    if not isinstance(directory, (str, os.PathLike)):
+        raise SymcalcError(f"directory={directory!r:.60} is not a path; give a folder such as 'formulas/'")
+    return Path(directory)
+
+
 def write_sheets(directory: Any) -> list[Path]:
     """Write every sheet into ``directory``; returns the paths written."""
-    root = Path(directory)
+    root = _directory(directory)
     root.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in sheet_files().items():
@@ -312,7 +356,7 @@ def write_sheets(directory: Any) -> list[Path]:
 
 def check_sheets(directory: Any) -> list[str]:
     """Names of the sheets in ``directory`` that are missing or differ from the code."""
-    root = Path(directory)
+    root = _directory(directory)
     stale = []
     for name, text in sheet_files().items():
         path = root / name
@@ -323,6 +367,8 @@ def check_sheets(directory: Any) -> list[str]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """``python -m symcalc.render --write DIR`` or ``--check DIR``."""
+    if argv is not None and (not isinstance(argv, (list, tuple)) or not all(isinstance(a, str) for a in argv)):
+        raise SymcalcError(f"argv={argv!r:.60} is not a list of strings; e.g. ['--check', 'formulas/']")
     parser = argparse.ArgumentParser(prog="python -m symcalc.render", description="write or check the formula sheets")
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--write", metavar="DIR", help="write the sheets into DIR (e.g. formulas/)")
@@ -334,7 +380,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     stale = check_sheets(args.check)
     if stale:
-        sys.stderr.write(f"out of date: {', '.join(stale)}; run python -m symcalc.render --write {args.check}\n")
+        where = args.check if args.check.isprintable() else repr(args.check)
+        sys.stderr.write(f"out of date: {', '.join(stale)}; run python -m symcalc.render --write {where}\n")
         return 1
     return 0
 

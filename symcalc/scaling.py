@@ -25,11 +25,12 @@ from functools import lru_cache
 from typing import Any, Callable, Optional
 
 from sympy.core.parameters import evaluate
-from sympy import Expr, Integer, Rational, Symbol, diff, solve, sympify
+from sympy import Expr, Integer, Rational, Symbol, diff, solve
 
 from . import symbols as S
 from .breakdown import Breakdown
 from .errors import SymcalcError
+from .inputs import as_callable, as_expr, as_int, as_model, as_positive, as_size, as_symbol
 
 __all__ = [
     "ChinchillaFit", "CHINCHILLA", "chinchilla_loss", "compute_optimal", "ComputeOptimum",
@@ -57,13 +58,7 @@ class ChinchillaFit:
 
     def __post_init__(self) -> None:
         for name in ("E", "A", "B", "alpha", "beta"):
-            value = getattr(self, name)
-            if isinstance(value, float):
-                raise SymcalcError(f"ChinchillaFit {name}={value!r} is a float; pass a string such as '0.34' or a Rational")
-            value = Rational(value) if isinstance(value, str) else sympify(value, strict=True)
-            if value.is_positive is False:
-                raise SymcalcError(f"ChinchillaFit {name}={value} must be positive")
-            object.__setattr__(self, name, value)
+            object.__setattr__(self, name, as_positive(f"ChinchillaFit.{name}", getattr(self, name)))
 
 
 #: Hoffmann et al. 2022 ("Chinchilla"), approach 3.
@@ -98,7 +93,11 @@ def chinchilla_loss(n_params: Any = S.n_params, tokens: Any = S.tokens, fit: Chi
 
     Hoffmann et al. 2022, "Training Compute-Optimal Large Language Models", eq. (2) and §3.3.
     """
-    N, D = sympify(n_params), sympify(tokens)
+    return _loss(as_positive("n_params", n_params), as_positive("tokens", tokens), _fit(fit))
+
+
+def _loss(N: Expr, D: Expr, fit: "ChinchillaFit") -> Expr:
+    """The loss of checked inputs (no assumption queries: safe under ``evaluate(False)``)."""
     return fit.E + fit.A / N**fit.alpha + fit.B / D**fit.beta
 
 
@@ -127,7 +126,7 @@ def symbolic_frontier(flops_per_param_token: Any = KAPLAN_FLOPS_PER_PARAM_TOKEN)
     (A*alpha/(B*beta))**(1/(alpha + beta))
     """
     E, A, B, al, be = (FIT_SYMBOLS[n] for n in ("E", "A", "B", "alpha", "beta"))
-    k = sympify(flops_per_param_token)
+    k = as_positive("flops_per_param_token", flops_per_param_token)
     n_opt = _frontier().subs(_K, k)
     return {
         "loss": E + A / S.n_params**al + B / S.tokens**be,
@@ -146,6 +145,10 @@ class ComputeOptimum:
     tokens: Expr
     loss: Expr
     flops_per_param_token: Expr
+
+    def __post_init__(self) -> None:
+        for name in ("compute", "n_params", "tokens", "loss", "flops_per_param_token"):
+            object.__setattr__(self, name, as_expr(f"ComputeOptimum.{name}", getattr(self, name)))
 
     @property
     def tokens_per_param(self) -> Expr:
@@ -200,8 +203,9 @@ def compute_optimal(compute: Any = S.compute, fit: ChinchillaFit = CHINCHILLA, *
     Hoffmann et al. 2022, eq. (4) (the efficient frontier of the parametric fit) and Table 2
     (approach 3: N_opt ∝ C^0.46, D_opt ∝ C^0.54); Kaplan et al. 2020 §2.1 for C ≈ 6ND.
     """
-    kk = sympify(flops_per_param_token)
-    Cv = sympify(compute)
+    kk = as_positive("flops_per_param_token", flops_per_param_token)
+    Cv = as_positive("compute", compute)
+    fit = _fit(fit)
     values = {FIT_SYMBOLS[n]: getattr(fit, n) for n in ("A", "B", "alpha", "beta")}
     values[_K] = kk
     n_of_c = _frontier().subs(values)  # c0 * C**(β/(α+β)), exact
@@ -213,7 +217,7 @@ def compute_optimal(compute: Any = S.compute, fit: ChinchillaFit = CHINCHILLA, *
     with evaluate(False):
         n_opt = n_of_c.xreplace({S.compute: Cv})
         d_opt = Cv / (kk * n_opt)
-        loss = chinchilla_loss(n_opt, d_opt, fit)
+        loss = _loss(n_opt, d_opt, fit)
     return ComputeOptimum(Cv, n_opt, d_opt, loss, kk)
 
 
@@ -223,6 +227,7 @@ def frontier_exponents(fit: ChinchillaFit = CHINCHILLA) -> tuple[Expr, Expr]:
     >>> frontier_exponents()
     (14/31, 17/31)
     """
+    fit = _fit(fit)
     s = fit.alpha + fit.beta
     return fit.beta / s, fit.alpha / s
 
@@ -233,7 +238,7 @@ def kaplan_flops_per_token(n_params: Any = S.n_params) -> Expr:
     >>> kaplan_flops_per_token()
     6*n_params
     """
-    return KAPLAN_FLOPS_PER_PARAM_TOKEN * sympify(n_params)
+    return KAPLAN_FLOPS_PER_PARAM_TOKEN * as_positive("n_params", n_params)
 
 
 def kaplan_compute(n_params: Any = S.n_params, tokens: Any = S.tokens) -> Expr:
@@ -242,7 +247,7 @@ def kaplan_compute(n_params: Any = S.n_params, tokens: Any = S.tokens) -> Expr:
     >>> kaplan_compute(70 * 10**9, 1400 * 10**9)
     588000000000000000000000
     """
-    return kaplan_flops_per_token(n_params) * sympify(tokens)
+    return kaplan_flops_per_token(n_params) * as_positive("tokens", tokens)
 
 
 def tokens_per_param(compute: Any = S.compute, fit: ChinchillaFit = CHINCHILLA) -> Expr:
@@ -264,13 +269,24 @@ class ShapeOptimum:
     flops_per_token: Expr
     loss: Expr
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "size", as_int("ShapeOptimum.size", self.size))
+        for name in ("n_params", "tokens", "flops_per_token", "loss"):
+            object.__setattr__(self, name, as_expr(f"ShapeOptimum.{name}", getattr(self, name)))
+
     def to_json(self) -> dict[str, Any]:
         return {"size": self.size, "params": int(self.n_params), "tokens": float(self.tokens),
                 "flops_per_token": float(self.flops_per_token), "loss": float(self.loss)}
 
 
 def _total(value: Any) -> Expr:
-    return value.total if isinstance(value, Breakdown) else sympify(value)
+    return value.total if isinstance(value, Breakdown) else as_expr("quantity", value)
+
+
+def _fit(fit: Any) -> "ChinchillaFit":
+    if not isinstance(fit, ChinchillaFit):
+        raise SymcalcError(f"fit={fit!r:.60} is not a ChinchillaFit; pass ChinchillaFit(E=..., A=..., ...) or CHINCHILLA")
+    return fit
 
 
 def compute_optimal_shape(
@@ -312,22 +328,23 @@ def compute_optimal_shape(
     """
     from .params import params
 
+    model, size, fit = as_model("model", model), as_symbol("size", size), _fit(fit)
+    step, lo, hi = as_int("multiple_of", multiple_of), as_int("lo", lo), as_int("hi", hi)
     N_x = _total(params(model))
     if flops_per_token is not None:
-        F_x = _total(flops_per_token(model))
+        F_x = _total(as_callable("flops_per_token", flops_per_token)(model))
     elif seq_len is not None:
         from .flops import training_flops
 
-        F_x = training_flops(model, seq_len=seq_len, tokens=1).total
+        F_x = training_flops(model, seq_len=as_size("seq_len", seq_len), tokens=1).total
     else:
         F_x = kaplan_flops_per_token(N_x)
     extra = (N_x.free_symbols | F_x.free_symbols) - {size}
     if extra:
         raise SymcalcError(f"the model family has free sizes {', '.join(sorted(map(str, extra)))} besides {size}; give them values")
-    C = sympify(compute)
+    C = as_positive("compute", compute)
     loss_x = chinchilla_loss(N_x, C / F_x, fit)
-    step = int(multiple_of)
-    k_lo, k_hi = -(-int(lo) // step), int(hi) // step
+    k_lo, k_hi = -(-lo // step), hi // step
     if k_lo > k_hi:
         raise SymcalcError(f"no multiple of {step} lies in [{lo}, {hi}]")
 

@@ -22,11 +22,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Optional, Union
 
-from sympy import Add, Expr, Mul, Pow, Symbol, diff, sympify
+from sympy import Add, Expr, Integer, Mul, Pow, Symbol, diff
 
 from .breakdown import Breakdown, as_substitutions
 from .errors import SymcalcError
-from .symbols import by_name
+from .inputs import as_expr, as_int, as_symbol, as_symbols
 
 __all__ = ["derivative", "elasticity", "leading_terms", "degree_in"]
 
@@ -37,16 +37,12 @@ def _expr(quantity: Any) -> Expr:
     if isinstance(quantity, Breakdown):
         return quantity.total
     if isinstance(quantity, str):
-        raise SymcalcError(f"quantity {quantity!r} is a string; pass a sympy expression or a Breakdown")
-    return sympify(quantity, strict=True)
+        raise SymcalcError(f"quantity={quantity!r:.60} is a string; pass a sympy expression or a Breakdown (never parsed)")
+    return as_expr("quantity", quantity)
 
 
 def _symbol(symbol: Union[str, Symbol]) -> Symbol:
-    if isinstance(symbol, str):
-        return by_name(symbol)
-    if not isinstance(symbol, Symbol):
-        raise SymcalcError(f"{symbol!r} is not a symbol; pass a sympy Symbol or a symbol name such as 'n_layers'")
-    return symbol
+    return as_symbol("symbol", symbol)
 
 
 def derivative(quantity: Quantity, symbol: Union[str, Symbol], n: int = 1, *, at: Optional[Mapping] = None) -> Expr:
@@ -74,7 +70,7 @@ def derivative(quantity: Quantity, symbol: Union[str, Symbol], n: int = 1, *, at
     n : order of the derivative
     at : values to substitute afterwards (exact)
     """
-    result = diff(_expr(quantity), _symbol(symbol), n).expand()
+    result = diff(_expr(quantity), _symbol(symbol), as_int("n", n)).expand()
     if at:
         result = result.subs(as_substitutions(at))
     return result
@@ -116,9 +112,9 @@ def elasticity(quantity: Quantity, symbol: Union[str, Symbol], *, at: Optional[M
 
 def _term_degree(term: Expr, symbols: frozenset) -> Expr:
     """Total degree of a product term in ``symbols`` (exponents may be negative or rational)."""
-    degree = sympify(0)
+    degree = Integer(0)
     for factor in Mul.make_args(term):
-        base, exp = factor.as_base_exp() if isinstance(factor, Pow) else (factor, sympify(1))
+        base, exp = factor.as_base_exp() if isinstance(factor, Pow) else (factor, Integer(1))
         if base in symbols:
             if exp.free_symbols & symbols:
                 raise SymcalcError(f"term {term} has a symbolic exponent in {', '.join(map(str, sorted(symbols, key=str)))}")
@@ -131,22 +127,26 @@ def _term_degree(term: Expr, symbols: frozenset) -> Expr:
     return degree
 
 
-def degree_in(quantity: Quantity, symbols: Iterable[Union[str, Symbol]]) -> dict[Expr, Expr]:
+def degree_in(quantity: Quantity, symbols: Union[str, Symbol, Iterable[Union[str, Symbol]]]) -> dict[Expr, Expr]:
     """The expanded quantity grouped by total degree in ``symbols``: ``{degree: terms}``.
+
+    ``symbols`` is one symbol or name, or a list of them.
 
     >>> from symcalc.symbols import d_model as h, seq_len as s
     >>> degree_in(24 * h**2 * s + 4 * h * s**2 + 2 * h, [h, s])
     {3: 24*d_model**2*seq_len + 4*d_model*seq_len**2, 1: 2*d_model}
+    >>> degree_in(24 * h**2 * s + 2 * h, "d_model")
+    {2: 24*d_model**2*seq_len, 1: 2*d_model}
     """
-    syms = frozenset(_symbol(x) for x in symbols)
+    syms = frozenset(as_symbols("symbols", symbols))
     groups: dict[Expr, Expr] = {}
     for term in Add.make_args(_expr(quantity).expand()):
         deg = _term_degree(term, syms)
-        groups[deg] = groups.get(deg, sympify(0)) + term
+        groups[deg] = groups.get(deg, Integer(0)) + term
     return dict(sorted(groups.items(), key=lambda kv: kv[0], reverse=True))
 
 
-def leading_terms(quantity: Quantity, symbols: Iterable[Union[str, Symbol]], n: int = 1) -> Expr:
+def leading_terms(quantity: Quantity, symbols: Union[str, Symbol, Iterable[Union[str, Symbol]]], n: int = 1) -> Expr:
     """The terms of the ``n`` highest total degrees in ``symbols`` (leading order as they grow).
 
     The quantity is expanded and each term's total degree in ``symbols`` is the sum of their
@@ -159,6 +159,8 @@ def leading_terms(quantity: Quantity, symbols: Iterable[Union[str, Symbol]], n: 
     >>> from symcalc.symbols import d_model as h
     >>> leading_terms(params(Model(n_kv_heads=Model().n_heads)), [h])
     4*d_model**2*n_layers
+    >>> leading_terms(params(Model(n_kv_heads=Model().n_heads)), "d_model")   # one name is one symbol
+    4*d_model**2*n_layers
     >>> leading_terms(params(Model(n_kv_heads=Model().n_heads)), ["d_model"], n=2)
     2*d_ff*d_model*n_layers + 4*d_model**2*n_layers + 4*d_model*n_layers + 2*d_model*vocab + 2*d_model
 
@@ -166,10 +168,9 @@ def leading_terms(quantity: Quantity, symbols: Iterable[Union[str, Symbol]], n: 
     ==========
 
     quantity : an expression or a Breakdown (its total)
-    symbols : the symbols (or names) that grow, e.g. ``["d_model", "seq_len"]``
+    symbols : the symbol (or name) that grows, or several, e.g. ``"d_model"`` or ``["d_model", "seq_len"]``
     n : how many orders to keep
     """
-    if n < 1:
-        raise SymcalcError(f"n={n} must be at least 1 (the number of orders to keep)")
+    n = as_int("n", n)
     groups = list(degree_in(quantity, symbols).values())
     return Add(*groups[:n])

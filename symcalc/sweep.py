@@ -41,6 +41,7 @@ from sympy import Integer
 
 from . import symbols as S
 from .errors import SymcalcError
+from .inputs import as_amount, as_choice, as_int, as_model, as_size
 from .numeric import CompiledExpr, compile_breakdown, require_numpy
 
 __all__ = ["DIMS", "CONTINUOUS", "Sweep", "memory_grid", "memory_function"]
@@ -70,13 +71,25 @@ class Sweep:
     parts: dict = field(default_factory=dict)
     total: Any = None
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.dims, tuple) or not all(d in DIMS for d in self.dims):
+            raise SymcalcError(f"Sweep.dims={self.dims!r:.60} is not a tuple of axis names from {', '.join(DIMS)}")
+        for name in ("coords", "parts"):
+            if not isinstance(getattr(self, name), dict):
+                raise SymcalcError(f"Sweep.{name} is not a dict")
+        if self.total is not None and not hasattr(self.total, "shape"):
+            raise SymcalcError(f"Sweep.total={self.total!r:.60} is not an array")
+
     def fits(self, budget: Any):
         """Boolean array: the configuration fits in ``budget`` bytes per device (NaN never fits)."""
         np = require_numpy()
-        return np.less_equal(self.total, float(budget))
+        return np.less_equal(self.total, float(as_amount("budget", budget, unit="bytes")))
 
     def sel(self, index: tuple) -> dict:
         """The configuration at ``index`` (a tuple of axis positions) as ``{name: value}``."""
+        if not isinstance(index, tuple) or len(index) != len(self.dims):
+            raise SymcalcError(f"index={index!r:.60} is not a tuple of {len(self.dims)} axis positions")
+        index = tuple(as_int("index", i, minimum=0) for i in index)
         return {d: self.coords[d][i] for d, i in zip(self.dims, index)}
 
 
@@ -89,7 +102,23 @@ def memory_function(model, *, zero_stage: int = 0, recompute: str = "none", tp: 
     ``training_memory(...).grouped()`` and the total. ``tp``/``dp`` given as numbers fix that
     degree (the KV-replicated and single-replica regimes). Cached per model and settings.
     """
-    return compile_breakdown(_parts_function(model, zero_stage, recompute, tp, dp, settings)[0], _ARGS)
+    model = as_model("model", model)
+    _check_settings(settings)
+    zero_stage = as_int("zero_stage", zero_stage, minimum=0, maximum=3)
+    as_choice("recompute", recompute, ("none", "selective", "full"))
+    return compile_breakdown(_parts_function(model, zero_stage, recompute, as_size("tp", tp), as_size("dp", dp), settings)[0],
+                             _ARGS)
+
+
+#: Keywords memory_grid/memory_function set themselves (an axis or a discrete setting), not ``settings``.
+_RESERVED = ("seq_len", "micro_batch", "tp", "pp", "dp", "ep", "cp", "zero_stage", "recompute", "parallel")
+
+
+def _check_settings(settings: dict) -> None:
+    given = sorted(set(settings) & set(_RESERVED))
+    if given:
+        raise SymcalcError(f"{', '.join(given)} among the settings; give them as memory_grid's own arguments "
+                           "(a value or a list of values)")
 
 
 def _parts_function(model, zero_stage, recompute, tp, dp, settings: dict) -> tuple:
@@ -187,6 +216,8 @@ def memory_grid(model, *, seq_len: Any, micro_batch: Any = 1, tp: Any = 1, pp: A
     [31232.0, 20576.0]
     """
     np = require_numpy()
+    model = as_model("model", model)
+    _check_settings(settings)
     if model.free_symbols:
         names = ", ".join(sorted(str(s) for s in model.free_symbols))
         raise SymcalcError(f"memory_grid needs a numeric model; substitute {names} first (Model.subs)")
@@ -196,6 +227,13 @@ def memory_grid(model, *, seq_len: Any, micro_batch: Any = 1, tp: Any = 1, pp: A
     coords = {d: (list(given[d]) if _listlike(given[d]) else [given[d]]) for d in DIMS}
     for d in ("zero_stage", "recompute"):
         coords[d] = [v.item() if hasattr(v, "item") else v for v in coords[d]]
+    for d in CONTINUOUS:
+        coords[d] = [as_int(d, v.item() if hasattr(v, "item") else v) for v in coords[d]]
+    coords["zero_stage"] = [as_int("zero_stage", z, minimum=0, maximum=3) for z in coords["zero_stage"]]
+    coords["recompute"] = [as_choice("recompute", r, ("none", "selective", "full")) for r in coords["recompute"]]
+    for d in DIMS:
+        if not coords[d]:
+            raise SymcalcError(f"{d} is an empty list; give at least one value")
     shape = tuple(len(coords[d]) for d in dims)
     axis_of = {d: i for i, d in enumerate(dims)}
     buffers = bool(settings.get("allgather_bucket", 0)) or bool(settings.get("max_live_params", 0))

@@ -30,6 +30,13 @@ class SymbolInfo:
     description: str
     unit: str = ""
 
+    def __post_init__(self) -> None:
+        for name in ("latex", "description", "unit"):
+            if not isinstance(getattr(self, name), str):
+                from .errors import SymcalcError
+
+                raise SymcalcError(f"SymbolInfo.{name}={getattr(self, name)!r:.60} must be a string")
+
 
 SYMBOL_INFO: dict[Symbol, SymbolInfo] = {}
 _BY_NAME: dict[str, Symbol] = {}
@@ -135,15 +142,24 @@ def by_name(name: str) -> Symbol:
     """
     try:
         return _BY_NAME[name]
-    except KeyError:
+    except (KeyError, TypeError):
         from .errors import SymcalcError
 
         known = ", ".join(sorted(_BY_NAME))
-        raise SymcalcError(f"unknown symbol {name!r}; known symbols: {known}") from None
+        raise SymcalcError(f"unknown symbol {name!r:.60}; known symbols: {known}") from None
 
 
 def describe(sym: Symbol) -> str:
-    """A one-line description of ``sym``: its letter, meaning and unit."""
+    """A one-line description of ``sym`` (a symbol or its name): its letter, meaning and unit.
+
+    >>> describe("d_model")
+    'd_model (h): hidden size'
+    """
+    sym = by_name(sym) if isinstance(sym, str) else sym
+    if not isinstance(sym, Symbol) or sym not in SYMBOL_INFO:
+        from .errors import SymcalcError
+
+        raise SymcalcError(f"{sym!r:.60} is not one of symcalc's symbols; see symcalc.symbols")
     info = SYMBOL_INFO[sym]
     unit = f" [{info.unit}]" if info.unit else ""
     return f"{sym.name} ({info.latex}): {info.description}{unit}"

@@ -218,14 +218,24 @@ def test_symbolic_forward_closed_form():
     (lambda: forward_flops(Model(), batch=Rational(-1, 2)), "batch"),
     (lambda: decode_flops(Model(), context_len=-1), "context_len"),
     (lambda: generation_flops(Model(), n_generate=0), "n_generate"),
-    (lambda: mfu(Model(), peak_flops=1.5e12), "peak_flops"),
+    (lambda: mfu(Model(), peak_flops=0), "peak_flops"),
+    (lambda: mfu(Model(), peak_flops="1.5e12 FLOP/s"), "peak_flops"),
     (lambda: training_time(Model(), mfu=1.5), "mfu"),
+    (lambda: training_flops(Model(), causal="yes"), "causal"),
 ])
 def test_bad_input_is_one_line_symcalc_error(call, message):
     """Bad arguments raise a one-line SymcalcError naming the argument."""
     with pytest.raises(SymcalcError) as err:
         call()
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_floats_are_their_decimal_text():
+    """mfu=0.4 and peak_flops=1.5e12 are what users type: exactly 2/5 and 1500000000000, never binary floats."""
+    m = Model(n_layers=2, d_model=64, n_heads=4, n_kv_heads=4, d_ff=256, vocab=100)
+    exact = training_time(m, tokens=10**9, n_devices=8, peak_flops=1500 * 10**9, mfu=Rational(2, 5), seq_len=16)
+    assert training_time(m, tokens=1e9, n_devices=8, peak_flops=1.5e12, mfu=0.4, seq_len=16) == exact
+    assert training_time(m, tokens="1e9", n_devices="8", peak_flops="1.5e12", mfu="0.4", seq_len=16) == exact
 
 
 def test_vocab_symbol_appears_only_in_lm_head():

@@ -218,14 +218,14 @@ def test_parallel_dp_from_devices():
 
 
 @pytest.mark.parametrize("kw,needle", [
-    (dict(seq_len="4096"), "string"),
-    (dict(micro_batch="1+1"), "string"),
+    (dict(seq_len="4096 tokens"), "not a number"),
+    (dict(micro_batch="1+1"), "not a number"),
     (dict(seq_len=4.5), "whole number"),
     (dict(seq_len=-4), "not positive"),
     (dict(micro_batch=0), "not positive"),
     (dict(zero_stage="3"), "zero_stage"),
     (dict(misc_bytes=-3), "negative"),
-    (dict(misc_bytes="1e9"), "misc_bytes"),
+    (dict(misc_bytes="1e9 + 1"), "misc_bytes"),
     (dict(allgather_bucket=-5), "negative"),
     (dict(optimizer=True), "bool"),
     (dict(cp=3, n_devices=3), "does not divide seq_len"),
@@ -248,8 +248,16 @@ def test_inference_refuses_context_parallelism():
         inference_memory(m, seq_len=16, micro_batch=1, cp=2, n_devices=2)
 
 
-def test_precision_refuses_strings_and_floats():
-    """Precision never sympifies a string and refuses floats (inexact bytes)."""
-    for bad in ("2", 2.0):
+def test_library_reads_numbers_as_their_decimal_text():
+    """A numeric string or a float is its exact decimal value (never evaluated, never a binary float)."""
+    m = Model(n_layers=2, d_model=64, n_heads=8, n_kv_heads=8, d_ff=128, vocab=32)
+    exact = training_memory(m, seq_len=16, micro_batch=1, misc_bytes=10**9)
+    assert training_memory(m, seq_len="16", micro_batch=1.0, misc_bytes="1e9") == exact
+    assert Precision(weight=2.0, grad="2", master=4, act=0.5).act == Rational(1, 2)
+
+
+def test_precision_refuses_non_numbers():
+    """Precision never sympifies a string: anything but a number is one line naming the field."""
+    for bad in ("2+2", "__import__('os')", True, [2]):
         with pytest.raises(SymcalcError, match="Precision.weight"):
             Precision(weight=bad)

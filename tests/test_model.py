@@ -31,17 +31,18 @@ def test_model_is_immutable():
 
 
 def test_sizes_become_exact_sympy_integers():
-    """Python ints and integral floats become sympy Integers."""
-    m = Model(n_layers=32, d_model=4096.0, n_heads=32, n_kv_heads=8)
-    assert m.d_model == Integer(4096) and isinstance(m.d_model, Integer) and m.d_head == 128
+    """Python ints, integral floats and numeric strings (parsed, never evaluated) become sympy Integers."""
+    m = Model(n_layers=32, d_model=4096.0, n_heads="32", n_kv_heads=8)
+    assert m.d_model == Integer(4096) and isinstance(m.d_model, Integer) and m.d_head == 128 and m.n_heads == 32
 
 
 @pytest.mark.parametrize("field,value", [
     ("n_layers", 0), ("n_layers", -4), ("d_model", 2.5), ("d_ff", Rational(1, 2)), ("vocab", True),
-    ("n_heads", "32"), ("d_ff", [1]), ("vocab_multiple", 0), ("n_experts", -1), ("d_head", 0),
+    ("n_heads", "thirty-two"), ("n_heads", "4*8"), ("d_ff", [1]), ("vocab_multiple", 0), ("n_experts", -1),
+    ("d_head", 0), ("qkv_bias", "no"), ("gated_mlp", 1), ("name", 7),
 ])
 def test_bad_sizes_are_refused(field, value):
-    """Non-positive, non-integer, bool and string sizes raise a one-line error naming the field."""
+    """Non-positive, non-integer, bool and non-numeric string sizes, and non-bool flags, raise one line naming the field."""
     with pytest.raises(SymcalcError) as info:
         Model(**{field: value})
     assert field in str(info.value) and "\n" not in str(info.value)

@@ -97,10 +97,12 @@ def test_cache_and_results():
 
 
 def test_errors_are_one_line():
-    """Floats on the exact path, missing values and unknown arguments are one-line SymcalcErrors."""
+    """Non-numbers on either path, missing values and unknown arguments are one-line SymcalcErrors; a float is its decimal text."""
     f = compile_expr(2 * S.tp, (S.tp,), exact=True)
-    with pytest.raises(SymcalcError, match="float"):
-        f(1.5)
+    assert f(1.5) == 3 and f(0.1) == Fraction(1, 5) and f("0.1") == Fraction(1, 5)
+    for path in (f, compile_expr(2 * S.tp, (S.tp,))):
+        with pytest.raises(SymcalcError, match="tp="):
+            path("__import__('os').system('true')")
     with pytest.raises(SymcalcError, match="not among the arguments"):
         compile_expr(S.tp * S.pp, (S.tp,))
     with pytest.raises(SymcalcError, match="no value given for pp"):
@@ -115,7 +117,7 @@ def test_import_is_lazy_and_complete():
     code = ("import sys, symcalc; print(*sorted(m for m in sys.modules if m.startswith('symcalc') or m == 'numpy')); "
             "print(all(getattr(symcalc, n) is not None for n in symcalc.__all__)); print(set(symcalc.__all__) <= set(dir(symcalc)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
-    assert out[0].split() == ["symcalc", "symcalc.breakdown", "symcalc.errors", "symcalc.model", "symcalc.params",
+    assert out[0].split() == ["symcalc", "symcalc.breakdown", "symcalc.errors", "symcalc.inputs", "symcalc.model", "symcalc.params",
                             "symcalc.symbols"]
     assert out[1:] == ["True", "True"]
 

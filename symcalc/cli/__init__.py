@@ -39,6 +39,7 @@ def build_parser(argv: Optional[Sequence[str]] = None) -> SymcalcArgumentParser:
     """
     from .. import __version__
 
+    _check_argv(argv)
     parser = SymcalcArgumentParser(
         prog="symcalc",
         description=(
@@ -54,8 +55,15 @@ def build_parser(argv: Optional[Sequence[str]] = None) -> SymcalcArgumentParser:
     return parser
 
 
+def _check_argv(argv: Optional[Sequence[str]]) -> None:
+    """``argv`` is None or a list of strings (a bare string would be split into characters)."""
+    if argv is not None and (not isinstance(argv, (list, tuple)) or not all(isinstance(a, str) for a in argv)):
+        raise SymcalcError(f"argv={argv!r:.60} is not a list of strings; e.g. ['params', '--preset', 'llama-2-7b']")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 2 bad input)."""
+    _check_argv(argv)
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)

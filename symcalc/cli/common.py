@@ -11,17 +11,18 @@ import argparse
 import json
 import re
 import sys
-from fractions import Fraction
 from typing import Any, Optional
 
-from sympy import Integer, Rational
+from sympy import Rational
 
 from ..errors import SymcalcError
+from ..inputs import _short, parse_count
 from ..model import NORMS, POSITIONS, Model
 
 __all__ = [
     "SymcalcArgumentParser", "positive_int", "nonnegative_int", "positive_rational",
     "add_model_arguments", "model_from_args", "print_json", "COOKBOOK_MODEL_DEFAULTS", "parse_amount",
+    "amount_type", "shown_path",
 ]
 
 #: The cookbook scripts' defaults (GPT-NeoX-20B-like sizes); per-subcommand tweaks are passed in.
@@ -49,58 +50,72 @@ class SymcalcArgumentParser(argparse.ArgumentParser):
 #: Largest value a size flag takes (far beyond any model, token count or degree): it keeps
 #: the float64 paths (sweeps, solvers, the planner) finite.
 MAX_FLAG_VALUE = 10**18
-#: ``Fraction("1e1000000000")`` would build a billion-digit integer; refuse such exponents first.
-_EXPONENT = re.compile(r"[eE]([+-]?\d+)$")
+#: Largest amount (budget, compute, FLOP/s, bandwidth, GiB of overhead) the CLI takes: beyond it
+#: the float64 paths of the solvers and the planner overflow.
+MAX_AMOUNT = 10**30
 
 
 def _number_type(kind: str, *, minimum: int, allow_fraction: bool):
+    """An argparse type: the one safe parser of :mod:`symcalc.inputs` (regex + Fraction, never eval)."""
+
     def parse(text: str):
-        clean = text.strip().replace("_", "")
-        exponent = _EXPONENT.search(clean)
-        if exponent and abs(int(exponent.group(1))) > 100:
-            raise argparse.ArgumentTypeError(f"{text!r} is out of range (exponent beyond 100); expected {kind} of at most 1e18")
         try:
-            value = Fraction(clean)
-        except (ValueError, ZeroDivisionError):
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number; expected {kind}") from None
-        if not allow_fraction and value.denominator != 1:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; expected {kind}")
-        if value < minimum or (minimum == 1 and value <= 0) or (allow_fraction and value <= 0):
-            raise argparse.ArgumentTypeError(f"{text!r} is out of range; expected {kind}")
-        if value > MAX_FLAG_VALUE:
-            raise argparse.ArgumentTypeError(f"{text!r} is out of range; expected {kind} of at most 1e18")
-        return Integer(value.numerator) if value.denominator == 1 else Rational(value.numerator, value.denominator)
+            value = parse_count(text, "value")
+        except SymcalcError as exc:
+            reason = str(exc).split("=", 1)[-1][len(_short(text)):].strip().split(";")[0]
+            if text.strip().startswith("-"):
+                reason = "is negative"
+            raise argparse.ArgumentTypeError(f"{text!r:.60} {reason}; expected {kind}") from None
+        if not allow_fraction and not value.is_Integer:
+            raise argparse.ArgumentTypeError(f"{text!r:.60} is not a whole number; expected {kind}")
+        if value < minimum or (allow_fraction and value <= 0):
+            raise argparse.ArgumentTypeError(f"{text!r:.60} is out of range; expected {kind}")
+        if value > MAX_FLAG_VALUE or (allow_fraction and value < Rational(1, MAX_FLAG_VALUE)):
+            raise argparse.ArgumentTypeError(f"{text!r:.60} is out of range; expected {kind} of at most 1e18"
+                                             + (" and at least 1e-18" if allow_fraction else ""))
+        return value
 
     parse.__name__ = kind
     return parse
 
 
-#: argparse types: parse with ``fractions.Fraction`` (never eval), return exact sympy numbers.
+#: argparse types: the safe parser of :mod:`symcalc.inputs`, exact sympy numbers, at most 1e18.
 positive_int = _number_type("a positive integer", minimum=1, allow_fraction=False)
 nonnegative_int = _number_type("a non-negative integer", minimum=0, allow_fraction=False)
 positive_rational = _number_type("a positive number", minimum=0, allow_fraction=True)
 
 
-#: Largest amount (budget, compute, FLOP/s, bandwidth) the CLI takes: beyond it the float64
-#: paths of the solvers and the planner overflow.
-MAX_AMOUNT = 10**30
-
-
 def parse_amount(text: Any, flag: str, parse: Any, *, positive: bool = True, maximum: int = MAX_AMOUNT) -> Any:
-    """``parse(text)`` (one of :mod:`symcalc.solve`'s exact parsers) within ``(0, maximum]``.
+    """``parse(text)`` (one of :mod:`symcalc.inputs`' exact parsers) within ``(0, maximum]``.
 
-    Refuses an exponent beyond 100 before parsing (``Fraction("1e1000000000")`` builds a
-    billion-digit integer) and values the float64 paths cannot hold; ``positive=False`` allows 0.
+    The parser bounds exponents and lengths (``1e1000000000`` is refused, never built); the value
+    must be one the float64 paths hold: at most 1e30 and not below 1e-30; ``positive=False``
+    allows 0. A leading minus sign is "negative", not "not a number".
     """
     text = str(text)
-    exponent = re.search(r"[eE]\s*([+-]?\d+)", text)
-    if exponent and abs(int(exponent.group(1))) > 100:
-        raise SymcalcError(f"{flag} {text!r} is out of range (exponent beyond 100); give a value of at most 1e30")
-    value = parse(text)
+    try:
+        value = parse(text)
+    except SymcalcError as exc:
+        if text.strip().startswith("-"):
+            raise SymcalcError(f"{flag} {text!r:.60} is negative; give {'a value above 0' if positive else '0 or more'}") from None
+        raise SymcalcError(f"{flag} {str(exc).split('=', 1)[-1]}") from None
     if value > maximum or (positive and value <= 0) or value < 0 or (value != 0 and value < Rational(1, maximum)):
         low = "above 0" if positive else "0"
-        raise SymcalcError(f"{flag} {text!r} is out of range; give {low} up to 1e30 (and not below 1e-30)")
+        raise SymcalcError(f"{flag} {text!r:.60} is out of range; give {low} up to 1e30 (and not below 1e-30)")
     return value
+
+
+def amount_type(flag: str, parse: Any, *, positive: bool = True, maximum: int = MAX_AMOUNT):
+    """An argparse type over :func:`parse_amount` (errors name ``flag``)."""
+
+    def convert(text: str):
+        try:
+            return parse_amount(text, flag, parse, positive=positive, maximum=maximum)
+        except SymcalcError as exc:
+            raise argparse.ArgumentTypeError(str(exc).replace(f"{flag} ", "", 1)) from None
+
+    convert.__name__ = "an amount"
+    return convert
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, *, sequence_help: Optional[str] = None,
@@ -314,6 +329,12 @@ _FIELD_FLAGS = {
 def _flag_names(message: str) -> str:
     """``n_heads=3 does not divide d_model=100`` -> ``--num-attention-heads 3 does not divide --hidden-size 100``."""
     return re.sub(r"\b(" + "|".join(_FIELD_FLAGS) + r")=", lambda m: _FIELD_FLAGS[m.group(1)] + " ", message)
+
+
+def shown_path(path: Any) -> str:
+    """A path for a one-line message: as typed, or its repr when it holds a newline or control character."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)
 
 
 def print_json(obj: Any) -> None:

@@ -13,7 +13,7 @@ from .. import symbols as S
 from ..errors import SymcalcError
 from ..model import Model
 from ..render import latex
-from .common import add_model_arguments, model_from_args, positive_int
+from .common import add_model_arguments, model_from_args, positive_int, shown_path
 
 #: Defaults that keep unspecified sizes symbolic (structure keeps the cookbook's defaults).
 SYMBOLIC_DEFAULTS = {
@@ -128,4 +128,5 @@ def run_sheets(args: argparse.Namespace) -> int:
     try:
         return sheets_main(["--write", args.write] if args.write else ["--check", args.check])
     except OSError as exc:
-        raise SymcalcError(f"{args.write or args.check}: {exc.strerror or exc}; give a writable folder") from None
+        reason = exc.strerror or " ".join(str(exc).split())
+        raise SymcalcError(f"{shown_path(args.write or args.check)}: {reason}; give a writable folder") from None

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from fractions import Fraction
 from typing import Any
 
-from sympy import Integer, Rational, ceiling
+from sympy import Integer, ceiling
 
 from ..errors import SymcalcError
 from ..memory import PARTS, Parallel, Precision, inference_memory, training_memory
 from ..memory.activations import PROFILES, RECOMPUTE
 from ..memory.states import OPTIMIZERS, WEIGHT_DTYPES
-from .common import add_model_arguments, model_from_args, nonnegative_int, positive_int, print_json
+from ..inputs import parse_number
+from .common import add_model_arguments, amount_type, model_from_args, nonnegative_int, positive_int, print_json
 
 #: calc_transformer_mem.py's defaults where they differ from the shared model defaults.
 DEFAULTS = {"num_experts": 0, "sequence_length": 2048}
@@ -25,16 +25,6 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "recompute": None, "checkpoint_activations": False, "optimizer": "adamw", "bytes_per_grad_ele": Integer(4),
     "activation_profile": "korthikanti",
 }
-
-
-def _nonnegative_rational(text: str) -> Rational:
-    try:
-        value = Fraction(text.strip().replace("_", ""))
-    except (ValueError, ZeroDivisionError):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number; expected a non-negative number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is negative; expected a non-negative number")
-    return Rational(value.numerator, value.denominator)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -89,8 +79,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     pr.add_argument("--high-prec-bytes-per-val", type=positive_int, default=Integer(4), help="default 4")
     pr.add_argument("--low-prec-bytes-per-val", type=positive_int, default=Integer(2), help="default 2")
     pr.add_argument("--bytes-per-grad-ele", type=positive_int, help="gradient bytes (default 4; training only)")
-    p.add_argument("--misc-mem-gib", type=_nonnegative_rational, default=Integer(0),
-                   help="constant overhead per device, GiB (default 0)")
+    p.add_argument("--misc-mem-gib", type=amount_type("--misc-mem-gib", parse_number, positive=False), default=Integer(0),
+                   help="constant overhead per device, GiB (default 0; at most 1e30)")
     p.add_argument("--json", action="store_true", help="print one JSON object (bytes as integers)")
     p.set_defaults(func=run)
 

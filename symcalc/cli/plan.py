@@ -63,16 +63,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _choices(text: str, flag: str, allowed: tuple, convert=str) -> tuple:
+def _choices(text: str, flag: str, allowed: tuple) -> tuple:
+    """A comma-separated list of allowed values, each once (``0,1,3``; ``none,full``)."""
     items = tuple(x.strip() for x in text.split(",") if x.strip())
+    names = {str(a): a for a in allowed}
     out = []
     for item in items:
-        value = convert(item) if item.lstrip("-").isdigit() or convert is str else None
-        if value not in allowed:
-            raise SymcalcError(f"{flag} {text!r}: {item!r} is not one of {', '.join(map(str, allowed))}")
-        out.append(value)
+        if item not in names:  # exact text only: '²' or '٣' is not the digit it looks like
+            raise SymcalcError(f"{flag} {text!r:.60}: {item!r:.20} is not one of {', '.join(names)}")
+        if names[item] in out:
+            raise SymcalcError(f"{flag} {text!r:.60}: {item!r} is given twice; list each value once")
+        out.append(names[item])
     if not out:
-        raise SymcalcError(f"{flag} is empty; give at least one of {', '.join(map(str, allowed))}")
+        raise SymcalcError(f"{flag} is empty; give at least one of {', '.join(names)}")
     return tuple(out)
 
 
@@ -83,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     if args.mfu > 1:
         raise SymcalcError(f"--mfu {args.mfu} is above 1; it is the fraction of peak achieved (0.5 = 50%)")
     model = model_from_args(args, DEFAULTS)
-    zero = _choices(args.zero_stages, "--zero-stages", ZERO_STAGES, int)
+    zero = _choices(args.zero_stages, "--zero-stages", ZERO_STAGES)
     recompute = _choices(args.recompute, "--recompute", RECOMPUTE)
     cluster = _cluster(args)
     res = plan(model, n_devices=int(args.num_gpus), memory=cluster["memory"], peak_flops=cluster["peak_flops"],

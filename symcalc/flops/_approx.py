@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sympy import Expr, sympify
+from sympy import Expr
 
 from .. import symbols as S
-from ..errors import SymcalcError
+from ..inputs import as_choice, as_fraction, as_model, as_positive, as_size
 from ..model import Model
 from ..params import params
 from ._count import training_flops
@@ -20,13 +20,8 @@ __all__ = ["six_n", "palm_flops_per_token", "narayanan_flops", "mfu", "hfu", "tr
 
 
 def _exact(name: str, value: Any) -> Expr:
-    """A positive exact number or expression (floats refused: they would make results inexact)."""
-    if isinstance(value, (bool, float)):
-        raise SymcalcError(f"{name}={value!r}: pass an int, sympy.Rational or expression, not a float")
-    expr = sympify(value, strict=True)
-    if expr.is_positive is False:
-        raise SymcalcError(f"{name}={expr} is not positive")
-    return expr
+    """A positive exact number or expression, through the one door (a float is its decimal text)."""
+    return as_positive(name, value)
 
 
 def six_n(model: Model) -> Expr:
@@ -43,7 +38,7 @@ def six_n(model: Model) -> Expr:
 
     Kaplan et al. 2020, "Scaling Laws for Neural Language Models", §2.1 (C ≈ 6N per token).
     """
-    return 6 * params(model, active=True).total
+    return 6 * params(as_model("model", model), active=True).total
 
 
 def palm_flops_per_token(model: Model, *, seq_len: Any = S.seq_len) -> Expr:
@@ -62,7 +57,7 @@ def palm_flops_per_token(model: Model, *, seq_len: Any = S.seq_len) -> Expr:
 
     Chowdhery et al. 2022, "PaLM: Scaling Language Modeling with Pathways", appendix B.
     """
-    s = _exact("seq_len", seq_len)
+    s = as_size("seq_len", seq_len)
     return six_n(model) + 12 * model.n_layers * model.q_size * s
 
 
@@ -84,7 +79,8 @@ def narayanan_flops(model: Model, *, batch: Any = S.global_batch, seq_len: Any =
     Narayanan et al. 2021, "Efficient Large-Scale Language Model Training on GPU Clusters Using
     Megatron-LM", §5.1, eq. 3.
     """
-    B, s = _exact("batch", batch), _exact("seq_len", seq_len)
+    B, s = _exact("batch", batch), as_size("seq_len", seq_len)
+    model = as_model("model", model)
     L, h, V = model.n_layers, model.d_model, model.padded_vocab
     return 96 * B * s * L * h**2 * (1 + s / (6 * h) + V / (16 * L * h))
 
@@ -135,8 +131,10 @@ def hfu(model: Model, *, recompute: str = "full", tokens_per_second: Any = S.tok
 
     Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer Models", §6.
     """
+    as_choice("recompute", recompute, ("none", "selective", "full"))
     tau, peak, n = (_exact(k, v) for k, v in (("tokens_per_second", tokens_per_second),
                                               ("peak_flops", peak_flops), ("n_devices", n_devices)))
+    n = as_size("n_devices", n)
     return tau * _per_token(model, seq_len, causal, recompute) / (n * peak)
 
 

@@ -12,7 +12,8 @@ from sympy import Expr, Integer, Rational
 from .. import symbols as S
 from ..breakdown import Breakdown
 from ..errors import SymcalcError
-from ..model import Model, _as_size
+from ..inputs import as_bool, as_choice, as_model, as_size
+from ..model import Model
 from ..params import params
 
 __all__ = ["RECOMPUTE", "forward_flops", "backward_flops", "recompute_flops", "training_flops"]
@@ -40,14 +41,18 @@ _ORDER = (
 
 
 def _count(name: str, value: Any) -> Expr:
-    """A positive size or count (tokens, sequences), exact; refuse what is decidably not."""
-    if isinstance(value, Expr) and not value.is_number:
-        return value
-    if isinstance(value, Rational) or isinstance(value, int) and not isinstance(value, bool):
-        if value > 0:
-            return Integer(value) if isinstance(value, int) else value
-        raise SymcalcError(f"{name}={value} is not positive; it must be a positive number")
-    return _as_size(name, value)
+    """A positive size or count (tokens, sequences), through the one door (:func:`symcalc.inputs.as_size`)."""
+    return as_size(name, value)
+
+
+#: The keywords :func:`forward_flops` takes besides the model (``backward_flops``/``recompute_flops`` pass them on).
+_PASS_KEYWORDS = ("seq_len", "batch", "tokens", "causal", "elementwise")
+
+
+def _check_keywords(kwargs: dict) -> None:
+    unknown = sorted(set(kwargs) - set(_PASS_KEYWORDS))
+    if unknown:
+        raise SymcalcError(f"unknown keyword(s) {', '.join(unknown)}; forward_flops takes {', '.join(_PASS_KEYWORDS)}")
 
 
 def matmul_weights(model: Model) -> Breakdown:
@@ -101,6 +106,8 @@ def pass_parts(model: Model, *, tokens: Expr, pairs: Expr, logits: Expr,
     logits : expression
         Tokens whose logits the LM head computes.
     """
+    model = as_model("model", model)
+    elementwise = as_bool("elementwise", elementwise)
     w = matmul_weights(model)
     parts: dict[str, Expr] = {k: 2 * tokens * v for k, v in w.items() if k != "lm_head"}
     core = 2 * model.n_layers * model.q_size * pairs
@@ -116,7 +123,7 @@ def pass_parts(model: Model, *, tokens: Expr, pairs: Expr, logits: Expr,
 def _sequences(seq_len: Any, batch: Any, tokens: Any) -> tuple[Expr, Expr]:
     s = _count("seq_len", seq_len)
     if tokens is not None:
-        if batch != 1:
+        if _count("batch", batch) != 1:
             raise SymcalcError("batch and tokens both given; give tokens (a run) or batch (a step), not both")
         return s, _count("tokens", tokens) / s
     return s, _count("batch", batch)
@@ -124,6 +131,7 @@ def _sequences(seq_len: Any, batch: Any, tokens: Any) -> tuple[Expr, Expr]:
 
 def _square(seq_len: Expr, causal: bool) -> Expr:
     """Query-key pairs per head of one sequence: s² (full) or s²/2 (causal, as Megatron)."""
+    causal = as_bool("causal", causal)
     return seq_len**2 / 2 if causal else seq_len**2
 
 
@@ -175,6 +183,7 @@ def backward_flops(model: Model, **kwargs: Any) -> Breakdown:
 
     Takes the same keywords as :func:`forward_flops`.
     """
+    _check_keywords(kwargs)
     return _backward_of(forward_flops(model, **kwargs))
 
 
@@ -189,8 +198,8 @@ def recompute_flops(model: Model, *, recompute: str = "none", **kwargs: Any) -> 
     >>> recompute_flops(Model(), recompute="selective", seq_len=4).total
     64*d_model*n_layers
     """
-    if recompute not in RECOMPUTE:
-        raise SymcalcError(f"recompute={recompute!r} is not a policy; use one of {', '.join(RECOMPUTE)}")
+    as_choice("recompute", recompute, RECOMPUTE)
+    _check_keywords(kwargs)
     fwd = forward_flops(model, **kwargs)
     if recompute == "none":
         keep: tuple[str, ...] = ()
@@ -229,6 +238,7 @@ def training_flops(model: Model, *, seq_len: Any = S.seq_len, batch: Any = 1, to
     recompute : ``"none"``, ``"selective"`` or ``"full"`` (see :func:`recompute_flops`)
     others : as :func:`forward_flops`
     """
+    as_choice("recompute", recompute, RECOMPUTE)
     kw = dict(seq_len=seq_len, batch=batch, tokens=tokens, causal=causal, elementwise=elementwise)
     fwd = forward_flops(model, **kw)
     rec = recompute_flops(model, recompute=recompute, **kw)

@@ -11,7 +11,7 @@ from sympy import Expr
 
 from .. import symbols as S
 from ..breakdown import Breakdown
-from ..errors import SymcalcError
+from ..inputs import as_bool, as_count
 from ..model import Model
 from ._count import _count, _square, pass_parts
 
@@ -19,15 +19,8 @@ __all__ = ["prefill_flops", "decode_flops", "generation_flops"]
 
 
 def _context(value: Any) -> Expr:
-    """A KV-cache length: a non-negative whole number of tokens."""
-    from sympy import sympify
-
-    if isinstance(value, bool) or isinstance(value, float):
-        raise SymcalcError(f"context_len={value!r} must be a non-negative integer or a sympy expression")
-    c = sympify(value, strict=True)
-    if c.is_integer is False or c.is_negative:
-        raise SymcalcError(f"context_len={c} must be a non-negative integer (tokens already cached)")
-    return c
+    """A KV-cache length: a non-negative whole number of tokens (zero: nothing cached yet)."""
+    return as_count("context_len", value)
 
 
 def prefill_flops(model: Model, *, prompt_len: Any = S.seq_len, batch: Any = 1, causal: bool = False,
@@ -50,6 +43,7 @@ def prefill_flops(model: Model, *, prompt_len: Any = S.seq_len, batch: Any = 1, 
     batch : prompts
     """
     p, b = _count("prompt_len", prompt_len), _count("batch", batch)
+    all_logits = as_bool("all_logits", all_logits)
     bd = pass_parts(model, tokens=b * p, pairs=b * _square(p, causal), logits=b * p if all_logits else b,
                     elementwise=elementwise)
     bd.title = "prefill FLOPs"

@@ -43,11 +43,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sympy import Expr, Integer, sympify
+from sympy import Expr, Integer
 
 from .. import symbols as S
 from ..breakdown import Breakdown
 from ..errors import SymcalcError
+from ..inputs import as_amount, as_bool, as_choice, as_model, as_size
 from .parallel import local_kv_heads
 
 __all__ = ["PROFILES", "RECOMPUTE", "layer_activations", "activations"]
@@ -69,7 +70,7 @@ def _query_tokens(seq_len: Any, cp: Any, tp: Any, sequence_parallel: bool) -> Ex
     ...
     symcalc.errors.SymcalcError: cp=3 does not divide seq_len=2048; context parallelism splits the sequence into cp equal chunks
     """
-    s, c, t = sympify(seq_len), sympify(cp), sympify(tp)
+    s, c, t = as_size("seq_len", seq_len), as_size("cp", cp), as_size("tp", tp)
     if (s / c).is_integer is False:
         raise SymcalcError(f"cp={c} does not divide seq_len={s}; context parallelism splits the sequence into cp equal chunks")
     if sequence_parallel and (s / (c * t)).is_integer is False:
@@ -78,11 +79,11 @@ def _query_tokens(seq_len: Any, cp: Any, tp: Any, sequence_parallel: bool) -> Ex
     return s / c
 
 
-def _check(profile: str, recompute: str) -> None:
-    if profile not in PROFILES:
-        raise SymcalcError(f"profile={profile!r} is unknown; use one of {', '.join(PROFILES)}")
-    if recompute not in RECOMPUTE:
-        raise SymcalcError(f"recompute={recompute!r} is unknown; use one of {', '.join(RECOMPUTE)}")
+def _check(profile: str, recompute: str, **flags: Any) -> None:
+    as_choice("profile", profile, PROFILES)
+    as_choice("recompute", recompute, RECOMPUTE)
+    for name, value in flags.items():
+        as_bool(name, value)
 
 
 def layer_activations(
@@ -140,12 +141,14 @@ def layer_activations(
     Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer Models",
     Section 4.1 (equations 1-2) and Table 2.
     """
-    _check(profile, recompute)
-    m = model
-    beta = sympify(bytes_act)
-    t = sympify(tp)
-    s_q, s_k = _query_tokens(seq_len, cp, tp, sequence_parallel), sympify(seq_len)
-    x = s_q * sympify(micro_batch)
+    _check(profile, recompute, sequence_parallel=sequence_parallel, flash_attention=flash_attention,
+           dropout=dropout, softmax_fp32=softmax_fp32, moe_layer=moe_layer)
+    m = as_model("model", model)
+    beta = as_amount("bytes_act", bytes_act)
+    t = as_size("tp", tp)
+    micro_batch = as_size("micro_batch", micro_batch)
+    s_q, s_k = _query_tokens(seq_len, cp, tp, sequence_parallel), as_size("seq_len", seq_len)
+    x = s_q * micro_batch
     h, d_h = m.d_model, m.d_head
     sp = t if sequence_parallel else Integer(1)
     a_l = m.n_heads / t
@@ -244,24 +247,27 @@ def activations(
     plus, for hf-eager, the int64 token ids and labels. See :func:`layer_activations` for the
     arguments; ``output=False`` leaves out the output layer (inference).
     """
+    _check(profile, recompute, sequence_parallel=sequence_parallel, flash_attention=flash_attention,
+           dropout=dropout, softmax_fp32=softmax_fp32, output=output)
+    seq_len, micro_batch = as_size("seq_len", seq_len), as_size("micro_batch", micro_batch)
+    bytes_act, tp, pp, cp = as_amount("bytes_act", bytes_act), as_size("tp", tp), as_size("pp", pp), as_size("cp", cp)
     kw = dict(seq_len=seq_len, micro_batch=micro_batch, bytes_act=bytes_act, tp=tp, cp=cp,
               sequence_parallel=sequence_parallel, recompute=recompute, flash_attention=flash_attention,
               dropout=dropout, profile=profile, softmax_fp32=softmax_fp32)
-    m = model
+    m = as_model("model", model)
     parts: dict[str, Expr] = {}
     if m.n_dense_layers != 0:
         parts["layers/dense"] = m.n_dense_layers * layer_activations(m, **kw).total
     if m.is_moe:
         parts["layers/moe"] = m.n_moe_layers * layer_activations(m, moe_layer=True, **kw).total
-    beta = sympify(bytes_act)
-    t = sympify(tp)
+    beta, t = bytes_act, tp
     sp = t if sequence_parallel else Integer(1)
-    x = _query_tokens(seq_len, cp, tp, sequence_parallel) * sympify(micro_batch)
+    x = _query_tokens(seq_len, cp, tp, sequence_parallel) * micro_batch
     h = m.d_model
     if profile == "hf-eager":
         parts["embedding/token_ids"] = 8 * x
     if dropout:
-        parts["embedding/dropout_mask"] = sympify(pp) * x * h / sp
+        parts["embedding/dropout_mask"] = pp * x * h / sp
     if output:
         if profile == "hf-eager" and m.norm == "rmsnorm":
             parts["output/final_norm"] = ((4 + beta) * x * h + 4 * x) / sp

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from sympy import Expr, sympify
+from sympy import Expr
 
 from .. import symbols as S
 from ..breakdown import Breakdown
 from ..errors import SymcalcError
+from ..inputs import as_amount, as_bool, as_model, as_positive, as_size
 from .activations import layer_activations
 from .parallel import Parallel, as_parallel, check_amounts, local_kv_heads, parallel_param_parts
 from .states import WEIGHT_DTYPES
@@ -32,13 +33,14 @@ def weight_bytes(dtype: Any) -> Expr:
     (1/2, 2, 3)
     """
     if isinstance(dtype, str):
-        try:
+        if dtype.lower() in WEIGHT_DTYPES:
             return WEIGHT_DTYPES[dtype.lower()]
-        except KeyError:
-            raise SymcalcError(f"weight dtype {dtype!r} is unknown; use one of {', '.join(WEIGHT_DTYPES)} or bytes per value") from None
-    if isinstance(dtype, float):
-        raise SymcalcError(f"bytes per weight {dtype!r} is a float; pass an int or sympy.Rational")
-    return sympify(dtype)
+        try:
+            return as_positive("bytes per weight", dtype)
+        except SymcalcError:
+            raise SymcalcError(f"weight dtype {dtype!r:.60} is unknown; use one of {', '.join(WEIGHT_DTYPES)} "
+                               "or bytes per value") from None
+    return as_positive("bytes per weight", dtype)
 
 
 def kv_cache(
@@ -75,8 +77,10 @@ def kv_cache(
     ----------
     Pope et al. 2022, "Efficiently Scaling Transformer Inference", Section 2 (KV cache size).
     """
-    m = model
-    return 2 * m.n_layers / sympify(pp) * local_kv_heads(m, tp) * m.d_head * weight_bytes(bytes_kv) * sympify(tokens) * sympify(batch)
+    m = as_model("model", model)
+    kv_heads, bytes_kv = local_kv_heads(m, tp), weight_bytes(bytes_kv)
+    tokens, batch, pp = as_size("tokens", tokens), as_size("batch", batch), as_size("pp", pp)
+    return 2 * m.n_layers / pp * kv_heads * m.d_head * bytes_kv * tokens * batch
 
 
 def inference_memory(
@@ -114,6 +118,8 @@ def inference_memory(
     >>> inference_memory(m, seq_len=3, n_generate=1, micro_batch=1, weights="int4").grouped().as_ints()
     {'weights': 824, 'kv_cache': 128, 'activations': 756, 'misc': 0}
     """
+    model = as_model("model", model)
+    flash_attention = as_bool("flash_attention", flash_attention)
     par = as_parallel(parallel, degrees)
     n = check_amounts(seq_len=seq_len, n_generate=n_generate, micro_batch=micro_batch, misc_bytes=misc_bytes)
     seq_len, n_generate, micro_batch, misc_bytes = n["seq_len"], n["n_generate"], n["micro_batch"], n["misc_bytes"]
@@ -125,12 +131,12 @@ def inference_memory(
     parts: dict[str, Expr] = {}
     for part, (count, _group) in parallel_param_parts(model, par).items():
         parts[f"weights/{part}"] = bw * count
-    parts["kv_cache"] = kv_cache(model, tokens=sympify(seq_len) + sympify(n_generate), batch=micro_batch,
+    parts["kv_cache"] = kv_cache(model, tokens=seq_len + n_generate, batch=micro_batch,
                                  bytes_kv=bytes_kv, tp=par.tp, pp=par.pp)
     layer = layer_activations(model, seq_len=seq_len, micro_batch=micro_batch, bytes_act=bytes_act, tp=par.tp,
                               cp=par.cp, sequence_parallel=par.sequence_parallel, flash_attention=flash_attention,
                               dropout=False)
     parts.update(layer.prefixed("activations").items())
-    parts["misc"] = sympify(misc_bytes)
+    parts["misc"] = misc_bytes
     title = "inference memory per device" + (f" - {model.name}" if model.name else "")
     return Breakdown(parts, unit="bytes", title=title)

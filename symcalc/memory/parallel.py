@@ -33,11 +33,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from sympy import Expr, Integer, sympify
+from sympy import Expr, Integer
 
 from .. import symbols as S
 from ..errors import SymcalcError
-from ..model import _as_size as _degree  # one check for sizes and degrees: a positive integer or a symbol
+from ..inputs import as_amount, as_bool, as_count, as_model, as_size
+from ..inputs import as_size as _degree  # one check for sizes and degrees: a positive integer or a symbol
 
 __all__ = ["Parallel", "SYMBOLIC", "shard_divisors", "local_kv_heads", "as_parallel", "check_amounts"]
 
@@ -62,6 +63,7 @@ class Parallel:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
         for name in ("tp", "pp", "ep", "cp"):
             set_(name, _degree(name, getattr(self, name)))
+        set_("sequence_parallel", as_bool("sequence_parallel", self.sequence_parallel))
         model_parallel = self.tp * self.pp * self.cp
         if self.n_devices is not None:
             n = _degree("n_devices", self.n_devices)
@@ -72,7 +74,7 @@ class Parallel:
                     f"tp*pp*cp = {model_parallel} does not divide n_devices={n}; "
                     "choose degrees whose product divides the device count"
                 )
-            if self.dp is not None and sympify(self.dp) != dp:
+            if self.dp is not None and _degree("dp", self.dp) != dp:
                 raise SymcalcError(f"dp={self.dp} but n_devices/(tp*pp*cp) = {dp}; give one of dp and n_devices")
             set_("dp", dp)
         else:
@@ -91,6 +93,7 @@ class Parallel:
 
     def check_model(self, model) -> None:
         """One-line errors when t does not fit the heads, e the experts, p the layers."""
+        model = as_model("model", model)
         t = self.tp
         if (model.n_heads / t).is_integer is False:
             raise SymcalcError(f"tp={t} does not divide n_heads={model.n_heads}; pick a tensor-parallel size dividing the heads")
@@ -106,17 +109,24 @@ class Parallel:
 def as_parallel(parallel: Optional[Parallel], degrees: dict) -> Parallel:
     """``parallel`` itself, or a :class:`Parallel` from keyword degrees; giving both is an error."""
     if parallel is not None:
+        if not isinstance(parallel, Parallel):
+            raise SymcalcError(f"parallel={parallel!r:.60} is not a Parallel; pass Parallel(tp=..., ...) or the degrees as keywords")
         if degrees:
             raise SymcalcError(f"give either parallel= or {', '.join(degrees)}, not both")
         return parallel
+    unknown = sorted(set(degrees) - {"tp", "pp", "dp", "ep", "cp", "sequence_parallel", "n_devices"})
+    if unknown:
+        raise SymcalcError(f"unknown keyword(s) {', '.join(unknown)}; the parallel degrees are tp, pp, dp, ep, cp, "
+                           "sequence_parallel, n_devices")
     return Parallel(**degrees)
 
 
 def check_amounts(**amounts: Any) -> dict[str, Expr]:
     """Token/sequence counts (positive) and byte/element counts (``*_bytes``, buffers: >= 0), exact.
 
-    One-line :class:`SymcalcError` for strings, floats, bools, negative or non-integer counts;
-    symbols pass. Byte amounts may be Rationals (``misc_bytes``).
+    Through the one door (:mod:`symcalc.inputs`): one-line :class:`SymcalcError` for bools,
+    non-numeric strings, negative or non-integer counts; symbols pass; a float or a numeric
+    string is its exact decimal value. Byte amounts may be Rationals (``misc_bytes``).
 
     >>> check_amounts(seq_len=4096, misc_bytes=0)
     {'seq_len': 4096, 'misc_bytes': 0}
@@ -124,14 +134,11 @@ def check_amounts(**amounts: Any) -> dict[str, Expr]:
     out: dict[str, Expr] = {}
     for name, value in amounts.items():
         if name == "misc_bytes":
-            if isinstance(value, (bool, float, str)):
-                raise SymcalcError(f"misc_bytes={value!r}: pass an int or sympy.Rational number of bytes")
-            expr = sympify(value, strict=True)
-            if expr.is_negative:
-                raise SymcalcError(f"misc_bytes={expr} is negative; a constant overhead is >= 0 bytes")
-            out[name] = expr
+            out[name] = as_amount(name, value, unit="bytes")
+        elif name in ("allgather_bucket", "max_live_params"):
+            out[name] = as_count(name, value)
         else:
-            out[name] = _degree(name, value, allow_zero=name in ("allgather_bucket", "max_live_params"))
+            out[name] = as_size(name, value)
     return out
 
 
@@ -146,7 +153,8 @@ def local_kv_heads(model, tp: Any) -> Expr:
     >>> local_kv_heads(Model(n_heads=32, n_kv_heads=8, d_model=4096), 16)
     1
     """
-    g, t = model.n_kv_heads, sympify(tp)
+    model = as_model("model", model)
+    g, t = model.n_kv_heads, as_size("tp", tp)
     ratio = g / t
     if ratio.is_integer is False:
         if (t / g).is_integer:

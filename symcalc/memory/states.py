@@ -20,11 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Union
 
-from sympy import Expr, Integer, Piecewise, Rational, sympify
+from sympy import Expr, Integer, Piecewise, Rational
 
 from .. import symbols as S
 from ..breakdown import Breakdown
 from ..errors import SymcalcError
+from ..inputs import as_amount, as_count, as_expr, as_int, as_model, as_size
 
 __all__ = [
     "Precision", "RECIPES", "OPTIMIZERS", "WEIGHT_DTYPES", "precision_recipe", "optimizer_bytes",
@@ -51,12 +52,7 @@ class Precision:
             value = getattr(self, name)
             if value is None:
                 continue
-            if isinstance(value, (float, str, bool)):
-                raise SymcalcError(f"Precision.{name}={value!r} is a {type(value).__name__}; pass an int or sympy.Rational")
-            expr = sympify(value, strict=True)
-            if expr.is_negative:
-                raise SymcalcError(f"Precision.{name}={expr} is negative; bytes per value are >= 0")
-            object.__setattr__(self, name, expr)
+            object.__setattr__(self, name, as_amount(f"Precision.{name}", value))
         if self.kv is None:
             object.__setattr__(self, "kv", self.act)
 
@@ -98,6 +94,8 @@ def precision_recipe(precision: Union[str, Precision, None]) -> Precision:
     if isinstance(precision, Precision):
         return precision
     try:
+        if not isinstance(precision, str):
+            raise KeyError(precision)
         return RECIPES[precision]
     except KeyError:
         raise SymcalcError(f"precision={precision!r} is unknown; use one of {', '.join(RECIPES)} or a Precision") from None
@@ -121,7 +119,7 @@ def adafactor_state_elements(model) -> Expr:
     """
     from ..params import params
 
-    m = model
+    m = as_model("model", model)
     h, L = m.d_model, m.n_layers
     mats: list[tuple[Expr, Expr, Expr]] = [(Integer(1), m.padded_vocab, m.d_embed)]
     if not m.tied_embeddings:
@@ -151,6 +149,8 @@ def optimizer_bytes(optimizer: Any = "adamw", model=None) -> Expr:
     >>> optimizer_bytes("adamw"), optimizer_bytes("muon"), optimizer_bytes(None)
     (8, 4, bytes_optim)
     """
+    if model is not None:
+        model = as_model("model", model)
     if optimizer is None:
         return S.bytes_optim
     if isinstance(optimizer, str):
@@ -158,6 +158,7 @@ def optimizer_bytes(optimizer: Any = "adamw", model=None) -> Expr:
         if name == "adafactor":
             if model is None:
                 raise SymcalcError("optimizer='adafactor' needs the model's matrix shapes; pass a Model, not a bare parameter count")
+            model = as_model("model", model)
             from ..params import params
 
             return 4 * adafactor_state_elements(model) / params(model).total
@@ -167,19 +168,14 @@ def optimizer_bytes(optimizer: Any = "adamw", model=None) -> Expr:
             raise SymcalcError(
                 f"optimizer={optimizer!r} is unknown; use one of {', '.join(OPTIMIZERS)}, adafactor, or bytes per parameter"
             ) from None
-    if isinstance(optimizer, (float, bool)):
-        raise SymcalcError(f"optimizer={optimizer!r} is a {type(optimizer).__name__}; pass bytes per parameter as an int or Rational")
-    value = sympify(optimizer, strict=True)
-    if value.is_negative:
-        raise SymcalcError(f"optimizer bytes per parameter {value} is negative")
-    return value
+    return as_amount("optimizer", optimizer)
 
 
 def check_zero_stage(zero_stage: Any) -> Expr:
     """The ZeRO stage as an expression: 0-3, or the symbol ``zero_stage``; else a one-line error."""
-    if isinstance(zero_stage, (bool, str, float)):
-        raise SymcalcError(f"zero_stage={zero_stage!r} must be 0, 1, 2 or 3 (an int) or the symbol zero_stage")
-    z = sympify(zero_stage, strict=True)
+    if isinstance(zero_stage, str):
+        raise SymcalcError(f"zero_stage={zero_stage!r:.60} is a string; use 0, 1, 2 or 3 (an int) or the symbol zero_stage")
+    z = as_count("zero_stage", zero_stage)
     if z.is_number and z not in (0, 1, 2, 3):
         raise SymcalcError(f"zero_stage={z} is not a ZeRO stage; use 0, 1, 2 or 3")
     return z
@@ -194,8 +190,9 @@ def zero_shard(expr: Expr, group: Expr, from_stage: int, zero_stage: Any) -> Exp
     >>> zero_shard(12, 4, 1, 2)
     3
     """
-    z = sympify(zero_stage)
-    expr = sympify(expr)
+    z = check_zero_stage(zero_stage)
+    expr, group = as_expr("expr", expr), as_size("group", group)
+    from_stage = as_int("from_stage", from_stage, minimum=0, maximum=3)
     if z.is_number:
         return expr / group if z >= from_stage else expr
     return Piecewise((expr / group, z >= from_stage), (expr, True))
@@ -248,7 +245,8 @@ def zero_model_states(
     """
     prec = precision_recipe(precision)
     z = check_zero_stage(zero_stage)
-    psi = sympify(n_params) / (sympify(tp) * sympify(pp))
+    psi = as_size("n_params", n_params) / (as_size("tp", tp) * as_size("pp", pp))
+    dp = as_size("dp", dp)
     k = prec.master + optimizer_bytes(optimizer)
     return Breakdown({
         "weights": zero_shard(prec.weight * psi, dp, 3, z),

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any, Optional, Union
 
-from sympy import Eq, Expr, Integer, Piecewise, sympify
+from sympy import Eq, Expr, Integer, Piecewise
 
 from .. import symbols as S
 from ..breakdown import Breakdown
+from ..inputs import as_amount, as_count, as_model, as_size
 from .activations import activations
 from .parallel import Parallel, as_parallel as _parallel, check_amounts, parallel_param_parts
 from .states import Precision, check_zero_stage, optimizer_bytes, precision_recipe, zero_shard
@@ -55,6 +56,7 @@ def model_states(
     >>> model_states(m, zero_stage=0).grouped().as_ints()
     {'weights': 3552, 'gradients': 3552, 'optimizer': 21312}
     """
+    model = as_model("model", model)
     par = _parallel(parallel, degrees)
     par.check_model(model)
     prec = precision_recipe(precision)
@@ -94,13 +96,13 @@ def communication_buffers(
     30
     """
     z = check_zero_stage(zero_stage)
-    d = sympify(dp)
-    bw = sympify(bytes_weight)
+    d = as_size("dp", dp)
+    bw = as_amount("bytes_weight", bytes_weight)
+    bucket = as_count("allgather_bucket", allgather_bucket) * bw
+    live = as_count("max_live_params", max_live_params) * bw
     parts: dict[str, Expr] = {}
     if d == 1:
         return Breakdown({"allgather_bucket": 0, "zero3_live_params": 0}, unit="bytes")
-    bucket = sympify(allgather_bucket) * bw
-    live = sympify(max_live_params) * bw
     if z.is_number:
         parts["allgather_bucket"] = bucket if z >= 1 else Integer(0)
         parts["zero3_live_params"] = live if z == 3 else Integer(0)
@@ -160,6 +162,7 @@ def training_memory(
     ----------
     Rajbhandari et al. 2020 (ZeRO), Section 5; Korthikanti et al. 2022, Table 2.
     """
+    model = as_model("model", model)
     par = _parallel(parallel, degrees)
     n = check_amounts(seq_len=seq_len, micro_batch=micro_batch, allgather_bucket=allgather_bucket,
                       max_live_params=max_live_params, misc_bytes=misc_bytes)
@@ -175,6 +178,6 @@ def training_memory(
     parts = dict(states.items())
     parts.update(act.prefixed("activations").items())
     parts.update(comm.prefixed("communication").items())
-    parts["misc"] = sympify(misc_bytes)
+    parts["misc"] = misc_bytes
     title = "training memory per device" + (f" - {model.name}" if model.name else "")
     return Breakdown(parts, unit="bytes", title=title)

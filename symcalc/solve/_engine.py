@@ -6,13 +6,12 @@ from math import gcd, isqrt
 from typing import Any, Optional, Sequence, Union
 
 from sympy import (Dummy, Expr, Function, Integer, Piecewise, Poly, PolynomialError, Symbol,
-                   ceiling, floor, im, limit, oo, solve, sympify, together)
+                   ceiling, floor, im, limit, oo, solve, together)
 
-from .. import symbols as S
 from ..breakdown import Breakdown, as_substitutions
 from ..errors import SymcalcError
-from ._solution import Solution
-from ._units import parse_number
+from ..inputs import as_amount, as_expr, as_int, as_symbol
+from ._solution import UNITS, Solution
 
 __all__ = ["Solution", "max_integer", "min_integer", "divisors"]
 
@@ -21,9 +20,7 @@ __all__ = ["Solution", "max_integer", "min_integer", "divisors"]
 def _lcm(values: Sequence[int]) -> int:
     out = 1
     for v in values:
-        v = int(v)
-        if v < 1:
-            raise SymcalcError(f"multiple_of={v} must be a positive integer")
+        v = as_int("multiple_of", v)
         out = out * v // gcd(out, v)
     return out
 
@@ -34,11 +31,16 @@ def divisors(n: Any) -> list[int]:
     >>> divisors(12)
     [1, 2, 3, 4, 6, 12]
     """
-    n = int(n)
-    if n < 1:
-        raise SymcalcError(f"divisor_of={n} must be a positive integer")
+    n = as_int("divisor_of", n)
     small = [d for d in range(1, isqrt(n) + 1) if n % d == 0]
     return sorted(set(small + [n // d for d in small]))
+
+
+def _choices(choices: Any) -> list[int]:
+    """A list of allowed whole numbers (one-line error otherwise)."""
+    if isinstance(choices, (str, bytes)) or not isinstance(choices, (list, tuple, set, frozenset, range)):
+        raise SymcalcError(f"choices={choices!r:.60} is not a list of whole numbers")
+    return [as_int("choices", c, minimum=-(2**63)) for c in choices]
 
 
 class _Grid:
@@ -47,7 +49,7 @@ class _Grid:
     def __init__(self, lo: int, hi: Optional[int], multiple: int, choices: Optional[Sequence[int]]):
         self.m = multiple
         if choices is not None:
-            vals = sorted({int(c) for c in choices if int(c) % multiple == 0 and int(c) >= lo and (hi is None or int(c) <= hi)})
+            vals = sorted({c for c in _choices(choices) if c % multiple == 0 and c >= lo and (hi is None or c <= hi)})
             if not vals:
                 raise SymcalcError(f"no allowed value (multiple of {multiple}, in [{lo}, {hi}]) among the choices")
             self.values: Optional[list[int]] = vals
@@ -84,21 +86,22 @@ class _Grid:
 def _total(quantity: Any) -> Expr:
     if isinstance(quantity, Breakdown):
         return quantity.total
-    return sympify(quantity, strict=True)
+    if isinstance(quantity, str):
+        raise SymcalcError(f"quantity={quantity!r:.60} is a string; pass a sympy expression or a Breakdown (never parsed)")
+    return as_expr("quantity", quantity)
 
 
 def _prepare(quantity: Any, symbol: Symbol, budget: Any, subs: Any) -> tuple[Expr, Expr]:
-    if isinstance(symbol, str):
-        symbol = S.by_name(symbol)
+    symbol = as_symbol("symbol", symbol)
     expr = _total(quantity)
-    if subs:
+    if subs is not None:
         expr = expr.subs(as_substitutions(subs))
     extra = expr.free_symbols - {symbol}
     if extra:
         raise SymcalcError(
             f"the quantity still depends on {', '.join(sorted(map(str, extra)))} besides {symbol}; give their values"
         )
-    budget = parse_number(budget, "budget") if isinstance(budget, str) else sympify(budget, strict=True)
+    budget = as_amount("budget", budget)
     if budget.free_symbols:
         raise SymcalcError(f"budget {budget} is symbolic; give a number")
     return expr, budget
@@ -154,13 +157,19 @@ _SCAN = 256
 def _solve(expr: Expr, symbol: Symbol, budget: Expr, kind: str, *, lo: int, hi: Optional[int],
            multiple_of: Union[int, Sequence[int]], divisor_of: Optional[int], choices: Optional[Sequence[int]],
            unit: str) -> Solution:
-    if isinstance(multiple_of, int):
+    if not isinstance(multiple_of, (list, tuple)):
         multiple_of = [multiple_of]
     m = _lcm(multiple_of)
+    lo = as_int("lo", lo, minimum=0)
+    hi = None if hi is None else as_int("hi", hi, minimum=0)
+    if unit not in UNITS:
+        raise SymcalcError(f"unit={unit!r:.60} is unknown; use one of {', '.join(map(repr, UNITS))}")
+    if choices is not None:
+        choices = _choices(choices)
     if divisor_of is not None:
         divs = divisors(divisor_of)
         choices = divs if choices is None else [c for c in choices if c in set(divs)]
-    grid = _Grid(int(lo), None if hi is None else int(hi), m, choices)
+    grid = _Grid(lo, hi, m, choices)
     name = symbol.name
 
     cache: dict[int, Expr] = {}
@@ -333,7 +342,7 @@ def max_integer(quantity: Any, symbol: Union[Symbol, str], budget: Any, *, lo: i
     subs : values for the quantity's other symbols
     unit : a label for the budget, e.g. "bytes"
     """
-    sym = symbol if not isinstance(symbol, str) else S.by_name(symbol)
+    sym = as_symbol("symbol", symbol)
     expr, b = _prepare(quantity, sym, budget, subs)
     return _solve(expr, sym, b, "max", lo=lo, hi=hi, multiple_of=multiple_of, divisor_of=divisor_of,
                   choices=choices, unit=unit)
@@ -353,7 +362,7 @@ def min_integer(quantity: Any, symbol: Union[Symbol, str], budget: Any, *, lo: i
     >>> min_integer(80 + 640 / tp, tp, 50).shortfall     # never fits: 80 is the floor
     30
     """
-    sym = symbol if not isinstance(symbol, str) else S.by_name(symbol)
+    sym = as_symbol("symbol", symbol)
     expr, b = _prepare(quantity, sym, budget, subs)
     return _solve(expr, sym, b, "min", lo=lo, hi=hi, multiple_of=multiple_of, divisor_of=divisor_of,
                   choices=choices, unit=unit)

@@ -26,10 +26,11 @@ from dataclasses import replace
 from math import gcd
 from typing import Any, Optional, Sequence, Union
 
-from sympy import Expr, Symbol, sympify
+from sympy import Expr, Symbol
 
 from .. import symbols as S
 from ..errors import SymcalcError
+from ..inputs import as_int, as_model
 from ..model import Model
 from ._engine import Solution, _le, divisors, max_integer, min_integer
 from ._models import _auto_multiple, max_d_model, max_n_layers, model_family
@@ -48,10 +49,7 @@ def _memory(model: Model, **options: Any):
 
 
 def _int(value: Any, what: str) -> int:
-    v = sympify(value)
-    if not v.is_Integer or v < 1:
-        raise SymcalcError(f"{what}={value} must be a positive integer here")
-    return int(v)
+    return as_int(what, value)
 
 
 def _degrees(options: dict[str, Any], unknown: str) -> dict[str, int]:
@@ -108,6 +106,7 @@ def max_micro_batch(budget: Any, model: Model, **options: Any) -> Solution:
     >>> sol.value, sol.method
     (43, 'closed-form')
     """
+    model = as_model("model", model)
     return max_integer(_memory(model, micro_batch=S.micro_batch, **options), S.micro_batch, parse_bytes(budget),
                        unit="bytes")
 
@@ -122,7 +121,8 @@ def max_seq_len(budget: Any, model: Model, *, multiple_of: Union[int, Sequence[i
     ...             recompute="full", multiple_of=128).value
     176256
     """
-    m = [multiple_of] if isinstance(multiple_of, int) else list(multiple_of)
+    model = as_model("model", model)
+    m = list(multiple_of) if isinstance(multiple_of, (list, tuple)) else [multiple_of]
     m.append(_int(options.get("cp", 1), "cp"))
     if options.get("sequence_parallel"):
         m.append(_int(options.get("tp", 1), "tp"))
@@ -136,6 +136,7 @@ def min_zero_stage(budget: Any, model: Model, **options: Any) -> Solution:
     The stages are four choices, so every one is evaluated (a search: the memory is a
     Piecewise in z).
     """
+    model = as_model("model", model)
     return min_integer(_memory(model, zero_stage=S.zero_stage, **options), S.zero_stage, parse_bytes(budget),
                        lo=0, choices=[0, 1, 2, 3], unit="bytes")
 
@@ -169,6 +170,7 @@ def min_tp(budget: Any, model: Model, **options: Any) -> Solution:
     >>> min_tp("24GiB", m, seq_len=4096, micro_batch=1, zero_stage=1, recompute="full").value
     8
     """
+    model = as_model("model", model)
     deg = _degrees(options, "tp")
     bound = gcd(_model_int(model, "n_heads"), _model_int(model, "n_kv_heads"))
     return _min_model_degree(budget, model, S.tp, options, deg, bound, ("pp", "cp"))
@@ -188,6 +190,7 @@ def min_pp(budget: Any, model: Model, **options: Any) -> Solution:
     >>> sol.value, sol.method
     (2, 'closed-form')
     """
+    model = as_model("model", model)
     deg = _degrees(options, "pp")
     bound = _model_int(model, "n_layers")
     return _min_model_degree(budget, model, S.pp, options, deg, bound, ("tp", "cp"))
@@ -210,6 +213,8 @@ def min_devices(budget: Any, model: Model, *, hi: Optional[int] = None, **option
     >>> sol.feasible, round(float(sol.shortfall) / 2**30, 1)
     (False, 62.0)
     """
+    model = as_model("model", model)
+    hi = None if hi is None else as_int("hi", hi)
     if options.get("dp") is not None or options.get("n_devices") is not None:
         raise SymcalcError("n_devices is the unknown; give the other degrees (tp=, pp=, cp=, ep=), not dp= or n_devices=")
     deg = _degrees(options, "n_devices")
@@ -256,8 +261,9 @@ def max_d_model_in_memory(budget: Any, model: Model, *, multiple_of: Union[int, 
     >>> sol.value, sol.method
     (9984, 'closed-form')
     """
+    model = as_model("model", model)
     family, h = model_family(model, "d_model", aspect_ratio=aspect_ratio, d_head=d_head)
-    m = [multiple_of] if isinstance(multiple_of, int) else list(multiple_of)
+    m = list(multiple_of) if isinstance(multiple_of, (list, tuple)) else [multiple_of]
     m.append(_tp_multiple(family, h, options))
     return max_d_model(parse_bytes(budget), model, quantity=lambda mm: _memory(mm, **options), multiple_of=m,
                        aspect_ratio=aspect_ratio, d_head=d_head, hi=hi, unit="bytes")
@@ -275,7 +281,8 @@ def max_n_layers_in_memory(budget: Any, model: Model, *, multiple_of: Union[int,
     ...                        recompute="full").value
     67
     """
-    m = [multiple_of] if isinstance(multiple_of, int) else list(multiple_of)
+    model = as_model("model", model)
+    m = list(multiple_of) if isinstance(multiple_of, (list, tuple)) else [multiple_of]
     m.append(_int(options.get("pp", 1), "pp"))
     return max_n_layers(parse_bytes(budget), model, quantity=lambda mm: _memory(mm, **options), multiple_of=m,
                         hi=hi, unit="bytes")

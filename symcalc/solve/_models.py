@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional, Sequence, Union
 
-from sympy import Expr, Poly, PolynomialError, Symbol, sympify
+from sympy import Expr, Poly, PolynomialError, Symbol
 
 from .. import symbols as S
 from ..errors import SymcalcError
+from ..inputs import as_amount, as_callable, as_choice, as_model, as_size, as_symbol
 from ..model import Model
 from ._engine import Solution, _lcm, _total, max_integer
-from ._units import parse_number
 
 __all__ = ["model_family", "max_size", "max_d_model", "max_n_layers", "max_tokens"]
 
@@ -45,21 +45,22 @@ def model_family(model: Model, vary: str = "d_model", *, aspect_ratio: Any = Non
     >>> fam.d_ff, fam.d_head
     (7*d_model/2, d_model/32)
     """
+    model = as_model("model", model)
+    as_choice("vary", vary, ("d_model", "n_layers"))
     if vary == "n_layers":
         return model.replace(n_layers=S.n_layers), S.n_layers
-    if vary != "d_model":
-        raise SymcalcError(f"vary={vary!r}: use 'd_model' or 'n_layers'")
     h = S.d_model
     changes: dict[str, Any] = {"d_model": h, "d_ff": model.d_ff / model.d_model * h}
     if model.is_moe:
         changes["d_ff_expert"] = model.d_ff_expert / model.d_model * h
     if d_head is not None:
-        heads = h / sympify(d_head)
-        changes.update(n_heads=heads, n_kv_heads=model.n_kv_heads / model.n_heads * heads, d_head=sympify(d_head))
+        d_head = as_size("d_head", d_head)
+        heads = h / d_head
+        changes.update(n_heads=heads, n_kv_heads=model.n_kv_heads / model.n_heads * heads, d_head=d_head)
     elif model.d_head != model.d_model / model.n_heads:
         changes["d_head"] = h / model.n_heads
     if aspect_ratio is not None:
-        changes["n_layers"] = h / sympify(aspect_ratio)
+        changes["n_layers"] = h / as_size("aspect_ratio", aspect_ratio)
     return model.replace(**changes), h
 
 
@@ -70,7 +71,8 @@ def max_size(quantity: Callable[[Model], Any], family: Model, symbol: Symbol, bu
     The multiple needed to keep every size whole (h a multiple of the head count when d_h = h/a,
     of 2 when f = 7h/2, of r when L = h/r) is added to ``multiple_of`` automatically.
     """
-    m = [multiple_of] if isinstance(multiple_of, int) else list(multiple_of)
+    quantity, family, symbol = as_callable("quantity", quantity), as_model("family", family), as_symbol("symbol", symbol)
+    m = list(multiple_of) if isinstance(multiple_of, (list, tuple)) else [multiple_of]
     m.append(_auto_multiple(family, symbol))
     return max_integer(_total(quantity(family)), symbol, budget, multiple_of=m, lo=lo, hi=hi, unit=unit)
 
@@ -97,6 +99,7 @@ def max_d_model(budget: Any, model: Model, *, quantity: Optional[Callable[[Model
     (3712, 'closed-form', 6684454528)
     """
     family, h = model_family(model, "d_model", aspect_ratio=aspect_ratio, d_head=d_head)
+    quantity = None if quantity is None else as_callable("quantity", quantity)
     return max_size(quantity or _params_total, family, h, budget, multiple_of=multiple_of, lo=lo, hi=hi,
                     unit=unit if unit is not None else "params" if quantity is None else "")
 
@@ -112,6 +115,7 @@ def max_n_layers(budget: Any, model: Model, *, quantity: Optional[Callable[[Mode
     47
     """
     family, L = model_family(model, "n_layers")
+    quantity = None if quantity is None else as_callable("quantity", quantity)
     return max_size(quantity or _params_total, family, L, budget, multiple_of=multiple_of, lo=lo, hi=hi,
                     unit=unit if unit is not None else "params" if quantity is None else "")
 
@@ -134,11 +138,15 @@ def max_tokens(compute_budget: Any, model: Model, *, seq_len: Any = None,
     from ..flops import training_flops
     from ..scaling import kaplan_flops_per_token
 
+    model = as_model("model", model)
+    if flops_per_token is not None:
+        as_callable("flops_per_token", flops_per_token)
     if seq_len is not None:
         F = training_flops(model, seq_len=seq_len, tokens=1, recompute=recompute).total
     elif flops_per_token is not None:
-        F = _total(flops_per_token(model))
+        F = _total(as_callable("flops_per_token", flops_per_token)(model))
     else:
+        as_choice("recompute", recompute, ("none", "selective", "full"))
         F = kaplan_flops_per_token(_params_total(model))
-    C = parse_number(compute_budget, "compute budget")
+    C = as_amount("compute_budget", compute_budget)
     return max_integer(F * S.tokens, S.tokens, C, unit="FLOP")

@@ -8,8 +8,12 @@ from typing import Any, Optional
 from sympy import Expr, Integer
 
 from ..errors import SymcalcError
+from ..inputs import as_bool, as_choice, as_expr, as_int, as_text
 
 __all__ = ["Solution"]
+
+#: Labels a budget may carry.
+UNITS = ("", "bytes", "params", "FLOP")
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,20 @@ class Solution:
     kind: str = "max"
     root: Optional[Expr] = field(default=None, compare=False)
     unit: str = ""
+
+    def __post_init__(self) -> None:
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
+        as_text("symbol", self.symbol)
+        if self.value is not None:
+            set_("value", as_int("value", self.value, minimum=-(2**63)))
+        as_choice("method", self.method, ("closed-form", "search"))
+        set_("quantity", as_expr("quantity", self.quantity))
+        set_("budget", as_expr("budget", self.budget))
+        set_("feasible", as_bool("feasible", self.feasible))
+        as_choice("kind", self.kind, ("max", "min"))
+        if self.root is not None:
+            set_("root", as_expr("root", self.root))
+        as_choice("unit", self.unit, UNITS)
 
     @property
     def headroom(self) -> Expr:

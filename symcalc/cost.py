@@ -37,11 +37,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Optional
 
-from sympy import Expr, Integer, Rational, sympify
+from sympy import Expr, Integer, Rational
 
 from . import symbols as S
 from .errors import SymcalcError
-from .inputs import as_amount, as_fraction, as_positive, as_size
+from .inputs import as_amount, as_bool, as_choice, as_expr, as_fraction, as_model, as_positive, as_size
 from .model import Model
 
 __all__ = ["FLOPS_CONVENTIONS", "run_flops", "training_cost", "TrainingCost", "as_mfu"]
@@ -81,6 +81,7 @@ def run_flops(model: Model, *, tokens: Any = S.tokens, seq_len: Any = S.seq_len,
     """
     from .flops import six_n, training_flops
 
+    model, causal = as_model("model", model), as_bool("causal", causal)
     if flops not in FLOPS_CONVENTIONS:
         raise SymcalcError(f"flops={flops!r} is not a FLOPs convention; use one of {', '.join(FLOPS_CONVENTIONS)}")
     if recompute not in RECOMPUTE:
@@ -116,6 +117,14 @@ class TrainingCost:
     price: Optional[Expr] = None       #: price per device-hour (None: no cost)
     step_flops: Optional[Expr] = None  #: FLOPs of one step of the global batch (None: not asked)
     info: Mapping[str, Any] = field(default_factory=dict)   #: model, hardware, tokens, conventions
+
+    def __post_init__(self) -> None:
+        for name in ("flops", "n_devices", "rate", "peak_flops", "mfu", "power", "pue", "price", "step_flops"):
+            value = getattr(self, name)
+            if value is not None or name not in ("price", "step_flops"):
+                object.__setattr__(self, name, as_expr(f"TrainingCost.{name}", value))
+        if not isinstance(self.info, Mapping):
+            raise SymcalcError(f"TrainingCost.info={self.info!r:.60} is not a mapping")
 
     @property
     def seconds(self) -> Expr:
@@ -157,7 +166,7 @@ class TrainingCost:
         from .breakdown import as_substitutions
 
         mapping = as_substitutions(*args, **kwargs)
-        fields = {k: (None if v is None else sympify(v).subs(mapping))
+        fields = {k: (None if v is None else as_expr(k, v).subs(mapping))
                   for k, v in vars(self).items() if k != "info"}
         return replace(self, **fields)
 
@@ -203,7 +212,7 @@ class TrainingCost:
 
 def _number(value: Expr) -> Any:
     """An int for a whole number, a float otherwise, None while symbols remain."""
-    value = sympify(value)
+    value = as_expr("value", value)
     if value.free_symbols:
         return None
     return int(value) if value.is_integer else float(value)
@@ -212,7 +221,7 @@ def _number(value: Expr) -> Any:
 def _fmt(value: Expr, unit: str, spec: str) -> str:
     """A decimal with its unit: ``spec`` for FLOPs and rates; ``",.6g"`` means whole numbers with
     thousands separators from 1000 up (no exponent) and 4 significant digits below."""
-    value = sympify(value)
+    value = as_expr("value", value)
     if value.free_symbols:
         return f"{value} {unit}".strip()
     x = float(value)
@@ -263,8 +272,10 @@ def training_cost(model: Model, *, tokens: Any = S.tokens, n_devices: Any = S.n_
     Narayanan et al. 2021, "Efficient Large-Scale Language Model Training on GPU Clusters Using
     Megatron-LM", §5.1 eq. 4; Chowdhery et al. 2022, "PaLM", appendix B (MFU).
     """
-    from .hardware import get
+    from .hardware import DTYPES, get
 
+    model = as_model("model", model)
+    as_choice("dtype", dtype, DTYPES)
     hw = None if hardware is None else get(hardware, "hardware")
     if peak_flops is not None:
         peak = as_positive("peak_flops", peak_flops)

@@ -33,7 +33,8 @@ EVIL = f"__import__('os').system('touch {MARK}')"
 
 #: Parameters that are text by design: the string is kept as text (and never evaluated).
 TEXT = {"name", "title", "description", "latex", "source", "note", "intro", "tex", "total_label", "prefix",
-        "directory", "symbol:Solution", "unit:SymbolInfo", "value:as_text"}
+        "directory", "symbol:Solution", "unit:SymbolInfo", "value:as_text", "flag", "url", "date", "label",
+        "vendor", "summary"}
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -202,6 +203,19 @@ def _overrides() -> dict:
         "symcalc.model.Model.from_hf_config": ((), dict(config=_valid_by_name()["config"])),
         "symcalc.cli.main": ((), dict(argv=["presets"])),
         "symcalc.inputs.as_model": ((), dict(name="model", value=tiny)),
+        "symcalc.cost.as_mfu": ((), dict(name="mfu", value="40%")),
+        "symcalc.cost.TrainingCost": ((), dict(flops=10**20, n_devices=8, rate=10**14, peak_flops=2 * 10**14,
+                                               mfu=0.5, power=700, pue=1, price=2, step_flops=10**15, info={})),
+        "symcalc.cost.TrainingCost.subs": ((), dict(mfu=0.5)),
+        "symcalc.hardware._entry.Source": ((), dict(title="t", url="u", date="d")),
+        "symcalc.hardware._entry.Figure": ((), dict(value=10**12, source=_source(), note="n", uncertain=False)),
+        "symcalc.hardware._entry.Hardware": ((), dict(name="x", label="X", vendor="V", aliases=("y",), summary="s",
+                                                      figures={"peak_flops/bf16": _figure()})),
+        "symcalc.hardware._entry.Hardware.peak": ((), dict(dtype="bf16")),
+        "symcalc.hardware._entry.Hardware.subs": ((), dict(dtype="bf16")),
+        "symcalc.hardware._entry.Hardware.require": ((), dict(name="memory", flag="--gpu-memory")),
+        "symcalc.hardware.get": ((), dict(name="h100", flag="--hardware")),
+        "symcalc.hardware.find": ((), dict(name="h100")),
         "symcalc.inputs.as_callable": ((), dict(name="fn", value=len)),
         "symcalc.inputs.as_choice": ((), dict(name="recompute", value="full", choices=("none", "full"))),
         "symcalc.inputs.as_symbol": ((), dict(name="symbol", value="tp")),
@@ -222,6 +236,18 @@ def _overrides() -> dict:
     }
 
 
+def _source():
+    from symcalc.hardware import Source
+
+    return Source("datasheet", "https://example.org", "2024")
+
+
+def _figure():
+    from symcalc.hardware import Figure
+
+    return Figure(10**15, _source())
+
+
 def _instance(cls_name: str):
     """An instance whose methods are called (``Class.method`` targets)."""
     from symcalc.memory import RECIPES, Parallel
@@ -234,8 +260,14 @@ def _instance(cls_name: str):
     from symcalc.solve import max_integer
     from symcalc.sweep import memory_grid
 
+    from symcalc.cost import training_cost
+    from symcalc.hardware import get
+
     tiny = _tiny()
     return {
+        "TrainingCost": lambda: training_cost(tiny, tokens=10**6, seq_len=4, n_devices=2, hardware="h100", mfu=0.4),
+        "Hardware": lambda: get("h100"),
+        "Figure": _figure,
         "ComputeOptimum": lambda: compute_optimal(10**24),
         "PlanRow": lambda: plan(tiny, n_devices=2, memory=2**30, peak_flops=10**12, seq_len=4, global_batch=4).rows[0],
         "Preset": lambda: PRESETS["llama-2-7b"],
@@ -264,6 +296,7 @@ FORWARDED = {
     "Breakdown.subs": ("n_layers",),
     "Breakdown.evaluate": ("n_layers",),
     "evaluate_expr": ("tp",),
+    "TrainingCost.subs": ("mfu",),
     "as_substitutions": ("tp",),
     "evaluate": ("tp",),
     "latex": ("mode", "fold_frac_powers"),

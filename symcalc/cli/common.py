@@ -98,7 +98,8 @@ def parse_amount(text: Any, flag: str, parse: Any, *, positive: bool = True, max
     except SymcalcError as exc:
         if text.strip().startswith("-"):
             raise SymcalcError(f"{flag} {text!r:.60} is negative; give {'a value above 0' if positive else '0 or more'}") from None
-        raise SymcalcError(f"{flag} {str(exc).split('=', 1)[-1]}") from None
+        message = str(exc)
+        raise SymcalcError(message if message.startswith(flag) else f"{flag} {message.split('=', 1)[-1]}") from None
     if value > maximum or (positive and value <= 0) or value < 0 or (value != 0 and value < Rational(1, maximum)):
         low = "above 0" if positive else "0"
         raise SymcalcError(f"{flag} {text!r:.60} is out of range; give {low} up to 1e30 (and not below 1e-30)")

@@ -29,7 +29,7 @@ from sympy import Expr, Integer, Rational
 
 from .. import symbols as S
 from ..errors import SymcalcError
-from ..inputs import as_positive
+from ..inputs import as_bool, as_positive, as_text
 
 __all__ = ["Source", "Figure", "Hardware", "Catalogue", "DTYPES", "FIGURES", "tera", "peta", "giga", "gbit", "watts"]
 
@@ -78,6 +78,10 @@ class Source:
     url: str
     date: str
 
+    def __post_init__(self) -> None:
+        for name in ("title", "url", "date"):
+            as_text(f"Source.{name}", getattr(self, name))
+
     def __str__(self) -> str:
         return f"{self.title} ({self.date}), {self.url}"
 
@@ -93,6 +97,10 @@ class Figure:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "value", as_positive("figure", self.value))
+        if not isinstance(self.source, Source):
+            raise SymcalcError(f"Figure.source={self.source!r:.60} is not a Source")
+        as_text("Figure.note", self.note)
+        as_bool("Figure.uncertain", self.uncertain)
 
     def as_dict(self) -> dict[str, Any]:
         v = self.value
@@ -130,6 +138,12 @@ class Hardware:
     summary: str = ""
 
     def __post_init__(self) -> None:
+        for name in ("name", "label", "vendor", "summary"):
+            as_text(f"Hardware.{name}", getattr(self, name))
+        if not isinstance(self.aliases, tuple) or not all(isinstance(a, str) for a in self.aliases):
+            raise SymcalcError(f"Hardware.aliases={self.aliases!r:.60} is not a tuple of names")
+        if not isinstance(self.figures, Mapping) or not all(isinstance(f, Figure) for f in self.figures.values()):
+            raise SymcalcError(f"Hardware.figures={self.figures!r:.60} is not a mapping of name -> Figure")
         object.__setattr__(self, "figures", MappingProxyType(dict(self.figures)))
 
     # --- the numbers ------------------------------------------------------------------------
@@ -237,6 +251,8 @@ class Catalogue:
         return hw
 
     def find(self, name: str) -> Optional[Hardware]:
+        if not isinstance(name, str):
+            return None
         key = _normal(name)
         return self.entries[self.aliases[key]] if key in self.aliases else None
 

@@ -11,7 +11,7 @@ from typing import Any
 from sympy import Expr
 
 from .. import symbols as S
-from ..inputs import as_choice, as_fraction, as_model, as_positive, as_size
+from ..inputs import as_choice, as_model, as_positive, as_size
 from ..model import Model
 from ..params import params
 from ._count import training_flops

@@ -34,7 +34,7 @@ EVIL = f"__import__('os').system('touch {MARK}')"
 #: Parameters that are text by design: the string is kept as text (and never evaluated).
 TEXT = {"name", "title", "description", "latex", "source", "note", "intro", "tex", "total_label", "prefix",
         "directory", "symbol:Solution", "unit:SymbolInfo", "value:as_text", "flag", "url", "date", "label",
-        "vendor", "summary"}
+        "vendor", "summary", "meaning"}
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -233,7 +233,22 @@ def _overrides() -> dict:
         "symcalc.inputs.parse_count": ((), dict(text="7B", name="budget")),
         "symcalc.inputs.parse_bytes": ((), dict(text="80GiB", name="budget")),
         "symcalc.cli.build_parser": ((), dict(argv=["presets"])),
+        "symcalc.defaults.Default": ((), dict(value=2, meaning="m", source="s", flag="-f")),
+        "symcalc.defaults.Defaults": ((), dict(name="mine", entries={"seq_len": _default()}, overrides={"flops": {}})),
+        "symcalc.defaults.Defaults.entry": ((), dict(key="seq_len")),
+        "symcalc.defaults.Defaults.source": ((), dict(key="seq_len")),
+        "symcalc.defaults.Defaults.for_command": ((), dict(command="flops")),
+        "symcalc.defaults.Defaults.replace": ((), dict(name="mine", seq_len=4096)),
+        "symcalc.defaults.use": ((), dict(which="today")),
+        "symcalc.defaults.using": ((), dict(which="today")),
+        "symcalc.defaults.resolve": ((), dict(key="seq_len", value=4096)),
     }
+
+
+def _default():
+    from symcalc.defaults import Default
+
+    return Default(4096, "m", "s", "-s")
 
 
 def _source():
@@ -279,6 +294,7 @@ def _instance(cls_name: str):
         "Precision": lambda: RECIPES["mixed"],
         "CompiledExpr": lambda: compile_expr(2 * S.tp, (S.tp,)),
         "Sweep": lambda: memory_grid(tiny, seq_len=4, micro_batch=[1, 2]),
+        "Defaults": lambda: __import__("symcalc.defaults").defaults.TODAY,
     }[cls_name]()
 
 
@@ -297,6 +313,7 @@ FORWARDED = {
     "Breakdown.evaluate": ("n_layers",),
     "evaluate_expr": ("tp",),
     "TrainingCost.subs": ("mfu",),
+    "Defaults.replace": ("seq_len",),
     "as_substitutions": ("tp",),
     "evaluate": ("tp",),
     "latex": ("mode", "fold_frac_powers"),

@@ -22,6 +22,7 @@ from typing import Any
 
 from sympy import Add, Expr, Integer, Rational, Symbol
 
+from .display import format_bytes, format_count, html_table, latex_number, readable
 from .errors import SymcalcError
 from .inputs import _short, as_callable, as_choice, as_expr, as_int, as_symbol, as_text
 from .symbols import LATEX_NAMES
@@ -63,39 +64,6 @@ def evaluate_expr(expr: Expr, values: Mapping[Any, Any] | None = None, **kwargs:
     if free:
         raise SymcalcError(f"cannot evaluate: no value given for {', '.join(free)}")
     return result
-
-
-def format_count(value: Any, unit: str = "") -> str:
-    """An exact count with a 1000-based suffix: ``6738415616`` -> ``'6.74 B'``.
-
-    >>> format_count(6738415616)
-    '6.74 B'
-    >>> format_count(3.2e15, "FLOP")
-    '3.20 PFLOP'
-    """
-    value = as_expr("value", value)
-    as_choice("unit", unit, UNITS)
-    number = float(value)
-    suffixes = ["", " K", " M", " B", " T", " P", " E", " Z", " Y"] if unit != "FLOP" else [
-        " ", " K", " M", " G", " T", " P", " E", " Z", " Y"]
-    i = 0
-    while abs(number) >= 1000 and i < len(suffixes) - 1:
-        number /= 1000
-        i += 1
-    if unit == "FLOP":
-        return f"{number:.2f}{suffixes[i]}FLOP"
-    if i == 0:
-        return f"{value}"
-    return f"{number:.2f}{suffixes[i]}"
-
-
-def format_bytes(value: Any) -> str:
-    """Bytes in GiB (2**30), labelled: ``format_bytes(2**31)`` -> ``'2.00 GiB'``.
-
-    >>> format_bytes(3 * 2**30 // 2)
-    '1.50 GiB'
-    """
-    return f"{float(as_expr('value', value)) / 2**30:.2f} GiB"
 
 
 class Breakdown(Mapping[str, Expr]):
@@ -264,8 +232,48 @@ class Breakdown(Mapping[str, Expr]):
 
         return latex(self, **kwargs)
 
+    # --- notebooks (symcalc.display's layer) ------------------------------------------------
+    def _human(self, value: Expr) -> str:
+        if value.free_symbols:
+            return {"bytes": "bytes", "params": "parameters", "FLOP": "FLOP"}.get(self.unit, "")
+        return readable(value, "bytes") if self.unit == "bytes" else self._format(value)
+
+    def _html_rows(self, parts: Mapping[str, Expr]) -> list[tuple[str, str, str]]:
+        def exact(v: Expr) -> str:
+            text = f"{int(v):,}" if v.is_Integer else str(v)
+            return text if len(text) <= 90 else text[:87] + "..."
+
+        return [(k, exact(v), self._human(v)) for k, v in parts.items()]
+
+    def _repr_html_(self) -> str:
+        """A table by part (the first component of each name) with the exact value and a human unit;
+        every part in a collapsed list below it."""
+        groups = self.grouped()
+        shown = groups.nonzero() if len(groups.nonzero()) else groups
+        rows = self._html_rows(dict(shown.items())) + self._html_rows({"total": self.total})
+        omitted = len(groups) - len(shown)
+        note = f"{omitted} part{'s' if omitted > 1 else ''} equal to 0 not shown" if omitted else ""
+        human = "readable"
+        out = html_table(rows, header=("part", "exact", human), title=self.title, total_rows=1, note=note)
+        if len(self) > len(groups):
+            detail = html_table(self._html_rows(dict(self.nonzero().items())), header=("part", "exact", human))
+            out += f"<details><summary>all {len(self.nonzero())} parts</summary>{detail}</details>"
+        return out
+
     def _repr_latex_(self) -> str:
-        return "$$" + self.latex() + "$$"
+        """Compact: one line per group (zero groups left out), then the total; numbers with units."""
+        from .render import _label, latex
+
+        shown = self.grouped().nonzero()
+        if all(not v.free_symbols for v in self.values()):
+            def fmt(v: Expr) -> str:
+                if self.unit == "bytes":
+                    return latex_number(v, "bytes")
+                return latex_number(v, {"params": "params", "FLOP": "FLOP"}.get(self.unit, ""))
+
+            lines = [rf"{_label(k)} &= {fmt(v)}" for k, v in shown.items()] + [rf"{_label('total')} &= {fmt(self.total)}"]
+            return "$$\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}$$"
+        return "$$" + latex(shown) + "$$"
 
 
 def is_exact_number(value: Any) -> bool:

@@ -40,6 +40,7 @@ from typing import Any, Mapping, Optional
 from sympy import Expr, Integer, Rational
 
 from . import symbols as S
+from .display import html_table, quantity, readable
 from .errors import SymcalcError
 from .inputs import as_amount, as_bool, as_choice, as_expr, as_fraction, as_model, as_positive, as_size
 from .model import Model
@@ -126,34 +127,35 @@ class TrainingCost:
         if not isinstance(self.info, Mapping):
             raise SymcalcError(f"TrainingCost.info={self.info!r:.60} is not a mapping")
 
+    # Each result is a Quantity once it is a number (symcalc.display's rule), the expression before.
     @property
     def seconds(self) -> Expr:
         """Wall-clock seconds: F / (n R)."""
-        return self.flops / (self.n_devices * self.rate)
+        return quantity(self.flops / (self.n_devices * self.rate), "s")
 
     @property
     def days(self) -> Expr:
-        return self.seconds / SECONDS_PER_DAY
+        return quantity(self.seconds / SECONDS_PER_DAY, "days")
 
     @property
     def gpu_hours(self) -> Expr:
         """Device-hours: n t / 3600."""
-        return self.n_devices * self.seconds / SECONDS_PER_HOUR
+        return quantity(self.n_devices * self.seconds / SECONDS_PER_HOUR, "device-hours")
 
     @property
     def energy_kwh(self) -> Expr:
         """Energy [kWh]: board power x devices x time x PUE (J / 3.6e6)."""
-        return self.power * self.n_devices * self.seconds * self.pue / JOULES_PER_KWH
+        return quantity(self.power * self.n_devices * self.seconds * self.pue / JOULES_PER_KWH, "kWh")
 
     @property
     def cost(self) -> Optional[Expr]:
         """Price per device-hour x device-hours (None when no price was given)."""
-        return None if self.price is None else self.price * self.gpu_hours
+        return None if self.price is None else quantity(self.price * self.gpu_hours, "currency")
 
     @property
     def seconds_per_step(self) -> Optional[Expr]:
         """Seconds per optimizer step of the global batch (None when no batch was given)."""
-        return None if self.step_flops is None else self.step_flops / (self.n_devices * self.rate)
+        return None if self.step_flops is None else quantity(self.step_flops / (self.n_devices * self.rate), "s")
 
     RESULTS = ("flops", "seconds", "days", "gpu_hours", "energy_kwh", "cost", "seconds_per_step")
 
@@ -182,23 +184,24 @@ class TrainingCost:
                    achieved_flops_per_device=_number(self.rate), power_w=_number(self.power), pue=_number(self.pue))
         if self.price is not None:
             out["price_per_gpu_hour"] = _number(self.price)
-        out["exact"] = {k: str(v) for k, v in res.items() if v is not None}
+        out["exact"] = {k: str(as_expr(k, v)) for k, v in res.items() if v is not None}
         return out
 
     def _lines(self) -> list[tuple[str, str]]:
-        rows = [("training FLOPs", _fmt(self.flops, "FLOP", ".4e")),
-                ("rate per device", _fmt(self.rate / 10**12, "TFLOP/s", ".4g")
-                 + (f" (peak {_fmt(self.peak_flops / 10**12, 'TFLOP/s', '.5g')} x MFU {_fmt(self.mfu, '', '.4g')})"
+        rows = [("training FLOPs", readable(self.flops, "FLOP")),
+                ("rate per device", readable(self.rate, "FLOP/s")
+                 + (f" (peak {readable(self.peak_flops, 'FLOP/s')} x MFU {readable(self.mfu, '%')})"
                     if not self.rate.free_symbols else "")),
-                ("wall-clock", _fmt(self.seconds, "s", ",.6g") + " = " + _fmt(self.days, "days", ",.4g")),
-                ("GPU-hours", _fmt(self.gpu_hours, "device-hours", ",.6g")),
-                ("energy", _fmt(self.energy_kwh, "kWh", ",.6g") + (
-                    f" ({_fmt(self.power, 'W', 'g')} x {_fmt(self.n_devices, 'devices', 'g')} x PUE "
-                    f"{_fmt(self.pue, '', 'g')})" if not self.power.free_symbols else " (needs the board power)"))]
+                ("wall-clock", readable(self.seconds, "s") if self.flops.free_symbols or self.rate.free_symbols
+                 or float(self.seconds) < 120 else f"{float(self.seconds):,.0f} s = {readable(self.days, 'days')}"),
+                ("GPU-hours", readable(self.gpu_hours, "device-hours")),
+                ("energy", readable(self.energy_kwh, "kWh") + (
+                    f" ({readable(self.power, 'W')} x {readable(self.n_devices)} devices x PUE "
+                    f"{readable(self.pue)})" if not self.power.free_symbols else " (needs the board power)"))]
         if self.cost is not None:
-            rows.append(("cost", _fmt(self.cost, "(currency)", ",.6g")))
+            rows.append(("cost", readable(self.cost, "currency")))
         if self.seconds_per_step is not None:
-            rows.append(("per step", _fmt(self.seconds_per_step, "s", ",.6g")))
+            rows.append(("per step", readable(self.seconds_per_step, "s")))
         return rows
 
     def __str__(self) -> str:
@@ -206,8 +209,7 @@ class TrainingCost:
         return "\n".join(f"{k:<{width}}  {v}" for k, v in self._lines())
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in self._lines())
-        return f"<table>{rows}</table>"
+        return html_table(self._lines(), header=("training run", ""), title=f"training {self.info.get('model', '')}")
 
 
 def _number(value: Expr) -> Any:
@@ -216,20 +218,6 @@ def _number(value: Expr) -> Any:
     if value.free_symbols:
         return None
     return int(value) if value.is_integer else float(value)
-
-
-def _fmt(value: Expr, unit: str, spec: str) -> str:
-    """A decimal with its unit: ``spec`` for FLOPs and rates; ``",.6g"`` means whole numbers with
-    thousands separators from 1000 up (no exponent) and 4 significant digits below."""
-    value = as_expr("value", value)
-    if value.free_symbols:
-        return f"{value} {unit}".strip()
-    x = float(value)
-    if spec == ",.6g":
-        text = f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
-    else:
-        text = format(x, spec)
-    return f"{text} {unit}".strip()
 
 
 def training_cost(model: Model, *, tokens: Any = S.tokens, n_devices: Any = S.n_devices, hardware: Any = None,
@@ -257,14 +245,16 @@ def training_cost(model: Model, *, tokens: Any = S.tokens, n_devices: Any = S.n_
     >>> from symcalc import Model
     >>> run = training_cost(Model.preset("llama-2-7b"), tokens="2T", seq_len=4096, n_devices=1024,
     ...                     hardware="a100", mfu="50%", price_per_device_hour=2)
-    >>> run.seconds                                      # exact
+    >>> run.seconds                                      # exact underneath, readable on the surface
+    6.68 days (576,985 s); exact 7500800/13
+    >>> run.seconds.exact
     7500800/13
     >>> print(run)
-    training FLOPs   9.2170e+22 FLOP
-    rate per device  156 TFLOP/s (peak 312 TFLOP/s x MFU 0.5)
+    training FLOPs   9.22e22 FLOP
+    rate per device  156 TFLOP/s (peak 312 TFLOP/s x MFU 50.0 %)
     wall-clock       576,985 s = 6.678 days
     GPU-hours        164,120 device-hours
-    energy           65,648 kWh (400 W x 1024 devices x PUE 1)
+    energy           65,648 kWh (400 W x 1,024 devices x PUE 1)
     cost             328,240 (currency)
 
     References

@@ -203,6 +203,10 @@ def as_expr(name: str, value: Any, *, unit: str = "") -> Expr:
         return Rational(fr.numerator, fr.denominator)
     if isinstance(value, str):
         return _parse(value, name, unit)
+    from .display import Quantity  # a readable result passed back in: its exact value
+
+    if isinstance(value, Quantity):
+        return value.exact
     raise SymcalcError(
         f"{name}={_short(value)} is a {type(value).__name__}; "
         "pass a number (int, float, Fraction, numeric string) or a sympy expression"

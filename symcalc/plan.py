@@ -56,6 +56,7 @@ from sympy import Expr, Integer, Rational, divisors
 
 from . import symbols as S
 from .breakdown import Breakdown
+from .display import html_table, latex_number, quantity, readable
 from .errors import SymcalcError
 from .inputs import as_bool, as_choice, as_expr, as_fraction, as_int, as_model, as_positive, as_size
 from .numeric import compile_breakdown, compile_expr, to_sympy
@@ -248,16 +249,19 @@ class PlanRow:
             setattr(self, name, as_int(f"PlanRow.{name}", getattr(self, name)))
         self.zero_stage = _stages(self.zero_stage)[0]
         as_choice("PlanRow.recompute", self.recompute, RECOMPUTE)
-        self.memory, self.step_time = as_expr("PlanRow.memory", self.memory), as_expr("PlanRow.step_time", self.step_time)
+        # Quantities once numbers (symcalc.display): exact underneath, GiB and seconds when printed.
+        self.memory = quantity(as_expr("PlanRow.memory", self.memory), "bytes")
+        self.step_time = quantity(as_expr("PlanRow.step_time", self.step_time), "s")
         if not isinstance(self.time_parts, dict):
             raise SymcalcError(f"PlanRow.time_parts={self.time_parts!r:.60} is not a dict of part -> seconds")
-        self.time_parts = {k: as_expr(f"PlanRow.time_parts[{k!r}]", v) for k, v in self.time_parts.items()}
+        self.time_parts = {k: quantity(as_expr(f"PlanRow.time_parts[{k!r}]", v), "s") for k, v in self.time_parts.items()}
 
     def as_dict(self) -> dict:
         """JSON-ready: memory rounded up to whole bytes, times as float seconds."""
         out = {k: getattr(self, k) for k in ("tp", "pp", "dp", "ep", "zero_stage", "recompute",
                                               "micro_batch", "n_microbatches")}
-        out["memory_bytes"] = int(-(-self.memory.p // self.memory.q))
+        memory = as_expr("memory", self.memory)
+        out["memory_bytes"] = int(-(-memory.p // memory.q))
         out["step_time_s"] = float(self.step_time)
         out["time_parts_s"] = {k: float(v) for k, v in self.time_parts.items()}
         return out
@@ -284,6 +288,47 @@ class PlanResult:
             raise SymcalcError(f"PlanResult.settings={self.settings!r:.60} is not a dict")
         if self.least_memory is not None:
             self.least_memory = float(as_expr("PlanResult.least_memory", self.least_memory))
+
+    _HEADER = ("tp", "pp", "dp", "ep", "ZeRO", "recompute", "b", "m", "memory", "step time", "compute", "bubble", "comm")
+
+    def _table(self) -> list[tuple]:
+        """One row per configuration, readable (memory in GiB, times in s)."""
+        out = []
+        for r in self.rows:
+            parts = {k: float(v) for k, v in r.time_parts.items()}
+            comm = sum(v for k, v in parts.items() if k.endswith("_comm"))
+            out.append((r.tp, r.pp, r.dp, r.ep, r.zero_stage, r.recompute, r.micro_batch, r.n_microbatches,
+                        readable(r.memory, "bytes"), readable(r.step_time, "s"), readable(parts["compute"], "s"),
+                        readable(parts["pipeline_bubble"], "s"), readable(comm, "s")))
+        return out
+
+    def _title(self) -> str:
+        st = self.settings
+        mem = readable(st["memory"], "bytes") if "memory" in st else "?"
+        return (f"{self.n_fit} of {self.n_candidates} configurations fit on {st.get('n_devices', '?')} devices x "
+                f"{mem}" + (f"; fastest {len(self.rows)}" if self.rows else ""))
+
+    def __str__(self) -> str:
+        if not self.rows:
+            least = "" if self.least_memory is None else f"; the leanest needs {readable(self.least_memory, 'bytes')}"
+            return self._title() + ": nothing fits" + least
+        rows = [tuple(map(str, self._HEADER))] + [tuple(map(str, r)) for r in self._table()]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(self._HEADER))]
+        lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
+        lines.insert(1, "-" * len(lines[0]))
+        return "\n".join([self._title()] + lines)
+
+    def _repr_html_(self) -> str:
+        return html_table(self._table(), header=self._HEADER, title=self._title(),
+                          note="memory per device (GiB = 2^30 bytes); seconds per step; comm = TP + EP + DP")
+
+    def _repr_latex_(self) -> str:
+        if not self.rows:
+            return r"$\text{nothing fits}$"
+        r = self.rows[0]
+        return (rf"$\text{{fastest: }} t={r.tp},\ p={r.pp},\ d={r.dp},\ z={r.zero_stage},\ "
+                rf"\text{{{r.recompute}}},\ b={r.micro_batch}:\ {latex_number(r.memory, 'bytes')},\ "
+                rf"{latex_number(r.step_time, 's')}\text{{ per step}}$")
 
 
 def _functions(model, z: int, r: str, t_key: Any, costs: dict, common: dict):

@@ -43,7 +43,7 @@ from .errors import SymcalcError
 from .inputs import as_bool, as_expr, as_symbol, as_text
 from .symbols import LATEX_NAMES
 
-__all__ = ["Latex", "latex", "Formula", "Sheet", "sheets", "sheet_files", "write_sheets", "check_sheets", "main"]
+__all__ = ["Latex", "latex", "frontier_latex", "Formula", "Sheet", "sheets", "sheet_files", "write_sheets", "check_sheets", "main"]
 
 
 class Latex(str):
@@ -128,6 +128,39 @@ def latex(obj: Any, *, symbol_names: Optional[Mapping[Symbol, str]] = None, tota
     if isinstance(obj, str):
         raise SymcalcError(f"obj={obj!r:.60} is a string; pass a sympy expression, a Breakdown or a mapping (never parsed)")
     return Latex(one(obj))
+
+
+def frontier_latex(optimum: Any, fit: Any = None) -> list[str]:
+    r"""Chinchilla's compute-optimal frontier as LaTeX lines with named constants (eq. 4).
+
+    ``N_opt(C) = G (C/k)^a``, ``D_opt(C) = G^{-1} (C/k)^b``, then G, a and b with their exact values
+    and decimals, then the fit's constants when ``fit`` is given. Each line renders on its own.
+
+    >>> from symcalc.scaling import compute_optimal, CHINCHILLA
+    >>> lines = frontier_latex(compute_optimal(), CHINCHILLA)
+    >>> print(lines[0])
+    N_{\mathrm{opt}}(C) = G \left(\frac{C}{6}\right)^{a}
+    >>> print(lines[2])
+    G = \left(\frac{\alpha A}{\beta B}\right)^{\frac{1}{\alpha + \beta}} \approx 1.345
+    """
+    from .display import significant
+    from .scaling import ChinchillaFit, ComputeOptimum
+
+    if not isinstance(optimum, ComputeOptimum):
+        raise SymcalcError(f"optimum={optimum!r:.60} is not a ComputeOptimum; pass compute_optimal(...)")
+    if fit is not None and not isinstance(fit, ChinchillaFit):
+        raise SymcalcError(f"fit={fit!r:.60} is not a ChinchillaFit; pass CHINCHILLA or ChinchillaFit(...)")
+    G, a, b = optimum.frontier()
+    k = latex(as_expr("k", optimum.flops_per_param_token))
+    lines = [rf"N_{{\mathrm{{opt}}}}(C) = G \left(\frac{{C}}{{{k}}}\right)^{{a}}",
+             rf"D_{{\mathrm{{opt}}}}(C) = G^{{-1}} \left(\frac{{C}}{{{k}}}\right)^{{b}}",
+             rf"G = \left(\frac{{\alpha A}}{{\beta B}}\right)^{{\frac{{1}}{{\alpha + \beta}}}} \approx {significant(G, 4)}",
+             rf"a = \frac{{\beta}}{{\alpha + \beta}} = {latex(a)} \approx {significant(a, 4)}, \quad "
+             rf"b = \frac{{\alpha}}{{\alpha + \beta}} = {latex(b)} \approx {significant(b, 4)}"]
+    if fit is not None:
+        lines.append(", \\quad ".join(f"{name} = {float(getattr(fit, attr)):g}" for name, attr in (
+            ("E", "E"), ("A", "A"), ("B", "B"), (r"\alpha", "alpha"), (r"\beta", "beta"))))
+    return lines
 
 
 # --- formula sheets ------------------------------------------------------------------------------

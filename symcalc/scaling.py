@@ -29,6 +29,7 @@ from sympy import Expr, Integer, Rational, Symbol, diff, solve
 
 from . import symbols as S
 from .breakdown import Breakdown
+from .display import html_table, latex_number, quantity, readable, significant
 from .errors import SymcalcError
 from .inputs import as_callable, as_expr, as_int, as_model, as_positive, as_size, as_symbol
 
@@ -136,9 +137,18 @@ def symbolic_frontier(flops_per_param_token: Any = KAPLAN_FLOPS_PER_PARAM_TOKEN)
     }
 
 
-@dataclass(frozen=True)
+#: Units of a compute-optimal allocation's fields (symcalc.display).
+_OPTIMUM_UNITS = {"compute": "FLOP", "n_params": "params", "tokens": "tokens", "loss": "nats",
+                  "flops_per_param_token": ""}
+
+
+@dataclass(frozen=True, repr=False)
 class ComputeOptimum:
-    """A compute-optimal allocation: exact expressions (numbers when C is a number)."""
+    """A compute-optimal allocation: exact values, readable when printed.
+
+    Each field is a :class:`~symcalc.display.Quantity` when C is a number (``.exact`` is the
+    closed form: roots of large integers), the sympy expression while C is a symbol.
+    """
 
     compute: Expr
     n_params: Expr
@@ -147,13 +157,63 @@ class ComputeOptimum:
     flops_per_param_token: Expr
 
     def __post_init__(self) -> None:
-        for name in ("compute", "n_params", "tokens", "loss", "flops_per_param_token"):
-            object.__setattr__(self, name, as_expr(f"ComputeOptimum.{name}", getattr(self, name)))
+        for name, unit in _OPTIMUM_UNITS.items():
+            object.__setattr__(self, name, quantity(as_expr(f"ComputeOptimum.{name}", getattr(self, name)), unit))
 
     @property
     def tokens_per_param(self) -> Expr:
         """D_opt / N_opt."""
-        return self.tokens / self.n_params
+        return quantity(self.tokens / self.n_params, "tokens/param")
+
+    def frontier(self) -> tuple[Expr, Expr, Expr]:
+        """(G, a, b) with N_opt = G·(C/k)^a and D_opt = G^-1·(C/k)^b (Chinchilla eq. 4), exact.
+
+        >>> G, a, b = compute_optimal().frontier()
+        >>> round(float(G), 4), a, b
+        (1.3447, 14/31, 17/31)
+        """
+        C, k = as_expr("compute", self.compute), as_expr("k", self.flops_per_param_token)
+        n = as_expr("n_params", self.n_params)
+        if C != S.compute:
+            n = compute_optimal(S.compute, flops_per_param_token=k).n_params if not C.free_symbols else n.subs(C, S.compute)
+        coeff, a = n.as_coeff_exponent(S.compute)
+        return coeff * k**a, a, 1 - a
+
+    def _rows(self) -> list[tuple[str, str, Any]]:
+        return [("N_opt", "parameters", self.n_params), ("D_opt", "tokens", self.tokens),
+                ("D/N", "tokens per parameter", self.tokens_per_param), ("loss", "nats per token", self.loss)]
+
+    def __str__(self) -> str:
+        k = readable(self.flops_per_param_token)
+        head = f"compute-optimal allocation of C = {readable(self.compute, 'FLOP')} (C = {k}·N·D)"
+        if as_expr("compute", self.compute).free_symbols:
+            G, a, b = self.frontier()
+            return "\n".join([head, f"  N_opt  = G·(C/{k})^a  with G ≈ {significant(G, 4)}, a = {a} ≈ {significant(a, 4)}",
+                              f"  D_opt  = (C/{k})^b / G  with b = {b} ≈ {significant(b, 4)}",
+                              "  (exact forms: .n_params, .tokens, .loss)"])
+        return "\n".join([head] + [f"  {name:<6} ≈ {v}" for name, _, v in self._rows()])
+
+    def __repr__(self) -> str:
+        if as_expr("compute", self.compute).free_symbols:
+            return f"ComputeOptimum(N_opt={as_expr('n', self.n_params)}, D_opt={as_expr('d', self.tokens)})"
+        return f"ComputeOptimum(C={self.compute}: N_opt ≈ {self.n_params}, D_opt ≈ {self.tokens}, loss ≈ {self.loss})"
+
+    def _repr_html_(self) -> str:
+        rows = [(name, readable(v, ""), unit) if as_expr(name, v).free_symbols else
+                (name, significant(v), unit) for name, unit, v in self._rows()]
+        return html_table(rows, header=("", "value", "unit"),
+                          title=f"compute-optimal allocation of C = {readable(self.compute, 'FLOP')}")
+
+    def _repr_latex_(self) -> str:
+        from .render import latex
+
+        names = {"N_opt": r"N_{\mathrm{opt}}", "D_opt": r"D_{\mathrm{opt}}", "D/N": r"D/N", "loss": r"L"}
+        if as_expr("compute", self.compute).free_symbols:
+            from .render import frontier_latex
+
+            return "$" + r",\quad ".join(frontier_latex(self)[:2]) + "$"
+        return "$" + r",\quad ".join(f"{names[n]} \\approx {latex_number(v, u)}" for n, u, v in
+                                      zip(names, ("params", "tokens", "", "nats"), (r[2] for r in self._rows()))) + "$"
 
     def to_json(self) -> dict[str, Any]:
         """Floats for printing (the exact forms stay on the object)."""

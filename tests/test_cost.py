@@ -139,7 +139,7 @@ def test_printing_is_decimal_with_units_and_html():
                         price_per_device_hour=Rational(1, 2), global_batch=512)
     text = str(run)
     assert "days" in text and "kWh" in text and "device-hours" in text and "per step" in text
-    assert run._repr_html_().startswith("<table>")
+    assert run._repr_html_().startswith("<table") and "device-hours" in run._repr_html_()
     d = run.as_dict()
     assert set(d) >= {"flops", "seconds", "days", "gpu_hours", "energy_kwh", "cost", "seconds_per_step"}
     assert Rational(d["exact"]["seconds"]) == run.seconds

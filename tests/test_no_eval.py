@@ -118,8 +118,17 @@ def _overrides() -> dict:
         "symcalc.breakdown.Breakdown.latex": ((), {}),
         "symcalc.breakdown.Breakdown.evaluate": ((), dict(values={"tp": 2})),
         "symcalc.breakdown.Breakdown.subs": ((), dict(values={"tp": 2})),
-        "symcalc.breakdown.format_count": ((), dict(value=10**9, unit="")),
-        "symcalc.breakdown.format_bytes": ((), dict(value=2**30)),
+        "symcalc.display.format_count": ((), dict(value=10**9, unit="")),
+        "symcalc.display.format_bytes": ((), dict(value=2**30)),
+        "symcalc.display.Quantity": ((), dict(exact=3, unit="%")),
+        "symcalc.display.Quantity.latex": ((), {}),
+        "symcalc.display.Quantity.to_json": ((), {}),
+        "symcalc.display.quantity": ((), dict(value=3, unit="%")),
+        "symcalc.display.readable": ((), dict(value=3, unit="s", digits=3)),
+        "symcalc.display.latex_number": ((), dict(value=3, unit="s", digits=3)),
+        "symcalc.display.significant": ((), dict(x=3.5, digits=3)),
+        "symcalc.display.html_table": ((), dict(rows=[("a", 1)], header=("p", "v"), title="t", total_rows=1,
+                                                note="n")),
         "symcalc.breakdown.evaluate_expr": ((), dict(expr=2 * tp, values={"tp": 2})),
         "symcalc.breakdown.as_substitutions": ((), dict(values={"tp": 2})),
         "symcalc.model.Model": ((), dict(n_layers=2, d_model=8, n_heads=2, n_kv_heads=1, d_ff=16, vocab=10)),
@@ -157,6 +166,7 @@ def _overrides() -> dict:
         "symcalc.presets.Preset": ((), dict(name="x", description="y", config={"model_type": "llama"})),
         "symcalc.presets.get_preset": ((), dict(name="llama-2-7b")),
         "symcalc.render.latex": ((), dict(obj=2 * tp, symbol_names={tp: "t"}, total=True)),
+        "symcalc.render.frontier_latex": ((), dict(optimum=_optimum(), fit=None)),
         "symcalc.render.Formula": ((), dict(title="t", tex="x", source="s", note="n")),
         "symcalc.render.Sheet": ((), dict(name="n", title="t", intro="i", formulas=())),
         "symcalc.render.main": ((), dict(argv=["--check", "formulas/"])),
@@ -251,6 +261,12 @@ def _default():
     return Default(4096, "m", "s", "-s")
 
 
+def _optimum():
+    from symcalc.scaling import compute_optimal
+
+    return compute_optimal()
+
+
 def _source():
     from symcalc.hardware import Source
 
@@ -276,12 +292,14 @@ def _instance(cls_name: str):
     from symcalc.sweep import memory_grid
 
     from symcalc.cost import training_cost
+    from symcalc.display import Quantity
     from symcalc.hardware import get
 
     tiny = _tiny()
     return {
         "TrainingCost": lambda: training_cost(tiny, tokens=10**6, seq_len=4, n_devices=2, hardware="h100", mfu=0.4),
         "Hardware": lambda: get("h100"),
+        "Quantity": lambda: Quantity(3, "%"),
         "Figure": _figure,
         "ComputeOptimum": lambda: compute_optimal(10**24),
         "PlanRow": lambda: plan(tiny, n_devices=2, memory=2**30, peak_flops=10**12, seq_len=4, global_batch=4).rows[0],

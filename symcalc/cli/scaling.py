@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..render import latex
+from ..display import latex_number, readable, significant
+from ..render import frontier_latex
 from ..scaling import CHINCHILLA, chinchilla_loss, compute_optimal, frontier_exponents
 from ..solve import parse_count, parse_number
 from .common import parse_amount, print_json
@@ -47,18 +48,20 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(out)
         return 0
-    if args.latex:
-        sym = compute_optimal(flops_per_param_token=k)
-        print(f"N_{{\\mathrm{{opt}}}}(C) = {latex(sym.n_params)}")
-        print(f"D_{{\\mathrm{{opt}}}}(C) = {latex(sym.tokens)}")
+    if args.latex:  # one formula per line: the frontier with named constants, then this budget's values
+        for line in frontier_latex(compute_optimal(flops_per_param_token=k), CHINCHILLA):
+            print(line)
+        c = latex_number(C, "FLOP").replace(r"\ \mathrm{FLOP}", "")
+        print(rf"N_{{\mathrm{{opt}}}}({c}) \approx {latex_number(opt.n_params, 'params')}, \quad "
+              rf"D_{{\mathrm{{opt}}}}({c}) \approx {latex_number(opt.tokens, 'tokens')}")
         return 0
-    print(f"symcalc scaling: compute-optimal allocation of C = {out['compute']:.3e} FLOP "
+    print(f"symcalc scaling: compute-optimal allocation of C = {readable(C, 'FLOP')} "
           f"(C = {k}·N·D, Chinchilla approach-3 fit)")
-    print(f"  parameters N_opt    {out['params']:.4e}   (∝ C^{float(a):.4f})")
-    print(f"  tokens D_opt        {out['tokens']:.4e}   (∝ C^{float(b):.4f})")
-    print(f"  tokens per param    {out['tokens_per_param']:.1f}")
-    print(f"  predicted loss      {out['loss']:.4f} nats/token")
+    print(f"  parameters N_opt  ≈ {opt.n_params}   (∝ C^{float(a):.4f})")
+    print(f"  tokens D_opt      ≈ {opt.tokens}   (∝ C^{float(b):.4f})")
+    print(f"  tokens per param  ≈ {significant(opt.tokens_per_param)}")
+    print(f"  predicted loss    ≈ {significant(opt.loss, 4)} nats/token")
     if args.params is not None:
         at = out["at_params"]
-        print(f"  at N = {at['params']:.4e}: D = {at['tokens']:.4e}, loss {at['loss']:.4f}")
+        print(f"  at N = {readable(n, 'params')}: D ≈ {significant(at['tokens'])} tokens, loss ≈ {significant(at['loss'], 4)}")
     return 0

@@ -11,6 +11,7 @@ from typing import Any
 from sympy import Expr
 
 from .. import symbols as S
+from ..display import quantity
 from ..inputs import as_choice, as_model, as_positive, as_size
 from ..model import Model
 from ..params import params
@@ -97,8 +98,10 @@ def mfu(model: Model, *, tokens_per_second: Any = S.tokens_per_second, peak_flop
 
     >>> from symcalc import Model
     >>> m = Model(n_layers=2, d_model=64, n_heads=4, n_kv_heads=4, d_ff=256, vocab=100)
-    >>> mfu(m, tokens_per_second=10**6, peak_flops=10**12, seq_len=16)
-    408/625
+    >>> mfu(m, tokens_per_second=10**6, peak_flops=10**12, seq_len=16)     # a number: readable, exact underneath
+    65.3 %; exact 408/625
+    >>> mfu(m, peak_flops=10**12, seq_len=16)                              # symbols remain: the expression
+    51*tokens_per_second/78125000
 
     Parameters
     ==========
@@ -123,7 +126,7 @@ def hfu(model: Model, *, recompute: str = "full", tokens_per_second: Any = S.tok
 
     >>> from symcalc import Model
     >>> m = Model(n_layers=2, d_model=64, n_heads=4, n_kv_heads=4, d_ff=256, vocab=100)
-    >>> hfu(m, tokens_per_second=10**6, peak_flops=10**12, seq_len=16)
+    >>> hfu(m, tokens_per_second=10**6, peak_flops=10**12, seq_len=16).exact
     536/625
 
     References
@@ -135,7 +138,7 @@ def hfu(model: Model, *, recompute: str = "full", tokens_per_second: Any = S.tok
     tau, peak, n = (_exact(k, v) for k, v in (("tokens_per_second", tokens_per_second),
                                               ("peak_flops", peak_flops), ("n_devices", n_devices)))
     n = as_size("n_devices", n)
-    return tau * _per_token(model, seq_len, causal, recompute) / (n * peak)
+    return quantity(tau * _per_token(model, seq_len, causal, recompute) / (n * peak), "%")
 
 
 def training_time(model: Model, *, tokens: Any = S.tokens, n_devices: Any = S.n_devices,
@@ -149,8 +152,8 @@ def training_time(model: Model, *, tokens: Any = S.tokens, n_devices: Any = S.n_
     >>> from symcalc import Model
     >>> m = Model(n_layers=2, d_model=64, n_heads=4, n_kv_heads=4, d_ff=256, vocab=100)
     >>> training_time(m, tokens=10**9, n_devices=8, peak_flops=10**12, mfu=Rational(1, 2), seq_len=16)
-    816/5
-    >>> training_time(m, tokens=2e12, n_devices=8, peak_flops="989.4T", mfu="40%", seq_len=16)
+    2.72 min (163 s); exact 816/5
+    >>> training_time(m, tokens=2e12, n_devices=8, peak_flops="989.4T", mfu="40%", seq_len=16).exact
     40000/97
 
     The formula lives in :class:`symcalc.cost.TrainingCost` (``.seconds``); :func:`symcalc.cost.training_cost`

@@ -326,7 +326,7 @@ def max_integer(quantity: Any, symbol: Union[Symbol, str], budget: Any, *, lo: i
     >>> max_integer(12 * 32 * h**2, h, 7 * 10**9, multiple_of=128).value
     4224
     >>> sol = max_integer(12 * 32 * h**2, h, 10**6, lo=64)
-    >>> sol.feasible, sol.shortfall
+    >>> sol.feasible, int(sol.shortfall)
     (False, 572864)
 
     Parameters

@@ -7,8 +7,9 @@ from typing import Any, Optional
 
 from sympy import Expr, Integer
 
+from ..display import html_table, latex_number, quantity, readable
 from ..errors import SymcalcError
-from ..inputs import as_bool, as_choice, as_expr, as_int, as_text
+from ..inputs import as_bool, as_choice, as_expr, as_int, as_symbol, as_text
 
 __all__ = ["Solution"]
 
@@ -42,23 +43,23 @@ class Solution:
         if self.value is not None:
             set_("value", as_int("value", self.value, minimum=-(2**63)))
         as_choice("method", self.method, ("closed-form", "search"))
-        set_("quantity", as_expr("quantity", self.quantity))
-        set_("budget", as_expr("budget", self.budget))
+        as_choice("unit", self.unit, UNITS)
+        set_("quantity", quantity(as_expr("quantity", self.quantity), self.unit))
+        set_("budget", quantity(as_expr("budget", self.budget), self.unit))
         set_("feasible", as_bool("feasible", self.feasible))
         as_choice("kind", self.kind, ("max", "min"))
         if self.root is not None:
             set_("root", as_expr("root", self.root))
-        as_choice("unit", self.unit, UNITS)
 
     @property
     def headroom(self) -> Expr:
         """budget - quantity at the answer (negative when nothing fits)."""
-        return self.budget - self.quantity
+        return quantity(self.budget - self.quantity, self.unit)
 
     @property
     def shortfall(self) -> Expr:
         """How much the budget is short by when nothing fits (0 when something fits)."""
-        return Integer(0) if self.feasible else self.quantity - self.budget
+        return quantity(Integer(0) if self.feasible else self.quantity - self.budget, self.unit)
 
     def __int__(self) -> int:
         if self.value is None:
@@ -85,6 +86,41 @@ class Solution:
         return out
 
     def __str__(self) -> str:
+        q, b = readable(self.quantity, self.unit), readable(self.budget, self.unit)
         if not self.feasible:
-            return f"nothing fits: the best allowed {self.symbol} needs {self.quantity}, {self.shortfall} over the budget {self.budget}"
-        return f"{self.symbol} = {self.value} ({self.method}); {self.quantity} of {self.budget}, headroom {self.headroom}"
+            return f"nothing fits: the best allowed {self.symbol} needs {q}, {readable(self.shortfall, self.unit)} over the budget {b}"
+        return f"{self.symbol} = {self.value:,} ({self.method}); {q} of {b}, headroom {readable(self.headroom, self.unit)}"
+
+    def _rows(self) -> list[tuple[str, str, str]]:
+        rows = [(self.symbol, "—" if self.value is None else f"{self.value:,}", f"{self.kind}imum, {self.method}"),
+                ("at the answer", _exact_text(self.quantity), readable(self.quantity, self.unit)),
+                ("budget", _exact_text(self.budget), readable(self.budget, self.unit))]
+        rows.append(("headroom", _exact_text(self.headroom), readable(self.headroom, self.unit)) if self.feasible
+                    else ("short by", _exact_text(self.shortfall), readable(self.shortfall, self.unit)))
+        return rows
+
+    def _repr_html_(self) -> str:
+        title = f"{self.kind}imum {self.symbol}" + ("" if self.feasible else ": nothing fits")
+        return html_table(self._rows(), header=("", "exact", "readable"), title=title)
+
+    def _repr_latex_(self) -> str:
+        from ..render import latex
+
+        lhs = latex(as_symbol("symbol", self.symbol)) if _is_symbol_name(self.symbol) else rf"\text{{{self.symbol}}}"
+        if not self.feasible:
+            return (rf"$\text{{nothing fits: short by }} {latex_number(self.shortfall, self.unit)}"
+                    rf"\text{{ of }} {latex_number(self.budget, self.unit)}$")
+        return (rf"${lhs} = {self.value}\quad({latex_number(self.quantity, self.unit)}"
+                rf"\text{{ of }} {latex_number(self.budget, self.unit)})$")
+
+
+def _exact_text(value: Any) -> str:
+    """The exact value with thousands separators (whole numbers) or as sympy prints it."""
+    value = as_expr("value", value)
+    return f"{int(value):,}" if value.is_Integer else str(value)
+
+
+def _is_symbol_name(name: str) -> bool:
+    from ..symbols import _BY_NAME
+
+    return name in _BY_NAME

@@ -66,6 +66,24 @@ def evaluate_expr(expr: Expr, values: Mapping[Any, Any] | None = None, **kwargs:
     return result
 
 
+def _fold_stages(total: Expr) -> Expr:
+    """``total`` as one Piecewise over the ZeRO stage when z enters only through ``z >= k`` conditions."""
+    from sympy import GreaterThan, Piecewise
+
+    from .symbols import zero_stage as z
+
+    if z not in total.free_symbols or not total.has(Piecewise):
+        return total
+    conditions = [c for c in total.atoms(GreaterThan) if c.lhs == z and c.rhs.is_Integer]
+    marks = {c: Symbol(f"_stage_{i}") for i, c in enumerate(conditions)}
+    if not conditions or z in total.xreplace(marks).free_symbols:
+        return total  # z enters some other way: the plain sum is the honest form
+    stages = sorted({int(c.rhs) for c in conditions}, reverse=True)
+    branches = [(total.xreplace({z: Integer(k)}), z >= k) for k in stages if k > 0]
+    branches.append((total.xreplace({z: Integer(0)}), True))
+    return Piecewise(*branches)
+
+
 class Breakdown(Mapping[str, Expr]):
     """Named parts (sympy expressions) in order; ``.total`` is their exact sum.
 
@@ -79,12 +97,13 @@ class Breakdown(Mapping[str, Expr]):
         A heading for tables and LaTeX.
     """
 
-    __slots__ = ("_parts", "unit", "title")
+    __slots__ = ("_parts", "unit", "title", "_total")
 
     def __init__(self, parts: Mapping[str, Any] | None = None, *, unit: str = "", title: str = "") -> None:
         if parts is not None and not isinstance(parts, Mapping):
             raise SymcalcError(f"parts={_short(parts)} is not a mapping; pass {{name: expression}}")
         self._parts: dict[str, Expr] = {as_text("part name", k): as_expr(f"part {k!r}", v) for k, v in (parts or {}).items()}
+        self._total: Expr | None = None
         self.unit = as_choice("unit", unit, UNITS)
         self.title = as_text("title", title)
 
@@ -112,8 +131,24 @@ class Breakdown(Mapping[str, Expr]):
     # --- the total -------------------------------------------------------------------------
     @property
     def total(self) -> Expr:
-        """The exact sum of the parts."""
-        return Add(*self._parts.values())
+        """The exact sum of the parts; one ``Piecewise`` over the ZeRO stage when the parts depend on it.
+
+        Left symbolic, the ZeRO stage z enters the parts only through conditions ``z >= 1``,
+        ``z >= 2``, ``z >= 3`` (each sharded part, each buffer). Their plain sum would hold one
+        ``Piecewise`` per part; the total instead is a single ``Piecewise`` with one branch per
+        stage, each branch the sum at that stage, equal to the sum of the parts for every
+        integer z >= 0. ``sympy.solve`` then solves four smooth equations, not a sum of ~20
+        conditionals. The parts keep their own view.
+
+        >>> from symcalc import Model
+        >>> from symcalc.memory import zero_model_states
+        >>> from symcalc.symbols import dp, zero_stage
+        >>> zero_model_states(100, dp=dp, zero_stage=zero_stage).total
+        Piecewise((1600/dp, zero_stage >= 3), (200 + 1400/dp, zero_stage >= 2), (400 + 1200/dp, zero_stage >= 1), (1600, True))
+        """
+        if self._total is None:
+            self._total = _fold_stages(Add(*self._parts.values()))
+        return self._total
 
     # --- transformations -------------------------------------------------------------------
     def _new(self, parts: Mapping[str, Any]) -> Breakdown:

@@ -28,7 +28,7 @@ Conventions
 
 from __future__ import annotations
 
-from sympy import Expr, Integer
+from sympy import Expr, Integer, Ne, Piecewise, true
 
 from .breakdown import Breakdown
 from .inputs import as_bool, as_model
@@ -94,8 +94,10 @@ def params(model: Model, *, active: bool = False) -> Breakdown:
         # the position table is h wide even when the token embedding is projected (OPT-350m)
         parts["embedding/position"] = m.n_positions * h
     if he != h:
-        # OPT-350m: project_in (he -> h) and project_out (h -> he), both without bias.
-        parts["embedding/projection"] = 2 * he * h
+        # OPT-350m: project_in (he -> h) and project_out (h -> he), both without bias; they exist only
+        # when the widths differ, which stays a condition while either is a symbol.
+        differ = Ne(he, h)
+        parts["embedding/projection"] = 2 * he * h if differ is true else Piecewise((2 * he * h, differ), (0, True))
     if m.embed_norm:
         parts["embedding/norm"] = norm_params(m)
 
@@ -126,8 +128,9 @@ def params(model: Model, *, active: bool = False) -> Breakdown:
         if m.n_shared_experts != 0:
             one_shared = sum(_mlp(h, m.d_ff_shared, m.mlp_up_matrices, m.mlp_bias), Integer(0))
             parts["moe/shared_experts"] = n_moe * m.n_shared_experts * one_shared
-            if m.shared_expert_gate:
-                parts["moe/shared_expert_gate"] = n_moe * h
+            if m.shared_expert_gate:  # one gate per MoE layer, present with at least one shared expert
+                some = m.n_shared_experts > 0
+                parts["moe/shared_expert_gate"] = n_moe * h if some is true else Piecewise((n_moe * h, some), (0, True))
 
     parts["norms"] = L * m.norms_per_layer * norm_params(m)
     if m.final_norm:

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sympy import Expr, Integer
+from sympy import Eq, Expr, Integer, Piecewise
 
 from .. import symbols as S
 from ..breakdown import Breakdown
@@ -164,7 +164,9 @@ def layer_activations(
     # --- norms: what the norm itself saves
     if hf:
         if m.norm == "rmsnorm":
-            parts["norm/input_fp32"] = 4 * x * h * (n_norm_inputs if beta == 4 else m.norms_per_layer) / sp
+            # In fp32 the "copy" is the input itself, shared by the norms that read the same input.
+            copies = Piecewise((n_norm_inputs, Eq(beta, 4)), (m.norms_per_layer, True))
+            parts["norm/input_fp32"] = 4 * x * h * copies / sp
             parts["norm/rstd"] = 4 * x * m.norms_per_layer / sp
             parts["norm/normalized"] = beta * x * h * m.norms_per_layer / sp
         else:
@@ -183,8 +185,9 @@ def layer_activations(
     else:
         if hf and softmax_fp32:
             parts["attention/scores"] = 4 * scores
-            if beta != 4:
-                parts["attention/scores_cast"] = beta * scores
+            cast = Piecewise((0, Eq(beta, 4)), (beta * scores, True))  # .to(fp32) of fp32 is no copy
+            if cast != 0:
+                parts["attention/scores_cast"] = cast
         else:
             parts["attention/scores"] = beta * scores
         if dropout:

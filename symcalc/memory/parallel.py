@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from sympy import Expr, Integer
+from sympy import Expr, Integer, Max, cancel
 
 from .. import symbols as S
 from ..errors import SymcalcError
@@ -149,21 +149,35 @@ SYMBOLIC = dict(tp=S.tp, pp=S.pp, dp=S.dp, ep=S.ep, cp=S.cp)
 def local_kv_heads(model, tp: Any) -> Expr:
     """KV heads per device: g/t, or 1 when t is a multiple of g (each head replicated t/g times).
 
+    .. math:: g_{\\text{local}} = \\max(1, g/t)
+
+    The rule is in the expression: with t or g left symbolic the result is ``Max(1, g/t)``, so
+    substituting t > g gives 1 head, as the numeric call does (and a closed form derived from it
+    stays right there). For multi-head attention (g = a) it is g/t, since t divides a.
+
     >>> from symcalc import Model
     >>> local_kv_heads(Model(n_heads=32, n_kv_heads=8, d_model=4096), 16)
     1
+    >>> from symcalc.symbols import n_kv_heads, tp
+    >>> local_kv_heads(Model(), tp)
+    Max(1, n_kv_heads/tp)
+    >>> _.subs({n_kv_heads: 8, tp: 16}), local_kv_heads(Model(), 1)
+    (1, n_kv_heads)
     """
     model = as_model("model", model)
     g, t = model.n_kv_heads, as_size("tp", tp)
     ratio = g / t
+    if ratio.is_integer or g == model.n_heads:  # t divides a = g: one head or more each
+        return ratio
     if ratio.is_integer is False:
         if (t / g).is_integer:
             return Integer(1)
-        raise SymcalcError(
-            f"tp={t} neither divides n_kv_heads={g} nor is a multiple of it; Megatron needs g % t == 0, "
-            "inference engines replicate each KV head t/g times when g divides t"
-        )
-    return ratio
+        if (t / g).is_integer is False:
+            raise SymcalcError(
+                f"tp={t} neither divides n_kv_heads={g} nor is a multiple of it; Megatron needs g % t == 0, "
+                "inference engines replicate each KV head t/g times when g divides t"
+            )
+    return Max(1, ratio)
 
 
 #: Parameter parts (names of :func:`symcalc.params`) that tensor parallelism shards.
@@ -198,11 +212,10 @@ def parallel_param_parts(model, par: Parallel) -> dict[str, tuple[Expr, Expr]]:
         div, group, _ = shard_divisors(part, par, model)
         g_local = local_kv_heads(model, par.tp)
         if part in ("attention/qkv", "attention/qkv_bias") and g_local != model.n_kv_heads / par.tp:
-            # K and V shard over t only down to one head per device (replicated when t > g).
-            q, kv = model.q_size, 2 * model.kv_size
-            kv_share = g_local / model.n_kv_heads
-            count = count * (q / (q + kv) / par.tp + kv / (q + kv) * kv_share) / par.pp
-            out[part] = (count, group)
+            # Q shards over t; K and V only down to one head per device (each replicated when t > g).
+            per_column = cancel(count / (model.q_size + 2 * model.kv_size))  # L·h (weights) or L (biases)
+            local = (per_column * (model.q_size / par.tp + 2 * g_local * model.d_head) / par.pp).expand()
+            out[part] = (local, group)
             continue
         out[part] = (count / div, group)
     return out

@@ -192,7 +192,11 @@ def zero_shard(expr: Expr, group: Expr, from_stage: int, zero_stage: Any) -> Exp
     """
     z = check_zero_stage(zero_stage)
     expr, group = as_expr("expr", expr), as_size("group", group)
-    from_stage = as_int("from_stage", from_stage, minimum=0, maximum=3)
+    return _zero_shard(expr, group, as_int("from_stage", from_stage, minimum=0, maximum=3), z)
+
+
+def _zero_shard(expr: Expr, group: Expr, from_stage: int, z: Expr) -> Expr:
+    """:func:`zero_shard` of checked values (the inner loop of the model states)."""
     if z.is_number:
         return expr / group if z >= from_stage else expr
     return Piecewise((expr / group, z >= from_stage), (expr, True))
@@ -249,7 +253,7 @@ def zero_model_states(
     dp = as_size("dp", dp)
     k = prec.master + optimizer_bytes(optimizer)
     return Breakdown({
-        "weights": zero_shard(prec.weight * psi, dp, 3, z),
-        "gradients": zero_shard(prec.grad * psi, dp, 2, z),
-        "optimizer": zero_shard(k * psi, dp, 1, z),
+        "weights": _zero_shard(prec.weight * psi, dp, 3, z),
+        "gradients": _zero_shard(prec.grad * psi, dp, 2, z),
+        "optimizer": _zero_shard(k * psi, dp, 1, z),
     }, unit="bytes", title="model states per device")

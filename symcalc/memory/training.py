@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import Any, Optional, Union
 
-from sympy import Eq, Expr, Integer, Piecewise
+from sympy import And, Expr, Piecewise
 
 from .. import symbols as S
 from ..breakdown import Breakdown
 from ..inputs import as_amount, as_count, as_model, as_size
 from .activations import activations
 from .parallel import Parallel, as_parallel as _parallel, check_amounts, parallel_param_parts
-from .states import Precision, check_zero_stage, optimizer_bytes, precision_recipe, zero_shard
+from .states import Precision, _zero_shard, check_zero_stage, optimizer_bytes, precision_recipe
 
 __all__ = ["model_states", "communication_buffers", "training_memory", "PARTS"]
 
@@ -66,7 +66,7 @@ def model_states(
     shards = parallel_param_parts(model, par)
     for kind, bytes_per, stage in (("weights", prec.weight, 3), ("gradients", prec.grad, 2), ("optimizer", k, 1)):
         for part, (count, group) in shards.items():
-            parts[f"{kind}/{part}"] = zero_shard(bytes_per * count, group, stage, z)
+            parts[f"{kind}/{part}"] = _zero_shard(bytes_per * count, group, stage, z)
     return Breakdown(parts, unit="bytes", title="model states per device")
 
 
@@ -87,28 +87,26 @@ def communication_buffers(
 
     ``allgather_bucket`` is DeepSpeed's ``allgather_bucket_size`` (elements, 5e8 by default in
     DeepSpeed and the cookbook); ``max_live_params`` is ``stage3_max_live_parameters`` (1e9).
-    With one data-parallel rank nothing is sharded and no buffer is charged; a symbolic d is
-    taken as d > 1.
+    With one data-parallel rank nothing is sharded and no buffer is charged. Both conditions are
+    in the expression: with z or d symbolic the parts are ``Piecewise`` in ``z >= 1`` (``z >= 3``)
+    and ``d > 1``, so substituting d = 1 gives 0, as the numeric call does.
 
     >>> communication_buffers(zero_stage=1, dp=1, bytes_weight=2, allgather_bucket=500_000_000).total
     0
     >>> communication_buffers(zero_stage=3, dp=8, bytes_weight=2, allgather_bucket=5, max_live_params=10).total
     30
+    >>> from symcalc.symbols import dp
+    >>> communication_buffers(zero_stage=1, dp=dp, bytes_weight=2, allgather_bucket=5)["allgather_bucket"]
+    Piecewise((10, dp > 1), (0, True))
     """
     z = check_zero_stage(zero_stage)
     d = as_size("dp", dp)
     bw = as_amount("bytes_weight", bytes_weight)
     bucket = as_count("allgather_bucket", allgather_bucket) * bw
     live = as_count("max_live_params", max_live_params) * bw
-    parts: dict[str, Expr] = {}
-    if d == 1:
-        return Breakdown({"allgather_bucket": 0, "zero3_live_params": 0}, unit="bytes")
-    if z.is_number:
-        parts["allgather_bucket"] = bucket if z >= 1 else Integer(0)
-        parts["zero3_live_params"] = live if z == 3 else Integer(0)
-    else:
-        parts["allgather_bucket"] = Piecewise((bucket, z >= 1), (0, True))
-        parts["zero3_live_params"] = Piecewise((live, Eq(z, 3)), (0, True))
+    sharded = d > 1
+    parts = {"allgather_bucket": Piecewise((bucket, And(z >= 1, sharded)), (0, True)),
+             "zero3_live_params": Piecewise((live, And(z >= 3, sharded)), (0, True))}
     return Breakdown(parts, unit="bytes", title="communication buffers")
 
 

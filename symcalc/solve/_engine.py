@@ -5,8 +5,9 @@ from __future__ import annotations
 from math import gcd, isqrt
 from typing import Any, Optional, Sequence, Union
 
-from sympy import (Dummy, Expr, Function, Integer, Piecewise, Poly, PolynomialError, Symbol,
-                   ceiling, floor, im, limit, oo, solve, together)
+from sympy import (Dummy, Expr, Function, Integer, Max, Min, Piecewise, Poly, PolynomialError, Rational, Symbol,
+                   ceiling, false, floor, im, limit, oo, solve, together, true)
+from sympy.core.relational import Relational
 
 from ..breakdown import Breakdown, as_substitutions
 from ..errors import SymcalcError
@@ -115,13 +116,82 @@ def _le(value: Expr, budget: Expr) -> bool:
 
 
 def _real_roots(expr: Expr, symbol: Symbol, budget: Expr) -> Optional[tuple[list[Expr], list[Expr]]]:
-    """Exact real roots of expr = budget in the symbol, and the real poles of expr; None when
-    there is no closed form."""
+    """Exact real roots of expr = budget in the symbol, and the points where expr may jump (its real
+    poles and the breakpoints of a ``Piecewise``/``Max``/``Min`` in the symbol); None when there is
+    no closed form.
+
+    The symbol is relaxed to a real variable (:func:`symcalc.relax.relax`'s route: the integer
+    answer is then chosen among the allowed values next to these points and checked exactly). A
+    ``Piecewise`` in the symbol (the ZeRO buffers' ``d > 1``, ``Max(1, g/t)`` KV heads per device)
+    is split at its breakpoints: between two of them every condition keeps its truth value, so
+    each piece is a smooth expression solved in closed form.
+    """
     x = Dummy("x", real=True)
     g = (expr - budget).xreplace({symbol: x})
-    if any(x in a.free_symbols for a in g.atoms(floor, ceiling, Piecewise, Function)):
+    if any(x in a.free_symbols for a in g.atoms(floor, ceiling)):
         return None
-    key = lambda r: r.evalf(30)  # noqa: E731
+    g = g.replace(lambda e: isinstance(e, (Max, Min)) and x in e.free_symbols, lambda e: e.rewrite(Piecewise))
+    pieces = [pw for pw in g.atoms(Piecewise) if x in pw.free_symbols]
+    if not pieces:
+        return _smooth_roots(g, x)
+    breaks: set = set()
+    for pw in pieces:
+        for _, cond in pw.args:
+            for rel in (cond.atoms(Relational) if cond is not true else ()):
+                if x in rel.free_symbols:
+                    found = _smooth_roots(rel.lhs - rel.rhs, x)
+                    if found is None:
+                        return None
+                    breaks |= set(found[0]) | set(found[1])
+    ordered = sorted(breaks, key=_key)
+    points = [r.evalf(50) for r in ordered]
+    samples = ([Rational(points[0] - 1)] + [Rational((a + b) / 2) for a, b in zip(points, points[1:])]
+               + [Rational(points[-1] + 1)]) if points else [Integer(0)]
+    roots: set = set()
+    poles: set = set(ordered)
+    for sample in samples:
+        piece = _resolved(g, x, sample)
+        if piece is None:
+            return None
+        found = _smooth_roots(piece, x)
+        if found is None:
+            return None
+        roots |= set(found[0])
+        poles |= set(found[1])
+    return sorted(roots - poles, key=_key), sorted(poles, key=_key)
+
+
+def _key(r: Expr) -> Expr:
+    return r.evalf(30)
+
+
+class _Undecided(Exception):
+    pass
+
+
+def _resolved(g: Expr, x: Dummy, sample: Expr) -> Optional[Expr]:
+    """``g`` with every Piecewise in ``x`` replaced by the branch that holds at ``x = sample``."""
+
+    def pick(*pairs):
+        for pair in pairs:
+            value, cond = pair.args
+            held = cond.xreplace({x: sample}) if x in cond.free_symbols else cond
+            if held is true:
+                return value
+            if held is not false:
+                raise _Undecided
+        raise _Undecided
+
+    try:
+        return g.replace(lambda e: isinstance(e, Piecewise) and x in e.free_symbols, lambda e: pick(*e.args))
+    except _Undecided:
+        return None
+
+
+def _smooth_roots(g: Expr, x: Dummy) -> Optional[tuple[list[Expr], list[Expr]]]:
+    """Exact real roots and poles of ``g`` (no Piecewise, floor or ceiling in ``x``); None when sympy has no closed form."""
+    if any(x in a.free_symbols for a in g.atoms(Piecewise, Function)):
+        return None
     try:
         numer, denom = together(g).as_numer_denom()
         poly = Poly(numer, x)
@@ -131,9 +201,9 @@ def _real_roots(expr: Expr, symbol: Symbol, budget: Expr) -> Optional[tuple[list
                 dpoly = Poly(denom, x)
                 if not (dpoly.domain.is_QQ or dpoly.domain.is_ZZ):
                     raise NotImplementedError
-                poles = sorted(set(dpoly.real_roots()), key=key)
+                poles = sorted(set(dpoly.real_roots()), key=_key)
             roots = [r for r in poly.real_roots() if r not in poles]
-            return sorted(set(roots), key=key), poles
+            return sorted(set(roots), key=_key), poles
     except (PolynomialError, NotImplementedError, ValueError):
         pass
     try:
@@ -147,7 +217,7 @@ def _real_roots(expr: Expr, symbol: Symbol, budget: Expr) -> Optional[tuple[list
         if r.is_real is False or abs(im(r.evalf(30))) > 1e-20:
             continue
         roots.append(r)
-    return sorted(roots, key=key), []
+    return sorted(roots, key=_key), []
 
 
 #: A finite set of allowed values up to this size is scanned whole when there is no closed form.
@@ -229,6 +299,8 @@ def _closed_form(kind: str, grid: _Grid, found: tuple[list[Expr], list[Expr]], f
             if k is not None:
                 cands.add(k)
                 root_of.setdefault(k, r)
+                if grid.value(k) == r and (grid.k_hi is None or k < grid.k_hi):
+                    cands.add(k + 1)  # f may jump at r itself (a pole, a Piecewise breakpoint)
         k = next((k for k in sorted(cands) if fits(k)), None)
         return done(k, "closed-form", root_of.get(k) if k is not None and k in root_of else None)
     cands = set() if grid.k_hi is None else {grid.k_hi}
@@ -237,6 +309,8 @@ def _closed_form(kind: str, grid: _Grid, found: tuple[list[Expr], list[Expr]], f
         if k is not None:
             cands.add(k)
             root_of.setdefault(k, r)
+            if grid.value(k) == r and k > grid.k_lo:
+                cands.add(k - 1)  # f may jump at r itself (a pole, a Piecewise breakpoint)
     if grid.k_hi is None:
         # Beyond the last root or pole the sign of f - budget no longer changes.
         beyond = grid.k_lo
@@ -251,9 +325,16 @@ def _closed_form(kind: str, grid: _Grid, found: tuple[list[Expr], list[Expr]], f
 
 
 def _limit_quantity(expr: Expr, symbol: Symbol) -> Expr:
+    """The quantity as the unknown grows without bound (a Piecewise resolved at a huge value first)."""
+    x = Dummy("x", positive=True)
+    g = expr.xreplace({symbol: x})
+    g = g.replace(lambda e: isinstance(e, (Max, Min)) and x in e.free_symbols, lambda e: e.rewrite(Piecewise))
+    far = _resolved(g, x, Integer(10**40))
     try:
-        return limit(expr, symbol, oo)
-    except (NotImplementedError, ValueError):  # pragma: no cover - sympy could not take the limit
+        if far is None:
+            raise NotImplementedError
+        return limit(far, x, oo)
+    except (NotImplementedError, ValueError, TypeError):  # pragma: no cover - sympy could not take the limit
         return expr.xreplace({symbol: Integer(2**64)})
 
 

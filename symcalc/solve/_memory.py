@@ -14,10 +14,9 @@ Allowed values (Megatron-LM's layout, :mod:`symcalc.memory.parallel`):
 - with a fixed device count n, ``t·p·c·e`` divides n (``d = n/(t·p·c)`` is whole and a multiple of e);
 - the device count n is a multiple of ``t·p·c·e``.
 
-One point is evaluated apart: where the unknown makes the data-parallel degree d = 1,
-DeepSpeed's ZeRO buffers vanish (``communication_buffers``), which the expression in a
-symbolic d cannot show. That point is evaluated exactly on its own and the smaller fitting
-answer kept.
+Where the unknown makes the data-parallel degree d = 1, DeepSpeed's ZeRO buffers vanish
+(``communication_buffers``): the expression says so itself (a ``Piecewise`` in ``d > 1``), and the
+engine splits it at that breakpoint, so no value is treated apart.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ from .. import symbols as S
 from ..errors import SymcalcError
 from ..inputs import as_int, as_model
 from ..model import Model
-from ._engine import Solution, _le, divisors, max_integer, min_integer
+from ._engine import Solution, divisors, max_integer, min_integer
 from ._models import _auto_multiple, max_d_model, max_n_layers, model_family
 from ._units import parse_bytes
 
@@ -73,28 +72,12 @@ def _model_int(model: Model, field: str) -> int:
     return int(value)
 
 
-def _min_degree(budget: Any, model: Model, unknown: Symbol, options: dict[str, Any], allowed: Sequence[int],
-                dp_one: Optional[int]) -> Solution:
-    """The smallest value in ``allowed`` whose memory fits; ``dp_one`` (the value giving d = 1) apart."""
-    limit = parse_bytes(budget)
-    name = unknown.name
-    rest = [v for v in allowed if v != dp_one]
-    special = None
-    if dp_one is not None and dp_one in allowed:
-        special = _memory(model, **{name: dp_one}, **options).total
-    if not rest:
-        if special is None:
-            raise SymcalcError(f"no allowed {name}: nothing satisfies the divisibility constraints")
-        ok = _le(special, limit)
-        return Solution(name, dp_one if ok else None, "closed-form", special, limit, ok, "min", unit="bytes")
-    sol = min_integer(_memory(model, **{name: unknown}, **options), unknown, limit, choices=rest, unit="bytes")
-    if special is None:
-        return sol
-    if _le(special, limit) and (not sol.feasible or dp_one < sol.value):
-        return Solution(name, dp_one, sol.method, special, limit, True, "min", unit="bytes")
-    if not sol.feasible and bool(special < sol.quantity):
-        return replace(sol, quantity=special)
-    return sol
+def _min_degree(budget: Any, model: Model, unknown: Symbol, options: dict[str, Any], allowed: Sequence[int]) -> Solution:
+    """The smallest value in ``allowed`` whose memory fits."""
+    if not allowed:
+        raise SymcalcError(f"no allowed {unknown.name}: nothing satisfies the divisibility constraints")
+    return min_integer(_memory(model, **{unknown.name: unknown}, **options), unknown, parse_bytes(budget),
+                       choices=list(allowed), unit="bytes")
 
 
 def max_micro_batch(budget: Any, model: Model, **options: Any) -> Solution:
@@ -133,8 +116,8 @@ def max_seq_len(budget: Any, model: Model, *, multiple_of: Union[int, Sequence[i
 def min_zero_stage(budget: Any, model: Model, **options: Any) -> Solution:
     """The smallest ZeRO stage (0-3) whose training memory per device fits ``budget``.
 
-    The stages are four choices, so every one is evaluated (a search: the memory is a
-    Piecewise in z).
+    The memory is one Piecewise in z (:attr:`symcalc.Breakdown.total`); the engine splits it at
+    its breakpoints, so the answer is closed-form and checked at the stages next to them.
     """
     model = as_model("model", model)
     return min_integer(_memory(model, zero_stage=S.zero_stage, **options), S.zero_stage, parse_bytes(budget),
@@ -145,18 +128,15 @@ def _min_model_degree(budget: Any, model: Model, unknown: Symbol, options: dict[
                       bound: int, others: tuple[str, str]) -> Solution:
     """The smallest divisor of ``bound`` that fits; with ``n_devices``, also a divisor of n/(others·ep).
 
-    ``others`` are the two fixed model-parallel degrees besides ``unknown`` (d = n/(t·p·c)); the
-    value making d = 1 is passed on so that the ZeRO buffers' absence there is evaluated.
+    ``others`` are the two fixed model-parallel degrees besides ``unknown`` (d = n/(t·p·c)).
     """
-    dp_one = None
     if "n_devices" in deg:
         first, second = others
         rest = deg[first] * deg[second] * deg["ep"]
         if deg["n_devices"] % rest:
             raise SymcalcError(f"{first}*{second}*ep = {rest} does not divide n_devices={deg['n_devices']}")
         bound = gcd(bound, deg["n_devices"] // rest)
-        dp_one = deg["n_devices"] // (deg[first] * deg[second]) if deg["ep"] == 1 else None
-    return _min_degree(budget, model, unknown, options, divisors(bound), dp_one)
+    return _min_degree(budget, model, unknown, options, divisors(bound))
 
 
 def min_tp(budget: Any, model: Model, **options: Any) -> Solution:
@@ -222,18 +202,11 @@ def min_devices(budget: Any, model: Model, *, hi: Optional[int] = None, **option
     step = mp * deg["ep"]
     limit = parse_bytes(budget)
     n = S.n_devices
-    if deg["ep"] > 1:  # d >= e > 1: the expression in n holds everywhere
-        return min_integer(_memory(model, n_devices=n, **options), n, limit, multiple_of=step, lo=step, hi=hi,
-                           unit="bytes")
-    single = _memory(model, n_devices=mp, **options).total
-    if _le(single, limit):
-        return Solution(n.name, mp, "closed-form", single, limit, True, "min", unit="bytes")
-    if hi is not None and hi < 2 * mp:
-        return Solution(n.name, None, "closed-form", single, limit, False, "min", unit="bytes")
-    sol = min_integer(_memory(model, n_devices=n, **options), n, limit, multiple_of=step, lo=2 * mp, hi=hi,
-                      unit="bytes")
-    if not sol.feasible and bool(single < sol.quantity):
-        return replace(sol, quantity=single)
+    sol = min_integer(_memory(model, n_devices=n, **options), n, limit, multiple_of=step, lo=step, hi=hi, unit="bytes")
+    if not sol.feasible:  # report the shortfall of the leanest count seen: the first, or the limit n -> oo
+        first = _memory(model, n_devices=step, **options).total
+        if bool(first < sol.quantity):
+            return replace(sol, quantity=first)
     return sol
 
 

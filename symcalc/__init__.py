@@ -80,5 +80,5 @@ __all__ = [
     "forward_flops", "training_flops", "prefill_flops", "decode_flops", "generation_flops",
     "training_memory", "inference_memory",
     "plan",
-    "latex", "scaling", "sensitivity", "solve",
+    "latex", "scaling", "sensitivity", "solve", "serving",
 ]

@@ -99,7 +99,10 @@ def test_help_lists_every_question(capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["solve", "micro-batch", "--preset", "llama-2-7b", "--infer", "--budget", "80GiB"], "--infer"),
+    (["solve", "zero-stage", "--preset", "llama-2-7b", "--infer", "--budget", "80GiB"], "--infer"),
+    (["solve", "micro-batch", "--preset", "llama-2-7b", "--infer", "-z", "1", "--budget", "80GiB"], "training only"),
+    (["solve", "micro-batch", "--preset", "llama-2-7b", "--prefill-batch", "1", "--budget", "80GiB"], "add --infer"),
+    (["solve", "devices", "--preset", "llama-2-7b", "--infer", "--max-tp", "0", "--budget", "80GiB"], "not positive"),
     (["solve", "tp", "--preset", "llama-2-7b", "--budget", "80 GiBs"], "is not a number"),
     (["solve", "pp", "--preset", "llama-2-7b", "--num-gpus", "8", "-tp", "3", "--budget", "80GiB"], "does not divide"),
 ])

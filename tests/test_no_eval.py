@@ -33,7 +33,7 @@ EVIL = f"__import__('os').system('touch {MARK}')"
 
 #: Parameters that are text by design: the string is kept as text (and never evaluated).
 TEXT = {"name", "title", "description", "latex", "source", "note", "intro", "tex", "total_label", "prefix",
-        "directory", "symbol:Solution", "unit:SymbolInfo", "value:as_text", "flag", "url", "date", "label",
+        "directory", "symbol:Solution", "symbol:LayoutSolution", "unit:SymbolInfo", "value:as_text", "flag", "url", "date", "label",
         "vendor", "summary", "meaning"}
 
 
@@ -98,6 +98,7 @@ def _valid_by_name() -> dict:
         "args": (S.tp,), "exact": True, "breakdown": None, "values": {"tp": 2}, "argv": ["presets"],
         "directory": "sheets", "family": None, "size": S.d_model, "index": (0,), "rows": [(2,)],
         "arrays": None, "fit": None, "flops_per_param_token": 6,
+        "message": 1000, "volume": 1000, "bandwidth": 10**9, "prompt_len": 4, "n_generate": 2,
     }
 
 
@@ -109,7 +110,11 @@ def _overrides() -> dict:
     from symcalc.params import params
     from symcalc.solve import max_integer, model_family
 
+    from symcalc.serving import serving
+
     tiny, tp = _tiny(), S.tp
+    est = serving(tiny, prompt_len=4, n_generate=2, batch=1, hardware="h100")
+    step = est.decode
     family = model_family(Model(n_layers=2, d_model=64, n_heads=2, n_kv_heads=1, d_ff=128, vocab=10))[0]
     solution = max_integer(10 * S.micro_batch, "micro_batch", 100)
     return {
@@ -252,6 +257,33 @@ def _overrides() -> dict:
         "symcalc.defaults.use": ((), dict(which="today")),
         "symcalc.defaults.using": ((), dict(which="today")),
         "symcalc.defaults.resolve": ((), dict(key="seq_len", value=4096)),
+        "symcalc.serving._roofline.Step": ((), dict(flops=step.flops, traffic=step.traffic, comm=step.comm,
+                                                    device=step.device, info={})),
+        "symcalc.serving._roofline.Roofline": ((), dict(peak_flops=10**12, mem_bandwidth=10**9,
+                                                        bandwidth_scaleup=10**9, memory=2**30,
+                                                        compute_efficiency=1, memory_efficiency=0.5,
+                                                        link_efficiency=1, name="x")),
+        "symcalc.serving._roofline.Roofline.subs": ((), {}),
+        "symcalc.serving._roofline.Step.subs": ((), {}),
+        "symcalc.serving._estimate.ServingEstimate.subs": ((), {}),
+        "symcalc.serving._estimate.ServingEstimate": ((), dict(prefill=est.prefill, decode=est.decode,
+                                                               memory=est.memory, batch=1, n_generate=2,
+                                                               max_batch=None, info={})),
+        "symcalc.serving._roofline.roofline": ((), dict(hardware="h100", dtype="bf16", peak_flops=10**12,
+                                                        mem_bandwidth=10**9, bandwidth_scaleup=10**9, memory=2**30,
+                                                        compute_efficiency=1, memory_efficiency="50%",
+                                                        link_efficiency=1)),
+        "symcalc.serving._roofline.decode_step": ((), dict(model=tiny, context_len=2, batch=1, hardware="h100")),
+        "symcalc.serving._roofline.prefill_step": ((), dict(model=tiny, prompt_len=4, batch=1, hardware="h100")),
+        "symcalc.serving._estimate.serving": ((), dict(model=tiny, prompt_len=4, n_generate=2, batch=1,
+                                                       hardware="h100")),
+        "symcalc.solve._serving.LayoutSolution": ((), dict(symbol="n_devices", value=2, method="search", quantity=5,
+                                                           budget=6, feasible=True, kind="min", unit="bytes", tp=2,
+                                                           pp=1)),
+        "symcalc.solve._serving.max_serving_batch": ((10**9, tiny), dict(seq_len=4, n_generate=2)),
+        "symcalc.solve._serving.max_serving_context": ((10**9, tiny), dict(micro_batch=1, n_generate=2)),
+        "symcalc.solve._serving.min_serving_devices": ((10**9, tiny), dict(seq_len=4, micro_batch=1, max_tp=2)),
+        "symcalc.solve._serving.serving_tp_degrees": ((), dict(model=tiny, max_tp=2)),
     }
 
 
@@ -294,6 +326,7 @@ def _instance(cls_name: str):
     from symcalc.cost import training_cost
     from symcalc.display import Quantity
     from symcalc.hardware import get
+    from symcalc.solve import min_serving_devices
 
     tiny = _tiny()
     return {
@@ -313,7 +346,17 @@ def _instance(cls_name: str):
         "CompiledExpr": lambda: compile_expr(2 * S.tp, (S.tp,)),
         "Sweep": lambda: memory_grid(tiny, seq_len=4, micro_batch=[1, 2]),
         "Defaults": lambda: __import__("symcalc.defaults").defaults.TODAY,
+        "ServingEstimate": lambda: _estimate(tiny),
+        "Step": lambda: _estimate(tiny).decode,
+        "Roofline": lambda: _estimate(tiny).decode.device,
+        "LayoutSolution": lambda: min_serving_devices(10**9, tiny, seq_len=4, micro_batch=1),
     }[cls_name]()
+
+
+def _estimate(tiny):
+    from symcalc.serving import serving
+
+    return serving(tiny, prompt_len=4, n_generate=2, batch=1, hardware="h100")
 
 
 #: Keywords a ``**kwargs`` parameter forwards, per callable (each gets the string too), plus one unknown.
@@ -344,6 +387,12 @@ FORWARDED = {
     "min_devices": ("seq_len", "micro_batch", "tp", "zero_stage"),
     "max_d_model_in_memory": ("seq_len", "micro_batch", "n_devices"),
     "max_n_layers_in_memory": ("seq_len", "micro_batch", "pp", "n_devices"),
+    "max_serving_batch": ("seq_len", "n_generate", "tp", "weights"),
+    "max_serving_context": ("micro_batch", "n_generate", "tp", "prefill_batch"),
+    "min_serving_devices": ("seq_len", "micro_batch", "bytes_kv"),
+    "Step.subs": ("micro_batch",),
+    "Roofline.subs": ("peak_flops",),
+    "ServingEstimate.subs": ("micro_batch",),
 }
 
 #: Base calls of the memory solvers (the keywords they pass to training_memory).

@@ -17,7 +17,7 @@ from .common import SymcalcArgumentParser
 __all__ = ["main", "build_parser"]
 
 #: Subcommand modules, in the order ``symcalc --help`` lists them.
-SUBCOMMANDS = ("params", "presets", "flops", "mem", "scaling", "latex", "solve", "plan", "hardware", "time",)
+SUBCOMMANDS = ("params", "presets", "flops", "mem", "scaling", "latex", "solve", "plan", "hardware", "time", "serve",)
 
 
 def _chosen(argv: Optional[Sequence[str]]) -> Sequence[str]:

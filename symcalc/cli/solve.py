@@ -22,6 +22,7 @@ from ..solve import (
     max_seq_len, max_tokens, min_devices, min_pp, min_tp, min_zero_stage, parse_bytes, parse_count, parse_number,
 )
 from .common import add_model_arguments, parse_amount, positive_int, print_json
+from . import solve_infer
 from .hwargs import add_hardware_arguments
 
 #: Inverse questions: name -> one-line help (``symcalc solve --help`` lists them).
@@ -83,13 +84,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         return q
 
     for name, (_, _, ignored) in MEMORY_SOLVERS.items():
-        q = question(name, f"Takes the flags of `symcalc mem` (training); {ignored} is the unknown and is ignored.")
+        q = question(name, f"Takes the flags of `symcalc mem` (training); {ignored} is the unknown and is ignored. "
+                           "With --infer (micro-batch, seq-len, tp, pp, devices): the same question for serving, "
+                           "on inference memory (weights, KV cache, prefill activations; mem --infer's flags).")
         q.add_argument("--budget", help="memory per device: 80GiB, 80GB, 512MiB or bytes (or --hardware NAME)")
         add_hardware_arguments(q, fills="--budget with its reported memory")
         if name == "seq-len":
             q.add_argument("--multiple-of", type=positive_int, default=1, help="s must be a multiple of this")
         if name == "devices":
             q.add_argument("--max-devices", type=positive_int, help="search no further than this many devices")
+        solve_infer.add_arguments(q, name)
         q.set_defaults(func=run_memory)
 
     extra = ("--budget is a parameter count (7B, 7e9); --memory-budget (80GiB, 80GB) instead fits training memory "
@@ -173,6 +177,8 @@ def _training(args: argparse.Namespace, unknown: str = "") -> tuple[Any, dict[st
 
 
 def run_memory(args: argparse.Namespace) -> int:
+    if args.infer or solve_infer.flags_given(args):  # the serving questions: symcalc.cli.solve_infer
+        return solve_infer.run(args, _memory_budget(args, "--budget"), _report)
     solver, unknown, _ = MEMORY_SOLVERS[args.question]
     model, options = _training(args, unknown)
     if args.question == "seq-len":

@@ -94,6 +94,7 @@ def inference_memory(
     bytes_act: Any = 2,
     flash_attention: bool = False,
     misc_bytes: Any = 0,
+    prefill_batch: Any = None,
     parallel: Optional[Parallel] = None,
     **degrees: Any,
 ) -> Breakdown:
@@ -111,6 +112,9 @@ def inference_memory(
     micro_batch : sequences b
     weights : bytes per weight or a dtype name ("int4" is 1/2)
     bytes_kv, bytes_act : bytes per KV-cache value and per activation
+    prefill_batch : sequences whose prompts are prefilled at once, for the transient activations
+        (default ``micro_batch``: the whole batch together; 1: one prompt at a time, as a
+        continuous-batching engine admits requests)
     parallel / degrees : as for :func:`~symcalc.memory.training_memory` (tp and pp matter)
 
     >>> from symcalc import Model
@@ -133,7 +137,8 @@ def inference_memory(
         parts[f"weights/{part}"] = bw * count
     parts["kv_cache"] = kv_cache(model, tokens=seq_len + n_generate, batch=micro_batch,
                                  bytes_kv=bytes_kv, tp=par.tp, pp=par.pp)
-    layer = layer_activations(model, seq_len=seq_len, micro_batch=micro_batch, bytes_act=bytes_act, tp=par.tp,
+    prefill = micro_batch if prefill_batch is None else as_size("prefill_batch", prefill_batch)
+    layer = layer_activations(model, seq_len=seq_len, micro_batch=prefill, bytes_act=bytes_act, tp=par.tp,
                               cp=par.cp, sequence_parallel=par.sequence_parallel, flash_attention=flash_attention,
                               dropout=False)
     parts.update(layer.prefixed("activations").items())

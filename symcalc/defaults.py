@@ -200,6 +200,25 @@ _TODAY_ENTRIES: dict[str, Default] = {
                             "(vLLM's dtype auto)", "--weight-dtype"),
     "kv_cache_dtype": Default("bf16", "KV-cache values (2 bytes)", "vLLM's kv_cache_dtype auto (the model dtype)",
                               "--kv-cache-dtype"),
+    # --- serving (symcalc serve, symcalc.serving)
+    "compute_efficiency": Default(Integer(1), "fraction of the peak FLOP/s a compute-bound operation reaches: 1, "
+                                  "the physical limit (serving times are lower bounds)",
+                                  "the roofline model's attainable bound (Williams, Waterman and Patterson 2009)",
+                                  "--compute-efficiency"),
+    "memory_efficiency": Default(Integer(1), "fraction of the memory bandwidth a memory-bound operation reaches: 1",
+                                 "the roofline model's attainable bound (Williams, Waterman and Patterson 2009)",
+                                 "--memory-efficiency"),
+    "link_efficiency": Default(Integer(1), "fraction of the scale-up link bandwidth the TP all-reduces reach: 1",
+                               "the ring all-reduce's bandwidth bound (Patarasuk and Yuan 2009)", "--link-efficiency"),
+    "experts_read": Default("expected", "a serving step reads the expected distinct routed experts per MoE layer, "
+                            "E(1 - (1 - k/E)^T) for T tokens routed uniformly", "uniform routing, the target of "
+                            "MoE load-balancing losses (Fedus et al. 2022, Switch Transformer, eq. 4)", "--experts"),
+    "prefill_causal": Default(True, "a prefill computes the causal half of the attention square",
+                              "flash attention skips fully masked blocks (Dao 2023, FlashAttention-2, Section 3.1)",
+                              "--full-attention-square"),
+    "serve_output_tokens": Default(Integer(128), "tokens generated per sequence in symcalc serve",
+                                   "the 128-token outputs of NVIDIA's TensorRT-LLM performance tables and vLLM's "
+                                   "latency benchmark", "-o/--output-tokens"),
     # --- workload of a CLI question (the library keeps these symbolic unless given)
     "seq_len": Default(Integer(8192), "sequence length s of a CLI question", "Llama 3 pre-training: sequences of "
                        "8,192 tokens after the first 252M tokens (Llama Team 2024, The Llama 3 Herd of Models, "

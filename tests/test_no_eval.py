@@ -33,7 +33,8 @@ EVIL = f"__import__('os').system('touch {MARK}')"
 
 #: Parameters that are text by design: the string is kept as text (and never evaluated).
 TEXT = {"name", "title", "description", "latex", "source", "note", "intro", "tex", "total_label", "prefix",
-        "directory", "symbol:Solution", "symbol:LayoutSolution", "unit:SymbolInfo", "value:as_text", "flag", "url", "date", "label",
+        "directory", "symbol:Solution", "symbol:LayoutSolution", "unit:SymbolInfo", "value:as_text", "flag", "url",
+        "date", "label",
         "vendor", "summary", "meaning"}
 
 

@@ -18,8 +18,10 @@ DEFAULTS = {"num_experts": 0, "sequence_length": 2048}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from ..defaults import active
     from ..serving import EXPERTS
 
+    d = active()
     p = sub.add_parser(
         "serve",
         help="inference roofline: time to first token, time per output token, tokens/s, KV cache, largest batch",
@@ -40,20 +42,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_model_arguments(p, defaults=DEFAULTS)
     w = p.add_argument_group("workload")
-    w.add_argument("--sequence-length", "-s", type=positive_int, default=Integer(2048),
-                   help="prompt tokens per sequence (default 2048)")
-    w.add_argument("--output-tokens", "-o", type=positive_int, default=Integer(128),
-                   help="tokens generated per sequence (default 128)")
-    w.add_argument("--batch-size", "-b", type=positive_int, default=Integer(1),
-                   help="sequences served together (default 1)")
+    w.add_argument("--sequence-length", "-s", type=positive_int,
+                   help=f"prompt tokens per sequence (default {d.seq_len}: symcalc.defaults)")
+    w.add_argument("--output-tokens", "-o", type=positive_int,
+                   help=f"tokens generated per sequence (default {d.serve_output_tokens})")
+    w.add_argument("--batch-size", "-b", type=positive_int,
+                   help=f"sequences served together (default {d.micro_batch})")
     w.add_argument("--prefill-batch", type=positive_int,
                    help="prompts prefilled at once, for the transient memory (default: the whole batch; 1: one "
                         "at a time, as continuous batching admits requests)")
     w.add_argument("--tensor-parallel-size", "-tp", type=positive_int, default=Integer(1),
                    help="TP degree of the replica (default 1)")
-    w.add_argument("--experts", choices=EXPERTS, default="expected",
-                   help="routed experts read per MoE layer: expected (default: E(1-(1-k/E)^tokens), uniform routing) "
-                        "or all")
+    w.add_argument("--experts", choices=EXPERTS,
+                   help=f"routed experts read per MoE layer: expected (E(1-(1-k/E)^tokens), uniform routing) or all "
+                        f"(default {d.experts_read})")
     w.add_argument("--full-attention-square", action="store_true",
                    help="the prefill computes the full s^2 attention square (default: the causal half, as flash "
                         "attention)")
@@ -61,9 +63,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the prefill's transient memory keeps the s^2 attention scores (default: flash attention)")
     pr = p.add_argument_group("precision")
     pr.add_argument("--weight-dtype", choices=list(WEIGHT_DTYPES),
-                    help="stored weights (default: --dtype when it is a storage type, else bf16); int4 = 1/2 byte")
-    pr.add_argument("--kv-cache-dtype", choices=list(WEIGHT_DTYPES), default="bf16",
-                    help="KV-cache values (default bf16)")
+                    help=f"stored weights (default: --dtype when it is a storage type, else {d.weight_dtype}); "
+                         "int4 = 1/2 byte")
+    pr.add_argument("--kv-cache-dtype", choices=list(WEIGHT_DTYPES),
+                    help=f"KV-cache values (default {d.kv_cache_dtype})")
     pr.add_argument("--activation-bytes", type=positive_int, default=Integer(2),
                     help="bytes per activation value (default 2)")
     c = p.add_argument_group("device (a flag given wins over --hardware)")
@@ -73,8 +76,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--scaleup-bandwidth", help="scale-up link bandwidth per device and direction, bytes/s: 450GB")
     c.add_argument("--gpu-memory", help="memory per device: 80GiB, 80GB or bytes (for the largest batch)")
     for name, what in (("compute", "peak FLOP/s"), ("memory", "memory bandwidth"), ("link", "link bandwidth")):
-        c.add_argument(f"--{name}-efficiency", default="1",
-                       help=f"fraction of the {what} reached: 0.7 or 70%% (default 1: the physical limit)")
+        c.add_argument(f"--{name}-efficiency",
+                       help=f"fraction of the {what} reached: 0.7 or 70%% (default {d[name + '_efficiency']}: "
+                            "the physical limit)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -100,26 +104,32 @@ def device_from_args(args: argparse.Namespace) -> dict[str, Any]:
     if up is None and args.tensor_parallel_size != 1:
         raise SymcalcError("serve with -tp > 1 needs --scaleup-bandwidth (e.g. 450GB) or --hardware NAME")
     return dict(peak_flops=peak, mem_bandwidth=bw, bandwidth_scaleup=up, memory=mem,
-                **{f"{k}_efficiency": as_mfu(f"--{k}-efficiency", getattr(args, f"{k}_efficiency"))
-                   for k in ("compute", "memory", "link")})
+                **{f"{k}_efficiency": None if getattr(args, f"{k}_efficiency") is None else
+                   as_mfu(f"--{k}-efficiency", getattr(args, f"{k}_efficiency")) for k in ("compute", "memory", "link")})
 
 
 def run(args: argparse.Namespace) -> int:
     from ..memory.states import WEIGHT_DTYPES as STORAGE
     from ..serving import serving
 
+    from ..defaults import resolve
+
     model = model_from_args(args, DEFAULTS, learned_positions_from=None)
     hw = hardware_from_args(args)
     dev = device_from_args(args)
-    weights = args.weight_dtype or (args.dtype if args.dtype in STORAGE else "bf16")
+    weights = args.weight_dtype or (args.dtype if args.dtype in STORAGE else resolve("weight_dtype"))
+    kv = resolve("kv_cache_dtype", args.kv_cache_dtype)
+    args.sequence_length = resolve("seq_len", args.sequence_length)
+    args.output_tokens = resolve("serve_output_tokens", args.output_tokens)
+    args.batch_size = resolve("micro_batch", args.batch_size)
     est = serving(model, prompt_len=args.sequence_length, n_generate=args.output_tokens, batch=args.batch_size,
                   tp=args.tensor_parallel_size, prefill_batch=args.prefill_batch, weights=weights,
-                  bytes_kv=args.kv_cache_dtype, bytes_act=args.activation_bytes, experts=args.experts,
+                  bytes_kv=kv, bytes_act=args.activation_bytes, experts=args.experts,
                   causal=not args.full_attention_square, flash_attention=not args.no_flash_attention,
                   hardware=hw, dtype=args.dtype, **dev)
     if args.json:
         out = est.as_dict()
-        out.update(weight_dtype=weights, kv_cache_dtype=args.kv_cache_dtype,
+        out.update(weight_dtype=weights, kv_cache_dtype=kv,
                    units={"ttft_s": "s", "tpot_s": "s", "tokens_per_s": "output tokens/s of the replica",
                           "kv_cache_bytes": "bytes per device", "memory_bytes": "bytes per device",
                           "max_batch": "sequences"})
@@ -127,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     on = f"{hw.name} ({args.dtype})" if hw is not None else "devices"
     print(f"symcalc serve: {model.name or 'custom model'} on {int(args.tensor_parallel_size)} x {on}; weights "
-          f"{weights}, KV cache {args.kv_cache_dtype}; {int(args.batch_size)} x ({int(args.sequence_length)} prompt + "
+          f"{weights}, KV cache {kv}; {int(args.batch_size)} x ({int(args.sequence_length)} prompt + "
           f"{int(args.output_tokens)} generated) tokens")
     print(est)
     d = est.decode

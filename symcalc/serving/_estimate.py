@@ -179,9 +179,9 @@ def _ceil(value: Expr) -> Any:
 
 
 def serving(model: Model, *, prompt_len: Any = S.seq_len, n_generate: Any = S.n_generate, batch: Any = S.micro_batch,
-            tp: Any = 1, pp: Any = 1, prefill_batch: Any = None, weights: Any = "bf16", bytes_kv: Any = 2,
-            bytes_act: Any = 2, experts: str = "expected", causal: bool = True, flash_attention: bool = True,
-            hardware: Any = None, dtype: str = "bf16", peak_flops: Any = None, mem_bandwidth: Any = None,
+            tp: Any = 1, pp: Any = 1, prefill_batch: Any = None, weights: Any = None, bytes_kv: Any = None,
+            bytes_act: Any = 2, experts: Optional[str] = None, causal: Optional[bool] = None,
+            flash_attention: bool = True, hardware: Any = None, dtype: Optional[str] = None, peak_flops: Any = None, mem_bandwidth: Any = None,
             bandwidth_scaleup: Any = None, memory: Any = None, compute_efficiency: Any = None,
             memory_efficiency: Any = None, link_efficiency: Any = None) -> ServingEstimate:
     """Serve ``batch`` sequences of ``prompt_len`` prompt tokens, generating ``n_generate`` tokens each.
@@ -228,6 +228,10 @@ def serving(model: Model, *, prompt_len: Any = S.seq_len, n_generate: Any = S.n_
     dev = _device(None, hardware, dtype, dict(
         peak_flops=peak_flops, mem_bandwidth=mem_bandwidth, bandwidth_scaleup=bandwidth_scaleup, memory=memory,
         compute_efficiency=compute_efficiency, memory_efficiency=memory_efficiency, link_efficiency=link_efficiency))
+    from ._roofline import _default
+
+    weights, bytes_kv = _default("weight_dtype", weights), _default("kv_cache_dtype", bytes_kv)
+    experts, causal = _default("experts_read", experts), _default("prefill_causal", causal)
     kw = dict(tp=t, weights=weights, bytes_kv=bytes_kv, bytes_act=bytes_act, experts=experts, device=dev)
     pre = prefill_step(model, prompt_len=s, batch=b, causal=causal, **kw)
     ctx = mean_context(s, n)
@@ -244,7 +248,9 @@ def serving(model: Model, *, prompt_len: Any = S.seq_len, n_generate: Any = S.n_
     best = None
     if numeric:
         best = max_serving_batch(dev.memory, model, **mem_kw)
-    info = {"model": model.name or "custom", "hardware": dev.name, "dtype": dtype, "prompt_len": _int(s),
+    from ..defaults import resolve
+
+    info = {"model": model.name or "custom", "hardware": dev.name, "dtype": resolve("dtype", dtype), "prompt_len": _int(s),
             "n_generate": _int(n), "batch": _int(b), "tp": _int(t), "decode_context": _int(ctx),
             "conventions": {
                 "time": "roofline per operation: max(FLOPs / (peak x compute_efficiency), bytes / (bandwidth x "

@@ -58,10 +58,13 @@ class Roofline:
                                  "compute_efficiency", "memory_efficiency", "link_efficiency")})
 
 
-def roofline(hardware: Any = None, *, dtype: str = "bf16", peak_flops: Any = None, mem_bandwidth: Any = None,
-             bandwidth_scaleup: Any = None, memory: Any = None, compute_efficiency: Any = 1,
-             memory_efficiency: Any = 1, link_efficiency: Any = 1) -> Roofline:
+def roofline(hardware: Any = None, *, dtype: Optional[str] = None, peak_flops: Any = None, mem_bandwidth: Any = None,
+             bandwidth_scaleup: Any = None, memory: Any = None, compute_efficiency: Any = None,
+             memory_efficiency: Any = None, link_efficiency: Any = None) -> Roofline:
     """A :class:`Roofline`: each figure given wins, else the catalogue entry's, else its symbol.
+
+    ``dtype`` (the peak's) and the efficiencies left at None take :mod:`symcalc.defaults` (bf16; 1,
+    the physical limit).
 
     >>> r = roofline("h100")
     >>> r.peak_flops, r.mem_bandwidth, r.bandwidth_scaleup, r.name
@@ -70,9 +73,10 @@ def roofline(hardware: Any = None, *, dtype: str = "bf16", peak_flops: Any = Non
     2000000000000
     """
     from ..cost import as_mfu
+    from ..defaults import resolve
     from ..hardware import DTYPES, get
 
-    as_choice("dtype", dtype, DTYPES)
+    dtype = as_choice("dtype", resolve("dtype", dtype), DTYPES)
     hw = None if hardware is None else get(hardware, "hardware")
 
     def pick(name: str, given: Any, figure: Optional[Expr], symbol: Expr) -> Expr:
@@ -86,10 +90,17 @@ def roofline(hardware: Any = None, *, dtype: str = "bf16", peak_flops: Any = Non
         bandwidth_scaleup=pick("bandwidth_scaleup", bandwidth_scaleup, None if hw is None else hw.bandwidth_scaleup,
                                S.bandwidth_scaleup),
         memory=pick("memory", memory, None if hw is None else hw.memory, S.device_memory),
-        compute_efficiency=as_mfu("compute_efficiency", compute_efficiency),
-        memory_efficiency=as_mfu("memory_efficiency", memory_efficiency),
-        link_efficiency=as_mfu("link_efficiency", link_efficiency),
+        compute_efficiency=as_mfu("compute_efficiency", _default("compute_efficiency", compute_efficiency)),
+        memory_efficiency=as_mfu("memory_efficiency", _default("memory_efficiency", memory_efficiency)),
+        link_efficiency=as_mfu("link_efficiency", _default("link_efficiency", link_efficiency)),
         name=None if hw is None else hw.name)
+
+
+def _default(key: str, value: Any) -> Any:
+    """``value``, or the active default for ``key`` when None (:mod:`symcalc.defaults`)."""
+    from ..defaults import active
+
+    return active()[key] if value is None else value
 
 
 @dataclass(frozen=True)
@@ -233,8 +244,9 @@ def _step(model: Model, phase: str, *, flops: Breakdown, tokens: Expr, cached: E
 
     t = as_size("tp", tp)
     Parallel(tp=t).check_model(model)
-    bw, bkv, ba = weight_bytes(weights), weight_bytes(bytes_kv), as_positive("bytes_act", bytes_act)
-    as_choice("experts", experts, EXPERTS)
+    bw = weight_bytes(_default("weight_dtype", weights))
+    bkv, ba = weight_bytes(_default("kv_cache_dtype", bytes_kv)), as_positive("bytes_act", bytes_act)
+    experts = as_choice("experts", _default("experts_read", experts), EXPERTS)
     fraction = Integer(1)
     if model.is_moe and experts == "expected":
         # each token picks top_k of E experts: P(an expert is not picked by any of T tokens) = (1 - k/E)^T
@@ -269,15 +281,12 @@ def _device(device: Optional[Roofline], hardware: Any, dtype: str, figures: dict
         if hardware is not None or any(v is not None for v in figures.values()):
             raise SymcalcError("give device= or hardware/figures, not both")
         return device
-    effs = {k: (1 if figures[k] is None else figures[k]) for k in
-            ("compute_efficiency", "memory_efficiency", "link_efficiency")}
-    rest = {k: v for k, v in figures.items() if k not in effs}
-    return roofline(hardware, dtype=dtype, **rest, **effs)
+    return roofline(hardware, dtype=dtype, **figures)
 
 
 def decode_step(model: Model, *, context_len: Any = S.context_len, batch: Any = S.micro_batch, tp: Any = 1,
-                weights: Any = "bf16", bytes_kv: Any = 2, bytes_act: Any = 2, experts: str = "expected",
-                device: Optional[Roofline] = None, hardware: Any = None, dtype: str = "bf16",
+                weights: Any = None, bytes_kv: Any = None, bytes_act: Any = 2, experts: Optional[str] = None,
+                device: Optional[Roofline] = None, hardware: Any = None, dtype: Optional[str] = None,
                 peak_flops: Any = None, mem_bandwidth: Any = None, bandwidth_scaleup: Any = None,
                 compute_efficiency: Any = None, memory_efficiency: Any = None,
                 link_efficiency: Any = None) -> Step:
@@ -293,7 +302,8 @@ def decode_step(model: Model, *, context_len: Any = S.context_len, batch: Any = 
     model : Model
     context_len : tokens already cached per sequence, c; batch : sequences b; tp : TP degree t
     weights, bytes_kv, bytes_act : bytes per weight (or ``"int4"``...), per KV value, per activation
-    experts : ``"expected"`` (default: E(1 - (1 - k/E)^b) distinct experts read per MoE layer) or ``"all"``
+        (weights and KV cache default to :mod:`symcalc.defaults`: bf16)
+    experts : ``"expected"`` (the default: E(1 - (1 - k/E)^b) distinct experts read per MoE layer) or ``"all"``
     device : a :class:`Roofline`, or ``hardware`` (a catalogue name) with ``dtype`` and any figure:
         peak_flops [FLOP/s], mem_bandwidth [B/s], bandwidth_scaleup [B/s per direction], and the
         efficiencies (fractions in (0, 1], default 1: the physical limit)
@@ -321,9 +331,9 @@ def decode_step(model: Model, *, context_len: Any = S.context_len, batch: Any = 
 
 
 def prefill_step(model: Model, *, prompt_len: Any = S.seq_len, batch: Any = S.micro_batch, tp: Any = 1,
-                 causal: bool = True, weights: Any = "bf16", bytes_kv: Any = 2, bytes_act: Any = 2,
-                 experts: str = "expected", device: Optional[Roofline] = None, hardware: Any = None,
-                 dtype: str = "bf16", peak_flops: Any = None, mem_bandwidth: Any = None,
+                 causal: Optional[bool] = None, weights: Any = None, bytes_kv: Any = None, bytes_act: Any = 2,
+                 experts: Optional[str] = None, device: Optional[Roofline] = None, hardware: Any = None,
+                 dtype: Optional[str] = None, peak_flops: Any = None, mem_bandwidth: Any = None,
                  bandwidth_scaleup: Any = None, compute_efficiency: Any = None, memory_efficiency: Any = None,
                  link_efficiency: Any = None) -> Step:
     """The prefill of ``batch`` prompts of ``prompt_len`` tokens: the step that yields the first token.
@@ -341,7 +351,7 @@ def prefill_step(model: Model, *, prompt_len: Any = S.seq_len, batch: Any = S.mi
 
     model = as_model("model", model)
     s, b = as_size("prompt_len", prompt_len), as_size("batch", batch)
-    causal = as_bool("causal", causal)
+    causal = as_bool("causal", _default("prefill_causal", causal))
     dev = _device(device, hardware, dtype, dict(
         peak_flops=peak_flops, mem_bandwidth=mem_bandwidth, bandwidth_scaleup=bandwidth_scaleup,
         compute_efficiency=compute_efficiency, memory_efficiency=memory_efficiency, link_efficiency=link_efficiency))

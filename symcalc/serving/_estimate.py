@@ -207,9 +207,9 @@ def serving(model: Model, *, prompt_len: Any = S.seq_len, n_generate: Any = S.n_
     >>> print(est)
     time to first token    240.4 ms (prefill, compute-bound)
     time per output token  5.154 ms (decode at context 2111, memory-bound)
-    throughput             1,552 tokens/s (batch 8 / TPOT)
+    throughput             1.552 Ktokens/s (batch 8 / TPOT)
     latency                894.9 ms (TTFT + 127 x TPOT)
-    KV cache               2.125 GiB per device
+    KV cache               2.12 GiB per device
     memory                 19.65 GiB per device of 79.65 GiB
     max batch              110 sequences (closed-form)
     """

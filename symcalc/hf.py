@@ -283,6 +283,15 @@ def _gemma(c: _Config, norms: int = 2) -> dict:
     return _llama_like(c, tied=True, qkv_bias=attn, out_bias=attn, head_dim=256, norms=norms)
 
 
+def _windowed(read: Callable[[_Config], dict], window: Callable[..., Any]) -> Callable[[_Config], dict]:
+    """A reader plus the family's attention window (see :mod:`symcalc._hf_modern`)."""
+    def reader(c: _Config) -> dict:
+        fields = read(c)
+        fields["window"] = window(c, fields["n_layers"])
+        return fields
+    return reader
+
+
 def _moe(c: _Config, base: dict, *, experts_key: str, d_ff_expert: int) -> dict:
     n_experts = c.size(experts_key, default=0, minimum=0)
     if n_experts == 0:
@@ -309,47 +318,94 @@ def _qwen2_moe(c: _Config) -> dict:
     shared = c.size("shared_expert_intermediate_size", default=0, minimum=0)
     if shared:
         base.update(n_shared_experts=1, d_ff_shared=shared, shared_expert_gate=True)
-    dense = c.raw("mlp_only_layers", default=[])
-    if isinstance(dense, list):
-        dense = [c.integer("mlp_only_layers", i, minimum=0) for i in dense]
-    if not isinstance(dense, list) or sorted(dense) != list(range(len(dense))):
-        raise SymcalcError(f"{c.source}: field 'mlp_only_layers'={_short(dense)} is not supported; "
-                           "symcalc takes the dense layers to be the first n (a list 0, 1, ..., n-1)")
-    base.update(moe_interval=c.size("decoder_sparse_step", default=1), first_dense_layers=len(dense))
+    from ._hf_modern import _qwen_moe_layout
+
+    base.update(_qwen_moe_layout(c, base["n_layers"], experts_keys=("num_experts",)))
     return base
 
 
-_FAMILIES: dict[str, Callable[[_Config], dict]] = {
-    "gpt2": _gpt2,
-    "gpt_neox": _gpt_neox,
-    "opt": _opt,
-    "bloom": _bloom,
-    "falcon": _falcon,
-    "RefinedWeb": _falcon,
-    "RefinedWebModel": _falcon,
-    "llama": _llama,
-    "mistral": lambda c: _llama_like(c),
-    "mixtral": _mixtral,
-    "qwen2": lambda c: _llama_like(c, qkv_bias=True),
-    "qwen2_moe": _qwen2_moe,
-    "gemma": _gemma,
-    "gemma2": lambda c: _gemma(c, norms=4),
-    "phi3": lambda c: _llama_like(c),
-}
+def _family_table() -> dict[str, Callable[..., dict]]:
+    from ._hf_modern import MODERN_FAMILIES, qwen_windows, simple_window, windows_from_layer_types
 
-#: The ``model_type`` values :func:`model_from_hf_config` reads.
-SUPPORTED_MODEL_TYPES = tuple(_FAMILIES)
+    def gemma2_window(c: _Config, L: int) -> Any:
+        types = c.raw("layer_types", default=None) or ["sliding_attention" if (i + 1) % 2 else "full_attention"
+                                                       for i in range(L)]
+        from ._hf_modern import _layer_types
+
+        return windows_from_layer_types(c, _layer_types(c, L, lambda n: types), sliding=c.size("sliding_window", default=None))
+
+    plain = lambda c, L: simple_window(c)  # noqa: E731
+    table: dict[str, Callable[..., dict]] = {
+        "gpt2": _gpt2,
+        "gpt_neox": _gpt_neox,
+        "opt": _opt,
+        "bloom": _bloom,
+        "falcon": _falcon,
+        "RefinedWeb": _falcon,
+        "RefinedWebModel": _falcon,
+        "llama": _llama,
+        "mistral": _windowed(lambda c: _llama_like(c), plain),
+        "mixtral": _windowed(_mixtral, plain),
+        "qwen2": _windowed(lambda c: _llama_like(c, qkv_bias=True), qwen_windows),
+        "qwen2_moe": _windowed(_qwen2_moe, lambda c, L: qwen_windows(c, L, moe=True)),
+        "gemma": _gemma,
+        "gemma2": _windowed(lambda c: _gemma(c, norms=4), gemma2_window),
+        "phi3": _windowed(lambda c: _llama_like(c), plain),
+    }
+    table.update(MODERN_FAMILIES)
+    return table
 
 
-def model_from_hf_config(config: Any, *, name: Optional[str] = None) -> Model:
+_FAMILIES: dict[str, Callable[..., dict]] = {}
+
+#: The ``model_type`` values :func:`model_from_hf_config` reads (multimodal wrappers with a
+#: ``text_config``: ``llama4``, ``gemma3``).
+SUPPORTED_MODEL_TYPES = (
+    "gpt2", "gpt_neox", "opt", "bloom", "falcon", "RefinedWeb", "RefinedWebModel", "llama", "mistral", "mixtral",
+    "qwen2", "qwen2_moe", "gemma", "gemma2", "phi3", "qwen3", "qwen3_moe", "llama4", "llama4_text", "gemma3",
+    "gemma3_text", "gpt_oss", "olmo2", "phimoe", "deepseek_v2", "deepseek_v3", "kimi_k2", "glm4_moe", "smollm3",
+    "granite", "cohere2",
+)
+
+
+def _unwrap_text_config(data: dict, source: str) -> tuple[dict, str]:
+    """A multimodal config's ``text_config`` (with the family's config-class defaults), else the config."""
+    from ._hf_modern import NESTED_TEXT, TEXT_DEFAULTS
+
+    model_type = data.get("model_type")
+    text = data.get("text_config")
+    if not isinstance(model_type, str) or model_type not in NESTED_TEXT:
+        return data, model_type
+    if text is None:
+        raise SymcalcError(f"{source}: model_type {model_type!r} needs a 'text_config' object (the language model)")
+    if not isinstance(text, Mapping):
+        raise SymcalcError(f"{source}: field 'text_config' must be a JSON object (the language model's config)")
+    text_type = text.get("model_type") or NESTED_TEXT[model_type]
+    if text_type != NESTED_TEXT[model_type]:
+        raise SymcalcError(f"{source}: text_config model_type {text_type!r} is not {NESTED_TEXT[model_type]!r}, "
+                           f"the text model of {model_type!r}")
+    merged = dict(TEXT_DEFAULTS.get(text_type, {}))
+    if "tie_word_embeddings" in data:  # the wrapper decides whether the LM head is tied
+        merged["tie_word_embeddings"] = data["tie_word_embeddings"]
+    merged.update({k: v for k, v in text.items() if v is not None or k not in merged})
+    merged["model_type"] = text_type
+    return merged, text_type
+
+
+def model_from_hf_config(config: Any, *, name: Optional[str] = None, mtp: bool = False) -> Model:
     """A :class:`~symcalc.model.Model` from a Hugging Face ``config.json``.
 
     Parameters
     ----------
     config : str, os.PathLike or Mapping
         Path to ``config.json`` (or its folder), or the parsed dict (e.g. ``cfg.to_dict()``).
+        A multimodal config (``llama4``, ``gemma3``) gives its ``text_config``'s language model.
     name : str, optional
         The model's name; default ``_name_or_path`` from the config, else the folder name.
+    mtp : bool
+        Add the multi-token-prediction modules the config declares (``num_nextn_predict_layers``:
+        DeepSeek-V3, GLM-4.5). transformers does not build them, so the default leaves them out
+        and the count equals transformers'; with ``mtp=True`` it is what the checkpoint stores.
 
     Examples
     --------
@@ -358,21 +414,34 @@ def model_from_hf_config(config: Any, *, name: Optional[str] = None) -> Model:
     ...                           "num_hidden_layers": 32, "num_attention_heads": 32, "vocab_size": 32000})
     >>> params(m).total
     6738415616
-    >>> model_from_hf_config({"model_type": "t5"})
+    >>> model_from_hf_config({"model_type": "t5"})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    symcalc.errors.SymcalcError: config dict: model_type 't5' is not supported; supported: gpt2, gpt_neox, opt, bloom, falcon, RefinedWeb, RefinedWebModel, llama, mistral, mixtral, qwen2, qwen2_moe, gemma, gemma2, phi3
+    symcalc.errors.SymcalcError: config dict: model_type 't5' is not supported (t5 has an encoder and cross-attention, which symcalc does not model); supported: gpt2, gpt_neox, ...
     """
     if name is not None and not isinstance(name, str):
         raise SymcalcError(f"name={_short(name)} is a {type(name).__name__}; give the model's name as a string")
     data, source = load_hf_config(config)
+    if not _FAMILIES:
+        _FAMILIES.update(_family_table())
     model_type = data.get("model_type")
     supported = ", ".join(SUPPORTED_MODEL_TYPES)
     if model_type is None:
         raise SymcalcError(f"{_shown(source)}: missing field 'model_type'; give one of {supported}")
-    if not isinstance(model_type, str) or model_type not in _FAMILIES:
-        raise SymcalcError(f"{_shown(source)}: model_type {_short(model_type)} is not supported; supported: {supported}")
-    fields = _FAMILIES[model_type](_Config(data, _shown(source), str(model_type)))
+    text, text_type = _unwrap_text_config(data, _shown(source))
+    if not isinstance(text_type, str) or text_type not in _FAMILIES:
+        from ._hf_modern import MISSING_STRUCTURE
+
+        missing = MISSING_STRUCTURE.get(text_type) if isinstance(text_type, str) else None
+        why = f" ({text_type} has {missing}, which symcalc does not model)" if missing else ""
+        raise SymcalcError(f"{_shown(source)}: model_type {_short(model_type)} is not supported{why}; supported: {supported}")
+    from ._hf_modern import MTP_FAMILIES
+
+    reader = _FAMILIES[text_type]
+    cfg = _Config(text, _shown(source), text_type)
+    fields = reader(cfg, mtp=mtp) if text_type in MTP_FAMILIES else reader(cfg)
+    if mtp and text_type not in MTP_FAMILIES:
+        raise SymcalcError(f"{_shown(source)}: mtp=True but a {text_type} config declares no multi-token-prediction modules")
     if name is None:
         name = data.get("_name_or_path") or ""
         if not name and source != "config dict":

@@ -23,9 +23,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from sympy import Expr, Integer, Rational, ceiling, floor
+from sympy import Expr, Integer, ceiling
 
 from . import symbols as S
+from .structure import _model as _structure
 from .errors import SymcalcError
 from .inputs import as_bool, as_count, as_size, as_text
 
@@ -88,8 +89,18 @@ class Model:
     - embeddings: ``tied_embeddings``, ``position`` ("rope", "alibi", "none", "learned"),
       ``lm_head_bias``;
     - MoE layers: ``moe_interval`` (every k-th layer, counting from 1, is MoE), ``first_dense_layers``
-      (the first n layers stay dense), ``router_bias``, ``shared_expert_gate`` (Qwen2-MoE's
-      one-output gate on the shared expert).
+      (the first n layers stay dense), or ``moe_layers`` (a :class:`~symcalc.structure.LayerSet`
+      for any other layout); ``router_bias``, ``shared_expert_gate`` (Qwen2-MoE's one-output gate
+      on the shared expert); ``mlp_bias`` puts biases on every expert too (gpt-oss).
+
+    Structures (:mod:`symcalc.structure`), each with its own sizes:
+
+    - ``attention``: :class:`~symcalc.structure.GQA` (default; ``qk_norm``, ``sinks``) or
+      :class:`~symcalc.structure.MLA` (multi-head latent attention; then ``n_kv_heads`` is
+      ``n_heads`` and ``d_head`` is ``d_nope + d_rope``);
+    - ``window``: :class:`~symcalc.structure.Window` (default full attention; sliding or chunked
+      on some layers);
+    - ``mtp``: :class:`~symcalc.structure.MTP` multi-token-prediction modules (default none).
     """
 
     n_layers: Any = S.n_layers
@@ -130,11 +141,17 @@ class Model:
     first_dense_layers: int = 0
     router_bias: bool = False
     shared_expert_gate: bool = False
+    moe_layers: Any = None
+    # structures (symcalc.structure)
+    attention: Any = None
+    window: Any = None
+    mtp: Any = None
     # bookkeeping
     name: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
+        _structure.defaults(self, set_)
         for fname in ("n_layers", "d_model", "n_heads", "n_kv_heads", "d_ff", "vocab", "vocab_multiple"):
             set_(fname, _as_size(fname, getattr(self, fname)))
         set_("n_experts", _as_size("n_experts", self.n_experts, allow_zero=True))
@@ -162,7 +179,9 @@ class Model:
             raise SymcalcError(f"moe_interval={self.moe_interval} must be at least 1 (1: every layer is MoE)")
 
         # derived sizes
-        if self.d_head is None:
+        if self.is_mla:
+            _structure.mla_sizes(self, set_)
+        elif self.d_head is None:
             ok = _divides(self.n_heads, self.d_model)
             if ok is False:
                 raise SymcalcError(
@@ -185,6 +204,11 @@ class Model:
             )
         set_("d_embed", self.d_model if self.d_embed is None else _as_size("d_embed", self.d_embed))
 
+        self.attention._check(self)
+        if self.window.layers.indices is not None and not self.n_layers.is_number:
+            raise SymcalcError(f"window layers given as indices need a numeric n_layers, not {self.n_layers}")
+        self.window.n_windowed(self.n_layers)  # a layer set beyond the layers is an error now
+        _structure.moe_layout(self, set_)
         if self.is_moe:
             set_("top_k", _as_size("top_k", S.top_k if self.top_k is None else self.top_k))
             if (self.n_experts - self.top_k).is_negative:
@@ -206,10 +230,15 @@ class Model:
             if self.n_shared_experts != 0:
                 raise SymcalcError("n_shared_experts is set but n_experts=0 (a dense model); set n_experts for MoE")
             set_("top_k", Integer(0))
-        if not self.is_moe and (self.moe_interval != 1 or self.first_dense_layers != 0):
-            raise SymcalcError("moe_interval/first_dense_layers are set but n_experts=0; set n_experts for MoE")
+        if not self.is_moe and (self.moe_interval != 1 or self.first_dense_layers != 0 or not self.moe_layers.is_all):
+            raise SymcalcError("moe_interval/first_dense_layers/moe_layers are set but n_experts=0; set n_experts for MoE")
 
     # --- derived quantities ------------------------------------------------------------------
+    @property
+    def is_mla(self) -> bool:
+        """True for multi-head latent attention."""
+        return getattr(self.attention, "kind", "") == "mla"
+
     @property
     def is_moe(self) -> bool:
         """True when the model has experts (``n_experts`` is not zero)."""
@@ -226,14 +255,18 @@ class Model:
     def n_moe_layers(self) -> Expr:
         """Layers whose MLP is a mixture of experts.
 
-        Layer ``i`` (0-based) is MoE when ``i >= first_dense_layers`` and ``(i + 1) %
+        By default layer ``i`` (0-based) is MoE when ``i >= first_dense_layers`` and ``(i + 1) %
         moe_interval == 0`` (transformers' ``decoder_sparse_step`` convention), so the count is
-        ``floor(L / interval) - floor(first_dense / interval)``.
+        ``floor(L / interval) - floor(first_dense / interval)``; ``moe_layers`` gives any other rule.
         """
         if not self.is_moe:
             return Integer(0)
-        k, fd = self.moe_interval, self.first_dense_layers
-        return floor(self.n_layers / k) - floor(Rational(fd, k))
+        return self.moe_layers.count(self.n_layers)
+
+    @property
+    def n_windowed_layers(self) -> Expr:
+        """Layers with windowed (sliding or chunked) attention; the others attend to every token."""
+        return self.window.n_windowed(self.n_layers)
 
     @property
     def n_dense_layers(self) -> Expr:
@@ -259,11 +292,17 @@ class Model:
     def free_symbols(self) -> set:
         """Symbols still free in the model's sizes."""
         out: set = set()
-        for fname in _SIZE_FIELDS:
-            value = getattr(self, fname)
+        for value in [getattr(self, f) for f in _SIZE_FIELDS] + self._structure_sizes():
             if isinstance(value, Expr):
                 out |= value.free_symbols
         return out
+
+    def _structure_sizes(self) -> list:
+        sizes = [self.window.size]
+        if self.is_mla:
+            a = self.attention
+            sizes += [a.q_lora_rank, a.kv_lora_rank, a.d_nope, a.d_rope, a.d_v]
+        return sizes
 
     # --- construction --------------------------------------------------------------------------
     def replace(self, **changes: Any) -> Model:
@@ -281,6 +320,15 @@ class Model:
         for derived, source in (("d_head", ("d_model", "n_heads")), ("d_embed", ("d_model",))):
             if any(s in changes for s in source) and derived not in changes and current[derived] == self._default_of(derived):
                 current[derived] = None
+        if "moe_interval" in changes or "first_dense_layers" in changes:
+            current.setdefault("moe_layers", None)
+            if "moe_layers" not in changes:
+                current["moe_layers"] = None
+        mla = getattr(changes.get("attention", self.attention), "kind", "") == "mla"
+        if (self.is_mla or mla) and "attention" in changes or self.is_mla and "n_heads" in changes:
+            for derived, default in (("d_head", None), ("n_kv_heads", S.n_kv_heads)):
+                if derived not in changes:
+                    current[derived] = default
         if not self.is_moe or "n_experts" in changes and changes["n_experts"] == 0:
             for derived in ("top_k", "d_ff_expert", "d_ff_shared"):
                 if derived not in changes:
@@ -309,24 +357,32 @@ class Model:
                 changes[fname] = value.subs(subs)
         if not self.is_moe:
             changes["top_k"] = None  # a dense model's top_k is derived (0), not given
+        changes["attention"] = self.attention._subs(subs)
+        changes["window"] = self.window._subs(subs)
+        if self.is_mla:
+            changes["d_head"] = None
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def from_hf_config(cls, config: Any) -> Model:
+    def from_hf_config(cls, config: Any, *, name: Optional[str] = None, mtp: bool = False) -> Model:
         """A model from a Hugging Face ``config.json`` (a path, or the parsed dict).
 
-        Reads the file only: no network, no transformers import. See :mod:`symcalc.hf`.
+        Reads the file only: no network, no transformers import. ``mtp=True`` adds the
+        multi-token-prediction modules the config declares. See :mod:`symcalc.hf`.
         """
         from .hf import model_from_hf_config
 
-        return model_from_hf_config(config)
+        return model_from_hf_config(config, name=name, mtp=mtp)
 
     @classmethod
-    def preset(cls, name: str) -> Model:
-        """A well-known model by name, e.g. ``Model.preset("llama-2-7b")``; see :mod:`symcalc.presets`."""
+    def preset(cls, name: str, *, mtp: bool = False) -> Model:
+        """A well-known model by name, e.g. ``Model.preset("llama-2-7b")``; see :mod:`symcalc.presets`.
+
+        ``mtp=True`` adds the multi-token-prediction modules of DeepSeek-V3 and GLM-4.5 presets.
+        """
         from .presets import get_preset
 
-        return get_preset(name)
+        return get_preset(name, mtp=mtp)
 
     def describe(self) -> str:
         """A short one-line summary of sizes and structure."""
@@ -336,6 +392,12 @@ class Model:
         ]
         if self.is_moe:
             parts.append(f"E={self.n_experts} k={self.top_k}")
+        if self.is_mla or self.attention.qk_norm != "none" or self.attention.sinks:
+            parts.append(self.attention.describe())
+        if not self.window.is_full:
+            parts.append(f"window: {self.window.describe()}")
+        if self.mtp is not None:
+            parts.append(f"MTP x{self.mtp.n_modules}")
         flags = [
             "gated" if self.gated_mlp else "plain-mlp", self.norm, self.position,
             "tied" if self.tied_embeddings else "untied",

@@ -46,8 +46,8 @@ class Preset:
     def family(self) -> str:
         return self.config["model_type"]
 
-    def model(self) -> Model:
-        return model_from_hf_config(self.config, name=self.name)
+    def model(self, *, mtp: bool = False) -> Model:
+        return model_from_hf_config(self.config, name=self.name, mtp=mtp)
 
 
 def _llama(h: int, f: int, L: int, a: int, g: int, v: int, **extra: Any) -> dict:
@@ -95,6 +95,117 @@ def _qwen2(h: int, f: int, L: int, a: int, g: int, v: int, tied: bool) -> dict:
 
 _LLAMA3_ROPE = {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
                 "original_max_position_embeddings": 8192, "rope_type": "llama3"}
+
+def _qwen3(h: int, f: int, L: int, a: int, g: int, tied: bool, **moe: Any) -> dict:
+    cfg = {"architectures": ["Qwen3MoeForCausalLM" if moe else "Qwen3ForCausalLM"],
+           "model_type": "qwen3_moe" if moe else "qwen3", "hidden_act": "silu", "hidden_size": h, "intermediate_size": f,
+           "num_hidden_layers": L, "num_attention_heads": a, "num_key_value_heads": g, "head_dim": 128,
+           "vocab_size": 151936, "attention_bias": False, "use_sliding_window": False, "sliding_window": None,
+           "max_window_layers": L, "tie_word_embeddings": tied, "rope_theta": 1000000, "torch_dtype": "bfloat16"}
+    if moe:
+        cfg.update(num_experts_per_tok=8, decoder_sparse_step=1, mlp_only_layers=[], norm_topk_prob=True, **moe)
+    return cfg
+
+
+def _deepseek(model_type: str, arch: str, h: int, f: int, L: int, a: int, v: int, *, q_lora: int | None,
+              experts: int, shared: int, top_k: int, moe_f: int, first_dense: int, mtp: int, **extra: Any) -> dict:
+    cfg = {"architectures": [arch], "model_type": model_type, "hidden_act": "silu", "hidden_size": h,
+           "intermediate_size": f, "moe_intermediate_size": moe_f, "num_hidden_layers": L, "num_attention_heads": a,
+           "num_key_value_heads": a, "n_shared_experts": shared, "n_routed_experts": experts,
+           "num_experts_per_tok": top_k, "first_k_dense_replace": first_dense, "moe_layer_freq": 1,
+           "q_lora_rank": q_lora, "kv_lora_rank": 512, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64,
+           "v_head_dim": 128, "attention_bias": False, "vocab_size": v, "tie_word_embeddings": False,
+           "num_nextn_predict_layers": mtp, "torch_dtype": "bfloat16"}
+    cfg.update(extra)
+    return cfg
+
+
+def _llama4(experts: int, step: int, qk_norm: bool) -> dict:
+    rope = [int((i + 1) % 4 != 0) for i in range(48)]
+    return {"architectures": ["Llama4ForConditionalGeneration"], "model_type": "llama4", "tie_word_embeddings": False,
+            "text_config": {"model_type": "llama4_text", "hidden_act": "silu", "hidden_size": 5120,
+                            "intermediate_size": 8192, "intermediate_size_mlp": 16384, "num_hidden_layers": 48,
+                            "num_attention_heads": 40, "num_key_value_heads": 8, "head_dim": 128,
+                            "vocab_size": 202048, "num_local_experts": experts, "num_experts_per_tok": 1,
+                            "interleave_moe_layer_step": step, "no_rope_layers": rope, "use_qk_norm": qk_norm,
+                            "attention_chunk_size": 8192, "attention_bias": False, "rope_theta": 500000.0},
+            "torch_dtype": "bfloat16"}
+
+
+def _gpt_oss(L: int, experts: int) -> dict:
+    return {"architectures": ["GptOssForCausalLM"], "model_type": "gpt_oss", "hidden_act": "silu", "hidden_size": 2880,
+            "intermediate_size": 2880, "num_hidden_layers": L, "num_attention_heads": 64, "num_key_value_heads": 8,
+            "head_dim": 64, "num_local_experts": experts, "num_experts_per_tok": 4, "vocab_size": 201088,
+            "sliding_window": 128, "layer_types": ["sliding_attention" if i % 2 == 0 else "full_attention"
+                                                   for i in range(L)],
+            "attention_bias": True, "tie_word_embeddings": False, "rope_theta": 150000, "torch_dtype": "bfloat16"}
+
+
+#: The models of 2024-26 (issue 10). Sources of the config.json values and published counts are in
+#: tests/test_presets.py (MODERN_PUBLISHED).
+_MODERN: list[tuple[str, str, dict]] = [
+    ("deepseek-v3", "DeepSeek-V3 (MLA, 256 routed + 1 shared expert top-8, 3 dense layers; MTP modules with mtp=True)",
+     _deepseek("deepseek_v3", "DeepseekV3ForCausalLM", 7168, 18432, 61, 128, 129280, q_lora=1536, experts=256,
+               shared=1, top_k=8, moe_f=2048, first_dense=3, mtp=1, n_group=8, topk_group=4,
+               routed_scaling_factor=2.5)),
+    ("deepseek-v2-lite", "DeepSeek-V2-Lite (MLA without q LoRA, 64 routed + 2 shared experts top-6)",
+     _deepseek("deepseek_v2", "DeepseekV2ForCausalLM", 2048, 10944, 27, 16, 102400, q_lora=None, experts=64,
+               shared=2, top_k=6, moe_f=1408, first_dense=1, mtp=0)),
+    ("kimi-k2", "Moonshot Kimi-K2 (DeepSeek-V3 layout: MLA, 384 routed + 1 shared expert top-8, 64 heads)",
+     _deepseek("kimi_k2", "DeepseekV3ForCausalLM", 7168, 18432, 61, 64, 163840, q_lora=1536, experts=384, shared=1,
+               top_k=8, moe_f=2048, first_dense=1, mtp=0, n_group=1, topk_group=1, routed_scaling_factor=2.827)),
+    ("qwen3-0.6b", "Qwen3 0.6B (qk-norm, head_dim 128, tied)", _qwen3(1024, 3072, 28, 16, 8, True)),
+    ("qwen3-8b", "Qwen3 8B (qk-norm, GQA 32/8)", _qwen3(4096, 12288, 36, 32, 8, False)),
+    ("qwen3-32b", "Qwen3 32B", _qwen3(5120, 25600, 64, 64, 8, False)),
+    ("qwen3-30b-a3b", "Qwen3-30B-A3B (128 experts top-8, no shared expert)",
+     _qwen3(2048, 6144, 48, 32, 4, False, num_experts=128, moe_intermediate_size=768)),
+    ("qwen3-235b-a22b", "Qwen3-235B-A22B (128 experts top-8)",
+     _qwen3(4096, 12288, 94, 64, 4, False, num_experts=128, moe_intermediate_size=1536)),
+    ("llama-4-scout", "Meta Llama 4 Scout 17B-16E, text model (chunked attention 3 of 4 layers, shared expert)",
+     _llama4(16, 1, True)),
+    ("llama-4-maverick", "Meta Llama 4 Maverick 17B-128E, text model (MoE every 2nd layer, dense 16384)",
+     _llama4(128, 2, False)),
+    ("gemma-3-1b", "Google Gemma 3 1B (sliding 512 on 5 of 6 layers, qk-norm, tied)",
+     {"architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text", "hidden_activation": "gelu_pytorch_tanh",
+      "hidden_size": 1152, "intermediate_size": 6912, "num_hidden_layers": 26, "num_attention_heads": 4,
+      "num_key_value_heads": 1, "head_dim": 256, "sliding_window": 512, "sliding_window_pattern": 6,
+      "query_pre_attn_scalar": 256, "vocab_size": 262144, "torch_dtype": "bfloat16"}),
+    ("gemma-3-27b", "Google Gemma 3 27B, text model (sliding 1024 on 5 of 6 layers)",
+     {"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3",
+      "text_config": {"model_type": "gemma3_text", "head_dim": 128, "hidden_size": 5376, "intermediate_size": 21504,
+                      "num_attention_heads": 32, "num_hidden_layers": 62, "num_key_value_heads": 16,
+                      "query_pre_attn_scalar": 168, "sliding_window": 1024, "sliding_window_pattern": 6,
+                      "rope_scaling": {"factor": 8.0, "rope_type": "linear"}},
+      "torch_dtype": "bfloat16"}),
+    ("gpt-oss-20b", "OpenAI gpt-oss-20b (32 experts top-4, sinks, sliding 128 on even layers, biases)",
+     _gpt_oss(24, 32)),
+    ("gpt-oss-120b", "OpenAI gpt-oss-120b (128 experts top-4)", _gpt_oss(36, 128)),
+    ("olmo-2-7b", "AI2 OLMo 2 7B (full-width qk-norm, post-norms)",
+     {"architectures": ["Olmo2ForCausalLM"], "model_type": "olmo2", "hidden_act": "silu", "hidden_size": 4096,
+      "intermediate_size": 11008, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 32,
+      "vocab_size": 100352, "attention_bias": False, "tie_word_embeddings": False, "torch_dtype": "float32"}),
+    ("phi-4", "Microsoft Phi-4 14B (Phi-3 architecture, GQA 40/10)",
+     {"architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "hidden_act": "silu", "hidden_size": 5120,
+      "intermediate_size": 17920, "num_hidden_layers": 40, "num_attention_heads": 40, "num_key_value_heads": 10,
+      "vocab_size": 100352, "sliding_window": None, "tie_word_embeddings": False, "torch_dtype": "bfloat16"}),
+    ("phi-3.5-moe", "Microsoft Phi-3.5-MoE (16 experts top-2, LayerNorm, attention and LM-head biases)",
+     {"architectures": ["PhiMoEForCausalLM"], "model_type": "phimoe", "hidden_act": "silu", "hidden_size": 4096,
+      "intermediate_size": 6400, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
+      "num_local_experts": 16, "num_experts_per_tok": 2, "vocab_size": 32064, "attention_bias": True,
+      "lm_head_bias": True, "sliding_window": 131072, "tie_word_embeddings": False, "torch_dtype": "bfloat16"}),
+    ("mistral-small-24b", "Mistral Small 3 24B (2501; head_dim 128, no sliding window)",
+     {"architectures": ["MistralForCausalLM"], "model_type": "mistral", "hidden_act": "silu", "hidden_size": 5120,
+      "intermediate_size": 32768, "num_hidden_layers": 40, "num_attention_heads": 32, "num_key_value_heads": 8,
+      "head_dim": 128, "vocab_size": 131072, "sliding_window": None, "tie_word_embeddings": False,
+      "rope_theta": 100000000.0, "torch_dtype": "bfloat16"}),
+    ("glm-4.5-air", "Zhipu GLM-4.5-Air (128 routed + 1 shared expert top-8, 1 dense layer; MTP with mtp=True)",
+     {"architectures": ["Glm4MoeForCausalLM"], "model_type": "glm4_moe", "hidden_act": "silu", "hidden_size": 4096,
+      "intermediate_size": 10944, "num_hidden_layers": 46, "num_attention_heads": 96, "num_key_value_heads": 8,
+      "head_dim": 128, "vocab_size": 151552, "n_routed_experts": 128, "num_experts_per_tok": 8,
+      "moe_intermediate_size": 1408, "n_shared_experts": 1, "first_k_dense_replace": 1, "attention_bias": True,
+      "use_qk_norm": False, "partial_rotary_factor": 0.5, "num_nextn_predict_layers": 1, "n_group": 1, "topk_group": 1,
+      "tie_word_embeddings": False, "torch_dtype": "bfloat16"}),
+]
 
 _TABLE: list[tuple[str, str, dict]] = [
     ("llama-2-7b", "Meta Llama 2 7B (MHA, SwiGLU, RMSNorm, untied)", _llama(4096, 11008, 32, 32, 32, 32000)),
@@ -172,7 +283,7 @@ _TABLE: list[tuple[str, str, dict]] = [
 ]
 
 #: Every preset by name, in the order ``symcalc presets`` lists them.
-PRESETS: dict[str, Preset] = {name: Preset(name, desc, cfg) for name, desc, cfg in _TABLE}
+PRESETS: dict[str, Preset] = {name: Preset(name, desc, cfg) for name, desc, cfg in _TABLE + _MODERN}
 
 
 def preset_names() -> list[str]:
@@ -180,13 +291,16 @@ def preset_names() -> list[str]:
     return list(PRESETS)
 
 
-def get_preset(name: str) -> Model:
-    """The :class:`~symcalc.model.Model` of a well-known model, e.g. ``"llama-2-7b"``."""
+def get_preset(name: str, *, mtp: bool = False) -> Model:
+    """The :class:`~symcalc.model.Model` of a well-known model, e.g. ``"llama-2-7b"``.
+
+    ``mtp=True`` adds the multi-token-prediction modules the config declares (DeepSeek-V3, GLM-4.5).
+    """
     if not isinstance(name, str):
         raise SymcalcError(f"preset name {name!r:.60} is a {type(name).__name__}; give a name such as 'llama-2-7b'")
     key = name.strip().lower()
     if key in PRESETS:
-        return PRESETS[key].model()
+        return PRESETS[key].model(mtp=mtp)
     close = difflib.get_close_matches(key, PRESETS, n=3, cutoff=0.6)
     hint = f"did you mean {', '.join(close)}? " if close else ""
     raise SymcalcError(f"unknown preset {name!r:.60}; {hint}known presets: {', '.join(PRESETS)}")

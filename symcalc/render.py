@@ -348,8 +348,62 @@ def _memory_sheet() -> Sheet:
     ))
 
 
+def _structures_sheet() -> Sheet:
+    from . import symbols as S
+    from .flops import decode_flops
+    from .memory import kv_cache
+    from .model import Model
+    from .params import params
+    from .structure import GQA, MLA, MTP, LayerSet, Window
+
+    def attention(model: Model) -> dict:
+        return {k: v for k, v in params(model).items() if k.startswith("attention/")}
+
+    gemma = Window.sliding(S.window, LayerSet(every=6, invert=True))
+    local = Model(gated_mlp=True, norm="rmsnorm", window=gemma)
+    mla = Model(attention=MLA(), gated_mlp=True, norm="rmsnorm")
+    ds = Model(gated_mlp=True, norm="rmsnorm", n_experts=S.n_experts, top_k=S.top_k, d_ff_expert=S.d_ff_expert,
+               n_shared_experts=S.n_shared_experts, first_dense_layers=3, n_layers=S.n_layers)
+    mtp = {k: v for k, v in params(ds.replace(mtp=MTP(1))).items() if k.startswith("mtp/")}
+    return Sheet("structures", "Structures: latent attention, windows, qk-norm, sinks, MoE layouts, MTP", (
+        "Terms the structures of `symcalc.structure` add, each written once and used by params, FLOPs, "
+        "memory and the KV cache: multi-head latent attention (MLA) with query rank $r_q$, key/value rank "
+        "$r_{kv}$ and per-head sizes $d_n$ (no rotary), $d_r$ (rotary) and $d_v$; windows of "
+        "$s_{\\mathrm{win}}$ tokens (chunks of $s_{\\mathrm{chunk}}$) on some layers; per-layer counts "
+        "are explicit (floor expressions in $L$)."), (
+        Formula("MLA parameters per model, by part (DeepSeek-V2/V3, Kimi-K2)", latex(attention(mla)),
+                "DeepSeek-AI 2024, DeepSeek-V2, §2.1 (eq. 9-19)"),
+        Formula("MLA KV cache per token and layer: the latent, or decompressed per-head K and V", _aligned_eqs([
+            ("\\text{latent}", kv_cache(mla, tokens=1, batch=1, bytes_kv=1) / S.n_layers),
+            ("\\text{decompressed}", kv_cache(mla, tokens=1, batch=1, bytes_kv=1, mla_cache="decompressed") / S.n_layers)]),
+                "DeepSeek-AI 2024, DeepSeek-V2, §2.1.4 and Table 1 (KV cache per token)"),
+        Formula("Query-key pairs of one windowed layer over $s$ queries (the band)", _aligned_eqs([
+            ("P_{\\text{sliding}}(s)", Window.sliding(S.window).cumulative_pairs(S.seq_len, "band")),
+            ("P_{\\text{chunked}}(s)", Window.chunked(S.chunk).cumulative_pairs(S.seq_len, "band"))]),
+                "Beltagy et al. 2020, Longformer, §3.1 (sliding window); Jiang et al. 2023, Mistral 7B, §2",
+                note="The default counts the full square $s^2$ that eager attention computes under the mask."),
+        Formula("KV cache of a Gemma-3-style model: sliding window on all but every 6th layer (W tokens kept)",
+                _eq("M_{\\mathrm{KV}}", kv_cache(local, tokens=S.context_len, batch=S.micro_batch, bytes_kv=S.bytes_kv)),
+                "Gemma Team 2025, Gemma 3 technical report, §2 (5:1 local:global attention)"),
+        Formula("Decode FLOPs of one token on that model at context $s_{\\mathrm{ctx}}$ (keys the cache returns)",
+                _eq("F_{\\text{decode}}", decode_flops(local, context_len=S.context_len).total),
+                "Jiang et al. 2023, Mistral 7B, §2 (rolling buffer cache)"),
+        Formula("qk-norm and attention sinks per model", _aligned_eqs([
+            ("N_{\\text{qk-norm, per head}}", params(Model(attention=GQA(qk_norm="head")))["attention/qk_norm"]),
+            ("N_{\\text{qk-norm, full width}}", params(Model(attention=GQA(qk_norm="full")))["attention/qk_norm"]),
+            ("N_{\\text{sinks}}", params(Model(attention=GQA(sinks=True)))["attention/sinks"])]),
+                "Dehghani et al. 2023, Scaling Vision Transformers to 22B, §3.1 (qk-norm); Xiao et al. 2024, "
+                "Efficient Streaming Language Models with Attention Sinks, §3"),
+        Formula("Dense-first MoE with shared experts (3 dense layers), total and active", _aligned_eqs([
+            ("N", params(ds).total), ("N_{\\text{active}}", params(ds, active=True).total)]),
+                "Dai et al. 2024, DeepSeekMoE, §3 (shared experts); DeepSeek-AI 2024, DeepSeek-V3, §2.1.2"),
+        Formula("One multi-token-prediction module of that model, by part", latex(mtp, total=False),
+                "DeepSeek-AI 2024, DeepSeek-V3, §2.2 (MTP modules)"),
+    ))
+
+
 #: Sheet builders, in order.
-_SHEETS: list[Callable[[], Sheet]] = [_params_sheet, _flops_sheet, _memory_sheet, _scaling_sheet]
+_SHEETS: list[Callable[[], Sheet]] = [_params_sheet, _flops_sheet, _memory_sheet, _structures_sheet, _scaling_sheet]
 
 
 def sheets() -> list[Sheet]:

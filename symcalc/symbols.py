@@ -67,6 +67,15 @@ n_experts = _declare("n_experts", "E", "experts per MoE layer")
 top_k = _declare("top_k", "k", "experts each token is routed to")
 d_ff_expert = _declare("d_ff_expert", r"f_{E}", "inner size of one expert")
 n_shared_experts = _declare("n_shared_experts", r"E_{s}", "shared (always active) experts")
+# multi-head latent attention (DeepSeek-V2 §2.1: d_c', d_c, d_h^R; nope and v per-head sizes)
+q_lora_rank = _declare("q_lora_rank", r"r_{q}", "query latent (LoRA) rank of MLA")
+kv_lora_rank = _declare("kv_lora_rank", r"r_{kv}", "key/value latent rank of MLA")
+d_head_nope = _declare("d_head_nope", r"d_{n}", "MLA query/key head size without rotary part")
+d_head_rope = _declare("d_head_rope", r"d_{r}", "MLA query/key rotary head size (one shared rotary key)")
+d_head_v = _declare("d_head_v", r"d_{v}", "MLA value head size")
+# windowed attention
+window = _declare("window", r"s_{\mathrm{win}}", "sliding-window length", "tokens")
+chunk = _declare("chunk", r"s_{\mathrm{chunk}}", "attention chunk length", "tokens")
 
 # --- workload ----------------------------------------------------------------------------
 seq_len = _declare("seq_len", "s", "sequence length", "tokens")

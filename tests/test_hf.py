@@ -80,11 +80,15 @@ def test_tied_embeddings_default_per_family():
     assert not model_from_hf_config(llama).tied_embeddings
 
 
-def test_qwen2_moe_rejects_scattered_dense_layers():
-    """mlp_only_layers other than a leading run is refused with the field named."""
-    cfg = dict(PRESETS["qwen1.5-moe-a2.7b"].config, mlp_only_layers=[3, 7])
-    with pytest.raises(SymcalcError, match="mlp_only_layers"):
-        model_from_hf_config(cfg)
+def test_qwen2_moe_scattered_dense_layers():
+    """mlp_only_layers anywhere (not only a leading run) leave exactly those layers dense; a list that
+    leaves no MoE layer, or is not a list of indices, is refused with the field named."""
+    m = model_from_hf_config(dict(PRESETS["qwen1.5-moe-a2.7b"].config, mlp_only_layers=[3, 7]))
+    assert (m.n_moe_layers, m.n_dense_layers) == (22, 2)
+    assert 3 not in m.moe_layers and 7 not in m.moe_layers and 4 in m.moe_layers
+    for bad in (list(range(24)), [1.5], "0"):
+        with pytest.raises(SymcalcError, match="mlp_only_layers"):
+            model_from_hf_config(dict(PRESETS["qwen1.5-moe-a2.7b"].config, mlp_only_layers=bad))
 
 
 def test_unknown_model_type_lists_supported():

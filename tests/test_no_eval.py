@@ -100,6 +100,7 @@ def _valid_by_name() -> dict:
         "directory": "sheets", "family": None, "size": S.d_model, "index": (0,), "rows": [(2,)],
         "arrays": None, "fit": None, "flops_per_param_token": 6,
         "message": 1000, "volume": 1000, "bandwidth": 10**9, "prompt_len": 4, "n_generate": 2,
+        "indices": [0, 2], "n_layers": 4, "n_queries": 5, "position": 3,
     }
 
 
@@ -328,6 +329,7 @@ def _instance(cls_name: str):
     from symcalc.display import Quantity
     from symcalc.hardware import get
     from symcalc.solve import min_serving_devices
+    from symcalc.structure import GQA, MLA, LayerSet, Window
 
     tiny = _tiny()
     return {
@@ -351,6 +353,10 @@ def _instance(cls_name: str):
         "Step": lambda: _estimate(tiny).decode,
         "Roofline": lambda: _estimate(tiny).decode.device,
         "LayoutSolution": lambda: min_serving_devices(10**9, tiny, seq_len=4, micro_batch=1),
+        "GQA": lambda: GQA(qk_norm="head", sinks=True),
+        "MLA": lambda: MLA(q_lora_rank=8, kv_lora_rank=4, d_nope=2, d_rope=2, d_v=2),
+        "LayerSet": lambda: LayerSet(every=2),
+        "Window": lambda: Window.sliding(4, LayerSet(every=2)),
     }[cls_name]()
 
 

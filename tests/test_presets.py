@@ -64,6 +64,55 @@ PUBLISHED_TOTAL = {
     # BigScience model cards, "Model Architecture and Objective": exact counts.
     "bloom-560m": (559_214_592, None, "bigscience/bloom-560m model card"),
     "bloom-7b1": (7_069_016_064, None, "bigscience/bloom-7b1 model card"),
+    # --- models of 2024-26 (issue 10). config.json values: the HF files as copied in public
+    # repositories (citsjtu2020/LLM-Prof sglang/Model_Config.md for Qwen3-8B/32B/30B-A3B; THUDM/slime
+    # scripts/models/qwen3-235B-A22B.sh; DeepSeek-R1's config.json for the V3 architecture; a
+    # DeepSeek-V2-Lite-Chat checkpoint report; Llama-4, Gemma-3, gpt-oss files quoted in test suites).
+    "deepseek-v3": (671e9, 3, "deepseek-ai/DeepSeek-V3 README: 671B total (main model)"),
+    # The checkpoint's tensors summed (a DeepSeek-V2-Lite-Chat model report): 15,706,484,224; card 16B.
+    "deepseek-v2-lite": (15_706_484_224, None, "DeepSeek-V2-Lite checkpoint, parameters of all tensors"),
+    "kimi-k2": (1e12, 1, "moonshotai/Kimi-K2-Instruct card: 1T total"),
+    "qwen3-0.6b": (0.6e9, 1, "Qwen/Qwen3-0.6B card: 0.6B"),
+    "qwen3-8b": (8.2e9, 2, "Qwen/Qwen3-8B card: 8.2B"),
+    "qwen3-32b": (32.8e9, 3, "Qwen/Qwen3-32B card: 32.8B"),
+    "qwen3-30b-a3b": (30.5e9, 3, "Qwen/Qwen3-30B-A3B card: 30.5B total"),
+    "qwen3-235b-a22b": (235e9, 3, "Qwen/Qwen3-235B-A22B card: 235B total"),
+    # Llama 4 cards count the vision encoder too: Scout 109B (the conformance test adds transformers'
+    # vision tower, 108.64B -> 109B at 3 digits); Maverick 400B.
+    "llama-4-scout": (110e9, 2, "meta-llama/Llama-4-Scout-17B-16E card: 109B total with vision"),
+    "llama-4-maverick": (400e9, 2, "meta-llama/Llama-4-Maverick-17B-128E card: 400B total"),
+    "gemma-3-1b": (1e9, 1, "google/gemma-3-1b-pt card: 1B"),
+    "gemma-3-27b": (27e9, 2, "google/gemma-3-27b-pt card: 27B (with its 0.4B vision encoder)"),
+    # OpenAI, gpt-oss-120b & gpt-oss-20b model card, Table 1: 116.83B / 20.91B total.
+    "gpt-oss-20b": (20.91e9, 4, "gpt-oss model card Table 1: 20.91B"),
+    "gpt-oss-120b": (116.83e9, 5, "gpt-oss model card Table 1: 116.83B"),
+    "olmo-2-7b": (7.30e9, 3, "allenai/OLMo-2-1124-7B model page: 7.3B"),
+    "phi-4": (14.7e9, 3, "microsoft/phi-4 model page: 14.7B"),
+    "phi-3.5-moe": (41.9e9, 3, "microsoft/Phi-3.5-MoE-instruct model page: 41.9B (card: 42B, 6.6B active)"),
+    "mistral-small-24b": (23.6e9, 3, "mistralai/Mistral-Small-24B-Base-2501 model page: 23.6B"),
+    "glm-4.5-air": (106e9, 3, "zai-org/GLM-4.5-Air card: 106B total, 12B active"),
+}
+
+# Active parameters per token, with the convention each publisher uses (symcalc.params.ACTIVE_CONVENTIONS):
+# name -> (published, significant digits, convention, source)
+PUBLISHED_ACTIVE = {
+    "mixtral-8x7b": (12.9e9, 3, "all", "Mixtral of experts (mistral.ai): 12.9B per token"),
+    "qwen1.5-moe-a2.7b": (2.7e9, 2, "all", "Qwen/Qwen1.5-MoE-A2.7B card: 2.7B"),
+    # DeepSeek's README_WEIGHTS.md: 36.6B activated "including 0.9B for the output head" (so no input
+    # embedding); the card's 37B is that rounded. V2-Lite's card: 2.4B; Kimi-K2's card: 32B.
+    "deepseek-v3": (36.6e9, 3, "no-input-embedding", "DeepSeek-V3 README_WEIGHTS.md: 36.6B"),
+    "deepseek-v2-lite": (2.4e9, 2, "no-input-embedding", "deepseek-ai/DeepSeek-V2-Lite card: 2.4B"),
+    "kimi-k2": (32e9, 2, "no-input-embedding", "moonshotai/Kimi-K2-Instruct card: 32B"),
+    "qwen3-30b-a3b": (3.3e9, 2, "all", "Qwen/Qwen3-30B-A3B card: 3.3B activated"),
+    "qwen3-235b-a22b": (22e9, 2, "all", "Qwen/Qwen3-235B-A22B card: 22B activated"),
+    "llama-4-scout": (17e9, 2, "all", "Llama 4 card: 17B active"),
+    "llama-4-maverick": (17e9, 2, "all", "Llama 4 card: 17B active"),
+    # OpenAI's Table 1 counts the unembedding but not the embedding in the active 3.61B / 5.13B.
+    "gpt-oss-20b": (3.61e9, 3, "no-input-embedding", "gpt-oss model card Table 1: 3.61B"),
+    "gpt-oss-120b": (5.13e9, 3, "no-input-embedding", "gpt-oss model card Table 1: 5.13B"),
+    "phi-3.5-moe": (6.6e9, 2, "all", "microsoft/Phi-3.5-MoE-instruct card: 6.6B active"),
+    # GLM counts without the embedding and LM head: 12.18B -> 12B (and 105.6B total -> 106B).
+    "glm-4.5-air": (12e9, 2, "no-embeddings", "zai-org/GLM-4.5-Air card: 12B active"),
 }
 
 # Pythia README table, non-embedding column; Gemma report Table 2 and Gemma 2 report Table 1
@@ -74,6 +123,11 @@ PUBLISHED_NON_EMBEDDING = {
     "pythia-6.9b": 6_444_163_072, "pythia-12b": 11_327_027_200,
     "gemma-2b": 1_981_884_416, "gemma-7b": 7_751_248_896,
     "gemma-2-2b": 2_024_517_888, "gemma-2-9b": 8_324_201_984, "gemma-2-27b": 26_047_480_320,
+}
+# Qwen3 cards, "Number of Parameters (Non-Embedding)": (value, significant digits).
+PUBLISHED_NON_EMBEDDING_ROUNDED = {
+    "qwen3-0.6b": (0.44e9, 2), "qwen3-8b": (6.95e9, 3), "qwen3-32b": (31.2e9, 3),
+    "qwen3-30b-a3b": (29.9e9, 3), "qwen3-235b-a22b": (234e9, 3),
 }
 
 
@@ -124,10 +178,38 @@ def test_falcon_model_pages_count_the_stored_copy_of_the_tied_head(name, page):
     assert _agrees(int(params(model).total + model.vocab * model.d_model), page, 3)
 
 
-def test_active_parameters_of_moe_presets():
-    """Mixtral 8x7B uses 12.9B per token (Mistral AI); Qwen1.5-MoE-A2.7B activates 2.7B (its card)."""
-    assert _round_sig(int(active_params(get_preset("mixtral-8x7b")).total), 3) == Decimal("1.29E+10")
-    assert _round_sig(int(active_params(get_preset("qwen1.5-moe-a2.7b")).total), 2) == Decimal("2.7E+9")
+@pytest.mark.parametrize("name", list(PUBLISHED_ACTIVE))
+def test_active_parameters_of_moe_presets(name):
+    """Each MoE preset's active parameters, under its publisher's convention, agree with the card."""
+    published, digits, convention, _source = PUBLISHED_ACTIVE[name]
+    assert _agrees(int(active_params(get_preset(name), convention=convention).total), published, digits)
+
+
+def test_every_moe_preset_has_a_published_active_count():
+    """Every MoE preset is pinned to a published active count."""
+    assert {n for n in PRESETS if get_preset(n).is_moe} == set(PUBLISHED_ACTIVE)
+
+
+@pytest.mark.parametrize("name", list(PUBLISHED_NON_EMBEDDING_ROUNDED))
+def test_qwen3_non_embedding_matches_cards(name):
+    """Qwen3's non-embedding counts (the cards' second line) agree at the published precision."""
+    published, digits = PUBLISHED_NON_EMBEDDING_ROUNDED[name]
+    assert _agrees(int(non_embedding_params(get_preset(name))), published, digits)
+
+
+def test_mtp_modules_reproduce_the_checkpoints():
+    """With MTP modules, DeepSeek-V3's checkpoint is the README's 685B (the page also counts FP8 block
+    scales, so 684.49B agrees at 3 digits), its MTP module 11.5B unique besides the copied 0.9B
+    embedding and 0.9B head (README_WEIGHTS.md, which leaves eh_proj out of the 11.5B); GLM-4.5-Air's
+    checkpoint is the 110B of its model page."""
+    main, ckpt = get_preset("deepseek-v3"), get_preset("deepseek-v3", mtp=True)
+    bd = params(ckpt)
+    assert _agrees(int(bd.total), 685e9, 3)
+    assert _agrees(int(bd["mtp/embedding"]), 0.9e9, 1) and _agrees(int(bd["mtp/head"]), 0.9e9, 1)
+    unique = bd.select("mtp") - bd["mtp/embedding"] - bd["mtp/head"] - bd["mtp/projection"]
+    assert _agrees(int(unique), 11.5e9, 3)
+    assert bd.total - params(main).total == bd.select("mtp")
+    assert _agrees(int(params(get_preset("glm-4.5-air", mtp=True)).total), 110e9, 3)
 
 
 def test_readme_promises():

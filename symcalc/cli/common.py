@@ -130,6 +130,9 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, sequence_help: Optio
     src = parser.add_argument_group("model source (flags below override its fields)")
     src.add_argument("--preset", metavar="NAME", help="a built-in model, e.g. llama-2-7b (see `symcalc presets`)")
     src.add_argument("--hf-config", metavar="PATH", help="a local Hugging Face config.json (or its folder)")
+    src.add_argument("--mtp", action="store_true", default=None,
+                     help="add the multi-token-prediction modules the config declares (DeepSeek-V3, GLM-4.5: "
+                          "num_nextn_predict_layers); transformers does not build them, the checkpoint stores them")
 
     g = parser.add_argument_group("model sizes (cookbook flag names)")
     g.add_argument("--vocab-size", "-v", type=positive_int, help=f"vocabulary size v (default {d['vocab_size']})")
@@ -171,10 +174,13 @@ def _given(args: argparse.Namespace, name: str) -> bool:
 def _base_model(args: argparse.Namespace) -> Optional[Model]:
     if _given(args, "preset") and _given(args, "hf_config"):
         raise SymcalcError("--preset and --hf-config both given; choose one model source")
+    mtp = bool(getattr(args, "mtp", None))
     if _given(args, "preset"):
-        return Model.preset(args.preset)
+        return Model.preset(args.preset, mtp=mtp)
     if _given(args, "hf_config"):
-        return Model.from_hf_config(args.hf_config)
+        return Model.from_hf_config(args.hf_config, mtp=mtp)
+    if mtp:
+        raise SymcalcError("--mtp needs --preset or --hf-config (a config with num_nextn_predict_layers)")
     return None
 
 

@@ -17,6 +17,7 @@ from ..breakdown import Breakdown
 from ..errors import SymcalcError
 from ..flops import RECOMPUTE, six_n, training_flops
 from ..flops import forward_flops
+from ..structure import WINDOW_FLOPS
 from .common import add_model_arguments, model_from_args, positive_int, print_json
 
 #: calc_transformer_flops.py's defaults where they differ from the shared ones.
@@ -59,6 +60,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="count half of the attention square (Megatron) instead of all of it")
     w.add_argument("--elementwise", action="store_true",
                    help="add softmax, norm, activation and residual FLOPs (conventions in the README)")
+    w.add_argument("--window-flops", choices=WINDOW_FLOPS, default="square",
+                   help="sliding/chunked layers: the full square eager attention computes (default, as "
+                        "FlopCounterMode) or only the band inside the window (what a windowed kernel computes)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -84,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     model = model_from_args(args, DEFAULTS)
     s, b, tokens = args.sequence_length, args.batch_size, args.tokens
     policy = args.recompute or ("full" if args.checkpoint_activations else "none")
-    kw = dict(seq_len=s, causal=args.causal, elementwise=args.elementwise)
+    kw = dict(seq_len=s, causal=args.causal, elementwise=args.elementwise, window_flops=args.window_flops)
     if args.infer:
         policy = "none"
         run_bd = forward_flops(model, tokens=tokens, **kw).prefixed("forward")
@@ -103,6 +107,9 @@ def run(args: argparse.Namespace) -> int:
         "backward": "2x forward" if not args.infer else "none (inference prefill)",
         "recompute": policy,
     }
+    if not model.window.is_full:
+        conventions["windowed layers"] = ("full s*s square (eager attention, FlopCounterMode)" if args.window_flops == "square"
+                                          else "the band inside the window or chunk")
     if args.json:
         print_json({
             "model": model.name or "custom",

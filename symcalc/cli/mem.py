@@ -9,6 +9,7 @@ from sympy import Integer, ceiling
 
 from ..errors import SymcalcError
 from ..memory import PARTS, Parallel, Precision, inference_memory, training_memory
+from ..structure import MLA_CACHE, WINDOW_CACHE
 from ..memory.activations import PROFILES, RECOMPUTE
 from ..memory.states import OPTIMIZERS, WEIGHT_DTYPES
 from ..inputs import parse_number
@@ -71,6 +72,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--weight-dtype", choices=list(WEIGHT_DTYPES),
                    help="stored weights (default: --low-prec-bytes-per-val); int8 is 1 byte, int4 1/2 byte "
                         "(quantization scales ignored)")
+    i.add_argument("--window-cache", choices=WINDOW_CACHE,
+                   help="KV cache of sliding/chunked layers: W tokens (default; static caches, serving engines) or "
+                        "W-1 (transformers' DynamicCache after a forward)")
+    i.add_argument("--mla-cache", choices=MLA_CACHE,
+                   help="KV cache of MLA layers: the compressed latent (default; transformers, vLLM) or "
+                        "decompressed per-head K and V")
     i.add_argument("--kv-cache-dtype", choices=list(WEIGHT_DTYPES),
                    help="KV-cache values (default: --low-prec-bytes-per-val), e.g. fp8 for a quantized cache")
     pr = p.add_argument_group("precision")
@@ -99,7 +106,7 @@ def _training_flags(args: argparse.Namespace) -> dict[str, Any]:
 def _settings(args: argparse.Namespace, parallel: bool = True) -> dict[str, Any]:
     tr = _training_flags(args)
     if not getattr(args, "infer", False):
-        for flag in ("weight_dtype", "kv_cache_dtype"):
+        for flag in ("weight_dtype", "kv_cache_dtype", "window_cache", "mla_cache"):
             if getattr(args, flag, None) is not None:
                 raise SymcalcError(f"--{flag.replace('_', '-')} applies to inference only; add --infer "
                                    "(training precision: --low-prec-bytes-per-val, --disable-mixed-precision)")
@@ -149,7 +156,8 @@ def _memory(model, args, st, par: Parallel, *, zero: int, buffers: bool, misc: A
         return inference_memory(model, seq_len=args.sequence_length, n_generate=args.output_tokens,
                                 micro_batch=args.batch_size_per_gpu, weights=weights,
                                 bytes_kv=bytes_kv, bytes_act=st["prec"].act,
-                                flash_attention=args.flash_attention, misc_bytes=misc, parallel=par)
+                                flash_attention=args.flash_attention, misc_bytes=misc, parallel=par,
+                                window_cache=args.window_cache or "window", mla_cache=args.mla_cache or "latent")
     opts = {k: v for k, v in training_options(args).items() if k not in _degrees(args)}
     opts.update(zero_stage=zero, misc_bytes=misc)
     if not buffers:

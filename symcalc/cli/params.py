@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..params import active_params, non_embedding_params, params
+from ..params import ACTIVE_CONVENTIONS, active_params, non_embedding_params, params
 from .common import add_model_arguments, model_from_args, positive_int, print_json
 
 #: calc_transformer_params.py's defaults where they differ from the shared ones.
@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sequence-length", "-s", type=positive_int,
                    help="rows of the learned position table; has no effect on the count unless "
                         "--position learned (RoPE/ALiBi have no position parameters)")
+    p.add_argument("--active-convention", choices=ACTIVE_CONVENTIONS, default="all",
+                   help="what active parameters count: all parameters a token touches (default), without the "
+                        "input embedding (DeepSeek, gpt-oss cards), or without embedding and LM head (GLM cards)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -38,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     bd = params(model)
     total = bd.total
     non_emb = non_embedding_params(model)
-    active = active_params(model).total
+    active = active_params(model, convention=args.active_convention).total
     if args.json:
         print_json({
             "model": model.name or "custom",
@@ -48,12 +51,14 @@ def run(args: argparse.Namespace) -> int:
             "breakdown": bd.as_ints(),
             "conventions": {
                 "non_embedding_excludes": ["token embedding", "learned position table", "untied LM head"],
-                "active": "top_k routed experts per MoE layer; everything else in full",
+                "active": "top_k routed experts per MoE layer; everything else in full"
+                          + ("" if args.active_convention == "all" else f" ({args.active_convention})"),
             },
         })
         return 0
     print(f"symcalc params: {model.name or 'custom model'} - {model.describe()}")
-    extra = [("non-embedding", non_emb)] + ([("active per token", active)] if model.is_moe else [])
+    label = "active per token" + ("" if args.active_convention == "all" else f" ({args.active_convention})")
+    extra = [("non-embedding", non_emb)] + ([(label, active)] if model.is_moe or args.active_convention != "all" else [])
     print(bd.table(extra=extra))
     print("counts are exact; suffixes are 1000-based (M = 10^6, B = 10^9)")
     return 0

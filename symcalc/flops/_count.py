@@ -14,7 +14,8 @@ from ..breakdown import Breakdown
 from ..errors import SymcalcError
 from ..inputs import as_bool, as_choice, as_model, as_size
 from ..model import Model
-from ..params import params
+from ..params import MATMUL_PARTS, params
+from ..structure import WINDOW_FLOPS
 
 __all__ = ["RECOMPUTE", "forward_flops", "backward_flops", "recompute_flops", "training_flops"]
 
@@ -22,22 +23,20 @@ __all__ = ["RECOMPUTE", "forward_flops", "backward_flops", "recompute_flops", "t
 #: §4), or every transformer layer's forward.
 RECOMPUTE = ("none", "selective", "full")
 
-#: Matmul weights -> the FLOPs part they feed (the LM head is handled apart: its tokens differ).
-_LINEAR_PARTS = (
-    "embedding/projection", "attention/qkv", "attention/out", "mlp/up", "mlp/down",
-    "moe/router", "moe/experts", "moe/shared_experts", "moe/shared_expert_gate",
-)
 #: Parts that belong to the transformer layers (what full recomputation reruns).
-_OUTSIDE_LAYERS = ("embedding/projection", "lm_head")
+_OUTSIDE_LAYERS = ("embedding/projection", "lm_head", "mtp/projection", "mtp/head")
 #: Parts of the attention core (what selective recomputation reruns).
-_ATTENTION_CORE = ("attention/scores", "attention/softmax", "attention/values")
+_ATTENTION_CORE = ("attention/scores", "attention/softmax", "attention/values",
+                   "mtp/attention/scores", "mtp/attention/softmax", "mtp/attention/values")
 
-_ORDER = (
-    "embedding/projection", "attention/qkv", "attention/scores", "attention/softmax",
-    "attention/values", "attention/out", "mlp/up", "mlp/activation", "mlp/down", "moe/router",
-    "moe/routing", "moe/experts", "moe/activation", "moe/shared_experts", "moe/shared_expert_gate",
-    "norms", "residual", "lm_head",
+_LAYER_ORDER = (
+    "attention/qkv", "attention/q", "attention/q_a", "attention/q_b", "attention/kv_a", "attention/kv_b",
+    "attention/scores", "attention/softmax", "attention/values", "attention/out", "attention/norms",
+    "mlp/up", "mlp/activation", "mlp/down", "moe/router", "moe/routing", "moe/experts", "moe/activation",
+    "moe/shared_experts", "moe/shared_expert_gate", "norms", "residual",
 )
+_ORDER = ("embedding/projection",) + _LAYER_ORDER + ("lm_head", "mtp/projection") + tuple(
+    f"mtp/{k}" for k in _LAYER_ORDER) + ("mtp/head",)
 
 
 def _count(name: str, value: Any) -> Expr:
@@ -46,7 +45,7 @@ def _count(name: str, value: Any) -> Expr:
 
 
 #: The keywords :func:`forward_flops` takes besides the model (``backward_flops``/``recompute_flops`` pass them on).
-_PASS_KEYWORDS = ("seq_len", "batch", "tokens", "causal", "elementwise")
+_PASS_KEYWORDS = ("seq_len", "batch", "tokens", "causal", "elementwise", "window_flops")
 
 
 def _check_keywords(kwargs: dict) -> None:
@@ -56,44 +55,68 @@ def _check_keywords(kwargs: dict) -> None:
 
 
 def matmul_weights(model: Model) -> Breakdown:
-    """Weights that multiply each token's activations, by part: ``params`` of the active model,
-    biases and norms left out (a linear layer costs 2 FLOPs per weight per token).
+    """Weights that multiply each token's activations, by part: the matrices of ``params`` of the
+    active model (:data:`~symcalc.params.MATMUL_PARTS`; biases, norms and sinks left out; a
+    linear layer costs 2 FLOPs per weight per token), and the LM head.
 
     >>> from symcalc import Model
     >>> matmul_weights(Model(n_kv_heads=1))["attention/qkv"]
     d_model**2*n_layers + 2*d_model**2*n_layers/n_heads
     """
-    bias_free = model.replace(qkv_bias=False, attn_out_bias=False, mlp_bias=False,
-                              router_bias=False, lm_head_bias=False)
-    bd = params(bias_free, active=True)
-    parts = {k: bd[k] for k in _LINEAR_PARTS if k in bd}
-    # The LM head is a v×h_e matmul whether or not it is tied to the token embedding.
+    bd = params(model, active=True)
+    names = set(MATMUL_PARTS) | {f"mtp/{k}" for k in MATMUL_PARTS}
+    parts = {k: v for k, v in bd.items() if k in names}
+    # The LM head is a v×h_e matmul whether or not it is tied to the token embedding; so is an
+    # MTP module's head, stored or shared.
     parts["lm_head"] = bd["embedding/token"]
+    if model.mtp is not None:
+        parts["mtp/head"] = model.mtp.n_modules * bd["embedding/token"]
     return Breakdown(parts, unit="params", title="matmul weights")
 
 
-def _elementwise(model: Model, tokens: Expr, pairs: Expr) -> dict[str, Expr]:
-    """Elementwise work of one pass (the costs table of :mod:`symcalc.flops`)."""
+def _layer_elementwise(model: Model, n: Expr, n_moe: Expr, tokens: Expr, pairs: Expr) -> dict[str, Expr]:
+    """Elementwise work of ``n`` layers (``n_moe`` of them MoE) over ``tokens`` tokens; ``pairs``
+    are the query-key pairs per head summed over those layers (the costs table of :mod:`symcalc.flops`)."""
     m = model
-    L, h = m.n_layers, m.d_model
+    h = m.d_model
     gate = 1 if m.gated_mlp else 0
-    out: dict[str, Expr] = {"attention/softmax": 3 * L * m.n_heads * pairs}
-    if m.n_dense_layers != 0:
-        out["mlp/activation"] = tokens * m.n_dense_layers * m.d_ff * (1 + gate)
-    if m.is_moe:
-        n_moe = m.n_moe_layers
+    out: dict[str, Expr] = {"attention/softmax": 3 * m.n_heads * pairs}
+    if m.attention.sinks:
+        out["attention/softmax"] += 3 * m.n_heads * tokens * n  # one sink logit per query row and head
+    rms = 4
+    qk = m.attention._qk_norm_width(m)
+    if m.attention.qk_norm in ("head", "full"):
+        out["attention/norms"] = tokens * n * rms * qk
+    elif m.attention.qk_norm == "weightless":
+        out["attention/norms"] = tokens * n * (rms - 1) * qk
+    if m.is_mla:
+        out["attention/norms"] = tokens * n * rms * m.attention._latent_width()
+    n_dense = n - n_moe
+    if n_dense != 0:
+        out["mlp/activation"] = tokens * n_dense * m.d_ff * (1 + gate)
+    if m.is_moe and n_moe != 0:
         inner = m.top_k * m.d_ff_expert + m.n_shared_experts * m.d_ff_shared
         out["moe/routing"] = tokens * n_moe * (3 * m.n_experts + 2 * m.top_k * h)
         out["moe/activation"] = tokens * n_moe * inner * (1 + gate)
-    per_element = (7 if m.norm_bias else 6) if m.norm == "layernorm" else 4
-    n_norms = L * m.norms_per_layer + int(m.final_norm) + int(m.embed_norm)
-    out["norms"] = tokens * n_norms * per_element * h
-    out["residual"] = tokens * 2 * L * h
+    out["norms"] = tokens * n * m.norms_per_layer * _norm_cost(m) * h
+    out["residual"] = tokens * 2 * n * h
     return out
 
 
-def pass_parts(model: Model, *, tokens: Expr, pairs: Expr, logits: Expr,
-               elementwise: bool = False) -> Breakdown:
+def _norm_cost(m: Model) -> int:
+    """FLOPs per element of one norm: LayerNorm 7 (6 without bias), RMSNorm 4."""
+    return (7 if m.norm_bias else 6) if m.norm == "layernorm" else 4
+
+
+def _attention_core(model: Model, pairs: Expr) -> dict[str, Expr]:
+    """q·kᵀ and p·v over ``pairs`` query-key pairs per head (summed over layers and sequences)."""
+    att = model.attention
+    return {"attention/scores": 2 * att._score_width(model) * pairs,
+            "attention/values": 2 * att._value_width(model) * pairs}
+
+
+def pass_parts(model: Model, *, tokens: Expr, pairs: Expr, logits: Expr, elementwise: bool = False,
+               window_pairs: Any = None, keys: Any = None, mtp: bool = False) -> Breakdown:
     """Forward FLOPs of one pass, from what it processes.
 
     Parameters
@@ -101,21 +124,45 @@ def pass_parts(model: Model, *, tokens: Expr, pairs: Expr, logits: Expr,
     tokens : expression
         Tokens that go through the layers.
     pairs : expression
-        Query-key pairs per attention head, summed over the sequences (``b·s²`` for a full
-        square, ``b·(c+1)`` for one decoded token per sequence at context ``c``).
+        Query-key pairs per attention head of one full-attention layer, summed over the sequences
+        (``b·s²`` for a full square, ``b·(c+1)`` for one decoded token per sequence at context ``c``).
     logits : expression
         Tokens whose logits the LM head computes.
+    window_pairs : expression, optional
+        The same for one windowed layer (default ``pairs``: the square eager attention computes).
+    keys : expression, optional
+        Cached keys that per-key weights run over (MLA's ``kv_b`` as transformers decodes: the
+        whole latent cache re-expanded each step); default ``tokens``.
+    mtp : bool
+        Add the model's MTP modules (training forward: every position, full attention).
     """
-    model = as_model("model", model)
+    m = as_model("model", model)
     elementwise = as_bool("elementwise", elementwise)
-    w = matmul_weights(model)
-    parts: dict[str, Expr] = {k: 2 * tokens * v for k, v in w.items() if k != "lm_head"}
-    core = 2 * model.n_layers * model.q_size * pairs
-    parts["attention/scores"] = core
-    parts["attention/values"] = core
+    mtp = as_bool("mtp", mtp)
+    w = matmul_weights(m)
+    keys = tokens if keys is None else keys
+    per_key = m.attention.per_key_parts
+    parts: dict[str, Expr] = {}
+    for k, v in w.items():
+        if k in ("lm_head", "mtp/head") or k.startswith("mtp/") and not mtp:
+            continue
+        parts[k] = 2 * (keys if k in per_key else tokens) * v
+    n_win = m.n_windowed_layers
+    all_pairs = (m.n_layers - n_win) * pairs + n_win * (pairs if window_pairs is None else window_pairs)
+    parts.update(_attention_core(m, all_pairs))
     parts["lm_head"] = 2 * logits * w["lm_head"]
     if elementwise:
-        parts.update(_elementwise(model, tokens, pairs))
+        parts.update(_layer_elementwise(m, m.n_layers, m.n_moe_layers, tokens, all_pairs))
+        n_norms = int(m.final_norm) + int(m.embed_norm)
+        parts["norms"] += tokens * n_norms * _norm_cost(m) * m.d_model
+    if mtp and m.mtp is not None:
+        n = Integer(m.mtp.n_modules)
+        parts.update({f"mtp/{k}": v for k, v in _attention_core(m, n * pairs).items()})
+        parts["mtp/head"] = 2 * tokens * w["mtp/head"]
+        if elementwise:
+            layer = _layer_elementwise(m, n, n if m.is_moe else Integer(0), tokens, n * pairs)
+            layer["norms"] += tokens * n * 3 * _norm_cost(m) * m.d_model  # enorm, hnorm, head norm
+            parts.update({f"mtp/{k}": v for k, v in layer.items()})
     ordered = {k: parts[k].expand() for k in _ORDER if k in parts}
     return Breakdown(ordered, unit="FLOP", title="forward FLOPs")
 
@@ -135,8 +182,18 @@ def _square(seq_len: Expr, causal: bool) -> Expr:
     return seq_len**2 / 2 if causal else seq_len**2
 
 
+def window_pairs(model: Model, seq_len: Expr, causal: bool, window_flops: str) -> Any:
+    """Query-key pairs per head of one sequence on a windowed layer: None (the same square as the
+    full layers, ``"square"``) or the pairs inside the window or chunk (``"band"``)."""
+    as_choice("window_flops", window_flops, WINDOW_FLOPS)
+    model = as_model("model", model)
+    if model.window.is_full or window_flops == "square":
+        return None
+    return model.window.cumulative_pairs(seq_len, "band")
+
+
 def forward_flops(model: Model, *, seq_len: Any = S.seq_len, batch: Any = 1, tokens: Any = None,
-                  causal: bool = False, elementwise: bool = False) -> Breakdown:
+                  causal: bool = False, elementwise: bool = False, window_flops: str = "square") -> Breakdown:
     """Forward FLOPs of ``batch`` sequences of ``seq_len`` tokens (logits at every position).
 
     .. math::
@@ -165,10 +222,16 @@ def forward_flops(model: Model, *, seq_len: Any = S.seq_len, batch: Any = 1, tok
     tokens : tokens of a run, instead of ``batch``
     causal : count half of the attention square (Megatron) instead of all of it
     elementwise : add softmax, norms, activations, residual adds
+    window_flops : windowed layers count the full square (``"square"``, default: eager
+        attention, FlopCounterMode) or only the pairs inside the window or chunk (``"band"``)
+
+    The model's MTP modules (if any) are part of a training forward: each adds its projection,
+    one layer and its head at every position.
     """
     s, n = _sequences(seq_len, batch, tokens)
-    return pass_parts(model, tokens=n * s, pairs=n * _square(s, causal), logits=n * s,
-                      elementwise=elementwise)
+    band = window_pairs(model, s, causal, window_flops)
+    return pass_parts(model, tokens=n * s, pairs=n * _square(s, causal), logits=n * s, elementwise=elementwise,
+                      window_pairs=None if band is None else n * band, mtp=True)
 
 
 def _backward_of(forward: Breakdown) -> Breakdown:
@@ -212,7 +275,7 @@ def recompute_flops(model: Model, *, recompute: str = "none", **kwargs: Any) -> 
 
 def training_flops(model: Model, *, seq_len: Any = S.seq_len, batch: Any = 1, tokens: Any = None,
                    recompute: str = "none", causal: bool = False,
-                   elementwise: bool = False) -> Breakdown:
+                   elementwise: bool = False, window_flops: str = "square") -> Breakdown:
     """Training FLOPs: ``forward/...``, ``backward/...`` and ``recompute/...`` parts.
 
     ``bd.select("forward") + bd.select("backward")`` are the model FLOPs (for MFU); the total,
@@ -239,7 +302,8 @@ def training_flops(model: Model, *, seq_len: Any = S.seq_len, batch: Any = 1, to
     others : as :func:`forward_flops`
     """
     as_choice("recompute", recompute, RECOMPUTE)
-    kw = dict(seq_len=seq_len, batch=batch, tokens=tokens, causal=causal, elementwise=elementwise)
+    kw = dict(seq_len=seq_len, batch=batch, tokens=tokens, causal=causal, elementwise=elementwise,
+              window_flops=window_flops)
     fwd = forward_flops(model, **kw)
     rec = recompute_flops(model, recompute=recompute, **kw)
     parts = dict(fwd.prefixed("forward"))

@@ -11,9 +11,10 @@ from sympy import Expr
 
 from .. import symbols as S
 from ..breakdown import Breakdown
-from ..inputs import as_bool, as_count
+from ..inputs import as_bool, as_choice, as_count, as_model
+from ..structure import WINDOW_FLOPS
 from ..model import Model
-from ._count import _count, _square, pass_parts
+from ._count import _count, _square, pass_parts, window_pairs
 
 __all__ = ["prefill_flops", "decode_flops", "generation_flops"]
 
@@ -24,7 +25,7 @@ def _context(value: Any) -> Expr:
 
 
 def prefill_flops(model: Model, *, prompt_len: Any = S.seq_len, batch: Any = 1, causal: bool = False,
-                  elementwise: bool = False, all_logits: bool = False) -> Breakdown:
+                  elementwise: bool = False, all_logits: bool = False, window_flops: str = "square") -> Breakdown:
     """FLOPs of the prefill of ``batch`` prompts of ``prompt_len`` tokens.
 
     The LM head runs on the last position only (what ``generate`` and serving engines do);
@@ -41,17 +42,21 @@ def prefill_flops(model: Model, *, prompt_len: Any = S.seq_len, batch: Any = 1, 
 
     prompt_len : tokens per prompt (default the symbol s)
     batch : prompts
+    window_flops : ``"square"`` or ``"band"`` for windowed layers (see :func:`~symcalc.flops.forward_flops`)
+
+    MTP modules (a draft model for speculative decoding) are not counted at inference.
     """
     p, b = _count("prompt_len", prompt_len), _count("batch", batch)
     all_logits = as_bool("all_logits", all_logits)
+    band = window_pairs(model, p, causal, window_flops)
     bd = pass_parts(model, tokens=b * p, pairs=b * _square(p, causal), logits=b * p if all_logits else b,
-                    elementwise=elementwise)
+                    elementwise=elementwise, window_pairs=None if band is None else b * band)
     bd.title = "prefill FLOPs"
     return bd
 
 
 def decode_flops(model: Model, *, context_len: Any = S.context_len, batch: Any = 1,
-                 elementwise: bool = False) -> Breakdown:
+                 elementwise: bool = False, window_flops: str = "square") -> Breakdown:
     """FLOPs of decoding one token per sequence with ``context_len`` tokens in the KV cache.
 
     The new token's query meets ``c + 1`` keys (the cache and itself), so the attention core is
@@ -66,15 +71,27 @@ def decode_flops(model: Model, *, context_len: Any = S.context_len, batch: Any =
 
     context_len : tokens already cached (default the symbol :math:`s_{ctx}`)
     batch : sequences decoded together
+    window_flops : a windowed layer meets the keys its cache hands back, ``min(c+1, W)``
+        (``"square"``, default, what eager attention computes) or only those inside the window or
+        chunk (``"band"``); see :meth:`~symcalc.structure.Window.keys_at`
+
+    An MLA layer, as transformers decodes it, re-expands its whole latent cache (``kv_b`` over the
+    ``c + 1`` cached tokens) every step.
     """
     c, b = _context(context_len), _count("batch", batch)
-    bd = pass_parts(model, tokens=b, pairs=b * (c + 1), logits=b, elementwise=elementwise)
+    model = as_model("model", model)
+    window_flops = as_choice("window_flops", window_flops, WINDOW_FLOPS)
+    win = model.window
+    wkeys = None if win.is_full else b * win.keys_at(c, window_flops)
+    bd = pass_parts(model, tokens=b, pairs=b * (c + 1), logits=b, elementwise=elementwise,
+                    window_pairs=wkeys, keys=b * (c + 1))
     bd.title = "decode FLOPs (one token)"
     return bd
 
 
 def generation_flops(model: Model, *, prompt_len: Any = S.seq_len, n_generate: Any = S.n_generate,
-                     batch: Any = 1, causal: bool = False, elementwise: bool = False) -> Breakdown:
+                     batch: Any = 1, causal: bool = False, elementwise: bool = False,
+                     window_flops: str = "square") -> Breakdown:
     """FLOPs of generating ``n_generate`` tokens after a ``prompt_len``-token prompt, in closed form.
 
     The prefill yields the first new token; each further token is one decode step, at context
@@ -84,8 +101,9 @@ def generation_flops(model: Model, *, prompt_len: Any = S.seq_len, n_generate: A
 
         \\sum_{i=0}^{n-2} (p + i + 1) = \\frac{(n-1)(2p+n)}{2}
 
-    query-key pairs per head, and :math:`n-1` tokens through every other part. Parts are
-    ``prefill/...`` and ``decode/...``.
+    query-key pairs per head, and :math:`n-1` tokens through every other part. A windowed layer's
+    decode steps meet :math:`P(p+n-1) - P(p)` keys, with :math:`P` the window's cumulative pairs
+    (:meth:`~symcalc.structure.Window.cumulative_pairs`). Parts are ``prefill/...`` and ``decode/...``.
 
     >>> from symcalc import Model
     >>> generation_flops(Model(), n_generate=1).select("decode")
@@ -100,11 +118,19 @@ def generation_flops(model: Model, *, prompt_len: Any = S.seq_len, n_generate: A
     """
     n, b = _count("n_generate", n_generate), _count("batch", batch)
     prefill = prefill_flops(model, prompt_len=prompt_len, batch=batch, causal=causal,
-                            elementwise=elementwise)
+                            elementwise=elementwise, window_flops=window_flops)
     p = _count("prompt_len", prompt_len)
     steps = n - 1
-    decode = pass_parts(model, tokens=b * steps, pairs=b * steps * (2 * p + n) / 2, logits=b * steps,
-                        elementwise=elementwise)
+    full_keys = b * steps * (2 * p + n) / 2
+    model = as_model("model", model)
+    window_flops = as_choice("window_flops", window_flops, WINDOW_FLOPS)
+    win = model.window
+    wkeys = None
+    if not win.is_full:
+        conv = "square" if window_flops == "square" else "band"
+        wkeys = b * (win.cumulative_pairs(p + n - 1, conv) - win.cumulative_pairs(p, conv))
+    decode = pass_parts(model, tokens=b * steps, pairs=full_keys, logits=b * steps, elementwise=elementwise,
+                        window_pairs=wkeys, keys=full_keys)
     parts = dict(prefill.prefixed("prefill"))
     parts.update(decode.prefixed("decode"))
     return Breakdown(parts, unit="FLOP", title="generation FLOPs")

@@ -36,7 +36,13 @@ sequence parallelism also divides the h-wide norm, residual-dropout and layer-in
 With pipeline parallelism under 1F1B the first stage holds ``p`` micro-batches of ``L/p``
 layers, i.e. ``L`` layers' worth, whatever p (Korthikanti Section 4.2.3); interleaving and
 fewer micro-batches than stages are not modelled. MoE layers count ``top_k`` experts' f-wide
-tensors per token (plus shared experts), evenly spread over the expert-parallel ranks.
+tensors per token (plus shared experts), evenly spread over the expert-parallel ranks. The
+attention tensors come from the attention kind (:mod:`symcalc.structure.attention`): MLA saves
+per-head Q, K (``d_n + d_r`` wide) and V (``d_v``), and its two latents (inputs of the
+up-projections and of their RMSNorms, replicated under TP); qk-norm saves its inputs. A windowed
+layer saves the same as a full one (eager attention materialises the whole masked square; flash
+attention's statistics do not depend on the window). MTP modules add one layer each, their
+projection input and their fp32 logits.
 """
 
 from __future__ import annotations
@@ -149,7 +155,7 @@ def layer_activations(
     micro_batch = as_size("micro_batch", micro_batch)
     s_q, s_k = _query_tokens(seq_len, cp, tp, sequence_parallel), as_size("seq_len", seq_len)
     x = s_q * micro_batch
-    h, d_h = m.d_model, m.d_head
+    h = m.d_model
     sp = t if sequence_parallel else Integer(1)
     a_l = m.n_heads / t
     g_l = local_kv_heads(m, t)
@@ -174,11 +180,14 @@ def layer_activations(
             parts["norm/stats"] = 2 * 4 * x * m.norms_per_layer / sp
     else:
         parts["norm/inputs"] = beta * x * h * n_norm_inputs / sp
-    # --- attention
+    # --- attention: the kind's tensors (q, k, v, the output projection's input, qk-norm or latent inputs)
     parts["attention/qkv_input"] = beta * x * h / sp
-    kv_width = a_l if hf else g_l  # HF's repeat_kv copies K and V to all query heads
-    parts["attention/q"] = beta * x * a_l * d_h
-    parts["attention/k"] = beta * x * kv_width * d_h
+    kv_heads = a_l if hf else g_l  # HF's repeat_kv copies K and V to all query heads
+    widths = m.attention._activation_widths(m, t, kv_heads)
+    for name in ("attention/q", "attention/k", "attention/qk_norm_inputs", "attention/latent",
+                 "attention/latent_norm_inputs"):
+        if name in widths:
+            parts[name] = beta * x * widths[name]
     scores = a_l * s_q * s_k * micro_batch
     if flash_attention:
         parts["attention/softmax_stats"] = 4 * a_l * x
@@ -193,8 +202,8 @@ def layer_activations(
         if dropout:
             parts["attention/dropout_mask"] = scores
             parts["attention/dropout_output"] = beta * scores
-    parts["attention/v"] = beta * x * kv_width * d_h
-    parts["attention/out_input"] = beta * x * a_l * d_h
+    parts["attention/v"] = beta * x * widths["attention/v"]
+    parts["attention/out_input"] = beta * x * widths["attention/out_input"]
     if dropout:
         parts["attention/dropout_mask_out"] = x * h / sp
     # --- MLP (dense, or top_k routed experts plus shared experts)
@@ -263,6 +272,10 @@ def activations(
         parts["layers/dense"] = m.n_dense_layers * layer_activations(m, **kw).total
     if m.is_moe:
         parts["layers/moe"] = m.n_moe_layers * layer_activations(m, moe_layer=True, **kw).total
+    if m.mtp is not None:
+        # each MTP module: one layer (MoE when the model is), its eh_proj input (2h) and its fp32 logits
+        layer = layer_activations(m, moe_layer=m.is_moe, **kw).total
+        parts["mtp/layers"] = m.mtp.n_modules * layer
     beta, t = bytes_act, tp
     sp = t if sequence_parallel else Integer(1)
     x = _query_tokens(seq_len, cp, tp, sequence_parallel) * micro_batch
@@ -282,4 +295,8 @@ def activations(
         parts["output/logits"] = 4 * x * m.padded_vocab / t
         if profile == "hf-eager":
             parts["output/labels"] = 8 * x
+        if m.mtp is not None:
+            n = m.mtp.n_modules
+            parts["mtp/projection_input"] = n * beta * x * 2 * h / sp
+            parts["mtp/logits"] = n * 4 * x * m.padded_vocab / t
     return Breakdown(parts, unit="bytes", title="activations per device")

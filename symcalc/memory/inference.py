@@ -4,7 +4,9 @@ Weights may be quantized (:data:`~symcalc.memory.states.WEIGHT_DTYPES`: int8 = 1
 1/2 byte; group-wise scales are not counted) and the KV cache has its own bytes per value.
 The KV cache keeps K and V (the factor 2) for every layer on the device, every KV head on the
 device (``g/t``, or one head when ``t > g``: each head is then replicated), every cached token
-of every sequence. Transient activations are one layer's forward tensors for the whole prompt
+of every sequence; a windowed layer keeps at most its window (``W`` tokens by default, ``W − 1``
+as transformers' dynamic cache: ``window_cache``), an MLA layer its compressed latent
+``r_kv + d_r`` per token, the same on every TP rank (or per-head K and V: ``mla_cache``). Transient activations are one layer's forward tensors for the whole prompt
 (no dropout, nothing kept across layers): an upper bound on the live working set of a
 prefill, which is what the cookbook charges too.
 """
@@ -18,9 +20,10 @@ from sympy import Expr
 from .. import symbols as S
 from ..breakdown import Breakdown
 from ..errors import SymcalcError
-from ..inputs import as_amount, as_bool, as_model, as_positive, as_size
+from ..inputs import as_amount, as_bool, as_choice, as_model, as_positive, as_size
+from ..structure import MLA_CACHE, WINDOW_CACHE
 from .activations import layer_activations
-from .parallel import Parallel, as_parallel, check_amounts, local_kv_heads, parallel_param_parts
+from .parallel import Parallel, as_parallel, check_amounts, parallel_param_parts
 from .states import WEIGHT_DTYPES
 
 __all__ = ["kv_cache", "weight_bytes", "inference_memory"]
@@ -51,12 +54,17 @@ def kv_cache(
     bytes_kv: Any = 2,
     tp: Any = 1,
     pp: Any = 1,
+    window_cache: str = "window",
+    mla_cache: str = "latent",
 ) -> Expr:
     """KV-cache bytes per device.
 
     .. math::
 
         2 \\cdot \\frac{L}{p} \\cdot \\frac{g}{t} \\cdot d_h \\cdot \\beta_{kv} \\cdot s_{\\mathrm{ctx}} \\cdot b
+
+    for full attention; ``L_w`` windowed layers keep ``min(s_ctx, W)`` tokens instead of ``s_ctx``,
+    and MLA layers cache ``r_kv + d_r`` values per token instead of ``2 g d_h``.
 
     Parameters
     ----------
@@ -67,7 +75,14 @@ def kv_cache(
     bytes_kv : expression
         Bytes per cached value (a dtype name works too: ``"fp8"``).
     tp, pp : expression
-        Tensor- and pipeline-parallel degrees.
+        Tensor- and pipeline-parallel degrees. With p > 1 the windowed and full layers are taken
+        spread evenly over the stages (exact when p = 1).
+    window_cache : ``"window"`` (default) or ``"window-1"``
+        A windowed layer keeps ``min(T, W)`` tokens (static caches, serving engines) or
+        ``min(T, W − 1)`` (transformers' DynamicCache after a forward).
+    mla_cache : ``"latent"`` (default) or ``"decompressed"``
+        MLA caches the latent ``r_kv + d_r`` per token (transformers, vLLM), or per-head K and V,
+        ``(a/t)(d_n + d_r + d_v)``, as a naive implementation would.
 
     >>> from symcalc import Model
     >>> kv_cache(Model(n_layers=32, d_model=4096, n_heads=32, n_kv_heads=8), tokens=4096, batch=1)
@@ -78,9 +93,12 @@ def kv_cache(
     Pope et al. 2022, "Efficiently Scaling Transformer Inference", Section 2 (KV cache size).
     """
     m = as_model("model", model)
-    kv_heads, bytes_kv = local_kv_heads(m, tp), weight_bytes(bytes_kv)
-    tokens, batch, pp = as_size("tokens", tokens), as_size("batch", batch), as_size("pp", pp)
-    return 2 * m.n_layers / pp * kv_heads * m.d_head * bytes_kv * tokens * batch
+    tokens, batch, pp, tp = as_size("tokens", tokens), as_size("batch", batch), as_size("pp", pp), as_size("tp", tp)
+    window_cache = as_choice("window_cache", window_cache, WINDOW_CACHE)
+    mla_cache = as_choice("mla_cache", mla_cache, MLA_CACHE)
+    n_win = m.n_windowed_layers
+    cached = (m.n_layers - n_win) * tokens + n_win * m.window.cached_tokens(tokens, window_cache)
+    return cached / pp * m.attention._kv_values(m, tp, mla_cache) * weight_bytes(bytes_kv) * batch
 
 
 def inference_memory(
@@ -96,6 +114,8 @@ def inference_memory(
     misc_bytes: Any = 0,
     prefill_batch: Any = None,
     parallel: Optional[Parallel] = None,
+    window_cache: str = "window",
+    mla_cache: str = "latent",
     **degrees: Any,
 ) -> Breakdown:
     """Bytes per device for inference: ``weights/<part>``, ``kv_cache``, ``activations/<tensor>``, ``misc``.
@@ -115,6 +135,7 @@ def inference_memory(
     prefill_batch : sequences whose prompts are prefilled at once, for the transient activations
         (default ``micro_batch``: the whole batch together; 1: one prompt at a time, as a
         continuous-batching engine admits requests)
+    window_cache, mla_cache : KV-cache conventions of windowed and MLA layers (see :func:`kv_cache`)
     parallel / degrees : as for :func:`~symcalc.memory.training_memory` (tp and pp matter)
 
     >>> from symcalc import Model
@@ -136,7 +157,8 @@ def inference_memory(
     for part, (count, _group) in parallel_param_parts(model, par).items():
         parts[f"weights/{part}"] = bw * count
     parts["kv_cache"] = kv_cache(model, tokens=seq_len + n_generate, batch=micro_batch,
-                                 bytes_kv=bytes_kv, tp=par.tp, pp=par.pp)
+                                 bytes_kv=bytes_kv, tp=par.tp, pp=par.pp, window_cache=window_cache,
+                                 mla_cache=mla_cache)
     prefill = micro_batch if prefill_batch is None else as_size("prefill_batch", prefill_batch)
     layer = layer_activations(model, seq_len=seq_len, micro_batch=prefill, bytes_act=bytes_act, tp=par.tp,
                               cp=par.cp, sequence_parallel=par.sequence_parallel, flash_attention=flash_attention,

@@ -180,24 +180,33 @@ def local_kv_heads(model, tp: Any) -> Expr:
     return Max(1, ratio)
 
 
-#: Parameter parts (names of :func:`symcalc.params`) that tensor parallelism shards.
+#: Parameter parts (names of :func:`symcalc.params`) that tensor parallelism shards: per-head
+#: projections (MLA's up-projections ``q_b``/``kv_b`` and its plain ``q``, not its latent
+#: down-projections ``q_a``/``kv_a``, which are replicated as in vLLM), sinks (one per head), the
+#: column-parallel MLP matrices, experts, shared experts, the vocab-parallel embedding and head.
+#: An MTP module's parts (``mtp/...``) shard like their namesakes; its embedding and head as the
+#: main ones, its ``eh_proj`` column-parallel.
 TP_SHARDED = (
-    "embedding/token", "attention/qkv", "attention/qkv_bias", "attention/out",
-    "mlp/up", "mlp/up_bias", "mlp/down", "moe/experts", "moe/shared_experts",
-    "lm_head/weight", "lm_head/bias",
+    "embedding/token", "attention/qkv", "attention/qkv_bias", "attention/out", "attention/q", "attention/q_b",
+    "attention/kv_b", "attention/sinks", "mlp/up", "mlp/up_bias", "mlp/down", "moe/experts",
+    "moe/shared_experts", "lm_head/weight", "lm_head/bias", "embedding", "head", "projection",
 )
-#: Parts that live in the transformer layers (divided by p).
+#: Parts that live in the transformer layers (divided by p); MTP modules sit with the LM head.
 LAYER_PARTS_PREFIXES = ("attention/", "mlp/", "moe/", "norms")
+#: Routed-expert parts: divided over the expert-parallel ranks, ZeRO-sharded over d/e. Shared
+#: experts are replicated on every expert-parallel rank. Expert biases (gpt-oss) are not TP-sharded.
+EXPERT_PARTS = ("moe/experts", "moe/experts_bias")
 
 
 def shard_divisors(part: str, par: Parallel, model) -> tuple[Expr, Expr, bool]:
     """(model-parallel divisor, ZeRO group, is_expert) for one parameter part on one device."""
     div = Integer(1)
-    if part in TP_SHARDED:
+    inner = part[4:] if part.startswith("mtp/") else part
+    if inner in TP_SHARDED:
         div = div * par.tp
     if part.startswith(LAYER_PARTS_PREFIXES):
         div = div * par.pp
-    expert = part == "moe/experts"
+    expert = inner in EXPERT_PARTS
     if expert:
         div = div * par.ep
     return div, (par.expert_dp if expert else par.dp), expert
@@ -211,10 +220,11 @@ def parallel_param_parts(model, par: Parallel) -> dict[str, tuple[Expr, Expr]]:
     for part, count in params(model).items():
         div, group, _ = shard_divisors(part, par, model)
         g_local = local_kv_heads(model, par.tp)
-        if part in ("attention/qkv", "attention/qkv_bias") and g_local != model.n_kv_heads / par.tp:
+        if part in ("attention/qkv", "attention/qkv_bias", "mtp/attention/qkv") and g_local != model.n_kv_heads / par.tp:
             # Q shards over t; K and V only down to one head per device (each replicated when t > g).
             per_column = cancel(count / (model.q_size + 2 * model.kv_size))  # L·h (weights) or L (biases)
-            local = (per_column * (model.q_size / par.tp + 2 * g_local * model.d_head) / par.pp).expand()
+            stage = par.pp if part.startswith(LAYER_PARTS_PREFIXES) else 1  # MTP modules sit on the last stage
+            local = (per_column * (model.q_size / par.tp + 2 * g_local * model.d_head) / stage).expand()
             out[part] = (local, group)
             continue
         out[part] = (count / div, group)

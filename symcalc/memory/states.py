@@ -108,9 +108,10 @@ def adafactor_state_elements(model) -> Expr:
 
         \\sum_{\\text{matrices}} (r + c) + \\Big(N - \\sum_{\\text{matrices}} r c\\Big)
 
-    Matrices are the token embedding, an untied LM head, per layer Q, K, V (separate, as in
-    Hugging Face Llama; a fused QKV matrix such as GPT-2's has one factor pair instead of three),
-    the attention output, the MLP matrices and each expert's. No first moment (``beta1=None``,
+    Matrices are the token embedding, an untied LM head, per layer the attention kind's matrices
+    (Q, K, V separate, as in Hugging Face Llama, a fused QKV matrix such as GPT-2's having one
+    factor pair instead of three; MLA's five projections), the MLP matrices and each expert's.
+    MTP modules' matrices are not factored (counted as vectors). No first moment (``beta1=None``,
     the default of Shazeer & Stern 2018 and of transformers' ``Adafactor``).
 
     References
@@ -124,7 +125,7 @@ def adafactor_state_elements(model) -> Expr:
     mats: list[tuple[Expr, Expr, Expr]] = [(Integer(1), m.padded_vocab, m.d_embed)]
     if not m.tied_embeddings:
         mats.append((Integer(1), m.padded_vocab, m.d_embed))
-    mats += [(L, h, m.q_size), (2 * L, h, m.kv_size), (L, m.q_size, h)]
+    mats += [(L * k, r, c) for k, r, c in m.attention._matrices(m)]
     up = m.mlp_up_matrices
     if m.n_dense_layers != 0:
         mats += [(up * m.n_dense_layers, h, m.d_ff), (m.n_dense_layers, m.d_ff, h)]

@@ -53,7 +53,11 @@ def model_family(model: Model, vary: str = "d_model", *, aspect_ratio: Any = Non
     changes: dict[str, Any] = {"d_model": h, "d_ff": model.d_ff / model.d_model * h}
     if model.is_moe:
         changes["d_ff_expert"] = model.d_ff_expert / model.d_model * h
-    if d_head is not None:
+    if model.is_mla:
+        # MLA's head sizes and latent ranks are its own (d_nope, d_rope, d_v, r_q, r_kv): they stay fixed.
+        if d_head is not None:
+            raise SymcalcError("d_head= with MLA: the head sizes are the attention's own (qk_nope/qk_rope/v_head_dim)")
+    elif d_head is not None:
         d_head = as_size("d_head", d_head)
         heads = h / d_head
         changes.update(n_heads=heads, n_kv_heads=model.n_kv_heads / model.n_heads * heads, d_head=d_head)

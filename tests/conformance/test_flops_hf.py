@@ -54,7 +54,58 @@ TINY = {
         num_hidden_layers=3, hidden_size=32, num_attention_heads=4, num_key_value_heads=2, intermediate_size=56,
         moe_intermediate_size=24, shared_expert_intermediate_size=40, vocab_size=101, num_experts=4,
         num_experts_per_tok=2, decoder_sparse_step=2),
+    # --- issue 10: qk-norm, sinks, sliding/chunked windows (eager computes the full square), MLA,
+    # dense-first / interleaved / scattered MoE layouts, shared experts, router and expert biases
+    "qwen3-sliding": lambda: _cfg("qwen3", num_hidden_layers=3, hidden_size=32, num_attention_heads=4,
+                                  num_key_value_heads=2, head_dim=12, intermediate_size=56, vocab_size=101,
+                                  use_sliding_window=True, sliding_window=3, max_window_layers=1),
+    "qwen3_moe-scattered": lambda: _cfg("qwen3_moe", num_hidden_layers=4, hidden_size=32, num_attention_heads=4,
+                                        num_key_value_heads=2, head_dim=8, intermediate_size=56,
+                                        moe_intermediate_size=24, num_experts=4, num_experts_per_tok=2,
+                                        mlp_only_layers=[1], vocab_size=101),
+    "gemma3_text": lambda: _cfg("gemma3_text", num_hidden_layers=7, hidden_size=32, num_attention_heads=4,
+                                num_key_value_heads=1, head_dim=16, intermediate_size=56, vocab_size=101,
+                                sliding_window=3),
+    "gpt_oss": lambda: _cfg("gpt_oss", num_hidden_layers=2, hidden_size=32, num_attention_heads=4,
+                            num_key_value_heads=2, head_dim=8, intermediate_size=24, num_local_experts=4,
+                            num_experts_per_tok=2, vocab_size=101, sliding_window=3),
+    "olmo2": lambda: _cfg("olmo2", num_hidden_layers=2, hidden_size=32, num_attention_heads=4,
+                          num_key_value_heads=2, intermediate_size=56, vocab_size=101),
+    "phimoe": lambda: _cfg("phimoe", num_hidden_layers=2, hidden_size=32, num_attention_heads=4,
+                           num_key_value_heads=2, intermediate_size=24, num_local_experts=4, num_experts_per_tok=2,
+                           vocab_size=101, attention_bias=True, lm_head_bias=True, sliding_window=3),
+    "deepseek_v2-plain-q": lambda: _cfg("deepseek_v2", num_hidden_layers=3, hidden_size=32, num_attention_heads=4,
+                                        intermediate_size=56, moe_intermediate_size=16, n_routed_experts=4,
+                                        n_shared_experts=2, num_experts_per_tok=2, first_k_dense_replace=1,
+                                        q_lora_rank=None, kv_lora_rank=12, qk_nope_head_dim=8, qk_rope_head_dim=4,
+                                        v_head_dim=6, vocab_size=101),
+    "deepseek_v3-mla": lambda: _cfg("deepseek_v3", num_hidden_layers=3, hidden_size=32, num_attention_heads=4,
+                                    num_key_value_heads=4, intermediate_size=56, moe_intermediate_size=16, n_routed_experts=4,
+                                    n_shared_experts=1, num_experts_per_tok=2, n_group=2, topk_group=1,
+                                    first_k_dense_replace=1, q_lora_rank=20, kv_lora_rank=12, qk_nope_head_dim=8,
+                                    qk_rope_head_dim=4, v_head_dim=6, vocab_size=101, attention_bias=True),
+    "glm4_moe": lambda: _cfg("glm4_moe", num_hidden_layers=3, hidden_size=32, num_attention_heads=6,
+                             num_key_value_heads=2, head_dim=8, intermediate_size=56, moe_intermediate_size=16,
+                             n_routed_experts=4, n_shared_experts=1, num_experts_per_tok=2,
+                             first_k_dense_replace=1, attention_bias=True, use_qk_norm=True, vocab_size=101),
+    "smollm3": lambda: _cfg("smollm3", num_hidden_layers=4, hidden_size=32, num_attention_heads=4,
+                            num_key_value_heads=2, intermediate_size=56, vocab_size=101, pad_token_id=0),
+    "granite": lambda: _cfg("granite", num_hidden_layers=2, hidden_size=32, num_attention_heads=4,
+                            num_key_value_heads=2, intermediate_size=56, vocab_size=101),
+    "cohere2": lambda: _cfg("cohere2", num_hidden_layers=4, hidden_size=32, num_attention_heads=4,
+                            num_key_value_heads=2, intermediate_size=56, vocab_size=101, sliding_window=3),
 }
+
+
+def _cfg(model_type, **fields):
+    return T.AutoConfig.for_model(model_type, **fields)
+
+
+def _llama4_tiny(**extra):
+    """A tiny Llama-4 text model: chunks of 3 on its RoPE layers, 3 experts top-1 and a shared expert."""
+    return _cfg("llama4_text", num_hidden_layers=4, hidden_size=32, num_attention_heads=4, num_key_value_heads=2,
+                head_dim=8, intermediate_size=16, intermediate_size_mlp=48, num_local_experts=3,
+                num_experts_per_tok=1, vocab_size=101, attention_chunk_size=3, **extra)
 
 # Full-size configs: the released models' config.json values (no hub access).
 FULL = {
@@ -90,7 +141,7 @@ FULL_SHAPES = [(1, 2048), (2, 1024), (4, 512), (1, 4096)]
 
 def _build(cfg, device, experts="batched_mm"):
     kwargs = {"attn_implementation": "eager"}
-    if getattr(cfg, "num_local_experts", None) or getattr(cfg, "num_experts", None):
+    if getattr(cfg, "num_local_experts", None) or getattr(cfg, "num_experts", None) or getattr(cfg, "n_routed_experts", None):
         kwargs["experts_implementation"] = experts
     with torch.device(device):
         return T.AutoModelForCausalLM.from_config(cfg, **kwargs)
@@ -149,6 +200,12 @@ def test_full_size_meta_exact(i, name):
 def test_generate_exact(family, batch, prompt, new):
     """generation_flops' closed form equals FlopCounterMode over HF generate (prefill + KV-cache decode)."""
     cfg = TINY[family]()
+    model = Model.from_hf_config(cfg.to_dict())
+    assert generation_flops(model, prompt_len=prompt, n_generate=new, batch=batch).total == _generated(cfg, batch, prompt, new)
+
+
+def _generated(cfg, batch, prompt, new) -> int:
+    """FlopCounterMode's total over HF generate of ``new`` tokens after ``prompt`` (greedy, no early stop)."""
     cfg.eos_token_id = None
     torch.manual_seed(0)
     net = _build(cfg, "cpu").eval()
@@ -156,5 +213,71 @@ def test_generate_exact(family, batch, prompt, new):
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         out = net.generate(ids, max_new_tokens=new, min_new_tokens=new, do_sample=False, pad_token_id=0)
     assert out.shape == (batch, prompt + new)
+    return counter.get_total_flops()
+
+
+def test_llama4_runs_every_expert():
+    """transformers' Llama-4 MoE multiplies every token by every routed expert (router scores zero the
+    others), so FlopCounterMode equals symcalc's count with top_k = E; symcalc's default counts top_k,
+    what a routing kernel computes. Chunked layers compute the full square under eager attention."""
+    cfg = _llama4_tiny(interleave_moe_layer_step=2)
+    fwd, bwd, _ = _counted(cfg, 2, 7)
     model = Model.from_hf_config(cfg.to_dict())
-    assert generation_flops(model, prompt_len=prompt, n_generate=new, batch=batch).total == counter.get_total_flops()
+    every = model.replace(top_k=model.n_experts)
+    assert forward_flops(every, seq_len=7, batch=2).total == fwd
+    assert training_flops(every, seq_len=7, batch=2).total == fwd + bwd
+    assert forward_flops(model, seq_len=7, batch=2).total < fwd
+
+
+# Full-size presets of issue 10 on the meta device: the released config.json values.
+MODERN_FULL = ["qwen3-8b", "qwen3-30b-a3b", "gemma-3-1b", "gpt-oss-20b", "deepseek-v2-lite", "olmo-2-7b",
+               "phi-3.5-moe", "glm-4.5-air", "mistral-small-24b", "deepseek-v3"]
+
+
+@pytest.mark.parametrize("i, name", list(enumerate(MODERN_FULL)), ids=MODERN_FULL)
+def test_modern_presets_full_size_meta(i, name):
+    """Forward and forward+backward of the issue-10 presets at full size (meta) equal the counter."""
+    from symcalc.presets import PRESETS
+
+    preset = PRESETS[name]
+    cfg = _cfg(preset.family, **{k: v for k, v in preset.config.items() if k != "model_type"})
+    b, s = FULL_SHAPES[i % len(FULL_SHAPES)]
+    fwd, bwd, _ = _counted(cfg, b, s, device="meta")
+    model = preset.model()
+    assert forward_flops(model, seq_len=s, batch=b).total == fwd
+    assert training_flops(model, seq_len=s, batch=b).total == fwd + bwd
+
+
+@pytest.mark.parametrize("family", ["gemma3_text", "gpt_oss", "deepseek_v3-mla", "cohere2", "llama4-chunked"])
+@pytest.mark.parametrize("batch, prompt, new", [(1, 2, 4), (2, 7, 5)])
+def test_generate_windowed_and_latent_exact(family, batch, prompt, new):
+    """generation_flops equals FlopCounterMode over HF generate for windowed layers (decode meets the keys the
+    dynamic cache hands back, min(c+1, W), also for chunked layers) and MLA (kv_b re-expands the whole latent
+    cache each step); prompts shorter and longer than the window."""
+    cfg = _llama4_tiny() if family == "llama4-chunked" else TINY[family]()
+    model = Model.from_hf_config(cfg.to_dict())
+    if family == "llama4-chunked":
+        model = model.replace(top_k=model.n_experts)  # transformers runs every expert
+    assert generation_flops(model, prompt_len=prompt, n_generate=new, batch=batch).total == _generated(cfg, batch, prompt, new)
+
+
+@pytest.mark.parametrize("kind", ["sliding", "chunked"])
+@pytest.mark.parametrize("W", [1, 3, 8])
+@pytest.mark.parametrize("s", [1, 5, 17])
+def test_band_counts_the_pairs_transformers_masks_allow(kind, W, s):
+    """window_flops="band" counts exactly the query-key pairs transformers' own mask functions allow
+    (sliding_window_causal_mask_function, chunked_causal_mask_function), and decode keys the allowed keys of the
+    new token's row; windows longer than the sequence included."""
+    from transformers import masking_utils as mu
+
+    from symcalc.structure import Window
+
+    if kind == "sliding":
+        allow = mu.sliding_window_causal_mask_function(W)
+    else:
+        allow = mu.chunked_causal_mask_function(W, torch.zeros(1, dtype=torch.long))
+    q = torch.arange(s).view(-1, 1)
+    k = torch.arange(s).view(1, -1)
+    mask = allow(torch.zeros(1, dtype=torch.long), 0, q, k)
+    assert int(mask.sum()) == Window(kind, W).cumulative_pairs(s, "band")
+    assert int(mask[-1].sum()) == Window(kind, W).keys_at(s - 1, "band")

@@ -34,19 +34,37 @@ _TOKEN = {"wte", "embed_in", "embed_tokens", "word_embeddings"}
 _FINAL_NORM = {"ln_f", "final_layer_norm", "norm"}
 
 
-def _part(name: str) -> str:
-    """The symcalc part a transformers parameter name belongs to."""
+_MLA = {"q_a_proj": "attention/q_a", "q_b_proj": "attention/q_b", "kv_a_proj_with_mqa": "attention/kv_a",
+        "kv_b_proj": "attention/kv_b"}
+
+
+def _part(name: str, mla: bool = False) -> str:
+    """The symcalc part a transformers parameter name belongs to (``mla``: a latent-attention model)."""
     m = _LAYER.search(name)
     if m:
         rest = name[m.end():]
-        if rest.startswith("mlp.experts."):
-            return "moe/experts"
-        if rest.startswith("mlp.shared_expert_gate."):
+        ffn = rest.split(".")[0]  # "mlp" or Llama-4's "feed_forward"
+        sub = rest[len(ffn) + 1:]
+        if sub.startswith("experts."):
+            return "moe/experts_bias" if rest.endswith("_bias") else "moe/experts"
+        if sub.startswith("shared_expert_gate."):
             return "moe/shared_expert_gate"
-        if rest.startswith("mlp.shared_expert."):
+        if sub.startswith(("shared_expert.", "shared_experts.")):
             return "moe/shared_experts"
-        if rest.startswith("mlp.gate."):
-            return "moe/router"
+        if sub.startswith(("gate.", "router.")):
+            return "moe/router_bias" if rest.endswith(".bias") else "moe/router"
+        if rest.startswith("self_attn."):
+            module, kind = rest.split(".")[1], rest.split(".")[-1]
+            if module in ("q_a_layernorm", "kv_a_layernorm"):
+                return "attention/latent_norms"
+            if module in ("q_norm", "k_norm"):
+                return "attention/qk_norm"
+            if module == "sinks":
+                return "attention/sinks"
+            if module in _MLA or (mla and module == "q_proj"):
+                if kind == "bias":
+                    return "attention/latent_bias"
+                return _MLA.get(module, "attention/q")
         *path, kind = rest.split(".")
         module, parent = path[-1], (path[-2] if len(path) > 1 else "")
         suffix = "_bias" if kind == "bias" else ""
@@ -89,15 +107,20 @@ def _build(cfg):
 def torch_counts(cfg) -> dict[str, int]:
     """Parameter counts by symcalc part, from the real model (tied weights once)."""
     out: dict[str, int] = {}
+    mla = getattr(cfg, "kv_lora_rank", None) is not None
     for name, p in _build(cfg).named_parameters():
-        part = _part(name)
+        part = _part(name, mla)
         out[part] = out.get(part, 0) + p.numel()
     return out
 
 
-def assert_conforms(cfg) -> Model:
-    """symcalc's total and every part equal the transformers model's, via cfg.to_dict()."""
-    model = Model.from_hf_config(cfg.to_dict())
+def assert_conforms(cfg, wrapper=None) -> Model:
+    """symcalc's total and every part equal the transformers model's, via cfg.to_dict().
+
+    ``wrapper``: a multimodal config holding ``cfg`` as its ``text_config``; symcalc reads the
+    wrapper's dict, transformers builds the text model.
+    """
+    model = Model.from_hf_config((wrapper or cfg).to_dict())
     ours = {k: v for k, v in params(model).as_ints().items() if v != 0}
     theirs = torch_counts(cfg)
     assert ours == theirs, f"{cfg.model_type}: symcalc {ours} != transformers {theirs}"
@@ -111,14 +134,42 @@ def config(model_type: str, **fields):
 
 
 # --- every preset: its config.json fields -> config object -> model ----------------------------
+#: Multimodal wrappers whose text model symcalc reads; model_types transformers builds under another name
+#: (Kimi-K2's config.json says kimi_k2 and loads DeepseekV3ForCausalLM through remote code).
+WRAPPERS = ("llama4", "gemma3")
+AS_FAMILY = {"kimi_k2": "deepseek_v3"}
+
+
+def preset_config(preset):
+    """The transformers config object of a preset's config.json fields."""
+    fields = {k: v for k, v in preset.config.items() if k != "model_type"}
+    return config(AS_FAMILY.get(preset.family, preset.family), **fields)
+
+
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_preset_matches_transformers(name):
     """Each preset's parts equal its real-size transformers model's, and the preset equals the round trip."""
     preset = PRESETS[name]
-    fields = {k: v for k, v in preset.config.items() if k != "model_type"}
-    cfg = config(preset.family, **fields)
-    model = assert_conforms(cfg)
+    cfg = preset_config(preset)
+    model = assert_conforms(cfg.text_config, wrapper=cfg) if preset.family in WRAPPERS else assert_conforms(cfg)
     assert params(preset.model()).total == params(model).total
+
+
+def test_llama4_scout_multimodal_total_is_published():
+    """Llama-4 Scout's text model (symcalc) plus transformers' vision tower and projector, with the
+    checkpoint's vision_config, is the model card's 109B total (3 digits: 108.64B)."""
+    vision = dict(hidden_act="gelu", hidden_size=1408, image_size=336, intermediate_size=5632,
+                  multi_modal_projector_bias=False, num_attention_heads=16, num_hidden_layers=34, patch_size=14,
+                  pixel_shuffle_ratio=0.5, projector_input_dim=4096, projector_output_dim=4096, vision_output_dim=4096)
+    fields = {k: v for k, v in PRESETS["llama-4-scout"].config.items() if k != "model_type"}
+    cfg = config("llama4", vision_config=vision, **fields)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with torch.device("meta"):
+            full = transformers.Llama4ForConditionalGeneration(cfg)
+    rest = sum(p.numel() for n, p in full.named_parameters() if not n.startswith("language_model."))
+    total = int(params(PRESETS["llama-4-scout"].model()).total) + rest
+    assert round(total / 1e9) == 109
 
 
 # --- several sizes and structures per family ----------------------------------------------------
@@ -162,6 +213,59 @@ FAMILY_CASES = [
                     head_dim=16, intermediate_size=96, vocab_size=300)),
     ("phi3", dict(num_hidden_layers=2, hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
                   intermediate_size=96, vocab_size=300, pad_token_id=0, bos_token_id=0, eos_token_id=0)),
+    # --- the families of 2024-26 (issue 10): qk-norm, sinks, windows, MLA, modern MoE layouts
+    ("qwen3", dict(num_hidden_layers=3, hidden_size=64, num_attention_heads=4, num_key_value_heads=2, head_dim=24,
+                   intermediate_size=96, vocab_size=300, tie_word_embeddings=True, use_sliding_window=True,
+                   sliding_window=8, max_window_layers=1)),
+    ("qwen3", dict(num_hidden_layers=2, hidden_size=64, num_attention_heads=4, num_key_value_heads=4, head_dim=16,
+                   intermediate_size=96, vocab_size=300, attention_bias=True)),
+    ("qwen3_moe", dict(num_hidden_layers=5, hidden_size=64, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+                       intermediate_size=96, moe_intermediate_size=24, num_experts=6, num_experts_per_tok=2,
+                       decoder_sparse_step=2, mlp_only_layers=[3], vocab_size=300)),
+    ("qwen3_moe", dict(num_hidden_layers=4, hidden_size=64, num_attention_heads=4, num_key_value_heads=1, head_dim=32,
+                       intermediate_size=96, moe_intermediate_size=24, num_experts=4, num_experts_per_tok=1,
+                       mlp_only_layers=[0, 2], vocab_size=300, tie_word_embeddings=True)),
+    ("llama4_text", dict(num_hidden_layers=4, hidden_size=64, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+                         intermediate_size=32, intermediate_size_mlp=96, num_local_experts=4, num_experts_per_tok=1,
+                         interleave_moe_layer_step=2, vocab_size=300, attention_chunk_size=8)),
+    ("llama4_text", dict(num_hidden_layers=3, hidden_size=64, num_attention_heads=8, num_key_value_heads=2, head_dim=8,
+                         intermediate_size=40, intermediate_size_mlp=96, num_local_experts=3, num_experts_per_tok=2,
+                         vocab_size=300, use_qk_norm=False, attention_bias=True)),
+    ("gemma3_text", dict(num_hidden_layers=7, hidden_size=64, num_attention_heads=4, num_key_value_heads=1, head_dim=32,
+                         intermediate_size=96, vocab_size=300, sliding_window=16)),
+    ("gpt_oss", dict(num_hidden_layers=3, hidden_size=64, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+                     intermediate_size=48, num_local_experts=4, num_experts_per_tok=2, vocab_size=300, sliding_window=8)),
+    ("olmo2", dict(num_hidden_layers=2, hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
+                   intermediate_size=96, vocab_size=300)),
+    ("phimoe", dict(num_hidden_layers=2, hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
+                    intermediate_size=48, num_local_experts=4, num_experts_per_tok=2, vocab_size=300,
+                    attention_bias=True, lm_head_bias=True, sliding_window=16)),
+    ("deepseek_v2", dict(num_hidden_layers=3, hidden_size=64, num_attention_heads=4, intermediate_size=96,
+                         moe_intermediate_size=24, n_routed_experts=4, n_shared_experts=2, num_experts_per_tok=2,
+                         first_k_dense_replace=1, q_lora_rank=None, kv_lora_rank=16, qk_nope_head_dim=8,
+                         qk_rope_head_dim=4, v_head_dim=12, vocab_size=300)),
+    ("deepseek_v3", dict(num_hidden_layers=3, hidden_size=64, num_attention_heads=4, intermediate_size=96,
+                         moe_intermediate_size=24, n_routed_experts=8, n_shared_experts=1, num_experts_per_tok=2,
+                         n_group=2, topk_group=1, first_k_dense_replace=2, q_lora_rank=24, kv_lora_rank=16,
+                         qk_nope_head_dim=8, qk_rope_head_dim=4, v_head_dim=12, vocab_size=300, attention_bias=True)),
+    ("deepseek_v3", dict(num_hidden_layers=2, hidden_size=64, num_attention_heads=2, intermediate_size=96,
+                         moe_intermediate_size=24, n_routed_experts=4, n_shared_experts=1, num_experts_per_tok=2,
+                         n_group=1, topk_group=1, first_k_dense_replace=0, q_lora_rank=None, kv_lora_rank=16,
+                         qk_nope_head_dim=8, qk_rope_head_dim=8, v_head_dim=8, vocab_size=300, attention_bias=True,
+                         tie_word_embeddings=True)),
+    ("glm4_moe", dict(num_hidden_layers=3, hidden_size=64, num_attention_heads=6, num_key_value_heads=2, head_dim=16,
+                      intermediate_size=96, moe_intermediate_size=24, n_routed_experts=4, n_shared_experts=1,
+                      num_experts_per_tok=2, first_k_dense_replace=1, attention_bias=True, use_qk_norm=True,
+                      vocab_size=300)),
+    ("glm4_moe", dict(num_hidden_layers=2, hidden_size=64, num_attention_heads=6, num_key_value_heads=2,
+                      intermediate_size=96, moe_intermediate_size=24, n_routed_experts=4, n_shared_experts=2,
+                      num_experts_per_tok=1, first_k_dense_replace=0, vocab_size=300)),
+    ("smollm3", dict(num_hidden_layers=4, hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
+                     intermediate_size=96, vocab_size=300, use_sliding_window=True, sliding_window=8, pad_token_id=0)),
+    ("granite", dict(num_hidden_layers=2, hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
+                     intermediate_size=96, vocab_size=300, attention_bias=True, tie_word_embeddings=True)),
+    ("cohere2", dict(num_hidden_layers=5, hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
+                     intermediate_size=96, vocab_size=300, sliding_window=8, attention_bias=True)),
 ]
 
 
@@ -175,8 +279,25 @@ def test_every_supported_family_is_exercised():
     """Each supported model_type (except the pre-port Falcon names) has a conformance case."""
     from symcalc.hf import SUPPORTED_MODEL_TYPES
 
-    covered = {t for t, _ in FAMILY_CASES} | {p.family for p in PRESETS.values()}
+    covered = {t for t, _ in FAMILY_CASES} | {p.family for p in PRESETS.values()} | {w for w, _ in NESTED_CASES}
     assert set(SUPPORTED_MODEL_TYPES) - {"RefinedWeb", "RefinedWebModel"} <= covered
+
+
+#: Multimodal configs: symcalc reads the wrapper (``text_config`` nested), transformers builds the text model.
+NESTED_CASES = [
+    ("llama4", dict(num_hidden_layers=4, hidden_size=64, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+                    intermediate_size=32, intermediate_size_mlp=96, num_local_experts=4, num_experts_per_tok=1,
+                    interleave_moe_layer_step=2, vocab_size=300)),
+    ("gemma3", dict(num_hidden_layers=7, hidden_size=64, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+                    intermediate_size=96, vocab_size=300, sliding_window=16)),
+]
+
+
+@pytest.mark.parametrize("wrapper_type,text", NESTED_CASES, ids=[w for w, _ in NESTED_CASES])
+def test_nested_text_config(wrapper_type, text):
+    """A multimodal config.json (text_config nested) gives exactly its text model's parameters, part by part."""
+    wrapper = config(wrapper_type, text_config=text)
+    assert_conforms(wrapper.text_config, wrapper=wrapper)
 
 
 # --- hypothesis: random valid configurations ------------------------------------------------------

@@ -230,8 +230,8 @@ def test_llama4_runs_every_expert():
 
 
 # Full-size presets of issue 10 on the meta device: the released config.json values.
-MODERN_FULL = ["qwen3-8b", "qwen3-30b-a3b", "gemma-3-1b", "gpt-oss-20b", "deepseek-v2-lite", "olmo-2-7b",
-               "phi-3.5-moe", "glm-4.5-air", "mistral-small-24b", "deepseek-v3"]
+# (Every family is exact at tiny size above; these are the released shapes of one model per structure.)
+MODERN_FULL = ["qwen3-30b-a3b", "gemma-3-1b", "gpt-oss-20b", "deepseek-v2-lite", "olmo-2-7b", "deepseek-v3"]
 
 
 @pytest.mark.parametrize("i, name", list(enumerate(MODERN_FULL)), ids=MODERN_FULL)

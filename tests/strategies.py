@@ -47,9 +47,31 @@ def symbolic_twin(model: Model) -> tuple[Model, dict]:
             continue
         if field in ("top_k", "d_ff_expert", "d_ff_shared") and not model.is_moe:
             continue
+        if field in ("d_head", "n_kv_heads") and model.is_mla:
+            continue  # MLA derives them: g = a, d_h = d_n + d_r
         changes[field] = sym
         values[sym] = value
+    changes.update(_structure_twins(model, values))
     return model.replace(**changes), values
+
+
+def _structure_twins(model: Model, values: dict) -> dict:
+    """The model's structures with their own sizes as symbols (MLA ranks and head sizes, the window)."""
+    from symcalc.structure import MLA, Window
+
+    out = {}
+    if model.is_mla:
+        att = model.attention
+        sizes = {"kv_lora_rank": S.kv_lora_rank, "d_nope": S.d_head_nope, "d_rope": S.d_head_rope, "d_v": S.d_head_v}
+        if att.q_lora_rank is not None:
+            sizes["q_lora_rank"] = S.q_lora_rank
+        values.update({sym: getattr(att, f) for f, sym in sizes.items()})
+        out["attention"] = MLA(**{**sizes, "q_lora_rank": sizes.get("q_lora_rank")})
+    if not model.window.is_full:
+        sym = S.window if model.window.kind == "sliding" else S.chunk
+        values[sym] = model.window.size
+        out["window"] = Window(model.window.kind, sym, model.window.layers)
+    return out
 
 
 @st.composite

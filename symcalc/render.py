@@ -42,6 +42,7 @@ from .breakdown import Breakdown
 from .errors import SymcalcError
 from .inputs import as_bool, as_expr, as_symbol, as_text
 from .symbols import LATEX_NAMES
+from .typeset import aligned, breakdown_block, upright_spacing
 
 __all__ = ["Latex", "latex", "frontier_latex", "Formula", "Sheet", "sheets", "sheet_files", "write_sheets", "check_sheets", "main"]
 
@@ -111,12 +112,15 @@ def latex(obj: Any, *, symbol_names: Optional[Mapping[Symbol, str]] = None, tota
         expr = as_expr("obj", expr)
         rename = {s: Symbol(names[s], **s.assumptions0) for s in expr.free_symbols if s in names}
         try:
-            return _sympy_latex(expr.xreplace(rename), symbol_names={new: names[old] for old, new in rename.items()},
-                                **kwargs)
+            return upright_spacing(_sympy_latex(expr.xreplace(rename),
+                                                symbol_names={new: names[old] for old, new in rename.items()}, **kwargs))
         except (TypeError, ValueError, KeyError) as exc:
             raise SymcalcError(f"latex settings {', '.join(kwargs)}: {' '.join(str(exc).split())[:120]}; "
                                "see sympy.latex for the settings it takes") from None
 
+    if (isinstance(obj, Breakdown) or isinstance(obj, Mapping)) and not kwargs:
+        # the paper layout: collected, zero parts left out, broken to a column (symcalc.typeset)
+        return Latex(breakdown_block(obj, total=total, symbol_names=symbol_names))
     if isinstance(obj, Breakdown) or isinstance(obj, Mapping):
         lines = [rf"{_label(as_text('part name', k))} &= {one(v)}" for k, v in obj.items()]
         if isinstance(obj, Breakdown) and total:
@@ -157,9 +161,9 @@ def frontier_latex(optimum: Any, fit: Any = None) -> list[str]:
              rf"G = \left(\frac{{\alpha A}}{{\beta B}}\right)^{{\frac{{1}}{{\alpha + \beta}}}} \approx {significant(G, 4)}",
              rf"a = \frac{{\beta}}{{\alpha + \beta}} = {latex(a)} \approx {significant(a, 4)}, \quad "
              rf"b = \frac{{\alpha}}{{\alpha + \beta}} = {latex(b)} \approx {significant(b, 4)}"]
-    if fit is not None:
-        lines.append(", \\quad ".join(f"{name} = {float(getattr(fit, attr)):g}" for name, attr in (
-            ("E", "E"), ("A", "A"), ("B", "B"), (r"\alpha", "alpha"), (r"\beta", "beta"))))
+    if fit is not None:  # the fit's constants, two lines (a column is narrow)
+        for names in ((("E", "E"), ("A", "A"), ("B", "B")), ((r"\alpha", "alpha"), (r"\beta", "beta"))):
+            lines.append(", \\quad ".join(f"{name} = {float(getattr(fit, attr)):g}" for name, attr in names))
     return lines
 
 
@@ -213,17 +217,11 @@ _GENERATED = "Generated from the code by `symcalc latex sheets --write formulas/
 
 
 def _eq(lhs: str, rhs: Any) -> str:
-    return f"{lhs} = {latex(rhs)}"
+    return aligned([(lhs, rhs)])
 
 
 def _aligned_eqs(rows: Sequence[tuple[str, Any]]) -> str:
-    lines = []
-    for lhs, rhs in rows:
-        if isinstance(rhs, _Approx):
-            lines.append(f"{lhs} &\\approx {latex(rhs.expr)}")
-        else:
-            lines.append(f"{lhs} &= {latex(rhs)}")
-    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+    return aligned([(lhs, rhs.expr, "\\approx") if isinstance(rhs, _Approx) else (lhs, rhs) for lhs, rhs in rows])
 
 
 def _params_sheet() -> Sheet:
@@ -279,14 +277,35 @@ def _scaling_sheet() -> Sheet:
                 "Hoffmann et al. 2022, §3.3 and Appendix D.2: "
                 f"E = {float(fit.E)}, A = {float(fit.A)}, B = {float(fit.B)}, α = {float(fit.alpha)}, β = {float(fit.beta)}"),
         Formula("Compute-optimal allocation under $C = 6ND$",
-                _aligned_eqs([("N_{\\mathrm{opt}}(C)", n_opt), ("D_{\\mathrm{opt}}(C)", d_opt), ("G", G)]),
-                "Hoffmann et al. 2022, eq. (4); solved by sympy from dL/dN = 0 on C = 6ND"),
+                _frontier_named(n_opt, d_opt, G),
+                "Hoffmann et al. 2022, eq. (4); solved by sympy from dL/dN = 0 on C = 6ND",
+                note="Written with the named constant $G$; sympy's solution is checked equal to it when the sheet is built."),
         Formula("Frontier exponents of the published fit",
                 _aligned_eqs([("N_{\\mathrm{opt}}", Sym("K_N") * compute**a), ("D_{\\mathrm{opt}}", Sym("K_D") * compute**b)]),
                 "Hoffmann et al. 2022, Table 2 (approach 3: a = 0.46, b = 0.54)",
                 note=f"$a = {latex(a)} \\approx {float(a):.4f}$, $b = {latex(b)} \\approx {float(b):.4f}$."),
         Formula("Training compute", _eq("C", kaplan_compute(n_params, tokens)), "Kaplan et al. 2020, §2.1 ($C \\approx 6N$ per token)"),
     ))
+
+
+def _frontier_named(n_opt: Expr, d_opt: Expr, G: Expr) -> str:
+    """N_opt = G (C/6)^(β/(α+β)), D_opt = G^-1 (C/6)^(α/(α+β)): sympy's solution, checked, in the paper's form."""
+    from sympy import Rational as R
+
+    from .scaling import FIT_SYMBOLS
+    from .symbols import compute
+
+    al, be = FIT_SYMBOLS["alpha"], FIT_SYMBOLS["beta"]
+    named_n = G * (compute / 6) ** (be / (al + be))
+    named_d = (compute / 6) ** (al / (al + be)) / G
+    point = {FIT_SYMBOLS["A"]: R(4064, 10), FIT_SYMBOLS["B"]: R(4107, 10), al: R(34, 100), be: R(28, 100), compute: 10**24}
+    for solved, named in ((n_opt, named_n), (d_opt, named_d)):
+        if abs(solved.subs(point).evalf(40) / named.subs(point).evalf(40) - 1) > 1e-30:  # pragma: no cover
+            raise RuntimeError("the frontier's named form differs from sympy's solution")
+    return aligned([
+        (r"N_{\mathrm{opt}}(C)", r"G \left(\frac{C}{6}\right)^{\frac{\beta}{\alpha + \beta}}"),
+        (r"D_{\mathrm{opt}}(C)", r"G^{-1} \left(\frac{C}{6}\right)^{\frac{\alpha}{\alpha + \beta}}"),
+        ("G", r"\left(\frac{\alpha A}{\beta B}\right)^{\frac{1}{\alpha + \beta}}")])
 
 
 def _flops_sheet() -> Sheet:
@@ -341,10 +360,14 @@ def _memory_sheet() -> Sheet:
                 "Korthikanti et al. 2022, Table 2 ($sbh(34 + 5as/h)$ without parallelism)"),
         Formula("Llama-style model, ZeRO-1, selective recomputation, by part",
                 latex(training_memory(m, zero_stage=1, recompute="selective", **SYMBOLIC).grouped(), total=False),
-                "Rajbhandari et al. 2020 (ZeRO), §5.1; Korthikanti et al. 2022, Table 2"),
+                "Rajbhandari et al. 2020 (ZeRO), §5.1; Korthikanti et al. 2022, Table 2",
+                note=(r"$\Psi$ is the number of parameters each device holds under tensor and pipeline parallelism "
+                      r"(the ZeRO paper's $\Psi$); weights, gradients and optimizer states are multiples of it.")),
         Formula("Llama-style model, ZeRO-3, full recomputation, by part",
                 latex(training_memory(m, zero_stage=3, recompute="full", **SYMBOLIC).grouped(), total=False),
-                "Rajbhandari et al. 2020 (ZeRO), §5.1; Korthikanti et al. 2022, §4"),
+                "Rajbhandari et al. 2020 (ZeRO), §5.1; Korthikanti et al. 2022, §4",
+                note=(r"$\Psi$ is the number of parameters each device holds under tensor and pipeline parallelism "
+                      r"(the ZeRO paper's $\Psi$); weights, gradients and optimizer states are multiples of it.")),
     ))
 
 

@@ -13,6 +13,7 @@ from .. import symbols as S
 from ..errors import SymcalcError
 from ..model import Model
 from ..render import latex
+from ..typeset import aligned
 from .common import add_model_arguments, model_from_args, positive_int, shown_path
 
 #: Defaults that keep unspecified sizes symbolic (structure keeps the cookbook's defaults).
@@ -78,7 +79,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     mm.add_argument("--recompute", choices=("none", "selective", "full"), default="none", help="recomputation policy")
     for flag, name in (("--tensor-parallel-size", "tp"), ("--pipeline-parallel-size", "pp"), ("--data-parallel-size", "dp")):
         mm.add_argument(flag, dest=name, type=positive_int, help=f"{name.upper()} degree (default: a symbol)")
-    mm.add_argument("--breakdown", action="store_true", help="weights/gradients/optimizer/activations parts, then the total")
+    mm.add_argument("--breakdown", action="store_true",
+                    help="by part (the default here too: the total is the sum of the parts written below it)")
     mm.set_defaults(func=run_mem)
 
     s = what.add_parser("sheets", help="write or check the formula sheets in formulas/")
@@ -92,7 +94,7 @@ def run_params(args: argparse.Namespace) -> int:
     from ..params import params
 
     bd = params(symbolic_model(args))
-    print(latex(bd.grouped() if args.breakdown else bd.total))
+    print(latex(bd.grouped()) if args.breakdown else aligned([("N", bd.total)]))
     return 0
 
 
@@ -101,7 +103,7 @@ def run_flops(args: argparse.Namespace) -> int:
 
     seq = args.sequence_length if args.sequence_length is not None else S.seq_len
     bd = training_flops(symbolic_model(args), seq_len=seq, tokens=1, recompute=args.recompute, causal=args.causal)
-    print(latex(bd.grouped() if args.breakdown else bd.total))
+    print(latex(bd.grouped()) if args.breakdown else aligned([(r"F_{\text{token}}", bd.total)]))
     return 0
 
 
@@ -118,7 +120,8 @@ def run_mem(args: argparse.Namespace) -> int:
         micro_batch=args.batch_size_per_gpu if args.batch_size_per_gpu is not None else S.micro_batch,
         zero_stage=args.zero_stage, recompute=args.recompute, **degrees,
     )
-    print(latex(bd.grouped() if args.breakdown else bd.total))
+    # by part (weights, gradients and optimizer share Ψ), with or without --breakdown
+    print(latex(bd.grouped()))
     return 0
 
 

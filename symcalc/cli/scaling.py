@@ -52,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
         for line in frontier_latex(compute_optimal(flops_per_param_token=k), CHINCHILLA):
             print(line)
         c = latex_number(C, "FLOP").replace(r"\ \mathrm{FLOP}", "")
-        print(rf"N_{{\mathrm{{opt}}}}({c}) \approx {latex_number(opt.n_params, 'params')}, \quad "
-              rf"D_{{\mathrm{{opt}}}}({c}) \approx {latex_number(opt.tokens, 'tokens')}")
+        print(rf"N_{{\mathrm{{opt}}}}({c}) \approx {latex_number(opt.n_params, 'params')}")
+        print(rf"D_{{\mathrm{{opt}}}}({c}) \approx {latex_number(opt.tokens, 'tokens')}")
         return 0
     print(f"symcalc scaling: compute-optimal allocation of C = {readable(C, 'FLOP')} "
           f"(C = {k}·N·D, Chinchilla approach-3 fit)")

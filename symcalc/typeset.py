@@ -41,7 +41,7 @@ __all__ = ["COLUMN_PT", "width_em", "upright_spacing", "sum_chunks", "aligned", 
 #: A column of a two-column paper at 10 pt: 240 pt (3.33 in); 1 em = 10 pt.
 COLUMN_PT = 240
 #: Lines are filled to this share of the column (the estimate is within a few percent of TeX's).
-_FILL = 0.92
+_FILL = 0.9
 #: The sharding degrees: terms are grouped by these in the denominator.
 DEGREES = frozenset({S.tp, S.pp, S.dp, S.ep, S.cp, S.n_devices})
 
@@ -57,7 +57,9 @@ _ROMAN = dict(zip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 _ROMAN.update({"(": .389, ")": .389, "[": .278, "]": .278, ",": .278, ".": .278, "/": .5, ":": .278, "-": .333,
                "_": .5, " ": .333, "'": .278, "%": .833, "!": .278})
 _COMMANDS = {"alpha": .640, "beta": .566, "eta": .497, "tau": .437, "Psi": .612, "cdot": .278, "quad": 1.0,
-             ",": .167, ";": .278, " ": .333, "!": -.167, "qquad": 2.0, "dots": 1.172, "ldots": 1.172, "cdots": 1.172}
+             ",": .167, ";": .278, " ": .333, "!": -.167, "qquad": 2.0, "dots": 1.172, "ldots": 1.172, "cdots": 1.172,
+             "max": 1.667, "min": 1.389, "log": 1.278, "exp": 1.528, "lceil": .444, "rceil": .444, "lfloor": .444,
+             "rfloor": .444, "infty": 1.0, "sqrt": .833}
 _RELATIONS = {"=": .778, "approx": .778, "ge": .778, "le": .778, "geq": .778, "leq": .778, "<": .778, ">": .778}
 _BINARY = {"+": .778, "-": .778, "cdot": .278, "times": .778}
 _DELIMS = {"left": .6, "right": .6, "bigl": .46, "bigr": .46, "Bigl": .6, "Bigr": .6, "biggl": .74, "biggr": .74}
@@ -372,6 +374,8 @@ def breakdown_block(bd: Any, *, total: bool = True, width_pt: Any = COLUMN_PT, s
     _NAMES.update({k: v for k, v in _names(symbol_names).items() if S.LATEX_NAMES.get(k) != v})
     parts = {as_text("part name", k): as_expr(f"part {k!r}", v) for k, v in bd.items()}
     parts = {k: v for k, v in parts.items() if v != 0} or parts
+    named, definitions = _name_maxima(parts.values())
+    parts = {k: v.xreplace(named) for k, v in parts.items()}
     # Ψ, the per-device parameter count, is a memory notion: only for breakdowns in bytes
     bytes_ = isinstance(bd, Breakdown) and bd.unit == "bytes"
     base = _base(parts) if bytes_ and any(v.free_symbols for v in parts.values()) else None
@@ -393,8 +397,35 @@ def breakdown_block(bd: Any, *, total: bool = True, width_pt: Any = COLUMN_PT, s
             rows.insert(0, (_label("total"), " + ".join(_label(k) for k in parts)))
     if base is not None:
         rows.append((base_name, base))
+    rows += definitions
     block = aligned(rows, width_pt=width_pt, symbol_names=symbol_names)
     return _break_names(block, width_pt)
+
+
+def _name_maxima(exprs: Any) -> tuple[dict, list[tuple[str, str]]]:
+    """Each ``Max(...)`` with a sharding degree inside gets a name and a row of its own.
+
+    ``max(1, g/t)``, the KV heads each tensor-parallel rank holds, becomes ``g_t``; any other
+    becomes ``m_1``, ``m_2``, ... So ``\\frac{2 L h^{2} g_t}{a p}`` stays a monomial in the sharding
+    degrees and collects with its neighbours.
+    """
+    from sympy import Max
+
+    found: list = []
+    for e in exprs:
+        for m in sorted(e.atoms(Max), key=str):
+            if m.free_symbols & DEGREES and m not in found:
+                found.append(m)
+    named, rows = {}, []
+    for i, m in enumerate(found):
+        if m == Max(1, S.n_kv_heads / S.tp):
+            symbol, tex = Symbol("g_t", positive=True), "g_{t}"
+        else:
+            symbol, tex = Symbol(f"m_{i + 1}", positive=True), f"m_{{{i + 1}}}"
+        named[m] = symbol
+        _NAMES[symbol] = tex
+        rows.append((tex, _latex(m)))
+    return named, rows
 
 
 def _cases(branches: list[tuple[Expr, Any]], base_name: str) -> str:

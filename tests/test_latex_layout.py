@@ -113,8 +113,9 @@ def test_no_zero_lines_and_common_factors(capsys):
     assert tex.count(r"\Psi &=") == 1
     sym_z = latex(training_memory(Model(gated_mlp=True, norm="rmsnorm"), zero_stage=zero_stage, **SYMBOLIC).grouped())
     assert r"\begin{cases} \frac{12 \Psi}{d} & z \ge 1 \\ 12 \Psi & \text{otherwise} \end{cases}" in sym_z
-    psi = r"\Psi &= h + \frac{h v}{t} + \frac{2 L h}{p} + \frac{L h}{p t} \left(f + h + \frac{g h}{a}\right)"
-    assert psi in latex(training_memory(Model(), recompute="selective", **SYMBOLIC).grouped())
+    psi = r"\Psi &= h + \frac{h v}{t} + \frac{L h}{p} \left(\frac{g_{t} h}{a} + 2\right)"
+    tex = latex(training_memory(Model(), recompute="selective", **SYMBOLIC).grouped())
+    assert psi in tex and r"g_{t} &= \max\left(1, \frac{g}{t}\right)" in tex  # KV heads per TP rank, named once
 
 
 def test_multi_letter_names_are_upright_and_apart():

@@ -192,6 +192,8 @@ def _deepseek_layout(c: _Config, L: int) -> dict:
         return {}
     first = c.size("first_k_dense_replace", default=0, minimum=0)
     freq = c.size("moe_layer_freq", default=1)
+    if first >= L:
+        return {}  # every layer dense (transformers builds no MoE block)
     out: dict[str, Any] = dict(n_experts=n, top_k=c.size("num_experts_per_tok"),
                                d_ff_expert=c.size("moe_intermediate_size"),
                                moe_layers=LayerSet(every=freq, offset=0, first=min(first, L)))

@@ -150,3 +150,13 @@ def test_shipped_example_config_is_llama_3_8b():
 
     folder = Path(__file__).resolve().parent.parent / "examples" / "configs" / "llama-3-8b"
     assert params(model_from_hf_config(folder)).total == 8_030_261_248
+
+
+def test_deepseek_all_dense_layers_is_a_dense_model():
+    """first_k_dense_replace at or beyond the layer count leaves no MoE layer: a dense model, as transformers builds it."""
+    cfg = {"model_type": "deepseek_v2", "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
+           "num_attention_heads": 4, "vocab_size": 100, "kv_lora_rank": 16, "q_lora_rank": None,
+           "qk_nope_head_dim": 8, "qk_rope_head_dim": 4, "v_head_dim": 8, "n_routed_experts": 4,
+           "num_experts_per_tok": 2, "moe_intermediate_size": 16, "first_k_dense_replace": 5}
+    m = model_from_hf_config(cfg)
+    assert not m.is_moe and m.is_mla and m.n_dense_layers == 2

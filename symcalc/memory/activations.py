@@ -27,7 +27,10 @@ Two profiles name every saved tensor of one transformer layer:
     activation dtype) plus a cast copy; GPT-2's ``gelu_new`` (our ``"gelu_tanh"``) is composite
     and saves three more f-wide tensors; ReLU saves its output instead of its input. Dropout is
     modelled as CUDA does it (a 1-byte mask per element); CPU dropout keeps a full-width mask,
-    so measure with dropout off.
+    so measure with dropout off. qk-norms and MLA's latent norms save what the hidden-state
+    RMSNorm saves (fp32 input copy, rstd per row, the normalised tensor); held to 2% for Qwen3 and
+    a DeepSeek-V2 MLA layer in fp32 and bf16, OLMo-2 and Gemma-3 in fp32 (in bf16 they multiply the
+    norm weight in fp32, 10-14% more than the profile). MoE layers are not measured.
 
 Conventions: ``x = (s/c)·b`` tokens per device (context parallelism splits the queries; keys
 stay ``s`` long). Tensor parallelism divides what lives inside the TP region (per-head and
@@ -188,6 +191,25 @@ def layer_activations(
                  "attention/latent_norm_inputs"):
         if name in widths:
             parts[name] = beta * x * widths[name]
+    if hf and "attention/qk_norm_inputs" in parts:
+        # transformers' RMSNorm on q and k, as on the hidden state: an fp32 copy of its input, fp32
+        # rstd per normalised row (a head, or all of Q / all of K), and the normalised tensor the
+        # weight multiplies (none for Llama-4's weightless L2 norm)
+        qk = widths["attention/qk_norm_inputs"]
+        rows = 2 if m.attention.qk_norm == "full" else qk / m.d_head
+        del parts["attention/qk_norm_inputs"]
+        parts["attention/qk_norm_fp32"] = 4 * x * qk
+        parts["attention/qk_norm_rstd"] = 4 * x * rows
+        if m.attention.qk_norm != "weightless":
+            parts["attention/qk_norm_normalized"] = beta * x * qk
+    if hf and "attention/latent_norm_inputs" in parts:
+        # MLA's two latent RMSNorms (q_a, kv_a), saved as transformers' RMSNorm saves: fp32 input copy,
+        # rstd per latent, the normalised tensor the weight multiplies
+        lat = widths["attention/latent_norm_inputs"]
+        del parts["attention/latent_norm_inputs"]
+        parts["attention/latent_norm_fp32"] = 4 * x * lat
+        parts["attention/latent_norm_rstd"] = 4 * x * (2 if m.attention.q_lora_rank is not None else 1)
+        parts["attention/latent_norm_normalized"] = beta * x * lat
     scores = a_l * s_q * s_k * micro_batch
     if flash_attention:
         parts["attention/softmax_stats"] = 4 * a_l * x

@@ -405,3 +405,15 @@ def test_flag_built_model_is_gpt_neox(capsys):
     cfg = config("gpt_neox", num_hidden_layers=3, hidden_size=96, num_attention_heads=4, intermediate_size=288,
                  vocab_size=1000)
     assert {k: v for k, v in ours.items() if v} == torch_counts(cfg)
+
+
+@pytest.mark.parametrize("name", ["deepseek-v3", "qwen3-30b-a3b", "gpt-oss-20b", "gemma-3-27b", "llama-4-scout",
+                                  "glm-4.5-air", "phi-3.5-moe"])
+def test_modern_config_json_files_load(tmp_path, name):
+    """config.json files written by transformers 5 (nested text_config for Gemma-3/Llama-4) load to the exact
+    count of the model transformers builds from them."""
+    preset = PRESETS[name]
+    cfg = preset_config(preset)
+    cfg.to_json_file(str(tmp_path / "config.json"))
+    text = cfg.text_config if preset.family in WRAPPERS else cfg
+    assert params(Model.from_hf_config(tmp_path)).total == sum(torch_counts(text).values()) == params(preset.model()).total

@@ -66,7 +66,7 @@ def as_mfu(name: str, value: Any) -> Expr:
 
 
 def run_flops(model: Model, *, tokens: Any = S.tokens, seq_len: Any = S.seq_len, flops: str = "exact",
-              recompute: str = "none", causal: bool = False) -> Expr:
+              recompute: str = "none", causal: Optional[bool] = None) -> Expr:
     """Training FLOPs of a run of ``tokens`` tokens under a counting convention (see the module).
 
     >>> from symcalc import Model
@@ -82,7 +82,9 @@ def run_flops(model: Model, *, tokens: Any = S.tokens, seq_len: Any = S.seq_len,
     """
     from .flops import six_n, training_flops
 
-    model, causal = as_model("model", model), as_bool("causal", causal)
+    from .defaults import resolve
+
+    model, causal = as_model("model", model), as_bool("causal", resolve("causal", causal))
     if flops not in FLOPS_CONVENTIONS:
         raise SymcalcError(f"flops={flops!r} is not a FLOPs convention; use one of {', '.join(FLOPS_CONVENTIONS)}")
     if recompute not in RECOMPUTE:
@@ -221,9 +223,9 @@ def _number(value: Expr) -> Any:
 
 
 def training_cost(model: Model, *, tokens: Any = S.tokens, n_devices: Any = S.n_devices, hardware: Any = None,
-                  dtype: str = "bf16", peak_flops: Any = None, mfu: Any = S.mfu, achieved_flops: Any = None,
-                  seq_len: Any = S.seq_len, flops: str = "exact", recompute: str = "none", causal: bool = False,
-                  power: Any = None, pue: Any = 1, price_per_device_hour: Any = None,
+                  dtype: Optional[str] = None, peak_flops: Any = None, mfu: Any = S.mfu, achieved_flops: Any = None,
+                  seq_len: Any = S.seq_len, flops: str = "exact", recompute: str = "none", causal: Optional[bool] = None,
+                  power: Any = None, pue: Any = None, price_per_device_hour: Any = None,
                   global_batch: Any = None) -> TrainingCost:
     """Time, GPU-hours, energy and cost of training ``model`` on ``tokens`` tokens (see the module).
 
@@ -262,9 +264,12 @@ def training_cost(model: Model, *, tokens: Any = S.tokens, n_devices: Any = S.n_
     Narayanan et al. 2021, "Efficient Large-Scale Language Model Training on GPU Clusters Using
     Megatron-LM", §5.1 eq. 4; Chowdhery et al. 2022, "PaLM", appendix B (MFU).
     """
+    from .defaults import resolve
     from .hardware import DTYPES, get
 
     model = as_model("model", model)
+    dtype, pue = resolve("dtype", dtype), resolve("pue", pue)
+    causal = as_bool("causal", resolve("causal", causal))
     as_choice("dtype", dtype, DTYPES)
     hw = None if hardware is None else get(hardware, "hardware")
     if peak_flops is not None:

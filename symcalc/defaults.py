@@ -59,7 +59,8 @@ def _check_value(name: str, value: Any) -> Any:
         return value
     return as_expr(name, value)
 
-__all__ = ["Default", "Defaults", "TODAY", "COOKBOOK", "SETS", "active", "use", "using", "resolve", "table"]
+__all__ = ["Default", "Defaults", "TODAY", "COOKBOOK", "SETS", "active", "use", "using", "resolve", "dropout_for",
+           "table"]
 
 
 @dataclass(frozen=True)
@@ -353,11 +354,41 @@ def _using(new: Defaults) -> Iterator[Defaults]:
 def resolve(key: str, value: Any = None) -> Any:
     """``value`` when given, else the active set's default for ``key``.
 
+    A given value is returned as it is (the function using it coerces it through
+    :mod:`symcalc.inputs`), except that a string must be a choice word, never an expression.
+
     >>> resolve("zero_stage"), resolve("zero_stage", 3)
     (1, 3)
     """
     default = active()[key]
-    return default if value is None else _check_value(key, value)
+    if isinstance(value, str):  # a choice word; anything else the caller's own coercion checks
+        return _check_value(key, value)
+    return default if value is None else value
+
+
+def dropout_for(model: Any, value: Any = None) -> bool:
+    """Whether dropout masks are kept: ``value`` when given, else the active default.
+
+    The default ``"model"`` (today) means: dropout only when the model has a non-zero rate (a
+    ``dropout`` attribute, as a config's ``attention_dropout``/``hidden_dropout`` give); a
+    flag-built model or a preset without one trains without dropout.
+
+    >>> from symcalc import Model
+    >>> dropout_for(Model()), dropout_for(Model(), True)
+    (False, True)
+    """
+    from .inputs import as_model
+
+    model = as_model("model", model)
+    if value is not None:
+        if not isinstance(value, bool):
+            raise SymcalcError(f"dropout={value!r:.60} is not True or False (None: the default)")
+        return value
+    setting = active().dropout
+    if setting == "model":
+        rate = getattr(model, "dropout", None)
+        return bool(rate) and rate != 0
+    return bool(setting)
 
 
 def _shown(value: Any) -> str:

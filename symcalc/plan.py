@@ -13,7 +13,7 @@ with ``t·p·d = n`` devices, ZeRO stage, recompute policy and micro-batch. It *
       + T_{\\mathrm{DP}}
 
 - compute: hardware FLOPs of the step (:func:`symcalc.training_flops` with the recompute policy,
-  B sequences of s tokens) over all n devices at the stated MFU (default 1/2);
+  B sequences of s tokens) over all n devices at the stated MFU (default 0.4, :mod:`symcalc.defaults`);
 - pipeline bubble: 1F1B/GPipe with m = B/(b·d) micro-batches takes (m + p − 1) micro-batch
   times, i.e. a fraction (p − 1)/m on top (Narayanan et al. 2021, §2.2);
 - TP all-reduces (Megatron, Shoeybi et al. 2019 §3): 2 per layer in the forward, 2 in the
@@ -29,9 +29,10 @@ with ``t·p·d = n`` devices, ZeRO stage, recompute policy and micro-batch. It *
   overlapped with compute.
 
 Not modelled: overlap of communication with compute, pipeline point-to-point sends, the
-imbalance of the first/last pipeline stage, context parallelism. Defaults: MFU 1/2, W_t = 300 GB/s
-(NVLink-class, TP kept inside a node of ``max_tp`` = 8 devices), W_d = W_e = 25 GB/s (one
-200 Gb/s NIC per device); sequence parallelism on whenever t > 1.
+imbalance of the first/last pipeline stage, context parallelism. Defaults (:mod:`symcalc.defaults`):
+MFU 0.4, W_t = 300 GB/s (NVLink-class, TP kept inside a node of ``max_tp`` = 8 devices), W_d = W_e
+= 25 GB/s (one 200 Gb/s NIC per device); memory as :func:`symcalc.training_memory` with the
+active defaults (today: sequence parallelism whenever t > 1, flash attention, fp32 gradients).
 
 Candidates are evaluated vectorized: one compiled float64 function (memory and time together)
 per ZeRO stage, recompute policy and KV-head regime that occurs among the candidates, arrays over
@@ -43,7 +44,7 @@ the byte is decided exactly.
 >>> res = plan(Model.preset("llama-2-7b"), n_devices=8, memory=80 * 2**30, peak_flops=989 * 10**12,
 ...            seq_len=4096, global_batch=64, top=3)
 >>> [(r.tp, r.pp, r.dp, r.zero_stage, r.recompute, r.micro_batch) for r in res.rows]
-[(2, 4, 1, 0, 'none', 1), (2, 2, 2, 2, 'none', 1), (2, 2, 2, 1, 'none', 1)]
+[(1, 8, 1, 0, 'none', 1), (2, 4, 1, 0, 'none', 1), (2, 2, 2, 2, 'none', 1)]
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from typing import Any, Optional
 
 from sympy import Expr, Integer, Rational, divisors
 
+from . import defaults as _defaults
 from . import symbols as S
 from .breakdown import Breakdown
 from .display import html_table, latex_number, quantity, readable
@@ -63,9 +65,11 @@ from .numeric import compile_breakdown, compile_expr, to_sympy
 
 __all__ = ["step_time", "candidates", "plan", "PlanRow", "PlanResult", "DEFAULTS"]
 
-#: Default cost-model constants (exact): MFU, and bandwidths per device in bytes/s.
-DEFAULTS = {"mfu": Rational(1, 2), "bandwidth_tp": Integer(300 * 10**9), "bandwidth_dp": Integer(25 * 10**9),
-            "bandwidth_ep": Integer(25 * 10**9), "max_tp": 8, "max_micro_batch": 32}
+#: The cost model's constants come from :mod:`symcalc.defaults` (``mfu``, ``bandwidth_tp``,
+#: ``bandwidth_dp``, ``bandwidth_ep``, ``max_tp``, ``max_micro_batch``); this view of today's set is
+#: kept for readers of the old name.
+DEFAULTS = {k: _defaults.TODAY[k] for k in ("mfu", "bandwidth_tp", "bandwidth_dp", "bandwidth_ep", "max_tp",
+                                             "max_micro_batch")}
 ZERO_STAGES = (0, 1, 2, 3)
 RECOMPUTE = ("none", "selective", "full")
 
@@ -81,7 +85,7 @@ def step_time(model, *, seq_len: Any, global_batch: Any, micro_batch: Any = S.mi
               pp: Any = S.pp, dp: Any = S.dp, ep: Any = None, zero_stage: int = 0, recompute: str = "none",
               peak_flops: Any = S.peak_flops, mfu: Any = S.mfu, bandwidth_tp: Any = S.bandwidth_tp,
               bandwidth_dp: Any = S.bandwidth_dp, bandwidth_ep: Any = S.bandwidth_ep,
-              precision: Any = "mixed", causal: bool = False) -> Breakdown:
+              precision: Any = None, causal: Optional[bool] = None) -> Breakdown:
     """Estimated seconds per training step, by part (the cost model of :mod:`symcalc.plan`).
 
     Parameters
@@ -92,7 +96,8 @@ def step_time(model, *, seq_len: Any, global_batch: Any, micro_batch: Any = S.mi
     zero_stage : 0-3; recompute : "none", "selective" or "full"
     peak_flops : F_peak [FLOP/s per device]; mfu : fraction of peak achieved on the FLOPs
     bandwidth_tp, bandwidth_dp, bandwidth_ep : W_t, W_d, W_e [bytes/s per device]
-    precision : recipe name or Precision (β_a for activations, β_g and β_w for DP traffic)
+    precision : recipe name or Precision (β_a for activations, β_g and β_w for DP traffic; None: the
+        active default of :mod:`symcalc.defaults`)
 
     Examples
     --------
@@ -101,7 +106,7 @@ def step_time(model, *, seq_len: Any, global_batch: Any, micro_batch: Any = S.mi
     >>> bd = step_time(m, seq_len=4, global_batch=8, micro_batch=1, tp=2, pp=1, dp=2,
     ...                peak_flops=10**6, mfu=1, bandwidth_tp=1000, bandwidth_dp=1000)
     >>> bd.total, bd["tp_comm"]   # TP: m=4 micro-batches x 2 layers x 4 all-reduces x 64 B / 1000 B/s
-    (62308/15625, 256/125)
+    (91308/15625, 256/125)
 
     References
     ----------
@@ -118,7 +123,7 @@ def step_time(model, *, seq_len: Any, global_batch: Any, micro_batch: Any = S.mi
         raise SymcalcError(f"zero_stage={zero_stage!r:.60} must be 0, 1, 2 or 3 (substitute the stage before costing)")
     zero_stage = int(zero_stage)
     as_choice("recompute", recompute, RECOMPUTE)
-    causal = as_bool("causal", causal)
+    causal = as_bool("causal", _defaults.resolve("causal", causal))
     prec = precision_recipe(precision)
     ep = (S.ep if model.is_moe else Integer(1)) if ep is None else as_size("ep", ep)
     s, B, b = as_size("seq_len", seq_len), as_size("global_batch", global_batch), as_size("micro_batch", micro_batch)
@@ -181,8 +186,8 @@ def _divisors(n: int) -> list[int]:
     return [int(k) for k in divisors(n)]
 
 
-def candidates(model, *, n_devices: int, global_batch: int, max_tp: int = DEFAULTS["max_tp"],
-               max_micro_batch: int = DEFAULTS["max_micro_batch"], zero_stages=ZERO_STAGES,
+def candidates(model, *, n_devices: int, global_batch: int, max_tp: Optional[int] = None,
+               max_micro_batch: Optional[int] = None, zero_stages=ZERO_STAGES,
                recompute=("none", "selective", "full")) -> list[dict]:
     """Every configuration the planner considers, as dicts (t·p·d = n; the degrees fit the model).
 
@@ -195,7 +200,8 @@ def candidates(model, *, n_devices: int, global_batch: int, max_tp: int = DEFAUL
     """
     model = as_model("model", model)
     n_devices, global_batch = as_int("n_devices", n_devices), as_int("global_batch", global_batch)
-    max_tp, max_micro_batch = as_int("max_tp", max_tp), as_int("max_micro_batch", max_micro_batch)
+    max_tp = as_int("max_tp", _defaults.resolve("max_tp", max_tp))
+    max_micro_batch = as_int("max_micro_batch", _defaults.resolve("max_micro_batch", max_micro_batch))
     zero_stages, recompute = _stages(zero_stages), _policies(recompute)
     if model.free_symbols:
         raise SymcalcError("candidates needs a numeric model; substitute " + ", ".join(sorted(map(str, model.free_symbols))))
@@ -337,8 +343,10 @@ def _functions(model, z: int, r: str, t_key: Any, costs: dict, common: dict):
 
     ep = S.ep if model.is_moe else Integer(1)
     mem = training_memory(model, micro_batch=S.micro_batch, tp=t_key, pp=S.pp, dp=S.dp, ep=ep, zero_stage=z,
-                          recompute=r, sequence_parallel=True, seq_len=common["seq_len"],
-                          precision=common["precision"], flash_attention=common["flash_attention"]).total
+                          recompute=r, sequence_parallel=common["sequence_parallel"], seq_len=common["seq_len"],
+                          precision=common["precision"], flash_attention=common["flash_attention"],
+                          dropout=common["dropout"], allgather_bucket=common["allgather_bucket"],
+                          max_live_params=common["max_live_params"]).total
     time = step_time(model, tp=t_key, ep=ep, zero_stage=z, recompute=r, seq_len=common["seq_len"],
                      global_batch=common["global_batch"], precision=common["precision"], **costs)
     args = (S.tp, S.pp, S.dp, S.ep, S.micro_batch)
@@ -346,12 +354,13 @@ def _functions(model, z: int, r: str, t_key: Any, costs: dict, common: dict):
     return both, mem, time, args
 
 
-def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 2048, global_batch: Any = 512,
-         mfu: Any = DEFAULTS["mfu"], bandwidth_tp: Any = DEFAULTS["bandwidth_tp"],
-         bandwidth_dp: Any = DEFAULTS["bandwidth_dp"], bandwidth_ep: Any = DEFAULTS["bandwidth_ep"],
-         max_tp: int = DEFAULTS["max_tp"], max_micro_batch: int = DEFAULTS["max_micro_batch"],
-         zero_stages=ZERO_STAGES, recompute=("none", "selective", "full"), precision: Any = "mixed",
-         flash_attention: bool = False, top: Optional[int] = 10) -> PlanResult:
+def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = None, global_batch: Any = None,
+         mfu: Any = None, bandwidth_tp: Any = None, bandwidth_dp: Any = None, bandwidth_ep: Any = None,
+         max_tp: Optional[int] = None, max_micro_batch: Optional[int] = None,
+         zero_stages=ZERO_STAGES, recompute=("none", "selective", "full"), precision: Any = None,
+         flash_attention: Optional[bool] = None, sequence_parallel: Optional[bool] = None,
+         dropout: Optional[bool] = None, allgather_bucket: Any = None, max_live_params: Any = None,
+         top: Optional[int] = 10) -> PlanResult:
     """The configurations that fit in ``memory`` bytes per device, fastest first (see the module).
 
     Parameters
@@ -361,9 +370,20 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
     seq_len : s [tokens]; global_batch : B [sequences per step]
     mfu, bandwidth_tp, bandwidth_dp, bandwidth_ep : the cost model's constants (:data:`DEFAULTS`)
     max_tp, max_micro_batch, zero_stages, recompute : which candidates to consider
-    precision, flash_attention : as :func:`symcalc.training_memory`
+    precision, flash_attention, sequence_parallel, dropout, allgather_bucket, max_live_params : as
+        :func:`symcalc.training_memory` (sequence parallelism applies to rows with t > 1)
     top : how many rows to return (None: all that fit)
+
+    Every ``None`` takes the active default of :mod:`symcalc.defaults` (so a row's memory is what
+    :func:`symcalc.training_memory` and ``symcalc mem`` give for the same layout).
     """
+    d = _defaults.active()
+    seq_len, global_batch = _defaults.resolve("seq_len", seq_len), _defaults.resolve("global_batch", global_batch)
+    mfu, max_tp = _defaults.resolve("mfu", mfu), _defaults.resolve("max_tp", max_tp)
+    bandwidth_tp, bandwidth_dp = _defaults.resolve("bandwidth_tp", bandwidth_tp), _defaults.resolve("bandwidth_dp", bandwidth_dp)
+    bandwidth_ep = _defaults.resolve("bandwidth_ep", bandwidth_ep)
+    max_micro_batch = _defaults.resolve("max_micro_batch", max_micro_batch)
+    precision = d.precision if precision is None else precision
     np = None
     try:
         import numpy as np
@@ -376,7 +396,7 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
     max_tp, max_micro_batch = as_int("max_tp", max_tp), as_int("max_micro_batch", max_micro_batch)
     zero_stages, recompute = _stages(zero_stages), _policies(recompute)
     top = None if top is None else as_int("top", top)
-    flash_attention = as_bool("flash_attention", flash_attention)
+    flash_attention = as_bool("flash_attention", _defaults.resolve("flash_attention", flash_attention))
     budget = as_positive("memory", memory, unit="bytes")
     costs = dict(peak_flops=as_positive("peak_flops", peak_flops), mfu=as_fraction("mfu", mfu),
                  bandwidth_tp=as_positive("bandwidth_tp", bandwidth_tp), bandwidth_dp=as_positive("bandwidth_dp", bandwidth_dp),
@@ -387,7 +407,11 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
             raise SymcalcError(f"{name}={value} is symbolic; plan needs numbers")
     precision_recipe_check(precision)
     common = dict(seq_len=as_size("seq_len", seq_len), global_batch=Integer(B), precision=precision,
-                  flash_attention=flash_attention)
+                  flash_attention=flash_attention, sequence_parallel=as_bool("sequence_parallel", _defaults.resolve(
+                      "sequence_parallel", sequence_parallel)),
+                  dropout=_defaults.dropout_for(model, dropout),
+                  allgather_bucket=_defaults.resolve("allgather_bucket", allgather_bucket),
+                  max_live_params=_defaults.resolve("max_live_params", max_live_params))
     if not common["seq_len"].is_number:
         raise SymcalcError(f"seq_len={common['seq_len']} is symbolic; plan needs numbers")
     blocks = list(_degree_blocks(model, n, B, max_tp, max_micro_batch))
@@ -435,7 +459,9 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
                     global_batch=B, mfu=costs["mfu"], bandwidth_tp=costs["bandwidth_tp"],
                     bandwidth_dp=costs["bandwidth_dp"], bandwidth_ep=costs["bandwidth_ep"],
                     max_tp=max_tp, max_micro_batch=max_micro_batch, precision=str(precision),
-                    flash_attention=flash_attention, sequence_parallel="when tp > 1")
+                    flash_attention=flash_attention, dropout=common["dropout"],
+                    sequence_parallel="when tp > 1" if common["sequence_parallel"] else "off",
+                    defaults=_defaults.active().name)
     least = None if least is None or least == float("inf") else float(least)
     if not found:
         return PlanResult([], n_candidates, 0, settings, least)

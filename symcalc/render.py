@@ -341,23 +341,29 @@ def _memory_sheet() -> Sheet:
 
     m = Model(gated_mlp=True, norm="rmsnorm")
     gpt = Model(n_kv_heads=n_heads, d_ff=4 * d_model)
+    paper = dict(flash_attention=False, dropout=True)
     return Sheet("memory", "Training memory per device", (
-        "Bytes per device for training (`symcalc.memory.training_memory`), mixed precision with AdamW "
-        "(2-byte weights and gradients, fp32 master copy and moments: K = 12 bytes per parameter); "
+        "Bytes per device for training (`symcalc.memory.training_memory`) on today's defaults "
+        "(`symcalc.defaults`): bf16 weights and activations, fp32 gradients, fp32 master copy and AdamW "
+        "moments (2 + 4 + 12 bytes per parameter), flash attention, no dropout, sequence parallelism; "
         "$N$ parameters, $b$ micro-batch, $s$ sequence, $t$, $p$, $d$, $c$ the tensor-, pipeline-, data- "
         "and context-parallel degrees. The total is the sum of the parts."), (
         Formula("Model states per device under each ZeRO stage",
                 _aligned_eqs([(rf"M_{{\text{{ZeRO-{z}}}}}", zero_model_states(n_params, dp=dp, zero_stage=z).total)
                               for z in range(4)]),
                 r"Rajbhandari et al. 2020 (ZeRO), §5.1 and Figure 1 ($(2 + 2 + K)\Psi$ with $K = 12$)"),
-        Formula("Activations per layer of the paper's GPT (MHA, $f = 4h$, LayerNorm, dropout, 2 bytes)",
+        Formula("Activations per layer of the paper's GPT (MHA, $f = 4h$, LayerNorm, eager attention, dropout, "
+                "2 bytes); last line: today's flash attention without dropout",
                 _aligned_eqs([
-                    (r"A_{\text{none}}", layer_activations(gpt).total),
-                    (r"A_{\text{TP+SP}}", layer_activations(gpt, tp=tp, sequence_parallel=True).total),
-                    (r"A_{\text{selective}}", layer_activations(gpt, tp=tp, sequence_parallel=True, recompute="selective").total),
-                    (r"A_{\text{full}}", layer_activations(gpt, recompute="full").total),
+                    (r"A_{\text{none}}", layer_activations(gpt, **paper).total),
+                    (r"A_{\text{TP+SP}}", layer_activations(gpt, tp=tp, sequence_parallel=True, **paper).total),
+                    (r"A_{\text{selective}}", layer_activations(gpt, tp=tp, sequence_parallel=True, recompute="selective",
+                                                                 **paper).total),
+                    (r"A_{\text{full}}", layer_activations(gpt, recompute="full", **paper).total),
+                    (r"A_{\text{flash}}", layer_activations(gpt, flash_attention=True, dropout=False).total),
                 ]),
-                "Korthikanti et al. 2022, Table 2 ($sbh(34 + 5as/h)$ without parallelism)"),
+                "Korthikanti et al. 2022, Table 2 ($sbh(34 + 5as/h)$ without parallelism); flash: Dao 2023, "
+                "Alg. 1-2 (Q, K, V, O and the fp32 logsumexp kept)"),
         Formula("Llama-style model, ZeRO-1, selective recomputation, by part",
                 latex(training_memory(m, zero_stage=1, recompute="selective", **SYMBOLIC).grouped(), total=False),
                 "Rajbhandari et al. 2020 (ZeRO), §5.1; Korthikanti et al. 2022, Table 2",

@@ -27,7 +27,7 @@ Numbers are float64 bytes (relative error ~1e-15; never int64, which overflows s
 >>> g.dims, g.total.shape
 (('zero_stage', 'tp', 'micro_batch'), (4, 4, 3))
 >>> round(float(g.total[1, 1, 0]) / 2**30, 2)       # tp=2, b=1, ZeRO-1: as symcalc.memory
-32.12
+37.89
 """
 
 from __future__ import annotations
@@ -35,11 +35,12 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 from sympy import Integer
 
 from . import symbols as S
+from .defaults import active, dropout_for, resolve
 from .errors import SymcalcError
 from .inputs import as_amount, as_choice, as_int, as_model, as_size
 from .numeric import CompiledExpr, compile_breakdown, require_numpy
@@ -93,7 +94,7 @@ class Sweep:
         return {d: self.coords[d][i] for d, i in zip(self.dims, index)}
 
 
-def memory_function(model, *, zero_stage: int = 0, recompute: str = "none", tp: Any = S.tp,
+def memory_function(model, *, zero_stage: Optional[int] = None, recompute: Optional[str] = None, tp: Any = S.tp,
                     dp: Any = S.dp, **settings: Any) -> CompiledExpr:
     """The compiled float64 function of one discrete setting: grouped training-memory parts.
 
@@ -104,7 +105,9 @@ def memory_function(model, *, zero_stage: int = 0, recompute: str = "none", tp: 
     """
     model = as_model("model", model)
     _check_settings(settings)
-    zero_stage = as_int("zero_stage", zero_stage, minimum=0, maximum=3)
+    settings = resolved_settings(model, settings)
+    zero_stage = as_int("zero_stage", resolve("zero_stage", zero_stage), minimum=0, maximum=3)
+    recompute = resolve("recompute", recompute)
     as_choice("recompute", recompute, ("none", "selective", "full"))
     return compile_breakdown(_parts_function(model, zero_stage, recompute, as_size("tp", tp), as_size("dp", dp), settings)[0],
                              _ARGS)
@@ -112,6 +115,25 @@ def memory_function(model, *, zero_stage: int = 0, recompute: str = "none", tp: 
 
 #: Keywords memory_grid/memory_function set themselves (an axis or a discrete setting), not ``settings``.
 _RESERVED = ("seq_len", "micro_batch", "tp", "pp", "dp", "ep", "cp", "zero_stage", "recompute", "parallel")
+
+
+def resolved_settings(model, settings: dict) -> dict:
+    """``settings`` with every training_memory setting not given filled from :mod:`symcalc.defaults`.
+
+    The compiled functions are cached by their settings, so a switch of the defaults set
+    (``--cookbook``) gets functions of its own.
+    """
+    out = dict(settings)
+    d = active()
+    for key, name in (("precision", "precision"), ("optimizer", "optimizer"), ("profile", "activation_profile"),
+                      ("flash_attention", "flash_attention"), ("sequence_parallel", "sequence_parallel"),
+                      ("allgather_bucket", "allgather_bucket"), ("max_live_params", "max_live_params"),
+                      ("misc_bytes", "misc_bytes")):
+        if out.get(key) is None:
+            out[key] = d[name]
+    if out.get("dropout") is None:
+        out["dropout"] = dropout_for(model)
+    return out
 
 
 def _check_settings(settings: dict) -> None:
@@ -185,7 +207,7 @@ def _valid_values(model, coords: dict) -> dict:
 
 
 def memory_grid(model, *, seq_len: Any, micro_batch: Any = 1, tp: Any = 1, pp: Any = 1, dp: Any = 1,
-                ep: Any = 1, cp: Any = 1, zero_stage: Any = 0, recompute: Any = "none", **settings: Any) -> Sweep:
+                ep: Any = 1, cp: Any = 1, zero_stage: Any = None, recompute: Any = None, **settings: Any) -> Sweep:
     """Training memory per device for every combination of the values given (float64 bytes).
 
     .. math::
@@ -205,19 +227,22 @@ def memory_grid(model, *, seq_len: Any, micro_batch: Any = 1, tp: Any = 1, pp: A
     settings
         Other keywords of :func:`symcalc.training_memory` (``precision``, ``optimizer``,
         ``sequence_parallel``, ``flash_attention``, ``profile``, ``allgather_bucket``, ...),
-        the same for every configuration.
+        the same for every configuration. What is not given (``zero_stage``, ``recompute`` and the
+        settings alike) takes the active default of :mod:`symcalc.defaults`.
 
     Examples
     --------
     >>> from symcalc import Model
     >>> m = Model(n_layers=2, d_model=8, n_heads=2, n_kv_heads=2, d_ff=32, vocab=10)
     >>> g = memory_grid(m, seq_len=4, dp=[1, 2], zero_stage=1)
-    >>> g.total.tolist()   # the doctest of training_memory: 20576 bytes at dp=2
-    [31232.0, 20576.0]
+    >>> g.total.tolist()   # the doctest of training_memory: 23712 bytes at dp=2
+    [34368.0, 23712.0]
     """
     np = require_numpy()
     model = as_model("model", model)
     _check_settings(settings)
+    settings = resolved_settings(model, settings)
+    zero_stage, recompute = resolve("zero_stage", zero_stage), resolve("recompute", recompute)
     if model.free_symbols:
         names = ", ".join(sorted(str(s) for s in model.free_symbols))
         raise SymcalcError(f"memory_grid needs a numeric model; substitute {names} first (Model.subs)")

@@ -6,7 +6,7 @@ what it leaves out (see the README's FLOPs section).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from sympy import Expr
 
@@ -91,7 +91,7 @@ def _per_token(model: Model, seq_len: Any, causal: bool, recompute: str) -> Expr
 
 
 def mfu(model: Model, *, tokens_per_second: Any = S.tokens_per_second, peak_flops: Any = S.peak_flops,
-        n_devices: Any = 1, seq_len: Any = S.seq_len, causal: bool = False) -> Expr:
+        n_devices: Any = 1, seq_len: Any = S.seq_len, causal: Optional[bool] = None) -> Expr:
     """Model FLOPs utilisation: model FLOPs (forward + backward) per second over the peak.
 
     .. math:: \\mathrm{MFU} = \\frac{\\tau \\, F_{\\mathrm{token}}}{n \\, F_{\\mathrm{peak}}}
@@ -121,7 +121,7 @@ def mfu(model: Model, *, tokens_per_second: Any = S.tokens_per_second, peak_flop
 
 def hfu(model: Model, *, recompute: str = "full", tokens_per_second: Any = S.tokens_per_second,
         peak_flops: Any = S.peak_flops, n_devices: Any = 1, seq_len: Any = S.seq_len,
-        causal: bool = False) -> Expr:
+        causal: Optional[bool] = None) -> Expr:
     """Hardware FLOPs utilisation: like :func:`mfu`, recomputation included.
 
     >>> from symcalc import Model
@@ -143,7 +143,7 @@ def hfu(model: Model, *, recompute: str = "full", tokens_per_second: Any = S.tok
 
 def training_time(model: Model, *, tokens: Any = S.tokens, n_devices: Any = S.n_devices,
                   peak_flops: Any = S.peak_flops, mfu: Any = S.mfu, seq_len: Any = S.seq_len,
-                  causal: bool = False) -> Expr:
+                  causal: Optional[bool] = None) -> Expr:
     """Seconds to train on ``tokens`` tokens with ``n_devices`` devices at a given MFU.
 
     .. math:: t = \\frac{F_{\\mathrm{model}}(D)}{n \\, F_{\\mathrm{peak}} \\, \\mathrm{MFU}}

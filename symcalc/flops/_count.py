@@ -5,7 +5,7 @@ Conventions are stated once, in :mod:`symcalc.flops`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from sympy import Expr, Integer, Rational
 
@@ -115,7 +115,7 @@ def _attention_core(model: Model, pairs: Expr) -> dict[str, Expr]:
             "attention/values": 2 * att._value_width(model) * pairs}
 
 
-def pass_parts(model: Model, *, tokens: Expr, pairs: Expr, logits: Expr, elementwise: bool = False,
+def pass_parts(model: Model, *, tokens: Expr, pairs: Expr, logits: Expr, elementwise: Optional[bool] = None,
                window_pairs: Any = None, keys: Any = None, mtp: bool = False) -> Breakdown:
     """Forward FLOPs of one pass, from what it processes.
 
@@ -137,7 +137,9 @@ def pass_parts(model: Model, *, tokens: Expr, pairs: Expr, logits: Expr, element
         Add the model's MTP modules (training forward: every position, full attention).
     """
     m = as_model("model", model)
-    elementwise = as_bool("elementwise", elementwise)
+    from ..defaults import resolve
+
+    elementwise = as_bool("elementwise", resolve("elementwise", elementwise))
     mtp = as_bool("mtp", mtp)
     w = matmul_weights(m)
     keys = tokens if keys is None else keys
@@ -178,7 +180,9 @@ def _sequences(seq_len: Any, batch: Any, tokens: Any) -> tuple[Expr, Expr]:
 
 def _square(seq_len: Expr, causal: bool) -> Expr:
     """Query-key pairs per head of one sequence: s² (full) or s²/2 (causal, as Megatron)."""
-    causal = as_bool("causal", causal)
+    from ..defaults import resolve
+
+    causal = as_bool("causal", resolve("causal", causal))
     return seq_len**2 / 2 if causal else seq_len**2
 
 
@@ -193,7 +197,7 @@ def window_pairs(model: Model, seq_len: Expr, causal: bool, window_flops: str) -
 
 
 def forward_flops(model: Model, *, seq_len: Any = S.seq_len, batch: Any = 1, tokens: Any = None,
-                  causal: bool = False, elementwise: bool = False, window_flops: str = "square") -> Breakdown:
+                  causal: Optional[bool] = None, elementwise: Optional[bool] = None, window_flops: str = "square") -> Breakdown:
     """Forward FLOPs of ``batch`` sequences of ``seq_len`` tokens (logits at every position).
 
     .. math::
@@ -274,8 +278,8 @@ def recompute_flops(model: Model, *, recompute: str = "none", **kwargs: Any) -> 
 
 
 def training_flops(model: Model, *, seq_len: Any = S.seq_len, batch: Any = 1, tokens: Any = None,
-                   recompute: str = "none", causal: bool = False,
-                   elementwise: bool = False, window_flops: str = "square") -> Breakdown:
+                   recompute: Optional[str] = None, causal: Optional[bool] = None,
+                   elementwise: Optional[bool] = None, window_flops: str = "square") -> Breakdown:
     """Training FLOPs: ``forward/...``, ``backward/...`` and ``recompute/...`` parts.
 
     ``bd.select("forward") + bd.select("backward")`` are the model FLOPs (for MFU); the total,
@@ -298,9 +302,13 @@ def training_flops(model: Model, *, seq_len: Any = S.seq_len, batch: Any = 1, to
     Parameters
     ==========
 
-    recompute : ``"none"``, ``"selective"`` or ``"full"`` (see :func:`recompute_flops`)
-    others : as :func:`forward_flops`
+    recompute : ``"none"``, ``"selective"`` or ``"full"`` (see :func:`recompute_flops`); ``None``:
+        the active default (:mod:`symcalc.defaults`: none today, model FLOPs; ``"full"`` in the cookbook's set)
+    others : as :func:`forward_flops` (``causal``/``elementwise`` ``None``: the active default, off)
     """
+    from ..defaults import resolve
+
+    recompute = resolve("flops_recompute", recompute)
     as_choice("recompute", recompute, RECOMPUTE)
     kw = dict(seq_len=seq_len, batch=batch, tokens=tokens, causal=causal, elementwise=elementwise,
               window_flops=window_flops)

@@ -5,7 +5,7 @@ Conventions are stated once, in :mod:`symcalc.flops`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from sympy import Expr
 
@@ -24,8 +24,8 @@ def _context(value: Any) -> Expr:
     return as_count("context_len", value)
 
 
-def prefill_flops(model: Model, *, prompt_len: Any = S.seq_len, batch: Any = 1, causal: bool = False,
-                  elementwise: bool = False, all_logits: bool = False, window_flops: str = "square") -> Breakdown:
+def prefill_flops(model: Model, *, prompt_len: Any = S.seq_len, batch: Any = 1, causal: Optional[bool] = None,
+                  elementwise: Optional[bool] = None, all_logits: bool = False, window_flops: str = "square") -> Breakdown:
     """FLOPs of the prefill of ``batch`` prompts of ``prompt_len`` tokens.
 
     The LM head runs on the last position only (what ``generate`` and serving engines do);
@@ -56,7 +56,7 @@ def prefill_flops(model: Model, *, prompt_len: Any = S.seq_len, batch: Any = 1, 
 
 
 def decode_flops(model: Model, *, context_len: Any = S.context_len, batch: Any = 1,
-                 elementwise: bool = False, window_flops: str = "square") -> Breakdown:
+                 elementwise: Optional[bool] = None, window_flops: str = "square") -> Breakdown:
     """FLOPs of decoding one token per sequence with ``context_len`` tokens in the KV cache.
 
     The new token's query meets ``c + 1`` keys (the cache and itself), so the attention core is
@@ -90,7 +90,7 @@ def decode_flops(model: Model, *, context_len: Any = S.context_len, batch: Any =
 
 
 def generation_flops(model: Model, *, prompt_len: Any = S.seq_len, n_generate: Any = S.n_generate,
-                     batch: Any = 1, causal: bool = False, elementwise: bool = False,
+                     batch: Any = 1, causal: Optional[bool] = None, elementwise: Optional[bool] = None,
                      window_flops: str = "square") -> Breakdown:
     """FLOPs of generating ``n_generate`` tokens after a ``prompt_len``-token prompt, in closed form.
 

@@ -18,7 +18,7 @@ Conventions (stated once for the package):
 >>> mem = training_memory(m, seq_len=4096, micro_batch=1, n_devices=8, tp=2, zero_stage=1,
 ...                       recompute="selective", sequence_parallel=True)
 >>> round(float(mem.total) / 2**30, 2)
-32.12
+37.89
 """
 
 from .activations import PROFILES, RECOMPUTE, activations, layer_activations

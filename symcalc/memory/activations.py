@@ -2,7 +2,7 @@
 
 Two profiles name every saved tensor of one transformer layer:
 
-``"korthikanti"`` (default)
+``"korthikanti"`` (the default profile)
     Korthikanti et al. 2022, Section 4 and Table 2, generalised: any activation precision
     ``β_a`` (the paper's 2), 1-byte dropout masks, GQA (K and V are ``g·d_h`` wide instead of h),
     any MLP width f (the paper's 4h) and gated MLPs (four f-wide tensors: gate output, up output,
@@ -32,6 +32,13 @@ Two profiles name every saved tensor of one transformer layer:
     a DeepSeek-V2 MLA layer in fp32 and bf16, OLMo-2 and Gemma-3 in fp32 (in bf16 they multiply the
     norm weight in fp32, 10-14% more than the profile). MoE layers are not measured.
 
+Settings left at ``None`` (profile, recompute, flash attention, dropout, sequence parallelism,
+bytes per activation) take the active defaults of :mod:`symcalc.defaults`: today flash attention
+(the output and the fp32 logsumexp per head and row kept instead of the s² scores; FlashAttention-2
+Alg. 1-2), dropout only where the model has it, sequence parallelism with t > 1, the recipe's 2-byte
+activations; ``--cookbook``/``defaults.using("cookbook")`` gives the paper's eager attention with
+dropout.
+
 Conventions: ``x = (s/c)·b`` tokens per device (context parallelism splits the queries; keys
 stay ``s`` long). Tensor parallelism divides what lives inside the TP region (per-head and
 f-wide tensors; K/V down to one head per device, see :func:`~symcalc.memory.parallel.local_kv_heads`);
@@ -50,7 +57,7 @@ projection input and their fp32 logits.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from sympy import Eq, Expr, Integer, Piecewise
 
@@ -95,19 +102,36 @@ def _check(profile: str, recompute: str, **flags: Any) -> None:
         as_bool(name, value)
 
 
+def resolved_settings(model, *, profile: Any = None, recompute: Any = None, flash_attention: Any = None,
+                      dropout: Any = None, sequence_parallel: Any = None, bytes_act: Any = None) -> dict[str, Any]:
+    """The activation settings with each ``None`` replaced by the active default (:mod:`symcalc.defaults`)."""
+    from .. import defaults
+    from .states import precision_recipe
+
+    profile = defaults.resolve("activation_profile", profile)
+    if flash_attention is None and profile == "hf-eager":
+        flash_attention = False  # Hugging Face's eager attention materialises the scores by definition
+    return dict(
+        profile=profile, recompute=defaults.resolve("recompute", recompute),
+        flash_attention=defaults.resolve("flash_attention", flash_attention),
+        dropout=defaults.dropout_for(model, dropout),
+        sequence_parallel=defaults.resolve("sequence_parallel", sequence_parallel),
+        bytes_act=precision_recipe(None).act if bytes_act is None else bytes_act)
+
+
 def layer_activations(
     model,
     *,
     seq_len: Any = S.seq_len,
     micro_batch: Any = S.micro_batch,
-    bytes_act: Any = 2,
+    bytes_act: Any = None,
     tp: Any = 1,
     cp: Any = 1,
-    sequence_parallel: bool = False,
-    recompute: str = "none",
-    flash_attention: bool = False,
-    dropout: bool = True,
-    profile: str = "korthikanti",
+    sequence_parallel: Optional[bool] = None,
+    recompute: Optional[str] = None,
+    flash_attention: Optional[bool] = None,
+    dropout: Optional[bool] = None,
+    profile: Optional[str] = None,
     softmax_fp32: bool = True,
     moe_layer: bool = False,
 ) -> Breakdown:
@@ -124,7 +148,7 @@ def layer_activations(
     seq_len, micro_batch : expression
         Sequence length s [tokens] and micro-batch b [sequences].
     bytes_act : expression
-        Bytes per activation value β_a (2 for bf16/fp16, the paper's assumption).
+        Bytes per activation value β_a (default: the precision recipe's, 2 for bf16 as in the paper).
     tp, cp : expression
         Tensor- and context-parallel degrees.
     sequence_parallel : bool
@@ -132,6 +156,7 @@ def layer_activations(
     recompute : "none", "selective" or "full"
     flash_attention, dropout : bool
     profile : "korthikanti" or "hf-eager"
+        Each ``None`` (the default) takes the active default of :mod:`symcalc.defaults`.
     softmax_fp32 : bool
         hf-eager only: the softmax is computed and saved in fp32 (Llama, GPT-NeoX; not GPT-2).
     moe_layer : bool
@@ -142,17 +167,23 @@ def layer_activations(
     >>> from symcalc import Model
     >>> from symcalc.symbols import seq_len as s, micro_batch as b, d_model as h, n_heads as a
     >>> gpt = Model(n_kv_heads=a, d_ff=4 * h)
-    >>> layer_activations(gpt).total.factor()
+    >>> layer_activations(gpt, flash_attention=False, dropout=True).total.factor()   # the paper's eager GPT
     micro_batch*seq_len*(34*d_model + 5*n_heads*seq_len)
+    >>> layer_activations(gpt).total.factor()   # today: flash attention (fp32 logsumexp), no dropout
+    4*micro_batch*seq_len*(8*d_model + n_heads)
 
     References
     ----------
     Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer Models",
     Section 4.1 (equations 1-2) and Table 2.
     """
+    m = as_model("model", model)
+    st = resolved_settings(m, profile=profile, recompute=recompute, flash_attention=flash_attention, dropout=dropout,
+                           sequence_parallel=sequence_parallel, bytes_act=bytes_act)
+    profile, recompute, flash_attention, dropout = st["profile"], st["recompute"], st["flash_attention"], st["dropout"]
+    sequence_parallel, bytes_act = st["sequence_parallel"], st["bytes_act"]
     _check(profile, recompute, sequence_parallel=sequence_parallel, flash_attention=flash_attention,
            dropout=dropout, softmax_fp32=softmax_fp32, moe_layer=moe_layer)
-    m = as_model("model", model)
     beta = as_amount("bytes_act", bytes_act)
     t = as_size("tp", tp)
     micro_batch = as_size("micro_batch", micro_batch)
@@ -256,15 +287,15 @@ def activations(
     *,
     seq_len: Any = S.seq_len,
     micro_batch: Any = S.micro_batch,
-    bytes_act: Any = 2,
+    bytes_act: Any = None,
     tp: Any = 1,
     pp: Any = 1,
     cp: Any = 1,
-    sequence_parallel: bool = False,
-    recompute: str = "none",
-    flash_attention: bool = False,
-    dropout: bool = True,
-    profile: str = "korthikanti",
+    sequence_parallel: Optional[bool] = None,
+    recompute: Optional[str] = None,
+    flash_attention: Optional[bool] = None,
+    dropout: Optional[bool] = None,
+    profile: Optional[str] = None,
     softmax_fp32: bool = True,
     output: bool = True,
 ) -> Breakdown:
@@ -281,6 +312,11 @@ def activations(
     plus, for hf-eager, the int64 token ids and labels. See :func:`layer_activations` for the
     arguments; ``output=False`` leaves out the output layer (inference).
     """
+    st = resolved_settings(as_model("model", model), profile=profile, recompute=recompute,
+                           flash_attention=flash_attention, dropout=dropout, sequence_parallel=sequence_parallel,
+                           bytes_act=bytes_act)
+    profile, recompute, flash_attention, dropout = st["profile"], st["recompute"], st["flash_attention"], st["dropout"]
+    sequence_parallel, bytes_act = st["sequence_parallel"], st["bytes_act"]
     _check(profile, recompute, sequence_parallel=sequence_parallel, flash_attention=flash_attention,
            dropout=dropout, softmax_fp32=softmax_fp32, output=output)
     seq_len, micro_batch = as_size("seq_len", seq_len), as_size("micro_batch", micro_batch)

@@ -107,11 +107,11 @@ def inference_memory(
     seq_len: Any = S.seq_len,
     n_generate: Any = 1,
     micro_batch: Any = S.micro_batch,
-    weights: Any = "bf16",
-    bytes_kv: Any = 2,
-    bytes_act: Any = 2,
-    flash_attention: bool = False,
-    misc_bytes: Any = 0,
+    weights: Any = None,
+    bytes_kv: Any = None,
+    bytes_act: Any = None,
+    flash_attention: Optional[bool] = None,
+    misc_bytes: Any = None,
     prefill_batch: Any = None,
     parallel: Optional[Parallel] = None,
     window_cache: str = "window",
@@ -136,15 +136,26 @@ def inference_memory(
         (default ``micro_batch``: the whole batch together; 1: one prompt at a time, as a
         continuous-batching engine admits requests)
     window_cache, mla_cache : KV-cache conventions of windowed and MLA layers (see :func:`kv_cache`)
+    flash_attention : no s² scores (the default, :mod:`symcalc.defaults`), or eager attention
     parallel / degrees : as for :func:`~symcalc.memory.training_memory` (tp and pp matter)
+
+    Settings left at ``None`` take the active defaults (:mod:`symcalc.defaults`): bf16 weights and
+    KV cache, the recipe's activation bytes, flash attention, no sequence parallelism.
 
     >>> from symcalc import Model
     >>> m = Model(n_layers=2, d_model=8, n_heads=2, n_kv_heads=1, d_ff=32, vocab=10)
     >>> inference_memory(m, seq_len=3, n_generate=1, micro_batch=1, weights="int4").grouped().as_ints()
-    {'weights': 824, 'kv_cache': 128, 'activations': 756, 'misc': 0}
+    {'weights': 824, 'kv_cache': 128, 'activations': 744, 'misc': 0}
     """
+    from ..defaults import active, resolve
+    from .states import precision_recipe
+
     model = as_model("model", model)
-    flash_attention = as_bool("flash_attention", flash_attention)
+    flash_attention = as_bool("flash_attention", resolve("flash_attention", flash_attention))
+    weights = resolve("weight_dtype", weights)
+    bytes_kv = WEIGHT_DTYPES[active().kv_cache_dtype] if bytes_kv is None else bytes_kv
+    bytes_act = precision_recipe(None).act if bytes_act is None else bytes_act
+    misc_bytes = resolve("misc_bytes", misc_bytes)
     par = as_parallel(parallel, degrees)
     n = check_amounts(seq_len=seq_len, n_generate=n_generate, micro_batch=micro_batch, misc_bytes=misc_bytes)
     seq_len, n_generate, micro_batch, misc_bytes = n["seq_len"], n["n_generate"], n["micro_batch"], n["misc_bytes"]
@@ -161,7 +172,7 @@ def inference_memory(
                                  mla_cache=mla_cache)
     prefill = micro_batch if prefill_batch is None else as_size("prefill_batch", prefill_batch)
     layer = layer_activations(model, seq_len=seq_len, micro_batch=prefill, bytes_act=bytes_act, tp=par.tp,
-                              cp=par.cp, sequence_parallel=par.sequence_parallel, flash_attention=flash_attention,
+                              cp=par.cp, sequence_parallel=bool(par.sequence_parallel), flash_attention=flash_attention,
                               dropout=False)
     parts.update(layer.prefixed("activations").items())
     parts["misc"] = misc_bytes

@@ -48,7 +48,8 @@ class Parallel:
     """Parallel degrees t, p, d, e, c and sequence parallelism; ``n_devices`` checks them.
 
     Give ``dp`` or ``n_devices`` (then ``dp = n / (t·p·c)``), or neither (``dp = 1``). Degrees may
-    be symbols (:data:`SYMBOLIC`).
+    be symbols (:data:`SYMBOLIC`). ``sequence_parallel=None`` (not stated) takes the active default
+    where it matters (:mod:`symcalc.defaults`: on for training when t > 1; inference keeps it off).
     """
 
     tp: Any = 1
@@ -56,14 +57,15 @@ class Parallel:
     dp: Any = None
     ep: Any = 1
     cp: Any = 1
-    sequence_parallel: bool = False
+    sequence_parallel: Optional[bool] = None
     n_devices: Any = None
 
     def __post_init__(self) -> None:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
         for name in ("tp", "pp", "ep", "cp"):
             set_(name, _degree(name, getattr(self, name)))
-        set_("sequence_parallel", as_bool("sequence_parallel", self.sequence_parallel))
+        if self.sequence_parallel is not None:
+            set_("sequence_parallel", as_bool("sequence_parallel", self.sequence_parallel))
         model_parallel = self.tp * self.pp * self.cp
         if self.n_devices is not None:
             n = _degree("n_devices", self.n_devices)

@@ -59,7 +59,8 @@ class Precision:
 
 #: Named precision recipes (bytes: weight, gradient, master copy, activation).
 #: ``mixed`` is the ZeRO paper's 2+2 (fp16/bf16 weights and gradients, fp32 master);
-#: ``mixed-fp32-grads`` is Megatron's fp32 ``main_grad`` and the cookbook's default;
+#: ``mixed-fp32-grads`` is Megatron-core's bf16 recipe with fp32 ``main_grad`` (the default, see
+#: :mod:`symcalc.defaults`) and the cookbook's;
 #: ``fp8`` stores fp8 weights with bf16 gradients and an fp32 master (Transformer Engine style).
 RECIPES: dict[str, Precision] = {
     "mixed": Precision(2, 2, 4, 2),
@@ -88,9 +89,19 @@ OPTIMIZERS: dict[str, Expr] = {
 
 
 def precision_recipe(precision: Union[str, Precision, None]) -> Precision:
-    """A :class:`Precision` from a recipe name (or itself); ``None`` is fully symbolic."""
+    """A :class:`Precision` from a recipe name (or itself); ``None`` is the active default recipe.
+
+    The default (:mod:`symcalc.defaults`) is ``mixed-fp32-grads``: bf16 weights and activations,
+    fp32 gradients and master copy (Megatron-core's bf16 recipe); ``"symbolic"`` leaves every
+    byte count a symbol.
+
+    >>> precision_recipe(None)
+    Precision(weight=2, grad=4, master=4, act=2, kv=2)
+    """
     if precision is None:
-        return RECIPES["symbolic"]
+        from ..defaults import active
+
+        precision = active().precision
     if isinstance(precision, Precision):
         return precision
     try:
@@ -140,19 +151,24 @@ def adafactor_state_elements(model) -> Expr:
     return factored + params(m).total - full
 
 
-def optimizer_bytes(optimizer: Any = "adamw", model=None) -> Expr:
+def optimizer_bytes(optimizer: Any = None, model=None) -> Expr:
     """Optimizer-state bytes per parameter, besides the master copy.
 
     ``optimizer`` is a name of :data:`OPTIMIZERS`, ``"adafactor"`` (needs ``model``: 4 bytes per
-    factored element, averaged over the model's parameters), a number, or a symbol; ``None`` is
-    the symbol ``bytes_optim``.
+    factored element, averaged over the model's parameters), a number, or a symbol;
+    ``"symbolic"`` is the symbol ``bytes_optim``; ``None`` the active default (AdamW, see
+    :mod:`symcalc.defaults`).
 
-    >>> optimizer_bytes("adamw"), optimizer_bytes("muon"), optimizer_bytes(None)
-    (8, 4, bytes_optim)
+    >>> optimizer_bytes("adamw"), optimizer_bytes("muon"), optimizer_bytes("symbolic"), optimizer_bytes()
+    (8, 4, bytes_optim, 8)
     """
     if model is not None:
         model = as_model("model", model)
     if optimizer is None:
+        from ..defaults import active
+
+        optimizer = active().optimizer
+    if isinstance(optimizer, str) and optimizer == "symbolic":
         return S.bytes_optim
     if isinstance(optimizer, str):
         name = optimizer.lower()

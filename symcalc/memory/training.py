@@ -31,9 +31,9 @@ def model_states(
     model,
     *,
     parallel: Optional[Parallel] = None,
-    zero_stage: Any = 0,
-    precision: Union[str, Precision, None] = "mixed",
-    optimizer: Any = "adamw",
+    zero_stage: Any = None,
+    precision: Union[str, Precision, None] = None,
+    optimizer: Any = None,
     **degrees: Any,
 ) -> Breakdown:
     """Weights, gradients and optimizer states per device, by parameter part.
@@ -49,14 +49,19 @@ def model_states(
     ``gradients/<part>``, ``optimizer/<part>``.
 
     ``degrees`` are ``tp, pp, dp, ep, cp, sequence_parallel, n_devices`` (see
-    :class:`~symcalc.memory.parallel.Parallel`), or pass ``parallel=``.
+    :class:`~symcalc.memory.parallel.Parallel`), or pass ``parallel=``. ``zero_stage``,
+    ``precision`` and ``optimizer`` left at ``None`` take the active defaults
+    (:mod:`symcalc.defaults`: ZeRO 1, bf16 weights with fp32 gradients and master copy, AdamW).
 
     >>> from symcalc import Model
     >>> m = Model(n_layers=2, d_model=8, n_heads=2, n_kv_heads=2, d_ff=32, vocab=10)
     >>> model_states(m, zero_stage=0).grouped().as_ints()
-    {'weights': 3552, 'gradients': 3552, 'optimizer': 21312}
+    {'weights': 3552, 'gradients': 7104, 'optimizer': 21312}
     """
+    from ..defaults import resolve
+
     model = as_model("model", model)
+    zero_stage = resolve("zero_stage", zero_stage)
     par = _parallel(parallel, degrees)
     par.check_model(model)
     prec = precision_recipe(precision)
@@ -116,16 +121,16 @@ def training_memory(
     seq_len: Any = S.seq_len,
     micro_batch: Any = S.micro_batch,
     parallel: Optional[Parallel] = None,
-    zero_stage: Any = 0,
-    precision: Union[str, Precision, None] = "mixed",
-    optimizer: Any = "adamw",
-    recompute: str = "none",
-    profile: str = "korthikanti",
-    flash_attention: bool = False,
-    dropout: bool = True,
-    allgather_bucket: Any = 0,
-    max_live_params: Any = 0,
-    misc_bytes: Any = 0,
+    zero_stage: Any = None,
+    precision: Union[str, Precision, None] = None,
+    optimizer: Any = None,
+    recompute: Optional[str] = None,
+    profile: Optional[str] = None,
+    flash_attention: Optional[bool] = None,
+    dropout: Optional[bool] = None,
+    allgather_bucket: Any = None,
+    max_live_params: Any = None,
+    misc_bytes: Any = None,
     **degrees: Any,
 ) -> Breakdown:
     """Bytes per device for training, by part; ``.grouped()`` gives the parts of :data:`PARTS`.
@@ -148,20 +153,31 @@ def training_memory(
     allgather_bucket, max_live_params : elements of DeepSpeed's ZeRO buffers (0: none)
     misc_bytes : constant overhead per device [bytes] (cookbook ``--misc-mem-gib`` times 2^30)
 
+    Every setting left at ``None`` takes the active default of :mod:`symcalc.defaults` (today:
+    ZeRO 1, bf16 weights and activations with fp32 gradients, master copy and AdamW moments, no
+    recompute, flash attention, dropout only where the model has it, sequence parallelism when
+    t > 1, no DeepSpeed buffers); ``with symcalc.defaults.using("cookbook"):`` gives the cookbook's.
+
     Examples
     --------
     >>> from symcalc import Model
     >>> m = Model(n_layers=2, d_model=8, n_heads=2, n_kv_heads=2, d_ff=32, vocab=10)
     >>> mem = training_memory(m, seq_len=4, micro_batch=1, zero_stage=1, dp=2)
     >>> mem.grouped().as_ints()
-    {'weights': 3552, 'gradients': 3552, 'optimizer': 10656, 'activations': 2816, 'communication': 0, 'misc': 0}
+    {'weights': 3552, 'gradients': 7104, 'optimizer': 10656, 'activations': 2400, 'communication': 0, 'misc': 0}
 
     References
     ----------
     Rajbhandari et al. 2020 (ZeRO), Section 5; Korthikanti et al. 2022, Table 2.
     """
+    from ..defaults import resolve
+
     model = as_model("model", model)
     par = _parallel(parallel, degrees)
+    zero_stage = resolve("zero_stage", zero_stage)
+    allgather_bucket = resolve("allgather_bucket", allgather_bucket)
+    max_live_params = resolve("max_live_params", max_live_params)
+    misc_bytes = resolve("misc_bytes", misc_bytes)
     n = check_amounts(seq_len=seq_len, micro_batch=micro_batch, allgather_bucket=allgather_bucket,
                       max_live_params=max_live_params, misc_bytes=misc_bytes)
     seq_len, micro_batch, misc_bytes = n["seq_len"], n["micro_batch"], n["misc_bytes"]
@@ -169,7 +185,8 @@ def training_memory(
     prec = precision_recipe(precision)
     states = model_states(model, parallel=par, zero_stage=zero_stage, precision=prec, optimizer=optimizer)
     act = activations(model, seq_len=seq_len, micro_batch=micro_batch, bytes_act=prec.act, tp=par.tp,
-                      pp=par.pp, cp=par.cp, sequence_parallel=par.sequence_parallel, recompute=recompute,
+                      pp=par.pp, cp=par.cp, sequence_parallel=par.sequence_parallel,
+                      recompute=recompute,
                       flash_attention=flash_attention, dropout=dropout, profile=profile)
     comm = communication_buffers(zero_stage=zero_stage, dp=par.dp, bytes_weight=prec.weight,
                                  allgather_bucket=allgather_bucket, max_live_params=max_live_params)

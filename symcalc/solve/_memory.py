@@ -87,7 +87,7 @@ def max_micro_batch(budget: Any, model: Model, **options: Any) -> Solution:
     >>> m = Model.preset("llama-2-7b")
     >>> sol = max_micro_batch("80GiB", m, seq_len=4096, n_devices=8, zero_stage=3, recompute="full")
     >>> sol.value, sol.method
-    (43, 'closed-form')
+    (42, 'closed-form')
     """
     model = as_model("model", model)
     return max_integer(_memory(model, micro_batch=S.micro_batch, **options), S.micro_batch, parse_bytes(budget),
@@ -102,12 +102,14 @@ def max_seq_len(budget: Any, model: Model, *, multiple_of: Union[int, Sequence[i
     >>> from symcalc import Model
     >>> max_seq_len("80GiB", Model.preset("llama-2-7b"), micro_batch=1, n_devices=8, zero_stage=3,
     ...             recompute="full", multiple_of=128).value
-    176256
+    173952
     """
     model = as_model("model", model)
     m = list(multiple_of) if isinstance(multiple_of, (list, tuple)) else [multiple_of]
     m.append(_int(options.get("cp", 1), "cp"))
-    if options.get("sequence_parallel"):
+    from ..defaults import resolve
+
+    if resolve("sequence_parallel", options.get("sequence_parallel")) and _int(options.get("tp", 1), "tp") > 1:
         m.append(_int(options.get("tp", 1), "tp"))
     return max_integer(_memory(model, seq_len=S.seq_len, **options), S.seq_len, parse_bytes(budget),
                        multiple_of=m, unit="bytes")
@@ -191,7 +193,7 @@ def min_devices(budget: Any, model: Model, *, hi: Optional[int] = None, **option
     3
     >>> sol = min_devices("40GiB", m, zero_stage=0, **opts)
     >>> sol.feasible, round(float(sol.shortfall) / 2**30, 1)
-    (False, 62.0)
+    (False, 74.5)
     """
     model = as_model("model", model)
     hi = None if hi is None else as_int("hi", hi)
@@ -232,7 +234,7 @@ def max_d_model_in_memory(budget: Any, model: Model, *, multiple_of: Union[int, 
     >>> sol = max_d_model_in_memory("80GB", m, seq_len=2048, micro_batch=1, n_devices=8, zero_stage=3,
     ...                             recompute="full", multiple_of=128)
     >>> sol.value, sol.method
-    (9984, 'closed-form')
+    (9344, 'closed-form')
     """
     model = as_model("model", model)
     family, h = model_family(model, "d_model", aspect_ratio=aspect_ratio, d_head=d_head)
@@ -252,7 +254,7 @@ def max_n_layers_in_memory(budget: Any, model: Model, *, multiple_of: Union[int,
     >>> m = Model.preset("llama-2-7b")
     >>> max_n_layers_in_memory("80GB", m, seq_len=4096, micro_batch=1, n_devices=8, zero_stage=1,
     ...                        recompute="full").value
-    67
+    49
     """
     model = as_model("model", model)
     m = list(multiple_of) if isinstance(multiple_of, (list, tuple)) else [multiple_of]

@@ -125,6 +125,11 @@ class Defaults(Mapping):
     def __repr__(self) -> str:
         return f"<symcalc defaults {self.name!r}: " + ", ".join(f"{k}={v.value!r}" for k, v in self._entries.items()) + ">"
 
+    @property
+    def label(self) -> str:
+        """How output names a value taken from this set: "today's default", "the cookbook's default"."""
+        return {"today": "today's default", "cookbook": "the cookbook's default"}.get(self.name, f"default of {self.name!r}")
+
     def entry(self, key: str) -> Default:
         """The :class:`Default` (value, meaning, source, flag) of one setting."""
         self[key]

@@ -53,7 +53,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from sympy import Expr, Integer, Rational, divisors
+from sympy import Expr, Integer, divisors
 
 from . import defaults as _defaults
 from . import symbols as S

@@ -56,8 +56,8 @@ def refused(capsys, argv):
     ([*PLAN, "--mfu", "2"], "--mfu"),
     ([*PLAN, "--mfu", "1e-400"], "--mfu"),
     ([*PLAN[:6], "0", *PLAN[7:]], "--gpu-memory"),
-    ([*PLAN, "--moe"], "--num-experts"),  # plan's models are dense by default: --moe needs -e
-    (["solve", "micro-batch", "--moe", "--budget", "80GiB"], "--num-experts"),
+    ([*PLAN, "--moe", "-e", "0"], "--num-experts"),  # --moe means the default experts everywhere; 0 is refused
+    (["solve", "micro-batch", "--moe", "--num-experts", "0", "--budget", "80GiB"], "--num-experts"),
     (["plan", "--num-gpus", "8", "--gpu-memory", "80GiB", "--peak-flops", "1e15", "--hf-config", "/nonexistent"],
      "/nonexistent"),
 ])

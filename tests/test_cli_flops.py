@@ -23,10 +23,14 @@ def run_json(capsys, *argv):
 
 
 def test_defaults_reproduce_cookbook(capsys):
-    """Default flags (checkpointing on) and -ca give the cookbook's totals exactly."""
-    assert run_json(capsys)["total"] == COOKBOOK_DEFAULT_TOTAL
-    assert run_json(capsys, "-ca")["total"] == COOKBOOK_NO_CHECKPOINT_TOTAL
-    assert run_json(capsys, "-l", "96", "-hs", "12288")["total"] == COOKBOOK_GPT3_TOTAL
+    """--cookbook (checkpointing on, s = 2048) and --cookbook -ca give the cookbook's totals exactly; today's
+    default (no recompute, s = 8192) is the -ca count at 8192."""
+    assert run_json(capsys, "--cookbook")["total"] == COOKBOOK_DEFAULT_TOTAL
+    assert run_json(capsys, "--cookbook", "-ca")["total"] == COOKBOOK_NO_CHECKPOINT_TOTAL
+    assert run_json(capsys, "--cookbook", "-l", "96", "-hs", "12288")["total"] == COOKBOOK_GPT3_TOTAL
+    assert run_json(capsys, "-s", "2048")["total"] == COOKBOOK_NO_CHECKPOINT_TOTAL
+    today = run_json(capsys)
+    assert today["recompute"] == 0 and today["sequence_length"] == 8192
 
 
 def test_json_shape_and_sums(capsys):
@@ -42,13 +46,15 @@ def test_json_shape_and_sums(capsys):
 
 
 def test_recompute_flag_overrides_checkpointing(capsys):
-    """--recompute wins over -ca; -ca alone means none; selective sits between none and full."""
-    full = run_json(capsys)
-    assert run_json(capsys, "-ca", "--recompute", "full")["total"] == full["total"]
-    none = run_json(capsys, "-ca")
+    """--recompute sets the policy; -ca alone means none; -ca with another policy is refused; selective sits between."""
+    full = run_json(capsys, "--cookbook")
+    assert run_json(capsys, "--recompute", "full", "-s", "2048")["total"] == full["total"]
+    assert main(["flops", "-ca", "--recompute", "full"]) == 2
+    assert "give one of them" in capsys.readouterr().err
+    none = run_json(capsys, "--cookbook", "-ca")
     assert none["recompute"] == 0
-    assert run_json(capsys, "--recompute", "none")["total"] == none["total"]
-    sel = run_json(capsys, "--recompute", "selective")
+    assert run_json(capsys, "--recompute", "none", "-s", "2048")["total"] == none["total"]
+    sel = run_json(capsys, "--recompute", "selective", "--cookbook")
     assert none["total"] < sel["total"] < full["total"]
     assert sel["recompute"] == sel["breakdown_by_pass"]["recompute/attention/scores"] * 2
 
@@ -62,14 +68,15 @@ def test_infer_is_forward_only(capsys):
 
 
 def test_tokens_accept_exact_notation(capsys):
-    """--tokens 3e11, 300e9 and 300000000000 are the same (the cookbook's default is a float)."""
-    totals = {run_json(capsys, "--tokens", t)["total"] for t in ("3e11", "300e9", "300000000000", "300_000_000_000")}
+    """--tokens 3e11, 300e9, 300B and 300000000000 are the same (the cookbook's default is a float)."""
+    totals = {run_json(capsys, "--cookbook", "--tokens", t)["total"]
+              for t in ("3e11", "300e9", "300000000000", "300_000_000_000", "300B", "0.3T")}
     assert totals == {COOKBOOK_DEFAULT_TOTAL}
 
 
 def test_every_cookbook_flag_changes_the_count(capsys):
     """Each cookbook size flag (including --ffn-hidden-size and --batch-size, ignored by the cookbook) is used."""
-    base = run_json(capsys)
+    base = run_json(capsys, "--cookbook")
     changed = {
         ("-v", "50000"): "total", ("-hs", "4096"): "total", ("-s", "4096"): "total", ("-l", "40"): "total",
         ("-kv", "0.25"): "total", ("-ff", "3.5"): "total", ("--ffn-hidden-size", "20000"): "total",
@@ -78,10 +85,10 @@ def test_every_cookbook_flag_changes_the_count(capsys):
         ("--num-kv-heads", "8"): "total", ("--elementwise",): "total",
     }
     for flags, key in changed.items():
-        out = run_json(capsys, *flags)
+        out = run_json(capsys, "--cookbook", *flags)
         assert out[key] != base[key], flags
     assert run_json(capsys, "--swiglu")["total"] == run_json(capsys, "-nl", "3")["total"]
-    assert run_json(capsys, "-b", "4")["per_step"]["total"] == 4 * base["per_step"]["total"]
+    assert run_json(capsys, "--cookbook", "-b", "4")["per_step"]["total"] == 4 * base["per_step"]["total"]
 
 
 def test_moe_flags_and_top_k_with_interval(capsys):
@@ -129,7 +136,7 @@ def test_human_output_names_conventions(capsys):
     ["-hs", "0"],
     ["-b", "0"],
     ["--recompute", "half"],
-    ["--moe", "-l", "45"],  # the cookbook's default --expert-interval 2 does not divide 45
+    ["--cookbook", "--moe", "-l", "45"],  # the cookbook flops script's --expert-interval 2 does not divide 45
     ["--infer", "--recompute", "full"],
     ["--tokens", "1e10000000000"],
     ["--tokens", "nan"],
@@ -150,7 +157,7 @@ def test_bad_input_exits_2_with_one_line(capsys, argv):
 
 def test_module_entry_point():
     """`python -m symcalc flops --json` runs as a process and prints one JSON object."""
-    res = subprocess.run([sys.executable, "-m", "symcalc", "flops", "--json", "-ca"],
+    res = subprocess.run([sys.executable, "-m", "symcalc", "flops", "--json", "--cookbook", "-ca"],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0
     assert json.loads(res.stdout)["total"] == COOKBOOK_NO_CHECKPOINT_TOTAL

@@ -57,14 +57,15 @@ def test_gradients_and_optimizer_divided_by_tp_pp_like_weights(capsys):
 def test_checkpoint_activations_is_selective_recompute(capsys):
     """-ca is Korthikanti's selective recompute: per layer 34·sbh kept vs 2·sbh (full) and 34·sbh + 5·a·s²·b (none)."""
     L, s, b, h, a = 44, 2048, 1, 6144, 64  # the cookbook's default GPT (MHA, f = 4h, LayerNorm, dropout)
-    ca = run_json(capsys, "-ca")["per_device"]["activations"]
-    full = run_json(capsys, "--recompute", "full")["per_device"]["activations"]
-    none = run_json(capsys)["per_device"]["activations"]
+    ca = run_json(capsys, "--cookbook", "-ca")["per_device"]["activations"]
+    full = run_json(capsys, "--cookbook", "--recompute", "full")["per_device"]["activations"]
+    none = run_json(capsys, "--cookbook")["per_device"]["activations"]
     assert ca - full == L * (34 - 2) * s * b * h
     assert none - ca == L * 5 * a * s * s * b
-    pa = run_json(capsys, "-ca", "-pa", "-tp", "2", "--num-gpus", "2")
-    sp = run_json(capsys, "--recompute", "selective", "--sequence-parallel", "-tp", "2", "--num-gpus", "2")
+    pa = run_json(capsys, "--cookbook", "-ca", "-pa", "-tp", "2", "--num-gpus", "2")
+    sp = run_json(capsys, "--cookbook", "--recompute", "selective", "--sequence-parallel", "-tp", "2", "--num-gpus", "2")
     assert pa["per_device"] == sp["per_device"]
+    assert run_json(capsys, "-ca")["settings"]["recompute"] == "selective"
 
 
 def test_inference_kv_cache_has_factor_two_and_kv_heads(capsys):
@@ -96,12 +97,15 @@ ALL_TRAIN = STATES | {"activations"}
 @pytest.mark.parametrize("ref,flags,changed", [
     ([], ["--num-gpus", "16"], {"optimizer"}),
     ([], ["-tp", "2"], ALL_TRAIN),
-    ([], ["-pp", "2"], ALL_TRAIN),
-    (["-tp", "2"], ["-pa"], {"activations"}),
-    (["-tp", "2"], ["--sequence-parallel"], {"activations"}),
+    ([], ["-pp", "2"], STATES),  # 1F1B keeps L layers' activations whatever p; no dropout mask today
+    (["--dropout"], ["-pp", "2"], ALL_TRAIN),  # p embedding dropout masks in flight
+    (["-tp", "2", "--no-sequence-parallel"], ["-pa"], {"activations"}),
+    (["-tp", "2", "--no-sequence-parallel"], ["--sequence-parallel"], {"activations"}),
+    (["-tp", "2"], ["--no-sequence-parallel"], {"activations"}),
     ([], ["--context-parallel-size", "2"], {"optimizer", "activations"}),
     ([], ["-z", "2"], {"gradients"}),
     ([], ["-zbs", "10"], {"communication"}),
+    ([], ["--cookbook"], {"activations", "communication"}),  # eager attention, dropout, DeepSpeed's bucket (s given)
     (["-z", "3"], ["-zmlp", "10"], {"communication"}),
     ([], ["-ca"], {"activations"}),
     ([], ["--recompute", "full"], {"activations"}),
@@ -116,19 +120,25 @@ ALL_TRAIN = STATES | {"activations"}
     ([], ["-nl", "3"], ALL_TRAIN),
     ([], ["-kv", "0.25"], ALL_TRAIN),
     ([], ["--num-kv-heads", "2"], ALL_TRAIN),
-    ([], ["--disable-mixed-precision"], {"weights", "optimizer", "activations", "communication"}),
+    ([], ["--disable-mixed-precision"], {"weights", "optimizer", "activations"}),
+    (["--cookbook"], ["--disable-mixed-precision"], {"weights", "optimizer", "activations", "communication"}),
     ([], ["--high-prec-bytes-per-val", "8"], {"optimizer"}),
-    ([], ["--low-prec-bytes-per-val", "1"], {"weights", "activations", "communication"}),
+    ([], ["--low-prec-bytes-per-val", "1"], {"weights", "activations"}),
+    (["-zbs", "10"], ["--low-prec-bytes-per-val", "1"], {"weights", "activations", "communication"}),
     ([], ["--bytes-per-grad-ele", "2"], {"gradients"}),
     ([], ["-opt", "sgd"], {"optimizer"}),
     ([], ["-opt", "adafactor"], {"optimizer"}),
-    ([], ["--num-experts", "8"], STATES),
+    ([], ["--num-experts", "8"], ALL_TRAIN),  # top-2 (today's default): two experts' activations per token
+    ([], ["--num-experts", "8", "--topk", "1"], STATES),
     # ZeRO 1 already shards expert optimizer states over d: (N/e)/(d/e) = N/d, so EP leaves them unchanged
     (["--num-experts", "8"], ["-ep", "2"], {"weights", "gradients"}),
     ([], ["--activation-profile", "hf-eager"], {"activations"}),
-    ([], ["--flash-attention"], {"activations"}),
+    ([], ["--attention", "eager"], {"activations"}),
+    (["--attention", "eager"], ["--flash-attention"], {"activations"}),
+    ([], ["--dropout"], {"activations"}),
     ([], ["--misc-mem-gib", "1"], {"misc"}),
-    ([], ["--infer"], {"gradients", "optimizer", "activations", "kv_cache", "communication"}),
+    ([], ["--infer"], {"gradients", "optimizer", "activations", "kv_cache"}),
+    (["-zbs", "10"], ["--infer"], None),  # refused: -zbs is training only
     (["--infer"], ["-o", "100"], {"kv_cache"}),
     (["--infer"], ["-kv", "0.25"], {"weights", "activations", "kv_cache"}),
     (["--infer"], ["-tp", "2"], {"weights", "activations", "kv_cache"}),
@@ -138,6 +148,9 @@ ALL_TRAIN = STATES | {"activations"}
 def test_every_flag_changes_what_it_should(capsys, ref, flags, changed):
     """Each cookbook flag (and each addition) is used: it changes exactly the parts it governs, and the total."""
     before = run_json(capsys, *BASE, *ref)["per_device"]
+    if changed is None:
+        assert main(["mem", *BASE, *ref, *flags]) == 2 and "training only" in capsys.readouterr().err
+        return
     after = run_json(capsys, *BASE, *ref, *flags)["per_device"]
     assert {k for k in KEYS if before[k] != after[k]} == changed | {"total"}
 

@@ -66,7 +66,7 @@ def test_nothing_fits_exits_1_with_an_answer(capsys):
                  "--peak-flops", "1e15"]) == 1
     assert "nothing fits" in capsys.readouterr().out
     assert main(["plan", "--preset", "llama-2-70b", "--num-gpus", "1", "--gpu-memory", "8GiB",
-                 "--peak-flops", "1e15", "--json"]) == 1
+                 "--peak-flops", "1e15", "-s", "2048", "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["rows"] == []
     # the leanest layout on one device: ZeRO has nothing to shard, full recompute, b = 1

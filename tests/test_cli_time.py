@@ -63,7 +63,7 @@ def test_text_output_names_units_and_default_mfu(capsys):
     code, out, _ = _run(capsys, ["time", "--preset", "gpt2", "--tokens", "10B", "--num-gpus", "8",
                                  "--hardware", "tpu-v5e"])
     assert code == 0 and "days" in out and "device-hours" in out
-    assert "MFU 0.4 is the default" in out and "give --power" in out
+    assert "MFU 0.4 is today's default" in out and "give --power" in out
 
 
 @pytest.mark.parametrize("extra, flag", [

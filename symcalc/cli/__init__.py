@@ -7,12 +7,14 @@ subparser and sets ``func`` to a handler ``(args) -> int``. Errors for users are
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
 from typing import Optional, Sequence
 
+from .. import defaults as _defaults
 from ..errors import SymcalcError
-from .common import SymcalcArgumentParser
+from .common import SymcalcArgumentParser, add_cookbook_argument, suggest_flag
 
 __all__ = ["main", "build_parser"]
 
@@ -52,7 +54,43 @@ def build_parser(argv: Optional[Sequence[str]] = None) -> SymcalcArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=SymcalcArgumentParser)
     for name in _chosen(argv):
         importlib.import_module(f"{__name__}.{name}").register(sub)
+    for command in sub.choices.values():
+        _add_cookbook(command)
     return parser
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list:
+    return [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+
+
+def _add_cookbook(parser: argparse.ArgumentParser) -> None:
+    """``--cookbook`` on a subcommand and on each of its own subcommands (solve's questions, latex's quantities)."""
+    nested = _subparsers(parser)
+    if not nested:
+        add_cookbook_argument(parser)
+    for action in nested:
+        for child in action.choices.values():
+            _add_cookbook(child)
+
+
+def _innermost(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)parser that parsed the flags: ``symcalc solve micro-batch``'s, not ``symcalc``'s."""
+    for action in _subparsers(parser):
+        chosen = getattr(args, action.dest, None)
+        if chosen in action.choices:
+            return _innermost(action.choices[chosen], args)
+    return parser
+
+
+def _unknown_flags(parser: argparse.ArgumentParser, args: argparse.Namespace, extra: list) -> None:
+    """One line naming the subcommand, the unknown flag and the flag meant; exit 2."""
+    inner = _innermost(parser, args)
+    flags = [e for e in extra if e.startswith("-") and not e.lstrip("-").replace(".", "").isdigit()]
+    if not flags:
+        inner.error(f"unexpected argument(s): {' '.join(extra)}")
+    meant = suggest_flag(inner, flags[0])
+    hint = f"; did you mean {meant}?" if meant else f"; see `{inner.prog} --help`"
+    inner.error(f"unknown flag {flags[0].split('=', 1)[0]}{hint}")
 
 
 def _check_argv(argv: Optional[Sequence[str]]) -> None:
@@ -66,12 +104,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     _check_argv(argv)
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        _unknown_flags(parser, args, extra)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        with _defaults.using("cookbook" if getattr(args, "cookbook", False) else _defaults.active()):
+            return int(args.func(args) or 0)
     except SymcalcError as exc:
         sys.stderr.write(f"symcalc {args.command}: error: {exc}\n")
         return 2

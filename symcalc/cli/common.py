@@ -2,7 +2,8 @@
 
 Model flags keep the cookbook's names (``--hidden-size/-hs``, ``--num-layers/-l``, ...). A flag
 given on the command line overrides the same field of ``--preset`` or ``--hf-config``; a flag
-not given takes the preset's value, or else the subcommand's cookbook default.
+not given takes the preset's value, or else the active default of :mod:`symcalc.defaults`
+(``--cookbook`` selects the cookbook's set for any subcommand).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Optional
 
 from sympy import Rational
 
+from .. import defaults as _defaults
 from ..errors import SymcalcError
 from ..inputs import _short, parse_count
 from ..model import NORMS, POSITIONS, Model
@@ -22,29 +24,116 @@ from ..model import NORMS, POSITIONS, Model
 __all__ = [
     "SymcalcArgumentParser", "positive_int", "nonnegative_int", "positive_rational",
     "add_model_arguments", "model_from_args", "print_json", "COOKBOOK_MODEL_DEFAULTS", "parse_amount",
-    "amount_type", "shown_path",
+    "amount_type", "shown_path", "seq_len_type", "suggest_flag", "add_cookbook_argument", "default_help",
+    "add_attention_arguments", "recompute_policy",
+    "model_defaults",
 ]
 
-#: The cookbook scripts' defaults (GPT-NeoX-20B-like sizes); per-subcommand tweaks are passed in.
-COOKBOOK_MODEL_DEFAULTS: dict[str, Any] = {
-    "vocab_size": 51200,
-    "hidden_size": 6144,
-    "num_layers": 44,
-    "num_attention_heads": 64,
-    "ffn_expansion_factor": Rational(4),
-    "num_mlp_linears": 2,
-    "kv_size_ratio": Rational(1),
-    "num_experts": 8,
-    "expert_interval": 1,
-    "topk": 1,
-}
+#: The model flags whose defaults :mod:`symcalc.defaults` holds (flag-built models).
+MODEL_FLAGS = ("vocab_size", "hidden_size", "num_layers", "num_attention_heads", "ffn_expansion_factor",
+               "num_mlp_linears", "kv_size_ratio", "num_experts", "expert_interval", "topk")
+#: The cookbook scripts' model defaults (GPT-NeoX-20B-like sizes), as the cookbook set states them.
+COOKBOOK_MODEL_DEFAULTS: dict[str, Any] = {k: _defaults.COOKBOOK[k] for k in MODEL_FLAGS}
+
+
+def model_defaults(command: str = "") -> dict[str, Any]:
+    """The active set's model-flag defaults for a subcommand, and ``sequence_length``."""
+    values = _defaults.active().for_command(command or "any")
+    out = {k: values[k] for k in MODEL_FLAGS}
+    out["sequence_length"] = values["seq_len"]
+    return out
+
+
+def default_help(key: str, command: str = "", show: Any = str) -> str:
+    """``"default X"``, with ``"; --cookbook: Y"`` where the cookbook's set differs (for --help)."""
+    today = _defaults.TODAY.for_command(command or "any")[key]
+    cook = _defaults.COOKBOOK.for_command(command or "any")[key]
+    return f"default {show(today)}" + ("" if cook == today else f"; --cookbook: {show(cook)}")
+
+
+def add_attention_arguments(group: Any, command: str) -> None:
+    """``--attention {flash,eager}`` (``--flash-attention`` = flash) and ``--dropout/--no-dropout``, defaults in the help."""
+    group.add_argument("--attention", choices=("flash", "eager"),
+                       help="flash: no s^2 scores kept (the output and fp32 logsumexp instead); eager: Korthikanti's "
+                            "scores, dropout mask and output (" + default_help(
+                                "flash_attention", command, lambda v: "flash" if v else "eager") + ")")
+    group.add_argument("--flash-attention", dest="attention", action="store_const", const="flash",
+                       help="the same as --attention flash")
+    group.add_argument("--dropout", action=argparse.BooleanOptionalAction, default=None,
+                       help="dropout masks kept (" + default_help(
+                           "dropout", command, lambda v: "only if the model has dropout" if v == "model" else
+                           ("on" if v else "off")) + ")")
+
+
+def recompute_policy(args: argparse.Namespace, *, ca_flag: str, ca_policy: str, default_key: str,
+                     ca_says: str) -> tuple[str, str]:
+    """The recompute policy and where it came from: ``--recompute``, the cookbook's ``-ca`` (``ca_flag``,
+    meaning ``ca_policy`` in this subcommand), or the active default ``default_key``."""
+    policy, ca = getattr(args, "recompute", None), getattr(args, ca_flag.lstrip("-").replace("-", "_"), None)
+    if ca and policy not in (None, ca_policy):
+        raise SymcalcError(f"{ca_flag} (-ca: {ca_policy} recompute) with --recompute {policy}; give one of them")
+    if policy is not None:
+        return policy, "--recompute"
+    if ca:
+        return ca_policy, ca_says
+    return _defaults.active()[default_key], _defaults.active().label
+
+
+def add_cookbook_argument(parser: argparse.ArgumentParser) -> None:
+    """``--cookbook``: the EleutherAI cookbook calculators' defaults instead of today's (any subcommand)."""
+    if any("--cookbook" in a.option_strings for a in parser._actions):
+        return
+    parser.add_argument("--cookbook", action="store_true",
+                        help="use the EleutherAI cookbook calculators' defaults (eager attention with dropout, "
+                             "DeepSpeed buffers, s = 2048, one full recompute in flops, ...) instead of today's; "
+                             "see README, Defaults")
 
 
 class SymcalcArgumentParser(argparse.ArgumentParser):
-    """argparse with one-line errors (no usage dump) and exit status 2."""
+    """argparse with one-line errors (no usage dump) and exit status 2; no abbreviated flags.
+
+    Abbreviations are off: ``--tp`` must not silently become ``plan``'s ``--tp-bandwidth``; an
+    unknown flag is reported with the flag meant (:func:`suggest_flag`).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _flag_spelling(action: argparse.Action) -> str:
+    """``-tp/--tensor-parallel-size``: an action's option strings, short ones first."""
+    return "/".join(sorted(action.option_strings, key=lambda o: (o.startswith("--"), len(o))))
+
+
+def suggest_flag(parser: argparse.ArgumentParser, unknown: str) -> Optional[str]:
+    """The flag of ``parser`` meant by an unknown one: same letters without dashes, else the closest.
+
+    >>> p = SymcalcArgumentParser(prog="symcalc mem")
+    >>> _ = p.add_argument("--tensor-parallel-size", "-tp")
+    >>> _ = p.add_argument("--num-gpus")
+    >>> suggest_flag(p, "--tp"), suggest_flag(p, "--num-gpu"), suggest_flag(p, "--zzz")
+    ('-tp/--tensor-parallel-size', '--num-gpus', None)
+    """
+    import difflib
+
+    name = unknown.split("=", 1)[0]
+    bare = name.lstrip("-").replace("_", "-").lower()
+    actions = [a for a in parser._actions if a.option_strings]
+    for a in actions:
+        if any(o.lstrip("-").lower() == bare for o in a.option_strings):
+            return _flag_spelling(a)
+    by_option = {o: a for a in actions for o in a.option_strings}
+    # --tensor-parallel for --tensor-parallel-size, --gpus for --num-gpus: when only one flag fits
+    parts = [a for a in actions if len(bare) >= 3 and any(
+        bare in o.lstrip("-").split("-") or o.lstrip("-").startswith(bare) for o in a.option_strings if o.startswith("--"))]
+    if len(parts) == 1:
+        return _flag_spelling(parts[0])
+    close = difflib.get_close_matches(name, list(by_option), n=1, cutoff=0.75)
+    return _flag_spelling(by_option[close[0]]) if close else None
 
 
 #: Largest value a size flag takes (far beyond any model, token count or degree): it keeps
@@ -85,6 +174,28 @@ nonnegative_int = _number_type("a non-negative integer", minimum=0, allow_fracti
 positive_rational = _number_type("a positive number", minimum=0, allow_fraction=True)
 
 
+_SEQ_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmM])\s*$")
+
+
+def seq_len_type(text: str):
+    """A sequence length: a positive integer, where ``k``/``m`` are 1024 and 1024² as model cards write
+    context lengths (``4k`` = 4096, ``32k`` = 32768, ``128K`` = 131072, ``1M`` = 1048576).
+
+    >>> seq_len_type("4k"), seq_len_type("128K"), seq_len_type("4096"), seq_len_type("1M")
+    (4096, 131072, 4096, 1048576)
+    """
+    match = _SEQ_RE.match(text) if isinstance(text, str) else None
+    if match:
+        value = Rational(match.group(1)) * (1024 if match.group(2).lower() == "k" else 1024**2)
+        if not value.is_Integer:
+            raise argparse.ArgumentTypeError(f"{text!r:.60} is not a whole number of tokens; expected e.g. 4k or 4096")
+        return positive_int(str(value))
+    return positive_int(text)
+
+
+seq_len_type.__name__ = "a sequence length"
+
+
 def parse_amount(text: Any, flag: str, parse: Any, *, positive: bool = True, maximum: int = MAX_AMOUNT) -> Any:
     """``parse(text)`` (one of :mod:`symcalc.inputs`' exact parsers) within ``(0, maximum]``.
 
@@ -123,10 +234,13 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, sequence_help: Optio
                         defaults: Optional[dict[str, Any]] = None) -> None:
     """Add the model flags (cookbook names) to ``parser``; all default to None ("not given").
 
-    ``defaults`` are the subcommand's own defaults (the ones it passes to :func:`model_from_args`),
-    for the help text only.
+    The help states the defaults of :mod:`symcalc.defaults` for this subcommand (today's, and the
+    cookbook's where they differ); ``defaults`` replaces some of those texts (``symcalc latex``:
+    "h, a symbol").
     """
-    d = {**COOKBOOK_MODEL_DEFAULTS, **(defaults or {})}
+    command = parser.prog.split()[-1] if parser.prog else ""
+    d = {k: default_help(k, command) for k in MODEL_FLAGS}
+    d.update({k: f"default {v}" for k, v in (defaults or {}).items()})
     src = parser.add_argument_group("model source (flags below override its fields)")
     src.add_argument("--preset", metavar="NAME", help="a built-in model, e.g. llama-2-7b (see `symcalc presets`)")
     src.add_argument("--hf-config", metavar="PATH", help="a local Hugging Face config.json (or its folder)")
@@ -135,16 +249,16 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, sequence_help: Optio
                           "num_nextn_predict_layers); transformers does not build them, the checkpoint stores them")
 
     g = parser.add_argument_group("model sizes (cookbook flag names)")
-    g.add_argument("--vocab-size", "-v", type=positive_int, help=f"vocabulary size v (default {d['vocab_size']})")
-    g.add_argument("--hidden-size", "-hs", type=positive_int, help=f"hidden size h (default {d['hidden_size']})")
-    g.add_argument("--num-layers", "-l", type=positive_int, help=f"transformer layers L (default {d['num_layers']})")
-    g.add_argument("--num-attention-heads", "-a", type=positive_int, help=f"query heads a (default {d['num_attention_heads']})")
+    g.add_argument("--vocab-size", "-v", type=positive_int, help=f"vocabulary size v ({d['vocab_size']})")
+    g.add_argument("--hidden-size", "-hs", type=positive_int, help=f"hidden size h ({d['hidden_size']})")
+    g.add_argument("--num-layers", "-l", type=positive_int, help=f"transformer layers L ({d['num_layers']})")
+    g.add_argument("--num-attention-heads", "-a", type=positive_int, help=f"query heads a ({d['num_attention_heads']})")
     g.add_argument("--num-kv-heads", type=positive_int, help="key/value heads g (default: a, i.e. MHA)")
     g.add_argument("--kv-size-ratio", "-kv", type=positive_rational,
                    help="KV heads / query heads: 1 for MHA, 1/a for MQA (g = a * ratio must be whole)")
     g.add_argument("--head-dim", type=positive_int, help="head dimension d_h (default h / a)")
     g.add_argument("--ffn-expansion-factor", "-ff", type=positive_rational,
-                   help=f"MLP inner size as a multiple of h (default {d['ffn_expansion_factor']}; "
+                   help=f"MLP inner size as a multiple of h ({d['ffn_expansion_factor']}; "
                         "fractions such as 3.5 or 8/3 are fine if f is whole)")
     g.add_argument("--ffn-hidden-size", type=positive_int, help="MLP inner size f (overrides -ff)")
     g.add_argument("--num-mlp-linears", "-nl", type=positive_int,
@@ -160,11 +274,11 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, sequence_help: Optio
 
     moe = parser.add_argument_group("mixture of experts")
     moe.add_argument("--moe", action="store_true", default=None, help="the model is MoE")
-    moe.add_argument("--num-experts", "-e", type=nonnegative_int, help="experts per MoE layer (" + (f"default {d['num_experts']}" if d["num_experts"] else "needed")
-                     + " with --moe; 0 = dense)")
+    moe.add_argument("--num-experts", "-e", type=nonnegative_int,
+                     help=f"experts per MoE layer with --moe ({d['num_experts']}); 0 = dense")
     moe.add_argument("--expert-interval", "-ei", type=positive_int,
-                     help=f"every k-th layer is MoE; must divide L (default {d['expert_interval']}; 1: all layers)")
-    moe.add_argument("--topk", "-t", type=positive_int, help=f"experts per token (default {d['topk']})")
+                     help=f"every k-th layer is MoE; must divide L ({d['expert_interval']}; 1: all layers)")
+    moe.add_argument("--topk", "-t", type=positive_int, help=f"experts per token ({d['topk']})")
 
 
 def _given(args: argparse.Namespace, name: str) -> bool:
@@ -190,8 +304,12 @@ def model_from_args(
     *,
     learned_positions_from: Optional[str] = "sequence_length",
 ) -> Model:
-    """Build the Model the flags describe (one-line ``SymcalcError`` on inconsistent flags)."""
-    d = dict(COOKBOOK_MODEL_DEFAULTS)
+    """Build the Model the flags describe (one-line ``SymcalcError`` on inconsistent flags).
+
+    Flags not given take the active defaults (:mod:`symcalc.defaults`, the subcommand's own where
+    the cookbook's scripts differ); ``defaults`` overrides some of them (``symcalc latex``: symbols).
+    """
+    d = model_defaults(getattr(args, "command", "") or "")
     d.update(defaults or {})
     base = _base_model(args)
 
@@ -266,7 +384,7 @@ def model_from_args(
         if seq is not None:
             changes["n_positions"] = seq
         elif base is None or base.position != "learned":
-            changes["n_positions"] = d.get("sequence_length", 2048)
+            changes["n_positions"] = d["sequence_length"]
     elif position != "learned":
         changes["n_positions"] = None
 

@@ -1,9 +1,10 @@
 """``symcalc flops``: the cookbook's calc_transformer_flops.py, exact and with every flag used.
 
 ``--tokens T`` are T tokens in sequences of ``--sequence-length`` tokens (T/s sequences);
-``--batch-size`` sequences make one step. The cookbook checkpoints activations by default (one
-full recompute of every layer); ``-ca/--no-checkpoint-activations`` turns that off, and
-``--recompute`` overrides both.
+``--batch-size`` sequences make one step. Today's default counts model FLOPs (no recomputation);
+``--cookbook`` counts one full recompute of every layer, as the cookbook's script does;
+``-ca/--no-checkpoint-activations`` (that script's spelling) turns recomputation off and
+``--recompute`` sets it.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from ..errors import SymcalcError
 from ..flops import RECOMPUTE, six_n, training_flops
 from ..flops import forward_flops
 from ..structure import WINDOW_FLOPS
-from .common import add_model_arguments, model_from_args, positive_int, print_json
+from ..defaults import active
+from .common import (
+    add_model_arguments, default_help, model_from_args, positive_int, print_json, recompute_policy, seq_len_type,
+)
 
-#: calc_transformer_flops.py's defaults where they differ from the shared ones.
-DEFAULTS: dict[str, Any] = {
-    "num_experts": 128, "expert_interval": 2, "topk": 1, "sequence_length": 2048,
-}
-DEFAULT_TOKENS = Integer(300 * 10**9)
 PASSES = ("forward", "backward", "recompute")
+#: What ``-ca`` means here (the cookbook's calc_transformer_flops.py), said in --help and in the output.
+CA_MEANING = ("-ca is the cookbook flops script's --no-checkpoint-activations: no recomputation (= --recompute none; "
+              "in `symcalc mem`, -ca is the memory script's --checkpoint-activations, = --recompute selective)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,36 +37,54 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Exact FLOPs by part for --tokens tokens in sequences of --sequence-length. Conventions: "
             "2*m*n*k per matmul, matmuls only; full attention square unless --causal; embedding "
-            "lookups free; backward = 2x forward; the LM head is not recomputed. Like the cookbook, "
-            "activations are checkpointed by default (one full recompute); -ca turns it off. Numbers are "
+            "lookups free; backward = 2x forward; the LM head is not recomputed. By default no "
+            "recomputation is counted (model FLOPs, as MFU counts them); --cookbook counts one full "
+            "recompute like the cookbook's script, -ca turns it off, --recompute sets it. Numbers are "
             "FLOPs (operations, not FLOP/s), exact; --json gives \"forward\", \"backward\", \"recompute\" "
             "and \"total\" as integers for --tokens tokens, plus per_step, per_token and the breakdown."
         ),
         epilog="Examples: symcalc flops -l 96 -hs 12288 | symcalc flops --preset llama-2-7b --tokens 2e12 -ca --json",
     )
-    add_model_arguments(p, defaults=DEFAULTS)
-    w = p.add_argument_group("workload")
-    w.add_argument("--sequence-length", "-s", type=positive_int, default=Integer(2048),
-                   help="tokens per sequence (default 2048)")
-    w.add_argument("--batch-size", "-b", type=positive_int, default=Integer(1),
-                   help="global batch in sequences: one step (default 1)")
-    w.add_argument("--tokens", type=positive_int, default=DEFAULT_TOKENS,
-                   help="tokens trained (or prefilled) on; integers or exact notation such as 3e11 (default 300e9)")
-    w.add_argument("--no-checkpoint-activations", "-ca", dest="checkpoint_activations", action="store_false",
-                   help="no activation recomputation (the cookbook's default is one full recompute)")
-    w.add_argument("--recompute", choices=RECOMPUTE,
-                   help="recomputation policy; overrides -ca (selective: attention core only)")
-    w.add_argument("--infer", "-i", action="store_true",
-                   help="inference prefill: one forward pass over the tokens, no backward")
-    w.add_argument("--causal", action="store_true",
-                   help="count half of the attention square (Megatron) instead of all of it")
-    w.add_argument("--elementwise", action="store_true",
-                   help="add softmax, norm, activation and residual FLOPs (conventions in the README)")
-    w.add_argument("--window-flops", choices=WINDOW_FLOPS, default="square",
-                   help="sliding/chunked layers: the full square eager attention computes (default, as "
-                        "FlopCounterMode) or only the band inside the window (what a windowed kernel computes)")
+    add_model_arguments(p)
+    add_flops_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
+
+
+def add_flops_arguments(p: argparse.ArgumentParser, *, symbolic: bool = False) -> None:
+    """The workload and convention flags of ``symcalc flops`` (also ``symcalc latex flops``'s)."""
+    w = p.add_argument_group("workload")
+    w.add_argument("--sequence-length", "-s", type=seq_len_type,
+                   help="tokens per sequence; 4k = 4096 (" + ("a symbol" if symbolic else default_help("seq_len", "flops"))
+                        + ")")
+    if not symbolic:
+        w.add_argument("--batch-size", "-b", type=positive_int,
+                       help="sequences per step, the global batch (default 1; the cookbook flops script's -b; "
+                            "`symcalc mem`'s -b is the micro-batch per GPU)")
+        w.add_argument("--tokens", type=positive_int,
+                       help="tokens trained (or prefilled) on: 2T, 3e11, 300_000_000_000 (default 300e9)")
+    w.add_argument("--no-checkpoint-activations", "-ca", dest="no_checkpoint_activations", action="store_true",
+                   default=None, help=CA_MEANING)
+    w.add_argument("--recompute", choices=RECOMPUTE,
+                   help="recomputation policy (selective: attention core only; "
+                        + default_help("flops_recompute", "flops") + ")")
+    if not symbolic:
+        w.add_argument("--infer", "-i", action="store_true",
+                       help="inference prefill: one forward pass over the tokens, no backward")
+    w.add_argument("--causal", action="store_true", default=None,
+                   help="count half of the attention square (Megatron) instead of all of it")
+    w.add_argument("--elementwise", action="store_true", default=None,
+                   help="add softmax, norm, activation and residual FLOPs (conventions in the README)")
+    if not symbolic:
+        w.add_argument("--window-flops", choices=WINDOW_FLOPS, default="square",
+                       help="sliding/chunked layers: the full square eager attention computes (default, as "
+                            "FlopCounterMode) or only the band inside the window (what a windowed kernel computes)")
+
+
+def recompute_from_args(args: argparse.Namespace) -> tuple[str, str]:
+    """The recompute policy and why: --recompute, -ca (no recompute), or the active default."""
+    return recompute_policy(args, ca_flag="--no-checkpoint-activations", ca_policy="none", default_key="flops_recompute",
+                            ca_says="-ca (the cookbook flops script's --no-checkpoint-activations)")
 
 
 def _number(value: Expr) -> Any:
@@ -85,10 +105,15 @@ def run(args: argparse.Namespace) -> int:
     if args.infer and args.recompute not in (None, "none"):
         raise SymcalcError(f"--recompute {args.recompute} with --infer: inference has no backward pass to "
                            "recompute for; drop --recompute (or --infer for training)")
-    model = model_from_args(args, DEFAULTS)
-    s, b, tokens = args.sequence_length, args.batch_size, args.tokens
-    policy = args.recompute or ("full" if args.checkpoint_activations else "none")
-    kw = dict(seq_len=s, causal=args.causal, elementwise=args.elementwise, window_flops=args.window_flops)
+    d = active()
+    model = model_from_args(args)
+    s = args.sequence_length if args.sequence_length is not None else d.seq_len
+    b = args.batch_size if args.batch_size is not None else d.batch
+    tokens = args.tokens if args.tokens is not None else d.tokens
+    policy, why = recompute_from_args(args)
+    causal = d.causal if args.causal is None else args.causal
+    elementwise = d.elementwise if args.elementwise is None else args.elementwise
+    kw = dict(seq_len=s, causal=causal, elementwise=elementwise, window_flops=args.window_flops)
     if args.infer:
         policy = "none"
         run_bd = forward_flops(model, tokens=tokens, **kw).prefixed("forward")
@@ -101,11 +126,12 @@ def run(args: argparse.Namespace) -> int:
     passes = {k: run_bd.select(k) for k in PASSES}
     approx = six_n(model) * tokens
     conventions = {
-        "matmul": "2*m*n*k FLOPs per matmul; elementwise work " + ("included" if args.elementwise else "not counted"),
-        "attention": "causal: half of the s*s square (Megatron)" if args.causal else "full s*s square (FlopCounterMode, PaLM, cookbook)",
+        "matmul": "2*m*n*k FLOPs per matmul; elementwise work " + ("included" if elementwise else "not counted"),
+        "attention": "causal: half of the s*s square (Megatron)" if causal else "full s*s square (FlopCounterMode, PaLM, cookbook)",
         "embedding": "lookups cost nothing; the LM head is a matmul, never recomputed",
         "backward": "2x forward" if not args.infer else "none (inference prefill)",
-        "recompute": policy,
+        "recompute": policy if args.infer else f"{policy} ({why})",
+        "defaults": d.name,
     }
     if not model.window.is_full:
         conventions["windowed layers"] = ("full s*s square (eager attention, FlopCounterMode)" if args.window_flops == "square"

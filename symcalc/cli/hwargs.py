@@ -23,7 +23,7 @@ def add_hardware_arguments(group: Any, *, fills: str) -> None:
     group.add_argument("--hardware", metavar="NAME",
                        help=f"a device of the catalogue (`symcalc hardware`; h100 = h100-sxm, a100 = a100-80gb): "
                             f"fills {fills} unless given")
-    group.add_argument("--dtype", choices=DTYPES, default="bf16",
+    group.add_argument("--dtype", choices=DTYPES,
                        help="which dense peak of --hardware (or of --peak-flops NAME) to use (default bf16)")
 
 
@@ -51,7 +51,9 @@ def parse_peak(text: Any, dtype: str = "bf16", flag: str = "--peak-flops") -> An
 
 def peak_from_args(args: argparse.Namespace, flag: str = "--peak-flops") -> Optional[Any]:
     """``--peak-flops`` if given, else the ``--hardware`` peak at ``--dtype``, else None."""
-    dtype = getattr(args, "dtype", "bf16") or "bf16"
+    from ..defaults import active
+
+    dtype = getattr(args, "dtype", None) or active().dtype
     text = getattr(args, flag.lstrip("-").replace("-", "_"), None)
     if text is not None:
         return parse_peak(text, dtype, flag)

@@ -2,7 +2,10 @@
 
 Model flags that are not given stay symbols here (``symcalc latex params`` is the general
 closed form; ``symcalc latex params -l 32`` substitutes L = 32 only). A ``--preset`` or
-``--hf-config`` gives every size.
+``--hf-config`` gives every size. ``latex flops`` takes ``symcalc flops``'s convention flags and
+``latex mem`` every model, layout, training and precision flag of ``symcalc mem`` (sizes and
+degrees not given stay symbols; settings not given take the same defaults as ``symcalc mem``),
+so a question with every number given prints the number the other subcommands print.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from ..model import Model
 from ..render import latex
 from ..typeset import aligned
 from .common import add_model_arguments, model_from_args, positive_int, shown_path
+from .flops import add_flops_arguments
+from .mem import add_memory_arguments
 
 #: Defaults that keep unspecified sizes symbolic (structure keeps the cookbook's defaults).
 SYMBOLIC_DEFAULTS = {
@@ -63,24 +68,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--breakdown", action="store_true", help="an aligned block by part, then the total")
     q.set_defaults(func=run_params)
 
-    f = what.add_parser("flops", help="training FLOPs per token")
+    f = what.add_parser("flops", help="training FLOPs per token (the flags of symcalc flops)")
     add_model_arguments(f, defaults=HELP_DEFAULTS)
-    f.add_argument("--sequence-length", "-s", type=positive_int, help="tokens per sequence (default: the symbol s)")
-    f.add_argument("--recompute", choices=("none", "selective", "full"), default="none", help="recomputation policy")
-    f.add_argument("--causal", action="store_true", help="half the attention square (Megatron)")
+    add_flops_arguments(f, symbolic=True)
     f.add_argument("--breakdown", action="store_true", help="forward/backward/recompute parts, then the total")
     f.set_defaults(func=run_flops)
 
-    mm = what.add_parser("mem", help="training memory per device (degrees symbolic unless given)")
+    mm = what.add_parser("mem", help="training memory per device (the flags of symcalc mem; degrees symbolic "
+                                     "unless given)")
     add_model_arguments(mm, defaults=HELP_DEFAULTS)
-    mm.add_argument("--sequence-length", "-s", type=positive_int, help="sequence length (default: the symbol s)")
-    mm.add_argument("--batch-size-per-gpu", "-b", type=positive_int, help="micro-batch (default: the symbol b)")
-    mm.add_argument("--zero-stage", "-z", type=int, choices=(0, 1, 2, 3), default=1, help="ZeRO stage (default 1)")
-    mm.add_argument("--recompute", choices=("none", "selective", "full"), default="none", help="recomputation policy")
-    for flag, name in (("--tensor-parallel-size", "tp"), ("--pipeline-parallel-size", "pp"), ("--data-parallel-size", "dp")):
-        mm.add_argument(flag, dest=name, type=positive_int, help=f"{name.upper()} degree (default: a symbol)")
-    mm.add_argument("--breakdown", action="store_true",
-                    help="by part (the default here too: the total is the sum of the parts written below it)")
+    add_memory_arguments(mm, symbolic=True)
+    mm.add_argument("--data-parallel-size", "-dp", dest="dp", type=positive_int,
+                    help="DP degree d (default: a symbol, or --num-gpus / (t p c))")
+    mm.add_argument("--breakdown", action="store_true", help="by part (the default here too: the total is the sum of the parts written below it)")
     mm.set_defaults(func=run_mem)
 
     s = what.add_parser("sheets", help="write or check the formula sheets in formulas/")
@@ -98,28 +98,49 @@ def run_params(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_flops(args: argparse.Namespace) -> int:
+def flops_breakdown(args: argparse.Namespace):
+    """Training FLOPs per token for ``latex flops``: what ``symcalc flops`` counts, sizes not given symbolic."""
     from ..flops import training_flops
+    from .flops import recompute_from_args
 
     seq = args.sequence_length if args.sequence_length is not None else S.seq_len
-    bd = training_flops(symbolic_model(args), seq_len=seq, tokens=1, recompute=args.recompute, causal=args.causal)
+    policy, _ = recompute_from_args(args)
+    return training_flops(symbolic_model(args), seq_len=seq, tokens=1, recompute=policy, causal=args.causal,
+                          elementwise=args.elementwise)
+
+
+def run_flops(args: argparse.Namespace) -> int:
+    bd = flops_breakdown(args)
     print(latex(bd.grouped()) if args.breakdown else aligned([(r"F_{\text{token}}", bd.total)]))
     return 0
 
 
-def run_mem(args: argparse.Namespace) -> int:
+def memory_breakdown(args: argparse.Namespace):
+    """Training memory per device for ``latex mem``: ``symcalc mem``'s settings, sizes and degrees not given symbolic."""
     from ..memory import SYMBOLIC, training_memory
+    from .mem import training_options
 
-    degrees = dict(SYMBOLIC)
-    for name in ("tp", "pp", "dp"):
-        if getattr(args, name) is not None:
-            degrees[name] = getattr(args, name)
-    bd = training_memory(
-        symbolic_model(args),
-        seq_len=args.sequence_length if args.sequence_length is not None else S.seq_len,
-        micro_batch=args.batch_size_per_gpu if args.batch_size_per_gpu is not None else S.micro_batch,
-        zero_stage=args.zero_stage, recompute=args.recompute, **degrees,
-    )
+    if getattr(args, "infer", False):
+        raise SymcalcError("--infer: symcalc latex mem typesets training memory; drop --infer")
+    opts = training_options(args)
+    given = {"tp": args.tensor_parallel_size, "pp": args.pipeline_parallel_size, "cp": args.context_parallel_size,
+             "ep": args.expert_parallelism}
+    for name, value in given.items():
+        opts[name] = SYMBOLIC[name] if value is None else value
+    if args.num_gpus is None:
+        opts.pop("n_devices")
+        opts["dp"] = SYMBOLIC["dp"] if args.dp is None else args.dp
+    elif args.dp is not None:
+        raise SymcalcError("--data-parallel-size with --num-gpus; give one of them (d = n / (t p c))")
+    if args.sequence_length is None:
+        opts["seq_len"] = S.seq_len
+    if args.batch_size_per_gpu is None:
+        opts["micro_batch"] = S.micro_batch
+    return training_memory(symbolic_model(args), **opts)
+
+
+def run_mem(args: argparse.Namespace) -> int:
+    bd = memory_breakdown(args)
     # by part (weights, gradients and optimizer share Ψ), with or without --breakdown
     print(latex(bd.grouped()))
     return 0

@@ -12,20 +12,29 @@ from ..memory import PARTS, Parallel, Precision, inference_memory, training_memo
 from ..structure import MLA_CACHE, WINDOW_CACHE
 from ..memory.activations import PROFILES, RECOMPUTE
 from ..memory.states import OPTIMIZERS, WEIGHT_DTYPES
+from ..defaults import active
 from ..inputs import parse_number
-from .common import add_model_arguments, amount_type, model_from_args, nonnegative_int, positive_int, print_json
+from ..memory.states import precision_recipe
+from .common import (
+    add_attention_arguments, recompute_policy,
+    add_model_arguments, amount_type, default_help, model_from_args, nonnegative_int, positive_int, print_json,
+    seq_len_type,
+)
 
-#: calc_transformer_mem.py's defaults where they differ from the shared model defaults.
-DEFAULTS = {"num_experts": 0, "sequence_length": 2048}
+GIB = 2**30
 #: Optimizer moments kept at high precision (the rest come from the library's table).
 _MOMENTS = {"adamw": 2, "adam": 2, "sgd": 1, "muon": 1}
-GIB = 2**30
-#: Training-only flags and their defaults (the cookbook's); with --infer giving one is an error.
-TRAINING_DEFAULTS: dict[str, Any] = {
-    "zero_stage": 1, "zero_allgather_bucket_size": Integer(500_000_000), "zero3_max_live_params": Integer(1_000_000_000),
-    "recompute": None, "checkpoint_activations": False, "optimizer": "adamw", "bytes_per_grad_ele": Integer(4),
-    "activation_profile": "korthikanti",
+#: Training-only flags -> the setting of :mod:`symcalc.defaults` they override; with --infer giving one is an error.
+TRAINING_FLAGS: dict[str, str] = {
+    "zero_stage": "zero_stage", "zero_allgather_bucket_size": "allgather_bucket",
+    "zero3_max_live_params": "max_live_params", "recompute": "recompute", "checkpoint_activations": "",
+    "optimizer": "optimizer", "bytes_per_grad_ele": "", "activation_profile": "activation_profile",
+    "dropout": "dropout",
 }
+#: What ``-ca`` means here (the cookbook's calc_transformer_mem.py), said in --help and in the output.
+CA_MEANING = ("-ca is the cookbook memory script's --checkpoint-activations: Korthikanti's selective recompute "
+              "(= --recompute selective; in `symcalc flops`, -ca is the flops script's --no-checkpoint-activations, "
+              "= --recompute none)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,101 +44,171 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Bytes per device by part (weights, gradients, optimizer, activations, KV cache, "
             "communication buffers, misc), printed in GiB (2^30). Flags keep calc_transformer_mem.py's "
-            "names and defaults; its errors are fixed (see README, section Memory)."
+            "names; settings not given take symcalc's defaults (today's stack; --cookbook: the cookbook's), "
+            "README section Defaults. The cookbook's errors are fixed (README, section Memory). Size and "
+            "layout flags take comma-separated values (-z 0,1,2,3 -tp 1,2,4,8 -s 4k,8k): one row per "
+            "combination in a comparison table."
         ),
-        epilog="Examples: symcalc mem --preset llama-2-7b -z 1 --num-gpus 8 -tp 2 -ca | "
-               "symcalc mem --preset llama-2-7b --infer -s 4096 -o 256 -b 8 --json",
+        epilog="Examples: symcalc mem --preset llama-2-7b -z 1 --num-gpus 8 -tp 2 | "
+               "symcalc mem --preset llama-2-7b --infer -s 4096 -o 256 -b 8 --json | "
+               "symcalc mem --preset llama-2-7b --num-gpus 8 -z 0,1,2,3",
     )
     add_model_arguments(p)
+    add_memory_arguments(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object (bytes as integers)")
+    p.set_defaults(func=run)
+
+
+def add_memory_arguments(p: argparse.ArgumentParser, *, symbolic: bool = False) -> None:
+    """The layout, training, inference and precision flags of ``symcalc mem`` (also solve's and latex's).
+
+    Every flag defaults to None ("not given"): the run resolves it from :mod:`symcalc.defaults`, or
+    (``symcalc latex``, ``symbolic=True``) leaves the quantity a symbol.
+    """
+    def dflt(key: str, show: Any = str) -> str:
+        return "a symbol" if symbolic else default_help(key, "mem", show)
+
     d = p.add_argument_group("distributed")
-    d.add_argument("--num-gpus", type=positive_int, default=Integer(1), help="devices n (default 1)")
-    d.add_argument("--tensor-parallel-size", "-tp", type=positive_int, default=Integer(1), help="TP degree t (default 1)")
-    d.add_argument("--pipeline-parallel-size", "-pp", type=positive_int, default=Integer(1), help="PP degree p (default 1)")
-    d.add_argument("--context-parallel-size", type=positive_int, default=Integer(1), help="CP degree c (default 1)")
-    d.add_argument("--expert-parallelism", "-ep", type=positive_int, default=Integer(1), help="EP degree e (default 1)")
-    d.add_argument("--partition-activations", "-pa", action="store_true",
-                   help="shard the remaining activations over TP (ZeRO-R; the same as --sequence-parallel)")
-    d.add_argument("--sequence-parallel", action="store_true", help="Megatron sequence parallelism")
-    d.add_argument("--zero-stage", "-z", type=int, help="ZeRO stage 0-3 (default 1; training only)")
+    d.add_argument("--num-gpus", type=positive_int, help=f"devices n ({'a symbol' if symbolic else 'default 1'})")
+    d.add_argument("--tensor-parallel-size", "-tp", type=positive_int, help=f"TP degree t ({dflt('n_devices')})")
+    d.add_argument("--pipeline-parallel-size", "-pp", type=positive_int, help=f"PP degree p ({dflt('n_devices')})")
+    d.add_argument("--context-parallel-size", type=positive_int, help=f"CP degree c ({dflt('n_devices')})")
+    d.add_argument("--expert-parallelism", "-ep", type=positive_int, help=f"EP degree e ({dflt('n_devices')})")
+    d.add_argument("--sequence-parallel", "--partition-activations", "-pa", dest="sequence_parallel",
+                   action=argparse.BooleanOptionalAction, default=None,
+                   help="Megatron sequence parallelism over TP (the cookbook's -pa/--partition-activations; "
+                        f"{default_help('sequence_parallel', 'mem', lambda v: 'on with t > 1' if v else 'off')})")
+    d.add_argument("--zero-stage", "-z", type=zero_stage_type, help=f"ZeRO stage 0-3 ({default_help('zero_stage', 'mem')}; "
+                                                                   "training only)")
     d.add_argument("--zero-allgather-bucket-size", "-zbs", type=nonnegative_int,
-                   help="DeepSpeed all-gather bucket, elements (default 5e8; training only)")
+                   help=f"DeepSpeed all-gather bucket, elements ({default_help('allgather_bucket', 'mem')}; training only)")
     d.add_argument("--zero3-max-live-params", "-zmlp", type=nonnegative_int,
-                   help="ZeRO-3 live parameters, elements (default 1e9; training only)")
+                   help=f"ZeRO-3 live parameters, elements ({default_help('max_live_params', 'mem')}; training only)")
     t = p.add_argument_group("training")
-    t.add_argument("--checkpoint-activations", "-ca", action="store_true",
-                   help="activation checkpointing as the cookbook counts it: Korthikanti's selective recompute")
-    t.add_argument("--recompute", choices=RECOMPUTE, help="none (default), selective, or full (layer inputs only)")
-    t.add_argument("--batch-size-per-gpu", "-b", type=positive_int, default=Integer(1), help="micro-batch b (default 1)")
-    t.add_argument("--sequence-length", "-s", type=positive_int, default=Integer(2048), help="sequence length s (default 2048)")
+    t.add_argument("--checkpoint-activations", "-ca", action="store_true", default=None, help=CA_MEANING)
+    t.add_argument("--recompute", choices=RECOMPUTE, help=f"none, selective, or full (layer inputs only) "
+                                                         f"({default_help('recompute', 'mem')})")
+    t.add_argument("--batch-size-per-gpu", "-b", type=positive_int, help=f"micro-batch b ({dflt('micro_batch')})")
+    t.add_argument("--sequence-length", "-s", type=seq_len_type,
+                   help=f"sequence length s; 4k = 4096 ({dflt('seq_len')})")
     t.add_argument("--activation-profile", choices=PROFILES,
-                   help="korthikanti (default: Table 2, generalised) or hf-eager (what HF eager PyTorch saves)")
-    t.add_argument("--flash-attention", action="store_true", help="no s^2 attention scores are kept")
+                   help="korthikanti (Table 2, generalised) or hf-eager (what HF eager PyTorch saves) "
+                        f"({default_help('activation_profile', 'mem')})")
+    add_attention_arguments(t, "mem")
     t.add_argument("--optimizer", "-opt", choices=sorted(set(OPTIMIZERS) | {"adafactor"}),
                    help="optimizer states (default adamw: two high-precision moments)")
     i = p.add_argument_group("inference")
     i.add_argument("--infer", action="store_true", help="inference: weights, KV cache, one layer's activations")
-    i.add_argument("--output-tokens", "-o", type=positive_int, default=Integer(1), help="tokens generated (default 1)")
+    i.add_argument("--output-tokens", "-o", type=positive_int, help="tokens generated (default 1)")
     i.add_argument("--weight-dtype", choices=list(WEIGHT_DTYPES),
-                   help="stored weights (default: --low-prec-bytes-per-val); int8 is 1 byte, int4 1/2 byte "
+                   help="stored weights (default: --low-prec-bytes-per-val, bf16); int8 is 1 byte, int4 1/2 byte "
                         "(quantization scales ignored)")
+    i.add_argument("--kv-cache-dtype", choices=list(WEIGHT_DTYPES),
+                   help="KV-cache values (default: --low-prec-bytes-per-val, bf16), e.g. fp8 for a quantized cache")
     i.add_argument("--window-cache", choices=WINDOW_CACHE,
                    help="KV cache of sliding/chunked layers: W tokens (default; static caches, serving engines) or "
                         "W-1 (transformers' DynamicCache after a forward)")
     i.add_argument("--mla-cache", choices=MLA_CACHE,
                    help="KV cache of MLA layers: the compressed latent (default; transformers, vLLM) or "
                         "decompressed per-head K and V")
-    i.add_argument("--kv-cache-dtype", choices=list(WEIGHT_DTYPES),
-                   help="KV-cache values (default: --low-prec-bytes-per-val), e.g. fp8 for a quantized cache")
-    pr = p.add_argument_group("precision")
+    pr = p.add_argument_group("precision (default: bf16 weights and activations, fp32 gradients, fp32 master "
+                              "copy and moments; Megatron-core's recipe)")
     pr.add_argument("--disable-mixed-precision", action="store_false", dest="is_mixed_precision",
                     help="everything at high precision, no master copy")
-    pr.add_argument("--high-prec-bytes-per-val", type=positive_int, default=Integer(4), help="default 4")
-    pr.add_argument("--low-prec-bytes-per-val", type=positive_int, default=Integer(2), help="default 2")
-    pr.add_argument("--bytes-per-grad-ele", type=positive_int, help="gradient bytes (default 4; training only)")
-    p.add_argument("--misc-mem-gib", type=amount_type("--misc-mem-gib", parse_number, positive=False), default=Integer(0),
+    pr.add_argument("--high-prec-bytes-per-val", type=positive_int, help="master copy and optimizer moments (default 4)")
+    pr.add_argument("--low-prec-bytes-per-val", type=positive_int, help="weights and activations (default 2)")
+    pr.add_argument("--bytes-per-grad-ele", type=positive_int,
+                    help="gradient bytes (default 4: fp32 main gradients, Megatron-core and the cookbook; training only)")
+    p.add_argument("--misc-mem-gib", type=amount_type("--misc-mem-gib", parse_number, positive=False),
                    help="constant overhead per device, GiB (default 0; at most 1e30)")
-    p.add_argument("--json", action="store_true", help="print one JSON object (bytes as integers)")
-    p.set_defaults(func=run)
+
+
+def zero_stage_type(text: str):
+    """A ZeRO stage flag value: 0, 1, 2 or 3 (else "is not a ZeRO stage")."""
+    if isinstance(text, str) and text.strip() in ("0", "1", "2", "3"):
+        return int(text.strip())
+    raise argparse.ArgumentTypeError(f"{text!r:.60} is not a ZeRO stage; use 0, 1, 2 or 3")
+
+
+zero_stage_type.__name__ = "a ZeRO stage"
 
 
 def _training_flags(args: argparse.Namespace) -> dict[str, Any]:
-    """The training-only flags, defaults filled in; with --infer any of them given is an error."""
-    given = {k: getattr(args, k, None) for k in TRAINING_DEFAULTS}
-    given = {k: v for k, v in given.items() if v is not None and v is not False}
+    """The training-only flags given; with --infer any of them given is an error."""
+    given = {k: getattr(args, k, None) for k in TRAINING_FLAGS}
+    given = {k: v for k, v in given.items() if v is not None}
     if getattr(args, "infer", False) and given:
         flag = "--" + next(iter(given)).replace("_", "-")
         raise SymcalcError(f"{flag} applies to training only; drop it with --infer (inference memory here has no gradients, "
                            "optimizer states, ZeRO sharding or saved activations)")
-    return {**TRAINING_DEFAULTS, **given}
+    return given
+
+
+def recompute_from_args(args: argparse.Namespace) -> tuple[str, str]:
+    """The recompute policy and why: --recompute, -ca (the cookbook mem script's: selective), or the default."""
+    return recompute_policy(args, ca_flag="--checkpoint-activations", ca_policy="selective", default_key="recompute",
+                            ca_says="-ca (the cookbook memory script's checkpointing: selective recompute)")
+
+
+def precision_from_args(args: argparse.Namespace) -> Precision:
+    """The precision the flags give: the active recipe, with each byte flag given replacing its part."""
+    rec = precision_recipe(None)
+    hi = args.high_prec_bytes_per_val if args.high_prec_bytes_per_val is not None else rec.master
+    lo = args.low_prec_bytes_per_val if args.low_prec_bytes_per_val is not None else rec.weight
+    grad = args.bytes_per_grad_ele if args.bytes_per_grad_ele is not None else rec.grad
+    if args.is_mixed_precision:
+        act = args.low_prec_bytes_per_val if args.low_prec_bytes_per_val is not None else rec.act
+        return Precision(weight=lo, grad=grad, master=hi, act=act, kv=act)
+    return Precision(weight=hi, grad=grad, master=0, act=hi, kv=hi)
 
 
 def _settings(args: argparse.Namespace, parallel: bool = True) -> dict[str, Any]:
+    d = active()
     tr = _training_flags(args)
     if not getattr(args, "infer", False):
         for flag in ("weight_dtype", "kv_cache_dtype", "window_cache", "mla_cache"):
             if getattr(args, flag, None) is not None:
                 raise SymcalcError(f"--{flag.replace('_', '-')} applies to inference only; add --infer "
                                    "(training precision: --low-prec-bytes-per-val, --disable-mixed-precision)")
-    if tr["zero_stage"] not in (0, 1, 2, 3):
-        raise SymcalcError(f"--zero-stage {tr['zero_stage']} is not a ZeRO stage; use 0, 1, 2 or 3")
-    recompute = tr["recompute"] or ("selective" if tr["checkpoint_activations"] else "none")
-    if tr["checkpoint_activations"] and tr["recompute"] == "none":
-        raise SymcalcError("--checkpoint-activations with --recompute none; give one of them")
-    hi, lo = args.high_prec_bytes_per_val, args.low_prec_bytes_per_val
-    if args.is_mixed_precision:
-        prec = Precision(weight=lo, grad=tr["bytes_per_grad_ele"], master=hi, act=lo, kv=lo)
-    else:
-        prec = Precision(weight=hi, grad=tr["bytes_per_grad_ele"], master=0, act=hi, kv=hi)
-    opt = tr["optimizer"]
+    zero = tr.get("zero_stage", d.zero_stage)
+    if zero not in (0, 1, 2, 3):
+        raise SymcalcError(f"--zero-stage {zero} is not a ZeRO stage; use 0, 1, 2 or 3")
+    recompute, why = recompute_from_args(args)
+    prec = precision_from_args(args)
+    opt = tr.get("optimizer", d.optimizer)
+    hi = args.high_prec_bytes_per_val if args.high_prec_bytes_per_val is not None else precision_recipe(None).master
     optimizer = _MOMENTS[opt] * hi if opt in _MOMENTS else opt
+    attention = getattr(args, "attention", None)
+    training = dict(zero_stage=int(zero), allgather_bucket=tr.get("zero_allgather_bucket_size", d.allgather_bucket),
+                    max_live_params=tr.get("zero3_max_live_params", d.max_live_params),
+                    activation_profile=tr.get("activation_profile", d.activation_profile), dropout=tr.get("dropout"))
     par = Parallel(**_degrees(args)) if parallel else None
-    return dict(prec=prec, optimizer=optimizer, recompute=recompute, par=par, training=tr)
+    return dict(prec=prec, optimizer=optimizer, recompute=recompute, recompute_why=why, par=par, training=training,
+                flash_attention=None if attention is None else attention == "flash")
 
 
 def _degrees(args: argparse.Namespace) -> dict[str, Any]:
-    return dict(tp=args.tensor_parallel_size, pp=args.pipeline_parallel_size, cp=args.context_parallel_size,
-                ep=args.expert_parallelism, n_devices=args.num_gpus,
-                sequence_parallel=args.partition_activations or args.sequence_parallel)
+    one = Integer(1)
+
+    def get(name: str) -> Any:
+        value = getattr(args, name, None)
+        return one if value is None else value
+
+    return dict(tp=get("tensor_parallel_size"), pp=get("pipeline_parallel_size"), cp=get("context_parallel_size"),
+                ep=get("expert_parallelism"), n_devices=get("num_gpus"),
+                sequence_parallel=getattr(args, "sequence_parallel", None))
+
+
+def seq_len_of(args: argparse.Namespace) -> Any:
+    return args.sequence_length if args.sequence_length is not None else active().seq_len
+
+
+def micro_batch_of(args: argparse.Namespace) -> Any:
+    return args.batch_size_per_gpu if args.batch_size_per_gpu is not None else active().micro_batch
+
+
+def misc_bytes_of(args: argparse.Namespace) -> Any:
+    return args.misc_mem_gib * GIB if args.misc_mem_gib is not None else active().misc_bytes
 
 
 def training_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -137,26 +216,29 @@ def training_options(args: argparse.Namespace) -> dict[str, Any]:
 
     The degrees come as keywords (``tp``, ``pp``, ``cp``, ``ep``, ``n_devices``,
     ``sequence_parallel``), unchecked, so a caller may drop or replace one: ``symcalc solve``
-    builds its memory questions on this, with the unknown left out.
+    builds its memory questions on this, with the unknown left out. Every setting is resolved from
+    :mod:`symcalc.defaults` here, so the library gets exactly what this command computes.
     """
     st = _settings(args, parallel=False)
     tr = st["training"]
     return dict(
-        seq_len=args.sequence_length, micro_batch=args.batch_size_per_gpu, zero_stage=tr["zero_stage"],
+        seq_len=seq_len_of(args), micro_batch=micro_batch_of(args), zero_stage=tr["zero_stage"],
         precision=st["prec"], optimizer=st["optimizer"], recompute=st["recompute"],
-        profile=tr["activation_profile"], flash_attention=args.flash_attention,
-        allgather_bucket=tr["zero_allgather_bucket_size"], max_live_params=tr["zero3_max_live_params"],
-        misc_bytes=args.misc_mem_gib * GIB, **_degrees(args))
+        profile=tr["activation_profile"], flash_attention=st["flash_attention"], dropout=tr["dropout"],
+        allgather_bucket=tr["allgather_bucket"], max_live_params=tr["max_live_params"],
+        misc_bytes=misc_bytes_of(args), **_degrees(args))
 
 
 def _memory(model, args, st, par: Parallel, *, zero: int, buffers: bool, misc: Any):
     if args.infer:
-        weights = WEIGHT_DTYPES[args.weight_dtype] if args.weight_dtype else st["prec"].weight
-        bytes_kv = WEIGHT_DTYPES[args.kv_cache_dtype] if args.kv_cache_dtype else st["prec"].kv
-        return inference_memory(model, seq_len=args.sequence_length, n_generate=args.output_tokens,
-                                micro_batch=args.batch_size_per_gpu, weights=weights,
+        lo_given = args.low_prec_bytes_per_val is not None or not args.is_mixed_precision
+        weights = WEIGHT_DTYPES[args.weight_dtype] if args.weight_dtype else (st["prec"].weight if lo_given else None)
+        bytes_kv = WEIGHT_DTYPES[args.kv_cache_dtype] if args.kv_cache_dtype else (st["prec"].kv if lo_given else None)
+        n_gen = args.output_tokens if args.output_tokens is not None else active().output_tokens
+        return inference_memory(model, seq_len=seq_len_of(args), n_generate=n_gen,
+                                micro_batch=micro_batch_of(args), weights=weights,
                                 bytes_kv=bytes_kv, bytes_act=st["prec"].act,
-                                flash_attention=args.flash_attention, misc_bytes=misc, parallel=par,
+                                flash_attention=st["flash_attention"], misc_bytes=misc, parallel=par,
                                 window_cache=args.window_cache or "window", mla_cache=args.mla_cache or "latent")
     opts = {k: v for k, v in training_options(args).items() if k not in _degrees(args)}
     opts.update(zero_stage=zero, misc_bytes=misc)
@@ -181,21 +263,46 @@ def model_from_mem_args(args: argparse.Namespace):
     ``n_positions`` rows whatever s is.
     """
     from_source = getattr(args, "preset", None) is not None or getattr(args, "hf_config", None) is not None
-    return model_from_args(args, DEFAULTS, learned_positions_from=None if from_source else "sequence_length")
+    return model_from_args(args, learned_positions_from=None if from_source else "sequence_length")
 
 
-def run(args: argparse.Namespace) -> int:
+def settings_line(args: argparse.Namespace, st: dict, model) -> str:
+    """What the numbers assume, in one line (the defaults set, attention, dropout, SP, precision)."""
+    from ..defaults import dropout_for
+
+    if args.infer:
+        flash = st["flash_attention"] if st["flash_attention"] is not None else active().flash_attention
+        return f"defaults {active().name}; attention {'flash' if flash else 'eager'}"
+    prec = st["prec"]
+    flash = st["flash_attention"] if st["flash_attention"] is not None else active().flash_attention
+    sp = st["par"].sequence_parallel if st["par"] is not None and st["par"].sequence_parallel is not None \
+        else active().sequence_parallel
+    dropout = dropout_for(model, st["training"]["dropout"])
+    return (f"defaults {active().name}; attention {'flash' if flash else 'eager'}; dropout {'on' if dropout else 'off'}; "
+            f"sequence parallel {'on' if sp else 'off'}; bytes per value: weight {prec.weight}, grad {prec.grad}, "
+            f"master {prec.master}, act {prec.act}")
+
+
+def compute(args: argparse.Namespace) -> dict[str, Any]:
+    """One configuration of ``symcalc mem``: the model, settings, per-device and per-replica breakdowns."""
     model = model_from_mem_args(args)
     st = _settings(args)
     par: Parallel = st["par"]
-    misc = args.misc_mem_gib * GIB
+    misc = misc_bytes_of(args)
     zero = st["training"]["zero_stage"]
     per_device = _memory(model, args, st, par, zero=zero, buffers=True, misc=misc)
     # One replica's memory as if on one device: nothing sharded, the cookbook's "single replica".
     replica_devices = par.tp * par.pp * par.cp
     replica = _memory(model, args, st, Parallel(), zero=0, buffers=False, misc=misc * replica_devices)
-    dev, rep = _parts(per_device), _parts(replica)
+    return dict(model=model, settings=st, parallel=par, zero=zero, per_device=per_device, replica=replica)
+
+
+def run(args: argparse.Namespace) -> int:
+    r = compute(args)
+    model, st, par, zero = r["model"], r["settings"], r["parallel"], r["zero"]
+    dev, rep = _parts(r["per_device"]), _parts(r["replica"])
     mode = "inference" if args.infer else "training"
+    sp = par.sequence_parallel if par.sequence_parallel is not None else active().sequence_parallel
     if args.json:
         print_json({
             "model": model.name or "custom",
@@ -204,15 +311,21 @@ def run(args: argparse.Namespace) -> int:
             "per_replica": rep,
             "parallel": {"tp": int(par.tp), "pp": int(par.pp), "dp": int(par.dp), "ep": int(par.ep),
                          "cp": int(par.cp), "n_devices": int(par.n_devices)},
-            "settings": {"zero_stage": None if args.infer else zero, "recompute": st["recompute"],
+            "settings": {"zero_stage": None if args.infer else zero, "recompute": None if args.infer else st["recompute"],
+                         "recompute_from": None if args.infer else st["recompute_why"],
                          "activation_profile": st["training"]["activation_profile"],
-                         "sequence_parallel": bool(par.sequence_parallel)},
+                         "sequence_parallel": bool(sp and par.tp != 1), "defaults": active().name,
+                         "line": settings_line(args, st, model)},
             "units": "bytes (rounded up); GiB = 2^30 bytes",
         })
         return 0
     print(f"symcalc mem ({mode}): {model.name or 'custom model'} - {model.describe()}")
     print(f"devices {par.n_devices} = tp {par.tp} x pp {par.pp} x dp {par.dp} x cp {par.cp} (ep {par.ep} inside dp)"
-          + ("" if args.infer else f"; ZeRO {zero}; recompute {st['recompute']}"))
+          + ("" if args.infer else f"; ZeRO {zero}; recompute {st['recompute']}")
+          + f"; s {seq_len_of(args)}, b {micro_batch_of(args)}")
+    print(settings_line(args, st, model))
+    if getattr(args, "checkpoint_activations", None):
+        print("note: " + CA_MEANING)
     width = max(len(k) for k in dev)
     print("per device:")
     for k, v in dev.items():

@@ -7,9 +7,6 @@ import argparse
 from ..params import ACTIVE_CONVENTIONS, active_params, non_embedding_params, params
 from .common import add_model_arguments, model_from_args, positive_int, print_json
 
-#: calc_transformer_params.py's defaults where they differ from the shared ones.
-DEFAULTS = {"num_experts": 8, "expert_interval": 1, "topk": 1, "sequence_length": 2048}
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -25,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
         epilog="Examples: symcalc params --preset llama-2-7b | symcalc params -l 96 -hs 12288 --json",
     )
-    add_model_arguments(p, defaults=DEFAULTS)
+    add_model_arguments(p)
     p.add_argument("--sequence-length", "-s", type=positive_int,
                    help="rows of the learned position table; has no effect on the count unless "
                         "--position learned (RoPE/ALiBi have no position parameters)")
@@ -37,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    model = model_from_args(args, DEFAULTS)
+    model = model_from_args(args)
     bd = params(model)
     total = bd.total
     non_emb = non_embedding_params(model)

@@ -8,17 +8,21 @@ from typing import Any
 from sympy import Integer
 
 from ..errors import SymcalcError
-from .common import add_model_arguments, model_from_args, parse_amount, positive_int, positive_rational, print_json
+from .common import (
+    add_attention_arguments,
+    add_model_arguments, default_help, model_from_args, parse_amount, positive_int, positive_rational, print_json,
+    seq_len_type,
+)
+
+
+def _dec(value) -> str:
+    return f"{float(value):g}"
 from .hwargs import add_hardware_arguments, figure_or_flag, hardware_from_args, peak_from_args
 
-#: calc_transformer_mem.py's model defaults where they differ from the shared ones.
-DEFAULTS = {"num_experts": 0, "sequence_length": 2048}
 GIB = 2**30
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from ..plan import DEFAULTS as COST
-
     p = sub.add_parser(
         "plan",
         help="parallel configurations (tp, pp, dp, ep, ZeRO, recompute, micro-batch) that fit, fastest first",
@@ -26,12 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Every configuration of tensor/pipeline/data/expert parallelism, ZeRO stage, recompute policy and "
             "micro-batch whose training memory fits per device, ranked by an estimated step time: compute at the "
             "stated MFU plus TP all-reduces, EP all-to-alls, DP gradient reduction and ZeRO-3 gathers at the "
-            "stated bandwidths, plus the pipeline bubble (p-1)/m. See README, section Performance. "
+            "stated bandwidths, plus the pipeline bubble (p-1)/m. Memory per device is what `symcalc mem` gives for "
+            "the same layout (the same defaults: today's, or --cookbook). See README, section Performance. "
             "Exit status: 0 when something fits, 1 when nothing does (as symcalc solve), 2 on bad input."
         ),
         epilog="Example: symcalc plan --preset llama-2-7b --num-gpus 64 --gpu-memory 80GiB --peak-flops 989e12 --top 5",
     )
-    add_model_arguments(p, defaults=DEFAULTS)
+    add_model_arguments(p)
     g = p.add_argument_group("cluster (a flag given wins over --hardware)")
     add_hardware_arguments(g, fills="--gpu-memory, --peak-flops (at --dtype), --tp-bandwidth (its scale-up link) "
                                     "and --dp-/--ep-bandwidth (its scale-out NIC)")
@@ -40,24 +45,26 @@ def register(sub: argparse._SubParsersAction) -> None:
                                         "needed unless --hardware")
     g.add_argument("--peak-flops", help="peak FLOP/s per device: 989e12, 989.4T or a catalogue name (h100: its "
                                         "dense peak at --dtype); needed unless --hardware")
-    g.add_argument("--mfu", type=positive_rational, default=COST["mfu"], help="fraction of peak achieved (default 0.5)")
+    g.add_argument("--mfu", type=positive_rational, help=f"fraction of peak achieved ({default_help('mfu', 'plan', _dec)})")
     g.add_argument("--tp-bandwidth", help="TP all-reduce bandwidth per device, bytes/s (default: --hardware's "
                                           "scale-up link, else 300GB)")
     g.add_argument("--dp-bandwidth", help="DP/ZeRO bandwidth per device, bytes/s (default: --hardware's scale-out "
                                           "NIC, else 25GB)")
     g.add_argument("--ep-bandwidth", help="EP all-to-all bandwidth per device, bytes/s (default: as --dp-bandwidth)")
     t = p.add_argument_group("training")
-    t.add_argument("--sequence-length", "-s", type=positive_int, default=Integer(2048), help="tokens per sequence (default 2048)")
-    t.add_argument("--global-batch-size", "-gbs", type=positive_int, default=Integer(512),
-                   help="sequences per step B (default 512); micro-batch times dp must divide it")
-    t.add_argument("--max-tp", type=positive_int, default=Integer(COST["max_tp"]),
-                   help="largest TP degree (default 8: TP inside a node)")
-    t.add_argument("--max-micro-batch", type=positive_int, default=Integer(COST["max_micro_batch"]),
-                   help="largest micro-batch (default 32)")
+    t.add_argument("--sequence-length", "-s", type=seq_len_type,
+                   help=f"tokens per sequence; 4k = 4096 ({default_help('seq_len', 'plan')})")
+    t.add_argument("--global-batch-size", "-gbs", type=positive_int,
+                   help=f"sequences per step B ({default_help('global_batch', 'plan')}); micro-batch times dp must divide it")
+    t.add_argument("--max-tp", type=positive_int, help=f"largest TP degree ({default_help('max_tp', 'plan')}: TP inside a node)")
+    t.add_argument("--max-micro-batch", type=positive_int, help=f"largest micro-batch ({default_help('max_micro_batch', 'plan')})")
     t.add_argument("--zero-stages", default="0,1,2,3", help="ZeRO stages to consider, comma-separated (default 0,1,2,3)")
     t.add_argument("--recompute", default="none,selective,full",
                    help="recompute policies to consider (default none,selective,full)")
-    t.add_argument("--flash-attention", action="store_true", help="no s^2 attention scores are kept")
+    add_attention_arguments(t, "plan")
+    t.add_argument("--sequence-parallel", action=argparse.BooleanOptionalAction, default=None,
+                   help="sequence parallelism on rows with t > 1 (" + default_help(
+                       "sequence_parallel", "plan", lambda v: "on" if v else "off") + ")")
     p.add_argument("--top", type=positive_int, default=Integer(10), help="rows to print (default 10)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
@@ -83,18 +90,19 @@ def run(args: argparse.Namespace) -> int:
     from ..memory.activations import RECOMPUTE
     from ..plan import ZERO_STAGES, plan
 
-    if args.mfu > 1:
+    if args.mfu is not None and args.mfu > 1:
         raise SymcalcError(f"--mfu {args.mfu} is above 1; it is the fraction of peak achieved (0.5 = 50%)")
-    model = model_from_args(args, DEFAULTS)
+    model = model_from_args(args)
     zero = _choices(args.zero_stages, "--zero-stages", ZERO_STAGES)
     recompute = _choices(args.recompute, "--recompute", RECOMPUTE)
     cluster = _cluster(args)
     res = plan(model, n_devices=int(args.num_gpus), memory=cluster["memory"], peak_flops=cluster["peak_flops"],
-               seq_len=args.sequence_length, global_batch=int(args.global_batch_size), mfu=args.mfu,
+               seq_len=args.sequence_length, global_batch=args.global_batch_size, mfu=args.mfu,
                bandwidth_tp=cluster["bandwidth_tp"], bandwidth_dp=cluster["bandwidth_dp"],
                bandwidth_ep=cluster["bandwidth_ep"],
-               max_tp=int(args.max_tp), max_micro_batch=int(args.max_micro_batch), zero_stages=zero,
-               recompute=recompute, flash_attention=args.flash_attention, top=int(args.top))
+               max_tp=args.max_tp, max_micro_batch=args.max_micro_batch, zero_stages=zero,
+               recompute=recompute, flash_attention=None if args.attention is None else args.attention == "flash",
+               dropout=args.dropout, sequence_parallel=args.sequence_parallel, top=int(args.top))
     if args.json:
         print_json({
             "model": model.name or "custom",
@@ -140,8 +148,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _cluster(args: argparse.Namespace) -> dict[str, Any]:
     """Memory, peak and bandwidths: each flag given, else --hardware's figure, else the planner's default."""
-    from ..plan import DEFAULTS as COST
+    from ..defaults import active
     from ..solve import parse_bytes
+
+    COST = active()
 
     def size(flag: str):
         return lambda text: parse_amount(text, flag, parse_bytes)
@@ -154,7 +164,7 @@ def _cluster(args: argparse.Namespace) -> dict[str, Any]:
         raise SymcalcError("plan needs --gpu-memory (e.g. 80GiB) or --hardware NAME")
     out: dict[str, Any] = {"memory": memory, "peak_flops": peak,
                            "sources": {"memory": mem_from, "peak_flops": "--peak-flops" if args.peak_flops else
-                                       f"{args.hardware} ({args.dtype})"}}
+                                       f"{args.hardware} ({args.dtype or active().dtype})"}}
     dp, dp_from = figure_or_flag(args, "dp_bandwidth", "--dp-bandwidth", "bandwidth_scaleout", size("--dp-bandwidth"),
                                  default=COST["bandwidth_dp"])
     tp, tp_from = figure_or_flag(args, "tp_bandwidth", "--tp-bandwidth", "bandwidth_scaleup", size("--tp-bandwidth"),

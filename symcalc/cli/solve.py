@@ -21,7 +21,7 @@ from ..solve import (
     Solution, max_d_model, max_d_model_in_memory, max_micro_batch, max_n_layers, max_n_layers_in_memory,
     max_seq_len, max_tokens, min_devices, min_pp, min_tp, min_zero_stage, parse_bytes, parse_count, parse_number,
 )
-from .common import add_model_arguments, parse_amount, positive_int, print_json
+from .common import add_model_arguments, parse_amount, positive_int, print_json, seq_len_type
 from . import solve_infer
 from .hwargs import add_hardware_arguments
 
@@ -114,7 +114,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t = qs.add_parser("tokens", help=QUESTIONS["tokens"], description=QUESTIONS["tokens"] + ".")
     add_model_arguments(t)
     t.add_argument("--budget", "--compute", dest="compute", required=True, help="training FLOP, e.g. 1e24")
-    t.add_argument("--sequence-length", "-s", type=positive_int,
+    t.add_argument("--sequence-length", "-s", type=seq_len_type,
                    help="use symcalc's exact training FLOPs per token at this sequence length (default: 6N)")
     t.add_argument("--json", action="store_true", help="print one JSON object")
     t.set_defaults(func=run_tokens)

@@ -24,11 +24,11 @@ unknown at its breakpoints.
 >>> b = relax(micro_batch)
 >>> root, = solve(relax(Eq(mem.total, 80 * 2**30)), b)
 >>> root                                                      # the exact real root
-8840639/205312
+69079991/1626112
 >>> import math
 >>> best = math.floor(root)                                   # round, then check on the exact form
 >>> best, bool(mem.total.subs(micro_batch, best) <= 80 * 2**30 < mem.total.subs(micro_batch, best + 1))
-(43, True)
+(42, True)
 """
 
 from __future__ import annotations

@@ -13,9 +13,6 @@ from ..memory.states import WEIGHT_DTYPES
 from .common import add_model_arguments, model_from_args, parse_amount, positive_int, print_json
 from .hwargs import add_hardware_arguments, figure_or_flag, hardware_from_args, peak_from_args
 
-#: The dense model defaults of `symcalc mem` (flag-built models).
-DEFAULTS = {"num_experts": 0, "sequence_length": 2048}
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     from ..defaults import active
@@ -40,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                "symcalc serve --preset llama-3-70b --hardware h100 -tp 4 --dtype fp8 --json | "
                "symcalc serve --preset mixtral-8x7b --hardware h200 -tp 2 -s 32 -o 128 -b 8",
     )
-    add_model_arguments(p, defaults=DEFAULTS)
+    add_model_arguments(p)
     w = p.add_argument_group("workload")
     w.add_argument("--sequence-length", "-s", type=positive_int,
                    help=f"prompt tokens per sequence (default {d.seq_len}: symcalc.defaults)")
@@ -114,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..defaults import resolve
 
-    model = model_from_args(args, DEFAULTS, learned_positions_from=None)
+    model = model_from_args(args, learned_positions_from=None)
     hw = hardware_from_args(args)
     dev = device_from_args(args)
     weights = args.weight_dtype or (args.dtype if args.dtype in STORAGE else resolve("weight_dtype"))
@@ -135,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
                           "max_batch": "sequences"})
         print_json(out)
         return 0
-    on = f"{hw.name} ({args.dtype})" if hw is not None else "devices"
+    on = f"{hw.name} ({args.dtype or resolve('dtype')})" if hw is not None else "devices"
     print(f"symcalc serve: {model.name or 'custom model'} on {int(args.tensor_parallel_size)} x {on}; weights "
           f"{weights}, KV cache {kv}; {int(args.batch_size)} x ({int(args.sequence_length)} prompt + "
           f"{int(args.output_tokens)} generated) tokens")

@@ -46,16 +46,20 @@ def inference_options(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         value = getattr(args, flag, None)
         if value is not None and value < 1:
             raise SymcalcError(f"--{flag.replace('_', '-')} {value} is not positive; give a whole number of at least 1")
-    if args.context_parallel_size != 1 or args.expert_parallelism != 1:
+    if args.context_parallel_size not in (None, 1) or args.expert_parallelism not in (None, 1):
         raise SymcalcError("--infer: a serving replica here uses tensor and pipeline parallelism only; "
                            "drop --context-parallel-size/-ep")
+    from ..defaults import active
+
     prec = st["prec"]
+    one = 1
     return model, dict(
-        seq_len=args.sequence_length, n_generate=args.output_tokens, micro_batch=args.batch_size_per_gpu,
+        seq_len=mem.seq_len_of(args), n_generate=active().output_tokens if args.output_tokens is None else args.output_tokens,
+        micro_batch=mem.micro_batch_of(args),
         weights=WEIGHT_DTYPES[args.weight_dtype] if args.weight_dtype else prec.weight,
         bytes_kv=WEIGHT_DTYPES[args.kv_cache_dtype] if args.kv_cache_dtype else prec.kv, bytes_act=prec.act,
-        flash_attention=args.flash_attention, misc_bytes=args.misc_mem_gib * 2**30,
-        prefill_batch=args.prefill_batch, tp=args.tensor_parallel_size, pp=args.pipeline_parallel_size)
+        flash_attention=st["flash_attention"], misc_bytes=mem.misc_bytes_of(args),
+        prefill_batch=args.prefill_batch, tp=args.tensor_parallel_size or one, pp=args.pipeline_parallel_size or one)
 
 
 def run(args: argparse.Namespace, budget: Any, report: Callable[..., int]) -> int:

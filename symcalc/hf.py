@@ -24,6 +24,9 @@ Family facts applied (checked against the transformers models in the conformance
   **phi3**: RMSNorm, gated MLP, rotary, untied by default except Gemma; no biases except
   Llama's ``attention_bias``/``mlp_bias`` and Qwen2's q/k/v biases; Gemma's head_dim defaults
   to 256; Gemma-2 has four norms per layer; Qwen2-MoE has a gated shared expert.
+- **fused linears** (``Model.fused_linears``; counts unchanged, LoRA targets see one matrix):
+  GPT-2's ``c_attn``, GPT-NeoX's, BLOOM's and Falcon's ``query_key_value`` and Phi-3's
+  ``qkv_proj`` hold Q, K and V; Phi-3's ``gate_up_proj`` holds the MLP's gate and up.
 
 >>> from symcalc import params
 >>> m = model_from_hf_config({"model_type": "gpt2", "n_layer": 12, "n_embd": 768, "n_head": 12,
@@ -186,7 +189,7 @@ def _gpt2(c: _Config) -> dict:
         position="learned", n_positions=c.size("n_positions", "max_position_embeddings", "n_ctx"),
         qkv_bias=True, attn_out_bias=True, mlp_bias=True, norm="layernorm",
         tied_embeddings=c.flag("tie_word_embeddings", default=True),
-        activation=c.activation("activation_function", default="gelu_tanh"),
+        activation=c.activation("activation_function", default="gelu_tanh"), fused_linears=("qkv",),
     )
 
 
@@ -199,7 +202,7 @@ def _gpt_neox(c: _Config) -> dict:
         qkv_bias=attn_bias, attn_out_bias=attn_bias, mlp_bias=True, norm="layernorm",
         parallel_block=c.flag("use_parallel_residual", default=True),
         tied_embeddings=c.flag("tie_word_embeddings", default=False),
-        activation=c.activation("hidden_act", default="gelu"),
+        activation=c.activation("hidden_act", default="gelu"), fused_linears=("qkv",),
     )
 
 
@@ -231,6 +234,7 @@ def _bloom(c: _Config) -> dict:
         d_ff=4 * h, vocab=c.size("vocab_size"), position="alibi",
         qkv_bias=True, attn_out_bias=True, mlp_bias=True, norm="layernorm", embed_norm=True,
         tied_embeddings=c.flag("tie_word_embeddings", default=True), activation="gelu_tanh",
+        fused_linears=("qkv",),
     )
 
 
@@ -255,7 +259,7 @@ def _falcon(c: _Config) -> dict:
         qkv_bias=bias, attn_out_bias=bias, mlp_bias=bias, norm="layernorm",
         parallel_block=parallel, norms_per_layer=(2 if n_ln == 2 else 1) if parallel else 2,
         tied_embeddings=c.flag("tie_word_embeddings", default=True),
-        activation=c.activation("activation", default="gelu"),
+        activation=c.activation("activation", default="gelu"), fused_linears=("qkv",),
     )
 
 
@@ -350,7 +354,7 @@ def _family_table() -> dict[str, Callable[..., dict]]:
         "qwen2_moe": _windowed(_qwen2_moe, lambda c, L: qwen_windows(c, L, moe=True)),
         "gemma": _gemma,
         "gemma2": _windowed(lambda c: _gemma(c, norms=4), gemma2_window),
-        "phi3": _windowed(lambda c: _llama_like(c), plain),
+        "phi3": _windowed(lambda c: {**_llama_like(c), "fused_linears": ("qkv", "gate_up")}, plain),
     }
     table.update(MODERN_FAMILIES)
     return table

@@ -30,11 +30,15 @@ from .structure import _model as _structure
 from .errors import SymcalcError
 from .inputs import as_bool, as_count, as_size, as_text
 
-__all__ = ["Model", "NORMS", "POSITIONS", "ACTIVATIONS"]
+__all__ = ["Model", "NORMS", "POSITIONS", "ACTIVATIONS", "FUSED_LINEARS"]
 
 NORMS = ("layernorm", "rmsnorm")
 POSITIONS = ("rope", "alibi", "none", "learned")
 ACTIVATIONS = ("gelu", "silu", "relu", "gelu_tanh")
+#: Linears an implementation may store as one matrix: Q, K and V (``qkv``: GPT-2's ``c_attn``,
+#: GPT-NeoX's ``query_key_value``, Phi-3's ``qkv_proj``) and a gated MLP's gate and up (``gate_up``:
+#: Phi-3's ``gate_up_proj``). Counts do not change; what an adapter or a row-wise scale sees does.
+FUSED_LINEARS = ("qkv", "gate_up")
 
 #: Structure options that are True or False.
 _FLAG_FIELDS = (
@@ -101,6 +105,9 @@ class Model:
     - ``window``: :class:`~symcalc.structure.Window` (default full attention; sliding or chunked
       on some layers);
     - ``mtp``: :class:`~symcalc.structure.MTP` multi-token-prediction modules (default none).
+    - ``fused_linears``: which linears the implementation stores fused, a tuple of
+      :data:`FUSED_LINEARS` (``("qkv",)`` for GPT-NeoX; parameter counts are the same, LoRA
+      adapters see one matrix; :func:`symcalc.linears.linears`).
     """
 
     n_layers: Any = S.n_layers
@@ -146,6 +153,8 @@ class Model:
     attention: Any = None
     window: Any = None
     mtp: Any = None
+    # how the implementation stores its linears (adapters see it, counts do not)
+    fused_linears: tuple = ()
     # bookkeeping
     name: str = field(default="", compare=False)
 
@@ -177,6 +186,12 @@ class Model:
                 raise SymcalcError(f"{fname}={value!r} must be a non-negative Python int")
         if self.moe_interval < 1:
             raise SymcalcError(f"moe_interval={self.moe_interval} must be at least 1 (1: every layer is MoE)")
+        fused = self.fused_linears
+        if not isinstance(fused, (tuple, list)) or any(not isinstance(f, str) or f not in FUSED_LINEARS for f in fused):
+            raise SymcalcError(f"fused_linears={fused!r:.60} must be a tuple of {', '.join(FUSED_LINEARS)}")
+        set_("fused_linears", tuple(f for f in FUSED_LINEARS if f in fused))
+        if "gate_up" in self.fused_linears and not self.gated_mlp:
+            raise SymcalcError("fused_linears has 'gate_up' but the MLP is not gated; a plain MLP has no gate to fuse")
 
         # derived sizes
         if self.is_mla:

@@ -140,6 +140,15 @@ pue = _declare("pue", r"\mathrm{PUE}", "power usage effectiveness: facility ener
 price_per_device_hour = _declare("price_per_device_hour", r"c_{h}", "price per device-hour (GPU-hour)",
                                  "currency/h", integer=False)
 
+# --- fine-tuning, quantized storage, offload and sharding groups ---------------------------
+lora_rank = _declare("lora_rank", "r", "LoRA rank (columns of A, rows of B per adapted matrix)")
+quant_block = _declare("quant_block", r"B_{q}", "weights per quantization block (one absmax scale each)")
+quant_block2 = _declare("quant_block2", r"B_{q2}", "first-level scales per second-level block (double quantization)")
+shard_group = _declare("shard_group", r"g_{s}", "devices a hybrid-sharded (HSDP) group shards the states over")
+secondary_group = _declare("secondary_group", r"g_{\mathrm{hp}}",
+                           "devices sharing a ZeRO++ secondary (hpZ) partition of the weights")
+devices_per_node = _declare("devices_per_node", r"n_{\mathrm{node}}", "devices (GPUs) per node, sharing its CPU memory and NVMe")
+
 LATEX_NAMES: dict[Symbol, str] = {sym: info.latex for sym, info in SYMBOL_INFO.items()}
 
 

@@ -148,11 +148,13 @@ def test_kv_cache_per_token_of_opt_13b_is_vllms_800_kb():
     assert kv_cache(opt_13b, tokens=1, batch=1, bytes_kv=2) == 819_200
 
 
-def test_inference_int4_weights_are_half_a_byte():
-    """int4 weights take exactly N/2 bytes (a Rational, not 4 // 8 = 0)."""
+def test_inference_int4_weights_are_half_a_byte_on_the_linears_only():
+    """int4 linears take exactly N/2 bytes (a Rational, not 4 // 8 = 0); embedding, LM head and norms stay 16-bit."""
     m = Model.preset("llama-2-7b")
     mem = inference_memory(m, seq_len=128, micro_batch=1, weights="int4")
-    assert mem.select("weights") == Rational(1, 2) * params(m).total
+    linear = ("attention/qkv", "attention/out", "mlp/up", "mlp/down")
+    for part, n in params(m).items():
+        assert mem[f"weights/{part}"] == (Rational(1, 2) if part in linear else 2) * n, part
     assert kv_cache(m, tokens=4096, batch=1, bytes_kv="fp8") * 2 == kv_cache(m, tokens=4096, batch=1, bytes_kv=2)
 
 

@@ -101,7 +101,15 @@ def _valid_by_name() -> dict:
         "arrays": None, "fit": None, "flops_per_param_token": 6,
         "message": 1000, "volume": 1000, "bandwidth": 10**9, "prompt_len": 4, "n_generate": 2,
         "indices": [0, 2], "n_layers": 4, "n_queries": 5, "position": 3,
+        "adapter": _lora(), "freeze": None, "method": "lora", "targets": "q,v", "largest_layer_params": 10**5,
+        "format": "nf4", "kind": "weights",
     }
+
+
+def _lora():
+    from symcalc.finetune import LoRA
+
+    return LoRA(rank=2, targets="q,v")
 
 
 def _overrides() -> dict:
@@ -292,6 +300,32 @@ def _overrides() -> dict:
         "symcalc.solve._serving.max_serving_context": ((10**9, tiny), dict(micro_batch=1, n_generate=2)),
         "symcalc.solve._serving.min_serving_devices": ((10**9, tiny), dict(seq_len=4, micro_batch=1, max_tp=2)),
         "symcalc.solve._serving.serving_tp_degrees": ((), dict(model=tiny, max_tp=2)),
+        "symcalc.finetune.adapters.LoRA": ((), dict(rank=2, targets="q,v", dora=False, expert_layout="fused",
+                                                    bytes_adapter=4)),
+        "symcalc.finetune.freeze.Freeze": ((), dict(parts=("embedding",), layers=(0, 1))),
+        "symcalc.finetune.freeze.Freeze.layer_counts": ((tiny,), {}),
+        "symcalc.finetune.freeze.Freeze.frozen": ((tiny,), {}),
+        "symcalc.finetune.freeze.Freeze.frozen_layers_before_grad": ((tiny,), dict(adapter_layers=False)),
+        "symcalc.finetune.recipe": ((), dict(method="qlora", rank=2, targets="q,v", quantize="nf4",
+                                             double_quant=True, freeze=None, expert_layout="fused")),
+        "symcalc.finetune.as_freeze": ((), dict(freeze=("embedding",), adapter=None)),
+        "symcalc.memory.offload.Offload": ((), dict(optimizer="cpu", params="cpu", activations="cpu")),
+        "symcalc.memory.offload.Offload.check": ((S.zero_stage.subs(S.zero_stage, 3),), {}),
+        "symcalc.memory.offload.Offload.device": ((), dict(kind="weights")),
+        "symcalc.memory.offload.devices_per_node_default": ((), dict(n_devices=16, devices_per_node=8)),
+        "symcalc.memory.sharding.Sharding": ((), dict(group=2, secondary=2)),
+        "symcalc.memory.sharding.Sharding.zero_group": ((), dict(dp=4, ep=1)),
+        "symcalc.memory.sharding.Sharding.check": ((), dict(dp=4, ep=1, zero_stage=3)),
+        "symcalc.memory.storage.Storage": ((), dict(format="nf4", block=64, double_quant=True, block2=256,
+                                                    scale="tensor", skip="lm_head")),
+        "symcalc.memory.storage.Storage.bits_per_weight": ((), dict(d_in=8, d_out=8)),
+        "symcalc.memory.storage.Storage.part_rates": ((), dict(model=tiny)),
+        "symcalc.memory.storage.Storage.transient": ((), dict(model=tiny, bytes_compute=2)),
+        "symcalc.memory.storage.storage_format": ((), dict(name="nf4", double_quant=True)),
+        "symcalc.memory.placement.deepspeed_estimate": ((), dict(n_params=10**6, largest_layer_params=10**5,
+                                                                 zero_stage=3, devices_per_node=2, n_nodes=1,
+                                                                 offload_optimizer=True, offload_params=True,
+                                                                 zero_init=True, buffer_factor=1.5)),
     }
 
 
@@ -333,9 +367,11 @@ def _instance(cls_name: str):
 
     from symcalc.cost import training_cost
     from symcalc.display import Quantity
+    from symcalc.finetune import Freeze
     from symcalc.hardware import get
     from symcalc.solve import min_serving_devices
     from symcalc.structure import GQA, MLA, LayerSet, Window
+    from symcalc.memory import Offload, Sharding, Storage
 
     tiny = _tiny()
     return {
@@ -363,6 +399,11 @@ def _instance(cls_name: str):
         "MLA": lambda: MLA(q_lora_rank=8, kv_lora_rank=4, d_nope=2, d_rope=2, d_v=2),
         "LayerSet": lambda: LayerSet(every=2),
         "Window": lambda: Window.sliding(4, LayerSet(every=2)),
+        "LoRA": _lora,
+        "Freeze": lambda: Freeze(parts=("embedding",), layers=1),
+        "Offload": lambda: Offload(optimizer="cpu"),
+        "Sharding": lambda: Sharding(group=2),
+        "Storage": lambda: Storage("nf4"),
     }[cls_name]()
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sympy import Integer, ceiling
 
 from ..errors import SymcalcError
-from ..memory import PARTS, Parallel, Precision, inference_memory, training_memory
+from ..memory import PARTS, Parallel, Precision, Storage, host_memory, inference_memory, training_memory
 from ..structure import MLA_CACHE, WINDOW_CACHE
 from ..memory.activations import PROFILES, RECOMPUTE
 from ..memory.states import OPTIMIZERS, WEIGHT_DTYPES
@@ -20,6 +20,7 @@ from .common import (
     add_model_arguments, amount_type, default_help, model_from_args, nonnegative_int, positive_int, print_json,
     seq_len_type,
 )
+from .finetune_args import add_finetune_arguments, finetune_options, memory_options
 
 GIB = 2**30
 #: Optimizer moments kept at high precision (the rest come from the library's table).
@@ -51,11 +52,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
         epilog="Examples: symcalc mem --preset llama-2-7b -z 1 --num-gpus 8 -tp 2 | "
                "symcalc mem --preset llama-2-7b --infer -s 4096 -o 256 -b 8 --json | "
-               "symcalc mem --preset llama-2-7b --num-gpus 8 -z 0,1,2,3",
+               "symcalc mem --preset llama-2-7b --num-gpus 8 -z 0,1,2,3 | "
+               "symcalc mem --preset llama-3-70b --finetune qlora --lora-targets all-linear --double-quant -s 2048 | "
+               "symcalc mem --preset llama-2-7b -z 2 --offload-optimizer cpu --num-gpus 8 --json",
     )
     add_model_arguments(p)
     add_memory_arguments(p)
-    p.add_argument("--json", action="store_true", help="print one JSON object (bytes as integers)")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object (bytes as integers; cpu_per_node and nvme_per_node with offload)")
     p.set_defaults(func=run)
 
 
@@ -101,8 +105,9 @@ def add_memory_arguments(p: argparse.ArgumentParser, *, symbolic: bool = False) 
     i.add_argument("--infer", action="store_true", help="inference: weights, KV cache, one layer's activations")
     i.add_argument("--output-tokens", "-o", type=positive_int, help="tokens generated (default 1)")
     i.add_argument("--weight-dtype", choices=list(WEIGHT_DTYPES),
-                   help="stored weights (default: --low-prec-bytes-per-val, bf16); int8 is 1 byte, int4 1/2 byte "
-                        "(quantization scales ignored)")
+                   help="stored weights (default: --low-prec-bytes-per-val, bf16); fp8, int8 (1 byte) and int4 "
+                        "(1/2 byte) quantize the linears only, scales not counted (embeddings, LM head, norms stay "
+                        "16-bit); --quantize counts the scales")
     i.add_argument("--kv-cache-dtype", choices=list(WEIGHT_DTYPES),
                    help="KV-cache values (default: --low-prec-bytes-per-val, bf16), e.g. fp8 for a quantized cache")
     i.add_argument("--window-cache", choices=WINDOW_CACHE,
@@ -121,6 +126,7 @@ def add_memory_arguments(p: argparse.ArgumentParser, *, symbolic: bool = False) 
                     help="gradient bytes (default 4: fp32 main gradients, Megatron-core and the cookbook; training only)")
     p.add_argument("--misc-mem-gib", type=amount_type("--misc-mem-gib", parse_number, positive=False),
                    help="constant overhead per device, GiB (default 0; at most 1e30)")
+    add_finetune_arguments(p, memory=True)
 
 
 def zero_stage_type(text: str):
@@ -226,25 +232,79 @@ def training_options(args: argparse.Namespace) -> dict[str, Any]:
         precision=st["prec"], optimizer=st["optimizer"], recompute=st["recompute"],
         profile=tr["activation_profile"], flash_attention=st["flash_attention"], dropout=tr["dropout"],
         allgather_bucket=tr["allgather_bucket"], max_live_params=tr["max_live_params"],
-        misc_bytes=misc_bytes_of(args), **_degrees(args))
+        misc_bytes=misc_bytes_of(args), **finetune_options(args), **memory_options(args), **_degrees(args))
 
 
 def _memory(model, args, st, par: Parallel, *, zero: int, buffers: bool, misc: Any):
     if args.infer:
+        storage = _inference_storage(args)
         lo_given = args.low_prec_bytes_per_val is not None or not args.is_mixed_precision
-        weights = WEIGHT_DTYPES[args.weight_dtype] if args.weight_dtype else (st["prec"].weight if lo_given else None)
+        weights = args.weight_dtype if args.weight_dtype else (st["prec"].weight if lo_given else None)
         bytes_kv = WEIGHT_DTYPES[args.kv_cache_dtype] if args.kv_cache_dtype else (st["prec"].kv if lo_given else None)
         n_gen = args.output_tokens if args.output_tokens is not None else active().output_tokens
         return inference_memory(model, seq_len=seq_len_of(args), n_generate=n_gen,
-                                micro_batch=micro_batch_of(args), weights=weights,
+                                micro_batch=micro_batch_of(args), weights=weights, storage=storage,
                                 bytes_kv=bytes_kv, bytes_act=st["prec"].act,
                                 flash_attention=st["flash_attention"], misc_bytes=misc, parallel=par,
                                 window_cache=args.window_cache or "window", mla_cache=args.mla_cache or "latent")
     opts = {k: v for k, v in training_options(args).items() if k not in _degrees(args)}
     opts.update(zero_stage=zero, misc_bytes=misc)
-    if not buffers:
-        opts.update(allgather_bucket=0, max_live_params=0)
+    if not buffers:  # one replica, unsharded: no ZeRO buffers, nothing offloaded or sharded
+        opts.update(allgather_bucket=0, max_live_params=0, offload=None, sharding=None)
     return training_memory(model, parallel=par, **opts)
+
+
+def _inference_storage(args: argparse.Namespace):
+    """--quantize for inference (with --double-quant); the training-only fine-tuning flags are refused."""
+    finetune_options(args)
+    memory_options(args)
+    if args.quantize is None:
+        if args.double_quant:
+            raise SymcalcError("--double-quant needs --quantize nf4 or fp4")
+        return None
+    if args.weight_dtype is not None and WEIGHT_DTYPES[args.weight_dtype] < 2:
+        raise SymcalcError(f"--weight-dtype {args.weight_dtype} with --quantize {args.quantize}: both quantize the "
+                           "linears; give one (--weight-dtype is then the dtype of the rest: bf16, fp16, fp32)")
+    return Storage(args.quantize, double_quant=args.double_quant)
+
+
+def _host(model, args, par: Parallel, zero: int) -> dict[str, int]:
+    """CPU and NVMe bytes per node that offload uses (training with --offload-*), rounded up; {} without."""
+    if args.infer:
+        return {}
+    opts = {k: v for k, v in training_options(args).items() if k not in _degrees(args)}
+    if opts.get("offload") is None:
+        return {}
+    for key in ("allgather_bucket", "max_live_params", "misc_bytes"):
+        opts.pop(key)
+    opts["zero_stage"] = zero
+    host = host_memory(model, parallel=par, devices_per_node=args.gpus_per_node, **opts).grouped()
+    return {f"{d}_per_node": int(ceiling(host.get(d, 0))) for d in ("cpu", "nvme")}
+
+
+def _finetune_settings(model, args: argparse.Namespace) -> dict[str, Any]:
+    """The fine-tuning, storage and offload settings in force, for the JSON and the text report."""
+    from ..finetune import finetune_params
+    from ..memory.offload import devices_per_node_default
+
+    if args.infer:
+        storage = _inference_storage(args)
+        return {"storage": storage.describe() if storage else None}
+    opts = finetune_options(args)
+    mem = memory_options(args)
+    counts = finetune_params(model, adapter=opts["adapter"], freeze=opts["freeze"])
+    method = args.finetune or ("lora" if opts["adapter"] is not None else "full")
+    n = args.num_gpus if args.num_gpus is not None else 1
+    return {
+        "finetune": method,
+        "adapter": opts["adapter"].describe() if opts["adapter"] is not None else None,
+        "freeze": opts["freeze"].describe() if opts["freeze"] is not None and not opts["freeze"].is_all else None,
+        "storage": opts["storage"].describe() if opts["storage"] is not None else None,
+        "offload": mem["offload"].describe() if mem["offload"] is not None else "none",
+        "sharding": mem["sharding"].describe() if mem["sharding"] is not None else None,
+        "trainable_params": int(counts["trainable"]),
+        "gpus_per_node": int(devices_per_node_default(n, args.gpus_per_node)),
+    }
 
 
 def _parts(bd) -> dict[str, int]:
@@ -294,7 +354,8 @@ def compute(args: argparse.Namespace) -> dict[str, Any]:
     # One replica's memory as if on one device: nothing sharded, the cookbook's "single replica".
     replica_devices = par.tp * par.pp * par.cp
     replica = _memory(model, args, st, Parallel(), zero=0, buffers=False, misc=misc * replica_devices)
-    return dict(model=model, settings=st, parallel=par, zero=zero, per_device=per_device, replica=replica)
+    return dict(model=model, settings=st, parallel=par, zero=zero, per_device=per_device, replica=replica,
+                host=_host(model, args, par, zero), tune=_finetune_settings(model, args))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -308,6 +369,7 @@ def run(args: argparse.Namespace) -> int:
             "model": model.name or "custom",
             "mode": mode,
             "per_device": dev,
+            **r["host"],
             "per_replica": rep,
             "parallel": {"tp": int(par.tp), "pp": int(par.pp), "dp": int(par.dp), "ep": int(par.ep),
                          "cp": int(par.cp), "n_devices": int(par.n_devices)},
@@ -315,7 +377,7 @@ def run(args: argparse.Namespace) -> int:
                          "recompute_from": None if args.infer else st["recompute_why"],
                          "activation_profile": st["training"]["activation_profile"],
                          "sequence_parallel": bool(sp and par.tp != 1), "defaults": active().name,
-                         "line": settings_line(args, st, model)},
+                         "line": settings_line(args, st, model), **r["tune"]},
             "units": "bytes (rounded up); GiB = 2^30 bytes",
         })
         return 0
@@ -332,6 +394,15 @@ def run(args: argparse.Namespace) -> int:
         if k == "total":
             print("-" * (width + 18))
         print(f"  {k:<{width}}  {v / GIB:>10.2f} GiB")
+    tune = r["tune"]
+    for key, value in r["host"].items():
+        print(f"{key.replace('_per_node', '')} per node ({tune['gpus_per_node']} devices): {value / GIB:.2f} GiB")
+    if tune.get("finetune") not in (None, "full") or tune.get("freeze") or tune.get("storage"):
+        words = [f"{k} {v}" for k, v in tune.items() if k in ("finetune", "adapter", "freeze", "storage") and v]
+        line = "; ".join(words)
+        if "trainable_params" in tune:
+            line += f"; trainable parameters {tune['trainable_params']:,}"
+        print("fine-tuning: " + line)
     print(f"one model replica, unsharded (cookbook's 'single replica'): {rep['total'] / GIB:.2f} GiB")
     print("GiB = 2^30 bytes; pipeline: worst-case stage with both embedding and LM head (exact for pp 1)")
     return 0

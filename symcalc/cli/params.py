@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from ..breakdown import Breakdown
+from ..finetune import adapter_params, trainable_params
 from ..params import ACTIVE_CONVENTIONS, active_params, non_embedding_params, params
 from .common import add_model_arguments, model_from_args, positive_int, print_json
+from .finetune_args import add_finetune_arguments, finetune_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,9 +21,12 @@ def register(sub: argparse._SubParsersAction) -> None:
             "embeddings, rotary positions). Non-embedding parameters exclude the token embedding, a "
             "learned position table and an untied LM head. Counts are exact integers (parameters, "
             "not bytes); the table adds 1000-based suffixes (M = 10^6, B = 10^9); --json gives "
-            "\"total\", \"non_embedding\", \"active\" and \"breakdown\" as integers."
+            "\"total\", \"trainable\", \"non_embedding\", \"active\" and \"breakdown\" as integers. With an "
+            "adapter (--lora-rank, --lora-targets, --finetune lora/dora) the total and the breakdown include it "
+            "(as peft's get_nb_trainable_parameters counts); --freeze leaves parts out of \"trainable\"."
         ),
-        epilog="Examples: symcalc params --preset llama-2-7b | symcalc params -l 96 -hs 12288 --json",
+        epilog="Examples: symcalc params --preset llama-2-7b | symcalc params -l 96 -hs 12288 --json | "
+               "symcalc params --preset llama-2-7b --lora-rank 8 --lora-targets q,v --json",
     )
     add_model_arguments(p)
     p.add_argument("--sequence-length", "-s", type=positive_int,
@@ -29,20 +35,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--active-convention", choices=ACTIVE_CONVENTIONS, default="all",
                    help="what active parameters count: all parameters a token touches (default), without the "
                         "input embedding (DeepSeek, gpt-oss cards), or without embedding and LM head (GLM cards)")
+    add_finetune_arguments(p, memory=False)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     model = model_from_args(args)
+    tune = finetune_options(args)
+    adapter, freeze = tune["adapter"], tune["freeze"]
     bd = params(model)
+    if adapter is not None:
+        bd = Breakdown({**dict(bd.items()), **dict(adapter_params(model, adapter).items())}, unit="params",
+                       title=bd.title + f" + {adapter.describe()}")
     total = bd.total
+    trainable = trainable_params(model, adapter=adapter, freeze=freeze).total
     non_emb = non_embedding_params(model)
     active = active_params(model, convention=args.active_convention).total
     if args.json:
         print_json({
             "model": model.name or "custom",
             "total": int(total),
+            "trainable": int(trainable),
             "non_embedding": int(non_emb),
             "active": int(active),
             "breakdown": bd.as_ints(),
@@ -50,12 +64,16 @@ def run(args: argparse.Namespace) -> int:
                 "non_embedding_excludes": ["token embedding", "learned position table", "untied LM head"],
                 "active": "top_k routed experts per MoE layer; everything else in full"
                           + ("" if args.active_convention == "all" else f" ({args.active_convention})"),
+                "total": "the model's parameters plus an adapter's (peft's get_nb_trainable_parameters)",
+                "trainable": "an adapter's parameters (the base frozen), else all but --freeze",
             },
         })
         return 0
     print(f"symcalc params: {model.name or 'custom model'} - {model.describe()}")
     label = "active per token" + ("" if args.active_convention == "all" else f" ({args.active_convention})")
     extra = [("non-embedding", non_emb)] + ([(label, active)] if model.is_moe or args.active_convention != "all" else [])
+    if adapter is not None or freeze is not None:
+        extra.append(("trainable", trainable))
     print(bd.table(extra=extra))
     print("counts are exact; suffixes are 1000-based (M = 10^6, B = 10^9)")
     return 0

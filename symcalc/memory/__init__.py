@@ -24,15 +24,21 @@ Conventions (stated once for the package):
 from .activations import PROFILES, RECOMPUTE, activations, layer_activations
 from .inference import inference_memory, kv_cache, weight_bytes
 from .parallel import SYMBOLIC, Parallel, local_kv_heads
+from .offload import OFFLOAD_DEVICES, Offload
+from .placement import deepspeed_estimate, largest_module_params, placed_states
+from .sharding import Sharding
 from .states import (
-    OPTIMIZERS, RECIPES, WEIGHT_DTYPES, Precision, adafactor_state_elements, optimizer_bytes,
+    OPTIMIZERS, RECIPES, WEIGHT_DTYPES, Precision, adafactor_state_elements, master_bytes, optimizer_bytes,
     precision_recipe, zero_model_states, zero_shard,
 )
-from .training import PARTS, communication_buffers, model_states, training_memory
+from .storage import Storage
+from .training import PARTS, communication_buffers, host_memory, model_states, training_memory
 
 __all__ = [
     "training_memory", "inference_memory", "model_states", "zero_model_states", "activations",
     "layer_activations", "kv_cache", "communication_buffers", "Parallel", "Precision", "SYMBOLIC",
     "RECIPES", "OPTIMIZERS", "WEIGHT_DTYPES", "PROFILES", "RECOMPUTE", "PARTS", "optimizer_bytes",
     "adafactor_state_elements", "precision_recipe", "weight_bytes", "local_kv_heads", "zero_shard",
+    "host_memory", "placed_states", "deepspeed_estimate", "largest_module_params", "master_bytes", "Offload",
+    "OFFLOAD_DEVICES", "Sharding", "Storage",
 ]

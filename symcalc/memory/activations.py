@@ -134,6 +134,9 @@ def layer_activations(
     profile: Optional[str] = None,
     softmax_fp32: bool = True,
     moe_layer: bool = False,
+    flow: Any = None,
+    layer_frozen: bool = False,
+    first_layer: bool = False,
 ) -> Breakdown:
     """Bytes one transformer layer saves for backward, per device, by tensor.
 
@@ -161,6 +164,12 @@ def layer_activations(
         hf-eager only: the softmax is computed and saved in fp32 (Llama, GPT-NeoX; not GPT-2).
     moe_layer : bool
         A mixture-of-experts layer (``top_k`` routed experts plus shared ones) instead of a dense MLP.
+    flow : GradFlow, optional
+        Frozen parts and an adapter (:func:`symcalc.finetune.flow.grad_flow`): a frozen linear's
+        input is not kept for its gradient, an adapter keeps its own tensors.
+    layer_frozen, first_layer : bool
+        With ``flow``: every weight of this layer frozen (inside a frozen layer range); the first
+        layer a gradient reaches, its input taking none.
 
     Examples
     --------
@@ -182,6 +191,8 @@ def layer_activations(
                            sequence_parallel=sequence_parallel, bytes_act=bytes_act)
     profile, recompute, flash_attention, dropout = st["profile"], st["recompute"], st["flash_attention"], st["dropout"]
     sequence_parallel, bytes_act = st["sequence_parallel"], st["bytes_act"]
+    flow = None if flow is None else _as_flow(flow)
+    layer_frozen, first_layer = as_bool("layer_frozen", layer_frozen), as_bool("first_layer", first_layer)
     _check(profile, recompute, sequence_parallel=sequence_parallel, flash_attention=flash_attention,
            dropout=dropout, softmax_fp32=softmax_fp32, moe_layer=moe_layer)
     beta = as_amount("bytes_act", bytes_act)
@@ -277,9 +288,20 @@ def layer_activations(
     if dropout:
         parts["mlp/dropout_mask"] = x * h / sp
 
+    if flow is not None:
+        parts = flow.adjust(parts, m, x=x, beta=beta, t=t, moe_layer=moe_layer, hf=hf, layer_frozen=layer_frozen,
+                            first_layer=first_layer, sp=sp)
     if recompute == "selective":
         parts = {k: v for k, v in parts.items() if k not in CORE_ATTENTION}
     return Breakdown(parts, unit="bytes", title="activations per layer")
+
+
+def _as_flow(flow: Any):
+    from ..finetune.flow import GradFlow
+
+    if not isinstance(flow, GradFlow):
+        raise SymcalcError(f"flow={flow!r:.60} is not a GradFlow; use symcalc.finetune.flow.grad_flow(model, ...)")
+    return flow
 
 
 def activations(
@@ -298,6 +320,7 @@ def activations(
     profile: Optional[str] = None,
     softmax_fp32: bool = True,
     output: bool = True,
+    flow: Any = None,
 ) -> Breakdown:
     """Activation bytes on the most loaded device: all layers' in-flight activations plus the ends.
 
@@ -310,7 +333,10 @@ def activations(
     dropout mask (``p`` micro-batches in flight), and ``output/*``: the final norm and LM-head
     inputs and the fp32 logits the cross-entropy keeps (``4·s·b·v/t``; Korthikanti Section 4.3),
     plus, for hf-eager, the int64 token ids and labels. See :func:`layer_activations` for the
-    arguments; ``output=False`` leaves out the output layer (inference).
+    arguments; ``output=False`` leaves out the output layer (inference). ``flow``
+    (:func:`symcalc.finetune.flow.grad_flow`) applies frozen parts and adapters: frozen weights
+    drop the inputs kept only for their gradient, adapters add theirs, leading layers no gradient
+    reaches save nothing.
     """
     st = resolved_settings(as_model("model", model), profile=profile, recompute=recompute,
                            flash_attention=flash_attention, dropout=dropout, sequence_parallel=sequence_parallel,
@@ -325,11 +351,25 @@ def activations(
               sequence_parallel=sequence_parallel, recompute=recompute, flash_attention=flash_attention,
               dropout=dropout, profile=profile, softmax_fp32=softmax_fp32)
     m = as_model("model", model)
+    flow = None if flow is None else _as_flow(flow)
+    from ..finetune.flow import first_live_layer
+
+    first, first_exists = (None, 0) if flow is None else first_live_layer(m, flow)
     parts: dict[str, Expr] = {}
-    if m.n_dense_layers != 0:
-        parts["layers/dense"] = m.n_dense_layers * layer_activations(m, **kw).total
-    if m.is_moe:
-        parts["layers/moe"] = m.n_moe_layers * layer_activations(m, moe_layer=True, **kw).total
+    for key, n, moe in (("layers/dense", m.n_dense_layers, False), ("layers/moe", m.n_moe_layers, True)):
+        if n == 0 or (moe and not m.is_moe):
+            continue
+        if flow is None:
+            parts[key] = n * layer_activations(m, moe_layer=moe, **kw).total
+            continue
+        frozen, dead = flow.frozen_layers[moe], flow.dead_layers[moe]
+        special = first_exists if first is moe else 0
+        value = (n - frozen - dead - special) * layer_activations(m, moe_layer=moe, flow=flow, **kw).total
+        if special != 0:
+            value += special * layer_activations(m, moe_layer=moe, flow=flow, first_layer=True, **kw).total
+        if frozen != 0:
+            value += frozen * layer_activations(m, moe_layer=moe, flow=flow, layer_frozen=True, **kw).total
+        parts[key] = value
     if m.mtp is not None:
         # each MTP module: one layer (MoE when the model is), its eh_proj input (2h) and its fp32 logits
         layer = layer_activations(m, moe_layer=m.is_moe, **kw).total
@@ -357,4 +397,6 @@ def activations(
             n = m.mtp.n_modules
             parts["mtp/projection_input"] = n * beta * x * 2 * h / sp
             parts["mtp/logits"] = n * 4 * x * m.padded_vocab / t
+    if flow is not None:
+        parts = flow.adjust_output(parts, m, x=x, beta=beta, t=t, sp=sp, hf=profile == "hf-eager")
     return Breakdown(parts, unit="bytes", title="activations per device")

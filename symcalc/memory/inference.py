@@ -1,7 +1,9 @@
 """Inference memory per device: weights, KV cache, one layer's transient activations.
 
-Weights may be quantized (:data:`~symcalc.memory.states.WEIGHT_DTYPES`: int8 = 1 byte, int4 =
-1/2 byte; group-wise scales are not counted) and the KV cache has its own bytes per value.
+Weights may be quantized by the storage rules of :mod:`symcalc.memory.storage`: the linears in a
+quantized format (NF4, int8, fp8 with their scales; or the plain ``int8``/``int4``/``fp8`` names
+of :data:`~symcalc.memory.states.WEIGHT_DTYPES`, scales not counted), the embedding, the LM head,
+norms and biases in 16 bits; the KV cache has its own bytes per value.
 The KV cache keeps K and V (the factor 2) for every layer on the device, every KV head on the
 device (``g/t``, or one head when ``t > g``: each head is then replicated), every cached token
 of every sequence; a windowed layer keeps at most its window (``W`` tokens by default, ``W − 1``
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from sympy import Expr
+from sympy import Expr, Integer
 
 from .. import symbols as S
 from ..breakdown import Breakdown
@@ -23,8 +25,9 @@ from ..errors import SymcalcError
 from ..inputs import as_amount, as_bool, as_choice, as_model, as_positive, as_size
 from ..structure import MLA_CACHE, WINDOW_CACHE
 from .activations import layer_activations
-from .parallel import Parallel, as_parallel, check_amounts, parallel_param_parts
-from .states import WEIGHT_DTYPES
+from .parallel import Parallel, as_parallel, check_amounts
+from .placement import state_terms
+from .states import WEIGHT_DTYPES, Precision
 
 __all__ = ["kv_cache", "weight_bytes", "inference_memory"]
 
@@ -44,6 +47,28 @@ def weight_bytes(dtype: Any) -> Expr:
             raise SymcalcError(f"weight dtype {dtype!r:.60} is unknown; use one of {', '.join(WEIGHT_DTYPES)} "
                                "or bytes per value") from None
     return as_positive("bytes per weight", dtype)
+
+
+def _weights(weights: Any, storage: Any) -> tuple:
+    """(bytes of the 16-bit weights, the Storage of the linears or None) from ``weights`` and ``storage``."""
+    from .placement import as_storage
+    from .storage import Storage
+
+    storage = as_storage(storage)
+    name = weights.lower() if isinstance(weights, str) else None
+    if name in _QUANTIZED_NAMES:
+        if storage is not None:
+            raise SymcalcError(f"weights={weights!r} and storage={storage.format!r} both quantize the linears; give one")
+        return Integer(2), Storage(_QUANTIZED_NAMES[name])
+    bw = weight_bytes(weights)
+    if storage is not None and not (bw - 2).is_nonnegative:
+        raise SymcalcError(f"weights={weights!r} below 16 bits with storage={storage.format!r}: the storage quantizes "
+                           "the linears; weights is the dtype of the rest (bf16, fp16 or fp32)")
+    return bw, storage
+
+
+#: ``weights`` names below 16 bits: they quantize the linears only (plain, scales not counted).
+_QUANTIZED_NAMES = {"fp8": "fp8-plain", "int8": "int8-plain", "int4": "int4"}
 
 
 def kv_cache(
@@ -116,6 +141,7 @@ def inference_memory(
     parallel: Optional[Parallel] = None,
     window_cache: str = "window",
     mla_cache: str = "latent",
+    storage: Any = None,
     **degrees: Any,
 ) -> Breakdown:
     """Bytes per device for inference: ``weights/<part>``, ``kv_cache``, ``activations/<tensor>``, ``misc``.
@@ -130,7 +156,14 @@ def inference_memory(
     seq_len : prompt length s [tokens]
     n_generate : tokens generated [tokens]; the cache holds ``s + n_generate`` tokens
     micro_batch : sequences b
-    weights : bytes per weight or a dtype name ("int4" is 1/2)
+    weights : a dtype name or bytes per weight
+        A 16- or 32-bit name (``"bf16"``, ``"fp32"``) or a number applies to every weight; a quantized
+        name (``"fp8"``, ``"int8"``, ``"int4"``: 1, 1, 1/2 byte, scales not counted) applies to the
+        linears only, as :class:`~symcalc.memory.storage.Storage` does: the embedding, the LM head,
+        norms and biases stay in 16 bits.
+    storage : :class:`~symcalc.memory.storage.Storage` or a format name, optional
+        Quantized linears with their scales (``"nf4"``, ``"int8"``, ``Storage("nf4", double_quant=True)``);
+        the rest stays at ``weights`` (then a 16- or 32-bit dtype).
     bytes_kv, bytes_act : bytes per KV-cache value and per activation
     prefill_batch : sequences whose prompts are prefilled at once, for the transient activations
         (default ``micro_batch``: the whole batch together; 1: one prompt at a time, as a
@@ -145,7 +178,7 @@ def inference_memory(
     >>> from symcalc import Model
     >>> m = Model(n_layers=2, d_model=8, n_heads=2, n_kv_heads=1, d_ff=32, vocab=10)
     >>> inference_memory(m, seq_len=3, n_generate=1, micro_batch=1, weights="int4").grouped().as_ints()
-    {'weights': 824, 'kv_cache': 128, 'activations': 744, 'misc': 0}
+    {'weights': 1184, 'kv_cache': 128, 'activations': 744, 'misc': 0}
     """
     from ..defaults import active, resolve
     from .states import precision_recipe
@@ -163,10 +196,15 @@ def inference_memory(
         raise SymcalcError(f"cp={par.cp} for inference; context parallelism is modelled for training only "
                            "(a decode step cannot split its one new token), use cp=1")
     par.check_model(model)
-    bw = weight_bytes(weights)
+    from ..finetune import ALL
+
+    bw, storage = _weights(weights, storage)
     parts: dict[str, Expr] = {}
-    for part, (count, _group) in parallel_param_parts(model, par).items():
-        parts[f"weights/{part}"] = bw * count
+    terms = state_terms(model, par, precision=Precision(weight=bw, grad=0, master=0, act=bytes_act),
+                        optimizer="none", freeze=ALL, storage=storage)
+    for term in terms:
+        if term.kind == "weights":
+            parts[f"weights/{term.part}"] = term.bytes
     parts["kv_cache"] = kv_cache(model, tokens=seq_len + n_generate, batch=micro_batch,
                                  bytes_kv=bytes_kv, tp=par.tp, pp=par.pp, window_cache=window_cache,
                                  mla_cache=mla_cache)

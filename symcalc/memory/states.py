@@ -29,7 +29,7 @@ from ..inputs import as_amount, as_count, as_expr, as_int, as_model, as_size
 
 __all__ = [
     "Precision", "RECIPES", "OPTIMIZERS", "WEIGHT_DTYPES", "precision_recipe", "optimizer_bytes",
-    "adafactor_state_elements", "zero_shard", "check_zero_stage", "zero_model_states",
+    "adafactor_state_elements", "zero_shard", "check_zero_stage", "zero_model_states", "master_bytes",
 ]
 
 
@@ -80,7 +80,8 @@ WEIGHT_DTYPES: dict[str, Expr] = {
 #: Optimizer-state bytes per parameter besides the master copy, fp32 states.
 #: AdamW: two moments; SGD: one momentum buffer; Muon: one momentum buffer (its AdamW
 #: fallback for embeddings and vectors is not modelled); adam8bit: two 8-bit moments
-#: (bitsandbytes' per-block absmax, 8 bytes per 2048 values, ignored); none: plain SGD.
+#: (bitsandbytes' per-block absmax, 8 bytes per 2048 values, ignored); none: no optimizer step at
+#: all (gradients only: no states and no master copy, :func:`master_bytes`).
 #: Adafactor depends on the matrix shapes: see :func:`adafactor_state_elements`.
 OPTIMIZERS: dict[str, Expr] = {
     "adamw": Integer(8), "adam": Integer(8), "sgd": Integer(4), "muon": Integer(4),
@@ -121,7 +122,8 @@ def adafactor_state_elements(model) -> Expr:
 
     Matrices are the token embedding, an untied LM head, per layer the attention kind's matrices
     (Q, K, V separate, as in Hugging Face Llama, a fused QKV matrix such as GPT-2's having one
-    factor pair instead of three; MLA's five projections), the MLP matrices and each expert's.
+    factor pair instead of three, ``Model.fused_linears``; MLA's five projections), the MLP
+    matrices and each expert's.
     MTP modules' matrices are not factored (counted as vectors). No first moment (``beta1=None``,
     the default of Shazeer & Stern 2018 and of transformers' ``Adafactor``).
 
@@ -186,6 +188,19 @@ def optimizer_bytes(optimizer: Any = None, model=None) -> Expr:
                 f"optimizer={optimizer!r} is unknown; use one of {', '.join(OPTIMIZERS)}, adafactor, or bytes per parameter"
             ) from None
     return as_amount("optimizer", optimizer)
+
+
+def master_bytes(precision: Precision, optimizer: Any) -> Expr:
+    """The master copy per trainable parameter: the precision's, or 0 without an optimizer (``"none"``).
+
+    >>> master_bytes(RECIPES["mixed"], "adamw"), master_bytes(RECIPES["mixed"], "none")
+    (4, 0)
+    """
+    prec = precision_recipe(precision)
+    optimizer_bytes(optimizer) if not (isinstance(optimizer, str) and optimizer.lower() == "adafactor") else None
+    if isinstance(optimizer, str) and optimizer.lower() == "none":
+        return Integer(0)
+    return prec.master
 
 
 def check_zero_stage(zero_stage: Any) -> Expr:
@@ -268,7 +283,7 @@ def zero_model_states(
     z = check_zero_stage(zero_stage)
     psi = as_size("n_params", n_params) / (as_size("tp", tp) * as_size("pp", pp))
     dp = as_size("dp", dp)
-    k = prec.master + optimizer_bytes(optimizer)
+    k = master_bytes(prec, optimizer) + optimizer_bytes(optimizer)
     return Breakdown({
         "weights": _zero_shard(prec.weight * psi, dp, 3, z),
         "gradients": _zero_shard(prec.grad * psi, dp, 2, z),

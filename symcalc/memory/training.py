@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from typing import Any, Optional, Union
 
-from sympy import And, Expr, Piecewise
+from sympy import And, Expr, Integer, Max, Min, Piecewise
 
 from .. import symbols as S
 from ..breakdown import Breakdown
 from ..inputs import as_amount, as_count, as_model, as_size
-from .activations import activations
-from .parallel import Parallel, as_parallel as _parallel, check_amounts, parallel_param_parts
-from .states import Precision, _zero_shard, check_zero_stage, optimizer_bytes, precision_recipe
+from .activations import activations, layer_activations
+from .parallel import Parallel, as_parallel as _parallel, check_amounts
+from .states import Precision, check_zero_stage, precision_recipe
 
-__all__ = ["model_states", "communication_buffers", "training_memory", "PARTS"]
+__all__ = ["model_states", "communication_buffers", "training_memory", "host_memory", "PARTS"]
 
 #: The top-level parts of :func:`training_memory` and :func:`~symcalc.memory.inference_memory`.
 PARTS = ("weights", "gradients", "optimizer", "activations", "kv_cache", "communication", "misc")
@@ -34,19 +34,28 @@ def model_states(
     zero_stage: Any = None,
     precision: Union[str, Precision, None] = None,
     optimizer: Any = None,
+    adapter: Any = None,
+    freeze: Any = None,
+    storage: Any = None,
+    offload: Any = None,
+    sharding: Any = None,
     **degrees: Any,
 ) -> Breakdown:
-    """Weights, gradients and optimizer states per device, by parameter part.
+    """Weights, gradients and optimizer states per device on the GPU, by parameter part.
 
     .. math::
 
-        \\beta_w \\frac{N_i}{[z \\ge 3]\\,d} + \\beta_g \\frac{N_i}{[z \\ge 2]\\,d}
-        + (\\beta_m + \\beta_o) \\frac{N_i}{[z \\ge 1]\\,d}
+        \\beta_w \\frac{N_i}{[z \\ge 3]\\,d} + \\beta_g \\frac{T_i}{[z \\ge 2]\\,d}
+        + (\\beta_m + \\beta_o) \\frac{T_i}{[z \\ge 1]\\,d}
 
     summed over the parts i of :func:`symcalc.params`, each ``N_i`` divided by exactly the
-    degrees that shard it (see :mod:`symcalc.memory.parallel`); expert weights shard over the
+    degrees that shard it (see :mod:`symcalc.memory.parallel`); ``T_i`` is its trainable share
+    (all of it unless ``freeze`` or an ``adapter`` freezes it); expert weights shard over the
     expert-data-parallel group ``d/e`` instead of d. Parts are ``weights/<part>``,
-    ``gradients/<part>``, ``optimizer/<part>``.
+    ``gradients/<part>``, ``optimizer/<part>``; an adapter adds its own (``lora/<matrix>``),
+    ``storage`` stores the frozen linears quantized, ``offload`` moves states off the GPU
+    (:func:`host_memory` has them) and ``sharding`` changes the ZeRO group. The terms are built
+    in one place, :mod:`symcalc.memory.placement`.
 
     ``degrees`` are ``tp, pp, dp, ep, cp, sequence_parallel, n_devices`` (see
     :class:`~symcalc.memory.parallel.Parallel`), or pass ``parallel=``. ``zero_stage``,
@@ -57,22 +66,17 @@ def model_states(
     >>> m = Model(n_layers=2, d_model=8, n_heads=2, n_kv_heads=2, d_ff=32, vocab=10)
     >>> model_states(m, zero_stage=0).grouped().as_ints()
     {'weights': 3552, 'gradients': 7104, 'optimizer': 21312}
+    >>> model_states(m, zero_stage=0, optimizer="none").grouped().as_ints()
+    {'weights': 3552, 'gradients': 7104, 'optimizer': 0}
     """
     from ..defaults import resolve
+    from .placement import placed_states
 
     model = as_model("model", model)
     zero_stage = resolve("zero_stage", zero_stage)
     par = _parallel(parallel, degrees)
-    par.check_model(model)
-    prec = precision_recipe(precision)
-    z = check_zero_stage(zero_stage)
-    k = prec.master + optimizer_bytes(optimizer, model)
-    parts: dict[str, Expr] = {}
-    shards = parallel_param_parts(model, par)
-    for kind, bytes_per, stage in (("weights", prec.weight, 3), ("gradients", prec.grad, 2), ("optimizer", k, 1)):
-        for part, (count, group) in shards.items():
-            parts[f"{kind}/{part}"] = _zero_shard(bytes_per * count, group, stage, z)
-    return Breakdown(parts, unit="bytes", title="model states per device")
+    return placed_states(model, par, zero_stage=zero_stage, precision=precision, optimizer=optimizer,
+                         adapter=adapter, freeze=freeze, storage=storage, offload=offload, sharding=sharding)["gpu"]
 
 
 def communication_buffers(
@@ -131,9 +135,14 @@ def training_memory(
     allgather_bucket: Any = None,
     max_live_params: Any = None,
     misc_bytes: Any = None,
+    adapter: Any = None,
+    freeze: Any = None,
+    storage: Any = None,
+    offload: Any = None,
+    sharding: Any = None,
     **degrees: Any,
 ) -> Breakdown:
-    """Bytes per device for training, by part; ``.grouped()`` gives the parts of :data:`PARTS`.
+    """Bytes per device (on the GPU) for training, by part; ``.grouped()`` gives the parts of :data:`PARTS`.
 
     .. math::
 
@@ -152,6 +161,16 @@ def training_memory(
     recompute, profile, flash_attention, dropout : see :func:`~symcalc.memory.activations.layer_activations`
     allgather_bucket, max_live_params : elements of DeepSpeed's ZeRO buffers (0: none)
     misc_bytes : constant overhead per device [bytes] (cookbook ``--misc-mem-gib`` times 2^30)
+    adapter : :class:`~symcalc.finetune.LoRA`, optional
+        Train a LoRA/DoRA adapter; the base is frozen.
+    freeze : :class:`~symcalc.finetune.Freeze`, optional
+        Parts that get no gradient or optimizer state (full fine-tuning of the rest).
+    storage : :class:`~symcalc.memory.storage.Storage` or a format name, optional
+        How the frozen linears are stored (``"nf4"`` for QLoRA); 16-bit by default.
+    offload : :class:`~symcalc.memory.offload.Offload`, optional
+        States (and activations) kept in CPU memory or on NVMe; see :func:`host_memory`.
+    sharding : :class:`~symcalc.memory.sharding.Sharding`, optional
+        Hybrid sharding group g_s, ZeRO++ secondary partition.
 
     Every setting left at ``None`` takes the active default of :mod:`symcalc.defaults` (today:
     ZeRO 1, bf16 weights and activations with fp32 gradients, master copy and AdamW moments, no
@@ -183,11 +202,11 @@ def training_memory(
     seq_len, micro_batch, misc_bytes = n["seq_len"], n["micro_batch"], n["misc_bytes"]
     allgather_bucket, max_live_params = n["allgather_bucket"], n["max_live_params"]
     prec = precision_recipe(precision)
-    states = model_states(model, parallel=par, zero_stage=zero_stage, precision=prec, optimizer=optimizer)
-    act = activations(model, seq_len=seq_len, micro_batch=micro_batch, bytes_act=prec.act, tp=par.tp,
-                      pp=par.pp, cp=par.cp, sequence_parallel=par.sequence_parallel,
-                      recompute=recompute,
-                      flash_attention=flash_attention, dropout=dropout, profile=profile)
+    states = model_states(model, parallel=par, zero_stage=zero_stage, precision=prec, optimizer=optimizer,
+                          adapter=adapter, freeze=freeze, storage=storage, offload=offload, sharding=sharding)
+    act, _ = _activations(model, par, seq_len, micro_batch, prec, recompute=recompute, profile=profile,
+                          flash_attention=flash_attention, dropout=dropout, offload=offload, adapter=adapter,
+                          freeze=freeze)
     comm = communication_buffers(zero_stage=zero_stage, dp=par.dp, bytes_weight=prec.weight,
                                  allgather_bucket=allgather_bucket, max_live_params=max_live_params)
     parts = dict(states.items())
@@ -195,4 +214,95 @@ def training_memory(
     parts.update(comm.prefixed("communication").items())
     parts["misc"] = misc_bytes
     title = "training memory per device" + (f" - {model.name}" if model.name else "")
+    return Breakdown(parts, unit="bytes", title=title)
+
+
+def _activations(model, par: Parallel, seq_len: Expr, micro_batch: Expr, prec: Precision, *, recompute: str,
+                 profile: str, flash_attention: bool, dropout: bool, offload: Any, adapter: Any = None,
+                 freeze: Any = None) -> tuple[Breakdown, Expr]:
+    """(activations on the GPU, activation bytes offloaded to the CPU) per device.
+
+    With activations offloaded the GPU keeps one layer's worth (the larger of a dense and an MoE
+    layer) besides the embedding and output tensors; the other layers' go to host memory.
+    """
+    from ..finetune.flow import grad_flow
+    from .placement import as_offload
+
+    kw = dict(seq_len=seq_len, micro_batch=micro_batch, bytes_act=prec.act, tp=par.tp, cp=par.cp,
+              sequence_parallel=par.sequence_parallel, recompute=recompute, flash_attention=flash_attention,
+              dropout=dropout, profile=profile, flow=grad_flow(model, adapter=adapter, freeze=freeze))
+    act = activations(model, pp=par.pp, **kw)
+    if as_offload(offload).activations == "none":
+        return act, Integer(0)
+    layers = ("layers/dense", "layers/moe")
+    in_layers = sum((act[k] for k in layers if k in act), Integer(0))
+    # the GPU keeps the largest one layer's tensors (none when no layer saves any)
+    sizes = [Piecewise((layer_activations(model, moe_layer=moe, **kw).total, n > 0), (0, True))
+             for moe, n in ((False, model.n_dense_layers), (True, model.n_moe_layers)) if n != 0]
+    one = Min(Max(*sizes) if len(sizes) > 1 else sizes[0], in_layers)
+    on_host = in_layers - one
+    parts = {k: v for k, v in act.items() if k not in layers}
+    parts = {"layers/one_layer": one, **parts}
+    return Breakdown(parts, unit="bytes", title=act.title), on_host
+
+
+def host_memory(
+    model,
+    *,
+    seq_len: Any = S.seq_len,
+    micro_batch: Any = S.micro_batch,
+    parallel: Optional[Parallel] = None,
+    zero_stage: Any = None,
+    precision: Union[str, Precision, None] = None,
+    optimizer: Any = None,
+    recompute: Optional[str] = None,
+    profile: Optional[str] = None,
+    flash_attention: Optional[bool] = None,
+    dropout: Optional[bool] = None,
+    adapter: Any = None,
+    freeze: Any = None,
+    storage: Any = None,
+    offload: Any = None,
+    sharding: Any = None,
+    devices_per_node: Any = None,
+    **degrees: Any,
+) -> Breakdown:
+    """CPU memory and NVMe per node that offloading uses, by part: ``cpu/<state>/<part>``, ``nvme/...``.
+
+    The same terms as :func:`training_memory` (same arguments), for what ``offload`` moves off the
+    GPU, times the devices on a node (``devices_per_node``: default ``min(n, 8)``, the symbol
+    ``devices_per_node`` for a symbolic n). ``.grouped()`` gives ``{"cpu": ..., "nvme": ...}``.
+    Zero everywhere without offload. Settings left at ``None`` take the active defaults.
+
+    >>> from symcalc import Model
+    >>> from symcalc.memory import Offload
+    >>> m = Model.preset("llama-2-7b")
+    >>> host = host_memory(m, seq_len=4096, micro_batch=1, n_devices=8, zero_stage=2,
+    ...                    precision="mixed-fp32-grads", offload=Offload(optimizer="cpu"))
+    >>> round(float(host.grouped()["cpu"]) / 2**30, 2)  # 16 bytes x 6.74B on one node: fp32 grads, master, Adam
+    100.41
+    """
+    from .offload import devices_per_node_default
+    from .placement import placed_states
+
+    from ..defaults import resolve
+
+    model = as_model("model", model)
+    par = _parallel(parallel, degrees)
+    zero_stage = resolve("zero_stage", zero_stage)
+    n = check_amounts(seq_len=seq_len, micro_batch=micro_batch)
+    prec = precision_recipe(precision)
+    states = placed_states(model, par, zero_stage=zero_stage, precision=prec, optimizer=optimizer, adapter=adapter,
+                           freeze=freeze, storage=storage, offload=offload, sharding=sharding)
+    _, act_host = _activations(model, par, n["seq_len"], n["micro_batch"], prec, recompute=recompute,
+                               profile=profile, flash_attention=flash_attention, dropout=dropout, offload=offload,
+                               adapter=adapter, freeze=freeze)
+    k = devices_per_node_default(par.n_devices, devices_per_node)
+    parts = {"cpu/" + name: value * k for name, value in states["cpu"].items()}
+    if act_host != 0:
+        parts["cpu/activations"] = act_host * k
+    parts.update({"nvme/" + name: value * k for name, value in states["nvme"].items()})
+    if not parts:
+        parts = {"cpu": Integer(0), "nvme": Integer(0)}
+    title = "host memory per node" + (f" - {model.name}" if model.name else "")
     return Breakdown(parts, unit="bytes", title=title)

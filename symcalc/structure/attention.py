@@ -116,10 +116,23 @@ class GQA:
         h, q, kv = m.d_model, m.q_size, m.kv_size
         return {"attention/qkv": h * (q + 2 * kv), "attention/out": q * h}
 
+    def _linears(self, m) -> list[tuple]:
+        """One layer's weight matrices: (name, target words, part, d_in, d_out, TP split).
+
+        Q, K and V separate (transformers' Llama), or one ``qkv`` matrix where the implementation
+        fuses them (``Model.fused_linears``: GPT-NeoX's ``query_key_value``).
+        """
+        h, q, kv = m.d_model, m.q_size, m.kv_size
+        if "qkv" in m.fused_linears:
+            out = [("qkv", ("q", "k", "v"), "attention/qkv", h, q + 2 * kv, "column")]
+        else:
+            out = [("q", ("q",), "attention/qkv", h, q, "column"), ("k", ("k",), "attention/qkv", h, kv, "column"),
+                   ("v", ("v",), "attention/qkv", h, kv, "column")]
+        return out + [("o", ("o",), "attention/out", q, h, "row")]
+
     def _matrices(self, m) -> list[tuple[Expr, Expr, Expr]]:
-        """(count, rows, columns) of one layer's weight matrices (Q, K, V separate, as transformers)."""
-        h = m.d_model
-        return [(Integer(1), h, m.q_size), (Integer(2), h, m.kv_size), (Integer(1), m.q_size, h)]
+        """(count, rows, columns) of one layer's weight matrices (:meth:`_linears`)."""
+        return [(Integer(1), d_in, d_out) for _, _, _, d_in, d_out, _ in self._linears(m)]
 
     def _score_width(self, m) -> Expr:
         """a·d_h: FLOPs of q·kᵀ per query-key pair are twice this."""
@@ -228,13 +241,20 @@ class MLA:
         parts["attention/out"] = a * self.d_v * h
         return parts
 
-    def _matrices(self, m) -> list[tuple[Expr, Expr, Expr]]:
+    def _linears(self, m) -> list[tuple]:
+        """One layer's weight matrices (name, target words, part, d_in, d_out, TP split), transformers' names:
+        ``q_a_proj``, ``q_b_proj`` (or ``q_proj``), ``kv_a_proj_with_mqa``, ``kv_b_proj``, ``o_proj``; the
+        latent down-projections are replicated under TP (as in vLLM)."""
         h, a = m.d_model, m.n_heads
-        one = Integer(1)
-        q = [(one, h, a * self.d_qk)] if self.q_lora_rank is None else [
-            (one, h, self.q_lora_rank), (one, self.q_lora_rank, a * self.d_qk)]
-        return q + [(one, h, self.kv_lora_rank + self.d_rope), (one, self.kv_lora_rank, a * (self.d_nope + self.d_v)),
-                    (one, a * self.d_v, h)]
+        q = [("q", ("q",), "attention/q", h, a * self.d_qk, "column")] if self.q_lora_rank is None else [
+            ("q_a", ("q_a",), "attention/q_a", h, self.q_lora_rank, "replicated"),
+            ("q_b", ("q_b",), "attention/q_b", self.q_lora_rank, a * self.d_qk, "column")]
+        return q + [("kv_a", ("kv_a",), "attention/kv_a", h, self.kv_lora_rank + self.d_rope, "replicated"),
+                    ("kv_b", ("kv_b",), "attention/kv_b", self.kv_lora_rank, a * (self.d_nope + self.d_v), "column"),
+                    ("o", ("o",), "attention/out", a * self.d_v, h, "row")]
+
+    def _matrices(self, m) -> list[tuple[Expr, Expr, Expr]]:
+        return [(Integer(1), d_in, d_out) for _, _, _, d_in, d_out, _ in self._linears(m)]
 
     def _score_width(self, m) -> Expr:
         return m.n_heads * self.d_qk

@@ -371,29 +371,33 @@ def resolve(key: str, value: Any = None) -> Any:
     return default if value is None else value
 
 
-def dropout_for(model: Any, value: Any = None) -> bool:
-    """Whether dropout masks are kept: ``value`` when given, else the active default.
+def dropout_for(model: Any, value: Any = None) -> Any:
+    """Where dropout masks are kept, a :class:`~symcalc.dropout.Dropout`: ``value`` when given, else the active default.
 
-    The default ``"model"`` (today) means: dropout only when the model has a non-zero rate (a
-    ``dropout`` attribute, as a config's ``attention_dropout``/``hidden_dropout`` give); a
-    flag-built model or a preset without one trains without dropout.
+    ``value`` True/False is dropout everywhere/nowhere; a ``Dropout`` says where. The default
+    ``"model"`` (today) means the model's own (:attr:`Model.dropout <symcalc.model.Model>`, read
+    from its config: where a rate is above 0); a model that does not say (flag-built, hand-built)
+    trains without dropout. The cookbook's default is dropout everywhere, as Korthikanti et al.
+    A ``Dropout`` is true when it drops anywhere.
 
     >>> from symcalc import Model
-    >>> dropout_for(Model()), dropout_for(Model(), True)
-    (False, True)
+    >>> bool(dropout_for(Model())), bool(dropout_for(Model(), True)), bool(dropout_for(Model.preset("gpt2")))
+    (False, True, True)
     """
+    from .dropout import Dropout
     from .inputs import as_model
 
     model = as_model("model", model)
+    if isinstance(value, Dropout):
+        return value
     if value is not None:
         if not isinstance(value, bool):
-            raise SymcalcError(f"dropout={value!r:.60} is not True or False (None: the default)")
-        return value
+            raise SymcalcError(f"dropout={value!r:.60} is not True, False or a Dropout (None: the default)")
+        return Dropout.everywhere() if value else Dropout.nowhere()
     setting = active().dropout
     if setting == "model":
-        rate = getattr(model, "dropout", None)
-        return bool(rate) and rate != 0
-    return bool(setting)
+        return model.dropout if model.dropout is not None else Dropout.nowhere()
+    return Dropout.everywhere() if setting else Dropout.nowhere()
 
 
 def _shown(value: Any) -> str:

@@ -42,6 +42,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
+from .dropout import Dropout
 from .errors import SymcalcError
 from .inputs import as_expr
 from .model import Model
@@ -167,6 +168,16 @@ class _Config:
                                f"it must be {kind} of at most 1e18")
         return value
 
+    def rate(self, *keys: str, default: float) -> float:
+        """A dropout rate in [0, 1) (the first of ``keys`` present); ``default`` (the family's) when absent."""
+        key = next((k for k in keys if self.data.get(k) is not None), None)
+        if key is None:
+            return default
+        value = self.data[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            raise SymcalcError(f"{self.source}: field {key!r}={_short(value)} must be a dropout rate in [0, 1)")
+        return value
+
     def flag(self, *keys: str, default: bool) -> bool:
         """A boolean field; ``default`` when absent or null."""
         value = self.raw(*keys, default=default)
@@ -184,6 +195,10 @@ def _gpt2(c: _Config) -> dict:
         raise SymcalcError(f"{c.source}: add_cross_attention=true is an encoder-decoder; symcalc counts decoder-only models")
     h, a = c.size("n_embd", "hidden_size"), c.size("n_head", "num_attention_heads")
     return dict(
+        # GPT2Config's defaults: 0.1 everywhere; the softmax runs in the activation dtype
+        dropout=Dropout.from_rates(attention=c.rate("attn_pdrop", default=0.1), residual=c.rate("resid_pdrop", default=0.1),
+                                   embedding=c.rate("embd_pdrop", default=0.1)),
+        softmax_fp32=False,
         n_layers=c.size("n_layer", "num_hidden_layers"), d_model=h, n_heads=a, n_kv_heads=a,
         d_ff=c.size("n_inner", default=4 * h), vocab=c.size("vocab_size"),
         position="learned", n_positions=c.size("n_positions", "max_position_embeddings", "n_ctx"),
@@ -196,7 +211,10 @@ def _gpt2(c: _Config) -> dict:
 def _gpt_neox(c: _Config) -> dict:
     attn_bias = c.flag("attention_bias", default=True)
     a = c.size("num_attention_heads")
+    hidden = c.rate("hidden_dropout", default=0.0)  # post-attention, post-MLP and embedding dropout
     return dict(
+        dropout=Dropout.from_rates(attention=c.rate("attention_dropout", default=0.0), residual=hidden, embedding=hidden),
+        softmax_fp32=True,
         n_layers=c.size("num_hidden_layers"), d_model=c.size("hidden_size"), n_heads=a, n_kv_heads=a,
         d_ff=c.size("intermediate_size"), vocab=c.size("vocab_size"), position="rope",
         qkv_bias=attn_bias, attn_out_bias=attn_bias, mlp_bias=True, norm="layernorm",
@@ -215,6 +233,9 @@ def _opt(c: _Config) -> dict:
     pre_norm = c.flag("do_layer_norm_before", default=True)
     a = c.size("num_attention_heads")
     return dict(
+        # OPTConfig: dropout 0.1 after attention and after fc2, attention_dropout 0.0, none on embeddings
+        dropout=Dropout.from_rates(attention=c.rate("attention_dropout", default=0.0), residual=c.rate("dropout", default=0.1)),
+        softmax_fp32=True,
         n_layers=c.size("num_hidden_layers"), d_model=h, n_heads=a, n_kv_heads=a,
         d_ff=c.size("ffn_dim"), vocab=c.size("vocab_size"),
         # OPTLearnedPositionalEmbedding keeps 2 extra rows (the padding offset).
@@ -230,6 +251,9 @@ def _opt(c: _Config) -> dict:
 def _bloom(c: _Config) -> dict:
     h, a = c.size("hidden_size", "n_embed"), c.size("n_head", "num_attention_heads")
     return dict(
+        dropout=Dropout.from_rates(attention=c.rate("attention_dropout", default=0.0),
+                                   residual=c.rate("hidden_dropout", default=0.0)),
+        softmax_fp32=True,
         n_layers=c.size("n_layer", "num_hidden_layers"), d_model=h, n_heads=a, n_kv_heads=a,
         d_ff=4 * h, vocab=c.size("vocab_size"), position="alibi",
         qkv_bias=True, attn_out_bias=True, mlp_bias=True, norm="layernorm", embed_norm=True,
@@ -252,7 +276,13 @@ def _falcon(c: _Config) -> dict:
         g = a  # query_key_value is 3h wide whatever num_kv_heads says
     n_ln = c.size("num_ln_in_parallel_attn", default=2 if new_arch else 1)
     bias = c.flag("bias", default=False)
+    attention, hidden = c.rate("attention_dropout", default=0.0), c.rate("hidden_dropout", default=0.0)
     return dict(
+        # FalconDecoderLayer: a parallel block drops attention + MLP once (hidden_dropout); a sequential
+        # one drops the attention output with attention_dropout and the MLP output with hidden_dropout.
+        dropout=Dropout.from_rates(attention=attention, residual=hidden,
+                                   attention_residual=0 if parallel else attention),
+        softmax_fp32=False,
         n_layers=c.size("num_hidden_layers", "n_layer"), d_model=h, n_heads=a, n_kv_heads=g,
         d_ff=c.size("ffn_hidden_size", default=4 * h), vocab=c.size("vocab_size"),
         position="alibi" if c.flag("alibi", default=False) else "rope",
@@ -267,6 +297,10 @@ def _llama_like(c: _Config, *, tied: bool = False, qkv_bias: bool = False, out_b
                 mlp_bias: bool = False, head_dim: Optional[int] = None, norms: int = 2) -> dict:
     a = c.size("num_attention_heads")
     return dict(
+        # attention_dropout (0.0 by default) on the probabilities only; Phi-3 also drops both residuals
+        dropout=Dropout.from_rates(attention=c.rate("attention_dropout", default=0.0),
+                                   residual=c.rate("resid_pdrop", default=0.0) if c.family == "phi3" else 0),
+        softmax_fp32=True,
         n_layers=c.size("num_hidden_layers"), d_model=c.size("hidden_size"), n_heads=a,
         n_kv_heads=c.size("num_key_value_heads", default=a), d_head=c.size("head_dim", default=head_dim),
         d_ff=c.size("intermediate_size"), vocab=c.size("vocab_size"), position="rope",

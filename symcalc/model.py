@@ -27,6 +27,7 @@ from sympy import Expr, Integer, ceiling
 
 from . import symbols as S
 from .structure import _model as _structure
+from .dropout import Dropout
 from .errors import SymcalcError
 from .inputs import as_bool, as_count, as_size, as_text
 
@@ -108,6 +109,14 @@ class Model:
     - ``fused_linears``: which linears the implementation stores fused, a tuple of
       :data:`FUSED_LINEARS` (``("qkv",)`` for GPT-NeoX; parameter counts are the same, LoRA
       adapters see one matrix; :func:`symcalc.linears.linears`).
+
+    Training behaviour (what activation memory needs; a config says it, a hand-built model may not):
+
+    - ``dropout``: a :class:`~symcalc.dropout.Dropout` (where dropout is applied with a rate above
+      0), or None: not known (today's defaults then charge no dropout, the cookbook's everywhere:
+      :func:`symcalc.defaults.dropout_for`);
+    - ``softmax_fp32``: the eager attention computes its softmax in fp32 (Llama, GPT-NeoX, OPT,
+      BLOOM, ...) or, False, in the activation dtype (GPT-2, Falcon); None: not known (fp32).
     """
 
     n_layers: Any = S.n_layers
@@ -155,6 +164,9 @@ class Model:
     mtp: Any = None
     # how the implementation stores its linears (adapters see it, counts do not)
     fused_linears: tuple = ()
+    # training behaviour of the implementation (read from a config; None: not known)
+    dropout: Optional[Dropout] = None
+    softmax_fp32: Optional[bool] = None
     # bookkeeping
     name: str = field(default="", compare=False)
 
@@ -170,6 +182,11 @@ class Model:
         for fname in _FLAG_FIELDS:
             set_(fname, as_bool(fname, getattr(self, fname)))
         as_text("name", self.name)
+        if self.dropout is not None and not isinstance(self.dropout, Dropout):
+            raise SymcalcError(f"dropout={self.dropout!r:.60} is not a Dropout; use Dropout(...), "
+                               "Dropout.everywhere(), Dropout.nowhere() or None (not known)")
+        if self.softmax_fp32 is not None:
+            set_("softmax_fp32", as_bool("softmax_fp32", self.softmax_fp32))
         if self.norm not in NORMS:
             raise SymcalcError(f"norm={self.norm!r} is not supported; use one of {', '.join(NORMS)}")
         if self.position not in POSITIONS:

@@ -156,14 +156,14 @@ def test_every_flag_changes_what_it_should(capsys, ref, flags, changed):
 
 
 def test_hf_config_equals_the_same_model_from_flags(capsys, tmp_path):
-    """--hf-config reads a local config.json: a Llama config gives what the equivalent flags give."""
+    """--hf-config reads a local config.json: a Llama config (no dropout) gives what the equivalent flags with --no-dropout give."""
     cfg = {"model_type": "llama", "num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 4,
            "num_key_value_heads": 2, "intermediate_size": 176, "vocab_size": 128, "tie_word_embeddings": False}
     path = tmp_path / "config.json"
     path.write_text(json.dumps(cfg))
     from_file = run_json(capsys, "--hf-config", str(path), "-s", "64")["per_device"]
     flags = run_json(capsys, "-l", "2", "-hs", "64", "-a", "4", "--num-kv-heads", "2", "--ffn-hidden-size", "176",
-                     "-v", "128", "-nl", "3", "--norm", "rmsnorm", "--no-bias", "-s", "64")["per_device"]
+                     "-v", "128", "-nl", "3", "--norm", "rmsnorm", "--no-bias", "-s", "64", "--no-dropout")["per_device"]
     assert from_file == flags
     assert from_file != run_json(capsys, "-s", "64")["per_device"]
 
@@ -276,3 +276,13 @@ def test_inference_reports_no_zero_stage(capsys):
     assert "ZeRO" not in capsys.readouterr().out.splitlines()[1]
     assert main(["mem", "--preset", "llama-2-7b", "-z", "2", "--num-gpus", "2", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["settings"]["zero_stage"] == 2
+
+
+def test_dropout_comes_from_the_config(capsys):
+    """Llama-2-7B's config has no dropout: hf-eager activations equal --no-dropout's (the CLI once charged +41%); --dropout adds the masks; GPT-2's config has dropout."""
+    base = ["--preset", "llama-2-7b", "-s", "4096", "--activation-profile", "hf-eager"]
+    default = run_json(capsys, *base)
+    assert not any(default["settings"]["dropout"].values())
+    assert default["per_device"] == run_json(capsys, *base, "--no-dropout")["per_device"]
+    assert run_json(capsys, *base, "--dropout")["per_device"]["activations"] > default["per_device"]["activations"]
+    assert all(run_json(capsys, "--preset", "gpt2", "-s", "1024")["settings"]["dropout"].values())

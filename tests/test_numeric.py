@@ -117,7 +117,7 @@ def test_import_is_lazy_and_complete():
     code = ("import sys, symcalc; print(*sorted(m for m in sys.modules if m.startswith('symcalc') or m == 'numpy')); "
             "print(all(getattr(symcalc, n) is not None for n in symcalc.__all__)); print(set(symcalc.__all__) <= set(dir(symcalc)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
-    assert out[0].split() == ["symcalc", "symcalc.breakdown", "symcalc.display", "symcalc.errors", "symcalc.inputs",
+    assert out[0].split() == ["symcalc", "symcalc.breakdown", "symcalc.display", "symcalc.dropout", "symcalc.errors", "symcalc.inputs",
                             "symcalc.model", "symcalc.params", "symcalc.structure", "symcalc.structure._model",
                             "symcalc.structure.attention", "symcalc.structure.layers", "symcalc.structure.mtp",
                             "symcalc.symbols"]

@@ -326,6 +326,15 @@ def model_from_mem_args(args: argparse.Namespace):
     return model_from_args(args, learned_positions_from=None if from_source else "sequence_length")
 
 
+def _dropout_places(model, dropout: Any) -> dict[str, bool]:
+    """Where dropout masks are charged: the flag, else the active default (today: the model's config)."""
+    from dataclasses import asdict
+
+    from ..defaults import dropout_for
+
+    return asdict(dropout_for(model, dropout))
+
+
 def settings_line(args: argparse.Namespace, st: dict, model) -> str:
     """What the numbers assume, in one line (the defaults set, attention, dropout, SP, precision)."""
     from ..defaults import dropout_for
@@ -377,6 +386,7 @@ def run(args: argparse.Namespace) -> int:
                          "recompute_from": None if args.infer else st["recompute_why"],
                          "activation_profile": st["training"]["activation_profile"],
                          "sequence_parallel": bool(sp and par.tp != 1), "defaults": active().name,
+                         "dropout": None if args.infer else _dropout_places(model, st["training"]["dropout"]),
                          "line": settings_line(args, st, model), **r["tune"]},
             "units": "bytes (rounded up); GiB = 2^30 bytes",
         })

@@ -23,11 +23,14 @@ Two profiles name every saved tensor of one transformer layer:
     ``saved_tensors_hooks``; the conformance tests hold it to 2%): RMSNorm keeps an fp32 copy of
     its input, its fp32 ``rstd`` and the cast normalised tensor; LayerNorm its input and fp32
     mean/rstd (fp32 on CUDA; CPU keeps them in the input dtype); ``repeat_kv`` copies K and V to
-    all a heads; the softmax is saved in fp32 (``softmax_fp32``; GPT-2 computes it in the
-    activation dtype) plus a cast copy; GPT-2's ``gelu_new`` (our ``"gelu_tanh"``) is composite
-    and saves three more f-wide tensors; ReLU saves its output instead of its input. Dropout is
-    modelled as CUDA does it (a 1-byte mask per element); CPU dropout keeps a full-width mask,
-    so measure with dropout off. qk-norms and MLA's latent norms save what the hidden-state
+    all a heads; the softmax is saved in fp32 plus a cast copy (``softmax_fp32``, from the model's
+    family: GPT-2 and Falcon compute it in the activation dtype); GPT-2's ``gelu_new`` (our
+    ``"gelu_tanh"``) is composite and saves three more f-wide tensors; ReLU saves its output
+    instead of its input. Dropout applies where the model's config has a rate above 0
+    (:class:`~symcalc.dropout.Dropout`), as CUDA's fused ``native_dropout`` does it: a 1-byte mask
+    per element (CPU's ``dropout`` keeps a full-width mask instead). On the attention probabilities
+    the matmul with V then saves the dropped probabilities, and the softmax's cast copy is freed;
+    held to 2% (0.5% today) for GPT-2, GPT-NeoX and Llama, fp32 and bf16, dropout off and on. qk-norms and MLA's latent norms save what the hidden-state
     RMSNorm saves (fp32 input copy, rstd per row, the normalised tensor); held to 2% for Qwen3 and
     a DeepSeek-V2 MLA layer in fp32 and bf16, OLMo-2 and Gemma-3 in fp32 (in bf16 they multiply the
     norm weight in fp32, 10-14% more than the profile). MoE layers are not measured.
@@ -63,11 +66,12 @@ from sympy import Eq, Expr, Integer, Piecewise
 
 from .. import symbols as S
 from ..breakdown import Breakdown
+from ..dropout import Dropout
 from ..errors import SymcalcError
 from ..inputs import as_amount, as_bool, as_choice, as_model, as_size
 from .parallel import local_kv_heads
 
-__all__ = ["PROFILES", "RECOMPUTE", "layer_activations", "activations"]
+__all__ = ["PROFILES", "RECOMPUTE", "layer_activations", "activations", "resolve_softmax_fp32"]
 
 PROFILES = ("korthikanti", "hf-eager")
 RECOMPUTE = ("none", "selective", "full")
@@ -119,6 +123,19 @@ def resolved_settings(model, *, profile: Any = None, recompute: Any = None, flas
         bytes_act=precision_recipe(None).act if bytes_act is None else bytes_act)
 
 
+def resolve_softmax_fp32(model, softmax_fp32: Any = None) -> bool:
+    """hf-eager's softmax precision: ``None`` is the model family's (fp32 unless the model says otherwise).
+
+    >>> from symcalc import Model
+    >>> resolve_softmax_fp32(Model.preset("gpt2")), resolve_softmax_fp32(Model.preset("llama-2-7b"))
+    (False, True)
+    """
+    if softmax_fp32 is None:
+        model = as_model("model", model)
+        return True if model.softmax_fp32 is None else model.softmax_fp32
+    return as_bool("softmax_fp32", softmax_fp32)
+
+
 def layer_activations(
     model,
     *,
@@ -130,9 +147,9 @@ def layer_activations(
     sequence_parallel: Optional[bool] = None,
     recompute: Optional[str] = None,
     flash_attention: Optional[bool] = None,
-    dropout: Optional[bool] = None,
+    dropout: Any = None,
     profile: Optional[str] = None,
-    softmax_fp32: bool = True,
+    softmax_fp32: Optional[bool] = None,
     moe_layer: bool = False,
     flow: Any = None,
     layer_frozen: bool = False,
@@ -157,11 +174,16 @@ def layer_activations(
     sequence_parallel : bool
         Megatron sequence parallelism (cookbook ``--partition-activations``).
     recompute : "none", "selective" or "full"
-    flash_attention, dropout : bool
+    flash_attention : bool
+    dropout : bool or :class:`~symcalc.dropout.Dropout`
+        True/False: dropout everywhere/nowhere; a ``Dropout`` says where. None: the active default,
+        today the model's own (:attr:`Model.dropout <symcalc.model.Model>`, from its config; none for a
+        model that does not say), the cookbook's everywhere (:func:`symcalc.defaults.dropout_for`).
     profile : "korthikanti" or "hf-eager"
         Each ``None`` (the default) takes the active default of :mod:`symcalc.defaults`.
     softmax_fp32 : bool
-        hf-eager only: the softmax is computed and saved in fp32 (Llama, GPT-NeoX; not GPT-2).
+        hf-eager only: the softmax is computed and saved in fp32 (Llama, GPT-NeoX, OPT, BLOOM) or in
+        the activation dtype (GPT-2, Falcon); None: the model's family (:func:`resolve_softmax_fp32`).
     moe_layer : bool
         A mixture-of-experts layer (``top_k`` routed experts plus shared ones) instead of a dense MLP.
     flow : GradFlow, optional
@@ -189,12 +211,13 @@ def layer_activations(
     m = as_model("model", model)
     st = resolved_settings(m, profile=profile, recompute=recompute, flash_attention=flash_attention, dropout=dropout,
                            sequence_parallel=sequence_parallel, bytes_act=bytes_act)
-    profile, recompute, flash_attention, dropout = st["profile"], st["recompute"], st["flash_attention"], st["dropout"]
+    profile, recompute, flash_attention, drop = st["profile"], st["recompute"], st["flash_attention"], st["dropout"]
     sequence_parallel, bytes_act = st["sequence_parallel"], st["bytes_act"]
     flow = None if flow is None else _as_flow(flow)
     layer_frozen, first_layer = as_bool("layer_frozen", layer_frozen), as_bool("first_layer", first_layer)
     _check(profile, recompute, sequence_parallel=sequence_parallel, flash_attention=flash_attention,
-           dropout=dropout, softmax_fp32=softmax_fp32, moe_layer=moe_layer)
+           moe_layer=moe_layer)
+    softmax_fp32 = resolve_softmax_fp32(m, softmax_fp32)
     beta = as_amount("bytes_act", bytes_act)
     t = as_size("tp", tp)
     micro_batch = as_size("micro_batch", micro_batch)
@@ -258,17 +281,20 @@ def layer_activations(
     else:
         if hf and softmax_fp32:
             parts["attention/scores"] = 4 * scores
-            cast = Piecewise((0, Eq(beta, 4)), (beta * scores, True))  # .to(fp32) of fp32 is no copy
-            if cast != 0:
+            # The cast back to β_a is what the matmul with V saves (none when β_a is 4: the same
+            # tensor); with dropout the matmul saves the dropped probabilities instead, and the
+            # cast copy, which dropout does not need for its backward, is freed.
+            cast = Piecewise((0, Eq(beta, 4)), (beta * scores, True))
+            if not drop.attention and cast != 0:
                 parts["attention/scores_cast"] = cast
         else:
             parts["attention/scores"] = beta * scores
-        if dropout:
+        if drop.attention:
             parts["attention/dropout_mask"] = scores
             parts["attention/dropout_output"] = beta * scores
     parts["attention/v"] = beta * x * widths["attention/v"]
     parts["attention/out_input"] = beta * x * widths["attention/out_input"]
-    if dropout:
+    if drop.attention_residual:
         parts["attention/dropout_mask_out"] = x * h / sp
     # --- MLP (dense, or top_k routed experts plus shared experts)
     if moe_layer:
@@ -285,7 +311,7 @@ def layer_activations(
         parts["mlp/up_output"] = beta * x * f
         parts["mlp/act_output"] = beta * x * f
     parts["mlp/down_input"] = beta * x * f
-    if dropout:
+    if drop.mlp_residual:
         parts["mlp/dropout_mask"] = x * h / sp
 
     if flow is not None:
@@ -316,9 +342,9 @@ def activations(
     sequence_parallel: Optional[bool] = None,
     recompute: Optional[str] = None,
     flash_attention: Optional[bool] = None,
-    dropout: Optional[bool] = None,
+    dropout: Any = None,
     profile: Optional[str] = None,
-    softmax_fp32: bool = True,
+    softmax_fp32: Optional[bool] = None,
     output: bool = True,
     flow: Any = None,
 ) -> Breakdown:
@@ -343,8 +369,8 @@ def activations(
                            bytes_act=bytes_act)
     profile, recompute, flash_attention, dropout = st["profile"], st["recompute"], st["flash_attention"], st["dropout"]
     sequence_parallel, bytes_act = st["sequence_parallel"], st["bytes_act"]
-    _check(profile, recompute, sequence_parallel=sequence_parallel, flash_attention=flash_attention,
-           dropout=dropout, softmax_fp32=softmax_fp32, output=output)
+    _check(profile, recompute, sequence_parallel=sequence_parallel, flash_attention=flash_attention, output=output)
+    softmax_fp32 = resolve_softmax_fp32(as_model("model", model), softmax_fp32)
     seq_len, micro_batch = as_size("seq_len", seq_len), as_size("micro_batch", micro_batch)
     bytes_act, tp, pp, cp = as_amount("bytes_act", bytes_act), as_size("tp", tp), as_size("pp", pp), as_size("cp", cp)
     kw = dict(seq_len=seq_len, micro_batch=micro_batch, bytes_act=bytes_act, tp=tp, cp=cp,
@@ -380,7 +406,7 @@ def activations(
     h = m.d_model
     if profile == "hf-eager":
         parts["embedding/token_ids"] = 8 * x
-    if dropout:
+    if dropout.embedding:
         parts["embedding/dropout_mask"] = pp * x * h / sp
     if output:
         if profile == "hf-eager" and m.norm == "rmsnorm":

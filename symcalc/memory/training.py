@@ -131,7 +131,7 @@ def training_memory(
     recompute: Optional[str] = None,
     profile: Optional[str] = None,
     flash_attention: Optional[bool] = None,
-    dropout: Optional[bool] = None,
+    dropout: Any = None,
     allgather_bucket: Any = None,
     max_live_params: Any = None,
     misc_bytes: Any = None,

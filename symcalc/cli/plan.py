@@ -176,6 +176,12 @@ def _cluster(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _jsonable(value: Any) -> Any:
+    from ..dropout import Dropout
+
     if isinstance(value, (bool, int, float, str)) or value is None:
         return value
+    if isinstance(value, Dropout):
+        from dataclasses import asdict
+
+        return asdict(value)
     return int(value) if getattr(value, "is_integer", False) else float(value)

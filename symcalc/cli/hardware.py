@@ -84,7 +84,8 @@ def _show(hw, as_json: bool) -> int:
         unit = UNITS[key.split("/")[0]]
         value = fig.value
         pretty = {"FLOP/s": f"{float(value) / 1e12:,.6g} TFLOP/s", "B": f"{float(value) / GIB:,.2f} GiB",
-                  "B/s": f"{float(value) / 1e9:,.6g} GB/s", "W": f"{float(value):g} W"}[unit]
+                  "B/s": f"{float(value) / 1e9:,.6g} GB/s", "W": f"{float(value):g} W",
+                  "devices": f"{int(value):,} devices"}[unit]
         exact = f"{int(value):,} {unit}" if value.is_integer else f"{value} {unit}"
         flag = " [uncertain]" if fig.uncertain else ""
         print(f"\n{key}: {pretty} = {exact}{flag}")
@@ -92,7 +93,7 @@ def _show(hw, as_json: bool) -> int:
             print(f"  note: {fig.note}")
         print(f"  source: {fig.source.title} ({fig.source.date})")
         print(f"          {fig.source.url}")
-    missing = [k for k in ("bandwidth_scaleout", "power") if k not in hw.figures]
+    missing = [k for k in ("bandwidth_scaleout", "power", "scaleup_domain") if k not in hw.figures]
     if missing:
         print(f"\nnot in the catalogue: {', '.join(missing)} (give them with the command's flags)")
     return 0

@@ -15,7 +15,11 @@ halved, a datasheet "GB" where the reported bytes were not found, an uncertainty
   (NVLink, Infinity Fabric, ICI, Gaudi's scale-up Ethernet; a PCIe slot where there is none);
 - ``bandwidth_scaleout``: scale-out (NIC) bandwidth of one device in each direction [B/s], of the
   vendor's reference system (a deployment choice, not a chip property; the note names the system);
-- ``power``: board power (TDP/TBP) [W].
+- ``power``: board power (TDP/TBP) [W];
+- ``scaleup_domain``: devices joined by the scale-up link in the vendor's reference system (an
+  HGX/DGX node's 8 GPUs, GB200 NVL72's 72, a TPU pod's chips): the planner keeps TP inside it and
+  sends DP and PP traffic over the scale-out NIC beyond it. Absent for PCIe cards (no reference
+  system fixes it).
 """
 
 from __future__ import annotations
@@ -36,13 +40,13 @@ __all__ = ["Source", "Figure", "Hardware", "Catalogue", "DTYPES", "FIGURES", "te
 #: The dtypes a peak can be asked for, widest first.
 DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8", "fp4")
 #: The figures other than peaks, in display order.
-FIGURES = ("memory", "mem_bandwidth", "bandwidth_scaleup", "bandwidth_scaleout", "power")
+FIGURES = ("memory", "mem_bandwidth", "bandwidth_scaleup", "bandwidth_scaleout", "power", "scaleup_domain")
 #: Figure name -> the symbol it substitutes (peaks substitute ``peak_flops``).
 SYMBOL_OF = {"memory": S.device_memory, "mem_bandwidth": S.mem_bandwidth,
              "bandwidth_scaleup": S.bandwidth_scaleup, "bandwidth_scaleout": S.bandwidth_scaleout,
              "power": S.device_power}
 UNITS = {"peak_flops": "FLOP/s", "memory": "B", "mem_bandwidth": "B/s", "bandwidth_scaleup": "B/s",
-         "bandwidth_scaleout": "B/s", "power": "W"}
+         "bandwidth_scaleout": "B/s", "power": "W", "scaleup_domain": "devices"}
 
 
 def tera(text: str) -> Rational:
@@ -186,6 +190,11 @@ class Hardware:
         return self._value("bandwidth_scaleout")
 
     @property
+    def scaleup_domain(self) -> Optional[Expr]:
+        """Devices per scale-up domain (a node's NVLink/Infinity Fabric/ICI domain); None where none is fixed."""
+        return self._value("scaleup_domain")
+
+    @property
     def power(self) -> Optional[Expr]:
         """Board power [W]; None where the vendor publishes none (TPUs)."""
         return self._value("power")
@@ -231,7 +240,7 @@ class Hardware:
             "figures": {k: f.as_dict() for k, f in self.figures.items()},
             "units": {"peak_flops": "FLOP/s, dense", "memory": "bytes", "mem_bandwidth": "bytes/s",
                       "bandwidth_scaleup": "bytes/s per direction", "bandwidth_scaleout": "bytes/s per direction",
-                      "power": "W"},
+                      "power": "W", "scaleup_domain": "devices"},
         }
 
 

@@ -101,7 +101,10 @@ def _ampere_peaks() -> dict[str, Figure]:
     }
 
 
+NODE8 = "8 GPUs on one NVLink/NVSwitch baseboard (HGX/DGX): TP stays inside it"
+
 A100_LINKS = {
+    "scaleup_domain": Figure(8, DGX_A100, NODE8),
     "bandwidth_scaleup": Figure(giga("300"), A100_DS, NVLINK.format(x="600 GB/s")),
     "bandwidth_scaleout": Figure(gbit("200"), DGX_A100, "one 200 Gb/s HDR NIC per GPU in DGX A100"),
     "power": Figure(watts("400"), A100_DS, "max TDP, SXM"),
@@ -130,6 +133,7 @@ ENTRIES = [
                  "mem_bandwidth": Figure(tera("3.35"), H100_DS, "3.35 TB/s"),
                  "bandwidth_scaleup": Figure(giga("450"), H100_DS, NVLINK.format(x="900 GB/s")),
                  "bandwidth_scaleout": Figure(gbit("400"), DGX_H100, "one 400 Gb/s ConnectX-7 per GPU in DGX H100"),
+                 "scaleup_domain": Figure(8, DGX_H100, NODE8),
                  "power": Figure(watts("700"), H100_DS, "up to 700 W (configurable)"),
              }),
     Hardware("h100-pcie", "NVIDIA H100 PCIe 80GB", "NVIDIA", aliases=("h100-pcie-80gb",),
@@ -152,6 +156,7 @@ ENTRIES = [
                  "mem_bandwidth": Figure(tera("4.8"), H200_DS, "4.8 TB/s"),
                  "bandwidth_scaleup": Figure(giga("450"), H200_DS, NVLINK.format(x="900 GB/s")),
                  "bandwidth_scaleout": Figure(gbit("400"), DGX_H100, "one 400 Gb/s ConnectX-7 per GPU (DGX H100/H200)"),
+                 "scaleup_domain": Figure(8, H200_DS, NODE8 + " (HGX H200 8-GPU)"),
                  "power": Figure(watts("700"), H200_DS, "up to 700 W (configurable)"),
              }),
     Hardware("b200", "NVIDIA B200 (HGX B200)", "NVIDIA", aliases=("b200-sxm", "hgx-b200"),
@@ -167,6 +172,7 @@ ENTRIES = [
                                          "64 TB/s for 8 GPUs is 8 TB/s each", uncertain=True),
                  "bandwidth_scaleup": Figure(giga("900"), HGX_B200, NVLINK.format(x="1.8 TB/s")),
                  "bandwidth_scaleout": Figure(gbit("400"), DGX_B200, "one 400 Gb/s ConnectX-7 per GPU in DGX B200"),
+                 "scaleup_domain": Figure(8, DGX_B200, NODE8),
                  "power": Figure(watts("1000"), HGX_B200, "configurable up to 1,000 W"),
              }),
     Hardware("gb200", "NVIDIA GB200 (per Blackwell GPU, GB200 NVL72)", "NVIDIA", aliases=("gb200-nvl72",),
@@ -183,6 +189,7 @@ ENTRIES = [
                                              "; 72 GPUs in one NVLink domain"),
                  "bandwidth_scaleout": Figure(gbit("400"), HGX_B200, "one 400 Gb/s ConnectX-7 per GPU in the NVL72 "
                                               "compute tray (reference design; not printed per GPU)", uncertain=True),
+                 "scaleup_domain": Figure(72, HGX_B200, "72 Blackwell GPUs in one NVLink domain (GB200 NVL72)"),
                  "power": Figure(watts("1200"), HGX_B200, "configurable up to 1,200 W per GPU"),
              }),
     Hardware("l40s", "NVIDIA L40S", "NVIDIA", summary="Ada Lovelace, PCIe card, 48 GB GDDR6 (ECC)", figures={

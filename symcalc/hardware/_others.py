@@ -51,6 +51,8 @@ ENTRIES = [
                  "memory": Figure(206141652992, MEM_MI300X, "rocm-smi total (191.98 GiB of the 192 GB)"),
                  "mem_bandwidth": Figure(tera("5.3"), MI300X_DS, "5.3 TB/s"),
                  "bandwidth_scaleup": Figure(giga("448"), MI300X_DS, IF_NOTE, uncertain=True),
+                 "scaleup_domain": Figure(8, MI300X_DS, "8 MI300X OAMs fully connected by Infinity Fabric in the "
+                                          "MI300X platform"),
                  "power": Figure(watts("750"), MI300X_DS, "total board power"),
              }),
     Hardware("mi325x", "AMD Instinct MI325X", "AMD", aliases=("mi325x-oam",), summary="CDNA 3, OAM, 256 GB HBM3e",
@@ -60,6 +62,8 @@ ENTRIES = [
                                   "was found (the stacks hold 256 GiB; usable is a little less)", uncertain=True),
                  "mem_bandwidth": Figure(tera("6"), MI325X_DS, "6 TB/s"),
                  "bandwidth_scaleup": Figure(giga("448"), MI325X_DS, IF_NOTE, uncertain=True),
+                 "scaleup_domain": Figure(8, MI325X_DS, "8 MI325X OAMs fully connected by Infinity Fabric in the "
+                                          "MI325X platform"),
                  "power": Figure(watts("1000"), MI325X_DS, "total board power"),
              }),
     Hardware("gaudi3", "Intel Gaudi 3 (HL-325L OAM)", "Intel", aliases=("gaudi-3", "hl-325l"),
@@ -73,6 +77,7 @@ ENTRIES = [
                                              "HLS-Gaudi3 node, one direction", uncertain=True),
                  "bandwidth_scaleout": Figure(gbit("600"), GAUDI3_WP, "3 x 200 GbE scale-out ports, one direction",
                                               uncertain=True),
+                 "scaleup_domain": Figure(8, GAUDI3_WP, "8 Gaudi 3 OAMs of an HLS-Gaudi3 node, all-to-all"),
                  "power": Figure(watts("900"), GAUDI3_HC, "OAM, air cooled (1,200 W liquid cooled)"),
              }),
     Hardware("tpu-v5e", "Google Cloud TPU v5e (per chip)", "Google", aliases=("v5e", "tpu-v5-lite", "v5litepod"),
@@ -84,6 +89,7 @@ ENTRIES = [
                  "bandwidth_scaleup": Figure(giga("200"), V5E, "ICI: 400 GBps bidirectional per chip (1,600 Gbps in "
                                              "an earlier version of the page), halved to one direction"),
                  "bandwidth_scaleout": Figure(gbit("25"), V5E, "2 x 100 Gbps NICs per host of 8 chips"),
+                 "scaleup_domain": Figure(256, V5E, "256 chips per v5e pod, joined by ICI"),
              }),
     Hardware("tpu-v5p", "Google Cloud TPU v5p (per chip)", "Google", aliases=("v5p",),
              summary="TPU v5p, 95 GB HBM2e, 3D torus", figures={
@@ -93,6 +99,7 @@ ENTRIES = [
                  "mem_bandwidth": Figure(giga("2765"), V5P, "2,765 GBps"),
                  "bandwidth_scaleup": Figure(gbit("4800"), V5P, "ICI 4,800 Gbps per chip, read as one direction as "
                                              "v5e's 1,600 Gbps is (400 GBps bidirectional)", uncertain=True),
+                 "scaleup_domain": Figure(8960, V5P, "8,960 chips per v5p pod, joined by ICI"),
              }),
     Hardware("tpu-v6e", "Google Cloud TPU v6e Trillium (per chip)", "Google", aliases=("v6e", "trillium"),
              summary="TPU v6e, 32 GB HBM, 2D torus", figures={
@@ -101,6 +108,7 @@ ENTRIES = [
                                   uncertain=True),
                  "mem_bandwidth": Figure(giga("1638"), V6E, "1,638 GBps (an earlier version says 1,640)"),
                  "bandwidth_scaleup": Figure(giga("400"), V6E, "ICI: 800 GBps bidirectional per chip, halved"),
+                 "scaleup_domain": Figure(256, V6E, "256 chips per v6e pod, joined by ICI"),
                  "bandwidth_scaleout": Figure(gbit("100"), V6E, "4 x 200 Gbps NICs per host of 8 chips (25.6 Tbps "
                                               "per 256-chip pod); not in the stored page's table", uncertain=True),
              }),

@@ -31,6 +31,7 @@ symcalc.errors.SymcalcError: tp*pp*cp = 3 does not divide n_devices=16; choose d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Optional
 
 from sympy import Expr, Integer, Max, cancel
@@ -179,6 +180,13 @@ def local_kv_heads(model, tp: Any) -> Expr:
                 f"tp={t} neither divides n_kv_heads={g} nor is a multiple of it; Megatron needs g % t == 0, "
                 "inference engines replicate each KV head t/g times when g divides t"
             )
+    return _at_least_one(ratio)
+
+
+@lru_cache(maxsize=256)
+def _at_least_one(ratio: Expr) -> Expr:
+    """``Max(1, ratio)``, built once per ratio: sympy's Max simplification is slow and the planner and
+    solvers ask for the same few ratios hundreds of times."""
     return Max(1, ratio)
 
 

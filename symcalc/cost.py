@@ -45,7 +45,7 @@ from .errors import SymcalcError
 from .inputs import as_amount, as_bool, as_choice, as_expr, as_fraction, as_model, as_positive, as_size
 from .model import Model
 
-__all__ = ["FLOPS_CONVENTIONS", "run_flops", "training_cost", "TrainingCost", "as_mfu"]
+__all__ = ["FLOPS_CONVENTIONS", "run_flops", "training_cost", "TrainingCost", "as_mfu", "planned"]
 
 FLOPS_CONVENTIONS = ("exact", "6N", "8N")
 RECOMPUTE = ("none", "selective", "full")
@@ -222,6 +222,44 @@ def _number(value: Expr) -> Any:
     return int(value) if value.is_integer else float(value)
 
 
+def planned(model: Model, *, n_devices: Any, hardware: Any, dtype: str = "bf16", peak_flops: Any = None,
+            seq_len: Any = None, global_batch: Any = None, flops: str = "exact", recompute: str = "none"):
+    """The planner's fastest layout (:func:`symcalc.plan.plan` with the hardware entry's memory, links and
+    node size) for one step of ``global_batch`` sequences: its ``mfu`` is the exact model FLOPs of the
+    step over n x peak x the estimated step time, so ``training_cost(mfu="plan")`` is steps x step time.
+
+    >>> from symcalc import Model
+    >>> row = planned(Model.preset("llama-2-7b"), n_devices=64, hardware="h100", seq_len=4096, global_batch=512)
+    >>> (row.tp, row.pp, row.dp), round(float(row.mfu), 3)
+    ((1, 4, 16), 0.602)
+    """
+    from .hardware import DTYPES, get
+    from .plan import plan
+
+    as_choice("dtype", dtype, DTYPES)
+    if flops != "exact" or recompute != "none":
+        raise SymcalcError("mfu='plan' is the planner's model-FLOPs utilisation: use flops='exact' and "
+                           "recompute='none' (the planner already counts the recomputation it picks)")
+    if hardware is None:
+        raise SymcalcError("mfu='plan' needs hardware= (memory, links and node size come from the entry)")
+    if global_batch is None:
+        raise SymcalcError("mfu='plan' needs global_batch= (sequences per step: the planner lays out one step)")
+    hw = get(hardware, "hardware")
+    n = as_size("n_devices", n_devices)
+    if not n.is_Integer:
+        raise SymcalcError(f"n_devices={n} is symbolic; mfu='plan' needs a number of devices")
+    res = plan(model, n_devices=int(n), memory=hw.require("memory", "--gpu-memory"),
+               peak_flops=hw.peak(dtype) if peak_flops is None else peak_flops, seq_len=seq_len,
+               global_batch=as_size("global_batch", global_batch),
+               bandwidth_tp=hw.require("bandwidth_scaleup", "--tp-bandwidth"),
+               bandwidth_dp=hw.bandwidth_scaleout, bandwidth_ep=hw.bandwidth_scaleout,
+               node_size=None if hw.scaleup_domain is None else int(hw.scaleup_domain), top=1)
+    if not res.rows:
+        raise SymcalcError(f"mfu='plan': no layout of {int(n)} x {hw.name} fits the model at this sequence length "
+                           f"and batch (the leanest needs {float(res.least_memory or 0) / 2**30:.1f} GiB per device)")
+    return res.rows[0]
+
+
 def training_cost(model: Model, *, tokens: Any = S.tokens, n_devices: Any = S.n_devices, hardware: Any = None,
                   dtype: Optional[str] = None, peak_flops: Any = None, mfu: Any = S.mfu, achieved_flops: Any = None,
                   seq_len: Any = S.seq_len, flops: str = "exact", recompute: str = "none", causal: Optional[bool] = None,
@@ -235,7 +273,8 @@ def training_cost(model: Model, *, tokens: Any = S.tokens, n_devices: Any = S.n_
     tokens : D, tokens trained on (``2e12``, ``"2T"``); seq_len : s [tokens] (``flops="exact"``)
     n_devices : n; hardware : a catalogue name or entry (peak at ``dtype``, power); dtype : ``"bf16"``...
     peak_flops : F_peak [FLOP/s per device] (default: the hardware's, else the symbol)
-    mfu : fraction of the peak sustained (``0.4``, ``"40%"``); achieved_flops : a measured per-device
+    mfu : fraction of the peak sustained (``0.4``, ``"40%"``), or ``"plan"``: the planner's estimate for its
+        fastest layout (:func:`planned`; needs ``hardware`` and ``global_batch``); achieved_flops : a measured per-device
         rate [FLOP/s] instead (then MFU = achieved / peak)
     flops : ``"exact"`` (default), ``"6N"`` or ``"8N"``; recompute, causal : for ``"exact"``
     power : board power per device [W] (default: the hardware's, else the symbol P_dev)
@@ -286,6 +325,10 @@ def training_cost(model: Model, *, tokens: Any = S.tokens, n_devices: Any = S.n_
         utilisation = rate / peak
         if (utilisation - 1).is_positive:
             raise SymcalcError(f"achieved_flops={rate} is above the peak {peak}; give a rate at most the peak")
+    elif isinstance(mfu, str) and mfu == "plan":
+        row = planned(model, n_devices=n, hardware=hw, dtype=dtype, peak_flops=peak, seq_len=seq_len,
+                      global_batch=global_batch, flops=flops, recompute=recompute)
+        utilisation, rate = row.mfu, peak * row.mfu
     else:
         utilisation = as_mfu("mfu", mfu)
         rate = peak * utilisation
@@ -308,7 +351,8 @@ def training_cost(model: Model, *, tokens: Any = S.tokens, n_devices: Any = S.n_
             "conventions": {"flops": flops, "recompute": recompute if flops == "exact" else
                             ("none" if flops == "6N" else "full (in 8N)"),
                             "attention": "causal (half the square)" if causal else "full square",
-                            "rate": "achieved (given)" if achieved_flops is not None else "peak x MFU",
+                            "rate": "achieved (given)" if achieved_flops is not None else
+                            ("peak x the planner's MFU" if isinstance(mfu, str) and mfu == "plan" else "peak x MFU"),
                             "energy": "board power x devices x time x PUE"}}
     return TrainingCost(flops=total, n_devices=n, rate=rate, peak_flops=peak, mfu=utilisation, power=watts,
                         pue=efficiency, price=price, step_flops=step, info=info)

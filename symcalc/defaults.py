@@ -265,6 +265,20 @@ _TODAY_ENTRIES: dict[str, Default] = {
                       "Takeaway #1)",
                       "--max-tp"),
     "max_micro_batch": Default(32, "largest micro-batch the planner tries", "symcalc plan", "--max-micro-batch"),
+    "framework": Default("megatron", "the planner's framework rules: Megatron-LM/Megatron-core (TP, PP with "
+                         "interleaving, distributed optimizer = ZeRO 1, no ZeRO 2/3)",
+                         "Megatron-core trains the open frontier models the planner is checked against (Llama 3 "
+                         "405B's 4D parallelism, Megatron's GPT-3 175B example)", "--framework"),
+    "kernel_efficiency": Default(Rational(4, 5), "fraction of the dense peak very large matmuls reach (the "
+                                 "planner's efficiency model)", "an 8192^3 bf16 matmul at 788 TFLOP/s = 79.6 % of "
+                                 "989.4 on this workplace's H200 (device records, 2026-10-28)",
+                                 "--kernel-efficiency"),
+    "gemm_half_size": Default(Integer(128), "the matmul dimension that reaches half of kernel_efficiency along it",
+                              "the 128-wide tiles of cuBLAS/CUTLASS tensor-core kernels (a modelling choice)",
+                              "--gemm-half-size"),
+    "max_virtual_stages": Default(8, "most model chunks per pipeline rank the planner tries (interleaved 1F1B)",
+                                  "Narayanan et al. 2021 §2.2.2 (interleaved schedule); Megatron's "
+                                  "--num-layers-per-virtual-pipeline-stage", "--max-virtual-stages"),
     # --- flag-built models (no --preset/--hf-config)
     "vocab_size": Default(51200, "vocabulary", "the cookbook (GPT-NeoX-20B-like)", "-v"),
     "hidden_size": Default(6144, "hidden size", "the cookbook (GPT-NeoX-20B-like)", "-hs"),
@@ -300,6 +314,8 @@ _COOKBOOK_CHANGES = {
     "flops_recompute": ("full", _FLOPS_COOKBOOK + ": activation checkpointing on by default (one full recompute)",
                         "training FLOPs count one full recompute of every layer"),
     "topk": (1, "the cookbook's --topk 1", "experts per token"),
+    "framework": ("deepspeed", "the cookbook's memory script models DeepSpeed (ZeRO buffers -zbs/-zmlp)",
+                  "DeepSpeed rules: ZeRO 0-3, ZeRO <= 1 with pipelines, no interleaving"),
 }
 
 COOKBOOK = Defaults(

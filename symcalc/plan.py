@@ -1,50 +1,27 @@
-"""The planner: every parallel configuration that fits in memory, ranked by estimated step time.
+"""The planner: every parallel layout that fits in memory, ranked by estimated step time.
 
-A configuration is (t, p, d, e, z, r, b): tensor-, pipeline-, data- and expert-parallel degrees
-with ``t·p·d = n`` devices, ZeRO stage, recompute policy and micro-batch. It *fits* when
-:func:`symcalc.training_memory` per device is at most the memory budget; it is *ranked* by
-:func:`step_time`, a simple cost model written once, here, as a sympy expression:
-
-.. math::
-
-    T = \\underbrace{\\frac{B\\,F_{\\mathrm{seq}}}{n\\,F_{\\mathrm{peak}}\\,\\mathrm{MFU}}}_{\\text{compute}}
-      + T_{\\mathrm{TP}} + T_{\\mathrm{EP}}
-      + \\underbrace{\\frac{p-1}{m}\\,(\\text{compute} + T_{\\mathrm{TP}} + T_{\\mathrm{EP}})}_{\\text{pipeline bubble}}
-      + T_{\\mathrm{DP}}
-
-- compute: hardware FLOPs of the step (:func:`symcalc.training_flops` with the recompute policy,
-  B sequences of s tokens) over all n devices at the stated MFU (default 0.4, :mod:`symcalc.defaults`);
-- pipeline bubble: 1F1B/GPipe with m = B/(b·d) micro-batches takes (m + p − 1) micro-batch
-  times, i.e. a fraction (p − 1)/m on top (Narayanan et al. 2021, §2.2);
-- TP all-reduces (Megatron, Shoeybi et al. 2019 §3): 2 per layer in the forward, 2 in the
-  backward, 2 more when full recompute reruns the forward; each of β_a·b·s·h bytes, a ring
-  all-reduce moving 2(t − 1)/t of it per device at bandwidth W_t; L/p layers per stage, m
-  micro-batches;
-- EP all-to-alls (MoE): dispatch and combine per MoE layer, forward and backward (and recompute),
-  each moving (e − 1)/e of the k·b·s·h·β_a routed activations at W_e;
-- DP gradient reduction and ZeRO gathers (Rajbhandari et al. 2020, §7): per parameter element on
-  the device, (g − 1)/g times 2β_g (ZeRO 0: all-reduce), β_g + β_w (ZeRO 1-2: reduce-scatter,
-  then all-gather of the updated weights) or β_g + 2β_w (ZeRO 3: weights gathered for forward and
-  backward), at W_d, with g the group the part is sharded over (d, or d/e for experts); not
-  overlapped with compute.
-
-Not modelled: overlap of communication with compute, pipeline point-to-point sends, the
-imbalance of the first/last pipeline stage, context parallelism. Defaults (:mod:`symcalc.defaults`):
-MFU 0.4, W_t = 300 GB/s (NVLink-class, TP kept inside a node of ``max_tp`` = 8 devices), W_d = W_e
-= 25 GB/s (one 200 Gb/s NIC per device); memory as :func:`symcalc.training_memory` with the
-active defaults (today: sequence parallelism whenever t > 1, flash attention, fp32 gradients).
+A layout is (t, p, d, e, v, z, r, b): tensor-, pipeline-, data- and expert-parallel degrees with
+``t·p·d = n`` devices, model chunks per pipeline rank (interleaved 1F1B), ZeRO stage, recompute
+policy and micro-batch, **as a framework allows** (:mod:`symcalc.frameworks`: Megatron by default;
+DeepSpeed's pipelines take ZeRO ≤ 1, FSDP2's ZeRO 2 with pipelines, interleaving where the
+framework has it). It *fits* when :func:`symcalc.training_memory` of its fullest stage is at most
+the memory budget (interleaving adds Korthikanti et al. 2022 §4.2.3's (p − 1)/(p·v) of the
+activations); it is *ranked* by :func:`step_time` (:mod:`symcalc.steptime`): compute at an
+**efficiency model** (:mod:`symcalc.efficiency`) instead of one MFU, TP all-reduces on the
+scale-up link, pipeline sends and DP/ZeRO traffic on the scale-out NIC once the job spans nodes
+(``node_size`` devices, from the hardware entry), the interleaved bubble (p − 1)/(v·m).
 
 Candidates are evaluated vectorized: one compiled float64 function (memory and time together)
-per ZeRO stage, recompute policy and KV-head regime that occurs among the candidates, arrays over
-the degrees and micro-batches.
-The best rows are then re-checked and re-ranked with the exact path, so a tie or a budget met to
-the byte is decided exactly.
+per ZeRO stage, recompute policy, KV-head regime and schedule (plain or interleaved) that occurs
+among the candidates, arrays over the degrees, micro-batches and chunks. The best rows are then
+re-checked and re-ranked with the exact path, so a tie or a budget met to the byte is decided
+exactly.
 
 >>> from symcalc import Model
 >>> res = plan(Model.preset("llama-2-7b"), n_devices=8, memory=80 * 2**30, peak_flops=989 * 10**12,
 ...            seq_len=4096, global_batch=64, top=3)
->>> [(r.tp, r.pp, r.dp, r.zero_stage, r.recompute, r.micro_batch) for r in res.rows]
-[(1, 8, 1, 0, 'none', 1), (2, 4, 1, 0, 'none', 1), (2, 2, 2, 2, 'none', 1)]
+>>> [(r.tp, r.pp, r.dp, r.zero_stage, r.recompute, r.micro_batch, r.virtual_stages) for r in res.rows]
+[(1, 2, 4, 1, 'none', 2, 8), (1, 1, 8, 1, 'none', 1, 1), (1, 2, 4, 1, 'none', 1, 8)]
 """
 
 from __future__ import annotations
@@ -63,15 +40,15 @@ from .errors import SymcalcError
 from .inputs import as_bool, as_choice, as_expr, as_fraction, as_int, as_model, as_positive, as_size
 from .numeric import compile_breakdown, compile_expr, to_sympy
 
-__all__ = ["step_time", "candidates", "plan", "PlanRow", "PlanResult", "DEFAULTS"]
+from .steptime import RECOMPUTE, ZERO_STAGES, layout_memory, step_time
 
-#: The cost model's constants come from :mod:`symcalc.defaults` (``mfu``, ``bandwidth_tp``,
-#: ``bandwidth_dp``, ``bandwidth_ep``, ``max_tp``, ``max_micro_batch``); this view of today's set is
-#: kept for readers of the old name.
+__all__ = ["step_time", "layout_memory", "candidates", "plan", "PlanRow", "PlanResult", "DEFAULTS"]
+
+#: The cost model's constants come from :mod:`symcalc.defaults` (``bandwidth_tp``, ``bandwidth_dp``,
+#: ``bandwidth_ep``, ``max_tp``, ``max_micro_batch``; ``mfu`` only when a fixed MFU is asked for); this
+#: view of today's set is kept for readers of the old name.
 DEFAULTS = {k: _defaults.TODAY[k] for k in ("mfu", "bandwidth_tp", "bandwidth_dp", "bandwidth_ep", "max_tp",
                                              "max_micro_batch")}
-ZERO_STAGES = (0, 1, 2, 3)
-RECOMPUTE = ("none", "selective", "full")
 
 
 def precision_recipe_check(precision: Any) -> None:
@@ -79,76 +56,6 @@ def precision_recipe_check(precision: Any) -> None:
     from .memory import precision_recipe
 
     precision_recipe(precision)
-
-
-def step_time(model, *, seq_len: Any, global_batch: Any, micro_batch: Any = S.micro_batch, tp: Any = S.tp,
-              pp: Any = S.pp, dp: Any = S.dp, ep: Any = None, zero_stage: int = 0, recompute: str = "none",
-              peak_flops: Any = S.peak_flops, mfu: Any = S.mfu, bandwidth_tp: Any = S.bandwidth_tp,
-              bandwidth_dp: Any = S.bandwidth_dp, bandwidth_ep: Any = S.bandwidth_ep,
-              precision: Any = None, causal: Optional[bool] = None) -> Breakdown:
-    """Estimated seconds per training step, by part (the cost model of :mod:`symcalc.plan`).
-
-    Parameters
-    ----------
-    model : Model
-    seq_len : s [tokens]; global_batch : B [sequences per step]; micro_batch : b [sequences]
-    tp, pp, dp, ep : degrees (``ep`` defaults to the symbol e for MoE, 1 for dense models)
-    zero_stage : 0-3; recompute : "none", "selective" or "full"
-    peak_flops : F_peak [FLOP/s per device]; mfu : fraction of peak achieved on the FLOPs
-    bandwidth_tp, bandwidth_dp, bandwidth_ep : W_t, W_d, W_e [bytes/s per device]
-    precision : recipe name or Precision (β_a for activations, β_g and β_w for DP traffic; None: the
-        active default of :mod:`symcalc.defaults`)
-
-    Examples
-    --------
-    >>> from symcalc import Model
-    >>> m = Model(n_layers=2, d_model=8, n_heads=2, n_kv_heads=2, d_ff=32, vocab=10)
-    >>> bd = step_time(m, seq_len=4, global_batch=8, micro_batch=1, tp=2, pp=1, dp=2,
-    ...                peak_flops=10**6, mfu=1, bandwidth_tp=1000, bandwidth_dp=1000)
-    >>> bd.total, bd["tp_comm"]   # TP: m=4 micro-batches x 2 layers x 4 all-reduces x 64 B / 1000 B/s
-    (91308/15625, 256/125)
-
-    References
-    ----------
-    Narayanan et al. 2021, "Efficient Large-Scale Language Model Training on GPU Clusters Using
-    Megatron-LM", §2.2 (bubble (p-1)/m) and §3 (communication); Rajbhandari et al. 2020, "ZeRO",
-    §7 (communication volume 2Ψ for stages 1-2, 3Ψ for stage 3).
-    """
-    from .flops import training_flops
-    from .memory import Parallel, precision_recipe
-    from .memory.parallel import parallel_param_parts
-
-    model = as_model("model", model)
-    if isinstance(zero_stage, bool) or zero_stage not in ZERO_STAGES:
-        raise SymcalcError(f"zero_stage={zero_stage!r:.60} must be 0, 1, 2 or 3 (substitute the stage before costing)")
-    zero_stage = int(zero_stage)
-    as_choice("recompute", recompute, RECOMPUTE)
-    causal = as_bool("causal", _defaults.resolve("causal", causal))
-    prec = precision_recipe(precision)
-    ep = (S.ep if model.is_moe else Integer(1)) if ep is None else as_size("ep", ep)
-    s, B, b = as_size("seq_len", seq_len), as_size("global_batch", global_batch), as_size("micro_batch", micro_batch)
-    t, p, d = as_size("tp", tp), as_size("pp", pp), as_size("dp", dp)
-    peak_flops, mfu = as_positive("peak_flops", peak_flops), as_fraction("mfu", mfu)
-    bandwidth_tp, bandwidth_dp = as_positive("bandwidth_tp", bandwidth_tp), as_positive("bandwidth_dp", bandwidth_dp)
-    bandwidth_ep = as_positive("bandwidth_ep", bandwidth_ep)
-    n = t * p * d
-    m = B / (b * d)  # micro-batches per step
-    passes = 3 if recompute == "full" else 2  # forward, backward (+ the recompute forward)
-    tokens_mb = b * s
-    compute = B * training_flops(model, seq_len=s, batch=1, recompute=recompute, causal=causal).total / (
-        n * peak_flops * mfu)
-    tp_comm = m * model.n_layers / p * 2 * passes * 2 * (t - 1) / t * prec.act * tokens_mb * model.d_model / bandwidth_tp
-    parts = {"compute": compute, "tp_comm": tp_comm}
-    if model.is_moe:
-        routed = model.top_k * tokens_mb * model.d_model * prec.act
-        parts["ep_comm"] = m * model.n_moe_layers / p * 2 * passes * (ep - 1) / ep * routed / bandwidth_ep
-    parts["pipeline_bubble"] = (p - 1) / m * sum(parts.values(), Integer(0))
-    per_element = {0: 2 * prec.grad, 1: prec.grad + prec.weight, 2: prec.grad + prec.weight,
-                   3: prec.grad + 2 * prec.weight}[zero_stage]
-    par = Parallel(tp=t, pp=p, dp=d, ep=ep)
-    volume = sum(((g - 1) / g * count for count, g in parallel_param_parts(model, par).values()), Integer(0))
-    parts["dp_comm"] = per_element * volume / bandwidth_dp
-    return Breakdown(parts, unit="", title="step time [s]")
 
 
 def _stages(zero_stages: Any) -> tuple:
@@ -187,56 +94,67 @@ def _divisors(n: int) -> list[int]:
 
 
 def candidates(model, *, n_devices: int, global_batch: int, max_tp: Optional[int] = None,
-               max_micro_batch: Optional[int] = None, zero_stages=ZERO_STAGES,
-               recompute=("none", "selective", "full")) -> list[dict]:
-    """Every configuration the planner considers, as dicts (t·p·d = n; the degrees fit the model).
+               max_micro_batch: Optional[int] = None, zero_stages=None, recompute=("none", "selective", "full"),
+               framework: Optional[str] = None, max_virtual_stages: Optional[int] = None) -> list[dict]:
+    """Every layout the planner considers, as dicts (t·p·d = n; the degrees fit the model and the framework).
 
-    t divides the heads and n (and t | g or g | t), at most ``max_tp``; p divides the layers;
-    e (MoE only) divides the experts and d; b·d divides B, b at most ``max_micro_batch``.
+    Degrees as :func:`symcalc.frameworks.layouts`; ZeRO stages those the framework offers (with or
+    without pipelines; with d = 1 only the lowest, as ZeRO then shards nothing); chunks per rank v
+    as :func:`symcalc.frameworks.virtual_stages`.
 
     >>> from symcalc import Model
     >>> len(candidates(Model.preset("llama-2-7b"), n_devices=8, global_batch=64))
-    456
+    621
     """
     model = as_model("model", model)
-    n_devices, global_batch = as_int("n_devices", n_devices), as_int("global_batch", global_batch)
-    max_tp = as_int("max_tp", _defaults.resolve("max_tp", max_tp))
-    max_micro_batch = as_int("max_micro_batch", _defaults.resolve("max_micro_batch", max_micro_batch))
-    zero_stages, recompute = _stages(zero_stages), _policies(recompute)
     if model.free_symbols:
         raise SymcalcError("candidates needs a numeric model; substitute " + ", ".join(sorted(map(str, model.free_symbols))))
+    n_devices, global_batch = as_int("n_devices", n_devices), as_int("global_batch", global_batch)
+    fw, max_tp, max_b, max_v = _limits(framework, max_tp, max_micro_batch, max_virtual_stages)
+    stages = None if zero_stages is None else _stages(zero_stages)
+    recompute = _policies(recompute)
     out = []
-    for fixed in _degree_blocks(model, n_devices, global_batch, max_tp, max_micro_batch):
-        t, p, d, e, bs = fixed
-        for z, r, b in itertools.product(zero_stages, recompute, bs):
-            if d == 1 and z != min(zero_stages):
-                continue  # ZeRO shards nothing over one data-parallel rank
-            out.append(dict(tp=t, pp=p, dp=d, ep=e, zero_stage=z, recompute=r, micro_batch=b))
+    for t, p, d, e, b, v, zs, layers in _layouts(model, n_devices, global_batch, fw, max_tp, max_b, max_v, stages):
+        for z, r in itertools.product(zs, recompute):
+            out.append(dict(tp=t, pp=p, dp=d, ep=e, virtual_stages=v, zero_stage=z, recompute=r, micro_batch=b))
     return out
 
 
-def _degree_blocks(model, n: int, B: int, max_tp: int, max_b: int):
-    """(t, p, d, e, micro-batches) for every valid combination of degrees."""
-    heads, kv, layers = int(model.n_heads), int(model.n_kv_heads), int(model.n_layers)
-    experts = int(model.n_experts)
-    for t in _divisors(n):
-        if t > max_tp or heads % t or (kv % t and t % kv):
+def _limits(framework: Any, max_tp: Any, max_micro_batch: Any, max_virtual_stages: Any) -> tuple:
+    from .defaults import resolve
+    from .frameworks import get_framework
+
+    return (get_framework(framework), as_int("max_tp", resolve("max_tp", max_tp)),
+            as_int("max_micro_batch", resolve("max_micro_batch", max_micro_batch)),
+            as_int("max_virtual_stages", resolve("max_virtual_stages", max_virtual_stages)))
+
+
+def _layouts(model, n: int, B: int, fw, max_tp: int, max_b: int, max_v: int, stages: Optional[tuple]):
+    """(t, p, d, e, b, v, ZeRO stages, layers of the fullest stage) of every candidate layout."""
+    from .frameworks import _chunks, layouts, stage_layers
+
+    L = int(model.n_layers)
+    for t, p, d, e, bs in layouts(L, int(model.n_heads), int(model.n_kv_heads), int(model.n_experts), n, B,
+                                  max_tp, max_b):
+        allowed = fw.stages(pipelined=p > 1)
+        zs = allowed if stages is None else tuple(z for z in stages if z in allowed)
+        if d == 1:
+            zs = zs[:1]  # ZeRO shards nothing over one data-parallel rank: keep the lowest stage
+        if not zs:
             continue
-        for p in _divisors(n // t):
-            if layers % p:
-                continue
-            d = n // (t * p)
-            if B % d:
-                continue
-            bs = [b for b in _divisors(B // d) if b <= max_b]
-            eps = [e for e in _divisors(d) if experts % e == 0] if model.is_moe else [1]
-            for e in eps:
-                yield t, p, d, e, bs
+        layers = stage_layers(L, p)
+        chunks = _chunks(layers, max_v) if p > 1 and fw.interleaved else [1]
+        for b in bs:
+            m = B // (b * d)
+            # as frameworks.virtual_stages, per p once: Megatron interleaves only when p divides m
+            for v in (chunks if not (fw.microbatches_multiple_of_pp and m % p) else [1]):
+                yield t, p, d, e, b, v, zs, layers
 
 
 @dataclass
 class PlanRow:
-    """One configuration that fits: degrees, settings, exact memory [bytes] and step time [s]."""
+    """One layout that fits: degrees, settings, exact memory [bytes], step time [s] by part, and the
+    MFU it implies (the model FLOPs of a step over n · peak · step time)."""
 
     tp: int
     pp: int
@@ -249,26 +167,34 @@ class PlanRow:
     memory: Expr
     step_time: Expr
     time_parts: dict = field(default_factory=dict)
+    virtual_stages: int = 1
+    layers_per_stage: Optional[int] = None
+    mfu: Optional[Expr] = None
 
     def __post_init__(self) -> None:
-        for name in ("tp", "pp", "dp", "ep", "micro_batch", "n_microbatches"):
+        for name in ("tp", "pp", "dp", "ep", "micro_batch", "n_microbatches", "virtual_stages"):
             setattr(self, name, as_int(f"PlanRow.{name}", getattr(self, name)))
+        if self.layers_per_stage is not None:
+            self.layers_per_stage = as_int("PlanRow.layers_per_stage", self.layers_per_stage)
         self.zero_stage = _stages(self.zero_stage)[0]
         as_choice("PlanRow.recompute", self.recompute, RECOMPUTE)
         # Quantities once numbers (symcalc.display): exact underneath, GiB and seconds when printed.
         self.memory = quantity(as_expr("PlanRow.memory", self.memory), "bytes")
         self.step_time = quantity(as_expr("PlanRow.step_time", self.step_time), "s")
+        if self.mfu is not None:
+            self.mfu = quantity(as_fraction("PlanRow.mfu", self.mfu), "%")
         if not isinstance(self.time_parts, dict):
             raise SymcalcError(f"PlanRow.time_parts={self.time_parts!r:.60} is not a dict of part -> seconds")
         self.time_parts = {k: quantity(as_expr(f"PlanRow.time_parts[{k!r}]", v), "s") for k, v in self.time_parts.items()}
 
     def as_dict(self) -> dict:
-        """JSON-ready: memory rounded up to whole bytes, times as float seconds."""
-        out = {k: getattr(self, k) for k in ("tp", "pp", "dp", "ep", "zero_stage", "recompute",
-                                              "micro_batch", "n_microbatches")}
+        """JSON-ready: memory rounded up to whole bytes, times as float seconds, MFU as a fraction."""
+        out = {k: getattr(self, k) for k in ("tp", "pp", "dp", "ep", "virtual_stages", "zero_stage", "recompute",
+                                              "micro_batch", "n_microbatches", "layers_per_stage")}
         memory = as_expr("memory", self.memory)
         out["memory_bytes"] = int(-(-memory.p // memory.q))
         out["step_time_s"] = float(self.step_time)
+        out["mfu"] = None if self.mfu is None else float(self.mfu)
         out["time_parts_s"] = {k: float(v) for k, v in self.time_parts.items()}
         return out
 
@@ -295,7 +221,8 @@ class PlanResult:
         if self.least_memory is not None:
             self.least_memory = float(as_expr("PlanResult.least_memory", self.least_memory))
 
-    _HEADER = ("tp", "pp", "dp", "ep", "ZeRO", "recompute", "b", "m", "memory", "step time", "compute", "bubble", "comm")
+    _HEADER = ("tp", "pp", "dp", "ep", "v", "ZeRO", "recompute", "b", "m", "memory", "step time", "MFU", "compute",
+               "bubble", "comm")
 
     def _table(self) -> list[tuple]:
         """One row per configuration, readable (memory in GiB, times in s)."""
@@ -303,8 +230,9 @@ class PlanResult:
         for r in self.rows:
             parts = {k: float(v) for k, v in r.time_parts.items()}
             comm = sum(v for k, v in parts.items() if k.endswith("_comm"))
-            out.append((r.tp, r.pp, r.dp, r.ep, r.zero_stage, r.recompute, r.micro_batch, r.n_microbatches,
-                        readable(r.memory, "bytes"), readable(r.step_time, "s"), readable(parts["compute"], "s"),
+            out.append((r.tp, r.pp, r.dp, r.ep, r.virtual_stages, r.zero_stage, r.recompute, r.micro_batch,
+                        r.n_microbatches, readable(r.memory, "bytes"), readable(r.step_time, "s"),
+                        "-" if r.mfu is None else readable(r.mfu, "%"), readable(parts["compute"], "s"),
                         readable(parts["pipeline_bubble"], "s"), readable(comm, "s")))
         return out
 
@@ -326,64 +254,67 @@ class PlanResult:
 
     def _repr_html_(self) -> str:
         return html_table(self._table(), header=self._HEADER, title=self._title(),
-                          note="memory per device (GiB = 2^30 bytes); seconds per step; comm = TP + EP + DP")
+                          note="memory per device (GiB = 2^30 bytes); seconds per step; comm = TP + EP + PP + DP")
 
     def _repr_latex_(self) -> str:
         if not self.rows:
             return r"$\text{nothing fits}$"
         r = self.rows[0]
-        return (rf"$\text{{fastest: }} t={r.tp},\ p={r.pp},\ d={r.dp},\ z={r.zero_stage},\ "
+        return (rf"$\text{{fastest: }} t={r.tp},\ p={r.pp},\ d={r.dp},\ v={r.virtual_stages},\ z={r.zero_stage},\ "
                 rf"\text{{{r.recompute}}},\ b={r.micro_batch}:\ {latex_number(r.memory, 'bytes')},\ "
                 rf"{latex_number(r.step_time, 's')}\text{{ per step}}$")
 
 
-def _functions(model, z: int, r: str, t_key: Any, costs: dict, common: dict):
-    """Compiled (memory, time) for one ZeRO stage, recompute policy and KV-head regime; plus exact ones."""
-    from .memory import training_memory
+_ARGS = (S.tp, S.pp, S.dp, S.ep, S.micro_batch, S.virtual_stages, S.layers_per_stage)
+#: training_memory's settings the planner passes through (each None: the active default).
+_MEMORY_SETTINGS = ("precision", "flash_attention", "sequence_parallel", "dropout", "allgather_bucket",
+                    "max_live_params")
 
-    ep = S.ep if model.is_moe else Integer(1)
-    mem = training_memory(model, micro_batch=S.micro_batch, tp=t_key, pp=S.pp, dp=S.dp, ep=ep, zero_stage=z,
-                          recompute=r, sequence_parallel=common["sequence_parallel"], seq_len=common["seq_len"],
-                          precision=common["precision"], flash_attention=common["flash_attention"],
-                          dropout=common["dropout"], allgather_bucket=common["allgather_bucket"],
-                          max_live_params=common["max_live_params"]).total
-    time = step_time(model, tp=t_key, ep=ep, zero_stage=z, recompute=r, seq_len=common["seq_len"],
-                     global_batch=common["global_batch"], precision=common["precision"], **costs)
-    args = (S.tp, S.pp, S.dp, S.ep, S.micro_batch)
-    both = compile_breakdown(Breakdown({"memory": mem, "time": time.total}), args, total=False)
-    return both, mem, time, args
+
+def _functions(model, z: int, r: str, t_key: Any, interleaved: bool, costs: dict, common: dict):
+    """Compiled (memory, time) for one ZeRO stage, recompute policy, KV-head regime and schedule (plain or
+    interleaved); plus the exact expressions."""
+    mem = layout_memory(model, seq_len=common["seq_len"], tp=t_key, virtual_stages=S.virtual_stages if interleaved
+                        else 1, layers_per_stage=S.layers_per_stage, zero_stage=z, recompute=r,
+                        **{k: common[k] for k in _MEMORY_SETTINGS})
+    time = step_time(model, tp=t_key, zero_stage=z, recompute=r, seq_len=common["seq_len"],
+                     global_batch=common["global_batch"], precision=common["precision"],
+                     virtual_stages=S.virtual_stages, layers_per_stage=S.layers_per_stage, **costs)
+    both = compile_breakdown(Breakdown({"memory": mem, "time": time.total}), _ARGS, total=False)
+    return both, mem, time
 
 
 def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = None, global_batch: Any = None,
-         mfu: Any = None, bandwidth_tp: Any = None, bandwidth_dp: Any = None, bandwidth_ep: Any = None,
-         max_tp: Optional[int] = None, max_micro_batch: Optional[int] = None,
-         zero_stages=ZERO_STAGES, recompute=("none", "selective", "full"), precision: Any = None,
-         flash_attention: Optional[bool] = None, sequence_parallel: Optional[bool] = None,
+         mfu: Any = None, kernel_efficiency: Any = None, gemm_half_size: Any = None, bandwidth_tp: Any = None,
+         bandwidth_dp: Any = None, bandwidth_ep: Any = None, node_size: Optional[int] = None,
+         framework: Optional[str] = None, max_tp: Optional[int] = None, max_micro_batch: Optional[int] = None,
+         max_virtual_stages: Optional[int] = None, zero_stages=None, recompute=("none", "selective", "full"),
+         precision: Any = None, flash_attention: Optional[bool] = None, sequence_parallel: Optional[bool] = None,
          dropout: Optional[bool] = None, allgather_bucket: Any = None, max_live_params: Any = None,
          top: Optional[int] = 10) -> PlanResult:
-    """The configurations that fit in ``memory`` bytes per device, fastest first (see the module).
+    """The layouts that fit in ``memory`` bytes per device, fastest first (see the module).
 
     Parameters
     ----------
     model : Model (numeric sizes)
     n_devices : n; memory : bytes per device; peak_flops : FLOP/s per device
-    seq_len : s [tokens]; global_batch : B [sequences per step]
-    mfu, bandwidth_tp, bandwidth_dp, bandwidth_ep : the cost model's constants (:data:`DEFAULTS`)
-    max_tp, max_micro_batch, zero_stages, recompute : which candidates to consider
+    seq_len : s [tokens]; global_batch : B [sequences per step] (defaults: :mod:`symcalc.defaults`)
+    mfu : a fixed fraction of the peak for every layout; None (default): the efficiency model
+        (``kernel_efficiency``, ``gemm_half_size``: :mod:`symcalc.efficiency`)
+    bandwidth_tp : the scale-up link W_t; bandwidth_dp, bandwidth_ep : the scale-out NIC per device
+    node_size : devices per scale-up domain (default ``max_tp``): TP stays inside it; pipeline sends and
+        DP/EP traffic use the scale-out bandwidth when n exceeds it, the scale-up link otherwise
+    framework : ``"megatron"`` (default), ``"deepspeed"``, ``"fsdp"`` or ``"any"`` (:mod:`symcalc.frameworks`)
+    max_tp, max_micro_batch, max_virtual_stages, zero_stages, recompute : which candidates to consider
     precision, flash_attention, sequence_parallel, dropout, allgather_bucket, max_live_params : as
         :func:`symcalc.training_memory` (sequence parallelism applies to rows with t > 1)
     top : how many rows to return (None: all that fit)
 
-    Every ``None`` takes the active default of :mod:`symcalc.defaults` (so a row's memory is what
-    :func:`symcalc.training_memory` and ``symcalc mem`` give for the same layout).
+    Every ``None`` takes the active default of :mod:`symcalc.defaults`.
     """
-    d = _defaults.active()
-    seq_len, global_batch = _defaults.resolve("seq_len", seq_len), _defaults.resolve("global_batch", global_batch)
-    mfu, max_tp = _defaults.resolve("mfu", mfu), _defaults.resolve("max_tp", max_tp)
-    bandwidth_tp, bandwidth_dp = _defaults.resolve("bandwidth_tp", bandwidth_tp), _defaults.resolve("bandwidth_dp", bandwidth_dp)
-    bandwidth_ep = _defaults.resolve("bandwidth_ep", bandwidth_ep)
-    max_micro_batch = _defaults.resolve("max_micro_batch", max_micro_batch)
-    precision = d.precision if precision is None else precision
+    from .defaults import resolve
+    from .flops import training_flops
+
     np = None
     try:
         import numpy as np
@@ -392,76 +323,97 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
     model = as_model("model", model)
     if model.free_symbols:
         raise SymcalcError("plan needs a numeric model; substitute " + ", ".join(sorted(map(str, model.free_symbols))))
-    n, B = as_int("n_devices", n_devices), as_int("global_batch", global_batch)
-    max_tp, max_micro_batch = as_int("max_tp", max_tp), as_int("max_micro_batch", max_micro_batch)
-    zero_stages, recompute = _stages(zero_stages), _policies(recompute)
+    n = as_int("n_devices", n_devices)
+    B = as_int("global_batch", resolve("global_batch", global_batch))
+    fw, max_tp, max_b, max_v = _limits(framework, max_tp, max_micro_batch, max_virtual_stages)
+    node = max_tp if node_size is None else as_int("node_size", node_size)
+    max_tp = min(max_tp, node)
+    stages = None if zero_stages is None else _stages(zero_stages)
+    if stages is not None and not set(stages) & set(fw.zero_stages):
+        raise SymcalcError(f"zero_stages={list(stages)}: {fw.name} offers ZeRO {', '.join(map(str, fw.zero_stages))}; "
+                           "pick those or another --framework")
+    recompute = _policies(recompute)
     top = None if top is None else as_int("top", top)
-    flash_attention = as_bool("flash_attention", _defaults.resolve("flash_attention", flash_attention))
+    flash_attention = as_bool("flash_attention", resolve("flash_attention", flash_attention))
+    precision = resolve("precision", precision)
     budget = as_positive("memory", memory, unit="bytes")
-    costs = dict(peak_flops=as_positive("peak_flops", peak_flops), mfu=as_fraction("mfu", mfu),
-                 bandwidth_tp=as_positive("bandwidth_tp", bandwidth_tp), bandwidth_dp=as_positive("bandwidth_dp", bandwidth_dp),
-                 bandwidth_ep=as_positive("bandwidth_ep", bandwidth_ep))
-    for name in ("memory", *costs):
-        value = budget if name == "memory" else costs[name]
+    w_tp = as_positive("bandwidth_tp", resolve("bandwidth_tp", bandwidth_tp))
+    w_out = as_positive("bandwidth_dp", resolve("bandwidth_dp", bandwidth_dp))
+    w_ep = as_positive("bandwidth_ep", resolve("bandwidth_ep", bandwidth_ep))
+    cross = n > node  # the job spans scale-up domains: DP, PP and EP traffic crosses the NIC
+    costs = dict(peak_flops=as_positive("peak_flops", peak_flops), bandwidth_tp=w_tp,
+                 bandwidth_dp=w_out if cross else w_tp, bandwidth_pp=w_out if cross else w_tp,
+                 bandwidth_ep=w_ep if cross else w_tp)
+    if mfu is not None:
+        costs["mfu"] = as_fraction("mfu", mfu)
+    else:
+        costs["kernel_efficiency"] = as_fraction("kernel_efficiency", resolve("kernel_efficiency", kernel_efficiency))
+        costs["gemm_half_size"] = as_positive("gemm_half_size", resolve("gemm_half_size", gemm_half_size))
+    for name, value in (("memory", budget), *costs.items()):
         if not value.is_number:
             raise SymcalcError(f"{name}={value} is symbolic; plan needs numbers")
     precision_recipe_check(precision)
-    common = dict(seq_len=as_size("seq_len", seq_len), global_batch=Integer(B), precision=precision,
-                  flash_attention=flash_attention, sequence_parallel=as_bool("sequence_parallel", _defaults.resolve(
-                      "sequence_parallel", sequence_parallel)),
-                  dropout=_defaults.dropout_for(model, dropout),
-                  allgather_bucket=_defaults.resolve("allgather_bucket", allgather_bucket),
-                  max_live_params=_defaults.resolve("max_live_params", max_live_params))
+    from .defaults import active, dropout_for
+
+    common = dict(seq_len=as_size("seq_len", resolve("seq_len", seq_len)), global_batch=Integer(B),
+                  precision=precision, flash_attention=flash_attention,
+                  sequence_parallel=as_bool("sequence_parallel", resolve("sequence_parallel", sequence_parallel)),
+                  dropout=dropout_for(model, dropout), allgather_bucket=resolve("allgather_bucket", allgather_bucket),
+                  max_live_params=resolve("max_live_params", max_live_params))
     if not common["seq_len"].is_number:
         raise SymcalcError(f"seq_len={common['seq_len']} is symbolic; plan needs numbers")
-    blocks = list(_degree_blocks(model, n, B, max_tp, max_micro_batch))
     kv = int(model.n_kv_heads)
-    by_regime: dict[Any, list] = {}
-    for blk in blocks:
-        by_regime.setdefault(S.tp if kv % blk[0] == 0 else Integer(blk[0]), []).append(blk)
+    # (KV-head regime, interleaved) -> candidate columns t, p, d, e, b, v, L_s and their ZeRO stages
+    groups: dict[tuple, list] = {}
+    for t, p, d, e, b, v, zs, layers in _layouts(model, n, B, fw, max_tp, max_b, max_v, stages):
+        t_key = S.tp if kv % t == 0 else Integer(t)
+        groups.setdefault((t_key, v > 1, zs), []).append((t, p, d, e, b, v, layers))
 
     # Vectorized pass: float64 memory and time for every candidate.
-    found = []  # (time, memory, t, p, d, e, b, z, r, regime)
-    least = None  # least memory of any counted candidate (float64 bytes)
-    z_min = min(zero_stages)  # with d = 1 ZeRO shards nothing: keep one stage
+    found = []  # (time, memory, values, z, r, t_key, interleaved)
+    least = None  # least memory of any candidate (float64 bytes)
     n_candidates = 0
-    for t_key, blks in by_regime.items():
-        cols = [[], [], [], [], []]
-        for t, p, d, e, bs in blks:
-            for b in bs:
-                for c, v in zip(cols, (t, p, d, e, b)):
-                    c.append(v)
-        if np is not None:
-            arrays = [np.asarray(c, dtype=np.float64) for c in cols]
-        sharded = any(d != 1 for d in cols[2])
-        for z, r in itertools.product(zero_stages, recompute):
-            if z != z_min and not sharded:
-                continue  # every candidate here has d = 1: only z_min is considered, compile nothing
-            fn = _functions(model, z, r, t_key, costs, common)[0]
-            n_candidates += sum(1 for d in cols[2] if d != 1 or z == z_min)
+    built: dict[tuple, tuple] = {}
+
+    def functions(z: int, r: str, t_key: Any, interleaved: bool) -> tuple:
+        key = (z, r, t_key, interleaved)
+        if key not in built:
+            built[key] = _functions(model, z, r, t_key, interleaved, costs, common)
+        return built[key]
+
+    for (t_key, interleaved, zs), rows in groups.items():
+        cols = list(zip(*rows))
+        arrays = [np.asarray(c, dtype=np.float64) for c in cols] if np is not None else None
+        for z, r in itertools.product(zs, recompute):
+            fn = functions(z, r, t_key, interleaved)[0]
+            n_candidates += len(rows)
             if np is not None:
                 mem, time = fn(*arrays)
-                counted = (np.asarray(cols[2]) != 1) | (z == z_min)
-                leanest = np.where(counted & np.isfinite(mem), mem, np.inf).min(initial=np.inf)
+                leanest = np.where(np.isfinite(mem), mem, np.inf).min(initial=np.inf)
                 least = leanest if least is None else min(least, leanest)
                 ok = np.nonzero(mem <= float(budget) * (1 + 1e-12))[0]
-                found.extend((time[i], mem[i], cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i], z, r, t_key)
-                             for i in ok.tolist() if cols[2][i] != 1 or z == z_min)
+                found.extend((time[i], mem[i], rows[i], z, r, t_key, interleaved) for i in ok.tolist())
             else:
-                for row in zip(*cols):
+                for row in rows:
                     mem, time = fn(*row)
-                    if (row[2] != 1 or z == z_min) and mem == mem:
+                    if mem == mem:
                         least = mem if least is None else min(least, mem)
-                    if mem <= float(budget) * (1 + 1e-12) and (row[2] != 1 or z == z_min):
-                        found.append((time, mem, *row, z, r, t_key))
+                    if mem <= float(budget) * (1 + 1e-12):
+                        found.append((time, mem, row, z, r, t_key, interleaved))
     found.sort(key=lambda x: x[0])
+    model_flops = training_flops(model, seq_len=common["seq_len"], batch=B).total  # per step, no recompute
     settings = dict(n_devices=n, memory=budget, peak_flops=costs["peak_flops"], seq_len=common["seq_len"],
-                    global_batch=B, mfu=costs["mfu"], bandwidth_tp=costs["bandwidth_tp"],
-                    bandwidth_dp=costs["bandwidth_dp"], bandwidth_ep=costs["bandwidth_ep"],
-                    max_tp=max_tp, max_micro_batch=max_micro_batch, precision=str(precision),
+                    global_batch=B, framework=fw.name, node_size=node,
+                    compute=("fixed MFU " + str(costs["mfu"])) if "mfu" in costs else
+                    f"efficiency model (kernel {float(costs['kernel_efficiency']):g}, half size {costs['gemm_half_size']})",
+                    mfu=costs.get("mfu"), kernel_efficiency=costs.get("kernel_efficiency"),
+                    gemm_half_size=costs.get("gemm_half_size"),
+                    bandwidth_tp=w_tp, bandwidth_dp=costs["bandwidth_dp"], bandwidth_pp=costs["bandwidth_pp"],
+                    bandwidth_ep=costs["bandwidth_ep"], crosses_nodes=cross,
+                    max_tp=max_tp, max_micro_batch=max_b, max_virtual_stages=max_v, precision=str(precision),
                     flash_attention=flash_attention, dropout=common["dropout"],
                     sequence_parallel="when tp > 1" if common["sequence_parallel"] else "off",
-                    defaults=_defaults.active().name)
+                    defaults=active().name)
     least = None if least is None or least == float("inf") else float(least)
     if not found:
         return PlanResult([], n_candidates, 0, settings, least)
@@ -470,18 +422,19 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
     want = len(found) if top is None else top
     cutoff = found[min(want, len(found)) - 1][0] * (1 + 1e-9)
     exact_rows = []
-    for time, mem, t, p, d, e, b, z, r, t_key in found:
+    for time, mem, values, z, r, t_key, interleaved in found:
         if time > cutoff and len(exact_rows) >= want:
             break
-        _, mem_expr, time_bd, args = _functions(model, z, r, t_key, costs, common)
-        values = (t, p, d, e, b)
-        mem_exact = to_sympy(compile_expr(mem_expr, args, exact=True)(*values))
+        _, mem_expr, time_bd = functions(z, r, t_key, interleaved)
+        mem_exact = to_sympy(compile_expr(mem_expr, _ARGS, exact=True)(*values))
         if mem_exact > budget:
             continue
-        parts = compile_breakdown(time_bd, args, exact=True)(*values)
+        parts = compile_breakdown(time_bd, _ARGS, exact=True)(*values)
         named = dict(zip(tuple(time_bd.keys()) + ("total",), (to_sympy(v) for v in parts)))
         total = named.pop("total")
-        exact_rows.append(PlanRow(t, p, d, e, z, r, b, B // (b * d), mem_exact, total, named))
-    exact_rows.sort(key=lambda row: (row.step_time, row.memory, row.tp, row.pp, row.ep, row.zero_stage,
-                                     row.recompute, row.micro_batch))
+        t, p, d, e, b, v, layers = values
+        exact_rows.append(PlanRow(t, p, d, e, z, r, b, B // (b * d), mem_exact, total, named, virtual_stages=v,
+                                  layers_per_stage=layers, mfu=model_flops / (n * costs["peak_flops"] * total)))
+    exact_rows.sort(key=lambda row: (row.step_time, row.memory, row.tp, row.pp, row.ep, row.virtual_stages,
+                                     row.zero_stage, row.recompute, row.micro_batch))
     return PlanResult(exact_rows[:want], n_candidates, len(found), settings, least)

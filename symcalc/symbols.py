@@ -93,6 +93,8 @@ ep = _declare("ep", "e", "expert-parallel degree")
 cp = _declare("cp", "c", "context-parallel degree")
 n_devices = _declare("n_devices", "n", "devices (GPUs)")
 n_microbatches = _declare("n_microbatches", "m", "micro-batches per step (gradient accumulation)")
+virtual_stages = _declare("virtual_stages", r"v_{\mathrm{pp}}", "model chunks per pipeline rank (interleaved 1F1B)")
+layers_per_stage = _declare("layers_per_stage", r"L_{s}", "layers of the fullest pipeline stage")
 # ZeRO stage is a non-negative integer (0-3), so it is not declared positive.
 zero_stage = Symbol("zero_stage", integer=True, nonnegative=True)
 SYMBOL_INFO[zero_stage] = SymbolInfo("z", "ZeRO stage (0-3)")

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 
-from symcalc import Model, training_memory
+from symcalc import Model
 from symcalc.cli import main
+from symcalc.frameworks import stage_layers
+from symcalc.plan import layout_memory
 
 ARGS = ["plan", "--preset", "llama-2-7b", "--num-gpus", "16", "--gpu-memory", "80GiB", "--peak-flops", "989e12",
         "-s", "4096", "-gbs", "64"]
 
 
 def test_json_rows_fit_and_are_ranked(capsys):
-    """--json rows fit the budget (checked against training_memory), come fastest first, --top limits them."""
+    """--json rows fit the budget (checked against layout_memory), come fastest first, --top limits them."""
     assert main(ARGS + ["--json", "--top", "4"]) == 0
     out = json.loads(capsys.readouterr().out)
     rows = out["rows"]
@@ -21,19 +23,20 @@ def test_json_rows_fit_and_are_ranked(capsys):
     m = Model.preset("llama-2-7b")
     for r in rows:
         assert r["tp"] * r["pp"] * r["dp"] == 16
-        mem = training_memory(m, seq_len=4096, micro_batch=r["micro_batch"], tp=r["tp"], pp=r["pp"], dp=r["dp"],
-                              zero_stage=r["zero_stage"], recompute=r["recompute"], sequence_parallel=True).total
+        mem = layout_memory(m, seq_len=4096, micro_batch=r["micro_batch"], tp=r["tp"], pp=r["pp"], dp=r["dp"],
+                            virtual_stages=r["virtual_stages"], layers_per_stage=stage_layers(32, r["pp"]),
+                            zero_stage=r["zero_stage"], recompute=r["recompute"])
         assert r["memory_bytes"] == int(-(-mem.p // mem.q)) <= 80 * 2**30
     assert out["settings"]["memory"] == 80 * 2**30
 
 
 def test_table_and_filters(capsys):
-    """The table lists only the ZeRO stages and recompute policies asked for."""
-    assert main(ARGS + ["--zero-stages", "3", "--recompute", "full", "--top", "3"]) == 0
+    """The table lists only the ZeRO stages and recompute policies asked for (ZeRO 3: a framework that has it)."""
+    assert main(ARGS + ["--framework", "deepspeed", "--zero-stages", "3", "--recompute", "full", "--top", "3"]) == 0
     out = capsys.readouterr().out
     lines = [ln.split() for ln in out.splitlines() if ln[:3].strip().isdigit() and "of" not in ln]
-    assert lines and all(ln[4] == "3" and ln[5] == "full" for ln in lines)
-    assert "configurations fit" in out
+    assert lines and all(ln[5] == "3" and ln[6] == "full" and ln[1] == "1" for ln in lines)  # ZeRO 3: no pipeline
+    assert "layouts fit" in out
 
 
 def test_gb_and_gib_differ(capsys):
@@ -45,7 +48,9 @@ def test_gb_and_gib_differ(capsys):
 
 def test_bad_input_exits_2(capsys):
     """Unparseable sizes, unknown ZeRO stages and missing required flags are one-line errors, status 2."""
-    for extra in (["--gpu-memory", "eighty"], ["--zero-stages", "4"], ["--recompute", "some"]):
+    for extra in (["--gpu-memory", "eighty"], ["--zero-stages", "4"], ["--recompute", "some"],
+                  ["--zero-stages", "3"], ["--framework", "jax"], ["--mfu", "0.5", "--kernel-efficiency", "0.7"],
+                  ["--kernel-efficiency", "1.5"]):
         try:
             code = main(ARGS + extra)
         except SystemExit as exc:
@@ -69,7 +74,7 @@ def test_nothing_fits_exits_1_with_an_answer(capsys):
                  "--peak-flops", "1e15", "-s", "2048", "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["rows"] == []
-    # the leanest layout on one device: ZeRO has nothing to shard, full recompute, b = 1
-    leanest = training_memory(Model.preset("llama-2-70b"), seq_len=2048, micro_batch=1, zero_stage=0,
-                              recompute="full", sequence_parallel=True).total
+    # the leanest layout on one device: ZeRO has nothing to shard, full recompute, b = 1 (today's defaults)
+    leanest = layout_memory(Model.preset("llama-2-70b"), seq_len=2048, micro_batch=1, tp=1, pp=1, dp=1,
+                            zero_stage=0, recompute="full")
     assert out["least_memory_bytes"] == -(-leanest // 1)

@@ -97,3 +97,20 @@ def test_readme_example_is_current(capsys):
     _, out, _ = _run(capsys, argv)
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert "symcalc " + " ".join(argv) in readme and "```\n" + out + "```\n" in readme
+
+
+def test_time_from_the_planners_estimate(capsys):
+    """--mfu plan: Llama 3.1 405B's 15.6T tokens at 8K on 16,384 H100 with 2,048 sequences per step (Llama 3
+    paper Table 4) take the planner's fastest layout; the GPU-hours land in the band the model card's 30.84M
+    implies (27.97M-31.79M, README Training time) and equal steps x the planned step time."""
+    code, out, _ = _run(capsys, ["time", "--preset", "llama-3.1-405b", "--tokens", "15.6T", "-s", "8192",
+                                 "--num-gpus", "16384", "--hardware", "h100", "--mfu", "plan", "-gbs", "2048",
+                                 "--json"])
+    data = json.loads(out)
+    assert code == 0 and 27.97e6 <= data["gpu_hours"] <= 31.79e6
+    steps = Rational(15_600_000_000_000, 2048 * 8192)
+    assert Rational(data["exact"]["seconds"]) == steps * Rational(data["exact"]["seconds_per_step"])
+    for argv in (["--mfu", "plan"], ["--mfu", "plan", "-gbs", "2048", "--peak-flops", "989T"]):
+        base = ["time", "--preset", "llama-2-7b", "--tokens", "2T", "--num-gpus", "64"]
+        code, _, err = _run(capsys, base + argv)
+        assert code == 2 and "--mfu plan needs" in err

@@ -326,6 +326,15 @@ def _overrides() -> dict:
                                                                  zero_stage=3, devices_per_node=2, n_nodes=1,
                                                                  offload_optimizer=True, offload_params=True,
                                                                  zero_init=True, buffer_factor=1.5)),
+        "symcalc.cost.planned": ((), dict(model=tiny, n_devices=2, hardware="h100", dtype="bf16", peak_flops=10**15,
+                                          seq_len=4, global_batch=4, flops="exact", recompute="none")),
+        "symcalc.frameworks.Framework": ((), dict(name="x", zero_stages=(0, 1), zero_with_pp=(0,), interleaved=True,
+                                                  microbatches_multiple_of_pp=False, summary="s")),
+        "symcalc.frameworks.Framework.stages": ((), dict(pipelined=True)),
+        "symcalc.frameworks.layouts": ((), dict(layers=4, heads=2, kv_heads=1, experts=0, n=4, batch=8, max_tp=2,
+                                                max_b=2)),
+        "symcalc.frameworks.stage_layers": ((), dict(layers=126, p=16)),
+        "symcalc.frameworks.virtual_stages": ((), dict(layers=8, p=2, m=4, framework=_framework(), max_v=4)),
     }
 
 
@@ -339,6 +348,12 @@ def _optimum():
     from symcalc.scaling import compute_optimal
 
     return compute_optimal()
+
+
+def _framework():
+    from symcalc.frameworks import FRAMEWORKS
+
+    return FRAMEWORKS["megatron"]
 
 
 def _source():
@@ -392,6 +407,7 @@ def _instance(cls_name: str):
         "Sweep": lambda: memory_grid(tiny, seq_len=4, micro_batch=[1, 2]),
         "Defaults": lambda: __import__("symcalc.defaults").defaults.TODAY,
         "ServingEstimate": lambda: _estimate(tiny),
+        "Framework": _framework,
         "Step": lambda: _estimate(tiny).decode,
         "Roofline": lambda: _estimate(tiny).decode.device,
         "LayoutSolution": lambda: min_serving_devices(10**9, tiny, seq_len=4, micro_batch=1),

@@ -23,16 +23,23 @@ GIB = 2**30
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from ..frameworks import NAMES as FRAMEWORK_NAMES
+
     p = sub.add_parser(
         "plan",
-        help="parallel configurations (tp, pp, dp, ep, ZeRO, recompute, micro-batch) that fit, fastest first",
+        help="parallel layouts a framework allows (tp, pp, dp, ep, chunks, ZeRO, recompute, micro-batch) that fit, "
+             "fastest first",
         description=(
-            "Every configuration of tensor/pipeline/data/expert parallelism, ZeRO stage, recompute policy and "
-            "micro-batch whose training memory fits per device, ranked by an estimated step time: compute at the "
-            "stated MFU plus TP all-reduces, EP all-to-alls, DP gradient reduction and ZeRO-3 gathers at the "
-            "stated bandwidths, plus the pipeline bubble (p-1)/m. Memory per device is what `symcalc mem` gives for "
-            "the same layout (the same defaults: today's, or --cookbook). See README, section Performance. "
-            "Exit status: 0 when something fits, 1 when nothing does (as symcalc solve), 2 on bad input."
+            "Every layout of tensor/pipeline/data/expert parallelism, interleaved pipeline chunks, ZeRO stage, "
+            "recompute policy and micro-batch that the framework allows (--framework: megatron, deepspeed, fsdp, "
+            "any) and whose training memory fits per device, ranked by an estimated step time: compute at an "
+            "efficiency model (large matmuls at --kernel-efficiency of the peak, less as the micro-batch or the "
+            "TP shard shrinks; or one fixed --mfu), TP all-reduces on the scale-up link, pipeline sends and "
+            "DP/ZeRO traffic on the scale-out NIC once the job spans nodes (--node-size, from --hardware), EP "
+            "all-to-alls, and the interleaved bubble (p-1)/(v m). Memory per device is what `symcalc mem` gives "
+            "for the fullest stage of the same layout (the same defaults: today's, or --cookbook). See README, "
+            "section Planner. Exit status: 0 when something fits, 1 when nothing does (as symcalc solve), 2 on "
+            "bad input."
         ),
         epilog="Example: symcalc plan --preset llama-2-7b --num-gpus 64 --gpu-memory 80GiB --peak-flops 989e12 --top 5",
     )
@@ -45,7 +52,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                                         "needed unless --hardware")
     g.add_argument("--peak-flops", help="peak FLOP/s per device: 989e12, 989.4T or a catalogue name (h100: its "
                                         "dense peak at --dtype); needed unless --hardware")
-    g.add_argument("--mfu", type=positive_rational, help=f"fraction of peak achieved ({default_help('mfu', 'plan', _dec)})")
+    g.add_argument("--mfu", type=positive_rational,
+                   help="one fixed fraction of the peak for every layout, instead of the efficiency model")
+    g.add_argument("--kernel-efficiency", type=positive_rational,
+                   help=f"efficiency model: fraction of the peak very large matmuls reach "
+                        f"({default_help('kernel_efficiency', 'plan', _dec)})")
+    g.add_argument("--gemm-half-size", type=positive_int,
+                   help=f"efficiency model: the matmul dimension reaching half of it "
+                        f"({default_help('gemm_half_size', 'plan')})")
+    g.add_argument("--node-size", type=positive_int,
+                   help="devices per scale-up domain: TP stays inside, DP/PP cross the NIC beyond (default: "
+                        "--hardware's, else --max-tp)")
     g.add_argument("--tp-bandwidth", help="TP all-reduce bandwidth per device, bytes/s (default: --hardware's "
                                           "scale-up link, else 300GB)")
     g.add_argument("--dp-bandwidth", help="DP/ZeRO bandwidth per device, bytes/s (default: --hardware's scale-out "
@@ -58,7 +75,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"sequences per step B ({default_help('global_batch', 'plan')}); micro-batch times dp must divide it")
     t.add_argument("--max-tp", type=positive_int, help=f"largest TP degree ({default_help('max_tp', 'plan')}: TP inside a node)")
     t.add_argument("--max-micro-batch", type=positive_int, help=f"largest micro-batch ({default_help('max_micro_batch', 'plan')})")
-    t.add_argument("--zero-stages", default="0,1,2,3", help="ZeRO stages to consider, comma-separated (default 0,1,2,3)")
+    t.add_argument("--framework", choices=FRAMEWORK_NAMES,
+                   help=f"the rules of a framework ({default_help('framework', 'plan')}): megatron (ZeRO 0-1, "
+                        "interleaving), deepspeed (ZeRO 0-3, <= 1 with pipelines, no interleaving), fsdp (ZeRO 0/2/3, "
+                        "2 with pipelines), any")
+    t.add_argument("--max-virtual-stages", type=positive_int,
+                   help=f"most model chunks per pipeline rank for interleaved 1F1B "
+                        f"({default_help('max_virtual_stages', 'plan')})")
+    t.add_argument("--zero-stages", help="ZeRO stages to consider, comma-separated (default: all the framework has)")
     t.add_argument("--recompute", default="none,selective,full",
                    help="recompute policies to consider (default none,selective,full)")
     add_attention_arguments(t, "plan")
@@ -90,18 +114,24 @@ def run(args: argparse.Namespace) -> int:
     from ..memory.activations import RECOMPUTE
     from ..plan import ZERO_STAGES, plan
 
-    if args.mfu is not None and args.mfu > 1:
-        raise SymcalcError(f"--mfu {args.mfu} is above 1; it is the fraction of peak achieved (0.5 = 50%)")
+    for flag in ("mfu", "kernel_efficiency"):
+        value = getattr(args, flag)
+        if value is not None and value > 1:
+            raise SymcalcError(f"--{flag.replace('_', '-')} {value} is above 1; it is a fraction of the peak (0.5 = 50%)")
+    if args.mfu is not None and (args.kernel_efficiency is not None or args.gemm_half_size is not None):
+        raise SymcalcError("--mfu replaces the efficiency model; drop --kernel-efficiency/--gemm-half-size or --mfu")
     model = model_from_args(args)
-    zero = _choices(args.zero_stages, "--zero-stages", ZERO_STAGES)
+    zero = None if args.zero_stages is None else _choices(args.zero_stages, "--zero-stages", ZERO_STAGES)
     recompute = _choices(args.recompute, "--recompute", RECOMPUTE)
     cluster = _cluster(args)
     res = plan(model, n_devices=int(args.num_gpus), memory=cluster["memory"], peak_flops=cluster["peak_flops"],
                seq_len=args.sequence_length, global_batch=args.global_batch_size, mfu=args.mfu,
+               kernel_efficiency=args.kernel_efficiency, gemm_half_size=args.gemm_half_size,
                bandwidth_tp=cluster["bandwidth_tp"], bandwidth_dp=cluster["bandwidth_dp"],
-               bandwidth_ep=cluster["bandwidth_ep"],
-               max_tp=args.max_tp, max_micro_batch=args.max_micro_batch, zero_stages=zero,
-               recompute=recompute, flash_attention=None if args.attention is None else args.attention == "flash",
+               bandwidth_ep=cluster["bandwidth_ep"], node_size=cluster["node_size"], framework=args.framework,
+               max_tp=args.max_tp, max_micro_batch=args.max_micro_batch, max_virtual_stages=args.max_virtual_stages,
+               zero_stages=zero, recompute=recompute,
+               flash_attention=None if args.attention is None else args.attention == "flash",
                dropout=args.dropout, sequence_parallel=args.sequence_parallel, top=int(args.top))
     if args.json:
         print_json({
@@ -113,36 +143,41 @@ def run(args: argparse.Namespace) -> int:
             "sources": cluster["sources"],
             "rows": [r.as_dict() for r in res.rows],
             "least_memory_bytes": None if res.least_memory is None else int(-(-res.least_memory // 1)),
-            "units": "memory in bytes (rounded up), times in seconds",
+            "units": "memory in bytes (rounded up), times in seconds, mfu a fraction of the peak",
         })
         return 0 if res.rows else 1
+    st = res.settings
     on = f" ({args.hardware})" if args.hardware else ""
-    print(f"symcalc plan: {model.name or 'custom model'} on {res.settings['n_devices']} devices{on} x "
-          f"{float(res.settings['memory']) / GIB:.2f} GiB, peak {float(res.settings['peak_flops']):.3g} FLOP/s, "
-          f"MFU {float(res.settings['mfu']):g}; s={res.settings['seq_len']}, B={res.settings['global_batch']}")
+    print(f"symcalc plan: {model.name or 'custom model'} on {st['n_devices']} devices{on} x "
+          f"{float(st['memory']) / GIB:.2f} GiB, peak {float(st['peak_flops']):.3g} FLOP/s; s={st['seq_len']}, "
+          f"B={st['global_batch']}; framework {st['framework']}; compute: {st['compute']}")
     src = cluster["sources"]
-    print("bandwidths per device: " + ", ".join(
-        f"{k} {float(cluster['bandwidth_' + k]) / 1e9:g} GB/s ({src['bandwidth_' + k]})" for k in ("tp", "dp", "ep")))
-    print(f"{res.n_fit} of {res.n_candidates} configurations fit" + (f"; fastest {len(res.rows)}:" if res.rows else ""))
+    where = "scale-out NIC" if st["crosses_nodes"] else "scale-up link (one node)"
+    print(f"nodes of {st['node_size']} devices ({src['node_size']}): TP {float(st['bandwidth_tp']) / 1e9:g} GB/s "
+          f"({src['bandwidth_tp']}); DP/PP {float(st['bandwidth_dp']) / 1e9:g} GB/s, EP "
+          f"{float(st['bandwidth_ep']) / 1e9:g} GB/s on the {where}")
+    print(f"{res.n_fit} of {res.n_candidates} layouts fit" + (f"; fastest {len(res.rows)}:" if res.rows else ""))
     if not res.rows:
         if res.least_memory is not None:
-            need, have = res.least_memory, float(res.settings["memory"])
-            print(f"nothing fits: the leanest configuration needs {need / GIB:.2f} GiB per device, "
+            need, have = res.least_memory, float(st["memory"])
+            print(f"nothing fits: the leanest layout needs {need / GIB:.2f} GiB per device, "
                   f"{(need - have) / GIB:.2f} GiB over the {have / GIB:.2f} GiB budget; "
                   "add devices or memory, or allow more recompute/ZeRO (see --help)")
         else:
-            print("nothing fits: no candidate configuration (check --max-tp, --max-micro-batch, -gbs)")
+            print("nothing fits: no candidate layout (check --max-tp, --max-micro-batch, -gbs, --framework)")
         return 1
-    head = f"{'tp':>3} {'pp':>3} {'dp':>5} {'ep':>3} {'zero':>4} {'recompute':>9} {'b':>3} {'m':>5}  {'mem GiB':>8}  {'step s':>9}  {'compute':>8} {'bubble':>8} {'comm':>8}"
+    head = (f"{'tp':>3} {'pp':>3} {'dp':>5} {'ep':>3} {'v':>2} {'zero':>4} {'recompute':>9} {'b':>3} {'m':>5}  "
+            f"{'mem GiB':>8}  {'step s':>9}  {'MFU':>5}  {'compute':>8} {'bubble':>8} {'comm':>8}")
     print(head)
     print("-" * len(head))
     for r in res.rows:
         parts = {k: float(v) for k, v in r.time_parts.items()}
         comm = sum(v for k, v in parts.items() if k.endswith("_comm"))
-        print(f"{r.tp:>3} {r.pp:>3} {r.dp:>5} {r.ep:>3} {r.zero_stage:>4} {r.recompute:>9} {r.micro_batch:>3} "
-              f"{r.n_microbatches:>5}  {float(r.memory) / GIB:>8.2f}  {float(r.step_time):>9.4f}  "
-              f"{parts['compute']:>8.4f} {parts['pipeline_bubble']:>8.4f} {comm:>8.4f}")
-    print("GiB = 2^30 bytes; times in seconds per step; comm = TP + EP + DP (not overlapped); cost model: README, Performance")
+        print(f"{r.tp:>3} {r.pp:>3} {r.dp:>5} {r.ep:>3} {r.virtual_stages:>2} {r.zero_stage:>4} {r.recompute:>9} "
+              f"{r.micro_batch:>3} {r.n_microbatches:>5}  {float(r.memory) / GIB:>8.2f}  {float(r.step_time):>9.4f}  "
+              f"{100 * float(r.mfu):>4.1f}%  {parts['compute']:>8.4f} {parts['pipeline_bubble']:>8.4f} {comm:>8.4f}")
+    print("GiB = 2^30 bytes; times in seconds per step; v = model chunks per pipeline rank (interleaved 1F1B); "
+          "MFU = model FLOPs / (n x peak x step time); comm = TP + EP + PP + DP (not overlapped); README, Planner")
     return 0
 
 
@@ -170,8 +205,12 @@ def _cluster(args: argparse.Namespace) -> dict[str, Any]:
     tp, tp_from = figure_or_flag(args, "tp_bandwidth", "--tp-bandwidth", "bandwidth_scaleup", size("--tp-bandwidth"),
                                  default=COST["bandwidth_tp"])
     ep, ep_from = (size("--ep-bandwidth")(args.ep_bandwidth), "--ep-bandwidth") if args.ep_bandwidth else (dp, dp_from)
-    out.update(bandwidth_tp=tp, bandwidth_dp=dp, bandwidth_ep=ep)
-    out["sources"].update(bandwidth_tp=tp_from, bandwidth_dp=dp_from, bandwidth_ep=ep_from)
+    max_tp = int(COST.max_tp if args.max_tp is None else args.max_tp)
+    node, node_from = figure_or_flag(args, "node_size", "--node-size", "scaleup_domain", int, default=max_tp)
+    if node_from == "default":
+        node_from = "default: --max-tp"
+    out.update(bandwidth_tp=tp, bandwidth_dp=dp, bandwidth_ep=ep, node_size=int(node))
+    out["sources"].update(bandwidth_tp=tp_from, bandwidth_dp=dp_from, bandwidth_ep=ep_from, node_size=node_from)
     return out
 
 

@@ -47,7 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_hardware_arguments(c, fills="--peak-flops (at --dtype) and --power")
     c.add_argument("--peak-flops", help="peak FLOP/s per device: 989e12, 989.4T or a catalogue name (h100)")
     c.add_argument("--mfu", help="fraction of the peak sustained: 0.4 or 40%% (" + default_help(
-        "mfu", "time", lambda v: f"{float(v):g}") + ")")
+        "mfu", "time", lambda v: f"{float(v):g}") + "), or 'plan': the planner's estimate for its fastest layout "
+        "(needs --hardware and -gbs)")
     c.add_argument("--achieved-flops", help="instead of --mfu: the FLOP/s each device sustains, e.g. 140T "
                                             "(then MFU = achieved / peak)")
     e = p.add_argument_group("energy and cost")
@@ -69,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
         raise SymcalcError("--mfu and --achieved-flops both given; give one (MFU = achieved / peak)")
     model = model_from_args(args)
     hw = hardware_from_args(args)
+    if args.mfu == "plan" and (hw is None or args.global_batch_size is None):
+        raise SymcalcError("--mfu plan needs --hardware NAME (memory, links, node size) and -gbs (sequences per step)")
     peak = peak_from_args(args)
     if peak is None and args.achieved_flops is None:
         raise SymcalcError("time needs --hardware NAME, --peak-flops (e.g. 989e12 or h100) or --achieved-flops")
@@ -80,8 +83,8 @@ def run(args: argparse.Namespace) -> int:
     flops = args.flops or d.flops_convention
     run_ = training_cost(
         model, tokens=tokens, n_devices=args.num_gpus, hardware=hw, dtype=args.dtype, peak_flops=peak,
-        **({"mfu": as_mfu("--mfu", args.mfu) if args.mfu is not None else d.mfu} if achieved is None
-           else {"achieved_flops": achieved}),
+        **({"mfu": "plan" if args.mfu == "plan" else as_mfu("--mfu", args.mfu) if args.mfu is not None else d.mfu}
+           if achieved is None else {"achieved_flops": achieved}),
         seq_len=seq_len, flops=flops, recompute=args.recompute, causal=args.causal,
         power=None if args.power is None else _number("--power")(args.power),
         pue=None if args.pue is None else _number("--pue")(args.pue),
@@ -113,7 +116,9 @@ def run(args: argparse.Namespace) -> int:
 def _notes(args: argparse.Namespace, hw: Any, run_: Any) -> list[str]:
     notes = []
     if args.mfu is None and args.achieved_flops is None:
-        notes.append(f"MFU {float(active().mfu):g} is {active().label}; set --mfu (or --achieved-flops)")
+        notes.append(f"MFU {float(active().mfu):g} is {active().label}; set --mfu (or --achieved-flops, or --mfu plan)")
+    if args.mfu == "plan":
+        notes.append("MFU from symcalc plan's fastest layout for one step of -gbs sequences (README, Planner)")
     if run_.power.free_symbols:
         where = f"the catalogue has none for {hw.name}" if hw is not None else "no --hardware"
         notes.append(f"energy needs the board power ({where}); give --power W")

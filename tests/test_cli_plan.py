@@ -78,3 +78,15 @@ def test_nothing_fits_exits_1_with_an_answer(capsys):
     leanest = layout_memory(Model.preset("llama-2-70b"), seq_len=2048, micro_batch=1, tp=1, pp=1, dp=1,
                             zero_stage=0, recompute="full")
     assert out["least_memory_bytes"] == -(-leanest // 1)
+
+
+def test_readme_example_is_current(capsys):
+    """README's Planner section shows exactly what its first example command prints (Llama 3 405B on 16K H100)."""
+    from pathlib import Path
+
+    argv = ["plan", "--preset", "llama-3.1-405b", "--num-gpus", "16384", "--hardware", "h100", "-s", "8192",
+            "-gbs", "2048", "--top", "5"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "symcalc " + " ".join(argv) in readme and "```\n" + out + "```\n" in readme

@@ -155,12 +155,29 @@ def test_moe_expected_experts_grow_to_all():
 
 
 def test_kv_read_is_the_kv_cache_function():
-    """The attention kernel of a decode step reads kv_cache(c + 1 tokens): GQA, TP replication follow it."""
-    for name, tp in (("llama-3-8b", 1), ("llama-3-8b", 16 // 2), ("gemma-2b", 1), ("mixtral-8x7b", 2)):
+    """The attention kernel of a decode step reads kv_cache(c + 1 tokens): GQA, TP replication, MLA's latent cache
+    (DeepSeek-V3) and sliding windows (Mistral 7B, Gemma 3, gpt-oss) follow it."""
+    for name, tp in (("llama-3-8b", 1), ("llama-3-8b", 16 // 2), ("gemma-2b", 1), ("mixtral-8x7b", 2),
+                     ("deepseek-v3", 8), ("mistral-7b", 1), ("gemma-3-27b", 2), ("gpt-oss-20b", 1)):
         m = Model.preset(name)
         step = decode_step(m, context_len=S.context_len, batch=S.micro_batch, tp=tp, bytes_act=S.bytes_act)
         assert (step.traffic["attention/core"].subs(S.bytes_act, 0)
                 - kv_cache(m, tokens=S.context_len + 1, batch=S.micro_batch, tp=tp)).expand() == 0
+
+
+def test_windows_and_mla_shrink_the_kv_read():
+    """At a 32K context a sliding window reads less cache than full attention would, and MLA's latent cache
+    (576 values per token per layer) far less than DeepSeek-V3's 128 heads' K and V."""
+    from symcalc.memory import kv_cache
+
+    mistral = Model.preset("mistral-7b")  # every layer slides over 4,096 tokens
+    windowed = decode_step(mistral, context_len=32767, batch=1, bytes_act=S.bytes_act).traffic["attention/core"]
+    full = kv_cache(mistral.replace(window=None), tokens=32768, batch=1)
+    assert windowed.subs(S.bytes_act, 0) * 8 == full  # 4,096 of 32,768 cached tokens read
+    ds = Model.preset("deepseek-v3")
+    latent = decode_step(ds, context_len=32767, batch=1, bytes_act=S.bytes_act).traffic["attention/core"]
+    heads = 2 * 61 * 128 * (128 + 64 + 128) // 2 * 2 * 32768  # K (nope + rope) and V per head, bf16
+    assert latent.subs(S.bytes_act, 0) < heads / 10
 
 
 def test_tp_all_reduces_two_per_layer_on_the_scale_up_link():

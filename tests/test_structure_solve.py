@@ -14,12 +14,15 @@ import pytest
 from sympy import Integer, Rational
 
 from symcalc import Model, SymcalcError, params, training_memory
-from symcalc.plan import candidates, plan, step_time
+from symcalc.frameworks import stage_layers
+from symcalc.plan import candidates, layout_memory, plan, step_time
 from symcalc.solve import max_d_model, max_micro_batch, max_n_layers, max_seq_len, min_devices, min_tp
 from symcalc.structure import GQA, MLA, MTP, LayerSet, Window
 
 np = pytest.importorskip("numpy")
 
+#: Within one node (4 devices here) every transfer uses the scale-up link (the planner's link rule).
+LINKS = dict(bandwidth_dp=Integer(10**7), bandwidth_pp=Integer(10**7), bandwidth_ep=Integer(10**7))
 COSTS = dict(peak_flops=Integer(10**9), mfu=Rational(1, 2), bandwidth_tp=Integer(10**7),
              bandwidth_dp=Integer(10**6), bandwidth_ep=Integer(10**6))
 
@@ -125,11 +128,17 @@ def test_plan_top_choice_matches_brute_force(name):
     """The planner's first row is the fastest candidate that fits, by substitution into the expressions."""
     m = STRUCTURES[name]
     cands = candidates(m, n_devices=4, global_batch=8, max_tp=2, max_micro_batch=2)
-    mems = sorted(training_memory(m, seq_len=8, sequence_parallel=True, **c).total for c in cands)
-    budget = mems[len(mems) // 2]
-    res = plan(m, n_devices=4, memory=budget, seq_len=8, global_batch=8, max_tp=2, max_micro_batch=2, top=2, **COSTS)
-    best = min(step_time(m, seq_len=8, global_batch=8, **c, **COSTS).total for c in cands
-               if training_memory(m, seq_len=8, sequence_parallel=True, **c).total <= budget)
+
+    def cost(c):
+        layers = stage_layers(int(m.n_layers), c["pp"])
+        return (layout_memory(m, seq_len=8, layers_per_stage=layers, **c),
+                step_time(m, seq_len=8, global_batch=8, layers_per_stage=layers, **c, **{**COSTS, **LINKS}).total)
+
+    costs = [cost(c) for c in cands]
+    budget = sorted(mem for mem, _ in costs)[len(costs) // 2]
+    res = plan(m, n_devices=4, memory=budget, seq_len=8, global_batch=8, max_tp=2, max_micro_batch=2, top=2,
+               node_size=4, **COSTS)
+    best = min(time for mem, time in costs if mem <= budget)
     assert res.rows and res.rows[0].step_time == best and res.rows[0].memory <= budget
     if m.is_moe:
         assert any(c["ep"] > 1 for c in cands)

@@ -24,6 +24,11 @@ Conventions (stated once here):
   replication when t > g, and any cache layout it knows follow automatically); each matmul's input
   and output activations, read and written once. Norms, activation functions, residual adds and
   rotary embeddings are taken as fused into the neighbouring kernels (no traffic of their own).
+- **MLA and windows** follow the FLOPs and KV-cache functions: the attention kernel reads the
+  latent cache (``kv_cache``'s ``mla_cache="latent"``) and a windowed layer ``min(c + 1, W)``
+  tokens; MLA's decode FLOPs are ``decode_flops``' (transformers decompresses the whole latent
+  cache through ``kv_b`` every step; engines that absorb the up-projections compute far less),
+  and the activation I/O of MLA's four projections is not counted (a lower bound still).
 - **MoE**: all experts are resident (memory). A step reads the weights of the routed experts its
   tokens reach: by default the expected number of distinct experts per MoE layer,
   :math:`E\\,(1 - (1 - k/E)^T)` for T tokens routed independently and uniformly (k for one token,

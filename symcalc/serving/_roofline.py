@@ -260,7 +260,8 @@ def _step(model: Model, phase: str, *, flops: Breakdown, tokens: Expr, cached: E
     for op, value in _weights(model, t, bw, fraction).items():
         traffic[op] = traffic.get(op, Integer(0)) + value
     for op, value in _matmul_io(model, t, tokens, logits).items():
-        traffic[op] = traffic.get(op, Integer(0)) + ba * value
+        if op in per_device:  # a matmul this model has (MLA's q_a/q_b/kv_a/kv_b: I/O not counted, see the module)
+            traffic[op] = traffic.get(op, Integer(0)) + ba * value
     core_io = model.n_layers * tokens * 2 * model.q_size / t  # queries in, attention output out
     traffic["attention/core"] = (kv_cache(model, tokens=cached, batch=batch, bytes_kv=bkv, tp=t)
                                  + ba * core_io)

@@ -12,6 +12,7 @@ import plan  # noqa: E402
 import solve  # noqa: E402
 import startup  # noqa: E402
 import sweep  # noqa: E402
+import sympy_solve  # noqa: E402
 
 
 def main() -> None:
@@ -28,6 +29,7 @@ def main() -> None:
     startup.main()
     sweep.main()
     solve.main()
+    sympy_solve.main()
     plan.main()
 
 

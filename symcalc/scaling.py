@@ -195,7 +195,10 @@ class ComputeOptimum:
 
     def __repr__(self) -> str:
         if as_expr("compute", self.compute).free_symbols:
-            return f"ComputeOptimum(N_opt={as_expr('n', self.n_params)}, D_opt={as_expr('d', self.tokens)})"
+            G, a, b = self.frontier()
+            k = readable(self.flops_per_param_token)
+            return (f"ComputeOptimum(N_opt = G·(C/{k})^a, D_opt = (C/{k})^b / G; G ≈ {significant(G, 4)}, "
+                    f"a = {a}, b = {b}; exact forms: .n_params, .tokens)")
         return f"ComputeOptimum(C={self.compute}: N_opt ≈ {self.n_params}, D_opt ≈ {self.tokens}, loss ≈ {self.loss})"
 
     def _repr_html_(self) -> str:

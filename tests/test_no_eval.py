@@ -181,6 +181,10 @@ def _overrides() -> dict:
         "symcalc.presets.Preset": ((), dict(name="x", description="y", config={"model_type": "llama"})),
         "symcalc.presets.get_preset": ((), dict(name="llama-2-7b")),
         "symcalc.render.latex": ((), dict(obj=2 * tp, symbol_names={tp: "t"}, total=True)),
+        "symcalc.plot.memory_figure": ((), dict(rows=[("a", _tiny_memory())], budget=2**30, title="t")),
+        "symcalc.plot.micro_batch_figure": ((), dict(budget=2**30, model=tiny, seq_lens=[4, 8], n_devices=2)),
+        "symcalc.plot.plan_figure": ((), dict(result=_tiny_plan())),
+        "symcalc.plot.save_figure": ((), dict(fig=_tiny_figure(), path="/tmp/symcalc_no_eval.png", flag="--plot")),
         "symcalc.typeset.width_em": ((), dict(tex="x^{2}", level=0)),
         "symcalc.typeset.upright_spacing": ((), dict(tex="d \\mathrm{MFU}")),
         "symcalc.typeset.sum_chunks": ((), dict(expr=2 * tp + 4)),
@@ -342,6 +346,24 @@ def _default():
     from symcalc.defaults import Default
 
     return Default(4096, "m", "s", "-s")
+
+
+def _tiny_memory():
+    from symcalc import training_memory
+
+    return training_memory(_tiny(), seq_len=4, micro_batch=1)
+
+
+def _tiny_plan():
+    from symcalc.plan import plan
+
+    return plan(_tiny(), n_devices=2, memory=2**30, peak_flops=10**12, seq_len=4, global_batch=4, top=2)
+
+
+def _tiny_figure():
+    from symcalc.plot import memory_figure
+
+    return memory_figure([("a", _tiny_memory())])
 
 
 def _optimum():

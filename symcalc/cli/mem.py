@@ -15,6 +15,7 @@ from ..memory.states import OPTIMIZERS, WEIGHT_DTYPES
 from ..defaults import active
 from ..inputs import parse_number
 from ..memory.states import precision_recipe
+from .plotargs import add_plot_argument, write_plot
 from .common import (
     add_attention_arguments, recompute_policy,
     add_model_arguments, amount_type, default_help, model_from_args, nonnegative_int, positive_int, print_json,
@@ -60,6 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_memory_arguments(p)
     p.add_argument("--json", action="store_true",
                    help="print one JSON object (bytes as integers; cpu_per_node and nvme_per_node with offload)")
+    add_plot_argument(p, "memory per device by part, stacked")
     p.set_defaults(func=run)
 
 
@@ -373,6 +375,7 @@ def run(args: argparse.Namespace) -> int:
     dev, rep = _parts(r["per_device"]), _parts(r["replica"])
     mode = "inference" if args.infer else "training"
     sp = par.sequence_parallel if par.sequence_parallel is not None else active().sequence_parallel
+    plotted = write_plot(args, lambda: _figure(r, mode))
     if args.json:
         print_json({
             "model": model.name or "custom",
@@ -389,6 +392,7 @@ def run(args: argparse.Namespace) -> int:
                          "dropout": None if args.infer else _dropout_places(model, st["training"]["dropout"]),
                          "line": settings_line(args, st, model), **r["tune"]},
             "units": "bytes (rounded up); GiB = 2^30 bytes",
+            **({"plot": plotted} if plotted else {}),
         })
         return 0
     print(f"symcalc mem ({mode}): {model.name or 'custom model'} - {model.describe()}")
@@ -415,4 +419,16 @@ def run(args: argparse.Namespace) -> int:
         print("fine-tuning: " + line)
     print(f"one model replica, unsharded (cookbook's 'single replica'): {rep['total'] / GIB:.2f} GiB")
     print("GiB = 2^30 bytes; pipeline: worst-case stage with both embedding and LM head (exact for pp 1)")
+    if plotted:
+        print(f"figure written to {plotted}")
     return 0
+
+
+def _figure(r: dict[str, Any], mode: str) -> Any:
+    """``--plot``: the configuration's memory per device by part, one stacked bar."""
+    from ..plot import memory_figure
+
+    par = r["parallel"]
+    label = f"tp {par.tp} pp {par.pp} dp {par.dp}" + ("" if mode == "inference" else f" ZeRO {r['zero']}")
+    return memory_figure([(label, r["per_device"])],
+                         title=f"{mode} memory per device: {r['model'].name or 'custom model'}")

@@ -18,6 +18,7 @@ from .common import (
 def _dec(value) -> str:
     return f"{float(value):g}"
 from .hwargs import add_hardware_arguments, figure_or_flag, hardware_from_args, peak_from_args
+from .plotargs import add_plot_argument, write_plot
 
 GIB = 2**30
 
@@ -91,6 +92,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "sequence_parallel", "plan", lambda v: "on" if v else "off") + ")")
     p.add_argument("--top", type=positive_int, default=Integer(10), help="rows to print (default 10)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_plot_argument(p, "memory per device against step time of the rows printed, with the budget line")
     p.set_defaults(func=run)
 
 
@@ -133,8 +135,16 @@ def run(args: argparse.Namespace) -> int:
                zero_stages=zero, recompute=recompute,
                flash_attention=None if args.attention is None else args.attention == "flash",
                dropout=args.dropout, sequence_parallel=args.sequence_parallel, top=int(args.top))
+
+    def figure():
+        from ..plot import plan_figure
+
+        return plan_figure(res)
+
+    plotted = write_plot(args, figure) if res.rows else None
     if args.json:
         print_json({
+            **({"plot": plotted} if plotted else {}),
             "model": model.name or "custom",
             "n_candidates": res.n_candidates,
             "n_fit": res.n_fit,
@@ -178,6 +188,8 @@ def run(args: argparse.Namespace) -> int:
               f"{100 * float(r.mfu):>4.1f}%  {parts['compute']:>8.4f} {parts['pipeline_bubble']:>8.4f} {comm:>8.4f}")
     print("GiB = 2^30 bytes; times in seconds per step; v = model chunks per pipeline rank (interleaved 1F1B); "
           "MFU = model FLOPs / (n x peak x step time); comm = TP + EP + PP + DP (not overlapped); README, Planner")
+    if plotted:
+        print(f"figure written to {plotted}")
     return 0
 
 

@@ -24,6 +24,7 @@ from ..solve import (
 from .common import add_model_arguments, parse_amount, positive_int, print_json, seq_len_type
 from . import solve_infer
 from .hwargs import add_hardware_arguments
+from .plotargs import add_plot_argument, write_plot
 
 #: Inverse questions: name -> one-line help (``symcalc solve --help`` lists them).
 QUESTIONS = {
@@ -94,6 +95,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         if name == "devices":
             q.add_argument("--max-devices", type=positive_int, help="search no further than this many devices")
         solve_infer.add_arguments(q, name)
+        add_plot_argument(q, "the largest micro-batch at sequence lengths s/8 ... 8s and the memory it needs, "
+                             "with the budget line" if name == "micro-batch" else
+                          "memory per device by part at the answer, with the budget line (training)")
         q.set_defaults(func=run_memory)
 
     extra = ("--budget is a parameter count (7B, 7e9); --memory-budget (80GiB, 80GB) instead fits training memory "
@@ -189,7 +193,30 @@ def run_memory(args: argparse.Namespace) -> int:
     if budget is None:
         raise SymcalcError(f"solve {args.question} needs --budget (memory per device, e.g. 80GiB) or --hardware NAME")
     sol = solver(budget, model, **options)
-    return _report(args, sol, ANSWERS[args.question])
+    status = _report(args, sol, ANSWERS[args.question])
+    plotted = write_plot(args, lambda: _figure(args, model, options, budget, sol, unknown))
+    if plotted and not args.json:
+        print(f"figure written to {plotted}")
+    return status
+
+
+def _figure(args: argparse.Namespace, model: Any, options: dict, budget: Any, sol: Solution, unknown: str) -> Any:
+    """micro-batch: the answer across sequence lengths; the other questions: memory by part at the answer."""
+    from ..memory import training_memory
+    from ..plot import memory_figure, micro_batch_figure
+
+    if args.question == "micro-batch":
+        s = int(options.pop("seq_len"))
+        lengths = sorted({max(1, s * 2**k // 8) for k in range(7)})
+        return micro_batch_figure(budget, model, lengths, **options)
+    if not sol.feasible:
+        raise SymcalcError(f"--plot: nothing fits the budget, so there is no answer to draw (short by "
+                           f"{sol.shortfall}); drop --plot or change the budget")
+    kwargs = {k: v for k, v in options.items() if k not in ("multiple_of", "hi")}
+    kwargs[unknown] = sol.value
+    bd = training_memory(model, **kwargs)
+    return memory_figure([(f"{args.question} = {sol.value}", bd)], budget=budget,
+                         title=f"{model.name or 'custom model'}: memory per device at the answer")
 
 
 def run_hidden(args: argparse.Namespace) -> int:

@@ -104,6 +104,9 @@ def test_bad_plot_input_is_one_line(tmp_path, capsys, monkeypatch):
         assert main(base + ["--plot", str(target)]) == 2
         err = capsys.readouterr().err.strip()
         assert err.count("\n") == 0 and "--plot" in err
+    assert main(["solve", "micro-batch", "--preset", "llama-2-7b", "--infer", "--budget", "80GiB",
+                 "--plot", str(tmp_path / "i.png")]) == 2
+    assert "draws no figure with --infer" in capsys.readouterr().err
     with pytest.raises(SymcalcError, match="symbolic"):
         memory_figure([("s", training_memory(LLAMA))])
     with pytest.raises(SymcalcError, match="Breakdown"):

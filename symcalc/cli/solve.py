@@ -182,6 +182,7 @@ def _training(args: argparse.Namespace, unknown: str = "") -> tuple[Any, dict[st
 
 def run_memory(args: argparse.Namespace) -> int:
     if args.infer or solve_infer.flags_given(args):  # the serving questions: symcalc.cli.solve_infer
+        _no_plot(args, "with --infer (the figures draw training memory)")
         return solve_infer.run(args, _memory_budget(args, "--budget"), _report)
     solver, unknown, _ = MEMORY_SOLVERS[args.question]
     model, options = _training(args, unknown)
@@ -219,7 +220,15 @@ def _figure(args: argparse.Namespace, model: Any, options: dict, budget: Any, so
                          title=f"{model.name or 'custom model'}: memory per device at the answer")
 
 
+def _no_plot(args: argparse.Namespace, why: str) -> None:
+    """--plot where no figure is drawn: a one-line error, never silently ignored."""
+    if getattr(args, "plot", None) is not None:
+        raise SymcalcError(f"--plot: solve {args.question} draws no figure {why}; drop --plot "
+                           "(figures: solve micro-batch, seq-len, tp, pp, zero-stage, devices)")
+
+
 def run_hidden(args: argparse.Namespace) -> int:
+    _no_plot(args, "for a model size")
     kw = dict(multiple_of=int(args.multiple_of), aspect_ratio=args.aspect_ratio, d_head=args.fixed_head_dim)
     if args.budget is None:
         model, options = _training(args)
@@ -230,6 +239,7 @@ def run_hidden(args: argparse.Namespace) -> int:
 
 
 def run_layers(args: argparse.Namespace) -> int:
+    _no_plot(args, "for a model size")
     if args.budget is None:
         model, options = _training(args)
         sol = max_n_layers_in_memory(_required_memory(args), model, multiple_of=int(args.multiple_of), **options)

@@ -35,7 +35,7 @@ EVIL = f"__import__('os').system('touch {MARK}')"
 TEXT = {"name", "title", "description", "latex", "source", "note", "intro", "tex", "total_label", "prefix",
         "directory", "symbol:Solution", "symbol:LayoutSolution", "unit:SymbolInfo", "value:as_text", "flag", "url",
         "date", "label",
-        "vendor", "summary", "meaning"}
+        "vendor", "summary", "meaning", "example"}
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -103,6 +103,7 @@ def _valid_by_name() -> dict:
         "indices": [0, 2], "n_layers": 4, "n_queries": 5, "position": 3,
         "adapter": _lora(), "freeze": None, "method": "lora", "targets": "q,v", "largest_layer_params": 10**5,
         "format": "nf4", "kind": "weights",
+        "unique_tokens": 10**9, "loss": 2, "inference_tokens": 10**12, "overfit": 0.02,
     }
 
 
@@ -195,11 +196,28 @@ def _overrides() -> dict:
         "symcalc.render.Formula": ((), dict(title="t", tex="x", source="s", note="n")),
         "symcalc.render.Sheet": ((), dict(name="n", title="t", intro="i", formulas=())),
         "symcalc.render.main": ((), dict(argv=["--check", "formulas/"])),
-        "symcalc.scaling.ChinchillaFit": ((), dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)),
-        "symcalc.scaling.ComputeOptimum": ((), dict(compute=1, n_params=2, tokens=3, loss=4, flops_per_param_token=6)),
-        "symcalc.scaling.ShapeOptimum": ((), dict(size=1, n_params=2, tokens=3, flops_per_token=4, loss=5)),
-        "symcalc.scaling.compute_optimal_shape": ((), dict(compute=10**20, model=family, size=S.d_model,
-                                                           multiple_of=64, lo=64, hi=1024)),
+        "symcalc.scaling.fits.ParametricFit": ((), dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)),
+        "symcalc.scaling.fits.AllocationFit": ((), dict(exponent=0.5, unit=6, anchor=(10**21, 3 * 10**9))),
+        "symcalc.scaling.fits.KaplanFit": ((), dict(coef=10**9)),
+        "symcalc.scaling.fits.DeepSeekFit": ((), dict(coef=0.17, unit=1, flops_per_param_token=1, scale="flops_per_token")),
+        "symcalc.scaling.fits.get_fit": ((), dict(name="chinchilla")),
+        "symcalc.scaling.optimum.ComputeOptimum": ((), dict(compute=1, n_params=2, tokens=3, loss=4,
+                                                            flops_per_param_token=6)),
+        "symcalc.scaling.shape.ShapeOptimum": ((), dict(size=1, n_params=2, tokens=3, flops_per_token=4, loss=5)),
+        "symcalc.scaling.shape.ShapeFrontier": ((), dict(six_n=_shape_opt(), exact_flops=_shape_opt(),
+                                                         closed_form=_compute_opt())),
+        "symcalc.scaling.inference.InferenceOptimum": ((), dict(
+            loss=2, inference_tokens=10, n_params=2, tokens=3, flops_per_param_token=6, inference_flops_per_param_token=2,
+            reference=_compute_opt(), condition=S.tokens - 1)),
+        "symcalc.scaling.data.DataConstrainedOptimum": ((), dict(compute=10, unique_tokens=2, n_params=2, tokens=3,
+                                                                 loss=3, reference=_compute_opt(), fit="muennighoff")),
+        "symcalc.scaling.inference.inference_optimal": ((), dict(inference_tokens=10**12, compute=10**22)),
+        "symcalc.scaling.data.data_constrained_optimal": ((), dict(compute=10**21, unique_tokens=10**9)),
+        "symcalc.scaling.laws.deepseek_flops_per_token": ((), dict(n_layers=2, d_model=8, seq_len=4)),
+        "symcalc.scaling.shape.compute_optimal_shape": ((), dict(compute=10**20, model=family, size=S.d_model,
+                                                                 multiple_of=64, lo=64, hi=1024)),
+        "symcalc.scaling.shape.shape_frontier": ((), dict(compute=10**20, model=family, size=S.d_model, seq_len=64,
+                                                          multiple_of=64, lo=64, hi=1024)),
         "symcalc.sensitivity.derivative": ((), dict(quantity=params(Model()), symbol="n_layers", n=1,
                                                     at={"d_model": 8})),
         "symcalc.sensitivity.elasticity": ((), dict(quantity=params(Model()), symbol="n_layers", at={"d_model": 8})),
@@ -342,6 +360,18 @@ def _overrides() -> dict:
     }
 
 
+def _compute_opt():
+    from symcalc.scaling import compute_optimal
+
+    return compute_optimal(10**22)
+
+
+def _shape_opt():
+    from symcalc.scaling import ShapeOptimum
+
+    return ShapeOptimum(1, 2, 3, 4, 5)
+
+
 def _default():
     from symcalc.defaults import Default
 
@@ -417,6 +447,15 @@ def _instance(cls_name: str):
         "Quantity": lambda: Quantity(3, "%"),
         "Figure": _figure,
         "ComputeOptimum": lambda: compute_optimal(10**24),
+        "ParametricFit": lambda: __import__("symcalc.scaling").scaling.CHINCHILLA,
+        "AllocationFit": lambda: __import__("symcalc.scaling").scaling.get_fit("chinchilla-1"),
+        "KaplanFit": lambda: __import__("symcalc.scaling").scaling.get_fit("kaplan"),
+        "DeepSeekFit": lambda: __import__("symcalc.scaling").scaling.get_fit("deepseek"),
+        "Fit": lambda: __import__("symcalc.scaling").scaling.CHINCHILLA,
+        "ShapeOptimum": _shape_opt,
+        "ShapeFrontier": lambda: __import__("symcalc.scaling").scaling.ShapeFrontier(_shape_opt(), _shape_opt(), _compute_opt()),
+        "InferenceOptimum": lambda: __import__("symcalc.scaling").scaling.inference_optimal(10**12, compute=10**22),
+        "DataConstrainedOptimum": lambda: __import__("symcalc.scaling").scaling.data_constrained_optimal(10**21, 10**9),
         "PlanRow": lambda: plan(tiny, n_devices=2, memory=2**30, peak_flops=10**12, seq_len=4, global_batch=4).rows[0],
         "Preset": lambda: PRESETS["llama-2-7b"],
         "Sheet": lambda: sheets()[0],

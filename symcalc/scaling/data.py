@@ -35,7 +35,7 @@ from .derive import derived, frontier, solve_log_linear
 from .fits import Fit, ParametricFit, get_fit
 from .inference import bisect_increasing
 from .optimum import ComputeOptimum, _law, compute_optimal
-from .result import Readable, fmt
+from .result import Readable, check_fields, fmt
 
 def _mp(x: Any) -> Any:
     """A sympy number as an mpmath float at 60 digits."""
@@ -139,6 +139,9 @@ class DataConstrainedOptimum(Readable):
     loss: Expr
     reference: ComputeOptimum
     fit: Fit
+
+    def __post_init__(self) -> None:
+        check_fields(self, ("compute", "unique_tokens", "n_params", "tokens", "loss"), types={"reference": ComputeOptimum})
 
     @property
     def title(self) -> str:

@@ -29,7 +29,7 @@ from sympy import Expr, Integer, Rational, exp
 
 from .. import symbols as S
 from ..errors import SymcalcError
-from ..inputs import as_expr, as_positive
+from ..inputs import as_choice, as_expr, as_positive, as_text
 
 __all__ = ["Fit", "ParametricFit", "AllocationFit", "KaplanFit", "DeepSeekFit", "FITS", "get_fit",
            "DEFAULT_FIT", "CHINCHILLA", "PF_DAY"]
@@ -39,6 +39,8 @@ PF_DAY = Integer(10) ** 15 * 24 * 3600
 
 
 def _coerce(obj: Any, names: tuple[str, ...], where: str) -> None:
+    for text in ("name", "title", "source", "example"):
+        object.__setattr__(obj, text, as_text(f"fit {text}", getattr(obj, text)))
     for name in names:
         value = getattr(obj, name)
         if value is None:
@@ -124,6 +126,11 @@ class AllocationFit(Fit):
 
     def __post_init__(self) -> None:
         _coerce(self, ("exponent", "unit", "flops_per_param_token"), f"fit {self.name}")
+        object.__setattr__(self, "scale", as_choice(f"fit {self.name} scale", self.scale, ("params", "flops_per_token")))
+        if self.anchor is not None and (not isinstance(self.anchor, tuple) or len(self.anchor) != 2):
+            raise SymcalcError(f"fit {self.name} anchor={self.anchor!r:.60} must be a pair (compute, parameters)")
+        if self.anchor is not None and self.coef is not None:
+            raise SymcalcError(f"fit {self.name}: give coef or anchor=(compute, params), not both")
         if self.anchor is not None:
             c0 = as_positive(f"fit {self.name} anchor compute", self.anchor[0])
             n0 = as_positive(f"fit {self.name} anchor parameters", self.anchor[1])
@@ -146,6 +153,7 @@ class AllocationFit(Fit):
 
     def loss(self, n_params: Any = S.n_params, tokens: Any = S.tokens) -> Optional[Expr]:
         """An allocation law predicts no loss (Kaplan et al. add their L(N, D))."""
+        as_expr("n_params", n_params), as_expr("tokens", tokens)
         return None
 
 

@@ -34,7 +34,7 @@ from ..inputs import as_amount, as_positive
 from .derive import inference_condition
 from .fits import CHINCHILLA, Fit, ParametricFit, get_fit
 from .optimum import ComputeOptimum, compute_for_loss, compute_optimal
-from .result import Readable, fmt
+from .result import Readable, check_fields, fmt
 
 def _mp(x: Any) -> Any:
     """A sympy number as an mpmath float at 60 digits."""
@@ -72,6 +72,10 @@ class InferenceOptimum(Readable):
     reference: ComputeOptimum
     condition: Expr
     fit: Fit = CHINCHILLA
+
+    def __post_init__(self) -> None:
+        check_fields(self, ("loss", "inference_tokens", "n_params", "tokens", "flops_per_param_token",
+                            "inference_flops_per_param_token", "condition"), types={"reference": ComputeOptimum})
 
     @property
     def title(self) -> str:

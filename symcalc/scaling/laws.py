@@ -15,6 +15,7 @@ from typing import Any
 from sympy import Eq, Expr, Symbol, limit, oo, solve
 
 from .. import symbols as S
+from ..errors import SymcalcError
 from ..inputs import as_expr, as_fraction, as_positive, as_size
 from .derive import derived
 from .fits import PF_DAY, DeepSeekFit, KaplanFit, get_fit
@@ -26,7 +27,7 @@ __all__ = ["kaplan_loss_params", "kaplan_loss_tokens", "kaplan_loss_compute", "k
 def _kaplan(fit: Any) -> KaplanFit:
     fit = get_fit(fit)
     if not isinstance(fit, KaplanFit):
-        raise ValueError(f"fit {fit.name} is not Kaplan et al.'s")
+        raise SymcalcError(f"fit {fit.name} is not Kaplan et al.'s; use fit=\"kaplan\"")
     return fit
 
 
@@ -91,7 +92,7 @@ def deepseek_flops_per_token(n_layers: Any = S.n_layers, d_model: Any = S.d_mode
 def _deepseek(fit: Any) -> DeepSeekFit:
     fit = get_fit(fit)
     if not isinstance(fit, DeepSeekFit):
-        raise ValueError(f"fit {fit.name} has no batch-size or learning-rate law")
+        raise SymcalcError(f"fit {fit.name} has no batch-size or learning-rate law; use fit=\"deepseek\"")
     return fit
 
 

@@ -38,7 +38,7 @@ from ..errors import SymcalcError
 from ..inputs import as_expr, as_positive
 from .derive import frontier, inverse_frontier
 from .fits import CHINCHILLA, PF_DAY, AllocationFit, Fit, KaplanFit, ParametricFit, get_fit
-from .result import Readable, fmt
+from .result import Readable, check_fields, fmt
 
 __all__ = ["ComputeOptimum", "compute_optimal", "loss_at_compute", "compute_for_loss", "frontier_exponents",
            "symbolic_frontier", "tokens_per_param", "chinchilla_loss", "kaplan_flops_per_token",
@@ -72,6 +72,9 @@ class ComputeOptimum(Readable):
     loss: Optional[Expr]
     flops_per_param_token: Expr
     fit: Fit = CHINCHILLA
+
+    def __post_init__(self) -> None:
+        check_fields(self, ("compute", "n_params", "tokens", "flops_per_param_token"), ("loss",))
 
     @property
     def title(self) -> str:

@@ -13,7 +13,30 @@ from typing import Any, Optional
 
 from sympy import Expr
 
-__all__ = ["fmt", "Readable"]
+__all__ = ["fmt", "Readable", "check_fields"]
+
+
+def check_fields(obj: Any, exprs: tuple = (), optional: tuple = (), types: Optional[dict] = None) -> None:
+    """Coerce a result's fields through :mod:`symcalc.inputs` (a one-line error for anything else).
+
+    ``exprs`` become sympy expressions, ``optional`` too unless None, ``fit`` is looked up by
+    :func:`~symcalc.scaling.fits.get_fit`, and ``types`` maps a field to the class it must be.
+    """
+    from ..errors import SymcalcError
+    from ..inputs import as_expr
+    from .fits import get_fit
+
+    where = type(obj).__name__
+    for name in exprs + optional:
+        value = getattr(obj, name)
+        if value is None and name in optional:
+            continue
+        object.__setattr__(obj, name, as_expr(f"{where}.{name}", value))
+    if hasattr(obj, "fit"):
+        object.__setattr__(obj, "fit", get_fit(obj.fit))
+    for name, cls in (types or {}).items():
+        if not isinstance(getattr(obj, name), cls):
+            raise SymcalcError(f"{where}.{name} must be a {cls.__name__}, not {type(getattr(obj, name)).__name__}")
 
 _SUFFIXES = ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K"))
 

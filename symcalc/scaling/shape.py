@@ -15,10 +15,10 @@ from sympy import Expr, Symbol
 
 from ..breakdown import Breakdown
 from ..errors import SymcalcError
-from ..inputs import as_callable, as_expr, as_int, as_model, as_positive, as_size, as_symbol
+from ..inputs import as_callable, as_choice, as_expr, as_int, as_model, as_positive, as_size, as_symbol
 from .fits import CHINCHILLA, ParametricFit, get_fit
-from .optimum import compute_optimal, kaplan_flops_per_token
-from .result import Readable, fmt
+from .optimum import ComputeOptimum, compute_optimal, kaplan_flops_per_token
+from .result import Readable, check_fields, fmt
 
 __all__ = ["ShapeOptimum", "compute_optimal_shape", "ShapeFrontier", "shape_frontier"]
 
@@ -33,6 +33,11 @@ class ShapeOptimum(Readable):
     flops_per_token: Expr
     loss: Expr
     convention: str = "exact"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "size", as_int("ShapeOptimum.size", self.size))
+        object.__setattr__(self, "convention", as_choice("ShapeOptimum.convention", self.convention, ("exact", "6N")))
+        check_fields(self, ("n_params", "tokens", "flops_per_token", "loss"))
 
     @property
     def title(self) -> str:
@@ -55,6 +60,9 @@ class ShapeFrontier(Readable):
     closed_form: Any
 
     title = "frontier on exact FLOPs vs 6N"
+
+    def __post_init__(self) -> None:
+        check_fields(self, types={"six_n": ShapeOptimum, "exact_flops": ShapeOptimum, "closed_form": ComputeOptimum})
 
     def _rows(self):
         e, s = self.exact_flops, self.six_n

@@ -10,7 +10,10 @@ artist holds which numbers.
   budget line;
 - :func:`micro_batch_figure`: the largest micro-batch against the sequence length, and the memory it
   needs against the budget line;
-- :func:`plan_figure`: a plan's configurations, memory per device against step time.
+- :func:`plan_figure`: a plan's configurations, memory per device against step time;
+- :func:`scaling_figure`: a scaling-law fit's loss contours over (N, D), iso-FLOP lines and the
+  compute-optimal frontier (the line labelled ``"frontier"``: N_opt and D_opt of
+  :func:`symcalc.scaling.compute_optimal`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from typing import Any, Optional, Sequence
 
 from .errors import SymcalcError
 
-__all__ = ["require_matplotlib", "memory_figure", "micro_batch_figure", "plan_figure", "save_figure", "GIB"]
+__all__ = ["require_matplotlib", "memory_figure", "micro_batch_figure", "plan_figure", "scaling_figure",
+           "save_figure", "GIB"]
 
 GIB = 2**30
 #: File types a figure is written as, by suffix.
@@ -216,3 +220,60 @@ def save_figure(fig: Any, path: Any, flag: str = "--plot") -> str:
     except OSError as exc:
         raise SymcalcError(f"{flag} {text!r:.60}: {exc.strerror or exc}; give a writable path") from None
     return text
+
+
+def scaling_figure(fit: Any = "chinchilla", compute: Any = None, *, computes: Optional[Sequence[Any]] = None,
+                   points: int = 40) -> Any:
+    """Loss contours of a parametric fit over (N, D), iso-FLOP lines, the compute-optimal frontier
+    and, when ``compute`` is given, its optimum.
+
+    The frontier line is the line labelled ``"frontier"``: its x data are N_opt(C) and its y data
+    D_opt(C) at the compute values of ``computes`` (default 1e18 … 1e26), as floats of
+    :func:`symcalc.scaling.compute_optimal`.
+
+    >>> fig = scaling_figure("chinchilla", 10**24)     # doctest: +SKIP
+    >>> fig.savefig("chinchilla.png")                  # doctest: +SKIP
+    """
+    require_matplotlib()
+    import numpy as np
+
+    from .inputs import as_int, as_positive
+    from .scaling import ParametricFit, compute_optimal, get_fit
+
+    fit = get_fit(fit)
+    points = as_int("points", points, minimum=4, maximum=400)
+    grid = [as_positive("computes", c) for c in (computes if computes is not None else
+                                                 [10**e for e in range(18, 27)])]
+    if not grid:
+        raise SymcalcError("computes is empty; give at least one compute budget")
+    opts = [compute_optimal(c, fit) for c in grid]
+    n_line = [float(o.n_params) for o in opts]
+    d_line = [float(o.tokens) for o in opts]
+    fig = _figure(7.0, 5.5)
+    ax = fig.add_subplot()
+    n_lo, n_hi = min(n_line) / 30, max(n_line) * 30
+    d_lo, d_hi = min(d_line) / 30, max(d_line) * 30
+    if isinstance(fit, ParametricFit):
+        E, A, B, al, be = (float(fit.E), float(fit.A), float(fit.B), float(fit.alpha), float(fit.beta))
+        N, D = np.meshgrid(np.geomspace(n_lo, n_hi, points), np.geomspace(d_lo, d_hi, points))
+        L = E + A / N**al + B / D**be
+        cs = ax.contour(N, D, L, levels=12, cmap="viridis", linewidths=0.8)
+        ax.clabel(cs, fontsize=7, fmt="%.2f")
+    k = float(opts[0].flops_per_param_token)
+    ns = np.geomspace(n_lo, n_hi, 50)
+    for c in grid:
+        ax.plot(ns, float(c) / (k * ns), color="0.75", linestyle="--", linewidth=0.7)
+    ax.plot(n_line, d_line, color="tab:blue", marker="o", markersize=3, label="frontier")
+    if compute is not None:
+        opt = compute_optimal(compute, fit)
+        ax.plot([float(opt.n_params)], [float(opt.tokens)], marker="*", markersize=12, color="tab:red",
+                linestyle="none", label=f"optimum at C = {float(opt.compute):.3g} FLOP")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(n_lo, n_hi)
+    ax.set_ylim(d_lo, d_hi)
+    ax.set_xlabel("parameters N")
+    ax.set_ylabel("training tokens D")
+    ax.set_title(f"{fit.name}: loss contours (nats/token), iso-FLOP lines (dashed), frontier", fontsize=10)
+    ax.legend(loc="upper left", fontsize=8)
+    return fig

@@ -1,67 +1,186 @@
-"""``symcalc scaling``: Chinchilla's compute-optimal model size and tokens for a compute budget."""
+"""``symcalc scaling``: scaling-law answers from the catalogue of published fits."""
 
 from __future__ import annotations
 
 import argparse
 
-from ..display import latex_number, readable, significant
-from ..render import frontier_latex
-from ..scaling import CHINCHILLA, chinchilla_loss, compute_optimal, frontier_exponents
-from ..solve import parse_count, parse_number
+from ..errors import SymcalcError
+from ..inputs import parse_count, parse_number
 from .common import parse_amount, print_json
+
+JSON_KEYS = (
+    "JSON (--json), one object: compute (FLOP), params, tokens, tokens_per_param, loss (nats/token, null when "
+    "the fit predicts none), flops_per_param_token, fit {name, source}, exponents {params, tokens}; "
+    "with --loss: target_loss; with --params: at_params {params, tokens, loss}; with --hardware: "
+    "gpu_hours, days_on_one_device, mfu, hardware; with --inference-tokens: inference {params, tokens, "
+    "tokens_per_param, training_compute, inference_compute, total_compute, chinchilla_params, "
+    "chinchilla_total_compute, savings}; with --unique-tokens: data_constrained {params, tokens, epochs, "
+    "effective_params, effective_tokens, loss, unconstrained_params, unconstrained_tokens, unconstrained_loss}; "
+    "with --exact-flops: shape {six_n, exact, closed_form, difference}; with --list-fits: fits [{name, title, "
+    "kind, source, constants}]; with --plot: plot (the file written)."
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "scaling",
-        help="compute-optimal parameters and tokens (Chinchilla fit)",
+        help="scaling laws: compute-optimal N and D, loss targets, inference-aware and data-constrained optima",
         description=(
-            "Compute-optimal N and D minimising Chinchilla's approach-3 loss L = E + A/N^alpha + B/D^beta "
-            "(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28; Hoffmann et al. 2022) on C = 6ND, "
-            "in closed form. Numbers are parsed exactly (1e24, 5.76e23), never evaluated."
+            "Scaling-law answers from published fits (--list-fits; default: Chinchilla approach 3 as printed, "
+            "Hoffmann et al. 2022). Give --compute (what to train with C FLOPs) or --loss (what compute reaches "
+            "a loss). Closed forms are derived symbolically from each fit; numbers are parsed exactly (1e24, "
+            "5.76e23, 7B), never evaluated. " + JSON_KEYS
         ),
-        epilog="Examples: symcalc scaling --compute 1e24 | symcalc scaling --compute 5.76e23 --json",
+        epilog=("Examples: symcalc scaling --compute 5.76e23 --fit chinchilla-1 | symcalc scaling --list-fits | "
+                "symcalc scaling --loss 2.0 --hardware h100 --mfu 40% | symcalc scaling --compute 1e23 "
+                "--inference-tokens 10T | symcalc scaling --compute 1e22 --unique-tokens 25B | symcalc scaling "
+                "--compute 1e22 --exact-flops -s 8192 | symcalc scaling --compute 1e24 --plot frontier.png"),
     )
-    p.add_argument("--compute", "-C", required=True, metavar="FLOP", help="training compute budget, e.g. 1e24")
-    p.add_argument("--flops-per-param-token", default="6", metavar="K",
-                   help="k in C = k*N*D (default 6: Kaplan et al. 2020)")
-    p.add_argument("--params", metavar="N", help="also give the loss of this many parameters at the same compute")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--latex", action="store_true", help="print the closed forms N_opt(C), D_opt(C) in LaTeX")
+    q = p.add_argument_group("question")
+    q.add_argument("--compute", "-C", metavar="FLOP", help="training compute budget, e.g. 1e24")
+    q.add_argument("--loss", metavar="NATS", help="target loss: the least compute that reaches it (and the allocation)")
+    q.add_argument("--fit", default=None, metavar="NAME",
+                   help="a fit of --list-fits (default chinchilla; muennighoff with --unique-tokens)")
+    q.add_argument("--list-fits", action="store_true", help="list the fits with their sources and constants")
+    q.add_argument("--flops-per-param-token", default=None, metavar="K",
+                   help="k in C = k*N*D (default 6: Kaplan et al. 2020; DeepSeek's fit uses C = M*D)")
+    q.add_argument("--params", metavar="N", help="also give the loss of this many parameters at the same compute")
+    i = p.add_argument_group("inference-aware (Sardana et al. 2023)")
+    i.add_argument("--inference-tokens", metavar="TOKENS",
+                   help="lifetime tokens served: minimise training + inference compute at the loss of --loss "
+                        "(or of the compute-optimal model at --compute)")
+    i.add_argument("--inference-flops-per-param-token", default="2", metavar="K",
+                   help="inference FLOPs per parameter per token (default 2)")
+    d = p.add_argument_group("data-constrained (Muennighoff et al. 2023)")
+    d.add_argument("--unique-tokens", metavar="TOKENS", help="unique tokens available: the optimum with repetition")
+    s = p.add_argument_group("frontier on exact FLOPs of a model shape (instead of 6N)")
+    s.add_argument("--exact-flops", action="store_true",
+                   help="optimise the hidden size h of a family (L = h/aspect, heads of --head-dim) on exact "
+                        "training FLOPs per token (attention included) and on 6N, side by side")
+    s.add_argument("--aspect-ratio", default="128", help="h/L of the family (default 128)")
+    s.add_argument("--head-dim", default="128", help="head dimension (default 128)")
+    s.add_argument("--vocab", default="32000", help="vocabulary (default 32000)")
+    s.add_argument("--seq-len", "-s", default="2048", help="sequence length for the attention FLOPs (default 2048)")
+    s.add_argument("--swiglu", action="store_true", help="gated MLP with f = 8h/3 rounded to 256 (else f = 4h)")
+    h = p.add_argument_group("GPU-hours (the hardware catalogue, `symcalc hardware`)")
+    h.add_argument("--hardware", metavar="NAME", help="a catalogue device: GPU-hours for the compute")
+    h.add_argument("--mfu", default="0.4", help="fraction of the peak sustained: 0.4 or 40%% (default 0.4)")
+    h.add_argument("--dtype", default="bf16", help="which dense peak of --hardware (default bf16)")
+    o = p.add_argument_group("output")
+    o.add_argument("--json", action="store_true", help="print one JSON object (keys above)")
+    o.add_argument("--latex", action="store_true", help="print the law in the paper's notation (derived, named constants)")
+    o.add_argument("--plot", metavar="FILE", help="write loss contours with the frontier (needs symcalc[plot])")
     p.set_defaults(func=run)
 
 
+def _number(text: str, flag: str):
+    return parse_amount(text, flag, lambda t: parse_number(t, flag))
+
+
+def _count(text: str, flag: str):
+    return parse_amount(text, flag, lambda t: parse_count(t, flag))
+
+
 def run(args: argparse.Namespace) -> int:
-    C = parse_amount(args.compute, "--compute", lambda t: parse_number(t, "--compute"))
-    k = parse_amount(args.flops_per_param_token, "--flops-per-param-token",
-                     lambda t: parse_number(t, "--flops-per-param-token"))
-    opt = compute_optimal(C, flops_per_param_token=k)
-    a, b = frontier_exponents()
+    from ..scaling import (FITS, compute_cost, compute_for_loss, compute_optimal, data_constrained_optimal,
+                           frontier_exponents, get_fit, inference_optimal, law_latex)
+    from ..scaling.result import fmt
+
+    if args.list_fits:
+        fits = [f.describe() for f in FITS.values()]
+        if args.json:
+            print_json({"fits": fits, "default": "chinchilla"})
+            return 0
+        for f in FITS.values():
+            consts = ", ".join(f"{k} = {float(v):.6g}" for k, v in f.constants().items())
+            print(f"{f.name:<17} {f.title}\n{'':<17} {consts}\n{'':<17} source: {f.source}\n{'':<17} "
+                  f"paper's example: {f.example}")
+        return 0
+    if (args.compute is None) == (args.loss is None):
+        raise SymcalcError("give --compute FLOP or --loss NATS (one of them); --list-fits lists the fits")
+    fit_name = args.fit or ("muennighoff" if args.unique_tokens is not None else "chinchilla")
+    fit = get_fit(fit_name)
+    k = None if args.flops_per_param_token is None else _number(args.flops_per_param_token, "--flops-per-param-token")
+    if args.loss is not None:
+        target = _number(args.loss, "--loss")
+        opt = compute_for_loss(target, fit, flops_per_param_token=k)
+    else:
+        opt = compute_optimal(_number(args.compute, "--compute"), fit, flops_per_param_token=k)
+    a, b = frontier_exponents(fit)
     out = opt.to_json()
     out["exponents"] = {"params": float(a), "tokens": float(b)}
-    out["fit"] = {"E": float(CHINCHILLA.E), "A": float(CHINCHILLA.A), "B": float(CHINCHILLA.B),
-                  "alpha": float(CHINCHILLA.alpha), "beta": float(CHINCHILLA.beta),
-                  "source": "Hoffmann et al. 2022, approach 3"}
+    lines = [str(opt)]
+    if args.loss is not None:
+        out["target_loss"] = float(target)
     if args.params is not None:
-        n = parse_amount(args.params, "--params", lambda t: parse_count(t, "--params"))
-        out["at_params"] = {"params": float(n), "tokens": float(C / (k * n)), "loss": float(chinchilla_loss(n, C / (k * n)))}
+        if fit.kind != "parametric":
+            raise SymcalcError(f"--params needs a fit with a loss L(N, D); {fit.name} is an allocation law")
+        n = _count(args.params, "--params")
+        d = opt.compute / (opt.flops_per_param_token * n)
+        loss = fit.loss(n, d)
+        out["at_params"] = {"params": float(n), "tokens": float(d), "loss": float(loss)}
+        lines.append(f"  at N = {fmt(n, 'parameters')}: D = {fmt(d, 'tokens')}, loss {fmt(loss, 'nats/token')}")
+    if args.hardware is not None:
+        cost = compute_cost(opt.compute, args.hardware, mfu=args.mfu, dtype=args.dtype)
+        out.update(gpu_hours=float(cost.gpu_hours), days_on_one_device=float(cost.days), mfu=float(cost.mfu),
+                   hardware=cost.info["hardware"])
+        lines.append(f"  on {cost.info['hardware']} at MFU {float(cost.mfu):g}: {fmt(cost.gpu_hours, 'GPU-hours')}")
+    if args.inference_tokens is not None:
+        d_inf = parse_amount(args.inference_tokens, "--inference-tokens", lambda t: parse_count(t, "--inference-tokens"),
+                             positive=False)
+        k_inf = _number(args.inference_flops_per_param_token, "--inference-flops-per-param-token")
+        inf = inference_optimal(d_inf, fit=fit, inference_flops_per_param_token=k_inf,
+                                flops_per_param_token=opt.flops_per_param_token,
+                                **({"loss": opt.loss} if args.loss is not None else {"compute": opt.compute}))
+        out["inference"] = {key: v for key, v in inf.to_json().items() if key not in ("fit",)}
+        lines.append(str(inf))
+    if args.unique_tokens is not None:
+        if args.loss is not None:
+            raise SymcalcError("--unique-tokens answers for a --compute budget; give --compute instead of --loss")
+        u = _count(args.unique_tokens, "--unique-tokens")
+        dc = data_constrained_optimal(opt.compute, u, fit, flops_per_param_token=opt.flops_per_param_token)
+        out["data_constrained"] = {key: v for key, v in dc.to_json().items() if key not in ("fit", "compute")}
+        lines.append(str(dc))
+    if args.exact_flops:
+        sf = _shape(args, opt.compute, fit)
+        out["shape"] = sf.to_json()
+        lines.append(str(sf))
+    if args.plot is not None:
+        from ..plot import save_figure, scaling_figure
+
+        out["plot"] = save_figure(scaling_figure(fit, opt.compute), args.plot)
+        lines.append(f"  plot written to {args.plot}")
     if args.json:
         print_json(out)
         return 0
-    if args.latex:  # one formula per line: the frontier with named constants, then this budget's values
-        for line in frontier_latex(compute_optimal(flops_per_param_token=k), CHINCHILLA):
-            print(line)
-        c = latex_number(C, "FLOP").replace(r"\ \mathrm{FLOP}", "")
-        print(rf"N_{{\mathrm{{opt}}}}({c}) \approx {latex_number(opt.n_params, 'params')}")
-        print(rf"D_{{\mathrm{{opt}}}}({c}) \approx {latex_number(opt.tokens, 'tokens')}")
+    if args.latex:
+        print(law_latex(fit, opt.flops_per_param_token))
         return 0
-    print(f"symcalc scaling: compute-optimal allocation of C = {readable(C, 'FLOP')} "
-          f"(C = {k}·N·D, Chinchilla approach-3 fit)")
-    print(f"  parameters N_opt  ≈ {opt.n_params}   (∝ C^{float(a):.4f})")
-    print(f"  tokens D_opt      ≈ {opt.tokens}   (∝ C^{float(b):.4f})")
-    print(f"  tokens per param  ≈ {significant(opt.tokens_per_param)}")
-    print(f"  predicted loss    ≈ {significant(opt.loss, 4)} nats/token")
-    if args.params is not None:
-        at = out["at_params"]
-        print(f"  at N = {readable(n, 'params')}: D ≈ {significant(at['tokens'])} tokens, loss ≈ {significant(at['loss'], 4)}")
+    print(f"symcalc scaling ({fit.title}; source: {fit.source})")
+    if fit.name == "chinchilla":
+        print("note: approach 3 as printed gives smaller models than approaches 1-2 (Hoffmann et al. §3.4; "
+              "Besiroglu et al. 2024); compare --fit chinchilla-1, chinchilla-3-tex, besiroglu")
+    print("\n".join(lines))
     return 0
+
+
+def _shape(args: argparse.Namespace, compute, fit):
+    from sympy import Rational, ceiling
+
+    from ..model import Model
+    from ..scaling import shape_frontier
+    from ..symbols import d_model as h
+
+    aspect = _count(args.aspect_ratio, "--aspect-ratio")
+    d_head = _count(args.head_dim, "--head-dim")
+    vocab = _count(args.vocab, "--vocab")
+    seq = _count(args.seq_len, "--seq-len")
+    step = aspect * d_head / __import__("math").gcd(int(aspect), int(d_head))
+    if args.swiglu:
+        d_ff = Rational(8, 3) * h
+        family = Model(n_layers=h / aspect, d_model=h, n_heads=h / d_head, n_kv_heads=h / d_head, d_ff=d_ff,
+                       vocab=vocab, gated_mlp=True, norm="rmsnorm")
+        step = step * 3 / __import__("math").gcd(int(step), 3)
+    else:
+        family = Model(n_layers=h / aspect, d_model=h, n_heads=h / d_head, n_kv_heads=h / d_head, d_ff=4 * h, vocab=vocab)
+    return shape_frontier(compute, family, h, seq_len=seq, fit=fit, multiple_of=int(step), hi=2**17)

@@ -28,7 +28,7 @@ from .fits import (CHINCHILLA, DEFAULT_FIT, FITS, AllocationFit, DeepSeekFit, Fi
                    get_fit)
 from .optimum import (KAPLAN_FLOPS_PER_PARAM_TOKEN, ComputeOptimum, chinchilla_loss, compute_for_loss,
                       compute_optimal, frontier_exponents, kaplan_compute, kaplan_flops_per_token, law_latex,
-                      loss_at_compute, symbolic_frontier, tokens_per_param)
+                      loss_at_compute, symbolic_frontier, tokens_per_param, compute_cost)
 from .shape import ShapeFrontier, ShapeOptimum, compute_optimal_shape, shape_frontier
 from .inference import InferenceOptimum, inference_optimal
 from .data import (DataConstrainedOptimum, data_constrained_loss, data_constrained_optimal, effective_params,
@@ -47,7 +47,7 @@ __all__ = [
     "Fit", "ParametricFit", "AllocationFit", "KaplanFit", "DeepSeekFit", "ChinchillaFit", "FITS", "get_fit",
     "DEFAULT_FIT", "CHINCHILLA", "FIT_SYMBOLS",
     "ComputeOptimum", "compute_optimal", "loss_at_compute", "compute_for_loss", "frontier_exponents",
-    "symbolic_frontier", "law_latex", "tokens_per_param", "chinchilla_loss", "kaplan_flops_per_token", "kaplan_compute",
+    "symbolic_frontier", "law_latex", "compute_cost", "tokens_per_param", "chinchilla_loss", "kaplan_flops_per_token", "kaplan_compute",
     "KAPLAN_FLOPS_PER_PARAM_TOKEN",
     "ShapeOptimum", "ShapeFrontier", "compute_optimal_shape", "shape_frontier",
     "InferenceOptimum", "inference_optimal",

@@ -27,6 +27,7 @@ from typing import Any, Optional
 
 import mpmath
 from sympy import Expr, Float, lambdify
+from sympy.core.parameters import evaluate
 
 from .. import symbols as S
 from ..errors import SymcalcError
@@ -96,7 +97,8 @@ class InferenceOptimum(Readable):
     @property
     def reference_total_compute(self) -> Expr:
         ref = self.reference
-        return ref.compute + self.inference_flops_per_param_token * ref.n_params * self.inference_tokens
+        with evaluate(False):  # the reference's exact powers stay unevaluated (no factoring of C)
+            return ref.compute + self.inference_flops_per_param_token * ref.n_params * self.inference_tokens
 
     def _rows(self):
         return [("params", "N", self.n_params, "parameters"), ("tokens", "D (training)", self.tokens, "tokens"),
@@ -106,7 +108,7 @@ class InferenceOptimum(Readable):
                 ("total_compute", "lifetime compute", self.total_compute, "FLOP"),
                 ("chinchilla_params", "Chinchilla-optimal N", self.reference.n_params, "parameters"),
                 ("chinchilla_total_compute", "its lifetime compute", self.reference_total_compute, "FLOP"),
-                ("savings", "saved", 1 - self.total_compute / self.reference_total_compute, "")]
+                ("savings", "saved", 1 - self.total_compute / Float(self.reference_total_compute.evalf(30), 30), "")]
 
     def to_json(self) -> dict[str, Any]:
         return {"loss": float(self.loss), "inference_tokens": float(self.inference_tokens), **super().to_json(),
@@ -146,13 +148,14 @@ def inference_optimal(inference_tokens: Any, loss: Any = None, fit: Any = CHINCH
         ref = compute_for_loss(loss, fit, flops_per_param_token=k)
         ell = ref.loss
     cond = inference_condition()
+    ell_f = Float(ell.evalf(50), 50)  # the root is numeric: the loss enters as 50 digits
     values = {**fit.values(), S.flops_per_param_token: k, S.inference_flops_per_param_token: k_inf,
-              S.inference_tokens: d_inf, S.loss: ell}
+              S.inference_tokens: d_inf, S.loss: ell_f}
     F = cond["F"].xreplace(values)
     n_of_d = cond["params_of_tokens"].xreplace(values)
     f = lambdify(S.tokens, F, "mpmath")
     with mpmath.workdps(50):
-        lo = _mp((fit.B / (ell - fit.E)) ** (1 / fit.beta)) * (1 + mpmath.mpf(10) ** -40)
+        lo = (_mp(fit.B) / (_mp(ell_f) - _mp(fit.E))) ** (1 / _mp(fit.beta)) * (1 + mpmath.mpf(10) ** -40)
         hi = max(2 * lo, 2 * _mp(ref.tokens))
         while f(hi) <= 0:
             hi *= 2

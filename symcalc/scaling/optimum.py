@@ -42,7 +42,7 @@ from .result import Readable, check_fields, fmt
 
 __all__ = ["ComputeOptimum", "compute_optimal", "loss_at_compute", "compute_for_loss", "frontier_exponents",
            "symbolic_frontier", "tokens_per_param", "chinchilla_loss", "kaplan_flops_per_token",
-           "kaplan_compute", "KAPLAN_FLOPS_PER_PARAM_TOKEN", "law_latex"]
+           "kaplan_compute", "KAPLAN_FLOPS_PER_PARAM_TOKEN", "law_latex", "compute_cost"]
 
 #: Kaplan et al. 2020 §2.1: C ≈ 6N FLOPs per training token (2N forward, 4N backward).
 KAPLAN_FLOPS_PER_PARAM_TOKEN = Integer(6)
@@ -83,8 +83,9 @@ class ComputeOptimum(Readable):
 
     @property
     def tokens_per_param(self) -> Expr:
-        """D_opt / N_opt."""
-        return self.tokens / self.n_params
+        """D_opt / N_opt (unevaluated for a numeric C: no factoring of C's powers)."""
+        with evaluate(bool(self.compute.free_symbols)):
+            return self.tokens / self.n_params
 
     def _rows(self):
         scale = getattr(self.fit, "scale", "params")
@@ -152,8 +153,11 @@ def compute_optimal(compute: Any = S.compute, fit: Any = CHINCHILLA, *,
     Hoffmann et al. 2022, eq. (4) and Table 2; Kaplan et al. 2020 §2.1 (C ≈ 6ND) and Table 6.
     """
     fit = get_fit(fit)
-    k = _k(fit, flops_per_param_token)
-    C = as_positive("compute", compute)
+    return _optimum(as_positive("compute", compute), fit, _k(fit, flops_per_param_token))
+
+
+def _optimum(C: Expr, fit: Fit, k: Expr) -> ComputeOptimum:
+    """The allocation at a checked compute C (no assumption queries: C may be a large unevaluated form)."""
     symbolic = bool(C.free_symbols)
     law = _law(fit, k) if isinstance(fit, ParametricFit) else None  # derived (cached) before evaluate(False)
     with evaluate(symbolic):  # a numeric C stays an unevaluated power (no factoring of C)
@@ -204,14 +208,14 @@ def compute_for_loss(loss: Any, fit: Any = CHINCHILLA, *, flops_per_param_token:
     if not isinstance(fit, ParametricFit):
         raise SymcalcError(f"fit {fit.name} is an allocation law without a loss; use a parametric fit "
                            "(chinchilla, chinchilla-3-tex, besiroglu, muennighoff) or kaplan")
-    if not ell.free_symbols and (ell - fit.E).is_positive is not True:
+    if not ell.free_symbols and not (ell - fit.E).evalf(50) > 0:
         raise SymcalcError(f"loss={fmt(ell)} is not above the fit's irreducible loss E = {fmt(fit.E)} ({fit.name}); "
                            "no compute reaches it")
     k = _k(fit, flops_per_param_token)
     law = _law(fit, k)
     with evaluate(bool(ell.free_symbols)):
         c = k * (law["K"] / (ell - fit.E)) ** (1 / law["gamma"])
-    opt = compute_optimal(c, fit, flops_per_param_token=k)
+    opt = _optimum(c, fit, k)
     return ComputeOptimum(opt.compute, opt.n_params, opt.tokens, ell, k, fit)
 
 
@@ -310,3 +314,21 @@ def kaplan_compute(n_params: Any = S.n_params, tokens: Any = S.tokens) -> Expr:
     588000000000000000000000
     """
     return kaplan_flops_per_token(n_params) * as_expr("tokens", tokens)
+
+
+def compute_cost(compute: Any, hardware: Any, *, mfu: Any = "0.4", dtype: str = "bf16", n_devices: Any = 1) -> Any:
+    """GPU-hours (time, energy) of C training FLOPs on a catalogue device at an MFU.
+
+    >>> round(float(compute_cost(10**24, "h100", mfu="40%").gpu_hours))
+    701884
+    """
+    from ..cost import TrainingCost, as_mfu
+    from ..hardware import DTYPES, Hardware, get
+    from ..inputs import as_choice, as_size
+
+    hw = hardware if isinstance(hardware, Hardware) else get(hardware, "hardware")
+    u = as_mfu("mfu", mfu)
+    peak = hw.peak(as_choice("dtype", dtype, DTYPES))
+    power = hw.power if hw.power is not None else S.device_power
+    return TrainingCost(flops=as_positive("compute", compute), n_devices=as_size("n_devices", n_devices), rate=peak * u,
+                        peak_flops=peak, mfu=u, power=power, info={"hardware": hw.name, "dtype": dtype})

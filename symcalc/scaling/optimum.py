@@ -74,18 +74,54 @@ class ComputeOptimum(Readable):
     fit: Fit = CHINCHILLA
 
     def __post_init__(self) -> None:
+        from ..display import quantity
+
         check_fields(self, ("compute", "n_params", "tokens", "flops_per_param_token"), ("loss",))
+        units = {"compute": "FLOP", "n_params": "" if getattr(self.fit, "scale", "params") != "params" else "params",
+                 "tokens": "tokens", "loss": "nats", "flops_per_param_token": ""}
+        for name, unit in units.items():  # readable when printed (symcalc.display), exact underneath (.exact)
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, quantity(getattr(self, name), unit))
+
+    def frontier(self) -> tuple[Expr, Expr, Expr]:
+        """(G, a, b) with N_opt = G·(C/κ)^a and D_opt = G^-1·(C/κ)^b (Hoffmann et al. eq. 4), exact.
+
+        >>> G, a, b = compute_optimal().frontier()
+        >>> round(float(G), 4), a, b
+        (1.3447, 14/31, 17/31)
+        """
+        k = as_expr("k", self.flops_per_param_token)
+        if isinstance(self.fit, ParametricFit):
+            law = _law(self.fit, k)
+            return law["G"], law["a"], law["b"]
+        a = self.fit.exponent
+        return self.fit.coef * (k / self.fit.unit) ** a, a, 1 - a
+
+    def __str__(self) -> str:
+        if not as_expr("compute", self.compute).free_symbols:
+            return super().__str__()
+        from ..display import significant
+
+        k = as_expr("k", self.flops_per_param_token)
+        G, a, b = self.frontier()
+        return "\n".join([f"{self.fit.name}: compute-optimal allocation of C (C = {k}·N·D)",
+                          f"  N_opt  = G·(C/{k})^a  with G ≈ {significant(G, 4)}, a = {a} ≈ {significant(a, 4)}",
+                          f"  D_opt  = (C/{k})^b / G  with b = {b} ≈ {significant(b, 4)}",
+                          "  (exact forms: .n_params, .tokens, .loss)"])
 
     @property
     def title(self) -> str:
-        c = self.compute
+        c = as_expr("compute", self.compute)
         return f"{self.fit.name} at C = {fmt(c, 'FLOP')}" if not c.free_symbols else f"{self.fit.name} at C"
 
     @property
     def tokens_per_param(self) -> Expr:
         """D_opt / N_opt (unevaluated for a numeric C: no factoring of C's powers)."""
-        with evaluate(bool(self.compute.free_symbols)):
-            return self.tokens / self.n_params
+        from ..display import quantity
+
+        with evaluate(bool(as_expr("compute", self.compute).free_symbols)):
+            ratio = as_expr("tokens", self.tokens) / as_expr("n_params", self.n_params)
+        return quantity(ratio, "tokens/param")
 
     def _rows(self):
         scale = getattr(self.fit, "scale", "params")
@@ -97,7 +133,7 @@ class ComputeOptimum(Readable):
         return rows
 
     def __repr__(self) -> str:
-        if self.compute.free_symbols:
+        if as_expr("compute", self.compute).free_symbols:
             return f"ComputeOptimum({self.fit.name}: N_opt = {self.n_params}, D_opt = {self.tokens})"
         return super().__repr__()
 
@@ -135,10 +171,10 @@ def compute_optimal(compute: Any = S.compute, fit: Any = CHINCHILLA, *,
     '3.219e+10 2.982e+12'
     >>> print(compute_optimal(5.76e23, "besiroglu"))
     besiroglu at C = 5.76e23 FLOP
-      N_opt  7.22e10 parameters (72.2 B)
-      D_opt  1.33e12 tokens (1.33 T)
-      D/N    18.4
-      loss   1.97 nats/token
+      N_opt  ≈ 7.22e10 parameters (72.2 B)
+      D_opt  ≈ 1.33e12 tokens (1.33 T)
+      D/N    ≈ 18.4
+      loss   ≈ 1.97 nats/token
 
     Parameters
     ==========
@@ -252,10 +288,13 @@ def symbolic_frontier(flops_per_param_token: Any = KAPLAN_FLOPS_PER_PARAM_TOKEN)
 
 
 def law_latex(fit: Any = CHINCHILLA, flops_per_param_token: Any = None) -> str:
-    """The derived (or published) allocation law in the paper's notation, with the fit's values.
+    """The derived (or published) allocation law in the paper's notation, one formula per line.
 
     >>> print(law_latex())
-    N_{\\mathrm{opt}}(C) = G \\left(\\frac{C}{6}\\right)^{a},\\quad D_{\\mathrm{opt}}(C) = G^{-1} \\left(\\frac{C}{6}\\right)^{b},\\quad G = \\left(\\frac{A \\alpha}{B \\beta}\\right)^{\\frac{1}{\\alpha + \\beta}} \\approx 1.345,\\quad a = \\frac{\\beta}{\\alpha + \\beta} = \\frac{14}{31},\\quad b = \\frac{\\alpha}{\\alpha + \\beta} = \\frac{17}{31}
+    N_{\\mathrm{opt}}(C) = G \\left(\\frac{C}{6}\\right)^{a}
+    D_{\\mathrm{opt}}(C) = G^{-1} \\left(\\frac{C}{6}\\right)^{b}
+    G = \\left(\\frac{A \\alpha}{B \\beta}\\right)^{\\frac{1}{\\alpha + \\beta}} \\approx 1.345
+    a = \\frac{\\beta}{\\alpha + \\beta} = \\frac{14}{31},\\quad b = \\frac{\\alpha}{\\alpha + \\beta} = \\frac{17}{31}
     """
     from ..render import latex
 
@@ -264,15 +303,16 @@ def law_latex(fit: Any = CHINCHILLA, flops_per_param_token: Any = None) -> str:
     kk = latex(k)
     if isinstance(fit, ParametricFit):
         f, law = frontier(), _law(fit, k)
-        return (rf"N_{{\mathrm{{opt}}}}(C) = G \left(\frac{{C}}{{{kk}}}\right)^{{a}},\quad "
-                rf"D_{{\mathrm{{opt}}}}(C) = G^{{-1}} \left(\frac{{C}}{{{kk}}}\right)^{{b}},\quad "
-                rf"G = {latex(f['G'])} \approx {float(law['G']):.4g},\quad "
-                rf"a = {latex(f['a'])} = {latex(law['a'])},\quad b = {latex(f['b'])} = {latex(law['b'])}")
-    n = "M" if fit.scale == "flops_per_token" else "N"
-    unit = latex(fit.unit)
-    return (rf"{n}_{{\mathrm{{opt}}}}(C) = G \left(\frac{{C}}{{{unit}}}\right)^{{a_{{N}}}},\quad "
-            rf"D_{{\mathrm{{opt}}}} = \frac{{C}}{{{kk} {n}_{{\mathrm{{opt}}}}}},\quad G \approx {float(fit.coef):.4g},\quad "
-            rf"a_{{N}} = {latex(fit.exponent)}")
+        lines = [rf"N_{{\mathrm{{opt}}}}(C) = G \left(\frac{{C}}{{{kk}}}\right)^{{a}}",
+                 rf"D_{{\mathrm{{opt}}}}(C) = G^{{-1}} \left(\frac{{C}}{{{kk}}}\right)^{{b}}",
+                 rf"G = {latex(f['G'])} \approx {float(law['G']):.4g}",
+                 rf"a = {latex(f['a'])} = {latex(law['a'])},\quad b = {latex(f['b'])} = {latex(law['b'])}"]
+    else:
+        n = "M" if fit.scale == "flops_per_token" else "N"
+        lines = [rf"{n}_{{\mathrm{{opt}}}}(C) = G \left(\frac{{C}}{{C_{{0}}}}\right)^{{a_{{N}}}}",
+                 rf"D_{{\mathrm{{opt}}}} = \frac{{C}}{{{kk} {n}_{{\mathrm{{opt}}}}}}",
+                 rf"G \approx {float(fit.coef):.4g},\quad a_{{N}} = {latex(fit.exponent)},\quad C_{{0}} \approx {float(fit.unit):.4g}"]
+    return "\n".join(lines)
 
 
 def tokens_per_param(compute: Any = S.compute, fit: Any = CHINCHILLA) -> Expr:

@@ -87,7 +87,7 @@ class Readable:
     def __str__(self) -> str:
         rows = [(label, fmt(value, unit)) for _, label, value, unit in self._rows()]
         width = max(len(label) for label, _ in rows)
-        return "\n".join([self.title] + [f"  {label:<{width}}  {text}" for label, text in rows])
+        return "\n".join([self.title] + [f"  {label:<{width}}  ≈ {text}" for label, text in rows])
 
     def _repr_html_(self) -> str:
         cells = "".join(f"<tr><td>{html.escape(label)}</td><td style='text-align:right'>{html.escape(fmt(value, unit))}</td></tr>"
@@ -95,12 +95,15 @@ class Readable:
         return f"<table><caption>{html.escape(self.title)}</caption>{cells}</table>"
 
     def _repr_latex_(self) -> str:
+        from ..display import latex_number
+
+        keys = {"parameters": "params", "tokens": "tokens", "FLOP": "FLOP", "nats/token": "nats", "": ""}
         lines = []
         for _, label, value, unit in self._rows():
             if value is None:
                 continue
-            text = fmt(value, unit).replace(" (", "\\ (")
-            lines.append(rf"\text{{{label}}} &\approx \text{{{text}}}")
+            text = latex_number(value, keys[unit]) if unit in keys else rf"\text{{{fmt(value, unit)}}}"
+            lines.append(rf"\text{{{label}}} &\approx {text}")
         return "$$\\begin{aligned}" + " \\\\ ".join(lines) + "\\end{aligned}$$"
 
     def to_json(self) -> dict[str, Any]:

@@ -211,6 +211,7 @@ def _overrides() -> dict:
             reference=_compute_opt(), condition=S.tokens - 1)),
         "symcalc.scaling.data.DataConstrainedOptimum": ((), dict(compute=10, unique_tokens=2, n_params=2, tokens=3,
                                                                  loss=3, reference=_compute_opt(), fit="muennighoff")),
+        "symcalc.scaling.optimum.compute_cost": ((), dict(compute=10**22, hardware="h100", mfu=0.4, dtype="bf16")),
         "symcalc.scaling.inference.inference_optimal": ((), dict(inference_tokens=10**12, compute=10**22)),
         "symcalc.scaling.data.data_constrained_optimal": ((), dict(compute=10**21, unique_tokens=10**9)),
         "symcalc.scaling.laws.deepseek_flops_per_token": ((), dict(n_layers=2, d_model=8, seq_len=4)),

@@ -100,11 +100,11 @@ class ComputeOptimum(Readable):
     def __str__(self) -> str:
         if not as_expr("compute", self.compute).free_symbols:
             return super().__str__()
-        from ..display import significant
+        from ..display import readable, significant
 
         k = as_expr("k", self.flops_per_param_token)
         G, a, b = self.frontier()
-        return "\n".join([f"{self.fit.name}: compute-optimal allocation of C (C = {k}·N·D)",
+        return "\n".join([f"compute-optimal allocation of C = {readable(self.compute, 'FLOP')} (C = {k}·N·D)",
                           f"  N_opt  = G·(C/{k})^a  with G ≈ {significant(G, 4)}, a = {a} ≈ {significant(a, 4)}",
                           f"  D_opt  = (C/{k})^b / G  with b = {b} ≈ {significant(b, 4)}",
                           "  (exact forms: .n_params, .tokens, .loss)"])
@@ -134,8 +134,25 @@ class ComputeOptimum(Readable):
 
     def __repr__(self) -> str:
         if as_expr("compute", self.compute).free_symbols:
-            return f"ComputeOptimum({self.fit.name}: N_opt = {self.n_params}, D_opt = {self.tokens})"
+            from ..display import readable, significant
+
+            G, a, b = self.frontier()
+            k = readable(self.flops_per_param_token)
+            return (f"ComputeOptimum({self.fit.name}: N_opt = G·(C/{k})^a, D_opt = (C/{k})^b / G; "
+                    f"G ≈ {significant(G, 4)}, a = {a}, b = {b}; exact forms: .n_params, .tokens)")
         return super().__repr__()
+
+    def _repr_html_(self) -> str:
+        if as_expr("compute", self.compute).free_symbols:
+            import html
+
+            return "<pre>" + html.escape(str(self)) + "</pre>"
+        return super()._repr_html_()
+
+    def _repr_latex_(self) -> str:
+        if as_expr("compute", self.compute).free_symbols:
+            return "$" + r",\quad ".join(law_latex(self.fit, self.flops_per_param_token).splitlines()[:2]) + "$"
+        return super()._repr_latex_()
 
     def to_json(self) -> dict[str, Any]:
         out = {"compute": float(self.compute), **super().to_json(),

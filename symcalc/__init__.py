@@ -5,8 +5,11 @@
 6738415616
 
 Only the core (``Breakdown``, ``Model``, ``SymcalcError``, ``symbols``, the parameter counts) is
-imported with the package; every other name in ``__all__`` is imported on first use (PEP 562
+imported with the package; every other name in ``__all__`` (``training_memory``, ``mfu``,
+``training_time``, ``compute_optimal``, ``max_micro_batch``, ``min_devices``, ``memory_grid``,
+``Precision``, ``Parallel``, the ``defaults`` table, ...) is imported on first use (PEP 562
 ``__getattr__``), so ``import symcalc`` and each CLI subcommand load only what they need.
+``dir(symcalc)`` lists ``__all__`` (and ``__version__``), nothing else.
 ``symcalc.plan`` is the planner *function* (:func:`symcalc.plan.plan`), as it always was, even
 after ``import symcalc.plan`` (which would otherwise rebind the name to the module).
 """
@@ -31,6 +34,15 @@ _LAZY = {
     "training_memory": (".memory", "training_memory"),
     "inference_memory": (".memory", "inference_memory"),
     "latex": (".render", "latex"),
+    "mfu": (".flops", "mfu"),
+    "training_time": (".flops", "training_time"),
+    "compute_optimal": (".scaling", "compute_optimal"),
+    "max_micro_batch": (".solve", "max_micro_batch"),
+    "min_devices": (".solve", "min_devices"),
+    "memory_grid": (".sweep", "memory_grid"),
+    "Precision": (".memory", "Precision"),
+    "Parallel": (".memory", "Parallel"),
+    "defaults": (".defaults", None),
     "scaling": (".scaling", None),
     "sensitivity": (".sensitivity", None),
     "solve": (".solve", None),
@@ -50,7 +62,8 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    """The public names only (``__all__`` and ``__version__``): no helper modules or imports."""
+    return sorted(set(__all__) | {"__version__"})
 
 
 class _Package(ModuleType):
@@ -78,7 +91,8 @@ __all__ = [
     "Breakdown", "Model", "SymcalcError", "symbols",
     "params", "active_params", "non_embedding_params",
     "forward_flops", "training_flops", "prefill_flops", "decode_flops", "generation_flops",
-    "training_memory", "inference_memory",
+    "training_memory", "inference_memory", "Precision", "Parallel", "memory_grid",
+    "mfu", "training_time", "compute_optimal", "max_micro_batch", "min_devices",
     "plan",
-    "latex", "scaling", "sensitivity", "solve", "serving",
+    "latex", "defaults", "scaling", "sensitivity", "solve", "serving",
 ]

@@ -436,8 +436,12 @@ _SHEETS: list[Callable[[], Sheet]] = [_params_sheet, _flops_sheet, _memory_sheet
 
 
 def sheets() -> list[Sheet]:
-    """Every formula sheet, built from the code now."""
-    return [build() for build in _SHEETS]
+    """Every formula sheet, built from the code now, on today's defaults (whatever set is active:
+    the sheets in ``formulas/`` are one document, not a function of ``--cookbook``)."""
+    from .defaults import using
+
+    with using("today"):
+        return [build() for build in _SHEETS]
 
 
 def sheet_files() -> dict[str, str]:

@@ -64,3 +64,34 @@ def test_readme_table_is_current():
     text = (ROOT / "README.md").read_text()
     start, end = text.index("<!-- defaults-table -->\n"), text.index("<!-- /defaults-table -->")
     assert text[start + len("<!-- defaults-table -->\n"):end].strip() == defaults.table()
+
+
+def test_every_subcommand_takes_cookbook():
+    """--cookbook is a flag of every subcommand (and of each of solve's questions and latex's quantities)."""
+    import argparse
+
+    from symcalc.cli import build_parser
+
+    def leaves(parser):
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            yield parser
+        for action in subs:
+            for child in action.choices.values():
+                yield from leaves(child)
+
+    top = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)][0]
+    found = [p.prog for command in top.choices.values() for p in leaves(command)]
+    assert len(found) > 15
+    for command in top.choices.values():
+        for p in leaves(command):
+            assert any("--cookbook" in a.option_strings for a in p._actions), p.prog
+
+
+def test_sheets_do_not_depend_on_the_active_set():
+    """The formula sheets are one document: built the same under the cookbook's set as under today's."""
+    from symcalc.render import sheet_files
+
+    today = sheet_files()
+    with defaults.using("cookbook"):
+        assert sheet_files() == today

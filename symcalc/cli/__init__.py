@@ -110,8 +110,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from .compare import _order, has_lists
+
+    lists = has_lists(args)
+    if lists and getattr(args, "compare", None) is None:
+        inner = _innermost(parser, args)
+        inner.error("comma-separated values compare configurations in symcalc mem, flops, params and solve; "
+                    "give one value per flag here")
     try:
         with _defaults.using("cookbook" if getattr(args, "cookbook", False) else _defaults.active()):
+            if lists:
+                return int(args.compare(args, _order(argv, _innermost(parser, args))) or 0)
             return int(args.func(args) or 0)
     except SymcalcError as exc:
         sys.stderr.write(f"symcalc {args.command}: error: {exc}\n")

@@ -25,7 +25,7 @@ __all__ = [
     "SymcalcArgumentParser", "positive_int", "nonnegative_int", "positive_rational",
     "add_model_arguments", "model_from_args", "print_json", "COOKBOOK_MODEL_DEFAULTS", "parse_amount",
     "amount_type", "shown_path", "seq_len_type", "suggest_flag", "add_cookbook_argument", "default_help",
-    "add_attention_arguments", "recompute_policy",
+    "add_attention_arguments", "recompute_policy", "Values", "listable", "choice", "MAX_CONFIGS",
     "model_defaults",
 ]
 
@@ -53,7 +53,7 @@ def default_help(key: str, command: str = "", show: Any = str) -> str:
 
 def add_attention_arguments(group: Any, command: str) -> None:
     """``--attention {flash,eager}`` (``--flash-attention`` = flash) and ``--dropout/--no-dropout``, defaults in the help."""
-    group.add_argument("--attention", choices=("flash", "eager"),
+    group.add_argument("--attention", type=listable(choice("flash", "eager")), metavar="{flash,eager}",
                        help="flash: no s^2 scores kept (the output and fp32 logsumexp instead); eager: Korthikanti's "
                             "scores, dropout mask and output (" + default_help(
                                 "flash_attention", command, lambda v: "flash" if v else "eager") + ")")
@@ -109,6 +109,19 @@ def _flag_spelling(action: argparse.Action) -> str:
     return "/".join(sorted(action.option_strings, key=lambda o: (o.startswith("--"), len(o))))
 
 
+#: Names people type for a flag -> the flag (without dashes).
+_SYNONYMS = {
+    "seq-len": "sequence-length", "seqlen": "sequence-length", "seq-length": "sequence-length",
+    "micro-batch": "batch-size-per-gpu", "micro-batch-size": "batch-size-per-gpu", "mbs": "batch-size-per-gpu",
+    "global-batch": "global-batch-size", "zero": "zero-stage", "layers": "num-layers", "n-layers": "num-layers",
+    "heads": "num-attention-heads", "n-heads": "num-attention-heads", "hidden": "hidden-size", "d-model": "hidden-size",
+    "vocab": "vocab-size", "experts": "num-experts", "n-experts": "num-experts", "top-k": "topk", "gpus": "num-gpus",
+    "n-gpus": "num-gpus", "devices": "num-gpus", "n-devices": "num-gpus", "kv-heads": "num-kv-heads",
+    "n-kv-heads": "num-kv-heads", "cp": "context-parallel-size", "ep": "expert-parallelism", "d-ff": "ffn-hidden-size",
+    "ffn": "ffn-hidden-size", "flash": "flash-attention", "gpu-mem": "gpu-memory", "memory": "gpu-memory",
+}
+
+
 def suggest_flag(parser: argparse.ArgumentParser, unknown: str) -> Optional[str]:
     """The flag of ``parser`` meant by an unknown one: same letters without dashes, else the closest.
 
@@ -123,15 +136,17 @@ def suggest_flag(parser: argparse.ArgumentParser, unknown: str) -> Optional[str]
     name = unknown.split("=", 1)[0]
     bare = name.lstrip("-").replace("_", "-").lower()
     actions = [a for a in parser._actions if a.option_strings]
-    for a in actions:
-        if any(o.lstrip("-").lower() == bare for o in a.option_strings):
-            return _flag_spelling(a)
+    for word in (bare, _SYNONYMS.get(bare)):
+        for a in actions:
+            if word and any(o.lstrip("-").lower() == word for o in a.option_strings):
+                return _flag_spelling(a)
     by_option = {o: a for a in actions for o in a.option_strings}
     # --tensor-parallel for --tensor-parallel-size, --gpus for --num-gpus: when only one flag fits
-    parts = [a for a in actions if len(bare) >= 3 and any(
-        bare in o.lstrip("-").split("-") or o.lstrip("-").startswith(bare) for o in a.option_strings if o.startswith("--"))]
-    if len(parts) == 1:
-        return _flag_spelling(parts[0])
+    parts = [a for a in actions if any(
+        bare in o.lstrip("-").split("-") or len(bare) >= 3 and o.lstrip("-").startswith(bare)
+        for o in a.option_strings if o.startswith("--"))]
+    if 1 <= len(parts) <= 3:
+        return " or ".join(_flag_spelling(a) for a in parts)
     close = difflib.get_close_matches(name, list(by_option), n=1, cutoff=0.75)
     return _flag_spelling(by_option[close[0]]) if close else None
 
@@ -196,6 +211,48 @@ def seq_len_type(text: str):
 seq_len_type.__name__ = "a sequence length"
 
 
+class Values(tuple):
+    """Comma-separated values of one flag (``-tp 1,2,4``): each is one configuration of a comparison."""
+
+
+#: Most configurations one comparison may ask for (the product of the lists' lengths).
+MAX_CONFIGS = 256
+
+
+def listable(convert: Any) -> Any:
+    """An argparse type that also takes comma-separated values (``-z 0,1,2,3``), each converted by ``convert``.
+
+    >>> listable(positive_int)("1,2,4"), listable(positive_int)("8")
+    ((1, 2, 4), 8)
+    """
+
+    def parse(text: str):
+        if not (isinstance(text, str) and "," in text):
+            return convert(text)
+        items = [t.strip() for t in text.split(",")]
+        if not all(items):
+            raise argparse.ArgumentTypeError(f"{text!r:.60} has an empty value between commas; e.g. 1,2,4")
+        values = Values(convert(t) for t in items)
+        if len(set(values)) != len(values):
+            raise argparse.ArgumentTypeError(f"{text!r:.60} gives a value twice; list each once")
+        return values
+
+    parse.__name__ = getattr(convert, "__name__", "value")
+    return parse
+
+
+def choice(*choices: str) -> Any:
+    """An argparse type for one of ``choices`` (``listable(choice(...))`` takes several, comma-separated)."""
+
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise argparse.ArgumentTypeError(f"{text!r:.60} is not one of {', '.join(choices)}")
+        return text
+
+    parse.__name__ = "one of " + ", ".join(choices)
+    return parse
+
+
 def parse_amount(text: Any, flag: str, parse: Any, *, positive: bool = True, maximum: int = MAX_AMOUNT) -> Any:
     """``parse(text)`` (one of :mod:`symcalc.inputs`' exact parsers) within ``(0, maximum]``.
 
@@ -249,18 +306,18 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, sequence_help: Optio
                           "num_nextn_predict_layers); transformers does not build them, the checkpoint stores them")
 
     g = parser.add_argument_group("model sizes (cookbook flag names)")
-    g.add_argument("--vocab-size", "-v", type=positive_int, help=f"vocabulary size v ({d['vocab_size']})")
-    g.add_argument("--hidden-size", "-hs", type=positive_int, help=f"hidden size h ({d['hidden_size']})")
-    g.add_argument("--num-layers", "-l", type=positive_int, help=f"transformer layers L ({d['num_layers']})")
-    g.add_argument("--num-attention-heads", "-a", type=positive_int, help=f"query heads a ({d['num_attention_heads']})")
-    g.add_argument("--num-kv-heads", type=positive_int, help="key/value heads g (default: a, i.e. MHA)")
-    g.add_argument("--kv-size-ratio", "-kv", type=positive_rational,
+    g.add_argument("--vocab-size", "-v", type=listable(positive_int), help=f"vocabulary size v ({d['vocab_size']})")
+    g.add_argument("--hidden-size", "-hs", type=listable(positive_int), help=f"hidden size h ({d['hidden_size']})")
+    g.add_argument("--num-layers", "-l", type=listable(positive_int), help=f"transformer layers L ({d['num_layers']})")
+    g.add_argument("--num-attention-heads", "-a", type=listable(positive_int), help=f"query heads a ({d['num_attention_heads']})")
+    g.add_argument("--num-kv-heads", type=listable(positive_int), help="key/value heads g (default: a, i.e. MHA)")
+    g.add_argument("--kv-size-ratio", "-kv", type=listable(positive_rational),
                    help="KV heads / query heads: 1 for MHA, 1/a for MQA (g = a * ratio must be whole)")
-    g.add_argument("--head-dim", type=positive_int, help="head dimension d_h (default h / a)")
-    g.add_argument("--ffn-expansion-factor", "-ff", type=positive_rational,
+    g.add_argument("--head-dim", type=listable(positive_int), help="head dimension d_h (default h / a)")
+    g.add_argument("--ffn-expansion-factor", "-ff", type=listable(positive_rational),
                    help=f"MLP inner size as a multiple of h ({d['ffn_expansion_factor']}; "
                         "fractions such as 3.5 or 8/3 are fine if f is whole)")
-    g.add_argument("--ffn-hidden-size", type=positive_int, help="MLP inner size f (overrides -ff)")
+    g.add_argument("--ffn-hidden-size", type=listable(positive_int), help="MLP inner size f (overrides -ff)")
     g.add_argument("--num-mlp-linears", "-nl", type=positive_int,
                    help="linear layers per MLP: 2 (plain) or 3 (gated: SwiGLU/GeGLU)")
     g.add_argument("--swiglu", action="store_true", default=None, help="gated SiLU MLP (same as -nl 3)")
@@ -274,11 +331,11 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, sequence_help: Optio
 
     moe = parser.add_argument_group("mixture of experts")
     moe.add_argument("--moe", action="store_true", default=None, help="the model is MoE")
-    moe.add_argument("--num-experts", "-e", type=nonnegative_int,
+    moe.add_argument("--num-experts", "-e", type=listable(nonnegative_int),
                      help=f"experts per MoE layer with --moe ({d['num_experts']}); 0 = dense")
-    moe.add_argument("--expert-interval", "-ei", type=positive_int,
+    moe.add_argument("--expert-interval", "-ei", type=listable(positive_int),
                      help=f"every k-th layer is MoE; must divide L ({d['expert_interval']}; 1: all layers)")
-    moe.add_argument("--topk", "-t", type=positive_int, help=f"experts per token ({d['topk']})")
+    moe.add_argument("--topk", "-t", type=listable(positive_int), help=f"experts per token ({d['topk']})")
 
 
 def _given(args: argparse.Namespace, name: str) -> bool:

@@ -21,6 +21,7 @@ from ..flops import forward_flops
 from ..structure import WINDOW_FLOPS
 from ..defaults import active
 from .common import (
+    choice, listable,
     add_model_arguments, default_help, model_from_args, positive_int, print_json, recompute_policy, seq_len_type,
 )
 
@@ -48,24 +49,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_model_arguments(p)
     add_flops_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, compare=run_comparison)
 
 
 def add_flops_arguments(p: argparse.ArgumentParser, *, symbolic: bool = False) -> None:
     """The workload and convention flags of ``symcalc flops`` (also ``symcalc latex flops``'s)."""
     w = p.add_argument_group("workload")
-    w.add_argument("--sequence-length", "-s", type=seq_len_type,
+    w.add_argument("--sequence-length", "-s", type=listable(seq_len_type),
                    help="tokens per sequence; 4k = 4096 (" + ("a symbol" if symbolic else default_help("seq_len", "flops"))
                         + ")")
     if not symbolic:
-        w.add_argument("--batch-size", "-b", type=positive_int,
+        w.add_argument("--batch-size", "-b", type=listable(positive_int),
                        help="sequences per step, the global batch (default 1; the cookbook flops script's -b; "
                             "`symcalc mem`'s -b is the micro-batch per GPU)")
-        w.add_argument("--tokens", type=positive_int,
+        w.add_argument("--tokens", type=listable(positive_int),
                        help="tokens trained (or prefilled) on: 2T, 3e11, 300_000_000_000 (default 300e9)")
     w.add_argument("--no-checkpoint-activations", "-ca", dest="no_checkpoint_activations", action="store_true",
                    default=None, help=CA_MEANING)
-    w.add_argument("--recompute", choices=RECOMPUTE,
+    w.add_argument("--recompute", type=listable(choice(*RECOMPUTE)), metavar="{none,selective,full}",
                    help="recomputation policy (selective: attention core only; "
                         + default_help("flops_recompute", "flops") + ")")
     if not symbolic:
@@ -101,7 +102,8 @@ def _by_component(bd: Breakdown) -> Breakdown:
     return Breakdown(parts, unit="FLOP", title=bd.title)
 
 
-def run(args: argparse.Namespace) -> int:
+def compute(args: argparse.Namespace) -> dict[str, Any]:
+    """One configuration of ``symcalc flops``: the model, the run/step/token breakdowns and the conventions."""
     if args.infer and args.recompute not in (None, "none"):
         raise SymcalcError(f"--recompute {args.recompute} with --infer: inference has no backward pass to "
                            "recompute for; drop --recompute (or --infer for training)")
@@ -136,22 +138,52 @@ def run(args: argparse.Namespace) -> int:
     if not model.window.is_full:
         conventions["windowed layers"] = ("full s*s square (eager attention, FlopCounterMode)" if args.window_flops == "square"
                                           else "the band inside the window or chunk")
+    return dict(model=model, s=s, b=b, tokens=tokens, policy=policy, run=run_bd, step=step_bd, token=token_bd,
+                passes=passes, approx=approx, conventions=conventions)
+
+
+def result_json(args: argparse.Namespace, r: dict) -> dict:
+    """The ``--json`` object of one configuration (also one row of a comparison)."""
+    model, s, b, tokens, approx = r["model"], r["s"], r["b"], r["tokens"], r["approx"]
+    run_bd, step_bd, token_bd = r["run"], r["step"], r["token"]
+    return {
+        "model": model.name or "custom",
+        "tokens": int(tokens), "sequence_length": int(s), "batch_size": int(b),
+        "mode": "inference" if args.infer else "training",
+        **{k: _number(v) for k, v in r["passes"].items()},
+        "total": _number(run_bd.total),
+        "per_step": {"sequences": int(b), **{k: _number(step_bd.select(k)) for k in PASSES},
+                     "total": _number(step_bd.total)},
+        "per_token": {**{k: _number(token_bd.select(k)) for k in PASSES}, "total": _number(token_bd.total)},
+        "six_n": _number(approx if not args.infer else approx / 3),
+        "breakdown": {k: _number(v) for k, v in _by_component(run_bd).items()},
+        "breakdown_by_pass": {k: _number(v) for k, v in run_bd.items()},
+        "conventions": r["conventions"],
+    }
+
+
+def comparison(args: argparse.Namespace, order=()):
+    """Rows ``(configuration, FLOPs of the run by pass)`` for ``symcalc flops``' comma-separated flags."""
+    from .compare import detailed
+
+    return detailed(args, order, compute, lambda r: r["run"].grouped(), result_json,
+                    lambda details: f"symcalc flops: {details[0]['model']}; FLOPs for --tokens tokens, by pass; "
+                                    f"defaults {active().name}")
+
+
+def run_comparison(args: argparse.Namespace, order=()) -> int:
+    from .compare import show
+
+    return show(args, comparison(args, order), footer="FLOPs (operations); per token and per step in --json")
+
+
+def run(args: argparse.Namespace) -> int:
+    r = compute(args)
     if args.json:
-        print_json({
-            "model": model.name or "custom",
-            "tokens": int(tokens), "sequence_length": int(s), "batch_size": int(b),
-            "mode": "inference" if args.infer else "training",
-            **{k: _number(v) for k, v in passes.items()},
-            "total": _number(run_bd.total),
-            "per_step": {"sequences": int(b), **{k: _number(step_bd.select(k)) for k in PASSES},
-                         "total": _number(step_bd.total)},
-            "per_token": {**{k: _number(token_bd.select(k)) for k in PASSES}, "total": _number(token_bd.total)},
-            "six_n": _number(approx if not args.infer else approx / 3),
-            "breakdown": {k: _number(v) for k, v in _by_component(run_bd).items()},
-            "breakdown_by_pass": {k: _number(v) for k, v in run_bd.items()},
-            "conventions": conventions,
-        })
+        print_json(result_json(args, r))
         return 0
+    model, s, b, tokens, policy, approx = r["model"], r["s"], r["b"], r["tokens"], r["policy"], r["approx"]
+    run_bd, step_bd, token_bd, passes, conventions = r["run"], r["step"], r["token"], r["passes"], r["conventions"]
     mode = "inference prefill (forward only)" if args.infer else f"training, recompute {policy}"
     print(f"symcalc flops: {model.name or 'custom model'} - {model.describe()}")
     print(f"{int(tokens):,} tokens in sequences of {int(s)}; {mode}")

@@ -17,7 +17,7 @@ from ..inputs import parse_number
 from ..memory.states import precision_recipe
 from .plotargs import add_plot_argument, write_plot
 from .common import (
-    add_attention_arguments, recompute_policy,
+    add_attention_arguments, choice, listable, recompute_policy,
     add_model_arguments, amount_type, default_help, model_from_args, nonnegative_int, positive_int, print_json,
     seq_len_type,
 )
@@ -60,9 +60,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_model_arguments(p)
     add_memory_arguments(p)
     p.add_argument("--json", action="store_true",
-                   help="print one JSON object (bytes as integers; cpu_per_node and nvme_per_node with offload)")
-    add_plot_argument(p, "memory per device by part, stacked")
-    p.set_defaults(func=run)
+                   help="print one JSON object (bytes as integers; cpu_per_node and nvme_per_node with offload); "
+                        "with comma-separated values {\"varied\": [...], \"rows\": [...]}")
+    add_plot_argument(p, "memory per device by part, stacked (one bar per configuration of comma-separated flags)")
+    p.set_defaults(func=run, compare=run_comparison)
 
 
 def add_memory_arguments(p: argparse.ArgumentParser, *, symbolic: bool = False) -> None:
@@ -75,27 +76,27 @@ def add_memory_arguments(p: argparse.ArgumentParser, *, symbolic: bool = False) 
         return "a symbol" if symbolic else default_help(key, "mem", show)
 
     d = p.add_argument_group("distributed")
-    d.add_argument("--num-gpus", type=positive_int, help=f"devices n ({'a symbol' if symbolic else 'default 1'})")
-    d.add_argument("--tensor-parallel-size", "-tp", type=positive_int, help=f"TP degree t ({dflt('n_devices')})")
-    d.add_argument("--pipeline-parallel-size", "-pp", type=positive_int, help=f"PP degree p ({dflt('n_devices')})")
-    d.add_argument("--context-parallel-size", type=positive_int, help=f"CP degree c ({dflt('n_devices')})")
-    d.add_argument("--expert-parallelism", "-ep", type=positive_int, help=f"EP degree e ({dflt('n_devices')})")
+    d.add_argument("--num-gpus", type=listable(positive_int), help=f"devices n ({'a symbol' if symbolic else 'default 1'})")
+    d.add_argument("--tensor-parallel-size", "-tp", type=listable(positive_int), help=f"TP degree t ({dflt('n_devices')})")
+    d.add_argument("--pipeline-parallel-size", "-pp", type=listable(positive_int), help=f"PP degree p ({dflt('n_devices')})")
+    d.add_argument("--context-parallel-size", type=listable(positive_int), help=f"CP degree c ({dflt('n_devices')})")
+    d.add_argument("--expert-parallelism", "-ep", type=listable(positive_int), help=f"EP degree e ({dflt('n_devices')})")
     d.add_argument("--sequence-parallel", "--partition-activations", "-pa", dest="sequence_parallel",
                    action=argparse.BooleanOptionalAction, default=None,
                    help="Megatron sequence parallelism over TP (the cookbook's -pa/--partition-activations; "
                         f"{default_help('sequence_parallel', 'mem', lambda v: 'on with t > 1' if v else 'off')})")
-    d.add_argument("--zero-stage", "-z", type=zero_stage_type, help=f"ZeRO stage 0-3 ({default_help('zero_stage', 'mem')}; "
+    d.add_argument("--zero-stage", "-z", type=listable(zero_stage_type), help=f"ZeRO stage 0-3 ({default_help('zero_stage', 'mem')}; "
                                                                    "training only)")
-    d.add_argument("--zero-allgather-bucket-size", "-zbs", type=nonnegative_int,
+    d.add_argument("--zero-allgather-bucket-size", "-zbs", type=listable(nonnegative_int),
                    help=f"DeepSpeed all-gather bucket, elements ({default_help('allgather_bucket', 'mem')}; training only)")
-    d.add_argument("--zero3-max-live-params", "-zmlp", type=nonnegative_int,
+    d.add_argument("--zero3-max-live-params", "-zmlp", type=listable(nonnegative_int),
                    help=f"ZeRO-3 live parameters, elements ({default_help('max_live_params', 'mem')}; training only)")
     t = p.add_argument_group("training")
     t.add_argument("--checkpoint-activations", "-ca", action="store_true", default=None, help=CA_MEANING)
-    t.add_argument("--recompute", choices=RECOMPUTE, help=f"none, selective, or full (layer inputs only) "
+    t.add_argument("--recompute", type=listable(choice(*RECOMPUTE)), metavar="{none,selective,full}", help=f"none, selective, or full (layer inputs only) "
                                                          f"({default_help('recompute', 'mem')})")
-    t.add_argument("--batch-size-per-gpu", "-b", type=positive_int, help=f"micro-batch b ({dflt('micro_batch')})")
-    t.add_argument("--sequence-length", "-s", type=seq_len_type,
+    t.add_argument("--batch-size-per-gpu", "-b", type=listable(positive_int), help=f"micro-batch b ({dflt('micro_batch')})")
+    t.add_argument("--sequence-length", "-s", type=listable(seq_len_type),
                    help=f"sequence length s; 4k = 4096 ({dflt('seq_len')})")
     t.add_argument("--activation-profile", choices=PROFILES,
                    help="korthikanti (Table 2, generalised) or hf-eager (what HF eager PyTorch saves) "
@@ -105,7 +106,7 @@ def add_memory_arguments(p: argparse.ArgumentParser, *, symbolic: bool = False) 
                    help="optimizer states (default adamw: two high-precision moments)")
     i = p.add_argument_group("inference")
     i.add_argument("--infer", action="store_true", help="inference: weights, KV cache, one layer's activations")
-    i.add_argument("--output-tokens", "-o", type=positive_int, help="tokens generated (default 1)")
+    i.add_argument("--output-tokens", "-o", type=listable(positive_int), help="tokens generated (default 1)")
     i.add_argument("--weight-dtype", choices=list(WEIGHT_DTYPES),
                    help="stored weights (default: --low-prec-bytes-per-val, bf16); fp8, int8 (1 byte) and int4 "
                         "(1/2 byte) quantize the linears only, scales not counted (embeddings, LM head, norms stay "
@@ -369,31 +370,64 @@ def compute(args: argparse.Namespace) -> dict[str, Any]:
                 host=_host(model, args, par, zero), tune=_finetune_settings(model, args))
 
 
+def result_json(args: argparse.Namespace, r: dict) -> dict:
+    """The ``--json`` object of one configuration (also one row of a comparison)."""
+    model, st, par, zero = r["model"], r["settings"], r["parallel"], r["zero"]
+    sp = par.sequence_parallel if par.sequence_parallel is not None else active().sequence_parallel
+    return {
+        "model": model.name or "custom",
+        "mode": "inference" if args.infer else "training",
+        "per_device": _parts(r["per_device"]),
+        **r["host"],
+        "per_replica": _parts(r["replica"]),
+        "parallel": {"tp": int(par.tp), "pp": int(par.pp), "dp": int(par.dp), "ep": int(par.ep),
+                     "cp": int(par.cp), "n_devices": int(par.n_devices)},
+        "settings": {"zero_stage": None if args.infer else zero, "recompute": None if args.infer else st["recompute"],
+                     "recompute_from": None if args.infer else st["recompute_why"],
+                     "activation_profile": st["training"]["activation_profile"],
+                     "sequence_parallel": bool(sp and par.tp != 1), "defaults": active().name,
+                     "dropout": None if args.infer else _dropout_places(model, st["training"]["dropout"]),
+                     "line": settings_line(args, st, model), **r["tune"]},
+        "units": "bytes (rounded up); GiB = 2^30 bytes",
+    }
+
+
+def comparison(args: argparse.Namespace, order=()):
+    """The rows ``(configuration, per-device memory Breakdown)`` of ``symcalc mem``'s flags (comma-separated
+    values vary; one row when none do), as :class:`symcalc.compare.Comparison`; ``details`` holds each
+    row's ``--json`` object."""
+    from .compare import detailed
+
+    mode = "inference" if args.infer else "training"
+    return detailed(args, order, compute, lambda r: r["per_device"], result_json,
+                    lambda details: f"symcalc mem ({mode}): {details[0]['model']}; per device; defaults {active().name}")
+
+
+def run_comparison(args: argparse.Namespace, order=()) -> int:
+    from .compare import show
+
+    comp = comparison(args, order)
+
+    def figure():
+        from ..plot import memory_figure
+
+        labels = [", ".join(f"{k} {v}" for k, v in config.items()) for config, _ in comp]
+        return memory_figure([(label, bd) for label, (_, bd) in zip(labels, comp)], title=comp.title)
+
+    plotted = write_plot(args, figure)
+    status = show(args, comp, footer="GiB = 2^30 bytes per device; settings of each row as `symcalc mem` with that "
+                                     "row's flags" + (f"; figure written to {plotted}" if plotted else ""))
+    return status
+
+
 def run(args: argparse.Namespace) -> int:
     r = compute(args)
     model, st, par, zero = r["model"], r["settings"], r["parallel"], r["zero"]
     dev, rep = _parts(r["per_device"]), _parts(r["replica"])
     mode = "inference" if args.infer else "training"
-    sp = par.sequence_parallel if par.sequence_parallel is not None else active().sequence_parallel
     plotted = write_plot(args, lambda: _figure(r, mode))
     if args.json:
-        print_json({
-            "model": model.name or "custom",
-            "mode": mode,
-            "per_device": dev,
-            **r["host"],
-            "per_replica": rep,
-            "parallel": {"tp": int(par.tp), "pp": int(par.pp), "dp": int(par.dp), "ep": int(par.ep),
-                         "cp": int(par.cp), "n_devices": int(par.n_devices)},
-            "settings": {"zero_stage": None if args.infer else zero, "recompute": None if args.infer else st["recompute"],
-                         "recompute_from": None if args.infer else st["recompute_why"],
-                         "activation_profile": st["training"]["activation_profile"],
-                         "sequence_parallel": bool(sp and par.tp != 1), "defaults": active().name,
-                         "dropout": None if args.infer else _dropout_places(model, st["training"]["dropout"]),
-                         "line": settings_line(args, st, model), **r["tune"]},
-            "units": "bytes (rounded up); GiB = 2^30 bytes",
-            **({"plot": plotted} if plotted else {}),
-        })
+        print_json({**result_json(args, r), **({"plot": plotted} if plotted else {})})
         return 0
     print(f"symcalc mem ({mode}): {model.name or 'custom model'} - {model.describe()}")
     print(f"devices {par.n_devices} = tp {par.tp} x pp {par.pp} x dp {par.dp} x cp {par.cp} (ep {par.ep} inside dp)"

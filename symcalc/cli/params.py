@@ -37,10 +37,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "input embedding (DeepSeek, gpt-oss cards), or without embedding and LM head (GLM cards)")
     add_finetune_arguments(p, memory=False)
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, compare=compare)
 
 
-def run(args: argparse.Namespace) -> int:
+def compute(args: argparse.Namespace) -> dict:
+    """One model of ``symcalc params``: the breakdown (with an adapter's parameters), trainable, active."""
     model = model_from_args(args)
     tune = finetune_options(args)
     adapter, freeze = tune["adapter"], tune["freeze"]
@@ -48,26 +49,46 @@ def run(args: argparse.Namespace) -> int:
     if adapter is not None:
         bd = Breakdown({**dict(bd.items()), **dict(adapter_params(model, adapter).items())}, unit="params",
                        title=bd.title + f" + {adapter.describe()}")
-    total = bd.total
-    trainable = trainable_params(model, adapter=adapter, freeze=freeze).total
-    non_emb = non_embedding_params(model)
-    active = active_params(model, convention=args.active_convention).total
+    return dict(model=model, bd=bd, adapter=adapter, freeze=freeze,
+                trainable=trainable_params(model, adapter=adapter, freeze=freeze).total,
+                non_emb=non_embedding_params(model),
+                active=active_params(model, convention=args.active_convention).total)
+
+
+def result_json(args: argparse.Namespace, r: dict) -> dict:
+    """The ``--json`` object of one model (also a row of a comparison)."""
+    return {
+        "model": r["model"].name or "custom",
+        "total": int(r["bd"].total),
+        "trainable": int(r["trainable"]),
+        "non_embedding": int(r["non_emb"]),
+        "active": int(r["active"]),
+        "breakdown": r["bd"].as_ints(),
+        "conventions": {
+            "non_embedding_excludes": ["token embedding", "learned position table", "untied LM head"],
+            "active": "top_k routed experts per MoE layer; everything else in full"
+                      + ("" if args.active_convention == "all" else f" ({args.active_convention})"),
+            "total": "the model's parameters plus an adapter's (peft's get_nb_trainable_parameters)",
+            "trainable": "an adapter's parameters (the base frozen), else all but --freeze",
+        },
+    }
+
+
+def compare(args: argparse.Namespace, order=()) -> int:
+    """Comma-separated size flags: one row per model (parameters by part)."""
+    from .compare import detailed, show
+
+    comp = detailed(args, order, compute, lambda r: r["bd"], result_json,
+                    lambda details: f"symcalc params: {details[0]['model']}; parameters by part")
+    return show(args, comp, footer="counts are exact; 1000-based suffixes in the single-model table")
+
+
+def run(args: argparse.Namespace) -> int:
+    r = compute(args)
+    model, bd, non_emb, active = r["model"], r["bd"], r["non_emb"], r["active"]
+    adapter, freeze, trainable = r["adapter"], r["freeze"], r["trainable"]
     if args.json:
-        print_json({
-            "model": model.name or "custom",
-            "total": int(total),
-            "trainable": int(trainable),
-            "non_embedding": int(non_emb),
-            "active": int(active),
-            "breakdown": bd.as_ints(),
-            "conventions": {
-                "non_embedding_excludes": ["token embedding", "learned position table", "untied LM head"],
-                "active": "top_k routed experts per MoE layer; everything else in full"
-                          + ("" if args.active_convention == "all" else f" ({args.active_convention})"),
-                "total": "the model's parameters plus an adapter's (peft's get_nb_trainable_parameters)",
-                "trainable": "an adapter's parameters (the base frozen), else all but --freeze",
-            },
-        })
+        print_json(result_json(args, r))
         return 0
     print(f"symcalc params: {model.name or 'custom model'} - {model.describe()}")
     label = "active per token" + ("" if args.active_convention == "all" else f" ({args.active_convention})")

@@ -7,6 +7,7 @@ from typing import Any
 
 from sympy import Integer
 
+from ..defaults import active
 from ..errors import SymcalcError
 from .common import (
     add_attention_arguments,
@@ -126,15 +127,17 @@ def run(args: argparse.Namespace) -> int:
     zero = None if args.zero_stages is None else _choices(args.zero_stages, "--zero-stages", ZERO_STAGES)
     recompute = _choices(args.recompute, "--recompute", RECOMPUTE)
     cluster = _cluster(args)
-    res = plan(model, n_devices=int(args.num_gpus), memory=cluster["memory"], peak_flops=cluster["peak_flops"],
-               seq_len=args.sequence_length, global_batch=args.global_batch_size, mfu=args.mfu,
-               kernel_efficiency=args.kernel_efficiency, gemm_half_size=args.gemm_half_size,
-               bandwidth_tp=cluster["bandwidth_tp"], bandwidth_dp=cluster["bandwidth_dp"],
-               bandwidth_ep=cluster["bandwidth_ep"], node_size=cluster["node_size"], framework=args.framework,
-               max_tp=args.max_tp, max_micro_batch=args.max_micro_batch, max_virtual_stages=args.max_virtual_stages,
-               zero_stages=zero, recompute=recompute,
-               flash_attention=None if args.attention is None else args.attention == "flash",
-               dropout=args.dropout, sequence_parallel=args.sequence_parallel, top=int(args.top))
+    kw = dict(n_devices=int(args.num_gpus), memory=cluster["memory"], peak_flops=cluster["peak_flops"],
+              seq_len=args.sequence_length, global_batch=args.global_batch_size, mfu=args.mfu,
+              kernel_efficiency=args.kernel_efficiency, gemm_half_size=args.gemm_half_size,
+              bandwidth_tp=cluster["bandwidth_tp"], bandwidth_dp=cluster["bandwidth_dp"],
+              bandwidth_ep=cluster["bandwidth_ep"], node_size=cluster["node_size"], framework=args.framework,
+              max_tp=args.max_tp, max_micro_batch=args.max_micro_batch, max_virtual_stages=args.max_virtual_stages,
+              zero_stages=zero, recompute=recompute,
+              flash_attention=None if args.attention is None else args.attention == "flash",
+              dropout=args.dropout, sequence_parallel=args.sequence_parallel)
+    res = plan(model, top=int(args.top), **kw)
+    fixes = [] if res.rows else plan_fixes(model, kw, args)
 
     def figure():
         from ..plot import plan_figure
@@ -153,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
             "sources": cluster["sources"],
             "rows": [r.as_dict() for r in res.rows],
             "least_memory_bytes": None if res.least_memory is None else int(-(-res.least_memory // 1)),
+            "fixes": [{"flag": flag, "fits": n} for flag, n in fixes],
             "units": "memory in bytes (rounded up), times in seconds, mfu a fraction of the peak",
         })
         return 0 if res.rows else 1
@@ -170,11 +174,15 @@ def run(args: argparse.Namespace) -> int:
     if not res.rows:
         if res.least_memory is not None:
             need, have = res.least_memory, float(st["memory"])
-            print(f"nothing fits: the leanest layout needs {need / GIB:.2f} GiB per device, "
-                  f"{(need - have) / GIB:.2f} GiB over the {have / GIB:.2f} GiB budget; "
-                  "add devices or memory, or allow more recompute/ZeRO (see --help)")
+            print(f"nothing fits on {int(args.num_gpus):,} devices: the leanest layout needs {need / GIB:.2f} GiB "
+                  f"per device, {(need - have) / GIB:.2f} GiB over the {have / GIB:.2f} GiB budget")
         else:
             print("nothing fits: no candidate layout (check --max-tp, --max-micro-batch, -gbs, --framework)")
+        if fixes:
+            print("it would fit with one change: " + _joined([f"{flag} ({n:,} layouts fit)" for flag, n in fixes]))
+        else:
+            print("no single change of devices, --max-tp, --zero-stages, --recompute or --attention fits; "
+                  "add memory (--gpu-memory) or change two")
         return 1
     head = (f"{'tp':>3} {'pp':>3} {'dp':>5} {'ep':>3} {'v':>2} {'zero':>4} {'recompute':>9} {'b':>3} {'m':>5}  "
             f"{'mem GiB':>8}  {'step s':>9}  {'MFU':>5}  {'compute':>8} {'bubble':>8} {'comm':>8}")
@@ -193,9 +201,52 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _joined(items: list) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def plan_fixes(model, kw: dict, args: argparse.Namespace) -> list[tuple[str, int]]:
+    """The smallest single changes that make something fit, each checked by running the planner again:
+    every ZeRO stage or recompute policy when some were left out, flash attention, a larger --max-tp,
+    more devices (the next counts up to 8x)."""
+    from ..memory.activations import RECOMPUTE
+    from ..plan import ZERO_STAGES, plan
+
+    out: list[tuple[str, int]] = []
+
+    def fit(**change: Any) -> int:
+        try:
+            return plan(model, top=1, **{**kw, **change}).n_fit
+        except SymcalcError:
+            return 0
+
+    if kw["zero_stages"] is not None and tuple(kw["zero_stages"]) != ZERO_STAGES and fit(zero_stages=ZERO_STAGES):
+        out.append(("--zero-stages 0,1,2,3", fit(zero_stages=ZERO_STAGES)))
+    if tuple(kw["recompute"]) != RECOMPUTE and fit(recompute=RECOMPUTE):
+        out.append(("--recompute none,selective,full", fit(recompute=RECOMPUTE)))
+    if kw["flash_attention"] is False or (kw["flash_attention"] is None and not active().flash_attention):
+        n = fit(flash_attention=True)
+        if n:
+            out.append(("--attention flash", n))
+    max_tp = int(kw["max_tp"] if kw["max_tp"] is not None else active().max_tp)
+    heads = int(model.n_heads)
+    for t in (2 * max_tp, 4 * max_tp):
+        if t <= heads:
+            n = fit(max_tp=t)
+            if n:
+                out.append((f"--max-tp {t}", n))
+                break
+    n_dev = int(kw["n_devices"])
+    for more in sorted({n_dev + k for k in range(1, 9)} | {n_dev * k for k in (2, 3, 4, 6, 8)}):
+        n = fit(n_devices=more)
+        if n:
+            out.append((f"--num-gpus {more} ({more - n_dev:,} more)", n))
+            break
+    return out
+
+
 def _cluster(args: argparse.Namespace) -> dict[str, Any]:
     """Memory, peak and bandwidths: each flag given, else --hardware's figure, else the planner's default."""
-    from ..defaults import active
     from ..solve import parse_bytes
 
     COST = active()

@@ -14,7 +14,7 @@ Exit status: 0 when something fits, 1 when nothing does (the answer is printed a
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from ..errors import SymcalcError
 from ..solve import (
@@ -94,11 +94,13 @@ def register(sub: argparse._SubParsersAction) -> None:
             q.add_argument("--multiple-of", type=positive_int, default=1, help="s must be a multiple of this")
         if name == "devices":
             q.add_argument("--max-devices", type=positive_int, help="search no further than this many devices")
+            q.add_argument("--multiple-of", type=positive_int, default=1,
+                           help="the device count is also a multiple of this (8: whole 8-GPU nodes)")
         solve_infer.add_arguments(q, name)
         add_plot_argument(q, "the largest micro-batch at sequence lengths s/8 ... 8s and the memory it needs, "
                              "with the budget line" if name == "micro-batch" else
                           "memory per device by part at the answer, with the budget line (training)")
-        q.set_defaults(func=run_memory)
+        q.set_defaults(func=run_memory, compare=compare_memory)
 
     extra = ("--budget is a parameter count (7B, 7e9); --memory-budget (80GiB, 80GB) instead fits training memory "
              "per device with the flags of `symcalc mem`.")
@@ -108,12 +110,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     h.add_argument("--multiple-of", type=positive_int, default=1, help="h must be a multiple of this (e.g. 64, 128)")
     h.add_argument("--aspect-ratio", type=positive_int, help="depth follows L = h / ratio instead of -l")
     h.add_argument("--fixed-head-dim", type=positive_int, help="heads grow as h / this (KV heads in proportion)")
-    h.set_defaults(func=run_hidden)
+    h.set_defaults(func=run_hidden, compare=None)
 
     layers = question("layers", "-l is the unknown. " + extra)
     _budgets(layers)
     layers.add_argument("--multiple-of", type=positive_int, default=1, help="L must be a multiple of this")
-    layers.set_defaults(func=run_layers)
+    layers.set_defaults(func=run_layers, compare=None)
 
     t = qs.add_parser("tokens", help=QUESTIONS["tokens"], description=QUESTIONS["tokens"] + ".")
     add_model_arguments(t)
@@ -150,22 +152,67 @@ def _amount(v: Any, unit: str) -> str:
     return f"{_num(v)} {unit}".rstrip()
 
 
-def _report(args: argparse.Namespace, sol: Solution, what: str) -> int:
+#: How a changed setting is written on the command line (the fixes of "nothing fits").
+def _flag_of(change) -> str:
+    v = change.value
+    return {
+        "zero_stage": lambda: f"-z {v}", "recompute": lambda: f"--recompute {v}",
+        "flash_attention": lambda: "--attention flash", "sequence_parallel": lambda: "--sequence-parallel",
+        "tp": lambda: f"-tp {v}", "pp": lambda: f"-pp {v}", "micro_batch": lambda: f"-b {v}",
+        "seq_len": lambda: f"-s {v}",  # as typed: a comma would make it a list
+        "n_devices": lambda: f"--num-gpus {v} ({_num(v - int(change.was))} more GPUs)",
+    }[change.setting]()
+
+
+def _joined(items: list) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def result_json(args: argparse.Namespace, sol: Solution, tried: Optional[dict] = None,
+                fixes: Optional[list] = None) -> dict:
+    """The ``--json`` object of one answer (also a row of a comparison)."""
     key = args.question.replace("-", "_")
     out = sol.to_json()
     out = {key: out.pop(sol.symbol), **out}
+    if not sol.feasible and tried is not None:
+        out["tried"] = {k: _plain(v) for k, v in tried.items()}
+        out["fixes"] = [{"flag": _flag_of(f), "setting": f.setting, "value": _plain(f.value),
+                         "quantity": int(-(-f.memory.p // f.memory.q))} for f in fixes or []]
+    return out
+
+
+def _plain(v: Any) -> Any:
+    return v if isinstance(v, (bool, str)) or v is None else int(v)
+
+
+def _report(args: argparse.Namespace, sol: Solution, what: str, tried: Optional[dict] = None,
+            fixes: Optional[list] = None) -> int:
+    out = result_json(args, sol, tried, fixes)
     status = 0 if sol.feasible else NOTHING_FITS
     if args.json:
         print_json(out)
         return status
     unit = out.get("unit", "")
     if not sol.feasible:
-        print(f"nothing fits ({what}): the best allowed value needs {_amount(out['quantity_at_answer'], unit)}, "
+        at = ", ".join(f"{TRIED_NAMES.get(k, k)} {_num(v)}" for k, v in (tried or {}).items()) \
+            or "the best allowed value"
+        print(f"nothing fits ({what}): {at} needs {_amount(out['quantity_at_answer'], unit)}, "
               f"{_amount(out['shortfall'], unit)} over the budget {_amount(out['budget'], unit)}")
+        if fixes:
+            print("it would fit with one change: " + _joined([f"{_flag_of(f)} ({float(f.memory) / GIB:.2f} GiB)"
+                                                            for f in fixes]))
+        elif tried is not None:
+            print("no single change of ZeRO stage, recompute, attention, TP, PP, devices, micro-batch or sequence "
+                  "length fits; change two, or the budget")
         return status
-    print(f"{what}: {sol.value}  ({sol.method}); {_amount(out['quantity_at_answer'], unit)} of "
+    print(f"{what}: {_num(sol.value)}  ({sol.method}); {_amount(out['quantity_at_answer'], unit)} of "
           f"{_amount(out['budget'], unit)}, headroom {_amount(out['headroom'], unit)}")
     return status
+
+
+#: How the text output names a setting of the layout tried.
+TRIED_NAMES = {"micro_batch": "micro-batch", "seq_len": "sequence", "zero_stage": "ZeRO stage", "tp": "TP degree",
+               "pp": "PP degree", "n_devices": "devices"}
 
 
 def _training(args: argparse.Namespace, unknown: str = "") -> tuple[Any, dict[str, Any]]:
@@ -180,22 +227,75 @@ def _training(args: argparse.Namespace, unknown: str = "") -> tuple[Any, dict[st
     return model, options
 
 
+def solve_memory(args: argparse.Namespace, keep: Optional[dict] = None) -> tuple[Solution, Optional[dict], list]:
+    """One training-memory question: the answer and, when nothing fits, the value tried and the single
+    changes that would fit (:func:`symcalc.solve.single_changes`). ``keep`` receives the model, options
+    and budget (for ``--plot``)."""
+    from ..solve import single_changes
+
+    solver, unknown, _ = MEMORY_SOLVERS[args.question]
+    model, options = _training(args, unknown)
+    kw = dict(options)
+    if args.question == "seq-len":
+        kw["multiple_of"] = int(args.multiple_of)
+    if args.question == "devices":
+        kw["hi"] = None if args.max_devices is None else int(args.max_devices)
+        kw["multiple_of"] = int(args.multiple_of)
+    budget = _memory_budget(args, "--budget")
+    if budget is None:
+        raise SymcalcError(f"solve {args.question} needs --budget (memory per device, e.g. 80GiB) or --hardware NAME")
+    sol = solver(budget, model, **kw)
+    if keep is not None:
+        keep.update(model=model, options=kw, budget=budget, unknown=unknown)
+    if sol.feasible:
+        return sol, None, []
+    tried = _tried(args, model, options)
+    fixes = single_changes(budget, model, **{**options, **tried}) if tried is not None else []
+    if args.question == "devices":
+        fixes = [f for f in fixes if f.setting != "n_devices"]
+    return sol, tried, fixes
+
+
+def _tried(args: argparse.Namespace, model, options: dict) -> Optional[dict]:
+    """The value of the unknown that came closest (the lowest allowed size, the highest allowed degree)."""
+    from math import gcd, lcm
+
+    q = args.question
+    if q == "micro-batch":
+        return {"micro_batch": 1}
+    if q == "seq-len":
+        m = lcm(int(args.multiple_of), int(options.get("cp", 1)))
+        return {"seq_len": m}
+    if q == "zero-stage":
+        return {"zero_stage": 3}
+    n = options.get("n_devices")
+    if q == "tp":
+        bound = gcd(int(model.n_heads), int(model.n_kv_heads))
+        if n is not None:
+            bound = gcd(bound, int(n) // (int(options.get("pp", 1)) * int(options.get("cp", 1))
+                                          * int(options.get("ep", 1))))
+        return {"tp": bound}
+    if q == "pp":
+        bound = int(model.n_layers)
+        if n is not None:
+            bound = gcd(bound, int(n) // (int(options.get("tp", 1)) * int(options.get("cp", 1))
+                                          * int(options.get("ep", 1))))
+        return {"pp": bound}
+    if q == "devices":
+        mp = int(options.get("tp", 1)) * int(options.get("pp", 1)) * int(options.get("cp", 1))
+        return {"n_devices": lcm(mp * int(options.get("ep", 1)), int(args.multiple_of))}
+    return None
+
+
 def run_memory(args: argparse.Namespace) -> int:
     if args.infer or solve_infer.flags_given(args):  # the serving questions: symcalc.cli.solve_infer
         _no_plot(args, "with --infer (the figures draw training memory)")
         return solve_infer.run(args, _memory_budget(args, "--budget"), _report)
-    solver, unknown, _ = MEMORY_SOLVERS[args.question]
-    model, options = _training(args, unknown)
-    if args.question == "seq-len":
-        options["multiple_of"] = int(args.multiple_of)
-    if args.question == "devices":
-        options["hi"] = None if args.max_devices is None else int(args.max_devices)
-    budget = _memory_budget(args, "--budget")
-    if budget is None:
-        raise SymcalcError(f"solve {args.question} needs --budget (memory per device, e.g. 80GiB) or --hardware NAME")
-    sol = solver(budget, model, **options)
-    status = _report(args, sol, ANSWERS[args.question])
-    plotted = write_plot(args, lambda: _figure(args, model, options, budget, sol, unknown))
+    kept: dict = {}
+    sol, tried, fixes = solve_memory(args, kept)
+    status = _report(args, sol, ANSWERS[args.question], tried, fixes)
+    plotted = write_plot(args, lambda: _figure(args, kept["model"], dict(kept["options"]), kept["budget"], sol,
+                                               kept["unknown"]))
     if plotted and not args.json:
         print(f"figure written to {plotted}")
     return status
@@ -225,6 +325,29 @@ def _no_plot(args: argparse.Namespace, why: str) -> None:
     if getattr(args, "plot", None) is not None:
         raise SymcalcError(f"--plot: solve {args.question} draws no figure {why}; drop --plot "
                            "(figures: solve micro-batch, seq-len, tp, pp, zero-stage, devices)")
+
+
+
+
+def comparison(args: argparse.Namespace, order=()):
+    """Rows ``(configuration, Solution)`` of a memory question's comma-separated flags."""
+    from .compare import detailed
+
+    def compute(ns):
+        if ns.infer or solve_infer.flags_given(ns):
+            raise SymcalcError("comma-separated values compare training questions; ask --infer with one value per flag")
+        return solve_memory(ns)
+
+    return detailed(args, order, compute, lambda r: r[0], lambda ns, r: result_json(ns, *r),
+                    lambda details: f"symcalc solve {args.question}: {ANSWERS[args.question]} per configuration")
+
+
+def compare_memory(args: argparse.Namespace, order=()) -> int:
+    from .compare import show
+
+    comp = comparison(args, order)
+    return show(args, comp, footer="bytes per device (GiB = 2^30); exit status 1 if any configuration has nothing that fits",
+                status=lambda sol: 0 if sol.feasible else NOTHING_FITS)
 
 
 def run_hidden(args: argparse.Namespace) -> int:

@@ -39,6 +39,7 @@ from ._memory import (
     max_d_model_in_memory, max_micro_batch, max_n_layers_in_memory, max_seq_len, min_devices, min_pp, min_tp,
     min_zero_stage,
 )
+from ._fixes import Change, single_changes
 from ._serving import LayoutSolution, max_serving_batch, max_serving_context, min_serving_devices, serving_tp_degrees
 from ._units import parse_bytes, parse_count, parse_number
 
@@ -48,4 +49,5 @@ __all__ = [
     "max_micro_batch", "max_seq_len", "min_zero_stage", "min_tp", "min_pp", "min_devices",
     "max_d_model_in_memory", "max_n_layers_in_memory", "divisors",
     "max_serving_batch", "max_serving_context", "min_serving_devices", "serving_tp_degrees", "LayoutSolution",
+    "single_changes", "Change",
 ]

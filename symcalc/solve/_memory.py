@@ -31,7 +31,7 @@ from .. import symbols as S
 from ..errors import SymcalcError
 from ..inputs import as_int, as_model
 from ..model import Model
-from ._engine import Solution, divisors, max_integer, min_integer
+from ._engine import Solution, _lcm, divisors, max_integer, min_integer
 from ._models import _auto_multiple, max_d_model, max_n_layers, model_family
 from ._units import parse_bytes
 
@@ -178,30 +178,35 @@ def min_pp(budget: Any, model: Model, **options: Any) -> Solution:
     return _min_model_degree(budget, model, S.pp, options, deg, bound, ("tp", "cp"))
 
 
-def min_devices(budget: Any, model: Model, *, hi: Optional[int] = None, **options: Any) -> Solution:
+def min_devices(budget: Any, model: Model, *, hi: Optional[int] = None, multiple_of: int = 1,
+                **options: Any) -> Solution:
     """The smallest device count n whose training memory per device fits ``budget``.
 
     With the degrees t, p, c, e fixed (keywords, default 1), n is a multiple of ``t·p·c·e``: the
     data-parallel degree d = n/(t·p·c) grows, and under ZeRO the sharded states fall as 1/d.
     Without ZeRO (or when the unsharded memory alone is too much) more devices never help:
     the answer is then the smallest n, or nothing fits, short by the limit n → ∞.
+    ``multiple_of`` asks for whole nodes (8: n a multiple of 8 as well).
 
     >>> from symcalc import Model
     >>> m = Model.preset("llama-2-7b")
     >>> opts = dict(seq_len=4096, micro_batch=1, recompute="full")
     >>> min_devices("40GiB", m, zero_stage=3, **opts).value
     3
+    >>> min_devices("40GiB", m, zero_stage=3, multiple_of=8, **opts).value
+    8
     >>> sol = min_devices("40GiB", m, zero_stage=0, **opts)
     >>> sol.feasible, round(float(sol.shortfall) / 2**30, 1)
     (False, 74.5)
     """
     model = as_model("model", model)
     hi = None if hi is None else as_int("hi", hi)
+    multiple_of = as_int("multiple_of", multiple_of)
     if options.get("dp") is not None or options.get("n_devices") is not None:
         raise SymcalcError("n_devices is the unknown; give the other degrees (tp=, pp=, cp=, ep=), not dp= or n_devices=")
     deg = _degrees(options, "n_devices")
     mp = deg["tp"] * deg["pp"] * deg["cp"]
-    step = mp * deg["ep"]
+    step = _lcm([mp * deg["ep"], multiple_of])
     limit = parse_bytes(budget)
     n = S.n_devices
     sol = min_integer(_memory(model, n_devices=n, **options), n, limit, multiple_of=step, lo=step, hi=hi, unit="bytes")

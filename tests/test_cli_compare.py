@@ -95,3 +95,22 @@ def test_bad_comparisons_are_one_line(capsys, argv, needle):
         code = exc.code
     err = capsys.readouterr().err
     assert code == 2 and needle in err and err.count("\n") == 1, err
+
+
+def test_mem_comparison_plot_is_the_rows(tmp_path, capsys, monkeypatch):
+    """mem -z 0,3 --plot: the figure the CLI writes has one stacked bar per row, each part the row's GiB; a PNG."""
+    pytest.importorskip("matplotlib")
+    import symcalc.plot as plot
+
+    drawn = []
+    save = plot.save_figure
+    monkeypatch.setattr(plot, "save_figure", lambda fig, path: drawn.append(fig) or save(fig, path))
+    path = tmp_path / "mem.png"
+    argv = ["mem", *LLAMA, "-s", "4096", "--num-gpus", "8", "-z", "0,3"]
+    out = run(capsys, *argv, "--plot", str(path)).out
+    assert "figure written to" in out and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rows = json.loads(run(capsys, *argv, "--json").out)["rows"]
+    heights = [[bar.get_height() for bar in container] for container in drawn[0].axes[0].containers]
+    parts = [p for p in rows[0]["per_device"] if p != "total" and any(r["per_device"][p] for r in rows)]
+    for j, part in enumerate(parts):
+        assert heights[j] == pytest.approx([r["per_device"][part] / 2**30 for r in rows], rel=1e-9), part

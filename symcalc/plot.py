@@ -18,7 +18,8 @@ artist holds which numbers.
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from collections.abc import Mapping
+from typing import Any, Sequence
 
 from .errors import SymcalcError
 
@@ -62,7 +63,8 @@ def memory_figure(rows: Sequence[tuple[str, Any]], *, budget: Any = None, title:
     per configuration; a dashed line at ``budget`` bytes when given.
 
     ``rows`` are ``(label, Breakdown in bytes)``: one configuration each (a comparison table's rows,
-    or a single ``symcalc mem``). Parts are summed by their first name component; parts that are 0
+    or a single ``symcalc mem``); a label may be a configuration mapping (``{"tp": 2, "zero_stage": 1}``,
+    as a comparison's rows carry), written ``tp=2 zero_stage=1``. Parts are summed by their first name component; parts that are 0
     in every configuration are left out. Bar ``i`` of container ``j`` in ``fig.axes[0].containers``
     is part ``j`` of configuration ``i``, in GiB; the budget is the line labelled ``"budget"``.
 
@@ -82,7 +84,10 @@ def memory_figure(rows: Sequence[tuple[str, Any]], *, budget: Any = None, title:
             raise SymcalcError(f"rows: {str(row)[:60]!r} is not a (label, Breakdown) pair")
         if row[1].unit != "bytes":
             raise SymcalcError(f"rows: {row[0]!r} is a breakdown in {row[1].unit or 'no unit'}; memory_figure draws bytes")
-        labels.append(as_text("label", row[0]))
+        label = row[0]
+        if isinstance(label, Mapping):
+            label = " ".join(f"{as_text('key', k)}={v}" for k, v in label.items()) or "default"
+        labels.append(as_text("label", label))
         groups.append({k: _gib(v, f"{row[0]}: {k}") for k, v in row[1].grouped().items()})
     parts = [p for p in dict.fromkeys(k for g in groups for k in g) if any(g.get(p, 0) for g in groups)]
     fig = _figure(max(4.5, 1.1 * len(rows) + 3), 4.5)

@@ -43,6 +43,8 @@ def test_stacked_memory_bars_are_the_parts_in_gib():
     budget = [line for line in ax.get_lines() if line.get_label() == "budget"][0]
     assert budget.get_ydata()[0] == 80
     assert [t.get_text() for t in ax.get_xticklabels()] == [label for label, _ in rows]
+    by_config = memory_figure([({"tp": 2, "zero_stage": z}, bd) for z, (_, bd) in enumerate(rows)])
+    assert [t.get_text() for t in by_config.axes[0].get_xticklabels()] == [f"tp=2 zero_stage={z}" for z in range(4)]
 
 
 def test_micro_batch_figure_is_the_solver_across_sequence_lengths():

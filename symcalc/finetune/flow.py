@@ -7,7 +7,9 @@ norm's weight (hf-eager's cast normalised tensor). Layers before the first train
 when nothing before them trains either, save nothing at all. A LoRA adapter on a linear keeps its
 own: ``A``'s input (peft casts it to the adapter's dtype, so one copy per adapted matrix when that
 differs from the activation dtype; the shared input otherwise) and ``A``'s ``r``-wide output, in
-the adapter's dtype; DoRA also keeps the base output and the LoRA output for its magnitude.
+the adapter's dtype; DoRA also keeps the base output and the LoRA output for its magnitude, and
+while it recomputes each magnitude's weight norm holds an identity, ``BA`` and the weight for one
+matrix at a time (:meth:`GradFlow.dora_transient`, part ``dora/weight_norm``).
 
 :class:`GradFlow` carries this from :class:`~symcalc.finetune.LoRA` and
 :class:`~symcalc.finetune.Freeze` to :mod:`symcalc.memory.activations`; the conformance tests
@@ -28,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from sympy import Expr, Integer, Piecewise
+from sympy import Expr, Integer, Max, Piecewise
 
 from ..errors import SymcalcError
 from ..inputs import as_model
@@ -104,6 +106,29 @@ class GradFlow:
         out.update(self._adapter_tensors(m, adapted, x=x, beta=beta, t=t, cast=cast, moe_layer=moe_layer))
         return out
 
+    def dora_transient(self, model, t: Expr) -> Expr:
+        """Bytes DoRA holds for a moment while it recomputes a magnitude's norm ‖W + s·BA‖ (0 without DoRA).
+
+        peft forms ``B·A`` as ``B(A(I))`` from an identity of ``d_in²`` (and ``A(I)``, ``d_in·r``), then the
+        base weight in the adapter's dtype, ``s·BA`` and the sum: ``4·d_in·d_out`` with ``BA``, all in the
+        adapter's dtype, for one adapted matrix at a time; the largest counts (peft 0.21, ``lora/dora.py``;
+        the peak of a peft layer's forward, measured, agrees within 1%). A 4-bit base's dequantized copy
+        (QDoRA) is not added.
+        """
+        if self.adapter is None or not self.adapter.dora:
+            return Integer(0)
+        sizes = []
+        for a in self._all_adapted(model):
+            d_in = a.d_in / t if a.linear.tp == "row" else a.d_in
+            d_out = a.d_out / t if a.linear.tp == "column" else a.d_out
+            size = d_in * d_in + d_in * a.rank + 4 * d_in * d_out
+            present = a.count.is_positive
+            if present is not False:
+                sizes.append(size if present else Piecewise((size, a.count > 0), (0, True)))
+        if not sizes:
+            return Integer(0)
+        return self.adapter.bytes_adapter * (Max(*sizes) if len(sizes) > 1 else sizes[0])
+
     def adjust_output(self, parts: dict, model, *, x: Expr, beta: Expr, t: Expr, sp: Expr, hf: bool) -> dict:
         """The output layer's saved tensors: the LM head's input only when the head (or its adapter) trains."""
         m = model
@@ -118,6 +143,9 @@ class GradFlow:
             out.pop("embedding/token_ids", None)  # the embedding's backward needs the ids for its weight only
             out.pop("embedding/dropout_mask", None)  # nothing before the dropout takes a gradient
         out.update(self._adapter_tensors(m, adapted, x=x, beta=beta, t=t, cast=cast, moe_layer=False))
+        transient = self.dora_transient(m, t)
+        if transient != 0:
+            out["dora/weight_norm"] = transient
         return out
 
     # --- the adapter's own tensors ------------------------------------------------------------

@@ -1,10 +1,17 @@
-"""Shared helpers for the benchmarks: timing and an aligned table."""
+"""Shared helpers for the benchmarks: timing, the run's header, targets with their baselines, tables."""
 
 from __future__ import annotations
 
+import os
+import platform
 import statistics
 import subprocess
+import sys
 import time
+from dataclasses import dataclass
+from typing import Optional
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def wall(cmd: list[str], repeat: int) -> tuple[float, float]:
@@ -15,6 +22,29 @@ def wall(cmd: list[str], repeat: int) -> tuple[float, float]:
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
         times.append(time.perf_counter() - t0)
     return min(times), statistics.median(times)
+
+
+def interleaved(cmds: dict, repeat: int) -> dict:
+    """{name: (min, median)} wall seconds of each command as a fresh process, run in turn ``repeat`` rounds.
+
+    Interleaving puts each command and its baseline under the same load (the machine is shared),
+    which a block of runs per command would not.
+    """
+    times: dict = {name: [] for name in cmds}
+    for _ in range(repeat):
+        for name, cmd in cmds.items():
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=_env())
+            times[name].append(time.perf_counter() - t0)
+            if proc.returncode not in (0, 1):
+                raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode()[-300:]}")
+    return {name: (min(v), statistics.median(v)) for name, v in times.items()}
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
 
 
 def best_of(fn, repeat: int = 5) -> float:
@@ -36,3 +66,62 @@ def table(title: str, header: tuple, rows: list) -> None:
         print("  ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths))))
         if i == 0:
             print("  ".join("-" * w for w in widths))
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def header() -> str:
+    """Machine, versions and load: the line every run starts with."""
+    import sympy
+
+    versions = [f"Python {platform.python_version()}", f"sympy {sympy.__version__}"]
+    for name in ("numpy", "dask", "distributed"):
+        try:
+            versions.append(f"{name} {__import__(name).__version__}")
+        except ImportError:
+            versions.append(f"{name} absent")
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    return (f"# symcalc benchmarks ({commit or 'no git'}): {platform.machine()} {platform.processor() or ''}, "
+            f"{os.cpu_count()} CPUs, {', '.join(versions)}, {time.strftime('%Y-%m-%d %H:%M')}; "
+            f"load average {load()} (1, 5, 15 min) at the start")
+
+
+@dataclass
+class Target:
+    """One target of issue 14 (or an earlier issue): what was measured, against which baseline, and the verdict.
+
+    ``ratio`` is measured / baseline (both timed in the same run); ``met`` is None where nothing could
+    be measured (the verdict then reads "not measured" with ``note`` saying why).
+    """
+
+    area: str
+    target: str
+    measured: str
+    baseline: str
+    ratio: Optional[float]
+    met: Optional[bool]
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        return "not measured" if self.met is None else "MET" if self.met else "MISSED"
+
+
+def ratio_text(x: Optional[float]) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.3g}x" if x < 100 else f"{x:,.0f}x"
+
+
+def summary(targets: list) -> None:
+    """The one table of every target: measured, baseline, ratio, verdict."""
+    table("targets (each measured against a baseline timed in the same run)",
+          ("area", "target", "measured", "baseline (same run)", "ratio", "verdict"),
+          [(t.area, t.target, t.measured, t.baseline, ratio_text(t.ratio), t.verdict + (f" ({t.note})" if t.note else ""))
+           for t in targets])
+
+
+def python() -> str:
+    return sys.executable

@@ -271,14 +271,20 @@ class CompiledExpr:
         """Evaluate row by row (the exact path over a list of configurations)."""
         if isinstance(rows, (str, bytes)) or not isinstance(rows, Iterable):
             raise SymcalcError(f"rows={rows!r:.60} is not a list of rows (one value per argument)")
+        rows = list(rows)
+        if self._int is not None:
+            fast = self._int
+            try:
+                out = [fast(*row) for row in rows]
+            except TypeError:  # a row of the wrong length or not a sequence: the checks below say which
+                pass
+            else:
+                for i, value in enumerate(out):
+                    if value is SLOW:
+                        out[i] = self(*rows[i])
+                return out
         out = []
-        fast, n = self._int, self._n
         for row in rows:
-            if fast is not None and type(row) is tuple and len(row) == n:
-                value = fast(*row)
-                if value is not SLOW:
-                    out.append(value)
-                    continue
             if isinstance(row, (str, bytes)) or not isinstance(row, Sequence):
                 raise SymcalcError(f"row {row!r:.60} is not a sequence of values (one per argument)")
             out.append(self(*row))

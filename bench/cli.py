@@ -1,0 +1,87 @@
+"""Whole-process wall time of every subcommand, each against its baseline process in the same rounds.
+
+Targets (issue 14):
+- ``symcalc params|flops|mem --preset NAME`` (and the same from flags or a config.json): at most
+  1.5x the cookbook's calc_transformer_mem.py run as a process (bench/cookbook_mem.py, or the
+  original when ``SYMCALC_COOKBOOK_MEM`` points at a copy);
+- every other subcommand: at most 1.15x a bare ``python -c "import sympy"``;
+- ``symcalc scaling``: at most 1.15x ``import sympy``.
+Commands and baselines run interleaved, round after round, so they share the machine's load;
+the ratio is of medians. Run: python bench/cli.py [rounds]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _util import Target, interleaved, python, table  # noqa: E402
+
+PY = python()
+HERE = os.path.dirname(os.path.abspath(__file__))
+LLAMA_7B_FLAGS = "-l 32 -hs 4096 -a 32 -s 4096 -v 32000 --swiglu".split()
+
+#: (name, symcalc arguments, baseline key, limit)
+NUMERIC = [
+    ("params --preset llama-2-7b", ["params", "--preset", "llama-2-7b"]),
+    ("flops --preset llama-2-7b", ["flops", "--preset", "llama-2-7b"]),
+    ("mem --preset llama-2-7b", ["mem", "--preset", "llama-2-7b"]),
+    ("mem with flags (llama-2-7b sizes)", ["mem", *LLAMA_7B_FLAGS]),
+    ("mem --hf-config (llama-3-8b config.json)", ["mem", "--hf-config", "examples/configs/llama-3-8b/config.json"]),
+]
+OTHER = [
+    ("presets", ["presets"]),
+    ("hardware h100", ["hardware", "h100"]),
+    ("latex params", ["latex", "params"]),
+    ("solve micro-batch (llama-2-7b, ZeRO-3)", "solve micro-batch --preset llama-2-7b -s 4096 --num-gpus 8 -z 3 "
+     "--recompute full --budget 80GiB".split()),
+    ("plan (llama-2-7b, 64 GPUs, top 5)", "plan --preset llama-2-7b --num-gpus 64 --gpu-memory 80GiB --peak-flops 989e12 "
+     "-s 4096 -gbs 512 --top 5".split()),
+    ("time (llama-2-7b, 2T tokens, 256 H100)", "time --preset llama-2-7b --tokens 2T --num-gpus 256 --hardware h100 "
+     "--mfu 40%".split()),
+    ("serve (llama-3-70b, 4 H100)", "serve --preset llama-3-70b --hardware h100 -tp 4 -s 2048 -o 256 -b 16".split()),
+]
+SCALING = ("scaling --compute 1e24", ["scaling", "--compute", "1e24"])
+
+
+def cookbook_command() -> tuple[str, list]:
+    """The cookbook baseline process: the original script if SYMCALC_COOKBOOK_MEM names it, else our stand-in."""
+    original = os.environ.get("SYMCALC_COOKBOOK_MEM")
+    script = original if original and os.path.exists(original) else os.path.join(HERE, "cookbook_mem.py")
+    name = "cookbook calc_transformer_mem.py" + ("" if script == original else " (stand-in: bench/cookbook_mem.py)")
+    args = ("--num-layers=32 --sequence-length=4096 --num-attention-heads=32 --hidden-size=4096 "
+            "--ffn-expansion-factor=3.5 --num-mlp-linears=3 --vocab-size=32000 --batch-size-per-gpu=1 --zero-stage=1 "
+            "--pipeline-parallel-size=1 --tensor-parallel-size=1 --num-gpus=1").split()
+    return name, [PY, script, *args]
+
+
+def main(rounds: int = 3) -> list:
+    cookbook_name, cookbook_cmd = cookbook_command()
+    cmds = {cookbook_name: cookbook_cmd, "python -c 'import sympy'": [PY, "-c", "import sympy"],
+            "python -c pass": [PY, "-c", "pass"]}
+    for name, args in NUMERIC + OTHER + [SCALING]:
+        cmds["symcalc " + name] = [PY, "-m", "symcalc", *args]
+    got = interleaved(cmds, rounds)
+    cb, sp = got[cookbook_name][1], got["python -c 'import sympy'"][1]
+    rows = [(name, f"{lo:.3f}", f"{med:.3f}") for name, (lo, med) in got.items()]
+    table(f"whole processes, {rounds} interleaved rounds", ("command", "min s", "median s"), rows)
+    out = []
+    for name, _ in NUMERIC:
+        med = got["symcalc " + name][1]
+        out.append(Target("numeric CLI", f"symcalc {name} <= 1.5x cookbook script", f"{med:.3f} s",
+                          f"{cb:.3f} s ({cookbook_name.split(' (')[0]})", med / cb, med / cb <= 1.5))
+    for name, _ in OTHER:
+        med = got["symcalc " + name][1]
+        out.append(Target("other subcommands", f"symcalc {name} <= 1.15x import sympy", f"{med:.3f} s",
+                          f"{sp:.3f} s (import sympy)", med / sp, med / sp <= 1.15))
+    med = got["symcalc " + SCALING[0]][1]
+    out.append(Target("scaling", f"symcalc {SCALING[0]} <= 1.15x import sympy", f"{med:.3f} s",
+                      f"{sp:.3f} s (import sympy)", med / sp, med / sp <= 1.15))
+    for t in out:
+        print(f"{t.verdict}: {t.target} ({t.measured}, {t.ratio:.2f}x)")
+    return out
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)

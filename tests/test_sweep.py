@@ -93,3 +93,85 @@ def test_regimes_out_of_order_and_memory_function():
     fn = memory_function(m, zero_stage=3, tp=S.tp, dp=S.dp, **settings)
     *parts, total = fn(2, 1, 4, 1, 1, 2, 16)
     assert fn.names[-1] == "total" and abs(sum(parts) - total) <= 1e-12 * total
+
+
+#: Issue 10's structures: MLA with MoE and EP, sliding windows (shorter and longer than s), sinks.
+STRUCTURES = ("deepseek-v2-lite", "gemma-3-1b", "gpt-oss-20b")
+
+
+def _structure_grid(name):
+    m = Model.preset(name)
+    axes = dict(tp=[1, 2, 4], dp=[2, 4], micro_batch=[1, 3], zero_stage=[0, 3], recompute=["none", "full"],
+                seq_len=[256, 4096])
+    if m.is_moe:
+        axes["ep"] = [1, 2]
+    return m, axes, memory_grid(m, **axes)
+
+
+@pytest.mark.parametrize("name", STRUCTURES)
+def test_structures_grid_equals_exact(name):
+    """On MLA/MoE with EP, windowed and sink models, every grid entry equals the exact training-memory
+    expression at those numbers, and sampled entries equal training_memory called with the numbers."""
+    from symcalc.numeric import compile_expr
+
+    m, axes, g = _structure_grid(name)
+    ep = S.ep if m.is_moe else 1
+    args = (S.tp, S.dp, S.ep, S.micro_batch, S.zero_stage, S.seq_len)
+    fns = {r: compile_expr(training_memory(m, seq_len=S.seq_len, micro_batch=S.micro_batch, tp=S.tp, dp=S.dp, ep=ep,
+                                           zero_stage=S.zero_stage, recompute=r).total, args, exact=True)
+           for r in axes["recompute"]}
+    indices = list(itertools.product(*(range(len(g.coords[d])) for d in g.dims)))
+    for k, idx in enumerate(indices):
+        cfg = dict(dict(ep=1), **g.sel(idx))
+        if m.is_moe and cfg["dp"] % cfg["ep"]:
+            assert np.isnan(g.total[idx])
+            continue
+        want = fns[cfg["recompute"]](cfg["tp"], cfg["dp"], cfg["ep"], cfg["micro_batch"], cfg["zero_stage"], cfg["seq_len"])
+        assert abs(g.total[idx] - float(want)) <= 1e-12 * float(want)
+        if k % 23 == 0:
+            assert want == training_memory(m, **cfg).total
+
+
+@pytest.mark.parametrize("name", STRUCTURES)
+def test_points_and_blocks_equal_the_grid(name):
+    """memory_points on the grid's configurations as flat arrays, and memory_blocks put together, equal memory_grid."""
+    from symcalc.sweep import memory_blocks, memory_points
+
+    m, axes, g = _structure_grid(name)
+    idx = np.indices(g.total.shape).reshape(len(g.dims), -1)
+    flat = {d: np.asarray(g.coords[d], dtype=object if d == "recompute" else np.int64)[idx[i]]
+            for i, d in enumerate(g.dims)}
+    got = memory_points(m, **flat, chunk=7)
+    assert np.allclose(got, g.total.reshape(-1), rtol=1e-12, equal_nan=True)
+    whole = np.full(g.total.shape, -1.0)
+    for index, block in memory_blocks(m, **axes, block_bytes=8 * 5):
+        whole[index] = block
+    assert np.array_equal(whole, g.total, equal_nan=True)
+
+
+def test_points_mark_invalid_degrees():
+    """memory_points gives NaN for t not dividing the heads, p not dividing the layers, e > 1 dense, float degrees."""
+    from symcalc.sweep import memory_points
+
+    m = Model(n_layers=4, d_model=64, n_heads=8, n_kv_heads=2, d_ff=96, vocab=50)
+    got = memory_points(m, seq_len=16, tp=[1, 3, 2, 1, 1], pp=[1, 1, 3, 1, 1], ep=[1, 1, 1, 2, 1], zero_stage=1)
+    assert np.isnan(got[1:4]).all() and not np.isnan(got[[0, 4]]).any()
+    assert np.isnan(memory_points(m, seq_len=16, tp=np.asarray([1.5, 2.0]))[0])
+    with pytest.raises(SymcalcError, match="one value per configuration"):
+        memory_points(m, seq_len=16, tp=[[1, 2]])
+
+
+def test_dask_inputs_give_the_same_sweep():
+    """dask arrays in (or chunks=) give lazy dask results equal to the numpy sweep, grid and flat."""
+    da = pytest.importorskip("dask.array")
+    from symcalc.sweep import memory_points
+
+    m, axes, g = _structure_grid("deepseek-v2-lite")
+    lazy = memory_grid(m, **dict(axes, dp=da.from_array(np.asarray(axes["dp"]))), chunks=64)
+    assert hasattr(lazy.total, "dask") and lazy.total.npartitions > 1
+    assert np.array_equal(lazy.total.compute(), g.total, equal_nan=True)
+    tp = da.from_array(np.asarray([1, 2, 4, 8] * 50), chunks=37)
+    got = memory_points(m, seq_len=4096, tp=tp, dp=4, ep=2, zero_stage=[0, 1, 2, 3] * 50)
+    assert hasattr(got, "dask")
+    assert np.array_equal(got.compute(), memory_points(m, seq_len=4096, tp=tp.compute(), dp=4, ep=2,
+                                                       zero_stage=[0, 1, 2, 3] * 50), equal_nan=True)

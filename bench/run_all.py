@@ -1,37 +1,49 @@
-"""Run every benchmark and print its table: python bench/run_all.py (about a minute on 2 cores)."""
+"""Run every benchmark and print one table of issue 14's targets (and earlier ones): python bench/run_all.py
+
+Each target is measured against a baseline timed in the same run (the cookbook's script or
+function, a bare ``import sympy``, a full-size numpy add, ...); the header states the machine,
+the versions and the load average, at the start and at the end. ``--quick`` runs one round of
+the process timings instead of three. About 10 minutes on 2 shared cores (the planner's
+``top=None`` and the symbolic solves are stopped at their time limits).
+"""
 
 from __future__ import annotations
 
 import os
-import platform
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+import cli  # noqa: E402
+import exact  # noqa: E402
 import plan  # noqa: E402
 import solve  # noqa: E402
-import startup  # noqa: E402
 import sweep  # noqa: E402
+import symbolic  # noqa: E402
 import sympy_solve  # noqa: E402
+from _util import Target, header, load, summary  # noqa: E402
 
 
-def main() -> None:
-    import sympy
-
-    try:
-        import numpy
-        np_version = numpy.__version__
-    except ImportError:
-        np_version = "absent"
-    print(f"# symcalc benchmarks: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, sympy {sympy.__version__}, numpy {np_version}, "
-          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min) at the start")
-    startup.main()
-    sweep.main()
-    solve.main()
-    sympy_solve.main()
-    plan.main()
+def main(quick: bool = False) -> list:
+    print(header())
+    t0 = time.perf_counter()
+    targets = []
+    targets += cli.main(1 if quick else 3)
+    targets += exact.main()
+    targets += sweep.main()
+    targets += symbolic.main(60.0 if quick else 120.0)
+    targets += plan.main(60.0 if quick else 120.0)
+    targets += solve.main()
+    worst = sympy_solve.main()["worst"]
+    targets.append(Target("symbolic (issue 9)", "sympy.solve, llama-2-7b with one more symbol (z, d, t or v) < 1 s",
+                          f"{worst:.3f} s", "-", None, worst < 1, "slowest of 4 cases; bench/sympy_solve.py"))
+    summary(targets)
+    met = sum(t.met is True for t in targets)
+    print(f"\n{met} of {len(targets)} targets met; load average {load()} (1, 5, 15 min) at the end; "
+          f"{time.perf_counter() - t0:.0f} s")
+    return targets
 
 
 if __name__ == "__main__":
-    main()
+    main("--quick" in sys.argv)

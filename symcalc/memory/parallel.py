@@ -180,14 +180,16 @@ def local_kv_heads(model, tp: Any) -> Expr:
                 f"tp={t} neither divides n_kv_heads={g} nor is a multiple of it; Megatron needs g % t == 0, "
                 "inference engines replicate each KV head t/g times when g divides t"
             )
+    if g == 1:  # one KV head (MQA): max(1, 1/t) = 1 for every t >= 1
+        return Integer(1)
     return _at_least_one(ratio)
 
 
 @lru_cache(maxsize=256)
 def _at_least_one(ratio: Expr) -> Expr:
-    """``Max(1, ratio)``, built once per ratio: sympy's Max simplification is slow and the planner and
-    solvers ask for the same few ratios hundreds of times."""
-    return Max(1, ratio)
+    """``Max(1, ratio)``, built once per ratio and left unevaluated: sympy's Max would ask the assumptions
+    whether the ratio is >= 1, which they cannot decide (~10 ms a call); the expression is the same."""
+    return Max(1, ratio, evaluate=False)
 
 
 #: Parameter parts (names of :func:`symcalc.params`) that tensor parallelism shards: per-head

@@ -10,8 +10,9 @@ block). Issue 6's targets (>= 1e7 configs/s, >= 200x a cookbook-style per-call l
   evaluates; baseline: one numpy ufunc call on one-element arrays.
 - full grid: llama-2-70b over 3.44M configurations (axes below); baseline: ``x + y`` of two
   float64 arrays of the grid's size (a new result array, as the sweep makes).
-- flat: ``memory_points`` over the same 3.44M configurations given as flat arrays (every
-  degree, micro-batch, ZeRO stage and policy an array); baseline: the same numpy add per element.
+- flat: ``memory_points`` over the same 3.44M configurations given as flat int64 arrays (every
+  degree, the micro-batch, the ZeRO stage and the policy, as its index); baseline: the same
+  numpy add, per element.
 - blocks: ``memory_blocks`` over a grid 64x the block size, counting configurations that fit;
   peak memory (tracemalloc, which sees numpy's buffers) against the full grid's bytes.
 - dask: the same grid as a lazy dask array (``chunks=``), reduced by dask's scheduler; equal
@@ -50,7 +51,7 @@ def main() -> list:
 
     from symcalc import Model
     from symcalc.sweep import memory_blocks, memory_grid, memory_points
-    from symcalc.sweep._functions import part_groups, resolved_settings
+    from symcalc.sweep._functions import RECOMPUTE, part_groups, resolved_settings
 
     m = Model.preset("llama-2-70b")
     kw = dict(seq_len=SEQ, sequence_parallel=True)
@@ -89,13 +90,14 @@ def main() -> list:
 
     # Flat lists: the same configurations, one array per input.
     idx = np.indices(g.total.shape).reshape(len(g.dims), -1)
-    flat = {d: np.asarray(g.coords[d], dtype=object if d == "recompute" else np.int64)[idx[i]] for i, d in enumerate(g.dims)}
+    codes = {d: [RECOMPUTE.index(v) for v in g.coords[d]] if d == "recompute" else g.coords[d] for d in g.dims}
+    flat = {d: np.asarray(codes[d], dtype=np.int64)[idx[i]] for i, d in enumerate(g.dims)}  # policies by index
     memory_points(m, **kw, **{d: v[:1000] for d, v in flat.items()})
     pts = best_of(lambda: memory_points(m, **kw, **flat), 3)
     same = np.allclose(memory_points(m, **kw, **{d: v[::997] for d, v in flat.items()}), g.total.reshape(-1)[::997],
                        rtol=1e-12, equal_nan=True)
     fixed_zr = {d: v for d, v in flat.items() if d not in ("zero_stage", "recompute")}
-    sel = (flat["zero_stage"] == 1) & (flat["recompute"] == "selective")
+    sel = (flat["zero_stage"] == 1) & (flat["recompute"] == 1)
     one_setting = {d: v[sel] for d, v in fixed_zr.items()}
     pts1 = best_of(lambda: memory_points(m, **kw, **one_setting, zero_stage=1, recompute="selective"), 5)
     n1 = int(sel.sum())

@@ -47,7 +47,7 @@ from fractions import Fraction
 from numbers import Integral
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from sympy import Basic, Expr, Integer, Rational, Symbol, lambdify
+from sympy import ITE, Basic, Expr, Integer, Rational, Symbol, lambdify
 from sympy.printing.pycode import PythonCodePrinter
 
 from ._intcode import SLOW, Unsupported, int_function
@@ -154,6 +154,34 @@ def _lambdify_parameters() -> frozenset:
 
 _LAMBDIFY_PARAMETERS = None
 _NUMPY_NAMESPACE: dict = {}
+_WHERE_PRINTER: list = []
+
+
+def _where_printer() -> type:
+    """sympy's NumPyPrinter with a ``Piecewise`` as nested ``numpy.where`` (one C call per condition).
+
+    sympy prints ``numpy.select(conditions, values, default=nan)``, whose Python-level
+    broadcasting costs ~20 µs a call on small arrays: most of a sweep's fixed cost. ``where``
+    evaluates the same branches and picks the same one (the first true condition); NaN where
+    none holds, as ``select``'s default.
+    """
+    if not _WHERE_PRINTER:
+        from sympy.printing.numpy import NumPyPrinter
+
+        class WherePrinter(NumPyPrinter):
+            def _print_Piecewise(self, expr):
+                if any(arg.cond.has(ITE) for arg in expr.args):
+                    return super()._print_Piecewise(expr)
+                args = list(expr.args)
+                last = args.pop()
+                code = self._print(last.expr) if last.cond == True else (  # noqa: E712 - sympy's true
+                    f"where({self._print(last.cond)}, {self._print(last.expr)}, nan)")
+                for arg in reversed(args):
+                    code = f"where({self._print(arg.cond)}, {self._print(arg.expr)}, {code})"
+                return code
+
+        _WHERE_PRINTER.append(WherePrinter)
+    return _WHERE_PRINTER[0]
 
 
 def _numpy_namespace(np) -> dict:
@@ -173,7 +201,8 @@ class CompiledExpr:
     generated Python code.
     """
 
-    __slots__ = ("expr", "args", "exact", "names", "source", "int_source", "_fn", "_np", "_many", "_int", "_n")
+    __slots__ = ("expr", "args", "exact", "names", "source", "int_source", "_fn", "_np", "_many", "_int", "_n",
+                 "_arg_names")
 
     def __init__(self, expr: Any, args: tuple, exact: bool, names: tuple = ()) -> None:
         if isinstance(expr, tuple):
@@ -190,6 +219,7 @@ class CompiledExpr:
         self._many = isinstance(expr, tuple)
         self._np = None
         self._int, self.int_source, self._n = None, None, len(args)
+        self._arg_names = tuple(str(a) for a in args)
         target = list(expr) if self._many else expr
         if exact:
             namespace = {"Fraction": Fraction, "math": math}
@@ -204,10 +234,8 @@ class CompiledExpr:
             except ImportError:
                 self._fn = _lambdify(args, target, "math", PythonCodePrinter)
             else:
-                from sympy.printing.numpy import NumPyPrinter
-
                 self._np = np
-                self._fn = _lambdify(args, target, [_numpy_namespace(np)], NumPyPrinter)
+                self._fn = _lambdify(args, target, [_numpy_namespace(np)], _where_printer())
         import inspect
 
         self.source = inspect.getsource(self._fn)
@@ -264,8 +292,12 @@ class CompiledExpr:
             raise SymcalcError("natural() is the numpy float path; compile with exact=False and numpy installed")
         if len(arrays) != len(self.args):
             raise SymcalcError(f"natural() needs {len(self.args)} arrays ({', '.join(map(str, self.args))}), got {len(arrays)}")
-        out = self._fn(*(_as_float(str(a), v, np) for a, v in zip(self.args, arrays)))
-        return tuple(np.asarray(v, dtype=np.float64) for v in (out if self._many else (out,)))
+        ndarray, f64 = np.ndarray, np.float64
+        if not all(type(v) is ndarray and v.dtype == f64 for v in arrays):
+            arrays = tuple(_as_float(a, v, np) for a, v in zip(self._arg_names, arrays))
+        out = self._fn(*arrays)
+        return tuple(v if type(v) is ndarray and v.dtype == f64 else np.asarray(v, dtype=f64)
+                     for v in (out if self._many else (out,)))
 
     def many(self, rows: Iterable[Sequence[Any]]) -> list:
         """Evaluate row by row (the exact path over a list of configurations)."""

@@ -108,9 +108,10 @@ class _Prepared:
                      recompute=resolve("recompute", given["recompute"]))
         self.dims = tuple(d for d in DIMS if _listlike(given[d]))
         coords = {d: _values(given[d]) for d in DIMS}
-        for d in CONTINUOUS:
-            coords[d] = [as_int(d, v) for v in coords[d]]
-        coords["zero_stage"] = [as_int("zero_stage", z, minimum=0, maximum=3) for z in coords["zero_stage"]]
+        for d in CONTINUOUS:  # plain ints (not bools) need no conversion
+            coords[d] = [v if type(v) is int else as_int(d, v) for v in coords[d]]
+        coords["zero_stage"] = [z if type(z) is int and 0 <= z <= 3 else as_int("zero_stage", z, minimum=0, maximum=3)
+                                for z in coords["zero_stage"]]
         coords["recompute"] = [as_choice("recompute", r, RECOMPUTE) for r in coords["recompute"]]
         for d in DIMS:
             if not coords[d]:

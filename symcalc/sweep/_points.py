@@ -16,17 +16,12 @@ __all__ = ["memory_points"]
 _NAMES = ("tp", "pp", "dp", "ep", "cp", "micro_batch", "seq_len")
 
 
-def _flat(np, name: str, value: Any, kind=None):
+def _flat(np, name: str, value: Any):
     """A 0-d or 1-D array of ``value`` (list, tuple, range, numpy array or scalar), numbers through the one door.
 
     A numeric numpy array passes as it is; anything else (a scalar, a list of ints or of
-    strings) goes element by element through :func:`symcalc.inputs.as_int` (the recompute policy,
-    ``kind=object``, through ``as_choice``).
+    strings) goes element by element through :func:`symcalc.inputs.as_int`.
     """
-    if kind is object:
-        values = [value] if isinstance(value, str) or not hasattr(value, "__len__") else list(value)
-        arr = np.asarray([as_choice(name, v, RECOMPUTE) for v in values], dtype=object)
-        return arr.reshape(()) if isinstance(value, str) or not hasattr(value, "__len__") else arr
     if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
         arr = value
     elif isinstance(value, (list, tuple, range)) or (hasattr(value, "__array__") and getattr(value, "ndim", 0) > 0):
@@ -47,11 +42,13 @@ def memory_points(model, *, seq_len: Any, micro_batch: Any = 1, tp: Any = 1, pp:
     """Training memory per device (float64 bytes) of a flat list of configurations.
 
     Every argument is a scalar or a 1-D array (list, numpy, or dask); configuration i takes the
-    i-th value of each array (scalars are shared). The result is a 1-D float64 array, NaN where a
+    i-th value of each array (scalars are shared). ``recompute`` holds policy names or their
+    index in ``("none", "selective", "full")`` (integer codes are faster on millions of rows). The result is a 1-D float64 array, NaN where a
     degree does not fit the model (t not dividing the heads or the KV heads, p the layers, e the
-    experts or d). Evaluated ``chunk`` configurations at a time, so the formula's intermediate
-    arrays stay in the processor's cache, one compiled total per (ZeRO stage, recompute policy)
-    present. Dask arrays in give a lazy dask array out, computed block by block (on a dask
+    experts or d). Evaluated ``chunk`` configurations at a time, so the intermediate arrays stay
+    in the processor's cache, from small tables of the formula's coefficients over the values of
+    z, the policy, t and p (:mod:`symcalc.sweep._tables`); where no table fits, one compiled total
+    per (ZeRO stage, policy). Dask arrays in give a lazy dask array out, computed block by block (on a dask
     cluster if one is running) by the same code.
 
     >>> from symcalc import Model
@@ -77,84 +74,125 @@ def memory_points(model, *, seq_len: Any, micro_batch: Any = 1, tp: Any = 1, pp:
     if any(is_dask(v) for v in inputs):
         from ._dask import map_points
 
-        kinds = (None,) * 8 + (object,)
-        return map_points(evaluate, [_flat(np, n, v, k) if not is_dask(v) else v
-                                     for n, v, k in zip(_NAMES + ("zero_stage", "recompute"), inputs, kinds)])
+        return map_points(evaluate, [v if is_dask(v) else _flat(np, n, v) if n != "recompute" else _policies(np, v)
+                                     for n, v in zip(_NAMES + ("zero_stage", "recompute"), inputs)])
     arrays = [_flat(np, n, v) for n, v in zip(_NAMES, inputs[:7])]
-    return evaluate(*arrays, _flat(np, "zero_stage", zero_stage), _flat(np, "recompute", recompute, object))
+    return evaluate(*arrays, _flat(np, "zero_stage", zero_stage), _policies(np, recompute))
 
 
-def _settings_of(np, z, r) -> list:
-    """The distinct (z, policy) pairs present, with the mask of each (None: every configuration)."""
-    if z.ndim == 0 and r.ndim == 0:
-        return [(as_int("zero_stage", z.item(), minimum=0, maximum=3), as_choice("recompute", r.item(), RECOMPUTE), None)]
-    z, r = np.broadcast_arrays(z, r)
-    out = []
-    zs = [as_int("zero_stage", v, minimum=0, maximum=3) for v in np.unique(z).tolist()]
-    rs = [as_choice("recompute", v, RECOMPUTE) for v in set(r.tolist())]
-    for zv in zs:
-        for rv in rs:
-            mask = (z == zv) & (r == rv)
-            if mask.any():
-                out.append((zv, rv, mask))
-    return out
+def _policies(np, value: Any):
+    """The recompute policy (a name, an index in RECOMPUTE, or a 1-D array of either) as an array."""
+    arr = np.asarray(list(value) if isinstance(value, (list, tuple, range)) else value)
+    if arr.ndim > 1:
+        raise SymcalcError(f"recompute has {arr.ndim} dimensions; memory_points takes one value per configuration")
+    return arr
 
 
-def _invalid(np, model):
-    """A function marking, in a chunk of (t, p, d, e), the degrees that do not fit the model (Parallel.check_model)."""
+def _codes(np, z, r) -> tuple:
+    """(zs, z codes, rs, r codes): the ZeRO stages and policies, each configuration's position in them.
+
+    A scalar is its own one-element tuple (codes None); an array ranges over every stage (0-3)
+    or policy, its codes checked once: stages 0-3, policies by name or by index in RECOMPUTE.
+    """
+    if z.ndim == 0:
+        zs, zc = (as_int("zero_stage", z.item(), minimum=0, maximum=3),), None
+    else:
+        if z.dtype.kind not in "iu" and not (z.dtype.kind == "f" and np.array_equal(z, np.floor(z))):
+            raise SymcalcError("zero_stage holds values that are not whole numbers; give stages 0-3")
+        zs, zc = (0, 1, 2, 3), z.astype(np.int8)
+        if z.size and (int(z.min()) < 0 or int(z.max()) > 3):
+            as_int("zero_stage", int(z.max()) if int(z.max()) > 3 else int(z.min()), minimum=0, maximum=3)
+    if r.ndim == 0:
+        value = r.item()
+        value = RECOMPUTE[as_int("recompute", value, minimum=0, maximum=2)] if isinstance(value, int) else value
+        return zs, zc, (as_choice("recompute", value, RECOMPUTE),), None
+    if r.dtype.kind in "iu":
+        if r.size and (int(r.min()) < 0 or int(r.max()) > 2):
+            raise SymcalcError(f"recompute holds {int(r.max()) if int(r.max()) > 2 else int(r.min())}; give "
+                               "'none', 'selective', 'full' or their index 0-2")
+        return zs, zc, RECOMPUTE, r.astype(np.int8)
+    rc = np.full(r.shape, -1, dtype=np.int8)
+    for k, name in enumerate(RECOMPUTE):
+        rc[r == name] = k
+    if (rc < 0).any():
+        as_choice("recompute", r.reshape(-1)[int(np.argmin(rc.reshape(-1)))], RECOMPUTE)
+    return zs, zc, RECOMPUTE, rc
+
+
+def _checks(model) -> dict:
+    """Per degree, whether a value fits the model (the checks of ``Parallel.check_model``)."""
     heads, kv, layers = model.n_heads, model.n_kv_heads, model.n_layers
     experts = model.n_experts if model.is_moe else None
+    return {"tp": lambda v: v >= 1 and heads % v == 0 and (kv % v == 0 or v % kv == 0),
+            "pp": lambda v: v >= 1 and layers % v == 0,
+            "ep": lambda v: (v >= 1 and experts % v == 0) if experts is not None else v == 1}
 
-    def table(ok, values):
-        """Lookup of ``ok(v)`` for integer v in 0..max(values) (invalid outside), or None when not integers."""
-        if values.dtype.kind not in "iu" or values.size == 0:
-            return None
-        top = int(values.max())
-        if top > 2**20 or int(values.min()) < 0:
-            return None
-        return np.asarray([not ok(v) for v in range(top + 1)])
 
-    def mark(t, p, d, e, tables):
-        bad = None
-        for arr, tab, ok in zip((t, p, e), tables, (
-                lambda v: v >= 1 and heads % v == 0 and (kv % v == 0 or v % kv == 0),
-                lambda v: v >= 1 and layers % v == 0,
-                lambda v: (v >= 1 and experts % v == 0) if experts is not None else v == 1)):
-            if tab is not None:
-                hit = tab[arr]
-            elif arr.ndim == 0:
-                hit = not ok(arr.item()) if float(arr.item()).is_integer() else True
-            else:
-                hit = ~np.vectorize(lambda v: float(v).is_integer() and ok(int(v)), otypes=[bool])(arr)
-            bad = hit if bad is None else bad | hit
-        if experts is not None:
-            bad = bad | (np.fmod(d, e) != 0)
-        return bad
-
-    return table, mark
+def _bad_of(np, checks: dict, name: str, values):
+    """For degree ``name``: True/False (a scalar), None (no value in the array can fail), or a function of a chunk."""
+    ok = checks[name]
+    if values.ndim == 0:
+        v = float(values.item())
+        return not (v.is_integer() and ok(int(v)))
+    if values.dtype.kind in "iu" and values.size and 0 <= int(values.min()) and int(values.max()) < 2**20:
+        lo, hi = int(values.min()), int(values.max())
+        table = np.asarray([not ok(v) for v in range(hi + 1)])
+        return (lambda chunk: table[chunk]) if table[lo:].any() else None
+    return lambda chunk: ~np.vectorize(lambda v: float(v).is_integer() and ok(int(v)), otypes=[bool])(chunk)
 
 
 def _evaluate(np, model, settings: dict, chunk: int, arrays: tuple, z, r):
-    z, r = np.asarray(z), np.asarray(r, dtype=object)
-    arrays = np.broadcast_arrays(*arrays, *(a for a in (z, r) if a.ndim))[:7]
-    out = np.empty(arrays[0].shape, dtype=np.float64)
-    table, mark = _invalid(np, model)
-    t_ok = (lambda v: v >= 1 and model.n_heads % v == 0 and (model.n_kv_heads % v == 0 or v % model.n_kv_heads == 0),
-            lambda v: v >= 1 and model.n_layers % v == 0,
-            lambda v: (v >= 1 and model.n_experts % v == 0) if model.is_moe else v == 1)
-    tables = [table(ok, arrays[i]) for ok, i in zip(t_ok, (0, 1, 3))]
-    for zv, rv, mask in _settings_of(np, z, r):
-        fn = total_function(model, zv, rv, settings)._fn
-        cols = arrays if mask is None else [a[mask] for a in arrays]
-        res = out if mask is None else np.empty(cols[0].shape, dtype=np.float64)
-        for i in range(0, cols[0].size, chunk):
-            part = [a[i:i + chunk] for a in cols]
-            t, p, d, e, c, b, s = (a.astype(np.float64, copy=False) for a in part)
-            block = res[i:i + chunk]
-            block[...] = fn(t, p, d, e, c, b, s)
-            bad = mark(part[0], part[1], d, part[3], tables)
-            if np.any(bad):
-                block[bad] = np.nan
-        if mask is not None:
-            out[mask] = res
-    return out
+    from ._tables import table_plan
+
+    z, r = np.asarray(z), np.asarray(r)
+    shape = np.broadcast_shapes(*(a.shape for a in (*arrays, z, r)))
+    named = dict(zip(_NAMES, arrays))
+    full = {k: np.broadcast_to(v, shape).reshape(-1) for k, v in named.items() if v.ndim}
+    scalars = {k: v.item() for k, v in named.items() if not v.ndim}
+    whole = all(float(v).is_integer() for v in scalars.values())
+    scalars = {k: int(v) for k, v in scalars.items()} if whole else scalars
+    zs, zc, rs, rc = _codes(np, z, r)
+    zc = None if zc is None else np.broadcast_to(zc, shape).reshape(-1)
+    rc = None if rc is None else np.broadcast_to(rc, shape).reshape(-1)
+    n = max(1, int(np.prod(shape)))
+    if not full:
+        full = {"tp": np.full(n, scalars.pop("tp"))} if whole else {}
+    out = np.empty(n, dtype=np.float64)
+    checks = _checks(model)
+    plan = table_plan(np, model, settings, full, scalars, zs, rs, zc, rc,
+                      lambda name, v: checks[name](v) if name in checks else True) if whole and full else None
+    covered = plan[1] if plan else set()
+    marks = {name: _bad_of(np, checks, name, full[name] if name in full else np.asarray(scalars[name]))
+             for name in ("tp", "pp", "ep") if name not in covered}
+    if any(m is True for m in marks.values()):  # a scalar degree that does not fit: every row NaN
+        out[...] = np.nan
+        return out.reshape(shape)
+    if plan is None:  # no table: one compiled total per (z, policy), rows grouped by setting
+        setting = (zc.astype(np.intp) if zc is not None else 0) * len(rs) + (rc.astype(np.intp) if rc is not None else 0)
+        for k, (zv, rv) in enumerate((zv, rv) for zv in zs for rv in rs):
+            fn = total_function(model, zv, rv, settings)._fn
+            rows = None if zc is None and rc is None else np.flatnonzero(setting == k)
+            if rows is not None and not rows.size:
+                continue
+            cols = {key: (v if rows is None else v[rows]) for key, v in full.items()}
+            res = np.empty(len(rows) if rows is not None else n)
+            for i in range(0, res.size, chunk):
+                values = [cols[key][i:i + chunk].astype(np.float64, copy=False) if key in cols else float(scalars[key])
+                          for key in _NAMES]
+                res[i:i + chunk] = fn(*values)
+            out[rows if rows is not None else slice(None)] = res
+    for i in range(0, n, chunk):
+        block = out[i:i + chunk]
+        if plan:
+            block[...] = plan[0](i, i + chunk)
+        bad = False
+        for name, mark in marks.items():
+            if callable(mark):
+                bad = bad | mark(full[name][i:i + chunk])
+        if model.is_moe:
+            e = full["ep"][i:i + chunk] if "ep" in full else scalars["ep"]
+            d = full["dp"][i:i + chunk] if "dp" in full else scalars["dp"]
+            bad = bad | (np.fmod(d, e) != 0)
+        if np.any(bad):
+            block[bad] = np.nan
+    return out.reshape(shape)

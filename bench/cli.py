@@ -70,14 +70,14 @@ def main(rounds: int = 3) -> list:
     for name, _ in NUMERIC:
         med = got["symcalc " + name][1]
         out.append(Target("numeric CLI", f"symcalc {name} <= 1.5x cookbook script", f"{med:.3f} s",
-                          f"{cb:.3f} s ({cookbook_name.split(' (')[0]})", med / cb, med / cb <= 1.5))
+                          f"{cb:.3f} s ({cookbook_name.split(' (')[0]})", med / cb, med / cb <= 1.5, limit="<= 1.5x"))
     for name, _ in OTHER:
         med = got["symcalc " + name][1]
         out.append(Target("other subcommands", f"symcalc {name} <= 1.15x import sympy", f"{med:.3f} s",
-                          f"{sp:.3f} s (import sympy)", med / sp, med / sp <= 1.15))
+                          f"{sp:.3f} s (import sympy)", med / sp, med / sp <= 1.15, limit="<= 1.15x"))
     med = got["symcalc " + SCALING[0]][1]
     out.append(Target("scaling", f"symcalc {SCALING[0]} <= 1.15x import sympy", f"{med:.3f} s",
-                      f"{sp:.3f} s (import sympy)", med / sp, med / sp <= 1.15))
+                      f"{sp:.3f} s (import sympy)", med / sp, med / sp <= 1.15, limit="<= 1.15x"))
     for t in out:
         print(f"{t.verdict}: {t.target} ({t.measured}, {t.ratio:.2f}x)")
     return out

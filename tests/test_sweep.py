@@ -149,6 +149,22 @@ def test_points_and_blocks_equal_the_grid(name):
     assert np.array_equal(whole, g.total, equal_nan=True)
 
 
+def test_points_take_narrow_integer_arrays():
+    """memory_points on int8/uint8 degree, stage and policy-index arrays equals the same points as int64."""
+    from symcalc.sweep import memory_points
+
+    m, axes, g = _structure_grid(STRUCTURES[0])
+    idx = np.indices(g.total.shape).reshape(len(g.dims), -1)
+    flat = {d: np.asarray(g.coords[d], dtype=object if d == "recompute" else np.int64)[idx[i]]
+            for i, d in enumerate(g.dims)}
+    want = memory_points(m, **flat)
+    if "recompute" in flat:
+        flat["recompute"] = np.asarray([("none", "selective", "full").index(r) for r in flat["recompute"]])
+    for dtype in (np.int8, np.uint8):
+        narrow = {d: (v.astype(dtype) if d != "seq_len" else v) for d, v in flat.items()}
+        assert np.array_equal(memory_points(m, **narrow), want, equal_nan=True)
+
+
 def test_points_mark_invalid_degrees():
     """memory_points gives NaN for t not dividing the heads, p not dividing the layers, e > 1 dense, float degrees."""
     from symcalc.sweep import memory_points

@@ -99,7 +99,7 @@ def _codes(np, z, r) -> tuple:
     else:
         if z.dtype.kind not in "iu" and not (z.dtype.kind == "f" and np.array_equal(z, np.floor(z))):
             raise SymcalcError("zero_stage holds values that are not whole numbers; give stages 0-3")
-        zs, zc = (0, 1, 2, 3), z.astype(np.int8)
+        zs, zc = (0, 1, 2, 3), z if z.dtype.kind in "iu" else z.astype(np.int64)
         if z.size and (int(z.min()) < 0 or int(z.max()) > 3):
             as_int("zero_stage", int(z.max()) if int(z.max()) > 3 else int(z.min()), minimum=0, maximum=3)
     if r.ndim == 0:
@@ -110,7 +110,7 @@ def _codes(np, z, r) -> tuple:
         if r.size and (int(r.min()) < 0 or int(r.max()) > 2):
             raise SymcalcError(f"recompute holds {int(r.max()) if int(r.max()) > 2 else int(r.min())}; give "
                                "'none', 'selective', 'full' or their index 0-2")
-        return zs, zc, RECOMPUTE, r.astype(np.int8)
+        return zs, zc, RECOMPUTE, r
     rc = np.full(r.shape, -1, dtype=np.int8)
     for k, name in enumerate(RECOMPUTE):
         rc[r == name] = k
@@ -184,7 +184,7 @@ def _evaluate(np, model, settings: dict, chunk: int, arrays: tuple, z, r):
     for i in range(0, n, chunk):
         block = out[i:i + chunk]
         if plan:
-            block[...] = plan[0](i, i + chunk)
+            plan[0](i, i + block.size, block)
         bad = False
         for name, mark in marks.items():
             if callable(mark):

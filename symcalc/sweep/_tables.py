@@ -60,11 +60,11 @@ def _plan(model, settings_key, zs: tuple, rs: tuple, scalars: tuple, table_vars:
 
 
 def table_plan(np, model, settings: dict, arrays: dict, scalars: dict, zs: tuple, rs: tuple, z_codes, r_codes, valid):
-    """``(chunk, covered)``: ``chunk(i, j)`` gives the totals of configurations i..j; or None when no table fits.
+    """``(chunk, covered)``: ``chunk(i, j, out)`` writes the totals of configurations i..j; None when no table fits.
 
     ``arrays`` maps input names to 1-D integer arrays, ``scalars`` to ints; ``zs``/``rs`` are the
-    ZeRO stages and policies, ``z_codes``/``r_codes`` each configuration's position in them (None
-    when there is one); ``valid(name, v)`` says whether degree value v fits the model (NaN in the
+    ZeRO stages and policies, ``z_codes``/``r_codes`` each configuration's position in them (integer
+    arrays; None when there is one); ``valid(name, v)`` says whether degree value v fits the model (NaN in the
     table otherwise). ``covered`` names the degrees the table checked.
     """
     ranges = {}
@@ -98,20 +98,25 @@ def table_plan(np, model, settings: dict, arrays: dict, scalars: dict, zs: tuple
     first = arrays[table_vars[0]]
     second = arrays[table_vars[1]] if len(table_vars) == 2 else None
     stride = ranges[table_vars[1]] if second is not None else 1
-    setting = None
-    if z_codes is not None or r_codes is not None:
-        setting = ((z_codes.astype(np.intp) if z_codes is not None else 0) * len(rs)
-                   + (r_codes.astype(np.intp) if r_codes is not None else 0)) * inner
+    rows = len(rs)
     other_arrays = [arrays[n] for n in others]
 
-    def chunk(i, j):
-        idx = first[i:j] * stride if second is not None else first[i:j].astype(np.int64)
+    def chunk(i, j, out):
+        """Totals of configurations i..j written into ``out`` (a float64 block of j - i)."""
+        idx = first[i:j].astype(np.intp)  # intp before any product: inputs may be narrow integers
         if second is not None:
+            idx *= stride
             idx += second[i:j]
-        if setting is not None:
-            idx += setting[i:j]
+        if z_codes is not None or r_codes is not None:
+            setting = z_codes[i:j].astype(np.intp) if z_codes is not None else r_codes[i:j].astype(np.intp)
+            if z_codes is not None:
+                setting *= rows
+                if r_codes is not None:
+                    setting += r_codes[i:j]
+            setting *= inner
+            idx += setting
         ms = mono_fn.natural(*(a[i:j] for a in other_arrays)) if not all(ones) else None
-        out = np.take(tables[0], idx)
+        np.take(tables[0], idx, out=out)
         if not ones[0]:
             out *= ms[0]
         for k in range(1, len(tables)):

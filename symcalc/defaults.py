@@ -206,6 +206,13 @@ _TODAY_ENTRIES: dict[str, Default] = {
                             "(vLLM's dtype auto)", "--weight-dtype"),
     "kv_cache_dtype": Default("bf16", "KV-cache values (2 bytes)", "vLLM's kv_cache_dtype auto (the model dtype)",
                               "--kv-cache-dtype"),
+    "window_cache": Default("window", "a sliding-window layer's KV cache holds W tokens once the context reaches W",
+                            "vLLM's paged sliding-window blocks and transformers' static/sliding-window caches reserve W "
+                            "slots ('window-1': transformers' DynamicCache keeps W - 1 after a long prefill)",
+                            "--window-cache"),
+    "mla_cache": Default("latent", "an MLA layer caches its compressed latent, r_kv + d_r values per token",
+                         "transformers' DeepSeek-V3 cache and vLLM's MLA backends keep the latent ('decompressed': "
+                         "per-head K and V, as a naive implementation)", "--mla-cache"),
     # --- serving (symcalc serve, symcalc.serving)
     "compute_efficiency": Default(Integer(1), "fraction of the peak FLOP/s a compute-bound operation reaches: 1, "
                                   "the physical limit (serving times are lower bounds)",
@@ -231,7 +238,8 @@ _TODAY_ENTRIES: dict[str, Default] = {
                        "Section 3.4.1)",
                        "-s/--sequence-length"),
     "micro_batch": Default(Integer(1), "micro-batch b per device", "the cookbook's -b 1", "-b"),
-    "n_devices": Default(Integer(1), "devices n; every parallel degree 1", "the cookbook's --num-gpus 1 -tp 1 -pp 1",
+    "n_devices": Default(Integer(1), "devices n: 1, or t·p·c when degrees are given (data-parallel degree 1, as "
+                         "Parallel())", "the cookbook's --num-gpus 1 -tp 1 -pp 1",
                          "--num-gpus, -tp, -pp, -ep, --context-parallel-size"),
     "output_tokens": Default(Integer(1), "tokens generated (mem --infer)", "the cookbook's -o 1", "-o"),
     "tokens": Default(Integer(300 * 10**9), "training tokens of symcalc flops", "GPT-3's 300B tokens (Brown et al. "
@@ -245,6 +253,12 @@ _TODAY_ENTRIES: dict[str, Default] = {
                       "--causal"),
     "elementwise": Default(False, "matmuls only (2·m·n·k per matmul)", "torch FlopCounterMode counts matmuls only",
                            "--elementwise"),
+    "window_flops": Default("square", "sliding-window layers count the full s² attention square",
+                            "torch FlopCounterMode on eager attention, which masks but computes the square ('band': the "
+                            "s·W band a windowed flash kernel computes)", "--window-flops"),
+    "active_convention": Default("all", "active parameters count everything a token touches, embeddings included",
+                                 "Mixtral's model card (12.9B active: embedding and LM head counted); DeepSeek's and "
+                                 "gpt-oss's cards leave out the input embedding ('no-input-embedding')", "--active-convention"),
     "flops_convention": Default("exact", "training time uses the exact model FLOPs", "symcalc.training_flops; 6N and "
                                 "8N (Kaplan; Narayanan eq. 4) by flag", "--flops"),
     "mfu": Default(Rational(2, 5), "MFU 40 % (time, plan)", "Llama Team 2024, Table 4: 38-43 % BF16 MFU on "

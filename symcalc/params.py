@@ -196,11 +196,11 @@ def params(model: Model, *, active: bool = False) -> Breakdown:
     return Breakdown({k: v.expand() for k, v in parts.items()}, unit="params", title=title)
 
 
-def active_params(model: Model, *, convention: str = "all") -> Breakdown:
+def active_params(model: Model, *, convention: Optional[str] = None) -> Breakdown:
     """Parameters one token uses: ``params(model, active=True)`` (equal to params for dense models).
 
-    ``convention`` says what model cards count (:data:`ACTIVE_CONVENTIONS`): ``"all"`` (default)
-    every parameter a token touches, its embedding row counted as the whole matrix, as for the
+    ``convention`` says what model cards count (:data:`ACTIVE_CONVENTIONS`): ``"all"`` (today's
+    default; None: the active default, :mod:`symcalc.defaults`) every parameter a token touches, its embedding row counted as the whole matrix, as for the
     total; ``"no-input-embedding"`` leaves out the token embedding and position table (an untied
     model's LM head stays; a tied one's matrix stays as the head); ``"no-embeddings"`` leaves out the
     embedding and the LM head (and an MTP module's copies of them).
@@ -210,7 +210,9 @@ def active_params(model: Model, *, convention: str = "all") -> Breakdown:
     >>> [int(active_params(m, convention=c).total) for c in ACTIVE_CONVENTIONS]
     [12879925248, 12748853248, 12617781248]
     """
-    as_choice("convention", convention, ACTIVE_CONVENTIONS)
+    from .defaults import resolve
+
+    convention = as_choice("convention", resolve("active_convention", convention), ACTIVE_CONVENTIONS)
     bd = params(model, active=True)
     drop: set[str] = set()
     if convention != "all":

@@ -127,3 +127,36 @@ def test_ca_says_which_meaning_applies(capsys):
             main([command, "--help"])
         text = " ".join(capsys.readouterr().out.split())
         assert "-ca is the cookbook" in text and f"= --recompute {meaning}" in text
+
+
+def test_degrees_without_num_gpus_are_the_library_layout(capsys):
+    """-tp 2 -pp 2 without --num-gpus is Parallel(tp=2, pp=2) (data-parallel degree 1), as in the library."""
+    m = Model.preset("llama-2-7b")
+    lib = training_memory(m, seq_len=4096, micro_batch=1, tp=2, pp=2)
+    out = cli_json(capsys, "mem", *LLAMA, "-s", "4096", "-tp", "2", "-pp", "2")
+    assert out["parallel"]["n_devices"] == 4 and out["parallel"]["dp"] == 1
+    assert out["per_device"]["total"] == int(ceiling(lib.total))
+    sol = cli_json(capsys, "solve", "tp", *LLAMA, "--budget", "80GiB", "-s", "4096")
+    # every TP degree the heads allow was tried (not only the 1 that n_devices=1 allows), and it agrees with mem
+    assert sol["tp"] > 1 and sol["feasible"]
+    assert cli_json(capsys, "mem", *LLAMA, "-s", "4096", "-tp", str(sol["tp"]))["per_device"]["total"] \
+        == sol["quantity_at_answer"]
+
+
+@pytest.mark.parametrize("key, flag, value, question", [
+    ("window_cache", "--window-cache", "window-1",
+     lambda m: ["mem", "--infer", "--preset", "gemma-3-27b", "-s", "4096"]),
+    ("mla_cache", "--mla-cache", "decompressed",
+     lambda m: ["mem", "--infer", "--preset", "deepseek-v3", "-s", "4096"]),
+    ("window_flops", "--window-flops", "band", lambda m: ["flops", "--preset", "gemma-3-27b", "-s", "4096"]),
+    ("active_convention", "--active-convention", "no-embeddings", lambda m: ["params", "--preset", "mixtral-8x7b"]),
+])
+def test_structure_conventions_come_from_the_defaults_table(capsys, key, flag, value, question):
+    """A structure convention left unsaid is the active set's; changing the set equals giving the flag."""
+    argv = question(None)
+    default = cli_json(capsys, *argv)
+    given = cli_json(capsys, *argv, flag, value)
+    with defaults.using(defaults.active().replace(**{key: value})):
+        switched = cli_json(capsys, *argv)
+    assert given == {**switched, **{k: given[k] for k in ("settings", "conventions") if k in given}}
+    assert given != default

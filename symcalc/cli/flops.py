@@ -19,7 +19,7 @@ from ..errors import SymcalcError
 from ..flops import RECOMPUTE, six_n, training_flops
 from ..flops import forward_flops
 from ..structure import WINDOW_FLOPS
-from ..defaults import active
+from ..defaults import active, resolve
 from .common import (
     choice, listable,
     add_model_arguments, default_help, model_from_args, positive_int, print_json, recompute_policy, seq_len_type,
@@ -77,9 +77,10 @@ def add_flops_arguments(p: argparse.ArgumentParser, *, symbolic: bool = False) -
     w.add_argument("--elementwise", action="store_true", default=None,
                    help="add softmax, norm, activation and residual FLOPs (conventions in the README)")
     if not symbolic:
-        w.add_argument("--window-flops", choices=WINDOW_FLOPS, default="square",
-                       help="sliding/chunked layers: the full square eager attention computes (default, as "
-                            "FlopCounterMode) or only the band inside the window (what a windowed kernel computes)")
+        w.add_argument("--window-flops", choices=WINDOW_FLOPS,
+                       help="sliding/chunked layers: the full square eager attention computes (square, as "
+                            "FlopCounterMode) or only the band inside the window (what a windowed kernel computes); "
+                            + default_help("window_flops", "flops"))
 
 
 def recompute_from_args(args: argparse.Namespace) -> tuple[str, str]:
@@ -136,7 +137,8 @@ def compute(args: argparse.Namespace) -> dict[str, Any]:
         "defaults": d.name,
     }
     if not model.window.is_full:
-        conventions["windowed layers"] = ("full s*s square (eager attention, FlopCounterMode)" if args.window_flops == "square"
+        conventions["windowed layers"] = ("full s*s square (eager attention, FlopCounterMode)"
+                                          if resolve("window_flops", args.window_flops) == "square"
                                           else "the band inside the window or chunk")
     return dict(model=model, s=s, b=b, tokens=tokens, policy=policy, run=run_bd, step=step_bd, token=token_bd,
                 passes=passes, approx=approx, conventions=conventions)

@@ -114,11 +114,11 @@ def add_memory_arguments(p: argparse.ArgumentParser, *, symbolic: bool = False) 
     i.add_argument("--kv-cache-dtype", choices=list(WEIGHT_DTYPES),
                    help="KV-cache values (default: --low-prec-bytes-per-val, bf16), e.g. fp8 for a quantized cache")
     i.add_argument("--window-cache", choices=WINDOW_CACHE,
-                   help="KV cache of sliding/chunked layers: W tokens (default; static caches, serving engines) or "
-                        "W-1 (transformers' DynamicCache after a forward)")
+                   help="KV cache of sliding/chunked layers: W tokens (window: static caches, serving engines) or "
+                        "W-1 (transformers' DynamicCache after a forward); " + default_help("window_cache", "mem"))
     i.add_argument("--mla-cache", choices=MLA_CACHE,
-                   help="KV cache of MLA layers: the compressed latent (default; transformers, vLLM) or "
-                        "decompressed per-head K and V")
+                   help="KV cache of MLA layers: the compressed latent (transformers, vLLM) or "
+                        "decompressed per-head K and V; " + default_help("mla_cache", "mem"))
     pr = p.add_argument_group("precision (default: bf16 weights and activations, fp32 gradients, fp32 master "
                               "copy and moments; Megatron-core's recipe)")
     pr.add_argument("--disable-mixed-precision", action="store_false", dest="is_mixed_precision",
@@ -203,8 +203,9 @@ def _degrees(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, name, None)
         return one if value is None else value
 
+    # without --num-gpus the devices are tp*pp*cp (data-parallel degree 1), as Parallel() in the library
     return dict(tp=get("tensor_parallel_size"), pp=get("pipeline_parallel_size"), cp=get("context_parallel_size"),
-                ep=get("expert_parallelism"), n_devices=get("num_gpus"),
+                ep=get("expert_parallelism"), n_devices=getattr(args, "num_gpus", None),
                 sequence_parallel=getattr(args, "sequence_parallel", None))
 
 
@@ -249,7 +250,7 @@ def _memory(model, args, st, par: Parallel, *, zero: int, buffers: bool, misc: A
                                 micro_batch=micro_batch_of(args), weights=weights, storage=storage,
                                 bytes_kv=bytes_kv, bytes_act=st["prec"].act,
                                 flash_attention=st["flash_attention"], misc_bytes=misc, parallel=par,
-                                window_cache=args.window_cache or "window", mla_cache=args.mla_cache or "latent")
+                                window_cache=args.window_cache, mla_cache=args.mla_cache)
     opts = {k: v for k, v in training_options(args).items() if k not in _degrees(args)}
     opts.update(zero_stage=zero, misc_bytes=misc)
     if not buffers:  # one replica, unsharded: no ZeRO buffers, nothing offloaded or sharded
@@ -297,7 +298,8 @@ def _finetune_settings(model, args: argparse.Namespace) -> dict[str, Any]:
     mem = memory_options(args)
     counts = finetune_params(model, adapter=opts["adapter"], freeze=opts["freeze"])
     method = args.finetune or ("lora" if opts["adapter"] is not None else "full")
-    n = args.num_gpus if args.num_gpus is not None else 1
+    d = _degrees(args)
+    n = d["n_devices"] if d["n_devices"] is not None else d["tp"] * d["pp"] * d["cp"]
     return {
         "finetune": method,
         "adapter": opts["adapter"].describe() if opts["adapter"] is not None else None,

@@ -7,7 +7,7 @@ import argparse
 from ..breakdown import Breakdown
 from ..finetune import adapter_params, trainable_params
 from ..params import ACTIVE_CONVENTIONS, active_params, non_embedding_params, params
-from .common import add_model_arguments, model_from_args, positive_int, print_json
+from .common import add_model_arguments, default_help, model_from_args, positive_int, print_json
 from .finetune_args import add_finetune_arguments, finetune_options
 
 
@@ -32,9 +32,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sequence-length", "-s", type=positive_int,
                    help="rows of the learned position table; has no effect on the count unless "
                         "--position learned (RoPE/ALiBi have no position parameters)")
-    p.add_argument("--active-convention", choices=ACTIVE_CONVENTIONS, default="all",
-                   help="what active parameters count: all parameters a token touches (default), without the "
-                        "input embedding (DeepSeek, gpt-oss cards), or without embedding and LM head (GLM cards)")
+    p.add_argument("--active-convention", choices=ACTIVE_CONVENTIONS,
+                   help="what active parameters count: all parameters a token touches, without the input "
+                        "embedding (DeepSeek, gpt-oss cards), or without embedding and LM head (GLM cards); "
+                        + default_help("active_convention", "params"))
     add_finetune_arguments(p, memory=False)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run, compare=compare)
@@ -52,7 +53,14 @@ def compute(args: argparse.Namespace) -> dict:
     return dict(model=model, bd=bd, adapter=adapter, freeze=freeze,
                 trainable=trainable_params(model, adapter=adapter, freeze=freeze).total,
                 non_emb=non_embedding_params(model),
-                active=active_params(model, convention=args.active_convention).total)
+                active=active_params(model, convention=_convention(args)).total)
+
+
+def _convention(args: argparse.Namespace) -> str:
+    """What active parameters count: ``--active-convention``, else the active default."""
+    from ..defaults import resolve
+
+    return resolve("active_convention", getattr(args, "active_convention", None))
 
 
 def result_json(args: argparse.Namespace, r: dict) -> dict:
@@ -67,7 +75,7 @@ def result_json(args: argparse.Namespace, r: dict) -> dict:
         "conventions": {
             "non_embedding_excludes": ["token embedding", "learned position table", "untied LM head"],
             "active": "top_k routed experts per MoE layer; everything else in full"
-                      + ("" if args.active_convention == "all" else f" ({args.active_convention})"),
+                      + ("" if _convention(args) == "all" else f" ({_convention(args)})"),
             "total": "the model's parameters plus an adapter's (peft's get_nb_trainable_parameters)",
             "trainable": "an adapter's parameters (the base frozen), else all but --freeze",
         },
@@ -91,8 +99,8 @@ def run(args: argparse.Namespace) -> int:
         print_json(result_json(args, r))
         return 0
     print(f"symcalc params: {model.name or 'custom model'} - {model.describe()}")
-    label = "active per token" + ("" if args.active_convention == "all" else f" ({args.active_convention})")
-    extra = [("non-embedding", non_emb)] + ([(label, active)] if model.is_moe or args.active_convention != "all" else [])
+    label = "active per token" + ("" if _convention(args) == "all" else f" ({_convention(args)})")
+    extra = [("non-embedding", non_emb)] + ([(label, active)] if model.is_moe or _convention(args) != "all" else [])
     if adapter is not None or freeze is not None:
         extra.append(("trainable", trainable))
     print(bd.table(extra=extra))

@@ -186,10 +186,12 @@ def _square(seq_len: Expr, causal: bool) -> Expr:
     return seq_len**2 / 2 if causal else seq_len**2
 
 
-def window_pairs(model: Model, seq_len: Expr, causal: bool, window_flops: str) -> Any:
+def window_pairs(model: Model, seq_len: Expr, causal: bool, window_flops: Optional[str] = None) -> Any:
     """Query-key pairs per head of one sequence on a windowed layer: None (the same square as the
     full layers, ``"square"``) or the pairs inside the window or chunk (``"band"``)."""
-    as_choice("window_flops", window_flops, WINDOW_FLOPS)
+    from ..defaults import resolve
+
+    window_flops = as_choice("window_flops", resolve("window_flops", window_flops), WINDOW_FLOPS)
     model = as_model("model", model)
     if model.window.is_full or window_flops == "square":
         return None
@@ -197,7 +199,7 @@ def window_pairs(model: Model, seq_len: Expr, causal: bool, window_flops: str) -
 
 
 def forward_flops(model: Model, *, seq_len: Any = S.seq_len, batch: Any = 1, tokens: Any = None,
-                  causal: Optional[bool] = None, elementwise: Optional[bool] = None, window_flops: str = "square") -> Breakdown:
+                  causal: Optional[bool] = None, elementwise: Optional[bool] = None, window_flops: Optional[str] = None) -> Breakdown:
     """Forward FLOPs of ``batch`` sequences of ``seq_len`` tokens (logits at every position).
 
     .. math::
@@ -226,8 +228,8 @@ def forward_flops(model: Model, *, seq_len: Any = S.seq_len, batch: Any = 1, tok
     tokens : tokens of a run, instead of ``batch``
     causal : count half of the attention square (Megatron) instead of all of it
     elementwise : add softmax, norms, activations, residual adds
-    window_flops : windowed layers count the full square (``"square"``, default: eager
-        attention, FlopCounterMode) or only the pairs inside the window or chunk (``"band"``)
+    window_flops : windowed layers count the full square (``"square"``, today's default: eager
+        attention, FlopCounterMode; None: the active default) or only the pairs inside the window or chunk (``"band"``)
 
     The model's MTP modules (if any) are part of a training forward: each adds its projection,
     one layer and its head at every position.
@@ -279,7 +281,7 @@ def recompute_flops(model: Model, *, recompute: str = "none", **kwargs: Any) -> 
 
 def training_flops(model: Model, *, seq_len: Any = S.seq_len, batch: Any = 1, tokens: Any = None,
                    recompute: Optional[str] = None, causal: Optional[bool] = None,
-                   elementwise: Optional[bool] = None, window_flops: str = "square") -> Breakdown:
+                   elementwise: Optional[bool] = None, window_flops: Optional[str] = None) -> Breakdown:
     """Training FLOPs: ``forward/...``, ``backward/...`` and ``recompute/...`` parts.
 
     ``bd.select("forward") + bd.select("backward")`` are the model FLOPs (for MFU); the total,

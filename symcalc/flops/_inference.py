@@ -25,7 +25,7 @@ def _context(value: Any) -> Expr:
 
 
 def prefill_flops(model: Model, *, prompt_len: Any = S.seq_len, batch: Any = 1, causal: Optional[bool] = None,
-                  elementwise: Optional[bool] = None, all_logits: bool = False, window_flops: str = "square") -> Breakdown:
+                  elementwise: Optional[bool] = None, all_logits: bool = False, window_flops: Optional[str] = None) -> Breakdown:
     """FLOPs of the prefill of ``batch`` prompts of ``prompt_len`` tokens.
 
     The LM head runs on the last position only (what ``generate`` and serving engines do);
@@ -56,7 +56,7 @@ def prefill_flops(model: Model, *, prompt_len: Any = S.seq_len, batch: Any = 1, 
 
 
 def decode_flops(model: Model, *, context_len: Any = S.context_len, batch: Any = 1,
-                 elementwise: Optional[bool] = None, window_flops: str = "square") -> Breakdown:
+                 elementwise: Optional[bool] = None, window_flops: Optional[str] = None) -> Breakdown:
     """FLOPs of decoding one token per sequence with ``context_len`` tokens in the KV cache.
 
     The new token's query meets ``c + 1`` keys (the cache and itself), so the attention core is
@@ -80,7 +80,9 @@ def decode_flops(model: Model, *, context_len: Any = S.context_len, batch: Any =
     """
     c, b = _context(context_len), _count("batch", batch)
     model = as_model("model", model)
-    window_flops = as_choice("window_flops", window_flops, WINDOW_FLOPS)
+    from ..defaults import resolve
+
+    window_flops = as_choice("window_flops", resolve("window_flops", window_flops), WINDOW_FLOPS)
     win = model.window
     wkeys = None if win.is_full else b * win.keys_at(c, window_flops)
     bd = pass_parts(model, tokens=b, pairs=b * (c + 1), logits=b, elementwise=elementwise,
@@ -91,7 +93,7 @@ def decode_flops(model: Model, *, context_len: Any = S.context_len, batch: Any =
 
 def generation_flops(model: Model, *, prompt_len: Any = S.seq_len, n_generate: Any = S.n_generate,
                      batch: Any = 1, causal: Optional[bool] = None, elementwise: Optional[bool] = None,
-                     window_flops: str = "square") -> Breakdown:
+                     window_flops: Optional[str] = None) -> Breakdown:
     """FLOPs of generating ``n_generate`` tokens after a ``prompt_len``-token prompt, in closed form.
 
     The prefill yields the first new token; each further token is one decode step, at context
@@ -123,7 +125,9 @@ def generation_flops(model: Model, *, prompt_len: Any = S.seq_len, n_generate: A
     steps = n - 1
     full_keys = b * steps * (2 * p + n) / 2
     model = as_model("model", model)
-    window_flops = as_choice("window_flops", window_flops, WINDOW_FLOPS)
+    from ..defaults import resolve
+
+    window_flops = as_choice("window_flops", resolve("window_flops", window_flops), WINDOW_FLOPS)
     win = model.window
     wkeys = None
     if not win.is_full:

@@ -79,8 +79,8 @@ def kv_cache(
     bytes_kv: Any = 2,
     tp: Any = 1,
     pp: Any = 1,
-    window_cache: str = "window",
-    mla_cache: str = "latent",
+    window_cache: Optional[str] = None,
+    mla_cache: Optional[str] = None,
 ) -> Expr:
     """KV-cache bytes per device.
 
@@ -102,10 +102,10 @@ def kv_cache(
     tp, pp : expression
         Tensor- and pipeline-parallel degrees. With p > 1 the windowed and full layers are taken
         spread evenly over the stages (exact when p = 1).
-    window_cache : ``"window"`` (default) or ``"window-1"``
+    window_cache : ``"window"`` (today's default) or ``"window-1"``; None: the active default
         A windowed layer keeps ``min(T, W)`` tokens (static caches, serving engines) or
         ``min(T, W − 1)`` (transformers' DynamicCache after a forward).
-    mla_cache : ``"latent"`` (default) or ``"decompressed"``
+    mla_cache : ``"latent"`` (today's default) or ``"decompressed"``; None: the active default
         MLA caches the latent ``r_kv + d_r`` per token (transformers, vLLM), or per-head K and V,
         ``(a/t)(d_n + d_r + d_v)``, as a naive implementation would.
 
@@ -117,10 +117,12 @@ def kv_cache(
     ----------
     Pope et al. 2022, "Efficiently Scaling Transformer Inference", Section 2 (KV cache size).
     """
+    from ..defaults import resolve
+
     m = as_model("model", model)
     tokens, batch, pp, tp = as_size("tokens", tokens), as_size("batch", batch), as_size("pp", pp), as_size("tp", tp)
-    window_cache = as_choice("window_cache", window_cache, WINDOW_CACHE)
-    mla_cache = as_choice("mla_cache", mla_cache, MLA_CACHE)
+    window_cache = as_choice("window_cache", resolve("window_cache", window_cache), WINDOW_CACHE)
+    mla_cache = as_choice("mla_cache", resolve("mla_cache", mla_cache), MLA_CACHE)
     n_win = m.n_windowed_layers
     cached = (m.n_layers - n_win) * tokens + n_win * m.window.cached_tokens(tokens, window_cache)
     return cached / pp * m.attention._kv_values(m, tp, mla_cache) * weight_bytes(bytes_kv) * batch
@@ -139,8 +141,8 @@ def inference_memory(
     misc_bytes: Any = None,
     prefill_batch: Any = None,
     parallel: Optional[Parallel] = None,
-    window_cache: str = "window",
-    mla_cache: str = "latent",
+    window_cache: Optional[str] = None,
+    mla_cache: Optional[str] = None,
     storage: Any = None,
     **degrees: Any,
 ) -> Breakdown:

@@ -47,6 +47,7 @@ from .model import Model
 
 __all__ = ["FLOPS_CONVENTIONS", "run_flops", "training_cost", "TrainingCost", "as_mfu", "planned"]
 
+#: How ``training_cost`` counts the FLOPs of a run: ``exact`` model FLOPs (the default), Kaplan's ``6N``, or ``8N`` (with one full recompute, Narayanan et al. 2021 eq. 4).
 FLOPS_CONVENTIONS = ("exact", "6N", "8N")
 RECOMPUTE = ("none", "selective", "full")
 SECONDS_PER_DAY = 86400
@@ -137,6 +138,7 @@ class TrainingCost:
 
     @property
     def days(self) -> Expr:
+        """Wall-clock time in days (a display :class:`~symcalc.display.Quantity`)."""
         return quantity(self.seconds / SECONDS_PER_DAY, "days")
 
     @property

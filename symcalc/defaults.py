@@ -136,6 +136,7 @@ class Defaults(Mapping):
         return self._entries[key]
 
     def source(self, key: str) -> str:
+        """Where the setting ``key``'s value in this set comes from (paper, code or manual)."""
         return self.entry(key).source
 
     def for_command(self, command: str) -> dict[str, Any]:
@@ -306,6 +307,7 @@ _TODAY_ENTRIES: dict[str, Default] = {
     "topk": Default(2, "experts per token", "Mixtral 8x7B: top-2 routing", "-t/--topk"),
 }
 
+#: Today's defaults: what current training and serving stacks do (the active set unless switched).
 TODAY = Defaults("today", _TODAY_ENTRIES)
 
 
@@ -332,6 +334,7 @@ _COOKBOOK_CHANGES = {
                   "DeepSpeed rules: ZeRO 0-3, ZeRO <= 1 with pipelines, no interleaving"),
 }
 
+#: The EleutherAI cookbook calculators' defaults (``--cookbook``), where they are not wrong.
 COOKBOOK = Defaults(
     "cookbook",
     {**_TODAY_ENTRIES,

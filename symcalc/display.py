@@ -70,6 +70,7 @@ _STYLES = {
     "W": ("amount", "W", r"\mathrm{W}"),
     "currency": ("amount", "(currency)", r"\text{(currency)}"),
 }
+#: The units a :class:`Quantity` prints with.
 UNITS = tuple(_STYLES)
 #: Whole numbers up to this many digits print in full (with separators); longer ones as decimals.
 FULL_DIGITS = 15

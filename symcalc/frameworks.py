@@ -82,6 +82,7 @@ class Framework:
         return self.zero_with_pp if as_bool("pipelined", pipelined) else self.zero_stages
 
 
+#: The planner's frameworks by name (``symcalc plan --framework``): what each allows.
 FRAMEWORKS = {
     "megatron": Framework("megatron", (0, 1), (0, 1), True, True,
                           "Megatron-LM/Megatron-core: TP + SP, PP with interleaving, distributed optimizer (ZeRO 1)"),
@@ -92,6 +93,7 @@ FRAMEWORKS = {
                       "through the step"),
     "any": Framework("any", (0, 1, 2, 3), (0, 1, 2, 3), True, False, "no framework's rules: every combination"),
 }
+#: The framework names, in the order ``--framework`` lists them.
 NAMES = tuple(FRAMEWORKS)
 
 

@@ -8,19 +8,19 @@ not linears (an LM head is one, even when tied to the embedding).
 
 Target words (:data:`TARGETS`) name the matrices the way LoRA recipes do:
 
-====================  ==================================================================
-``q k v o``           attention projections (``qkv`` when the model fuses them: GPT-NeoX); MLA's
-                      ``q_a q_b kv_a kv_b o`` (or ``q`` without a query LoRA: DeepSeek-V2-Lite)
-``gate up down``      every plain MLP: the dense layers' and the shared experts' (a plain
-                      two-matrix MLP has ``up`` and ``down`` only; ``gate_up`` when fused: Phi-3)
-``expert_gate``       the routed experts' matrices, one per expert (transformers 5 stores each
-``expert_up``         layer's experts as one 3-D tensor: ``gate_up_proj`` ``[E, 2f, h]`` and
-``expert_down``       ``down_proj`` ``[E, h, f]``)
-``router``            the MoE router (``h -> E``)
-``shared_expert_gate`` Qwen2-MoE's one-output gate on the shared expert
-``embed_proj``        OPT-350m's ``project_in``/``project_out``
-``lm_head``           the output projection
-====================  ==================================================================
+======================  ==================================================================
+``q k v o``             attention projections (``qkv`` when the model fuses them: GPT-NeoX); MLA's
+                        ``q_a q_b kv_a kv_b o`` (or ``q`` without a query LoRA: DeepSeek-V2-Lite)
+``gate up down``        every plain MLP: the dense layers' and the shared experts' (a plain
+                        two-matrix MLP has ``up`` and ``down`` only; ``gate_up`` when fused: Phi-3)
+``expert_gate``         the routed experts' matrices, one per expert (transformers 5 stores each
+``expert_up``           layer's experts as one 3-D tensor: ``gate_up_proj`` ``[E, 2f, h]`` and
+``expert_down``         ``down_proj`` ``[E, h, f]``)
+``router``              the MoE router (``h -> E``)
+``shared_expert_gate``  Qwen2-MoE's one-output gate on the shared expert
+``embed_proj``          OPT-350m's ``project_in``/``project_out``
+``lm_head``             the output projection
+======================  ==================================================================
 
 Aliases (:data:`ALIASES`): ``attention`` (q, k, v, o), ``mlp`` (gate, up, down), ``experts``
 (the three expert words), ``all-linear`` (every word but ``lm_head``: peft's ``"all-linear"``).

@@ -33,8 +33,11 @@ from .inputs import as_bool, as_count, as_size, as_text
 
 __all__ = ["Model", "NORMS", "POSITIONS", "ACTIVATIONS", "FUSED_LINEARS"]
 
+#: Norm kinds a :class:`Model` takes (``norm=``).
 NORMS = ("layernorm", "rmsnorm")
+#: Positional-encoding kinds (``position=``); only ``learned`` has parameters.
 POSITIONS = ("rope", "alibi", "none", "learned")
+#: MLP activation functions (``activation=``).
 ACTIVATIONS = ("gelu", "silu", "relu", "gelu_tanh")
 #: Linears an implementation may store as one matrix: Q, K and V (``qkv``: GPT-2's ``c_attn``,
 #: GPT-NeoX's ``query_key_value``, Phi-3's ``qkv_proj``) and a gated MLP's gate and up (``gate_up``:

@@ -148,9 +148,9 @@ def params(model: Model, *, active: bool = False) -> Breakdown:
     active : bool
         Count only the parameters one token uses (``top_k`` routed experts per MoE layer).
 
-    Parts (present only when the model has them)
-    --------------------------------------------
-    ``embedding/token``, ``embedding/position``, ``embedding/projection``, ``embedding/norm``;
+    Parts
+    -----
+    Present only when the model has them: ``embedding/token``, ``embedding/position``, ``embedding/projection``, ``embedding/norm``;
     attention (:mod:`symcalc.structure.attention`): ``attention/qkv``, ``attention/qkv_bias``,
     ``attention/out``, ``attention/out_bias``, ``attention/qk_norm``, ``attention/sinks``, and for
     MLA ``attention/q_a``, ``attention/q_b`` (or ``attention/q``), ``attention/kv_a``,

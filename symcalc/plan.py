@@ -296,20 +296,35 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
 
     Parameters
     ----------
-    model : Model (numeric sizes)
-    n_devices : n; memory : bytes per device; peak_flops : FLOP/s per device
-    seq_len : s [tokens]; global_batch : B [sequences per step] (defaults: :mod:`symcalc.defaults`)
-    mfu : a fixed fraction of the peak for every layout; None (default): the efficiency model
-        (``kernel_efficiency``, ``gemm_half_size``: :mod:`symcalc.efficiency`)
-    bandwidth_tp : the scale-up link W_t; bandwidth_dp, bandwidth_ep : the scale-out NIC per device
-    node_size : devices per scale-up domain (default ``max_tp``): TP stays inside it; pipeline sends and
-        DP/EP traffic use the scale-out bandwidth when n exceeds it, the scale-up link otherwise
-    framework : ``"megatron"`` (default), ``"deepspeed"``, ``"fsdp"`` or ``"any"`` (:mod:`symcalc.frameworks`)
-    max_tp, max_micro_batch, max_virtual_stages, zero_stages, recompute : which candidates to consider
-    precision, flash_attention, sequence_parallel, dropout, allgather_bucket, max_live_params : as
-        :func:`symcalc.training_memory` (sequence parallelism applies to rows with t > 1)
-    top : how many rows to return (None: all that fit)
+    model : Model
+        Numeric sizes.
+    n_devices : int
+        Devices n.
+    memory : bytes
+        Memory per device.
+    peak_flops : FLOP/s
+        Peak per device.
+    seq_len, global_batch : int
+        s [tokens] and B [sequences per step] (defaults: :mod:`symcalc.defaults`).
+    mfu : fraction, optional
+        A fixed fraction of the peak for every layout; None (default): the efficiency model
+        (``kernel_efficiency``, ``gemm_half_size``: :mod:`symcalc.efficiency`).
+    bandwidth_tp, bandwidth_dp, bandwidth_ep : bytes/s
+        The scale-up link W_t; the scale-out NIC per device for DP and EP.
+    node_size : int, optional
+        Devices per scale-up domain (default ``max_tp``): TP stays inside it; pipeline sends and
+        DP/EP traffic use the scale-out bandwidth when n exceeds it, the scale-up link otherwise.
+    framework : str
+        ``"megatron"`` (default), ``"deepspeed"``, ``"fsdp"`` or ``"any"`` (:mod:`symcalc.frameworks`).
+    max_tp, max_micro_batch, max_virtual_stages, zero_stages, recompute
+        Which candidates to consider.
+    precision, flash_attention, sequence_parallel, dropout, allgather_bucket, max_live_params
+        As :func:`symcalc.training_memory` (sequence parallelism applies to rows with t > 1).
+    top : int, optional
+        How many rows to return (None: all that fit).
 
+    Notes
+    -----
     Every ``None`` takes the active default of :mod:`symcalc.defaults`.
     """
     from .defaults import resolve

@@ -26,6 +26,7 @@ from .errors import SymcalcError
 __all__ = ["require_matplotlib", "memory_figure", "micro_batch_figure", "plan_figure", "scaling_figure",
            "save_figure", "GIB"]
 
+#: Bytes in a GiB (2^30): the unit of the memory axes.
 GIB = 2**30
 #: File types a figure is written as, by suffix.
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}

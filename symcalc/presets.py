@@ -44,9 +44,11 @@ class Preset:
 
     @property
     def family(self) -> str:
+        """The preset's ``model_type`` (its Hugging Face family)."""
         return self.config["model_type"]
 
     def model(self, *, mtp: bool = False) -> Model:
+        """The :class:`~symcalc.model.Model` of this preset (``mtp=True`` adds its multi-token-prediction modules)."""
         return model_from_hf_config(self.config, name=self.name, mtp=mtp)
 
 

@@ -198,6 +198,7 @@ class Sheet:
             raise SymcalcError(f"Sheet.formulas={self.formulas!r:.60} is not a sequence of Formula")
 
     def markdown(self) -> str:
+        """The sheet as Markdown with display math (what ``formulas/*.md`` hold)."""
         out = [f"# {self.title}", "", _GENERATED, "", self.intro, ""]
         for f in self.formulas:
             out += [f"## {f.title}", "", "$$", f.tex, "$$", ""]
@@ -207,6 +208,7 @@ class Sheet:
         return "\n".join(out)
 
     def tex(self) -> str:
+        """The sheet as LaTeX equations to input in a paper (what ``formulas/*.tex`` hold; needs amsmath)."""
         out = [f"% {self.title}", f"% {_GENERATED}", "% \\input this file; it needs amsmath.", ""]
         for f in self.formulas:
             out += [f"% {f.title}. Source: {f.source}", "\\begin{equation}", f.tex, "\\end{equation}", ""]

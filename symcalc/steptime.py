@@ -53,7 +53,9 @@ from .inputs import as_bool, as_choice, as_fraction, as_model, as_positive, as_s
 
 __all__ = ["step_time", "layout_memory", "ZERO_STAGES", "RECOMPUTE", "HEAD_PARTS"]
 
+#: The ZeRO stages the cost model knows (0-3).
 ZERO_STAGES = (0, 1, 2, 3)
+#: The recompute policies the cost model knows.
 RECOMPUTE = ("none", "selective", "full")
 #: FLOPs parts outside the transformer layers (on the first or last stage only).
 HEAD_PARTS = ("lm_head", "embedding/projection")

@@ -38,6 +38,7 @@ class SymbolInfo:
                 raise SymcalcError(f"SymbolInfo.{name}={getattr(self, name)!r:.60} must be a string")
 
 
+#: Every symbol's metadata (:class:`SymbolInfo`: LaTeX letter, meaning, unit), in declaration order.
 SYMBOL_INFO: dict[Symbol, SymbolInfo] = {}
 _BY_NAME: dict[str, Symbol] = {}
 
@@ -178,6 +179,7 @@ secondary_group = _declare("secondary_group", r"g_{\mathrm{hp}}",
                            "devices sharing a ZeRO++ secondary (hpZ) partition of the weights")
 devices_per_node = _declare("devices_per_node", r"n_{\mathrm{node}}", "devices (GPUs) per node, sharing its CPU memory and NVMe")
 
+#: Every symbol's LaTeX letter (``symbol_names`` for sympy's printer).
 LATEX_NAMES: dict[Symbol, str] = {sym: info.latex for sym, info in SYMBOL_INFO.items()}
 
 

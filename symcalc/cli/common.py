@@ -101,6 +101,7 @@ class SymcalcArgumentParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        """Print ``symcalc CMD: error: MESSAGE`` (one line, no usage block) and exit with status 2."""
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
@@ -180,6 +181,8 @@ def _number_type(kind: str, *, minimum: int, allow_fraction: bool):
         return value
 
     parse.__name__ = kind
+    parse.__doc__ = (f"argparse type: {kind}, read by the safe parser of :mod:`symcalc.inputs` (never eval), "
+                     "as an exact sympy number of at most 1e18.")
     return parse
 
 

@@ -117,6 +117,7 @@ class LoRA:
         return self.bytes_adapter != 4
 
     def describe(self) -> str:
+        """One line for tables: the kind, the rank and the targets (``LORA r=16 on all-linear``)."""
         from ..linears import ALIASES
 
         words = "all-linear" if set(self.targets) == set(ALIASES["all-linear"]) else ",".join(self.targets)

@@ -87,9 +87,11 @@ class Freeze:
 
     @property
     def is_all(self) -> bool:
+        """True when every parameter is frozen (``parts`` includes ``all``)."""
         return "all" in self.parts
 
     def describe(self) -> str:
+        """One line for tables: the frozen parts and layer range, or ``nothing``."""
         words = list(self.parts)
         if self.layers is not None:
             words.append(f"layers {self.layers[0]}-{self.layers[1] - 1}")

@@ -207,7 +207,7 @@ def forward_flops(model: Model, *, seq_len: Any = S.seq_len, batch: Any = 1, tok
         F_{\\mathrm{fwd}} = 2 b s \\, N_{\\mathrm{matmul}} + 4 L b s^2 a d_h + 2 b s v h
 
     where :math:`N_{\\mathrm{matmul}}` are the layers' matmul weights one token uses (see
-    :func:`matmul_weights`). With ``tokens=D`` the count is for a run of D tokens in sequences
+    :func:`~symcalc.flops._count.matmul_weights`). With ``tokens=D`` the count is for a run of D tokens in sequences
     of ``seq_len`` (``D/s`` sequences); ``tokens=1`` gives the count per token.
 
     Examples

@@ -107,6 +107,7 @@ class Figure:
         as_bool("Figure.uncertain", self.uncertain)
 
     def as_dict(self) -> dict[str, Any]:
+        """The figure for JSON: value (an int, or exact text), source title, URL, date, note, uncertain."""
         v = self.value
         return {"value": int(v) if v.is_integer else str(v), "source": self.source.title, "url": self.source.url,
                 "date": self.source.date, "note": self.note, "uncertain": self.uncertain}

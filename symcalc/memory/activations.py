@@ -73,7 +73,9 @@ from .parallel import local_kv_heads
 
 __all__ = ["PROFILES", "RECOMPUTE", "layer_activations", "activations", "resolve_softmax_fp32"]
 
+#: Activation profiles: ``korthikanti`` (Korthikanti et al. 2022 Table 2, generalised) and ``hf-eager`` (what transformers' eager modules save).
 PROFILES = ("korthikanti", "hf-eager")
+#: Activation recomputation policies: none, selective (the attention core, Korthikanti et al. 2022), full.
 RECOMPUTE = ("none", "selective", "full")
 #: Parts that selective recompute (Megatron's core-attention recompute) drops.
 CORE_ATTENTION = ("attention/scores", "attention/scores_cast", "attention/dropout_mask",

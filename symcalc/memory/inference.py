@@ -174,6 +174,8 @@ def inference_memory(
     flash_attention : no s² scores (the default, :mod:`symcalc.defaults`), or eager attention
     parallel / degrees : as for :func:`~symcalc.memory.training_memory` (tp and pp matter)
 
+    Notes
+    -----
     Settings left at ``None`` take the active defaults (:mod:`symcalc.defaults`): bf16 weights and
     KV cache, the recipe's activation bytes, flash attention, no sequence parallelism.
 

@@ -54,6 +54,7 @@ class Offload:
 
     @property
     def any(self) -> bool:
+        """True when anything (optimizer states, parameters or activations) is offloaded."""
         return (self.optimizer, self.params, self.activations) != ("none", "none", "none")
 
     def device(self, kind: str) -> str:
@@ -88,6 +89,7 @@ class Offload:
                                    "states first; add --offload-optimizer cpu (or nvme)")
 
     def describe(self) -> str:
+        """One line for tables: what goes where (``optimizer -> cpu``), or ``none``."""
         words = [f"{k} -> {v}" for k, v in (("optimizer", self.optimizer), ("params", self.params),
                                             ("activations", self.activations)) if v != "none"]
         return ", ".join(words) if words else "none"

@@ -65,6 +65,7 @@ class Term:
 
 
 def as_offload(offload: Any) -> Offload:
+    """An :class:`~symcalc.memory.Offload` from ``None`` (nothing offloaded) or an ``Offload``; else a one-line error."""
     if offload is None:
         return NO_OFFLOAD
     if not isinstance(offload, Offload):
@@ -73,6 +74,7 @@ def as_offload(offload: Any) -> Offload:
 
 
 def as_sharding(sharding: Any) -> Sharding:
+    """A :class:`~symcalc.memory.Sharding` from ``None`` (the whole data-parallel group) or a ``Sharding``; else a one-line error."""
     if sharding is None:
         return FULL_SHARDING
     if not isinstance(sharding, Sharding):
@@ -81,6 +83,7 @@ def as_sharding(sharding: Any) -> Sharding:
 
 
 def as_storage(storage: Any):
+    """A :class:`~symcalc.memory.Storage`, or ``None`` (the precision's weights), from a ``Storage`` or a format name."""
     from .storage import Storage
 
     if storage is None or isinstance(storage, Storage):

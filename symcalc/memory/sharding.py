@@ -52,6 +52,7 @@ class Sharding:
 
     @property
     def is_default(self) -> bool:
+        """True for plain ZeRO over the whole data-parallel group (no hybrid group, no secondary partition)."""
         return self.group is None and self.secondary is None
 
     def zero_group(self, dp: Expr, ep: Any = 1) -> Expr:
@@ -81,6 +82,7 @@ class Sharding:
                                    "hpZ partitions within each node of the group")
 
     def describe(self) -> str:
+        """One line for tables: the hybrid shard group and the ZeRO++ secondary partition, if any."""
         words = []
         if self.group is not None:
             words.append(f"hybrid shard group {self.group}")

@@ -15,8 +15,8 @@ Bits per weight (b data bits, scales fp32 unless said):
 ``int8``               LLM.int8: int8 values and one fp32 scale per output row: ``8 + 32/d_in``
 ``fp8``                per-tensor scale (``8`` plus one fp32 per matrix) or per block of
                        B_q × B_q = 128 × 128 (DeepSeek-V3): ``8 + 32/B_q²``
-``int4``, ``int8-plain``, ``fp8-plain``, ``bf16``, ``fp16``, ``fp32``
-                       plain values, scales not counted (``--weight-dtype``'s names)
+plain dtypes           ``int4``, ``int8-plain``, ``fp8-plain``, ``bf16``, ``fp16``, ``fp32``: plain
+                       values, scales not counted (``--weight-dtype``'s names)
 =====================  ===========================================================================
 
 Per-tensor constants of bitsandbytes' ``QuantState`` (the 16-value NF4 code, a double-quant
@@ -58,6 +58,7 @@ __all__ = ["Storage", "FORMATS", "QUANTIZE", "PLAIN_BITS", "NF4_BLOCK", "DQ_BLOC
 
 #: bitsandbytes' 4-bit block size (``blocksize=64``) and its double-quantization block (256 scales).
 NF4_BLOCK = 64
+#: First-level scales per double-quantization block (bitsandbytes: 256).
 DQ_BLOCK = 256
 #: DeepSeek-V3's fp8 weight tiles, 128 × 128.
 FP8_BLOCK = 128
@@ -69,6 +70,7 @@ QUANTIZE = ("nf4", "fp4", "int8", "fp8")
 #: Plain value types (``--weight-dtype``): bits per value, scales not counted.
 PLAIN_BITS: dict[str, Expr] = {"fp32": Integer(32), "bf16": Integer(16), "fp16": Integer(16),
                                "fp8-plain": Integer(8), "int8-plain": Integer(8), "int4": Integer(4)}
+#: Every storage format name: the quantized ones, then the plain dtypes.
 FORMATS = QUANTIZE + tuple(PLAIN_BITS)
 _FP8_SCALES = ("tensor", "block")
 
@@ -124,10 +126,12 @@ class Storage:
 
     @property
     def is_plain(self) -> bool:
+        """True for a plain dtype (``bf16``, ``int4``, ...): values only, no scales counted."""
         return self.format in PLAIN_BITS
 
     @property
     def data_bits(self) -> Expr:
+        """Bits of one stored value, without its share of the scales (4 for NF4/FP4, 8 for int8/fp8)."""
         if self.is_plain:
             return PLAIN_BITS[self.format]
         return Integer(4) if self.format in ("nf4", "fp4") else Integer(8)
@@ -160,6 +164,7 @@ class Storage:
         return b + 32 / (d_in * d_out)
 
     def describe(self) -> str:
+        """One line for tables: the format and its block or scale layout."""
         extra = ""
         if self.format in ("nf4", "fp4"):
             extra = f" block {self.block}" + (f", double quant ({self.block2})" if self.double_quant else "")

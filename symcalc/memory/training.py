@@ -172,6 +172,8 @@ def training_memory(
     sharding : :class:`~symcalc.memory.sharding.Sharding`, optional
         Hybrid sharding group g_s, ZeRO++ secondary partition.
 
+    Notes
+    -----
     Every setting left at ``None`` takes the active default of :mod:`symcalc.defaults` (today:
     ZeRO 1, bf16 weights and activations with fp32 gradients, master copy and AdamW moments, no
     recompute, flash attention, dropout only where the model has it, sequence parallelism when

@@ -114,6 +114,7 @@ class ServingEstimate:
     RESULTS = ("ttft", "tpot", "tokens_per_s", "latency", "e2e_tokens_per_s", "kv_cache_bytes", "memory_bytes")
 
     def results(self) -> dict[str, Expr]:
+        """The results by name (the ``RESULTS`` fields), as for ``--json``."""
         return {k: getattr(self, k) for k in self.RESULTS}
 
     def subs(self, *args: Any, **kwargs: Any) -> "ServingEstimate":

@@ -99,6 +99,7 @@ class LayoutSolution(Solution):
                 object.__setattr__(self, key, as_int(f"LayoutSolution.{key}", getattr(self, key)))
 
     def to_json(self) -> dict[str, Any]:
+        """The solution for ``--json``, with the layout's ``tp`` and ``pp``."""
         out = super().to_json()
         out["tp"], out["pp"] = self.tp, self.pp
         return out

@@ -84,6 +84,7 @@ class GQA:
         return self
 
     def describe(self) -> str:
+        """One line for tables: ``GQA`` with its qk-norm and sinks."""
         extra = [f"qk-norm {self.qk_norm}"] if self.qk_norm != "none" else []
         if self.sinks:
             extra.append("sinks")
@@ -205,6 +206,7 @@ class MLA:
         return self.d_nope + self.d_rope
 
     def describe(self) -> str:
+        """One line for tables: ``MLA`` with its ranks and head sizes."""
         q = f"r_q={self.q_lora_rank}" if self.q_lora_rank is not None else "plain q"
         return f"MLA ({q}, r_kv={self.kv_lora_rank}, d_n={self.d_nope}, d_r={self.d_rope}, d_v={self.d_v})"
 

@@ -20,7 +20,7 @@ Conventions (stated in the README's table):
   serving engines reserve; ``"window-1"`` keeps ``min(T, W−1)``, what transformers'
   ``DynamicCache`` holds after a forward (``DynamicSlidingWindowLayer`` keeps the last ``W−1``;
   for chunked layers it uses the same layer with ``W = C``).
-- **Attention FLOPs of a windowed layer** (:meth:`Window.pairs`): ``"square"`` (default) counts
+- **Attention FLOPs of a windowed layer** (:meth:`Window.cumulative_pairs`): ``"square"`` (default) counts
   every query-key pair of the ``s × s`` square, as eager attention computes it before the mask
   (what ``FlopCounterMode`` reports), and at decode the keys the cache hands back
   (``min(c+1, W)``, also ``min(c+1, C)`` for chunked layers); ``"band"`` counts only the pairs
@@ -209,8 +209,9 @@ class LayerSet:
         return ("all but " + core) if self.invert else core
 
 
-#: Every layer; no layer.
+#: Every layer.
 ALL_LAYERS = LayerSet()
+#: No layer.
 NO_LAYERS = LayerSet(invert=True)
 
 _KINDS = ("full", "sliding", "chunked")

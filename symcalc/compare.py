@@ -33,6 +33,7 @@ from .inputs import as_callable, as_text
 
 __all__ = ["Comparison", "compare", "GIB"]
 
+#: Bytes in a GiB (2^30), the unit comparison tables print memory in.
 GIB = 2**30
 
 

@@ -452,9 +452,9 @@ def _shown(value: Any) -> str:
 
 
 def table() -> str:
-    """The README's table of defaults: setting, today's value, the cookbook's, meaning and source.
+    """The table of defaults: setting, today's value, the cookbook's, meaning and source.
 
-    A test keeps the README equal to it.
+    The documentation's Concepts page prints it (generated when the site is built).
     """
     rows = ["| setting | today | `--cookbook` | flag | meaning (today) | source (today; cookbook where it differs) |",
             "|---|---|---|---|---|---|"]

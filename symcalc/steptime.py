@@ -7,7 +7,7 @@ model's — the embedding and LM head) sets the pace:
 
 .. math::
 
-    t_{mb} &= \\frac{F_{mb}}{t\\,F_{\\mathrm{peak}}\\,\\eta} + T_{\\mathrm{TP}} + T_{\\mathrm{EP}} + T_{\\mathrm{PP}}
+    t_{mb} = \\frac{F_{mb}}{t\\,F_{\\mathrm{peak}}\\,\\eta} + T_{\\mathrm{TP}} + T_{\\mathrm{EP}} + T_{\\mathrm{PP}}
     \\qquad
     T = \\Big(m + \\frac{p - 1}{v}\\Big)\\,t_{mb} + T_{\\mathrm{DP}}
 

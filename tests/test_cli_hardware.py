@@ -108,20 +108,20 @@ def test_solve_hidden_size_takes_hardware_as_memory_budget(capsys):
 
 
 def test_readme_table_is_current(capsys):
-    """README's Hardware section shows exactly what `symcalc hardware` prints."""
+    """The hardware guide shows exactly what `symcalc hardware` prints."""
     from pathlib import Path
 
     _, out, _ = _run(capsys, ["hardware"])
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "guides" / "hardware-time-serving.md").read_text()
     assert "```\n" + out + "```\n" in readme
 
 
 def test_readme_lists_every_alias():
-    """README's Hardware section names every entry with all its aliases."""
+    """The hardware guide names every entry with all its aliases."""
     from pathlib import Path
 
     from symcalc.hardware import catalogue
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "guides" / "hardware-time-serving.md").read_text()
     for hw in catalogue():
         assert f"`{hw.name}`" in readme and all(f"`{a}`" in readme for a in hw.aliases)

@@ -81,12 +81,12 @@ def test_nothing_fits_exits_1_with_an_answer(capsys):
 
 
 def test_readme_example_is_current(capsys):
-    """README's Planner section shows exactly what its first example command prints (Llama 3 405B on 16K H100)."""
+    """The planning guide shows exactly what its first example command prints (Llama 3 405B on 16K H100)."""
     from pathlib import Path
 
     argv = ["plan", "--preset", "llama-3.1-405b", "--num-gpus", "16384", "--hardware", "h100", "-s", "8192",
             "-gbs", "2048", "--top", "5"]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "guides" / "planning.md").read_text()
     assert "symcalc " + " ".join(argv) in readme and "```\n" + out + "```\n" in readme

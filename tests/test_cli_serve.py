@@ -87,10 +87,10 @@ def test_solve_infer_nothing_fits_exits_1(capsys):
 
 
 def test_readme_example_is_current(capsys):
-    """README's Serving section shows exactly what its first example command prints."""
+    """The serving guide shows exactly what its first example command prints."""
     from pathlib import Path
 
     argv = ["serve", "--preset", "llama-3-70b", "--hardware", "h100", "-tp", "4", "-s", "2048", "-o", "256", "-b", "16"]
     _, out, _ = run_cli(capsys, argv)
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "guides" / "hardware-time-serving.md").read_text()
     assert "symcalc " + " ".join(argv) in readme and "```\n" + out + "```\n" in readme

@@ -89,13 +89,13 @@ def test_needs_a_peak(capsys):
 
 
 def test_readme_example_is_current(capsys):
-    """README's Training time section shows exactly what its first example command prints."""
+    """The training-time guide shows exactly what its first example command prints."""
     from pathlib import Path
 
     argv = ["time", "--preset", "llama-3.1-405b", "--tokens", "15.6T", "-s", "8192", "--num-gpus", "16384",
             "--hardware", "h100", "--mfu", "41%", "--price-per-gpu-hour", "2"]
     _, out, _ = _run(capsys, argv)
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "guides" / "hardware-time-serving.md").read_text()
     assert "symcalc " + " ".join(argv) in readme and "```\n" + out + "```\n" in readme
 
 

@@ -59,11 +59,10 @@ def test_bad_names_are_one_line_errors():
         defaults.TODAY.seq_len = 4
 
 
-def test_readme_table_is_current():
-    """README.md carries the table exactly as symcalc.defaults.table() prints it."""
-    text = (ROOT / "README.md").read_text()
-    start, end = text.index("<!-- defaults-table -->\n"), text.index("<!-- /defaults-table -->")
-    assert text[start + len("<!-- defaults-table -->\n"):end].strip() == defaults.table()
+def test_docs_table_is_generated():
+    """The Concepts page prints the table generated from symcalc.defaults.table() (no hand copy anywhere)."""
+    assert "```{symcalc-md} defaults\n```" in (ROOT / "docs" / "concepts.md").read_text()
+    assert "| `precision` |" not in (ROOT / "README.md").read_text()
 
 
 def test_every_subcommand_takes_cookbook():

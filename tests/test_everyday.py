@@ -141,6 +141,6 @@ def test_license_matches_setup_cfg():
 
 def test_readme_setup_names_every_prerequisite():
     """The README's set-up names Node/npm (KaTeX) and how to install a CPU-only torch."""
-    setup = (ROOT / "README.md").read_text().split("## Library in one minute")[0]
+    setup = (ROOT / "README.md").read_text().split("## A one-minute tour")[0]
     assert "npm" in setup and "Node" in setup
     assert "--index-url https://download.pytorch.org/whl/cpu" in setup and "torch==2.13.0" in setup

@@ -1,4 +1,4 @@
-"""The sheets in formulas/ and the README's notation table are what the code says now."""
+"""The sheets in formulas/ and the documentation's notation table are what the code says now."""
 
 from pathlib import Path
 
@@ -25,12 +25,18 @@ def test_check_detects_a_stale_sheet(tmp_path, capsys):
     assert main(["latex", "sheets", "--check", str(tmp_path)]) == 0
 
 
-def test_readme_notation_table_lists_every_symbol():
-    """README.md's Notation table has one row per symbol of symcalc.symbols, with its letter, meaning and unit."""
-    text = (ROOT / "README.md").read_text()
-    rows = [line for line in text.splitlines() if line.startswith("| `") and line.count("$") == 2]
-    expected = [f"| `{sym.name}` | ${info.latex}$ | {info.description} | {info.unit} |" for sym, info in SYMBOL_INFO.items()]
-    assert rows == expected
+def test_docs_notation_table_lists_every_symbol():
+    """The Concepts page's Notation table is generated with one row per symbol of symcalc.symbols (letter, meaning, unit)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    import symcalc_docs
+
+    assert "```{symcalc-md} notation\n```" in (ROOT / "docs" / "concepts.md").read_text()
+    rows = [line for line in symcalc_docs.notation_md().splitlines()[2:]]
+    assert len(rows) == len(SYMBOL_INFO)
+    for row, (sym, info) in zip(rows, SYMBOL_INFO.items()):
+        assert row == f"| [`{sym.name}`](#symcalc.symbols.{sym.name}) | ${info.latex}$ | {info.description} | {info.unit} |"
 
 
 def test_every_formula_cites_a_paper():

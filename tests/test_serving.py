@@ -11,24 +11,8 @@ from symcalc.comm import allreduce_bytes
 from symcalc.errors import SymcalcError
 from symcalc.memory import inference_memory, kv_cache
 from symcalc.serving import decode_step, prefill_step, roofline, serving
-
-# --- published measurements ----------------------------------------------------------------------
-#: vLLM's nightly performance benchmark (Buildkite pipeline vllm/performance-benchmark, build 9513,
-#: https://buildkite.com/vllm/performance-benchmark/builds/9513), "Latency tests": input 32 tokens,
-#: output 128 tokens, batch 8, one H200, bf16 checkpoints, mean end-to-end latency in ms.
-VLLM_H200 = [("llama-3.1-8b", 1, 834.059), ("llama-3-70b", 4, 2075.08), ("mixtral-8x7b", 2, 1921.1)]
-#: TensorRT-LLM docs/source/performance.md (NVIDIA/TensorRT-LLM, commit 138f96d), "Low Latency" tables
-#: (v0.5): batch 1, first-token latency in ms; A100 FP16, H100 FP8 (--enable_fp8 --fp8_kv_cache).
-#: "LLaMA 7B/70B" are the Llama 2 checkpoints of its build scripts.
-TRTLLM_TTFT = [("a100", "fp16", "fp16", 2, "llama-2-7b", 1, 128, 16), ("a100", "fp16", "fp16", 2, "llama-2-7b", 1, 2048, 133),
-               ("a100", "fp16", "fp16", 2, "llama-2-70b", 4, 128, 47), ("a100", "fp16", "fp16", 2, "llama-2-70b", 4, 2048, 377),
-               ("h100", "fp8", "fp8", 1, "llama-2-7b", 1, 128, 7), ("h100", "fp8", "fp8", 1, "llama-2-7b", 1, 2048, 36),
-               ("h100", "fp8", "fp8", 1, "llama-2-70b", 4, 128, 26), ("h100", "fp8", "fp8", 1, "llama-2-70b", 4, 2048, 109)]
-#: NVIDIA NIM LLM benchmarking guide, "Performance" (docs.nvidia.com/nim/benchmarking/llm/1.0.0/performance):
-#: Llama-3.3-70B-Instruct (the Llama 3.1 70B shape), NIM 1.8.0, 2 x H100 80GB, fp8, TP2, concurrency 1:
-#: (input, output, TTFT ms, ITL ms).
-NIM_70B = [(5000, 500, 406.77, 18.58), (500, 2000, 47.77, 18.91)]
-
+# published measurements (vLLM, TensorRT-LLM, NIM), shared with docs/validation.md
+from symcalc._validation import NIM_70B, TRTLLM_TTFT, VLLM_H200
 
 def _ratio(measured_ms, roofline_s) -> float:
     return measured_ms / (float(roofline_s) * 1000)

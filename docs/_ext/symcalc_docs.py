@@ -4,9 +4,12 @@ Nothing that describes the code is copied by hand into the site; it is made here
 at build time:
 
 - ``{symcalc-md} NAME`` (Markdown pages): the defaults table (:func:`symcalc.defaults.table`),
-  the notation table (``symcalc.symbols.SYMBOL_INFO``), the hardware list, and the validation
-  tables (the reference data the tests use, :mod:`symcalc._validation`);
-- ``.. symcalc-api:: MODULE`` (``api/*.rst``): every name of the module's ``__all__``, documented
+  the notation table (``symcalc.symbols.SYMBOL_INFO``), the hardware list, the validation
+  tables (``validation:TABLE``: the published numbers the tests use, ``symcalc._validation``, with
+  symcalc's answers computed at build time) and the list of tests of a folder with the property
+  each states (``tests:FOLDER``, read from the test files);
+- ``.. symcalc-api:: MODULE`` (``api/MODULE.rst``, one page per public module, written at build
+  time by :func:`write_api_pages`): every name of the module's ``__all__``, documented
   once (at its *canonical* module, the public module closest to where it is defined) and listed in
   a summary table on every page that exports it;
 - ``.. symcalc-cli::`` (``cli.rst``): every subcommand, nested subcommand and flag of
@@ -14,8 +17,7 @@ at build time:
 - ``.. symcalc-run:: ARGS``: what ``symcalc ARGS`` prints, run in-process at build time.
 
 Checks that turn into build errors under ``-W``: a public name (any ``__all__``) without a
-docstring (:func:`missing_docstrings`, also run by the test suite without Sphinx), a public module
-with no page under ``api/``, and, when node and the katex npm package are found, a formula KaTeX
+docstring (:func:`missing_docstrings`, also run by the test suite without Sphinx), and, when node and the katex npm package are found, a formula KaTeX
 cannot render (``throwOnError``).
 
 The functions that enumerate the public API import nothing from Sphinx, so ``tests/test_docs.py``
@@ -241,9 +243,22 @@ def module_page(module_name: str) -> Path:
     return DOCS / "api" / f"{module_name}.rst"
 
 
-def missing_api_pages() -> list[str]:
-    """Public modules with ``__all__`` that have no page under ``docs/api``."""
-    return [m for m in public_modules() if not module_page(m).exists()]
+def write_api_pages() -> list[str]:
+    """Write ``docs/api/MODULE.rst`` (a title and the ``symcalc-api`` directive) for every public
+    module, remove pages of modules that are gone; the names of the modules written.
+
+    The pages are build products (ignored by git): a new public module gets its page without
+    anyone writing one.
+    """
+    modules = public_modules()
+    wanted = {module_page(m): f"``{m}``\n{'=' * (len(m) + 4)}\n\n.. symcalc-api:: {m}\n" for m in modules}
+    for stale in (DOCS / "api").glob("symcalc*.rst"):
+        if stale not in wanted:
+            stale.unlink()
+    for path, text in wanted.items():
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+    return modules
 
 
 # --------------------------------------------------------------------------------------------
@@ -392,8 +407,8 @@ def markdown(name: str) -> str:
         from symcalc import _validation
 
         return _validation.markdown(name.split(":", 1)[1])
-    if name.startswith("changelog"):
-        return changelog_md()
+    if name.startswith("tests:"):
+        return tests_md(name.split(":", 1)[1])
     return MARKDOWN[name]()
 
 
@@ -410,8 +425,24 @@ def run_cli(argv: list[str]) -> tuple[int, str]:
     return status or 0, out.getvalue()
 
 
-def changelog_md() -> str:  # pragma: no cover - the changelog page is written from git log once
-    return ""
+def tests_md(folder: str) -> str:
+    """Every test of ``tests/FOLDER`` (or of ``tests/`` for ``.``) with the property its docstring states.
+
+    Read with ``ast`` from the test files themselves, so the page lists exactly what runs.
+    """
+    import ast
+
+    rows = ["| test | what it checks |", "|---|---|"]
+    base = ROOT / "tests" / folder
+    for path in sorted(base.glob("test_*.py")):
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                doc = " ".join((ast.get_docstring(node) or "").split("\n\n")[0].split())
+                rel = path.relative_to(ROOT).as_posix()
+                cell = doc.replace("|", "\\|")
+                rows.append(f"| `{rel}::{node.name}` | {cell} |")
+    return "\n".join(rows)
 
 
 # --------------------------------------------------------------------------------------------
@@ -582,9 +613,6 @@ def setup(app):  # noqa: C901 - the directives are small and local
     def check_api(app_):
         for line in missing_docstrings():
             logger.warning(f"public name without a docstring: {line}", type="symcalc", subtype="docstring")
-        for module_name in missing_api_pages():
-            logger.warning(f"public module without an API page: {module_name} (add docs/api/{module_name}.rst)",
-                           type="symcalc", subtype="api")
 
     formulas: list[tuple[str, str, bool]] = []
 
@@ -642,6 +670,7 @@ def setup(app):  # noqa: C901 - the directives are small and local
         if listener.handler is napoleon._process_docstring:
             app.disconnect(listener.id)
             app.connect("autodoc-process-docstring", prose_attributes, priority=listener.priority)
+    app.connect("builder-inited", lambda app_: write_api_pages())
     app.connect("builder-inited", check_api)
     app.connect("doctree-read", lambda app_, doctree: collect_math(app_, doctree, app_.env.docname))
     app.connect("env-check-consistency", check_math)

@@ -86,7 +86,7 @@ def add_cookbook_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cookbook", action="store_true",
                         help="use the EleutherAI cookbook calculators' defaults (eager attention with dropout, "
                              "DeepSpeed buffers, s = 2048, one full recompute in flops, ...) instead of today's; "
-                             "see README, Defaults")
+                             "see docs/concepts.md, Defaults")
 
 
 class SymcalcArgumentParser(argparse.ArgumentParser):

@@ -75,7 +75,7 @@ def add_flops_arguments(p: argparse.ArgumentParser, *, symbolic: bool = False) -
     w.add_argument("--causal", action="store_true", default=None,
                    help="count half of the attention square (Megatron) instead of all of it")
     w.add_argument("--elementwise", action="store_true", default=None,
-                   help="add softmax, norm, activation and residual FLOPs (conventions in the README)")
+                   help="add softmax, norm, activation and residual FLOPs (conventions: docs/concepts.md)")
     if not symbolic:
         w.add_argument("--window-flops", choices=WINDOW_FLOPS,
                        help="sliding/chunked layers: the full square eager attention computes (square, as "

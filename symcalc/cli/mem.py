@@ -1,4 +1,4 @@
-"""``symcalc mem``: the cookbook's calc_transformer_mem.py, exact and corrected (see README)."""
+"""``symcalc mem``: the cookbook's calc_transformer_mem.py, exact and corrected (see docs/guides/memory.md)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Bytes per device by part (weights, gradients, optimizer, activations, KV cache, "
             "communication buffers, misc), printed in GiB (2^30). Flags keep calc_transformer_mem.py's "
             "names; settings not given take symcalc's defaults (today's stack; --cookbook: the cookbook's), "
-            "README section Defaults. The cookbook's errors are fixed (README, section Memory). Size and "
+            "docs/concepts.md, Defaults. The cookbook's errors are fixed (docs/guides/memory.md). Size and "
             "layout flags take comma-separated values (-z 0,1,2,3 -tp 1,2,4,8 -s 4k,8k): one row per "
             "combination in a comparison table."
         ),

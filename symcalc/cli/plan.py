@@ -39,8 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "TP shard shrinks; or one fixed --mfu), TP all-reduces on the scale-up link, pipeline sends and "
             "DP/ZeRO traffic on the scale-out NIC once the job spans nodes (--node-size, from --hardware), EP "
             "all-to-alls, and the interleaved bubble (p-1)/(v m). Memory per device is what `symcalc mem` gives "
-            "for the fullest stage of the same layout (the same defaults: today's, or --cookbook). See README, "
-            "section Planner. Exit status: 0 when something fits, 1 when nothing does (as symcalc solve), 2 on "
+            "for the fullest stage of the same layout (the same defaults: today's, or --cookbook). See "
+            "docs/guides/planning.md. Exit status: 0 when something fits, 1 when nothing does (as symcalc solve), 2 on "
             "bad input."
         ),
         epilog="Example: symcalc plan --preset llama-2-7b --num-gpus 64 --gpu-memory 80GiB --peak-flops 989e12 --top 5",
@@ -195,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
               f"{r.micro_batch:>3} {r.n_microbatches:>5}  {float(r.memory) / GIB:>8.2f}  {float(r.step_time):>9.4f}  "
               f"{100 * float(r.mfu):>4.1f}%  {parts['compute']:>8.4f} {parts['pipeline_bubble']:>8.4f} {comm:>8.4f}")
     print("GiB = 2^30 bytes; times in seconds per step; v = model chunks per pipeline rank (interleaved 1F1B); "
-          "MFU = model FLOPs / (n x peak x step time); comm = TP + EP + PP + DP (not overlapped); README, Planner")
+          "MFU = model FLOPs / (n x peak x step time); comm = TP + EP + PP + DP (not overlapped); docs/guides/planning.md")
     if plotted:
         print(f"figure written to {plotted}")
     return 0

@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "the most sequences whose weights + KV cache + prefill activations fit the device. "
             "--json keys: ttft_s, tpot_s, tokens_per_s, bound (of a decode step: memory or compute), "
             "prefill_bound, kv_cache_bytes, memory_bytes, max_batch, latency_s, e2e_tokens_per_s, the times by "
-            "operation, and the exact values. See README, section Serving."
+            "operation, and the exact values. See docs/guides/hardware-time-serving.md."
         ),
         epilog="Examples: symcalc serve --preset llama-3-8b --hardware h100 -s 2048 -o 128 -b 8 | "
                "symcalc serve --preset llama-3-70b --hardware h100 -tp 4 --dtype fp8 --json | "
@@ -140,6 +140,6 @@ def run(args: argparse.Namespace) -> int:
     d = est.decode
     effs = ", ".join(f"{k} {float(getattr(d.device, k + '_efficiency')):g}" for k in ("compute", "memory", "link"))
     print(f"roofline per operation, efficiencies {effs} (1 = the physical limit: times are lower bounds); "
-          "README, section Serving")
+          "docs/guides/hardware-time-serving.md")
     return 0
 

@@ -118,7 +118,7 @@ def _notes(args: argparse.Namespace, hw: Any, run_: Any) -> list[str]:
     if args.mfu is None and args.achieved_flops is None:
         notes.append(f"MFU {float(active().mfu):g} is {active().label}; set --mfu (or --achieved-flops, or --mfu plan)")
     if args.mfu == "plan":
-        notes.append("MFU from symcalc plan's fastest layout for one step of -gbs sequences (README, Planner)")
+        notes.append("MFU from symcalc plan's fastest layout for one step of -gbs sequences (docs/guides/planning.md)")
     if run_.power.free_symbols:
         where = f"the catalogue has none for {hw.name}" if hw is not None else "no --hardware"
         notes.append(f"energy needs the board power ({where}); give --power W")

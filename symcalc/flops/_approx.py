@@ -1,7 +1,7 @@
 """The well-known approximations, and throughput: MFU, HFU, wall-clock time.
 
 The approximations are expressions, so the exact count minus one of them shows symbolically
-what it leaves out (see the README's FLOPs section).
+what it leaves out (see the FLOPs guide, docs/guides/flops.md).
 """
 
 from __future__ import annotations

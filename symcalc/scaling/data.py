@@ -145,10 +145,12 @@ class DataConstrainedOptimum(Readable):
 
     @property
     def title(self) -> str:
+        """The heading its table prints under."""
         return f"{self.fit.name} at C = {fmt(self.compute, 'FLOP')} with {fmt(self.unique_tokens, 'tokens')} unique"
 
     @property
     def epochs(self) -> Expr:
+        """Passes over the unique data: D / U_D."""
         return self.tokens / self.unique_tokens
 
     def _rows(self):
@@ -162,6 +164,7 @@ class DataConstrainedOptimum(Readable):
                 ("unconstrained_loss", "loss (unlimited data)", self.reference.loss, "nats/token")]
 
     def to_json(self) -> dict[str, Any]:
+        """Plain floats for ``--json``."""
         return {"compute": float(self.compute), "unique_tokens": float(self.unique_tokens), **super().to_json(),
                 "fit": {"name": self.fit.name, "source": self.fit.source}}
 

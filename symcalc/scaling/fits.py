@@ -59,6 +59,7 @@ class Fit:
 
     @property
     def kind(self) -> str:
+        """``parametric`` (a loss L(N, D)) or ``allocation`` (N_opt and D_opt as powers of C)."""
         return "parametric" if isinstance(self, ParametricFit) else "allocation"
 
     def describe(self) -> dict[str, Any]:
@@ -67,6 +68,7 @@ class Fit:
                 "constants": {k: float(v) for k, v in self.constants().items()}}
 
     def constants(self) -> dict[str, Expr]:  # pragma: no cover - overridden
+        """The fit's constants by their names in the paper (exact numbers)."""
         return {}
 
 
@@ -97,6 +99,7 @@ class ParametricFit(Fit):
                 S.exp_params: self.alpha, S.exp_tokens: self.beta}
 
     def constants(self) -> dict[str, Expr]:
+        """The fit\'s constants by their names in the paper (exact numbers)."""
         out = {"E": self.E, "A": self.A, "B": self.B, "alpha": self.alpha, "beta": self.beta}
         if self.repeat_tokens is not None:
             out.update(R_D_star=self.repeat_tokens, R_N_star=self.repeat_params)
@@ -141,10 +144,12 @@ class AllocationFit(Fit):
         _coerce(self, ("coef",), f"fit {self.name}")
 
     def values(self) -> dict:
+        """``{symbol: value}`` for the fit's named constants (G, a, C_0, κ)."""
         return {S.alloc_coef: self.coef, S.alloc_exp: self.exponent, S.alloc_unit: self.unit,
                 S.flops_per_param_token: self.flops_per_param_token}
 
     def constants(self) -> dict[str, Expr]:
+        """The fit\'s constants by their names in the paper (exact numbers)."""
         return {"G": self.coef, "a_N": self.exponent, "C_0": self.unit, "kappa": self.flops_per_param_token}
 
     def law(self) -> Expr:
@@ -183,6 +188,7 @@ class KaplanFit(AllocationFit):
                        "alpha_d_alone", "c_c", "alpha_c"), f"fit {self.name}")
 
     def constants(self) -> dict[str, Expr]:
+        """The fit\'s constants by their names in the paper (exact numbers)."""
         return {**super().constants(), "N_c": self.n_c, "D_c": self.d_c, "alpha_N": self.alpha_n, "alpha_D": self.alpha_d}
 
     def loss(self, n_params: Any = S.n_params, tokens: Any = S.tokens) -> Expr:
@@ -209,6 +215,7 @@ class DeepSeekFit(AllocationFit):
                 f"fit {self.name}")
 
     def constants(self) -> dict[str, Expr]:
+        """The fit\'s constants by their names in the paper (exact numbers)."""
         return {**super().constants(), "D_base": self.tokens_coef, "b": self.tokens_exponent,
                 "eta_0": self.lr_coef, "p_eta": self.lr_exp, "B_0": self.batch_coef, "p_B": self.batch_exp}
 
@@ -222,6 +229,7 @@ CHINCHILLA = ParametricFit(
     example="Table 2: a = 0.46, b = 0.54 (from the unrounded fit; the printed constants give 14/31 ≈ 0.45)",
 )
 
+#: The catalogue of published fits by name (``symcalc scaling --list-fits``).
 FITS: dict[str, Fit] = {fit.name: fit for fit in (
     CHINCHILLA,
     ParametricFit(
@@ -283,6 +291,7 @@ FITS: dict[str, Fit] = {fit.name: fit for fit in (
 #: Other names accepted by :func:`get_fit`.
 ALIASES = {"chinchilla-3": "chinchilla", "hoffmann": "chinchilla", "hoffmann-3": "chinchilla",
            "epoch": "besiroglu", "datablations": "muennighoff", "deepseek-llm": "deepseek"}
+#: The fit used when none is named: Chinchilla approach 3 as printed.
 DEFAULT_FIT = "chinchilla"
 
 

@@ -80,22 +80,27 @@ class InferenceOptimum(Readable):
 
     @property
     def title(self) -> str:
+        """The heading its table prints under."""
         return f"{self.fit.name}: least training + inference compute for loss {fmt(self.loss)} serving {fmt(self.inference_tokens, 'tokens')}"
 
     @property
     def training_compute(self) -> Expr:
+        """FLOPs of training: κ N D."""
         return self.flops_per_param_token * self.n_params * self.tokens
 
     @property
     def inference_compute(self) -> Expr:
+        """FLOPs of serving the inference tokens: κ_inf N D_inf."""
         return self.inference_flops_per_param_token * self.n_params * self.inference_tokens
 
     @property
     def total_compute(self) -> Expr:
+        """Lifetime FLOPs: training plus inference."""
         return self.training_compute + self.inference_compute
 
     @property
     def reference_total_compute(self) -> Expr:
+        """Lifetime FLOPs of the Chinchilla-optimal model of the same loss serving the same tokens."""
         ref = self.reference
         with evaluate(False):  # the reference's exact powers stay unevaluated (no factoring of C)
             return ref.compute + self.inference_flops_per_param_token * ref.n_params * self.inference_tokens
@@ -111,6 +116,7 @@ class InferenceOptimum(Readable):
                 ("savings", "saved", 1 - self.total_compute / Float(self.reference_total_compute.evalf(30), 30), "")]
 
     def to_json(self) -> dict[str, Any]:
+        """Plain floats for ``--json``."""
         return {"loss": float(self.loss), "inference_tokens": float(self.inference_tokens), **super().to_json(),
                 "fit": {"name": self.fit.name, "source": self.fit.source}}
 

@@ -111,6 +111,7 @@ class ComputeOptimum(Readable):
 
     @property
     def title(self) -> str:
+        """The heading its table prints under."""
         c = as_expr("compute", self.compute)
         return f"{self.fit.name} at C = {fmt(c, 'FLOP')}" if not c.free_symbols else f"{self.fit.name} at C"
 
@@ -155,6 +156,7 @@ class ComputeOptimum(Readable):
         return super()._repr_latex_()
 
     def to_json(self) -> dict[str, Any]:
+        """Plain floats for ``--json``."""
         out = {"compute": float(self.compute), **super().to_json(),
                "flops_per_param_token": float(self.flops_per_param_token)}
         out.setdefault("tokens_per_param", float(self.tokens_per_param))

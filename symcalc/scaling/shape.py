@@ -41,6 +41,7 @@ class ShapeOptimum(Readable):
 
     @property
     def title(self) -> str:
+        """The heading its table prints under."""
         return f"optimal shape ({self.convention} FLOPs per token): size {self.size}"
 
     def _rows(self):
@@ -48,6 +49,7 @@ class ShapeOptimum(Readable):
                 ("flops_per_token", "F per token", self.flops_per_token, "FLOP"), ("loss", "loss", self.loss, "nats/token")]
 
     def to_json(self) -> dict[str, Any]:
+        """Plain floats for ``--json``."""
         return {"size": self.size, **super().to_json(), "params": int(self.n_params)}
 
 
@@ -73,6 +75,7 @@ class ShapeFrontier(Readable):
                 ("loss_6n", "loss (6N)", s.loss, "nats/token"), ("loss_exact", "loss (exact)", e.loss, "nats/token")]
 
     def to_json(self) -> dict[str, Any]:
+        """Plain floats for ``--json``."""
         return {"six_n": self.six_n.to_json(), "exact": self.exact_flops.to_json(), "closed_form": self.closed_form.to_json(),
                 "difference": {"params": float(self.exact_flops.n_params / self.six_n.n_params - 1),
                                "tokens": float(self.exact_flops.tokens / self.six_n.tokens - 1),

@@ -13,7 +13,7 @@ A :class:`Window` says how far back a windowed layer attends and which layers ar
 - **chunked** (Llama-4 local layers): query ``i`` sees the keys of its own chunk of ``C`` tokens
   up to itself, ``C·⌊i/C⌋ .. i``.
 
-Conventions (stated in the README's table):
+Conventions (stated in the documentation's Concepts page):
 
 - **KV cache of a windowed layer** (:meth:`Window.cached_tokens`): ``"window"`` (default) keeps
   ``min(T, W)`` tokens, what static caches (transformers' ``StaticSlidingWindowLayer``) and

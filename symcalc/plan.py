@@ -11,11 +11,11 @@ activations); it is *ranked* by :func:`step_time` (:mod:`symcalc.steptime`): com
 scale-up link, pipeline sends and DP/ZeRO traffic on the scale-out NIC once the job spans nodes
 (``node_size`` devices, from the hardware entry), the interleaved bubble (p − 1)/(v·m).
 
-Candidates are evaluated vectorized: one compiled float64 function (memory and time together)
-per ZeRO stage, recompute policy, KV-head regime and schedule (plain or interleaved) that occurs
-among the candidates, arrays over the degrees, micro-batches and chunks. The best rows are then
-re-checked and re-ranked with the exact path, so a tie or a budget met to the byte is decided
-exactly.
+Candidates are evaluated vectorized (:mod:`symcalc._plancost`): memory and time are built once per
+model and setting as sympy expressions in the degrees, in pieces that depend on the ZeRO stage or on
+the recompute policy only, compiled to one float64 function over arrays of every candidate. The
+best rows are then re-checked and re-ranked with the exact path (the same expressions compiled to
+int/Fraction code), so a tie or a budget met to the byte is decided exactly.
 
 >>> from symcalc import Model
 >>> res = plan(Model.preset("llama-2-7b"), n_devices=8, memory=80 * 2**30, peak_flops=989 * 10**12,
@@ -26,6 +26,7 @@ exactly.
 
 from __future__ import annotations
 
+import gc
 import itertools
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -33,12 +34,10 @@ from typing import Any, Optional
 from sympy import Expr, Integer, divisors
 
 from . import defaults as _defaults
-from . import symbols as S
-from .breakdown import Breakdown
 from .display import html_table, latex_number, quantity, readable
 from .errors import SymcalcError
 from .inputs import as_bool, as_choice, as_expr, as_fraction, as_int, as_model, as_positive, as_size
-from .numeric import compile_breakdown, compile_expr, to_sympy
+from ._plancost import layout_costs, to_exact
 
 from .steptime import RECOMPUTE, ZERO_STAGES, layout_memory, step_time
 
@@ -187,6 +186,22 @@ class PlanRow:
             raise SymcalcError(f"PlanRow.time_parts={self.time_parts!r:.60} is not a dict of part -> seconds")
         self.time_parts = {k: quantity(as_expr(f"PlanRow.time_parts[{k!r}]", v), "s") for k, v in self.time_parts.items()}
 
+    @classmethod
+    def _exact(cls, tp: int, pp: int, dp: int, ep: int, zero_stage: int, recompute: str, micro_batch: int,
+               n_microbatches: int, memory: Any, step_time: Any, time_parts: dict, virtual_stages: int,
+               layers_per_stage: int, mfu: Any) -> "PlanRow":
+        """A row from the planner's own checked numbers (ints and exact-path int/Fraction): no re-validation."""
+        from ._plancost import exact_quantity
+
+        row = object.__new__(cls)
+        row.__dict__.update(tp=tp, pp=pp, dp=dp, ep=ep, zero_stage=zero_stage, recompute=recompute,
+                            micro_batch=micro_batch, n_microbatches=n_microbatches,
+                            memory=exact_quantity(memory, "bytes"), step_time=exact_quantity(step_time, "s"),
+                            time_parts={k: exact_quantity(v, "s") for k, v in time_parts.items()},
+                            virtual_stages=virtual_stages, layers_per_stage=layers_per_stage,
+                            mfu=exact_quantity(mfu, "%"))
+        return row
+
     def as_dict(self) -> dict:
         """JSON-ready: memory rounded up to whole bytes, times as float seconds, MFU as a fraction."""
         out = {k: getattr(self, k) for k in ("tp", "pp", "dp", "ep", "virtual_stages", "zero_stage", "recompute",
@@ -263,25 +278,6 @@ class PlanResult:
         return (rf"$\text{{fastest: }} t={r.tp},\ p={r.pp},\ d={r.dp},\ v={r.virtual_stages},\ z={r.zero_stage},\ "
                 rf"\text{{{r.recompute}}},\ b={r.micro_batch}:\ {latex_number(r.memory, 'bytes')},\ "
                 rf"{latex_number(r.step_time, 's')}\text{{ per step}}$")
-
-
-_ARGS = (S.tp, S.pp, S.dp, S.ep, S.micro_batch, S.virtual_stages, S.layers_per_stage)
-#: training_memory's settings the planner passes through (each None: the active default).
-_MEMORY_SETTINGS = ("precision", "flash_attention", "sequence_parallel", "dropout", "allgather_bucket",
-                    "max_live_params")
-
-
-def _functions(model, z: int, r: str, t_key: Any, interleaved: bool, costs: dict, common: dict):
-    """Compiled (memory, time) for one ZeRO stage, recompute policy, KV-head regime and schedule (plain or
-    interleaved); plus the exact expressions."""
-    mem = layout_memory(model, seq_len=common["seq_len"], tp=t_key, virtual_stages=S.virtual_stages if interleaved
-                        else 1, layers_per_stage=S.layers_per_stage, zero_stage=z, recompute=r,
-                        **{k: common[k] for k in _MEMORY_SETTINGS})
-    time = step_time(model, tp=t_key, zero_stage=z, recompute=r, seq_len=common["seq_len"],
-                     global_batch=common["global_batch"], precision=common["precision"],
-                     virtual_stages=S.virtual_stages, layers_per_stage=S.layers_per_stage, **costs)
-    both = compile_breakdown(Breakdown({"memory": mem, "time": time.total}), _ARGS, total=False)
-    return both, mem, time
 
 
 def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = None, global_batch: Any = None,
@@ -377,46 +373,55 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
                   max_live_params=resolve("max_live_params", max_live_params))
     if not common["seq_len"].is_number:
         raise SymcalcError(f"seq_len={common['seq_len']} is symbolic; plan needs numbers")
-    kv = int(model.n_kv_heads)
-    # (KV-head regime, interleaved) -> candidate columns t, p, d, e, b, v, L_s and their ZeRO stages
-    groups: dict[tuple, list] = {}
-    for t, p, d, e, b, v, zs, layers in _layouts(model, n, B, fw, max_tp, max_b, max_v, stages):
-        t_key = S.tp if kv % t == 0 else Integer(t)
-        groups.setdefault((t_key, v > 1, zs), []).append((t, p, d, e, b, v, layers))
-
-    # Vectorized pass: float64 memory and time for every candidate.
-    found = []  # (time, memory, values, z, r, t_key, interleaved)
+    layouts = list(_layouts(model, n, B, fw, max_tp, max_b, max_v, stages))
+    in_use = tuple(z for z in ZERO_STAGES if any(z in row[6] for row in layouts))
+    found_time, found_index, found_setting = [], [], []  # per (z, r) block: what fits
+    settings_zr = [(z, r) for z in ZERO_STAGES for r in recompute]
     least = None  # least memory of any candidate (float64 bytes)
     n_candidates = 0
-    built: dict[tuple, tuple] = {}
-
-    def functions(z: int, r: str, t_key: Any, interleaved: bool) -> tuple:
-        key = (z, r, t_key, interleaved)
-        if key not in built:
-            built[key] = _functions(model, z, r, t_key, interleaved, costs, common)
-        return built[key]
-
-    for (t_key, interleaved, zs), rows in groups.items():
-        cols = list(zip(*rows))
-        arrays = [np.asarray(c, dtype=np.float64) for c in cols] if np is not None else None
-        for z, r in itertools.product(zs, recompute):
-            fn = functions(z, r, t_key, interleaved)[0]
-            n_candidates += len(rows)
-            if np is not None:
-                mem, time = fn(*arrays)
-                leanest = np.where(np.isfinite(mem), mem, np.inf).min(initial=np.inf)
-                least = leanest if least is None else min(least, leanest)
-                ok = np.nonzero(mem <= float(budget) * (1 + 1e-12))[0]
-                found.extend((time[i], mem[i], rows[i], z, r, t_key, interleaved) for i in ok.tolist())
-            else:
-                for row in rows:
-                    mem, time = fn(*row)
+    rows = [(t, p, d, e, b, v, layers) for t, p, d, e, b, v, zs, layers in layouts]
+    if layouts:
+        costs_model = layout_costs(model, in_use, recompute, costs, common)
+        ceiling = float(budget) * (1 + 1e-12)
+        if np is not None:
+            pieces = costs_model.floats([np.asarray(c, dtype=np.float64) for c in zip(*rows)])
+            for z in in_use:
+                allowed = np.fromiter((z in row[6] for row in layouts), dtype=bool, count=len(layouts))
+                index = np.nonzero(allowed)[0]
+                for r in recompute:
+                    n_candidates += len(index)
+                    mem = pieces.memory(z, r)[index]
+                    leanest = np.where(np.isfinite(mem), mem, np.inf).min(initial=np.inf)
+                    least = leanest if least is None else min(least, leanest)
+                    ok = np.nonzero(mem <= ceiling)[0]
+                    found_time.append(pieces.time(z, r)[index][ok])
+                    found_index.append(index[ok])
+                    found_setting.append(np.full(len(ok), settings_zr.index((z, r))))
+        else:
+            for i, (row, layout) in enumerate(zip(rows, layouts)):
+                pieces = costs_model.floats(list(row))
+                for z, r in itertools.product(layout[6], recompute):
+                    n_candidates += 1
+                    mem, time = pieces.memory(z, r), pieces.time(z, r)
                     if mem == mem:
                         least = mem if least is None else min(least, mem)
-                    if mem <= float(budget) * (1 + 1e-12):
-                        found.append((time, mem, row, z, r, t_key, interleaved))
-    found.sort(key=lambda x: x[0])
-    model_flops = training_flops(model, seq_len=common["seq_len"], batch=B).total  # per step, no recompute
+                    if mem <= ceiling:
+                        found_time.append([time])
+                        found_index.append([i])
+                        found_setting.append([settings_zr.index((z, r))])
+    # candidates that fit, fastest first (float64): time, row index, (z, r) index
+    if np is not None and found_time:
+        times = np.concatenate(found_time)
+        order = np.argsort(times, kind="stable")
+        found = (times[order].tolist(), np.concatenate(found_index)[order].tolist(),
+                 np.concatenate(found_setting)[order].tolist())
+    else:
+        flat = sorted(zip(itertools.chain(*found_time), itertools.chain(*found_index),
+                          itertools.chain(*found_setting)), key=lambda x: x[0])
+        found = tuple(map(list, zip(*flat))) if flat else ([], [], [])
+    n_fit = len(found[0])
+    model_flops = to_exact(training_flops(model, seq_len=common["seq_len"], batch=B).total)  # per step, no recompute
+    peak_total = to_exact(costs["peak_flops"])
     settings = dict(n_devices=n, memory=budget, peak_flops=costs["peak_flops"], seq_len=common["seq_len"],
                     global_batch=B, framework=fw.name, node_size=node,
                     compute=("fixed MFU " + str(costs["mfu"])) if "mfu" in costs else
@@ -430,26 +435,38 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
                     sequence_parallel="when tp > 1" if common["sequence_parallel"] else "off",
                     defaults=active().name)
     least = None if least is None or least == float("inf") else float(least)
-    if not found:
+    if not n_fit:
         return PlanResult([], n_candidates, 0, settings, least)
+    budget_exact = to_exact(budget)
 
     # Exact pass over every row that could be among the best: re-check the fit, rank exactly.
-    want = len(found) if top is None else top
-    cutoff = found[min(want, len(found)) - 1][0] * (1 + 1e-9)
-    exact_rows = []
-    for time, mem, values, z, r, t_key, interleaved in found:
+    want = n_fit if top is None else top
+    cutoff = found[0][min(want, n_fit) - 1] * (1 + 1e-9)
+    exact_rows = []  # (sort key, row)
+    collect = gc.isenabled()
+    gc.disable()  # many small objects, none cyclic: the collector's passes would cost more than the rows
+    try:
+        _exact_pass(found, rows, settings_zr, costs_model, budget_exact, cutoff, want, B, n, model_flops, peak_total,
+                    exact_rows)
+    finally:
+        if collect:
+            gc.enable()
+    exact_rows.sort(key=lambda kr: kr[0])
+    return PlanResult([row for _, row in exact_rows[:want]], n_candidates, n_fit, settings, least)
+
+
+def _exact_pass(found: tuple, rows: list, settings_zr: list, costs_model, budget_exact: Any, cutoff: float, want: int,
+                B: int, n: int, model_flops: Any, peak_total: Any, exact_rows: list) -> None:
+    """Re-check the rows fastest first (float64) with the exact path until ``want`` fit and the rest are slower."""
+    for time, i, k in zip(*found):
         if time > cutoff and len(exact_rows) >= want:
             break
-        _, mem_expr, time_bd = functions(z, r, t_key, interleaved)
-        mem_exact = to_sympy(compile_expr(mem_expr, _ARGS, exact=True)(*values))
-        if mem_exact > budget:
+        values, (z, r) = rows[i], settings_zr[k]
+        mem_exact, parts, total = costs_model.exact(values, z, r)
+        if mem_exact > budget_exact:
             continue
-        parts = compile_breakdown(time_bd, _ARGS, exact=True)(*values)
-        named = dict(zip(tuple(time_bd.keys()) + ("total",), (to_sympy(v) for v in parts)))
-        total = named.pop("total")
         t, p, d, e, b, v, layers = values
-        exact_rows.append(PlanRow(t, p, d, e, z, r, b, B // (b * d), mem_exact, total, named, virtual_stages=v,
-                                  layers_per_stage=layers, mfu=model_flops / (n * costs["peak_flops"] * total)))
-    exact_rows.sort(key=lambda row: (row.step_time, row.memory, row.tp, row.pp, row.ep, row.virtual_stages,
-                                     row.zero_stage, row.recompute, row.micro_batch))
-    return PlanResult(exact_rows[:want], n_candidates, len(found), settings, least)
+        exact_rows.append(((total, mem_exact, t, p, e, v, z, r, b),
+                           PlanRow._exact(t, p, d, e, z, r, b, B // (b * d), mem_exact, total, parts, v, layers,
+                                          model_flops / (peak_total * n * total))))
+

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from sympy import Expr, Integer, Min
+from sympy import Add, Expr, Integer, Min
 
 from . import symbols as S
 from .breakdown import Breakdown
@@ -111,15 +111,33 @@ def step_time(model, *, seq_len: Any, global_batch: Any, micro_batch: Any = S.mi
     Megatron-LM", §2.2 (bubble (p-1)/(v m)), §3 and §4.1 (communication); Rajbhandari et al. 2020,
     "ZeRO", §7; Korthikanti et al. 2022, §4.2.2 (sequence parallelism's communication).
     """
+    parts, bubble, dp = _step_pieces(
+        model, seq_len=seq_len, global_batch=global_batch, micro_batch=micro_batch, tp=tp, pp=pp, dp=dp, ep=ep,
+        virtual_stages=virtual_stages, layers_per_stage=layers_per_stage, zero_stages=(zero_stage,),
+        recompute=recompute, peak_flops=peak_flops, mfu=mfu, kernel_efficiency=kernel_efficiency,
+        gemm_half_size=gemm_half_size, bandwidth_tp=bandwidth_tp, bandwidth_dp=bandwidth_dp, bandwidth_pp=bandwidth_pp,
+        bandwidth_ep=bandwidth_ep, precision=precision, causal=causal)
+    parts["pipeline_bubble"] = bubble * sum(parts.values(), Integer(0))
+    parts["dp_comm"] = dp[int(zero_stage)]
+    return Breakdown(parts, unit="", title="step time [s]")
+
+
+def _step_pieces(model, *, seq_len: Any, global_batch: Any, micro_batch: Any, tp: Any, pp: Any, dp: Any, ep: Any,
+                 virtual_stages: Any, layers_per_stage: Any, zero_stages: tuple, recompute: str, peak_flops: Any,
+                 mfu: Any, kernel_efficiency: Any, gemm_half_size: Any, bandwidth_tp: Any, bandwidth_dp: Any,
+                 bandwidth_pp: Any, bandwidth_ep: Any, precision: Any, causal: Optional[bool]) -> tuple:
+    """:func:`step_time` in pieces: ({compute, tp_comm, [ep_comm], pp_comm}, the bubble's fraction (p − 1)/(v·m)
+    of their sum, {z: dp_comm for each ZeRO stage z}). The planner builds these once per recompute policy
+    and once per ZeRO stage (the parts that depend on either) and adds them up numerically."""
     from .defaults import resolve
     from .efficiency import matmul_efficiency
     from .memory import Parallel, precision_recipe
     from .memory.parallel import LAYER_PARTS_PREFIXES, parallel_param_parts
 
     model = as_model("model", model)
-    if isinstance(zero_stage, bool) or zero_stage not in ZERO_STAGES:
-        raise SymcalcError(f"zero_stage={zero_stage!r:.60} must be 0, 1, 2 or 3 (substitute the stage before costing)")
-    zero_stage = int(zero_stage)
+    for zero_stage in zero_stages:
+        if isinstance(zero_stage, bool) or zero_stage not in ZERO_STAGES:
+            raise SymcalcError(f"zero_stage={zero_stage!r:.60} must be 0, 1, 2 or 3 (substitute the stage before costing)")
     as_choice("recompute", recompute, RECOMPUTE)
     causal = as_bool("causal", resolve("causal", causal))
     prec = precision_recipe(resolve("precision", precision))
@@ -153,14 +171,12 @@ def step_time(model, *, seq_len: Any, global_batch: Any, micro_batch: Any = S.mi
     # (built unevaluated while p is a symbol: sympy's Min simplification is slow and gains nothing here).
     pipelined = Min(1, p - 1) if p.is_number else Min(1, p - 1, evaluate=False)
     parts["pp_comm"] = m * pipelined * 2 * v * message / t / w_pp
-    parts["pipeline_bubble"] = (p - 1) / (v * m) * sum(parts.values(), Integer(0))
     volume = Integer(0)  # parameter elements on the fullest stage's device, times (g - 1)/g of their group
     for part, (count, g) in parallel_param_parts(model, Parallel(tp=t, dp=d, ep=ep)).items():
         volume += (g - 1) / g * count * (Ls / L if part.startswith(LAYER_PARTS_PREFIXES) else 1)
     per_element = {0: 2 * prec.grad, 1: prec.grad + prec.weight, 2: m * prec.grad + prec.weight,
-                   3: m * prec.grad + 2 * m * prec.weight}[zero_stage]
-    parts["dp_comm"] = per_element * volume / w_dp
-    return Breakdown(parts, unit="", title="step time [s]")
+                   3: m * prec.grad + 2 * m * prec.weight}
+    return parts, (p - 1) / (v * m), {int(z): per_element[int(z)] * volume / w_dp for z in zero_stages}
 
 
 def layout_memory(model, *, seq_len: Any, micro_batch: Any = S.micro_batch, tp: Any = S.tp, pp: Any = S.pp,
@@ -182,11 +198,31 @@ def layout_memory(model, *, seq_len: Any, micro_batch: Any = S.micro_batch, tp: 
     >>> (layout_memory(m, seq_len=4096, micro_batch=1, tp=1, pp=4, dp=2, zero_stage=1, virtual_stages=2) > plain)
     True
     """
+    rest, act = _memory_pieces(model, seq_len=seq_len, micro_batch=micro_batch, tp=tp, dp=dp, ep=ep, pp=pp,
+                               layers_per_stage=layers_per_stage, zero_stage=zero_stage, recompute=recompute,
+                               precision=precision, flash_attention=flash_attention,
+                               sequence_parallel=sequence_parallel, dropout=dropout, allgather_bucket=allgather_bucket,
+                               max_live_params=max_live_params)
+    p, v = as_size("pp", pp), as_size("virtual_stages", virtual_stages)
+    return rest + act + (interleaving(p, v) * act if v != 1 else Integer(0))
+
+
+def interleaving(p: Expr, v: Expr) -> Expr:
+    """The activations' extra fraction under interleaved 1F1B with v > 1 chunks: (p − 1)/(p·v)."""
+    return (p - 1) / (p * v)
+
+
+def _memory_pieces(model, *, seq_len: Any, micro_batch: Any, tp: Any, dp: Any, ep: Any, pp: Any,
+                   layers_per_stage: Any, zero_stage: Any, recompute: str, precision: Any,
+                   flash_attention: Optional[bool], sequence_parallel: Optional[bool], dropout: Optional[bool],
+                   allgather_bucket: Any, max_live_params: Any) -> tuple[Expr, Expr]:
+    """:func:`layout_memory` of plain 1F1B in two pieces: (everything but the activations, which depends on the
+    ZeRO stage only; the activations, which depend on the recompute policy only), each with the stage's layers."""
     from .defaults import resolve
     from .memory import training_memory
 
     model = as_model("model", model)
-    p, v = as_size("pp", pp), as_size("virtual_stages", virtual_stages)
+    p = as_size("pp", pp)
     Ls = model.n_layers / p if layers_per_stage is None else as_size("layers_per_stage", layers_per_stage)
     ep = (S.ep if model.is_moe else Integer(1)) if ep is None else ep
     sequence_parallel = as_bool("sequence_parallel", resolve("sequence_parallel", sequence_parallel))
@@ -195,5 +231,5 @@ def layout_memory(model, *, seq_len: Any, micro_batch: Any = S.micro_batch, tp: 
                          precision=precision, flash_attention=flash_attention, dropout=dropout,
                          allgather_bucket=allgather_bucket, max_live_params=max_live_params)
     stage = {S.pp: model.n_layers / Ls}
-    extra = (p - 1) / (p * v) * bd.select("activations").subs(stage) if v != 1 else Integer(0)
-    return bd.total.subs(stage) + extra
+    rest = Add(*(v for k, v in bd.items() if not (k == "activations" or k.startswith("activations/"))))
+    return rest.subs(stage), bd.select("activations").subs(stage)

@@ -1,0 +1,203 @@
+"""The planner's compiled cost model: every layout's memory and step time from a few pieces built once.
+
+:func:`symcalc.steptime.layout_memory` and :func:`symcalc.steptime.step_time` are sympy expressions
+in the layout's degrees (t, p, d, e, b, v, L_s). The planner needs them for every ZeRO stage z and
+recompute policy r, but each depends on z or r through separate terms only:
+
+- memory = rest(z) + act(r) · (1 + [v ≠ 1] · (p − 1)/(p·v)): the model states, ZeRO buffers and
+  fixed overhead depend on the stage, the activations on the policy;
+- time = S(r) · (1 + (p − 1)/(v·m)) + dp(z): compute, TP, EP and pipeline sends S(r) depend on the
+  policy (with the bubble their fraction), the data-parallel traffic dp(z) on the stage.
+
+So :class:`LayoutCosts` builds |z| + |r| − 1 memory expressions and |r| step times (instead of
+|z|·|r| of each, and again per KV-head regime and schedule), with the degrees as symbols, and
+compiles them twice: float64 (one function returning every piece, numpy arrays over all
+candidates) for ranking, and exact for the re-check of the rows returned: per (z, r) that occurs
+among them, the pieces summed back into layout_memory's and step_time's expressions (plain and
+interleaved memory, every time part, the total) and compiled to int/Fraction code, so the
+numbers are those of the sympy expressions exactly.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from fractions import Fraction
+from typing import Any
+
+from sympy import Add, Integer
+
+from . import symbols as S
+from .breakdown import Breakdown
+from .numeric import compile_breakdown
+
+__all__ = ["ARGS", "LayoutCosts", "layout_costs", "to_exact", "exact_quantity"]
+
+#: The layout's degrees, in the order every compiled piece takes them.
+ARGS = (S.tp, S.pp, S.dp, S.ep, S.micro_batch, S.virtual_stages, S.layers_per_stage)
+#: training_memory's settings the planner passes through (each None: the active default).
+MEMORY_SETTINGS = ("precision", "flash_attention", "sequence_parallel", "dropout", "allgather_bucket",
+                   "max_live_params")
+#: Step-time parts that depend on the recompute policy (in step_time's order; ep_comm for MoE only).
+POLICY_PARTS = ("compute", "tp_comm", "ep_comm", "pp_comm")
+
+
+class LayoutCosts:
+    """Memory and step time of every layout of one model and setting, built and compiled once.
+
+    ``stages`` and ``policies`` are the ZeRO stages and recompute policies that can occur; ``costs``
+    and ``common`` the planner's cost and memory settings (numbers).
+    """
+
+    def __init__(self, model, stages: tuple, policies: tuple, costs: dict, common: dict) -> None:
+        from .steptime import _memory_pieces, _step_pieces, interleaving
+
+        self.stages, self.policies = tuple(stages), tuple(policies)
+        z0, r0 = self.stages[0], self.policies[0]
+        memory = dict(seq_len=common["seq_len"], micro_batch=S.micro_batch, tp=S.tp, dp=S.dp, ep=None, pp=S.pp,
+                      layers_per_stage=S.layers_per_stage, **{k: common[k] for k in MEMORY_SETTINGS})
+        rest, act = {}, {}
+        for z in self.stages:
+            rest[z], a = _memory_pieces(model, zero_stage=z, recompute=r0, **memory)
+            act.setdefault(r0, a)
+        for r in self.policies[1:]:
+            act[r] = _memory_pieces(model, zero_stage=z0, recompute=r, **memory)[1]
+        time = dict(seq_len=common["seq_len"], global_batch=common["global_batch"], micro_batch=S.micro_batch,
+                    tp=S.tp, pp=S.pp, dp=S.dp, ep=None, virtual_stages=S.virtual_stages,
+                    layers_per_stage=S.layers_per_stage, precision=common["precision"], causal=None,
+                    mfu=costs.get("mfu"), kernel_efficiency=costs.get("kernel_efficiency"),
+                    gemm_half_size=costs.get("gemm_half_size"), peak_flops=costs["peak_flops"],
+                    bandwidth_tp=costs["bandwidth_tp"], bandwidth_dp=costs["bandwidth_dp"],
+                    bandwidth_pp=costs["bandwidth_pp"], bandwidth_ep=costs["bandwidth_ep"])
+        parts, dp = {}, {}
+        for i, r in enumerate(self.policies):
+            parts[r], bubble, dps = _step_pieces(model, zero_stages=self.stages if i == 0 else (), recompute=r,
+                                                 **time)
+            dp.update(dps)
+        self.part_names = tuple(k for k in POLICY_PARTS if k in parts[r0])
+        self.time_names = self.part_names + ("pipeline_bubble", "dp_comm")
+        shared = {"interleaving": interleaving(S.pp, S.virtual_stages), "bubble": bubble}
+        by_stage = {z: {"rest": rest[z], "dp_comm": dp[z]} for z in self.stages}
+        by_policy = {r: {"activations": act[r], **parts[r]} for r in self.policies}
+        pieces = dict(shared)
+        for z, d in by_stage.items():
+            pieces.update({f"{k}@{z}": v for k, v in d.items()})
+        for r, d in by_policy.items():
+            pieces.update({f"{k}@{r}": v for k, v in d.items()})
+        self._float = compile_breakdown(Breakdown(pieces), ARGS, total=False)
+        # exact functions compiled on first use, one per (z, r): a re-check of the best rows needs only a few
+        self._shared, self._by_stage, self._by_policy = shared, by_stage, by_policy
+        self._exact: dict = {}
+
+    def _exact_function(self, z: int, r: str):
+        fn = self._exact.get((z, r))
+        if fn is None:
+            stage, policy = self._by_stage[z], self._by_policy[r]
+            plain = stage["rest"] + policy["activations"]
+            parts = {k: policy[k] for k in self.part_names}
+            busy = Add(*parts.values())
+            parts["pipeline_bubble"] = self._shared["bubble"] * busy
+            parts["dp_comm"] = stage["dp_comm"]
+            exprs = {"memory": plain, "memory_interleaved": plain + self._shared["interleaving"] * policy["activations"],
+                     **parts, "step_time": Add(*parts.values())}
+            fn = self._exact[(z, r)] = compile_breakdown(Breakdown(exprs), ARGS, exact=True, total=False)
+        return fn
+
+    def floats(self, columns: list) -> "FloatCosts":
+        """Every piece in float64 over candidate columns (t, p, d, e, b, v, L_s: arrays or numbers)."""
+        return FloatCosts(self, dict(zip(self._float.names, self._float(*columns))), columns)
+
+    def exact(self, values: tuple, z: int, r: str) -> tuple:
+        """(memory [bytes], {part: seconds}, total seconds) of one layout (a tuple of ints), exact (int or Fraction).
+
+        :func:`~symcalc.steptime.layout_memory` and :func:`~symcalc.steptime.step_time` assembled from the
+        pieces as sympy expressions, compiled once per (z, r) on the exact path.
+        """
+        memory, interleaved, *parts, total = self._exact_function(z, r)(*values)
+        return (interleaved if values[5] != 1 else memory), dict(zip(self.time_names, parts)), total
+
+
+class FloatCosts:
+    """The float64 pieces of one set of candidates; memory and time per ZeRO stage and recompute policy."""
+
+    def __init__(self, costs: LayoutCosts, pieces: dict, columns: list) -> None:
+        self.costs, self.pieces = costs, pieces
+        v = columns[5]
+        self._interleaved = pieces["interleaving"] * (v != 1)
+
+    def memory(self, z: int, r: str):
+        p = self.pieces
+        return p[f"rest@{z}"] + p[f"activations@{r}"] * (1 + self._interleaved)
+
+    def time(self, z: int, r: str):
+        p = self.pieces
+        busy = sum(p[f"{k}@{r}"] for k in self.costs.part_names)
+        return busy * (1 + p["bubble"]) + p[f"dp_comm@{z}"]
+
+
+def to_exact(value: Any) -> Any:
+    """A sympy rational (or Quantity) as an int or Fraction (the exact path's numbers)."""
+    value = getattr(value, "exact", value)
+    return value.p if value.q == 1 else Fraction(int(value.p), int(value.q))
+
+
+def exact_quantity(value: Any, unit: str):
+    """An exact-path number (int or Fraction) as a display Quantity whose sympy value is made on first use."""
+    return _Deferred(value, unit)
+
+
+def _deferred_class():
+    from sympy import Rational
+
+    from .display import Quantity
+
+    slot = Quantity.__dict__["exact"]  # the base class's slot
+
+    class Deferred(Quantity):
+        """A :class:`~symcalc.display.Quantity` of the planner's rows: an int or Fraction until its sympy
+        value is asked for (most of a long plan's rows are never printed)."""
+
+        __slots__ = ("_number",)
+
+        def __init__(self, number: Any, unit: str) -> None:
+            object.__setattr__(self, "_number", number)
+            object.__setattr__(self, "unit", unit)
+
+        @property
+        def exact(self):
+            try:
+                return slot.__get__(self, Quantity)
+            except AttributeError:
+                n = self._number
+                value = Integer(n) if isinstance(n, int) else Rational(n.numerator, n.denominator)
+                slot.__set__(self, value)
+                return value
+
+        def __float__(self) -> float:
+            return float(self._number)
+
+    return Deferred
+
+
+_CACHE: "OrderedDict[tuple, tuple]" = OrderedDict()
+_Deferred = _deferred_class()
+
+
+def layout_costs(model, stages: tuple, policies: tuple, costs: dict, common: dict) -> LayoutCosts:
+    """:class:`LayoutCosts`, cached for the same model, settings and active defaults (a few entries)."""
+    from .defaults import active
+
+    defaults = active()
+    key = (model, tuple(stages), tuple(policies), tuple(sorted(costs.items())), tuple(sorted(
+        (k, repr(v)) for k, v in common.items())), id(defaults))
+    try:
+        hit = _CACHE.get(key)
+    except TypeError:  # something unhashable in the settings: build without caching
+        return LayoutCosts(model, stages, policies, costs, common)
+    if hit is not None and hit[0] is defaults:
+        _CACHE.move_to_end(key)
+        return hit[1]
+    built = LayoutCosts(model, stages, policies, costs, common)
+    _CACHE[key] = (defaults, built)
+    if len(_CACHE) > 16:
+        _CACHE.popitem(last=False)
+    return built

@@ -25,18 +25,89 @@ from sympy import Add, Dummy, Expr, Mul, Pow, Symbol, diff, exp, expand, expand_
 from .. import symbols as S
 
 def derived(func):
-    """Cache a derivation, and run it with sympy's evaluation on even inside ``evaluate(False)``."""
+    """Cache a derivation, and run it with sympy's evaluation on even inside ``evaluate(False)``.
 
-    @lru_cache(maxsize=None)
-    @wraps(func)
-    def wrapper(*args):
+    A derivation's result is also stored as generated code (:mod:`symcalc.scaling._derived`, written
+    by :func:`write_derived`; ``tests/test_scaling_derived.py`` re-derives every one and checks the
+    stored copy is current): a process builds the stored expressions instead of deriving them again
+    (the derivations take a few hundred ms, most of ``symcalc scaling``'s run). ``func.derive`` runs
+    the derivation itself.
+    """
+    name = f"{func.__module__}.{func.__qualname__}"
+
+    def derive(*args):
         with evaluate(True):
             return func(*args)
 
+    @lru_cache(maxsize=None)
+    def cached(*args):
+        if not args and _STORED[0]:
+            from . import _derived
+
+            stored = _derived.FORMS.get(name)
+            if stored is not None:
+                with evaluate(True):
+                    return stored()
+        return derive(*args)
+
+    @wraps(func)
+    def wrapper(*args):
+        return cached(*args) if _STORED[0] else derive(*args)
+
+    wrapper.derive = derive
+    wrapper.derived_name = name
+    wrapper.cache_clear = cached.cache_clear
+    _DERIVATIONS.append(wrapper)
     return wrapper
 
 
-__all__ = ["derived", "frontier", "inverse_frontier", "inference_condition", "solve_log_linear", "tidy_exp"]
+#: Every function decorated with :func:`derived` (the generator stores those taking no arguments).
+_DERIVATIONS: list = []
+#: False while generating or checking the stored forms: every derivation (and those it calls) runs afresh.
+_STORED = [True]
+
+
+def derived_source() -> str:
+    """The source of :mod:`symcalc.scaling._derived`: each derivation's result as sympy constructor calls."""
+    from sympy import srepr
+
+    from . import data, laws  # noqa: F401 (their derivations register on import)
+
+    lines = ['"""Closed forms of symcalc.scaling, generated from the derivations by symcalc.scaling.derive.write_derived.',
+             "",
+             "Do not edit: ``python -c 'from symcalc.scaling.derive import write_derived; write_derived()'`` rewrites it,",
+             "and tests/test_scaling_derived.py checks that it is current (each entry equal to its derivation).",
+             '"""',
+             "# flake8: noqa",
+             "from sympy import Add, Integer, Mul, Pow, Rational, Symbol, log, exp",
+             "",
+             "FORMS = {}",
+             ""]
+    _STORED[0] = False
+    try:
+        forms = {fn.derived_name: fn.derive() for fn in _DERIVATIONS}
+    finally:
+        _STORED[0] = True
+    for name in sorted(forms):
+        fn = next(f for f in _DERIVATIONS if f.derived_name == name)
+        code = srepr(forms[name])
+        lines += ["", f"def _{fn.derived_name.replace('.', '_')}():", f"    return {code}", "",
+                  f"FORMS[{fn.derived_name!r}] = _{fn.derived_name.replace('.', '_')}", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_derived() -> str:
+    """Write :mod:`symcalc.scaling._derived` from the derivations; returns its path."""
+    import os
+
+    path = os.path.join(os.path.dirname(__file__), "_derived.py")
+    source = derived_source()
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(source)
+    return path
+
+
+__all__ = ["derived", "derived_source", "write_derived", "frontier", "inverse_frontier", "inference_condition", "solve_log_linear", "tidy_exp"]
 
 E, A, B, ALPHA, BETA = (S.loss_irreducible, S.loss_coef_params, S.loss_coef_tokens, S.exp_params, S.exp_tokens)
 K, C = S.flops_per_param_token, S.compute

@@ -46,6 +46,39 @@ def test_page_doctests_pass(page):
     assert result.failed == 0
 
 
+def _python_blocks(page: Path) -> list[str]:
+    """The ```python blocks of a page that are not doctests (those run in test_page_doctests_pass)."""
+    blocks = re.findall(r"^```python\n(.*?)^```$", page.read_text(), flags=re.M | re.S)
+    return [b for b in blocks if not b.lstrip().startswith(">>>")]
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if _python_blocks(p)], ids=lambda p: p.relative_to(DOCS).as_posix())
+def test_page_python_blocks_run(page, monkeypatch):
+    """Every ```python block of a page runs (one namespace per page, from the repository root); a statement
+    commented `SymcalcError` raises it, an expression commented with an integer evaluates to that integer."""
+    import ast
+
+    from symcalc import SymcalcError
+
+    monkeypatch.chdir(ROOT)
+    namespace: dict = {"__name__": "__docs__"}
+    for code in _python_blocks(page):
+        lines = code.splitlines()
+        for node in ast.parse(code).body:
+            line = lines[node.end_lineno - 1]
+            comment = line.split("#", 1)[1] if "#" in line else ""
+            if "SymcalcError" in comment:
+                with pytest.raises(SymcalcError):
+                    exec(compile(ast.Module(body=[node], type_ignores=[]), str(page), "exec"), namespace)
+            elif isinstance(node, ast.Expr):
+                value = eval(compile(ast.Expression(node.value), str(page), "eval"), namespace)
+                number = re.match(r"\s*(-?\d+)(?=\s|$|\s*\()", comment)
+                if number and not isinstance(value, (tuple, str)):
+                    assert str(value) == number.group(1), ast.get_source_segment(code, node)
+            else:
+                exec(compile(ast.Module(body=[node], type_ignores=[]), str(page), "exec"), namespace)
+
+
 def test_validation_tables_agree():
     """Each generated validation row agrees with its published reference (exactly, to its digits, or as a ratio)."""
     from symcalc import _validation

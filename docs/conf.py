@@ -65,6 +65,9 @@ nitpick_ignore_regex = [
 # the katex npm package are present (the test suite installs it into .cache/katex).
 mathjax3_config = {"tex": {"macros": {}}}
 
+# Flags are written with two hyphens everywhere (help texts, prose): no typographic dashes or quotes.
+smartquotes = False
+
 html_theme = "furo"
 html_title = f"symcalc {release}"
 html_static_path = []

@@ -136,5 +136,6 @@ def test_site_builds_with_warnings_as_errors(tmp_path):
 
     subcommands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     assert all(f'id="cli-{name}"' in cli for name in subcommands.choices)
+    assert "--preset" in cli and "\u2013preset" not in cli           # flags keep their two hyphens
     concepts = (tmp_path / "html" / "concepts.html").read_text()
     assert "kernel_efficiency" in concepts and "n_layers" in concepts

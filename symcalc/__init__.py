@@ -4,31 +4,31 @@
 >>> symcalc.params(symcalc.Model.preset("llama-2-7b")).total
 6738415616
 
-Only the core (``Breakdown``, ``Model``, ``SymcalcError``, ``symbols``, the parameter counts) is
-imported with the package; every other name in ``__all__`` (``training_memory``, ``mfu``,
+Only ``SymcalcError`` is imported with the package (no sympy: ``symcalc params|flops|mem --preset``
+answer from generated code, :mod:`symcalc.cli._fast`); every other name in ``__all__``
+(``Model``, ``Breakdown``, ``params``, ``symbols``, ``training_memory``, ``mfu``,
 ``training_time``, ``compute_optimal``, ``max_micro_batch``, ``min_devices``, ``memory_grid``,
 ``Precision``, ``Parallel``, the ``defaults`` table, ...) is imported on first use (PEP 562
 ``__getattr__``), so ``import symcalc`` and each CLI subcommand load only what they need.
 ``dir(symcalc)`` lists ``__all__`` (and ``__version__``), nothing else.
-``symcalc.plan`` is the planner *function* (:func:`symcalc.plan.plan`), as it always was, even
-after ``import symcalc.plan`` (which would otherwise rebind the name to the module).
+``symcalc.plan`` is the planner *function* (:func:`symcalc.plan.plan`) and ``symcalc.params`` the
+parameter count (:func:`symcalc.params.params`), as they always were, even after ``import
+symcalc.plan`` or ``import symcalc.params`` (which would otherwise rebind the name to the module).
 """
 
 import importlib
-import importlib.util
 import sys
 from types import ModuleType
 
-from .breakdown import Breakdown
 from .errors import SymcalcError
-from .model import Model
-from .params import active_params, non_embedding_params, params
-from . import symbols
 
 __version__ = "0.1.0"
 
 #: Lazily imported names: name -> (module, attribute; None for the module itself).
 _LAZY = {
+    "Breakdown": (".breakdown", "Breakdown"),
+    "Model": (".model", "Model"),
+    **{name: (".params", name) for name in ("params", "active_params", "non_embedding_params")},
     **{name: (".flops", name) for name in ("forward_flops", "training_flops", "prefill_flops",
                                            "decode_flops", "generation_flops")},
     "training_memory": (".memory", "training_memory"),
@@ -51,6 +51,8 @@ _LAZY = {
 
 def __getattr__(name: str):
     """Import a name of ``__all__`` (or a submodule, as ``symcalc.memory``) on first use."""
+    import importlib.util
+
     module, attr = _LAZY.get(name, ("." + name, None))
     if name.startswith("_") or importlib.util.find_spec(__name__ + module) is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -66,23 +68,29 @@ def __dir__():
     return sorted(set(__all__) | {"__version__"})
 
 
-class _Package(ModuleType):
-    """The ``symcalc`` module's type: keeps the name ``plan`` bound to the planner function."""
+def _function_over_module(name: str, module: str):
+    """A property keeping ``symcalc.<name>`` the function ``<module>.<name>`` when the submodule of that name is imported."""
 
-    @property
-    def plan(self):
-        value = self.__dict__.get("plan")
+    def get(self):
+        value = self.__dict__.get(name)
         if value is None or isinstance(value, ModuleType):
-            from .plan import plan as value
+            value = getattr(importlib.import_module(module, __name__), name)
         return value
 
-    @plan.setter
-    def plan(self, value):  # also receives the submodule when ``symcalc.plan`` is first imported
-        self.__dict__["plan"] = value
+    def set_(self, value):  # also receives the submodule when it is first imported
+        self.__dict__[name] = value
 
-    @plan.deleter
-    def plan(self):
-        self.__dict__.pop("plan", None)
+    def delete(self):
+        self.__dict__.pop(name, None)
+
+    return property(get, set_, delete)
+
+
+class _Package(ModuleType):
+    """The ``symcalc`` module's type: keeps the names ``plan`` and ``params`` bound to their functions."""
+
+    plan = _function_over_module("plan", ".plan")
+    params = _function_over_module("params", ".params")
 
 
 sys.modules[__name__].__class__ = _Package

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
-from typing import Optional, Sequence
-
-from .. import defaults as _defaults
 from ..errors import SymcalcError
-from .common import SymcalcArgumentParser, add_cookbook_argument, suggest_flag
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a fast run's whole budget is ~30 ms)
+if TYPE_CHECKING:  # the annotations are strings
+    from typing import Optional, Sequence
+
+    from .common import SymcalcArgumentParser
 
 __all__ = ["main", "build_parser"]
 
@@ -31,7 +34,7 @@ def _chosen(argv: Optional[Sequence[str]]) -> Sequence[str]:
     return (first,) if first in SUBCOMMANDS else SUBCOMMANDS
 
 
-def build_parser(argv: Optional[Sequence[str]] = None) -> SymcalcArgumentParser:
+def build_parser(argv: Optional[Sequence[str]] = None) -> "SymcalcArgumentParser":
     """The ``symcalc`` parser: every subcommand registered, or only the one ``argv`` names.
 
     Registering one subcommand imports only its module (and what it needs), which keeps
@@ -40,6 +43,7 @@ def build_parser(argv: Optional[Sequence[str]] = None) -> SymcalcArgumentParser:
     argparse's ``invalid choice`` error list them all.
     """
     from .. import __version__
+    from .common import SymcalcArgumentParser
 
     _check_argv(argv)
     parser = SymcalcArgumentParser(
@@ -65,6 +69,8 @@ def _subparsers(parser: argparse.ArgumentParser) -> list:
 
 def _add_cookbook(parser: argparse.ArgumentParser) -> None:
     """``--cookbook`` on a subcommand and on each of its own subcommands (solve's questions, latex's quantities)."""
+    from .common import add_cookbook_argument
+
     nested = _subparsers(parser)
     if not nested:
         add_cookbook_argument(parser)
@@ -84,6 +90,8 @@ def _innermost(parser: argparse.ArgumentParser, args: argparse.Namespace) -> arg
 
 def _unknown_flags(parser: argparse.ArgumentParser, args: argparse.Namespace, extra: list) -> None:
     """One line naming the subcommand, the unknown flag and the flag meant; exit 2."""
+    from .common import suggest_flag
+
     inner = _innermost(parser, args)
     flags = [e for e in extra if e.startswith("-") and not e.lstrip("-").replace(".", "").isdigit()]
     if not flags:
@@ -100,8 +108,22 @@ def _check_argv(argv: Optional[Sequence[str]]) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the CLI; returns the exit status (0 ok, 2 bad input)."""
+    """Run the CLI; returns the exit status (0 ok, 2 bad input).
+
+    Run as a process (``argv`` None: the ``symcalc`` command, ``python -m symcalc``), the commands
+    :mod:`symcalc.cli._fast` covers (``params|flops|mem --preset NAME`` with the common flags) are
+    answered from generated code without importing sympy, unless ``SYMCALC_FULL_PATH=1``; the
+    answer is the same. A list ``argv`` always takes the full path.
+    """
     _check_argv(argv)
+    if argv is None and not os.environ.get("SYMCALC_FULL_PATH"):
+        from ._fast import run
+
+        status = run(sys.argv[1:])
+        if status is not None:
+            return status
+    from .. import defaults as _defaults
+
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
     args, extra = parser.parse_known_args(argv)

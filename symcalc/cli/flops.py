@@ -24,11 +24,11 @@ from .common import (
     choice, listable,
     add_model_arguments, default_help, model_from_args, positive_int, print_json, recompute_policy, seq_len_type,
 )
+from ._texts import FLOPS_CA_MEANING, FLOPS_CA_SAYS, flops_conventions
 
 PASSES = ("forward", "backward", "recompute")
 #: What ``-ca`` means here (the cookbook's calc_transformer_flops.py), said in --help and in the output.
-CA_MEANING = ("-ca is the cookbook flops script's --no-checkpoint-activations: no recomputation (= --recompute none; "
-              "in `symcalc mem`, -ca is the memory script's --checkpoint-activations, = --recompute selective)")
+CA_MEANING = FLOPS_CA_MEANING
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -86,7 +86,7 @@ def add_flops_arguments(p: argparse.ArgumentParser, *, symbolic: bool = False) -
 def recompute_from_args(args: argparse.Namespace) -> tuple[str, str]:
     """The recompute policy and why: --recompute, -ca (no recompute), or the active default."""
     return recompute_policy(args, ca_flag="--no-checkpoint-activations", ca_policy="none", default_key="flops_recompute",
-                            ca_says="-ca (the cookbook flops script's --no-checkpoint-activations)")
+                            ca_says=FLOPS_CA_SAYS)
 
 
 def _number(value: Expr) -> Any:
@@ -128,18 +128,8 @@ def compute(args: argparse.Namespace) -> dict[str, Any]:
         token_bd = training_flops(model, tokens=1, recompute=policy, **kw)
     passes = {k: run_bd.select(k) for k in PASSES}
     approx = six_n(model) * tokens
-    conventions = {
-        "matmul": "2*m*n*k FLOPs per matmul; elementwise work " + ("included" if elementwise else "not counted"),
-        "attention": "causal: half of the s*s square (Megatron)" if causal else "full s*s square (FlopCounterMode, PaLM, cookbook)",
-        "embedding": "lookups cost nothing; the LM head is a matmul, never recomputed",
-        "backward": "2x forward" if not args.infer else "none (inference prefill)",
-        "recompute": policy if args.infer else f"{policy} ({why})",
-        "defaults": d.name,
-    }
-    if not model.window.is_full:
-        conventions["windowed layers"] = ("full s*s square (eager attention, FlopCounterMode)"
-                                          if resolve("window_flops", args.window_flops) == "square"
-                                          else "the band inside the window or chunk")
+    conventions = flops_conventions(elementwise=elementwise, causal=causal, infer=args.infer, policy=policy, why=why,
+                                    defaults=d.name, window_full=model.window.is_full, window_flops=resolve("window_flops", args.window_flops))
     return dict(model=model, s=s, b=b, tokens=tokens, policy=policy, run=run_bd, step=step_bd, token=token_bd,
                 passes=passes, approx=approx, conventions=conventions)
 

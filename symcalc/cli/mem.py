@@ -22,6 +22,7 @@ from .common import (
     seq_len_type,
 )
 from .finetune_args import add_finetune_arguments, finetune_options, memory_options
+from ._texts import MEM_CA_MEANING, MEM_CA_SAYS, MEM_FOOTER, MEM_UNITS
 
 GIB = 2**30
 #: Optimizer moments kept at high precision (the rest come from the library's table).
@@ -34,9 +35,7 @@ TRAINING_FLAGS: dict[str, str] = {
     "dropout": "dropout",
 }
 #: What ``-ca`` means here (the cookbook's calc_transformer_mem.py), said in --help and in the output.
-CA_MEANING = ("-ca is the cookbook memory script's --checkpoint-activations: Korthikanti's selective recompute "
-              "(= --recompute selective; in `symcalc flops`, -ca is the flops script's --no-checkpoint-activations, "
-              "= --recompute none)")
+CA_MEANING = MEM_CA_MEANING
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -156,7 +155,7 @@ def _training_flags(args: argparse.Namespace) -> dict[str, Any]:
 def recompute_from_args(args: argparse.Namespace) -> tuple[str, str]:
     """The recompute policy and why: --recompute, -ca (the cookbook mem script's: selective), or the default."""
     return recompute_policy(args, ca_flag="--checkpoint-activations", ca_policy="selective", default_key="recompute",
-                            ca_says="-ca (the cookbook memory script's checkpointing: selective recompute)")
+                            ca_says=MEM_CA_SAYS)
 
 
 def precision_from_args(args: argparse.Namespace) -> Precision:
@@ -390,7 +389,7 @@ def result_json(args: argparse.Namespace, r: dict) -> dict:
                      "sequence_parallel": bool(sp and par.tp != 1), "defaults": active().name,
                      "dropout": None if args.infer else _dropout_places(model, st["training"]["dropout"]),
                      "line": settings_line(args, st, model), **r["tune"]},
-        "units": "bytes (rounded up); GiB = 2^30 bytes",
+        "units": MEM_UNITS,
     }
 
 
@@ -454,7 +453,7 @@ def run(args: argparse.Namespace) -> int:
             line += f"; trainable parameters {tune['trainable_params']:,}"
         print("fine-tuning: " + line)
     print(f"one model replica, unsharded (cookbook's 'single replica'): {rep['total'] / GIB:.2f} GiB")
-    print("GiB = 2^30 bytes; pipeline: worst-case stage with both embedding and LM head (exact for pp 1)")
+    print(MEM_FOOTER)
     if plotted:
         print(f"figure written to {plotted}")
     return 0

@@ -9,6 +9,7 @@ from ..finetune import adapter_params, trainable_params
 from ..params import ACTIVE_CONVENTIONS, active_params, non_embedding_params, params
 from .common import add_model_arguments, default_help, model_from_args, positive_int, print_json
 from .finetune_args import add_finetune_arguments, finetune_options
+from ._texts import PARAMS_FOOTER, params_conventions
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -72,13 +73,7 @@ def result_json(args: argparse.Namespace, r: dict) -> dict:
         "non_embedding": int(r["non_emb"]),
         "active": int(r["active"]),
         "breakdown": r["bd"].as_ints(),
-        "conventions": {
-            "non_embedding_excludes": ["token embedding", "learned position table", "untied LM head"],
-            "active": "top_k routed experts per MoE layer; everything else in full"
-                      + ("" if _convention(args) == "all" else f" ({_convention(args)})"),
-            "total": "the model's parameters plus an adapter's (peft's get_nb_trainable_parameters)",
-            "trainable": "an adapter's parameters (the base frozen), else all but --freeze",
-        },
+        "conventions": params_conventions(_convention(args)),
     }
 
 
@@ -104,5 +99,5 @@ def run(args: argparse.Namespace) -> int:
     if adapter is not None or freeze is not None:
         extra.append(("trainable", trainable))
     print(bd.table(extra=extra))
-    print("counts are exact; suffixes are 1000-based (M = 10^6, B = 10^9)")
+    print(PARAMS_FOOTER)
     return 0

@@ -125,6 +125,7 @@ CASES = [
     ["flops", "--preset", "llama-2-7b", "-ca", "--json"], ["flops", "--preset", "llama-2-7b", "--recompute", "full"],
     ["mem", "--preset", "llama-2-7b", "-ca", "--recompute", "selective", "--json"],
     ["mem", "--preset", "pythia-12b", "-tp", "4", "--num-gpus", "64", "-z", "0", "-s", "2048", "-b", "16"],
+    ["mem", "--preset", "llama-2-7b", "-tp", "2", "-pp", "4", "--json"],  # without --num-gpus: tp*pp devices
     # flag-built models (the cookbook's flags), defaults included
     ["params"], ["flops"], ["mem"], ["params", "-l", "32", "-hs", "4096", "-a", "32", "-v", "32000", "--swiglu"],
     ["mem", "-l", "32", "-hs", "4096", "-a", "32", "-s", "4096", "-v", "32000", "--swiglu"],
@@ -201,7 +202,7 @@ OUTSIDE = [
     ["mem", "--preset", "llama-2-7b", "--lora-rank", "8"],               # fine-tuning
     ["mem", "--preset", "llama-2-7b", "-z", "1", "-z", "2"],             # a flag twice
     ["mem", "--preset", "llama-2-7b", "-tp", "3", "--num-gpus", "3"],    # refused by the model
-    ["mem", "--preset", "llama-2-7b", "-tp", "2"],                       # refused: tp does not divide 1 device
+    ["mem", "--preset", "llama-2-7b", "-tp", "3", "--num-gpus", "8"],    # refused: tp*pp does not divide the devices
     ["mem", "--preset", "llama-2-7b", "-tp", "2", "--num-gpus", "2", "-s", "1001"],  # refused: SP needs t | s
     ["mem", "--preset", "llama-2-7b", "-b", "1000000000000000000000"],   # past the flags' 1e18
     ["mem", "--preset", "llama-2-7b", "-ep", "2", "--num-gpus", "2"],    # refused: EP on a dense model

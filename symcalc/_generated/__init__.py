@@ -77,6 +77,8 @@ TODAY = {'seq_len': 8192,
  'misc_bytes': 0,
  'causal': False,
  'elementwise': False,
+ 'window_flops': 'square',
+ 'active_convention': 'all',
  'name': 'today',
  'label': "today's default"}
 

@@ -129,7 +129,8 @@ def compute(args: argparse.Namespace) -> dict[str, Any]:
     passes = {k: run_bd.select(k) for k in PASSES}
     approx = six_n(model) * tokens
     conventions = flops_conventions(elementwise=elementwise, causal=causal, infer=args.infer, policy=policy, why=why,
-                                    defaults=d.name, window_full=model.window.is_full, window_flops=resolve("window_flops", args.window_flops))
+                                    defaults=d.name, window_full=model.window.is_full,
+                                    window_flops=resolve("window_flops", args.window_flops))
     return dict(model=model, s=s, b=b, tokens=tokens, policy=policy, run=run_bd, step=step_bd, token=token_bd,
                 passes=passes, approx=approx, conventions=conventions)
 

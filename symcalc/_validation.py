@@ -1,6 +1,6 @@
 """Published reference numbers symcalc is checked against, shared by the tests and the documentation.
 
-The tests (``tests/test_presets.py``, ``tests/test_serving.py``, ``tests/test_scaling.py``) import these tables and assert
+The tests (``tests/test_presets.py``, ``tests/test_serving.py``, ``tests/test_scaling.py``, ``tests/test_cost.py``) import these tables and assert
 agreement; the documentation's "How we know it is right" page (``docs/validation.md``) prints them
 with symcalc's answer and the agreement, computed at build time by :func:`markdown`. One copy of the
 data, so the page shows exactly what the tests check.
@@ -160,6 +160,10 @@ HOFFMANN_TABLE_A3 = [(400e6, 1.84e19, 2.21e19), (1e9, 1.20e20, 1.62e20), (10e9, 
 #: precision within 10 % (Table A3 was computed from unrounded estimates).
 HOFFMANN_TOLERANCE = {"chinchilla-1": 0.04, "chinchilla-2": 0.04, "chinchilla-3-tex": 0.10}
 
+# --- training time ----------------------------------------------------------------------------------
+#: Llama 3.1 model card: 30.84M H100-80GB GPU-hours for the 405B model.
+LLAMA_CARD_HOURS = 30_840_000
+
 
 def round_sig(value: int, digits: int) -> Decimal:
     """``value`` rounded to ``digits`` significant digits.
@@ -279,10 +283,42 @@ def scaling_rows() -> list[tuple[str, ...]]:
     return rows
 
 
+def training_rows() -> list[tuple[str, ...]]:
+    """Published training runs against ``training_cost`` (the cases of ``tests/test_cost.py``)."""
+    from fractions import Fraction
+
+    from .cost import run_flops, training_cost
+    from .model import Model
+
+    gpt3 = Model(n_layers=96, d_model=12288, n_heads=96, n_kv_heads=96, d_ff=4 * 12288, vocab=51200)
+    run = training_cost(gpt3, tokens=300e9, n_devices=1024, hardware="a100", achieved_flops="140T", flops="8N",
+                        seq_len=2048)
+    days = float(run.days)
+    rows = [("GPT-3 175B", "days on 1,024 A100 at 140 TFLOP/s, 300B tokens, 8TP/nX", f"{days:.2f} days",
+             "about 34 days (Narayanan et al. 2021, with their eq. 4)",
+             "within 33.5-34.5" if 33.5 <= days < 34.5 else "**differs**")]
+    llama = Model.preset("llama-3.1-405b")
+
+    def hours(tokens, seq_len, mfu):
+        return training_cost(llama, tokens=tokens, seq_len=seq_len, n_devices=16384, hardware="h100", mfu=mfu).gpu_hours
+
+    low = hours("15.6T", 8192, Fraction(435, 1000)) + hours("0.8T", 8192, Fraction(385, 1000))
+    high = hours("15.6T", 8192, Fraction(405, 1000)) + hours("0.8T", 131072, Fraction(375, 1000))
+    rows.append(("llama-3.1-405b", "H100 GPU-hours: 15.6T tokens at 8K, 41-43 % MFU, then 0.8T long-context at 38 %",
+                 f"{float(low) / 1e6:.2f}M-{float(high) / 1e6:.2f}M",
+                 f"{LLAMA_CARD_HOURS / 1e6:.2f}M (Llama 3.1 model card; MFU from the Llama 3 paper, Table 4)",
+                 "inside the band" if low < LLAMA_CARD_HOURS < high else "**differs**"))
+    flops = float(run_flops(llama, tokens="15.6T", flops="6N"))
+    rows.append(("llama-3.1-405b", "training FLOPs, 6ND on 15.6T tokens", f"{flops:.3g} FLOP",
+                 "3.8e25 FLOP (Llama Team 2024, The Llama 3 Herd of Models)", "to 2 digits" if 3.75e25 <= flops < 3.85e25 else "**differs**"))
+    return rows
+
+
 TABLES: dict[str, Callable[[], list[tuple[str, ...]]]] = {
     "parameters": parameter_rows,
     "serving": serving_rows,
     "scaling": scaling_rows,
+    "training": training_rows,
 }
 
 

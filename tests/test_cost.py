@@ -7,6 +7,7 @@ from hypothesis import given, strategies as st
 from sympy import Rational
 
 from symcalc import Model, SymcalcError, params, symbols as S
+from symcalc._validation import LLAMA_CARD_HOURS
 from symcalc.cost import TrainingCost, run_flops, training_cost
 from symcalc.hardware import get
 
@@ -35,7 +36,7 @@ def test_narayanan_exact_count_is_eq3_and_3_percent_above_eq4():
     assert 34 < exact.days < 35
 
 
-LLAMA_CARD_HOURS = 30_840_000   # Llama 3.1 model card: 30.84M H100-80GB GPU-hours for 405B
+# LLAMA_CARD_HOURS (Llama 3.1 model card: 30.84M H100-80GB GPU-hours for 405B) lives in symcalc._validation
 
 
 def _hours(tokens, seq_len, mfu):

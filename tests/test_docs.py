@@ -85,7 +85,7 @@ def test_validation_tables_agree():
 
     for name in _validation.TABLES:
         table = _validation.markdown(name)
-        assert table.count("\n") >= 10
+        assert table.count("\n") >= 4
         assert "differs" not in table
     for row in _validation.serving_rows():
         ratio = float(row[-1].split("x")[0])
@@ -124,10 +124,23 @@ def test_readme_gives_the_docs_build_command():
 @pytest.mark.slow
 @pytest.mark.skipif(not HAS_SPHINX, reason="the docs extra (sphinx, furo, myst-parser) is not installed")
 def test_site_builds_with_warnings_as_errors(tmp_path):
-    """`sphinx-build -W` builds the whole site from scratch: no broken reference, missing docstring or bad math."""
+    """`sphinx-build -W` builds the whole site from scratch: no broken reference, missing docstring, or
+    formula KaTeX cannot render (KaTeX installed into .cache/katex as the LaTeX tests do)."""
+    import os
+    import shutil
+
+    katex = ROOT / ".cache" / "katex"
+    if not (katex / "node_modules" / "katex").exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("npm is not installed; KaTeX checks the site's formulas (see README, Set-up)")
+        subprocess.run([npm, "install", "--prefix", str(katex), "katex", "--no-audit", "--no-fund"],
+                       capture_output=True, text=True, timeout=300)
+    assert symcalc_docs.katex_module() is not None and shutil.which("node")
+    env = {**os.environ, "SYMCALC_KATEX": str(symcalc_docs.katex_module())}
     proc = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-E", "-b", "html",
                            "-d", str(tmp_path / "doctrees"), str(DOCS), str(tmp_path / "html")],
-                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+                          capture_output=True, text=True, cwd=ROOT, timeout=600, env=env)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     cli = (tmp_path / "html" / "cli.html").read_text()
     from symcalc.cli import build_parser

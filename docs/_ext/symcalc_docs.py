@@ -384,13 +384,23 @@ def defaults_md() -> str:
 
 
 def hardware_md() -> str:
-    """The hardware catalogue's entries and aliases."""
+    """The hardware catalogue: each device, its aliases and the sources of its figures (with the
+    figures each source gives; ``?`` marks a figure the catalogue flags as uncertain)."""
     from symcalc import hardware
 
-    rows = ["| name | aliases | device |", "|---|---|---|"]
-    for entry in hardware.entries():
-        aliases = ", ".join(f"`{a}`" for a in getattr(entry, "aliases", ()))
-        rows.append(f"| `{entry.name}` | {aliases} | {getattr(entry, 'description', '') or ''} |")
+    rows = ["| name | device | aliases | figures and their sources |", "|---|---|---|---|"]
+    for entry in hardware.catalogue():
+        by_source: dict = {}
+        for key, figure in entry.figures.items():
+            source = figure.source
+            by_source.setdefault((source.title, source.url, source.date), []).append(key + ("?" if figure.uncertain else ""))
+        cells = []
+        for (title, url, date), keys in by_source.items():
+            label = f"[{title}]({url})" if url else title
+            cells.append(f"{', '.join(f'`{k}`' for k in keys)}: {label}" + (f" ({date})" if date else ""))
+        aliases = ", ".join(f"`{a}`" for a in entry.aliases)
+        text = "<br>".join(cells).replace("|", "\\|")
+        rows.append(f"| `{entry.name}` | {entry.label} | {aliases} | {text} |")
     return "\n".join(rows)
 
 

@@ -57,8 +57,11 @@ def Fraction(n, d):
 
 '''
 #: The arguments of the generated functions, in order.
-MEM_ARGS = (S.tp, S.pp, S.dp, S.ep, S.micro_batch, S.seq_len, S.zero_stage)
-REPLICA_ARGS = (S.tp, S.pp, S.micro_batch, S.seq_len)
+#: Bytes per value, as the precision flags set them: --low-prec-bytes-per-val (weights, activations, KV cache),
+#: --bytes-per-grad-ele, --high-prec-bytes-per-val (master copy; the optimizer's moments are a multiple of it).
+PRECISION_ARGS = (S.bytes_weight, S.bytes_grad, S.bytes_master)
+MEM_ARGS = (S.tp, S.pp, S.dp, S.ep, S.micro_batch, S.seq_len, S.zero_stage) + PRECISION_ARGS
+REPLICA_ARGS = (S.tp, S.pp, S.micro_batch, S.seq_len) + PRECISION_ARGS
 FLOPS_ARGS = (S.tokens, S.global_batch, S.seq_len)
 
 
@@ -110,7 +113,7 @@ def _mem(source: list, lines: list, dims: tuple = (), prefix: str = "") -> None:
     from .memory import Parallel
 
     for policy in RECOMPUTE:
-        args = _args(["mem", *source, "--recompute", policy], dims)
+        args = _symbolic_precision(_args(["mem", *source, "--recompute", policy], dims))
         model = mem.model_from_mem_args(args)
         st = mem._settings(args)
         misc = mem.misc_bytes_of(args)
@@ -122,6 +125,26 @@ def _mem(source: list, lines: list, dims: tuple = (), prefix: str = "") -> None:
         lines.append(_function(f"{prefix}mem_{policy}", dims + MEM_ARGS, tuple(device.get(p, Integer(0)) for p in PARTS)))
         lines.append(_function(f"{prefix}replica_{policy}", dims + REPLICA_ARGS,
                                tuple(replica.get(p, Integer(0)) for p in PARTS)))
+
+
+def _symbolic_precision(args: argparse.Namespace) -> argparse.Namespace:
+    """``symcalc mem``'s flags with the bytes per value the precision flags set left symbolic (mixed precision)."""
+    from .memory.states import precision_recipe
+
+    rec = precision_recipe(None)
+    assert rec.weight == rec.act == rec.kv, rec  # one flag sets weights, activations and the KV cache
+    args.low_prec_bytes_per_val, args.bytes_per_grad_ele, args.high_prec_bytes_per_val = PRECISION_ARGS
+    return args
+
+
+def _settings_head(line: str) -> str:
+    """The settings line up to its bytes per value (which the fast path writes from the flags)."""
+    from .memory.states import precision_recipe
+
+    rec = precision_recipe(None)
+    tail = f"bytes per value: weight {rec.weight}, grad {rec.grad}, master {rec.master}, act {rec.act}"
+    assert line.endswith(tail), line
+    return line[:-len(tail)]
 
 
 def _flops(source: list, lines: list, dims: tuple = (), prefix: str = "") -> None:
@@ -160,7 +183,7 @@ def generate_flags() -> str:
             margs = _args(["mem", *argv], DIMS)
             mmodel = mem.model_from_mem_args(margs)
             info = dict(structure=model.describe().split(" (", 1)[1].rstrip(")"),
-                        settings_line=mem.settings_line(margs, mem._settings(margs), mmodel),
+                        settings_head=_settings_head(mem.settings_line(margs, mem._settings(margs), mmodel)),
                         dropout_places=mem._dropout_places(mmodel, None), params_parts=tuple(pr["bd"]))
             lines.append(f"{variant.upper()} = " + pprint.pformat(info, width=110, sort_dicts=False) + "\n")
             exprs = tuple(pr["bd"].values()) + (pr["non_emb"], pr["active"], pr["trainable"], six_n(model))
@@ -189,7 +212,7 @@ def generate(name: str) -> str:
         mem_args = _namespace(["mem", "--preset", name])
         from .cli import mem
 
-        info["settings_line"] = settings_line(mem_args, mem._settings(mem_args), model)
+        info["settings_head"] = _settings_head(settings_line(mem_args, mem._settings(mem_args), model))
         info["trainable_params"] = _finetune_settings(model, mem_args)["trainable_params"]
         pr = params_cli.compute(_namespace(["params", "--preset", name]))
         info["params"] = dict(breakdown=pr["bd"].as_ints(), total=int(pr["bd"].total), trainable=int(pr["trainable"]),
@@ -209,6 +232,10 @@ def generate_index() -> str:
     d = defaults.TODAY
     values = {k: _plain(d[k]) for k in DEFAULT_KEYS}
     values["name"], values["label"] = d.name, d.label
+    from .memory.states import precision_recipe
+
+    rec = precision_recipe(None)
+    values["precision"] = {"low": int(rec.weight), "grad": int(rec.grad), "high": int(rec.master)}
     from .cli.common import model_defaults
 
     with defaults.using("today"):

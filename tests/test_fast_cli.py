@@ -126,6 +126,11 @@ CASES = [
     ["mem", "--preset", "llama-2-7b", "-ca", "--recompute", "selective", "--json"],
     ["mem", "--preset", "pythia-12b", "-tp", "4", "--num-gpus", "64", "-z", "0", "-s", "2048", "-b", "16"],
     ["mem", "--preset", "llama-2-7b", "-tp", "2", "-pp", "4", "--json"],  # without --num-gpus: tp*pp devices
+    # precision flags
+    ["mem", "--preset", "llama-2-7b", "--low-prec-bytes-per-val", "1", "--bytes-per-grad-ele", "2", "--json"],
+    ["mem", "--preset", "mixtral-8x7b", "--high-prec-bytes-per-val", "8", "-z", "3", "--num-gpus", "8", "-ep", "2"],
+    ["mem", "-l", "4", "-hs", "256", "-a", "4", "--low-prec-bytes-per-val", "4", "--high-prec-bytes-per-val", "4",
+     "--bytes-per-grad-ele", "4", "-tp", "2", "--json"],
     # flag-built models (the cookbook's flags), defaults included
     ["params"], ["flops"], ["mem"], ["params", "-l", "32", "-hs", "4096", "-a", "32", "-v", "32000", "--swiglu"],
     ["mem", "-l", "32", "-hs", "4096", "-a", "32", "-s", "4096", "-v", "32000", "--swiglu"],
@@ -153,7 +158,8 @@ def test_random_layouts_answer_as_the_full_path_or_fall_back():
         argv = ["mem", "--preset", rng.choice(names), "--json"]
         for flag, values in (("-tp", [1, 2, 3, 4, 8, 16, 32]), ("-pp", [1, 2, 3, 4, 6, 8]), ("-ep", [1, 2, 4, 8, 16]),
                              ("--num-gpus", [1, 8, 12, 64, 96, 512]), ("-z", [0, 1, 2, 3]), ("-b", [1, 2, 5]),
-                             ("-s", [100, 1000, 4096, 8191])):
+                             ("-s", [100, 1000, 4096, 8191]), ("--low-prec-bytes-per-val", [1, 2, 4]),
+                             ("--bytes-per-grad-ele", [2, 4]), ("--high-prec-bytes-per-val", [4, 8])):
             if rng.random() < 0.6:
                 argv += [flag, str(rng.choice(values))]
         fast = _quick(argv)
@@ -198,6 +204,7 @@ OUTSIDE = [
     ["mem", "--preset", "llama-2-7b", "--cookbook"],                     # other defaults
     ["mem", "--preset", "llama-2-7b", "-tp", "1,2"],                     # comparisons
     ["mem", "--preset", "llama-2-7b", "--infer"],                        # inference memory
+    ["mem", "--preset", "llama-2-7b", "--disable-mixed-precision"],      # precision without a master copy
     ["mem", "--preset", "llama-2-7b", "--plot", "x.png"],
     ["mem", "--preset", "llama-2-7b", "--lora-rank", "8"],               # fine-tuning
     ["mem", "--preset", "llama-2-7b", "-z", "1", "-z", "2"],             # a flag twice

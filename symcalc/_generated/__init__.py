@@ -80,7 +80,8 @@ TODAY = {'seq_len': 8192,
  'window_flops': 'square',
  'active_convention': 'all',
  'name': 'today',
- 'label': "today's default"}
+ 'label': "today's default",
+ 'precision': {'low': 2, 'grad': 4, 'high': 4}}
 
 #: The sizes of a flag-built model per command when a flag is not given (today's defaults).
 MODEL_DEFAULTS = {'params': {'vocab_size': 51200,

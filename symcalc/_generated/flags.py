@@ -17,8 +17,7 @@ def Fraction(n, d):
 
 
 PLAIN = {'structure': 'plain-mlp, layernorm, rope, untied',
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'dropout_places': {'attention': False,
                     'attention_residual': False,
                     'mlp_residual': False,
@@ -88,60 +87,66 @@ def plain_params(a0, a1, a2, a3, a4, a5):
     r15 = q15 if not m15 else Fraction(n15, d15)
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15,)
 
-def plain_mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 >= 0):
+def plain_mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 >= 0 and type(a13) is int and a13 > 0 and type(a14) is int and a14 > 0 and type(a15) is int and a15 > 0):
         return SLOW
-    t0 = 2*a1
+    t0 = a13*a1
     t1 = t0*a0
     t2 = (a12 >= 3)
     t3 = t0*a5
-    t4 = 4*a1
-    t5 = t4*a0
+    t4 = a0*a1
+    t5 = 2*a1
     t6 = max(a6, a3)
-    t7 = ((t1)*a2 + t5*t6)
-    t8 = (a1)**2
-    t9 = 2*a0
-    t10 = t8*t9
-    t11 = t6*a0
-    t12 = t8*t11
-    t13 = ((t10)*a2 + 4*t12)
-    t14 = 8*a1
-    t15 = a0*t14
-    t16 = t9*a4
-    t17 = (a12 >= 2)
-    t18 = ((t5)*a2 + t6*t15)
-    t19 = 4*a0
-    t20 = t8*t19
-    t21 = ((t20)*a2 + 8*t12)
-    t22 = a0*a1
-    t23 = 16*t22
-    t24 = t19*a4
-    t25 = 12*t22
-    t26 = (a12 >= 1)
-    t27 = 12*a1
-    t28 = t27*a5
-    t29 = 24*a1
-    t30 = ((t25)*a2 + t11*t29)
-    t31 = 12*a0
-    t32 = t8*t31
-    t33 = ((t32)*a2 + 24*t12)
-    t34 = 48*t22
-    t35 = t31*a4
-    t36 = a10*a11
-    t37 = 4*t36
-    n0 = ((2*(t1 if t2 else (t1)*a8) + (a0*t14 if t2 else (t15)*a8))*a2*a6 + (2*(t3 if t2 else (t3)*a8))*a2*a7 + (2*(t1*a4 if t2 else (t1*a4)*a8) + (t10 if t2 else (t10)*a8) + (t16 if t2 else (t16)*a8))*a2 + ((t4 if t2 else (t4)*a8))*a2*a6*a7 + (t7 if t2 else (t7)*a8) + (t13 if t2 else (t13)*a8))
+    t7 = t6*a0
+    t8 = ((t4)*a2 + t5*t7)
+    t9 = t8*a13
+    t10 = (a1)**2
+    t11 = a0*t10
+    t12 = ((t11)*a2 + 2*t7*t10)
+    t13 = t12*a13
+    t14 = t5*a13
+    t15 = a0*a4
+    t16 = t15*a13
+    t17 = t11*a13
+    t18 = a14*a1
+    t19 = a0*t18
+    t20 = (a12 >= 2)
+    t21 = t18*a5
+    t22 = t4*a4
+    t23 = t22*a14
+    t24 = t8*a14
+    t25 = t12*a14
+    t26 = t5*a14
+    t27 = t15*a14
+    t28 = t11*a14
+    t29 = 3*a15
+    t30 = t29*a1
+    t31 = a0*t30
+    t32 = (a12 >= 1)
+    t33 = t30*a5
+    t34 = t22*t29
+    t35 = t8*t29
+    t36 = t12*t29
+    t37 = a15*a1
+    t38 = 6*t37
+    t39 = 12*a0*t37
+    t40 = t15*t29
+    t41 = t11*t29
+    t42 = a10*a11
+    t43 = 4*t42
+    n0 = ((2*(t1 if t2 else (t1)*a8) + (4*t1 if t2 else (4*t1)*a8))*a2*a6 + (2*(t3 if t2 else (t3)*a8))*a2*a7 + (2*(t1*a4 if t2 else (t1*a4)*a8) + (t16 if t2 else (t16)*a8) + (t17 if t2 else (t17)*a8))*a2 + (t9 if t2 else (t9)*a8) + (t13 if t2 else (t13)*a8) + ((t14 if t2 else (t14)*a8))*a2*a6*a7)
     d0 = a2*a6*a7*a8
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(a0*t4 if t17 else (t5)*a8) + (t23 if t17 else (t23)*a8))*a2*a6 + (2*(t4*a5 if t17 else (t4*a5)*a8))*a2*a7 + (2*(a0*t4*a4 if t17 else (t5*a4)*a8) + (t20 if t17 else (t20)*a8) + (t24 if t17 else (t24)*a8))*a2 + ((t14 if t17 else (t14)*a8))*a2*a6*a7 + (t18 if t17 else (t18)*a8) + (t21 if t17 else (t21)*a8))
+    n1 = ((2*(t19 if t20 else (t19)*a8) + (4*t19 if t20 else (4*t19)*a8))*a2*a6 + (2*(t21 if t20 else (t21)*a8))*a2*a7 + (2*(t23 if t20 else (t23)*a8) + (t27 if t20 else (t27)*a8) + (t28 if t20 else (t28)*a8))*a2 + (t24 if t20 else (t24)*a8) + (t25 if t20 else (t25)*a8) + ((t26 if t20 else (t26)*a8))*a2*a6*a7)
     d1 = a2*a6*a7*a8
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(t25 if t26 else (t25)*a8) + (t34 if t26 else (t34)*a8))*a2*a6 + (2*(t28 if t26 else (t28)*a8))*a2*a7 + (2*(t25*a4 if t26 else (t25*a4)*a8) + (t32 if t26 else (t32)*a8) + (t35 if t26 else (t35)*a8))*a2 + ((t29 if t26 else (t29)*a8))*a2*a6*a7 + (t30 if t26 else (t30)*a8) + (t33 if t26 else (t33)*a8))
+    n2 = ((2*(t31 if t32 else (t31)*a8) + (t39 if t32 else (t39)*a8))*a2*a6 + (2*(t33 if t32 else (t33)*a8))*a2*a7 + (2*(t34 if t32 else (t34)*a8) + (t40 if t32 else (t40)*a8) + (t41 if t32 else (t41)*a8))*a2 + (t35 if t32 else (t35)*a8) + (t36 if t32 else (t36)*a8) + ((t38 if t32 else (t38)*a8))*a2*a6*a7)
     d2 = a2*a6*a7*a8
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((t4*t36 + t37*a5)*a2 + a0*((t27*t36 + t37*a4 + t37*a2)*a2 + t4*t6*t36))
+    n3 = ((t14*t42 + t43*a5)*a2 + a0*((6*t0*t42 + t43*a2 + 2*t42*a4*a13)*a2 + t6*t14*t42))
     d3 = a2*a6
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -150,35 +155,40 @@ def plain_mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def plain_replica_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
+def plain_replica_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 > 0):
         return SLOW
-    t0 = 4*a1
-    t1 = a4*a0
-    t2 = a0*(a1)**2
-    t3 = 4*t2
-    t4 = a1*a0
-    t5 = a3*a0
-    t6 = 8*a1
-    t7 = 8*t2
-    t8 = 24*a1
-    t9 = 24*t2
-    t10 = a8*a9
-    t11 = 4*t10
-    t12 = t0*t10
-    n0 = ((t0 + t3 + 2*t1 + 14*t4 + t0*t1 + t0*a5)*a2 + t0*t5 + t3*a3)
+    t0 = a1*a0
+    t1 = 2*t0
+    t2 = ((t0)*a2 + t1*a3)
+    t3 = a0*(a1)**2
+    t4 = ((t3)*a2 + 2*a3*t3)
+    t5 = 2*a1
+    t6 = t5*a10
+    t7 = a4*a0
+    t8 = 6*t0
+    t9 = t1*a4
+    t10 = t5*a11
+    t11 = 3*a12
+    t12 = 6*a12
+    t13 = t12*a1
+    t14 = a8*a9
+    t15 = 4*t14
+    t16 = t14*a10
+    t17 = t14*t6
+    n0 = ((t6 + t9*a10 + t3*a10 + t6*a5 + t7*a10 + t8*a10)*a2 + t2*a10 + t4*a10)
     d0 = a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((t6 + t7 + 4*t1 + 28*t4 + t1*t6 + t6*a5)*a2 + a3*t7 + t5*t6)
+    n1 = ((t10 + t9*a11 + t10*a5 + t3*a11 + t7*a11 + t8*a11)*a2 + t2*a11 + t4*a11)
     d1 = a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((t9 + t8 + 12*t1 + 84*t4 + t1*t8 + t8*a5)*a2 + t9*a3 + t5*t8)
+    n2 = ((t13 + t11*t3 + t11*t7 + t13*a5 + 18*t0*a12 + t0*t12*a4)*a2 + t11*t2 + t11*t4)
     d2 = a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((t12 + t11*a5)*a2 + a0*((t11*a4 + t11*a2 + 12*t10*a1)*a2 + t12*a3))
+    n3 = ((t17 + t15*a5)*a2 + a0*((t15*a2 + 2*t16*a4 + 6*t16*a1)*a2 + t17*a3))
     d3 = a2
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -187,60 +197,65 @@ def plain_replica_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def plain_mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 >= 0):
+def plain_mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 >= 0 and type(a13) is int and a13 > 0 and type(a14) is int and a14 > 0 and type(a15) is int and a15 > 0):
         return SLOW
-    t0 = 2*a1
+    t0 = a13*a1
     t1 = t0*a0
     t2 = (a12 >= 3)
     t3 = t0*a5
-    t4 = 4*a1
-    t5 = t4*a0
+    t4 = a0*a1
+    t5 = 2*a1
     t6 = max(a6, a3)
-    t7 = ((t1)*a2 + t5*t6)
-    t8 = (a1)**2
-    t9 = 2*a0
-    t10 = t8*t9
-    t11 = t6*a0
-    t12 = t8*t11
-    t13 = ((t10)*a2 + 4*t12)
-    t14 = 8*a1
-    t15 = a0*t14
-    t16 = t9*a4
-    t17 = (a12 >= 2)
-    t18 = ((t5)*a2 + t6*t15)
-    t19 = 4*a0
-    t20 = t8*t19
-    t21 = ((t20)*a2 + 8*t12)
-    t22 = a0*a1
-    t23 = 16*t22
-    t24 = t19*a4
-    t25 = 12*t22
-    t26 = (a12 >= 1)
-    t27 = 12*a1
-    t28 = t27*a5
-    t29 = 24*a1
-    t30 = ((t25)*a2 + t11*t29)
-    t31 = 12*a0
-    t32 = t8*t31
-    t33 = ((t32)*a2 + 24*t12)
-    t34 = 48*t22
-    t35 = t31*a4
-    t36 = a10*a11
-    t37 = 4*t36
-    n0 = ((2*(t1 if t2 else (t1)*a8) + (a0*t14 if t2 else (t15)*a8))*a2*a6 + (2*(t3 if t2 else (t3)*a8))*a2*a7 + (2*(t1*a4 if t2 else (t1*a4)*a8) + (t10 if t2 else (t10)*a8) + (t16 if t2 else (t16)*a8))*a2 + ((t4 if t2 else (t4)*a8))*a2*a6*a7 + (t7 if t2 else (t7)*a8) + (t13 if t2 else (t13)*a8))
+    t7 = t6*a0
+    t8 = ((t4)*a2 + t5*t7)
+    t9 = t8*a13
+    t10 = (a1)**2
+    t11 = a0*t10
+    t12 = ((t11)*a2 + 2*t7*t10)
+    t13 = t12*a13
+    t14 = t5*a13
+    t15 = a0*a4
+    t16 = t15*a13
+    t17 = t11*a13
+    t18 = a14*a1
+    t19 = a0*t18
+    t20 = (a12 >= 2)
+    t21 = t18*a5
+    t22 = t4*a4
+    t23 = t22*a14
+    t24 = t8*a14
+    t25 = t12*a14
+    t26 = t5*a14
+    t27 = t15*a14
+    t28 = t11*a14
+    t29 = 3*a15
+    t30 = t29*a1
+    t31 = a0*t30
+    t32 = (a12 >= 1)
+    t33 = t30*a5
+    t34 = t22*t29
+    t35 = t8*t29
+    t36 = t12*t29
+    t37 = a15*a1
+    t38 = 6*t37
+    t39 = 12*a0*t37
+    t40 = t15*t29
+    t41 = t11*t29
+    t42 = a10*a11
+    n0 = ((2*(t1 if t2 else (t1)*a8) + (4*t1 if t2 else (4*t1)*a8))*a2*a6 + (2*(t3 if t2 else (t3)*a8))*a2*a7 + (2*(t1*a4 if t2 else (t1*a4)*a8) + (t16 if t2 else (t16)*a8) + (t17 if t2 else (t17)*a8))*a2 + (t9 if t2 else (t9)*a8) + (t13 if t2 else (t13)*a8) + ((t14 if t2 else (t14)*a8))*a2*a6*a7)
     d0 = a2*a6*a7*a8
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(a0*t4 if t17 else (t5)*a8) + (t23 if t17 else (t23)*a8))*a2*a6 + (2*(t4*a5 if t17 else (t4*a5)*a8))*a2*a7 + (2*(a0*t4*a4 if t17 else (t5*a4)*a8) + (t20 if t17 else (t20)*a8) + (t24 if t17 else (t24)*a8))*a2 + ((t14 if t17 else (t14)*a8))*a2*a6*a7 + (t18 if t17 else (t18)*a8) + (t21 if t17 else (t21)*a8))
+    n1 = ((2*(t19 if t20 else (t19)*a8) + (4*t19 if t20 else (4*t19)*a8))*a2*a6 + (2*(t21 if t20 else (t21)*a8))*a2*a7 + (2*(t23 if t20 else (t23)*a8) + (t27 if t20 else (t27)*a8) + (t28 if t20 else (t28)*a8))*a2 + (t24 if t20 else (t24)*a8) + (t25 if t20 else (t25)*a8) + ((t26 if t20 else (t26)*a8))*a2*a6*a7)
     d1 = a2*a6*a7*a8
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(t25 if t26 else (t25)*a8) + (t34 if t26 else (t34)*a8))*a2*a6 + (2*(t28 if t26 else (t28)*a8))*a2*a7 + (2*(t25*a4 if t26 else (t25*a4)*a8) + (t32 if t26 else (t32)*a8) + (t35 if t26 else (t35)*a8))*a2 + ((t29 if t26 else (t29)*a8))*a2*a6*a7 + (t30 if t26 else (t30)*a8) + (t33 if t26 else (t33)*a8))
+    n2 = ((2*(t31 if t32 else (t31)*a8) + (t39 if t32 else (t39)*a8))*a2*a6 + (2*(t33 if t32 else (t33)*a8))*a2*a7 + (2*(t34 if t32 else (t34)*a8) + (t40 if t32 else (t40)*a8) + (t41 if t32 else (t41)*a8))*a2 + (t35 if t32 else (t35)*a8) + (t36 if t32 else (t36)*a8) + ((t38 if t32 else (t38)*a8))*a2*a6*a7)
     d2 = a2*a6*a7*a8
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((t4*t36 + t37*a5)*a2 + a0*((t27*t36 + t37*a4)*a2 + t4*t6*t36))
+    n3 = ((t14*t42 + 4*t42*a5)*a2 + a0*((6*t0*t42 + 2*t42*a4*a13)*a2 + t6*t14*t42))
     d3 = a2*a6
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -249,35 +264,39 @@ def plain_mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def plain_replica_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
+def plain_replica_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 > 0):
         return SLOW
-    t0 = 4*a1
-    t1 = a4*a0
-    t2 = a0*(a1)**2
-    t3 = 4*t2
-    t4 = a1*a0
-    t5 = a3*a0
-    t6 = 8*a1
-    t7 = 8*t2
-    t8 = 24*a1
-    t9 = 24*t2
-    t10 = a8*a9
-    t11 = 4*t10
-    t12 = t0*t10
-    n0 = ((t0 + t3 + 2*t1 + 14*t4 + t0*t1 + t0*a5)*a2 + t0*t5 + t3*a3)
+    t0 = a1*a0
+    t1 = 2*t0
+    t2 = ((t0)*a2 + t1*a3)
+    t3 = a0*(a1)**2
+    t4 = ((t3)*a2 + 2*a3*t3)
+    t5 = 2*a1
+    t6 = t5*a10
+    t7 = a4*a0
+    t8 = 6*t0
+    t9 = t1*a4
+    t10 = t5*a11
+    t11 = 3*a12
+    t12 = 6*a12
+    t13 = t12*a1
+    t14 = a8*a9
+    t15 = t14*a10
+    t16 = t14*t6
+    n0 = ((t6 + t9*a10 + t3*a10 + t6*a5 + t7*a10 + t8*a10)*a2 + t2*a10 + t4*a10)
     d0 = a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((t6 + t7 + 4*t1 + 28*t4 + t1*t6 + t6*a5)*a2 + a3*t7 + t5*t6)
+    n1 = ((t10 + t9*a11 + t10*a5 + t3*a11 + t7*a11 + t8*a11)*a2 + t2*a11 + t4*a11)
     d1 = a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((t9 + t8 + 12*t1 + 84*t4 + t1*t8 + t8*a5)*a2 + t9*a3 + t5*t8)
+    n2 = ((t13 + t11*t3 + t11*t7 + t13*a5 + 18*t0*a12 + t0*t12*a4)*a2 + t11*t2 + t11*t4)
     d2 = a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((t12 + t11*a5)*a2 + a0*((t11*a4 + 12*t10*a1)*a2 + t12*a3))
+    n3 = ((t16 + 4*t14*a5)*a2 + a0*(t16*a3 + (2*t15*a4 + 6*t15*a1)*a2))
     d3 = a2
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -286,58 +305,64 @@ def plain_replica_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def plain_mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 >= 0):
+def plain_mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 >= 0 and type(a13) is int and a13 > 0 and type(a14) is int and a14 > 0 and type(a15) is int and a15 > 0):
         return SLOW
-    t0 = 2*a1
+    t0 = a13*a1
     t1 = t0*a0
     t2 = (a12 >= 3)
     t3 = t0*a5
-    t4 = 4*a1
-    t5 = t4*a0
-    t6 = max(a6, a3)
-    t7 = ((t1)*a2 + t5*t6)
-    t8 = (a1)**2
-    t9 = 2*a0
-    t10 = t8*t9
-    t11 = t6*a0
-    t12 = t8*t11
-    t13 = ((t10)*a2 + 4*t12)
-    t14 = 8*a1
-    t15 = a0*t14
-    t16 = t9*a4
-    t17 = (a12 >= 2)
-    t18 = ((t5)*a2 + t6*t15)
-    t19 = 4*a0
-    t20 = t8*t19
-    t21 = ((t20)*a2 + 8*t12)
-    t22 = a0*a1
-    t23 = 16*t22
-    t24 = t19*a4
-    t25 = 12*t22
-    t26 = (a12 >= 1)
-    t27 = 12*a5*a1
-    t28 = 24*a1
-    t29 = ((t25)*a2 + t11*t28)
-    t30 = 12*a0
-    t31 = t8*t30
-    t32 = ((t31)*a2 + 24*t12)
-    t33 = 48*t22
-    t34 = t30*a4
-    t35 = a10*a11
-    n0 = ((2*(t1 if t2 else (t1)*a8) + (a0*t14 if t2 else (t15)*a8))*a2*a6 + (2*(t3 if t2 else (t3)*a8))*a2*a7 + (2*(t1*a4 if t2 else (t1*a4)*a8) + (t10 if t2 else (t10)*a8) + (t16 if t2 else (t16)*a8))*a2 + ((t4 if t2 else (t4)*a8))*a2*a6*a7 + (t7 if t2 else (t7)*a8) + (t13 if t2 else (t13)*a8))
+    t4 = a0*a1
+    t5 = 2*a1
+    t6 = a0*max(a6, a3)
+    t7 = ((t4)*a2 + t5*t6)
+    t8 = t7*a13
+    t9 = (a1)**2
+    t10 = a0*t9
+    t11 = ((t10)*a2 + 2*t6*t9)
+    t12 = t11*a13
+    t13 = t5*a13
+    t14 = a0*a4
+    t15 = t14*a13
+    t16 = t10*a13
+    t17 = a14*a1
+    t18 = a0*t17
+    t19 = (a12 >= 2)
+    t20 = t17*a5
+    t21 = t4*a4
+    t22 = t21*a14
+    t23 = t7*a14
+    t24 = t11*a14
+    t25 = t5*a14
+    t26 = t14*a14
+    t27 = t10*a14
+    t28 = 3*a15
+    t29 = t28*a1
+    t30 = a0*t29
+    t31 = (a12 >= 1)
+    t32 = t29*a5
+    t33 = t21*t28
+    t34 = t7*t28
+    t35 = t11*t28
+    t36 = a15*a1
+    t37 = 6*t36
+    t38 = 12*a0*t36
+    t39 = t14*t28
+    t40 = t10*t28
+    t41 = a10*a11
+    n0 = ((2*(t1 if t2 else (t1)*a8) + (4*t1 if t2 else (4*t1)*a8))*a2*a6 + (2*(t3 if t2 else (t3)*a8))*a2*a7 + (2*(t1*a4 if t2 else (t1*a4)*a8) + (t15 if t2 else (t15)*a8) + (t16 if t2 else (t16)*a8))*a2 + (t8 if t2 else (t8)*a8) + (t12 if t2 else (t12)*a8) + ((t13 if t2 else (t13)*a8))*a2*a6*a7)
     d0 = a2*a6*a7*a8
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(a0*t4 if t17 else (t5)*a8) + (t23 if t17 else (t23)*a8))*a2*a6 + (2*(t4*a5 if t17 else (t4*a5)*a8))*a2*a7 + (2*(a0*t4*a4 if t17 else (t5*a4)*a8) + (t20 if t17 else (t20)*a8) + (t24 if t17 else (t24)*a8))*a2 + ((t14 if t17 else (t14)*a8))*a2*a6*a7 + (t18 if t17 else (t18)*a8) + (t21 if t17 else (t21)*a8))
+    n1 = ((2*(t18 if t19 else (t18)*a8) + (4*t18 if t19 else (4*t18)*a8))*a2*a6 + (2*(t20 if t19 else (t20)*a8))*a2*a7 + (2*(t22 if t19 else (t22)*a8) + (t26 if t19 else (t26)*a8) + (t27 if t19 else (t27)*a8))*a2 + (t23 if t19 else (t23)*a8) + (t24 if t19 else (t24)*a8) + ((t25 if t19 else (t25)*a8))*a2*a6*a7)
     d1 = a2*a6*a7*a8
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(t25 if t26 else (t25)*a8) + (t33 if t26 else (t33)*a8))*a2*a6 + (2*(t27 if t26 else (t27)*a8))*a2*a7 + (2*(t25*a4 if t26 else (t25*a4)*a8) + (t31 if t26 else (t31)*a8) + (t34 if t26 else (t34)*a8))*a2 + ((t28 if t26 else (t28)*a8))*a2*a6*a7 + (t29 if t26 else (t29)*a8) + (t32 if t26 else (t32)*a8))
+    n2 = ((2*(t30 if t31 else (t30)*a8) + (t38 if t31 else (t38)*a8))*a2*a6 + (2*(t32 if t31 else (t32)*a8))*a2*a7 + (2*(t33 if t31 else (t33)*a8) + (t39 if t31 else (t39)*a8) + (t40 if t31 else (t40)*a8))*a2 + (t34 if t31 else (t34)*a8) + (t35 if t31 else (t35)*a8) + ((t37 if t31 else (t37)*a8))*a2*a6*a7)
     d2 = a2*a6*a7*a8
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (t4*t35 + 4*t35*a5 + t0*t35*a0)
+    n3 = (t13*t41 + 4*t41*a5 + t0*t41*a0)
     d3 = a6
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -346,33 +371,37 @@ def plain_mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def plain_replica_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
+def plain_replica_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 > 0):
         return SLOW
-    t0 = 4*a1
-    t1 = a4*a0
-    t2 = a0*(a1)**2
-    t3 = 4*t2
-    t4 = a1*a0
-    t5 = a3*a0
-    t6 = 8*a1
-    t7 = 8*t2
-    t8 = 24*a1
-    t9 = 24*t2
-    t10 = a8*a9
-    n0 = ((t0 + t3 + 2*t1 + 14*t4 + t0*t1 + t0*a5)*a2 + t0*t5 + t3*a3)
+    t0 = a1*a0
+    t1 = 2*t0
+    t2 = ((t0)*a2 + t1*a3)
+    t3 = a0*(a1)**2
+    t4 = ((t3)*a2 + 2*a3*t3)
+    t5 = 2*a1
+    t6 = t5*a10
+    t7 = a4*a0
+    t8 = 6*t0
+    t9 = t1*a4
+    t10 = t5*a11
+    t11 = 3*a12
+    t12 = 6*a12
+    t13 = t12*a1
+    t14 = a8*a9
+    n0 = ((t6 + t9*a10 + t3*a10 + t6*a5 + t7*a10 + t8*a10)*a2 + t2*a10 + t4*a10)
     d0 = a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((t6 + t7 + 4*t1 + 28*t4 + t1*t6 + t6*a5)*a2 + a3*t7 + t5*t6)
+    n1 = ((t10 + t9*a11 + t10*a5 + t3*a11 + t7*a11 + t8*a11)*a2 + t2*a11 + t4*a11)
     d1 = a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((t9 + t8 + 12*t1 + 84*t4 + t1*t8 + t8*a5)*a2 + t9*a3 + t5*t8)
+    n2 = ((t13 + t11*t3 + t11*t7 + t13*a5 + 18*t0*a12 + t0*t12*a4)*a2 + t11*t2 + t11*t4)
     d2 = a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    r3 = (t0*t10 + 2*t10*t4 + 4*t10*a5)
+    r3 = (t14*t6 + 4*t14*a5 + t0*t14*a10)
     r4 = 0
     r5 = 0
     r6 = 0
@@ -780,8 +809,7 @@ def plain_flops_infer(a0, a1, a2, a3, a4, a5, a6, a7, a8):
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21,)
 
 SWIGLU = {'structure': 'gated, layernorm, rope, untied',
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'dropout_places': {'attention': False,
                     'attention_residual': False,
                     'mlp_residual': False,
@@ -852,60 +880,67 @@ def swiglu_params(a0, a1, a2, a3, a4, a5):
     r15 = q15 if not m15 else Fraction(n15, d15)
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15,)
 
-def swiglu_mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 >= 0):
+def swiglu_mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 >= 0 and type(a13) is int and a13 > 0 and type(a14) is int and a14 > 0 and type(a15) is int and a15 > 0):
         return SLOW
-    t0 = 2*a1
+    t0 = a13*a1
     t1 = t0*a0
     t2 = (a12 >= 3)
     t3 = t0*a5
-    t4 = 4*a1
-    t5 = t4*a0
+    t4 = a0*a1
+    t5 = 2*a1
     t6 = max(a6, a3)
-    t7 = ((t1)*a2 + t5*t6)
-    t8 = (a1)**2
-    t9 = t8*a0
-    t10 = 2*t9
-    t11 = t6*a0
-    t12 = t8*t11
-    t13 = ((t10)*a2 + 4*t12)
-    t14 = 8*a1
-    t15 = a0*t14
+    t7 = t6*a0
+    t8 = ((t4)*a2 + t5*t7)
+    t9 = t8*a13
+    t10 = (a1)**2
+    t11 = t10*a0
+    t12 = ((t11)*a2 + 2*t7*t10)
+    t13 = t12*a13
+    t14 = t5*a13
+    t15 = t11*a13
     t16 = a0*a4
-    t17 = 4*t16
-    t18 = t4*t16
-    t19 = t5*a4
-    t20 = (a12 >= 2)
-    t21 = ((t5)*a2 + t6*t15)
-    t22 = 4*t9
-    t23 = ((t22)*a2 + 8*t12)
-    t24 = a0*a1
-    t25 = 16*t24
-    t26 = 8*t16
-    t27 = 12*t24
-    t28 = (a12 >= 1)
-    t29 = 12*a1
-    t30 = t29*a5
-    t31 = 24*a1
-    t32 = ((t27)*a2 + t11*t31)
-    t33 = 12*t9
-    t34 = ((t33)*a2 + 24*t12)
-    t35 = 48*t24
-    t36 = 24*t16
-    t37 = a10*a11
-    n0 = ((2*(t1 if t2 else (t1)*a8) + (a0*t14 if t2 else (t15)*a8))*a2*a6 + (2*(t3 if t2 else (t3)*a8))*a2*a7 + ((t4 if t2 else (t4)*a8))*a2*a6*a7 + ((t18 if t2 else (t19)*a8) + (t10 if t2 else (t10)*a8) + (t17 if t2 else (t17)*a8) + (a4*t1 if t2 else (t1*a4)*a8))*a2 + (t7 if t2 else (t7)*a8) + (t13 if t2 else (t13)*a8))
+    t17 = 2*t16
+    t18 = t17*a13
+    t19 = a14*a1
+    t20 = a0*t19
+    t21 = (a12 >= 2)
+    t22 = t19*a5
+    t23 = t8*a14
+    t24 = t12*a14
+    t25 = t5*a14
+    t26 = t11*a14
+    t27 = t17*a14
+    t28 = t4*a4
+    t29 = t28*a14
+    t30 = 3*a15
+    t31 = t30*a1
+    t32 = a0*t31
+    t33 = (a12 >= 1)
+    t34 = t31*a5
+    t35 = t8*t30
+    t36 = t12*t30
+    t37 = a15*a1
+    t38 = 6*t37
+    t39 = 12*a0*t37
+    t40 = t11*t30
+    t41 = 6*t16*a15
+    t42 = t28*t30
+    t43 = a10*a11
+    t44 = 4*t43
+    n0 = ((2*(t1 if t2 else (t1)*a8) + (4*t1 if t2 else (4*t1)*a8))*a2*a6 + (2*(t3 if t2 else (t3)*a8))*a2*a7 + ((t14 if t2 else (t14)*a8))*a2*a6*a7 + (t9 if t2 else (t9)*a8) + (t13 if t2 else (t13)*a8) + ((t15 if t2 else (t15)*a8) + (t18 if t2 else (t18)*a8) + (t14*t16 if t2 else (t14*t16)*a8) + (a4*t1 if t2 else (a4*t1)*a8))*a2)
     d0 = a2*a6*a7*a8
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(a0*t4 if t20 else (t5)*a8) + (t25 if t20 else (t25)*a8))*a2*a6 + (2*(t4*a5 if t20 else (t4*a5)*a8))*a2*a7 + ((t14 if t20 else (t14)*a8))*a2*a6*a7 + ((t18 if t20 else (t19)*a8) + (t22 if t20 else (t22)*a8) + (t26 if t20 else (t26)*a8) + (t14*t16 if t20 else (t15*a4)*a8))*a2 + (t21 if t20 else (t21)*a8) + (t23 if t20 else (t23)*a8))
+    n1 = ((2*(t20 if t21 else (t20)*a8) + (4*t20 if t21 else (4*t20)*a8))*a2*a6 + (2*(t22 if t21 else (t22)*a8))*a2*a7 + ((t25 if t21 else (t25)*a8))*a2*a6*a7 + (t23 if t21 else (t23)*a8) + (t24 if t21 else (t24)*a8) + ((t26 if t21 else (t26)*a8) + (t27 if t21 else (t27)*a8) + (t29 if t21 else (t29)*a8) + (t16*t25 if t21 else (t16*t25)*a8))*a2)
     d1 = a2*a6*a7*a8
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(t27 if t28 else (t27)*a8) + (t35 if t28 else (t35)*a8))*a2*a6 + (2*(t30 if t28 else (t30)*a8))*a2*a7 + ((t31 if t28 else (t31)*a8))*a2*a6*a7 + (t32 if t28 else (t32)*a8) + (t34 if t28 else (t34)*a8) + ((t33 if t28 else (t33)*a8) + (t36 if t28 else (t36)*a8) + (t16*t31 if t28 else (t16*t31)*a8) + (a4*t27 if t28 else (t27*a4)*a8))*a2)
+    n2 = ((2*(t32 if t33 else (t32)*a8) + (t39 if t33 else (t39)*a8))*a2*a6 + (2*(t34 if t33 else (t34)*a8))*a2*a7 + ((t38 if t33 else (t38)*a8))*a2*a6*a7 + (t35 if t33 else (t35)*a8) + (t36 if t33 else (t36)*a8) + ((t40 if t33 else (t40)*a8) + (t41 if t33 else (t41)*a8) + (t42 if t33 else (t42)*a8) + (t16*t38 if t33 else (t16*t38)*a8))*a2)
     d2 = a2*a6*a7*a8
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((t4*t37 + 4*t37*a5)*a2 + a0*((t29*t37 + 4*t37*a2 + 8*t37*a4)*a2 + t4*t6*t37))
+    n3 = ((t14*t43 + t44*a5)*a2 + a0*((t44*a2 + 6*t0*t43 + t44*a13*a4)*a2 + t6*t14*t43))
     d3 = a2*a6
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -914,38 +949,42 @@ def swiglu_mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def swiglu_replica_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
+def swiglu_replica_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 > 0):
         return SLOW
-    t0 = 4*a1
-    t1 = 4*a0
-    t2 = (a1)**2
-    t3 = t1*t2
-    t4 = a1*a0
-    t5 = t4*a4
-    t6 = a3*a0
-    t7 = 8*a1
-    t8 = 8*a0
-    t9 = t2*t8
-    t10 = 24*a1
-    t11 = 24*a0
-    t12 = t11*t2
-    t13 = a8*a9
-    t14 = 4*t13
-    t15 = t0*t13
-    n0 = ((t0 + t3 + 6*t5 + 14*t4 + t0*a5 + t1*a4)*a2 + t0*t6 + t3*a3)
+    t0 = a1*a0
+    t1 = 2*a3
+    t2 = ((t0)*a2 + t0*t1)
+    t3 = a0*(a1)**2
+    t4 = ((t3)*a2 + t1*t3)
+    t5 = 2*a1
+    t6 = t5*a10
+    t7 = a4*a0
+    t8 = 2*t7
+    t9 = 6*t0
+    t10 = a10*a4
+    t11 = 3*t0
+    t12 = t5*a11
+    t13 = 3*a12
+    t14 = 6*a12
+    t15 = t14*a1
+    t16 = t0*a12
+    t17 = a8*a9
+    t18 = 4*t17
+    t19 = t17*t6
+    n0 = ((t6 + t9*a10 + t10*t11 + t3*a10 + t6*a5 + t8*a10)*a2 + t2*a10 + t4*a10)
     d0 = a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((t9 + t7 + 12*t5 + 28*t4 + t7*a5 + t8*a4)*a2 + t9*a3 + t6*t7)
+    n1 = ((t12 + t9*a11 + t12*a5 + t3*a11 + t8*a11 + t11*a11*a4)*a2 + t2*a11 + t4*a11)
     d1 = a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((t10 + t12 + 36*t5 + 84*t4 + t10*a5 + t11*a4)*a2 + t10*t6 + t12*a3)
+    n2 = ((t15 + 18*t16 + t13*t3 + t14*t7 + t15*a5 + 9*t16*a4)*a2 + t13*t2 + t13*t4)
     d2 = a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((t15 + t14*a5)*a2 + a0*((t14*a2 + 8*t13*a4 + 12*t13*a1)*a2 + t15*a3))
+    n3 = ((t19 + t18*a5)*a2 + a0*(a3*t19 + (t10*t18 + t18*a2 + 6*t17*a10*a1)*a2))
     d3 = a2
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -954,60 +993,67 @@ def swiglu_replica_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def swiglu_mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 >= 0):
+def swiglu_mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 >= 0 and type(a13) is int and a13 > 0 and type(a14) is int and a14 > 0 and type(a15) is int and a15 > 0):
         return SLOW
-    t0 = 2*a1
+    t0 = a13*a1
     t1 = t0*a0
     t2 = (a12 >= 3)
     t3 = t0*a5
-    t4 = 4*a1
-    t5 = t4*a0
+    t4 = a0*a1
+    t5 = 2*a1
     t6 = max(a6, a3)
-    t7 = ((t1)*a2 + t5*t6)
-    t8 = (a1)**2
-    t9 = t8*a0
-    t10 = 2*t9
-    t11 = t6*a0
-    t12 = t8*t11
-    t13 = ((t10)*a2 + 4*t12)
-    t14 = 8*a1
-    t15 = a0*t14
+    t7 = t6*a0
+    t8 = ((t4)*a2 + t5*t7)
+    t9 = t8*a13
+    t10 = (a1)**2
+    t11 = t10*a0
+    t12 = ((t11)*a2 + 2*t7*t10)
+    t13 = t12*a13
+    t14 = t5*a13
+    t15 = t11*a13
     t16 = a0*a4
-    t17 = 4*t16
-    t18 = t4*t16
-    t19 = t5*a4
-    t20 = (a12 >= 2)
-    t21 = ((t5)*a2 + t6*t15)
-    t22 = 4*t9
-    t23 = ((t22)*a2 + 8*t12)
-    t24 = a0*a1
-    t25 = 16*t24
-    t26 = 8*t16
-    t27 = 12*t24
-    t28 = (a12 >= 1)
-    t29 = 12*a1
-    t30 = t29*a5
-    t31 = 24*a1
-    t32 = ((t27)*a2 + t11*t31)
-    t33 = 12*t9
-    t34 = ((t33)*a2 + 24*t12)
-    t35 = 48*t24
-    t36 = 24*t16
-    t37 = a10*a11
-    n0 = ((2*(t1 if t2 else (t1)*a8) + (a0*t14 if t2 else (t15)*a8))*a2*a6 + (2*(t3 if t2 else (t3)*a8))*a2*a7 + ((t4 if t2 else (t4)*a8))*a2*a6*a7 + ((t18 if t2 else (t19)*a8) + (t10 if t2 else (t10)*a8) + (t17 if t2 else (t17)*a8) + (a4*t1 if t2 else (t1*a4)*a8))*a2 + (t7 if t2 else (t7)*a8) + (t13 if t2 else (t13)*a8))
+    t17 = 2*t16
+    t18 = t17*a13
+    t19 = a14*a1
+    t20 = a0*t19
+    t21 = (a12 >= 2)
+    t22 = t19*a5
+    t23 = t8*a14
+    t24 = t12*a14
+    t25 = t5*a14
+    t26 = t11*a14
+    t27 = t17*a14
+    t28 = t4*a4
+    t29 = t28*a14
+    t30 = 3*a15
+    t31 = t30*a1
+    t32 = a0*t31
+    t33 = (a12 >= 1)
+    t34 = t31*a5
+    t35 = t8*t30
+    t36 = t12*t30
+    t37 = a15*a1
+    t38 = 6*t37
+    t39 = 12*a0*t37
+    t40 = t11*t30
+    t41 = 6*t16*a15
+    t42 = t28*t30
+    t43 = a10*a11
+    t44 = 4*t43
+    n0 = ((2*(t1 if t2 else (t1)*a8) + (4*t1 if t2 else (4*t1)*a8))*a2*a6 + (2*(t3 if t2 else (t3)*a8))*a2*a7 + ((t14 if t2 else (t14)*a8))*a2*a6*a7 + (t9 if t2 else (t9)*a8) + (t13 if t2 else (t13)*a8) + ((t15 if t2 else (t15)*a8) + (t18 if t2 else (t18)*a8) + (t14*t16 if t2 else (t14*t16)*a8) + (a4*t1 if t2 else (a4*t1)*a8))*a2)
     d0 = a2*a6*a7*a8
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(a0*t4 if t20 else (t5)*a8) + (t25 if t20 else (t25)*a8))*a2*a6 + (2*(t4*a5 if t20 else (t4*a5)*a8))*a2*a7 + ((t14 if t20 else (t14)*a8))*a2*a6*a7 + ((t18 if t20 else (t19)*a8) + (t22 if t20 else (t22)*a8) + (t26 if t20 else (t26)*a8) + (t14*t16 if t20 else (t15*a4)*a8))*a2 + (t21 if t20 else (t21)*a8) + (t23 if t20 else (t23)*a8))
+    n1 = ((2*(t20 if t21 else (t20)*a8) + (4*t20 if t21 else (4*t20)*a8))*a2*a6 + (2*(t22 if t21 else (t22)*a8))*a2*a7 + ((t25 if t21 else (t25)*a8))*a2*a6*a7 + (t23 if t21 else (t23)*a8) + (t24 if t21 else (t24)*a8) + ((t26 if t21 else (t26)*a8) + (t27 if t21 else (t27)*a8) + (t29 if t21 else (t29)*a8) + (t16*t25 if t21 else (t16*t25)*a8))*a2)
     d1 = a2*a6*a7*a8
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(t27 if t28 else (t27)*a8) + (t35 if t28 else (t35)*a8))*a2*a6 + (2*(t30 if t28 else (t30)*a8))*a2*a7 + ((t31 if t28 else (t31)*a8))*a2*a6*a7 + (t32 if t28 else (t32)*a8) + (t34 if t28 else (t34)*a8) + ((t33 if t28 else (t33)*a8) + (t36 if t28 else (t36)*a8) + (t16*t31 if t28 else (t16*t31)*a8) + (a4*t27 if t28 else (t27*a4)*a8))*a2)
+    n2 = ((2*(t32 if t33 else (t32)*a8) + (t39 if t33 else (t39)*a8))*a2*a6 + (2*(t34 if t33 else (t34)*a8))*a2*a7 + ((t38 if t33 else (t38)*a8))*a2*a6*a7 + (t35 if t33 else (t35)*a8) + (t36 if t33 else (t36)*a8) + ((t40 if t33 else (t40)*a8) + (t41 if t33 else (t41)*a8) + (t42 if t33 else (t42)*a8) + (t16*t38 if t33 else (t16*t38)*a8))*a2)
     d2 = a2*a6*a7*a8
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((t4*t37 + 4*t37*a5)*a2 + a0*((t29*t37 + 8*a4*t37)*a2 + t4*t6*t37))
+    n3 = ((t14*t43 + t44*a5)*a2 + a0*((6*t0*t43 + a4*t44*a13)*a2 + t6*t14*t43))
     d3 = a2*a6
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -1016,37 +1062,42 @@ def swiglu_mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def swiglu_replica_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
+def swiglu_replica_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 > 0):
         return SLOW
-    t0 = 4*a1
-    t1 = 4*a0
-    t2 = (a1)**2
-    t3 = t1*t2
-    t4 = a1*a0
-    t5 = t4*a4
-    t6 = a3*a0
-    t7 = 8*a1
-    t8 = 8*a0
-    t9 = t2*t8
-    t10 = 24*a1
-    t11 = 24*a0
-    t12 = t11*t2
-    t13 = a8*a9
-    t14 = t0*t13
-    n0 = ((t0 + t3 + 6*t5 + 14*t4 + t0*a5 + t1*a4)*a2 + t0*t6 + t3*a3)
+    t0 = a1*a0
+    t1 = 2*a3
+    t2 = ((t0)*a2 + t0*t1)
+    t3 = a0*(a1)**2
+    t4 = ((t3)*a2 + t1*t3)
+    t5 = 2*a1
+    t6 = t5*a10
+    t7 = a4*a0
+    t8 = 2*t7
+    t9 = 6*t0
+    t10 = a10*a4
+    t11 = 3*t0
+    t12 = t5*a11
+    t13 = 3*a12
+    t14 = 6*a12
+    t15 = t14*a1
+    t16 = t0*a12
+    t17 = a8*a9
+    t18 = 4*t17
+    t19 = t17*t6
+    n0 = ((t6 + t9*a10 + t10*t11 + t3*a10 + t6*a5 + t8*a10)*a2 + t2*a10 + t4*a10)
     d0 = a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((t9 + t7 + 12*t5 + 28*t4 + t7*a5 + t8*a4)*a2 + t9*a3 + t6*t7)
+    n1 = ((t12 + t9*a11 + t12*a5 + t3*a11 + t8*a11 + t11*a11*a4)*a2 + t2*a11 + t4*a11)
     d1 = a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((t10 + t12 + 36*t5 + 84*t4 + t10*a5 + t11*a4)*a2 + t10*t6 + t12*a3)
+    n2 = ((t15 + 18*t16 + t13*t3 + t14*t7 + t15*a5 + 9*t16*a4)*a2 + t13*t2 + t13*t4)
     d2 = a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((t14 + 4*t13*a5)*a2 + a0*(t14*a3 + (8*t13*a4 + 12*t13*a1)*a2))
+    n3 = ((t19 + t18*a5)*a2 + a0*(a3*t19 + (t10*t18 + 6*t17*a10*a1)*a2))
     d3 = a2
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -1055,59 +1106,65 @@ def swiglu_replica_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def swiglu_mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 >= 0):
+def swiglu_mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 >= 0 and type(a13) is int and a13 > 0 and type(a14) is int and a14 > 0 and type(a15) is int and a15 > 0):
         return SLOW
-    t0 = 2*a1
+    t0 = a13*a1
     t1 = t0*a0
     t2 = (a12 >= 3)
     t3 = t0*a5
-    t4 = 4*a1
-    t5 = t4*a0
-    t6 = max(a6, a3)
-    t7 = ((t1)*a2 + t5*t6)
-    t8 = (a1)**2
-    t9 = t8*a0
-    t10 = 2*t9
-    t11 = t6*a0
-    t12 = t8*t11
-    t13 = ((t10)*a2 + 4*t12)
-    t14 = 8*a1
-    t15 = a0*t14
-    t16 = a0*a4
-    t17 = 4*t16
-    t18 = t4*t16
-    t19 = t5*a4
+    t4 = a0*a1
+    t5 = 2*a1
+    t6 = a0*max(a6, a3)
+    t7 = ((t4)*a2 + t5*t6)
+    t8 = t7*a13
+    t9 = (a1)**2
+    t10 = t9*a0
+    t11 = ((t10)*a2 + 2*t6*t9)
+    t12 = t11*a13
+    t13 = t5*a13
+    t14 = t10*a13
+    t15 = a0*a4
+    t16 = 2*t15
+    t17 = t16*a13
+    t18 = a14*a1
+    t19 = a0*t18
     t20 = (a12 >= 2)
-    t21 = ((t5)*a2 + t6*t15)
-    t22 = 4*t9
-    t23 = ((t22)*a2 + 8*t12)
-    t24 = a0*a1
-    t25 = 16*t24
-    t26 = 8*t16
-    t27 = 12*t24
-    t28 = (a12 >= 1)
-    t29 = 12*a5*a1
-    t30 = 24*a1
-    t31 = ((t27)*a2 + t11*t30)
-    t32 = 12*t9
-    t33 = ((t32)*a2 + 24*t12)
-    t34 = 48*t24
-    t35 = 24*t16
-    t36 = a10*a11
-    n0 = ((2*(t1 if t2 else (t1)*a8) + (a0*t14 if t2 else (t15)*a8))*a2*a6 + (2*(t3 if t2 else (t3)*a8))*a2*a7 + ((t4 if t2 else (t4)*a8))*a2*a6*a7 + ((t18 if t2 else (t19)*a8) + (t10 if t2 else (t10)*a8) + (t17 if t2 else (t17)*a8) + (a4*t1 if t2 else (t1*a4)*a8))*a2 + (t7 if t2 else (t7)*a8) + (t13 if t2 else (t13)*a8))
+    t21 = t18*a5
+    t22 = t7*a14
+    t23 = t11*a14
+    t24 = t5*a14
+    t25 = t10*a14
+    t26 = t16*a14
+    t27 = t4*a4
+    t28 = t27*a14
+    t29 = 3*a15
+    t30 = t29*a1
+    t31 = a0*t30
+    t32 = (a12 >= 1)
+    t33 = t30*a5
+    t34 = t7*t29
+    t35 = t11*t29
+    t36 = a15*a1
+    t37 = 6*t36
+    t38 = 12*a0*t36
+    t39 = t10*t29
+    t40 = 6*t15*a15
+    t41 = t27*t29
+    t42 = a10*a11
+    n0 = ((2*(t1 if t2 else (t1)*a8) + (4*t1 if t2 else (4*t1)*a8))*a2*a6 + (2*(t3 if t2 else (t3)*a8))*a2*a7 + ((t13 if t2 else (t13)*a8))*a2*a6*a7 + (t8 if t2 else (t8)*a8) + (t12 if t2 else (t12)*a8) + ((t14 if t2 else (t14)*a8) + (t17 if t2 else (t17)*a8) + (t13*t15 if t2 else (t13*t15)*a8) + (a4*t1 if t2 else (a4*t1)*a8))*a2)
     d0 = a2*a6*a7*a8
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(a0*t4 if t20 else (t5)*a8) + (t25 if t20 else (t25)*a8))*a2*a6 + (2*(t4*a5 if t20 else (t4*a5)*a8))*a2*a7 + ((t14 if t20 else (t14)*a8))*a2*a6*a7 + ((t18 if t20 else (t19)*a8) + (t22 if t20 else (t22)*a8) + (t26 if t20 else (t26)*a8) + (t14*t16 if t20 else (t15*a4)*a8))*a2 + (t21 if t20 else (t21)*a8) + (t23 if t20 else (t23)*a8))
+    n1 = ((2*(t19 if t20 else (t19)*a8) + (4*t19 if t20 else (4*t19)*a8))*a2*a6 + (2*(t21 if t20 else (t21)*a8))*a2*a7 + ((t24 if t20 else (t24)*a8))*a2*a6*a7 + (t22 if t20 else (t22)*a8) + (t23 if t20 else (t23)*a8) + ((t25 if t20 else (t25)*a8) + (t26 if t20 else (t26)*a8) + (t28 if t20 else (t28)*a8) + (t15*t24 if t20 else (t15*t24)*a8))*a2)
     d1 = a2*a6*a7*a8
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(t27 if t28 else (t27)*a8) + (t34 if t28 else (t34)*a8))*a2*a6 + (2*(t29 if t28 else (t29)*a8))*a2*a7 + ((t30 if t28 else (t30)*a8))*a2*a6*a7 + (t31 if t28 else (t31)*a8) + (t33 if t28 else (t33)*a8) + ((t32 if t28 else (t32)*a8) + (t35 if t28 else (t35)*a8) + (t16*t30 if t28 else (t16*t30)*a8) + (a4*t27 if t28 else (t27*a4)*a8))*a2)
+    n2 = ((2*(t31 if t32 else (t31)*a8) + (t38 if t32 else (t38)*a8))*a2*a6 + (2*(t33 if t32 else (t33)*a8))*a2*a7 + ((t37 if t32 else (t37)*a8))*a2*a6*a7 + (t34 if t32 else (t34)*a8) + (t35 if t32 else (t35)*a8) + ((t39 if t32 else (t39)*a8) + (t40 if t32 else (t40)*a8) + (t41 if t32 else (t41)*a8) + (t15*t37 if t32 else (t15*t37)*a8))*a2)
     d2 = a2*a6*a7*a8
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (t4*t36 + 4*t36*a5 + t0*t36*a0)
+    n3 = (t13*t42 + 4*t42*a5 + t0*t42*a0)
     d3 = a6
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -1116,36 +1173,40 @@ def swiglu_mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def swiglu_replica_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
+def swiglu_replica_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 > 0):
         return SLOW
-    t0 = 4*a1
-    t1 = 4*a0
-    t2 = (a1)**2
-    t3 = t1*t2
-    t4 = a1*a0
-    t5 = t4*a4
-    t6 = a3*a0
-    t7 = 8*a1
-    t8 = 8*a0
-    t9 = t2*t8
-    t10 = 24*a1
-    t11 = 24*a0
-    t12 = t11*t2
-    t13 = a8*a9
-    n0 = ((t0 + t3 + 6*t5 + 14*t4 + t0*a5 + t1*a4)*a2 + t0*t6 + t3*a3)
+    t0 = a1*a0
+    t1 = 2*a3
+    t2 = ((t0)*a2 + t0*t1)
+    t3 = a0*(a1)**2
+    t4 = ((t3)*a2 + t1*t3)
+    t5 = 2*a1
+    t6 = t5*a10
+    t7 = a4*a0
+    t8 = 2*t7
+    t9 = 6*t0
+    t10 = t0*a10
+    t11 = 3*a4
+    t12 = t5*a11
+    t13 = 3*a12
+    t14 = 6*a12
+    t15 = t14*a1
+    t16 = t0*a12
+    t17 = a8*a9
+    n0 = ((t6 + t10*t11 + t3*a10 + t6*a5 + t8*a10 + t9*a10)*a2 + t2*a10 + t4*a10)
     d0 = a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((t9 + t7 + 12*t5 + 28*t4 + t7*a5 + t8*a4)*a2 + t9*a3 + t6*t7)
+    n1 = ((t12 + t12*a5 + t3*a11 + t8*a11 + t9*a11 + t0*t11*a11)*a2 + t2*a11 + t4*a11)
     d1 = a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((t10 + t12 + 36*t5 + 84*t4 + t10*a5 + t11*a4)*a2 + t10*t6 + t12*a3)
+    n2 = ((t15 + 18*t16 + t13*t3 + t14*t7 + t15*a5 + 9*t16*a4)*a2 + t13*t2 + t13*t4)
     d2 = a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    r3 = (t0*t13 + 2*t13*t4 + 4*t13*a5)
+    r3 = (t10*t17 + t17*t6 + 4*t17*a5)
     r4 = 0
     r5 = 0
     r6 = 0
@@ -1552,8 +1613,7 @@ def swiglu_flops_infer(a0, a1, a2, a3, a4, a5, a6, a7, a8):
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21,)
 
 GATED = {'structure': 'gated, layernorm, rope, untied',
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'dropout_places': {'attention': False,
                     'attention_residual': False,
                     'mlp_residual': False,
@@ -1624,60 +1684,67 @@ def gated_params(a0, a1, a2, a3, a4, a5):
     r15 = q15 if not m15 else Fraction(n15, d15)
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15,)
 
-def gated_mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 >= 0):
+def gated_mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 >= 0 and type(a13) is int and a13 > 0 and type(a14) is int and a14 > 0 and type(a15) is int and a15 > 0):
         return SLOW
-    t0 = 2*a1
+    t0 = a13*a1
     t1 = t0*a0
     t2 = (a12 >= 3)
     t3 = t0*a5
-    t4 = 4*a1
-    t5 = t4*a0
+    t4 = a0*a1
+    t5 = 2*a1
     t6 = max(a6, a3)
-    t7 = ((t1)*a2 + t5*t6)
-    t8 = (a1)**2
-    t9 = t8*a0
-    t10 = 2*t9
-    t11 = t6*a0
-    t12 = t8*t11
-    t13 = ((t10)*a2 + 4*t12)
-    t14 = 8*a1
-    t15 = a0*t14
+    t7 = t6*a0
+    t8 = ((t4)*a2 + t5*t7)
+    t9 = t8*a13
+    t10 = (a1)**2
+    t11 = t10*a0
+    t12 = ((t11)*a2 + 2*t7*t10)
+    t13 = t12*a13
+    t14 = t5*a13
+    t15 = t11*a13
     t16 = a0*a4
-    t17 = 4*t16
-    t18 = t4*t16
-    t19 = t5*a4
-    t20 = (a12 >= 2)
-    t21 = ((t5)*a2 + t6*t15)
-    t22 = 4*t9
-    t23 = ((t22)*a2 + 8*t12)
-    t24 = a0*a1
-    t25 = 16*t24
-    t26 = 8*t16
-    t27 = 12*t24
-    t28 = (a12 >= 1)
-    t29 = 12*a1
-    t30 = t29*a5
-    t31 = 24*a1
-    t32 = ((t27)*a2 + t11*t31)
-    t33 = 12*t9
-    t34 = ((t33)*a2 + 24*t12)
-    t35 = 48*t24
-    t36 = 24*t16
-    t37 = a10*a11
-    n0 = ((2*(t1 if t2 else (t1)*a8) + (a0*t14 if t2 else (t15)*a8))*a2*a6 + (2*(t3 if t2 else (t3)*a8))*a2*a7 + ((t4 if t2 else (t4)*a8))*a2*a6*a7 + ((t18 if t2 else (t19)*a8) + (t10 if t2 else (t10)*a8) + (t17 if t2 else (t17)*a8) + (a4*t1 if t2 else (t1*a4)*a8))*a2 + (t7 if t2 else (t7)*a8) + (t13 if t2 else (t13)*a8))
+    t17 = 2*t16
+    t18 = t17*a13
+    t19 = a14*a1
+    t20 = a0*t19
+    t21 = (a12 >= 2)
+    t22 = t19*a5
+    t23 = t8*a14
+    t24 = t12*a14
+    t25 = t5*a14
+    t26 = t11*a14
+    t27 = t17*a14
+    t28 = t4*a4
+    t29 = t28*a14
+    t30 = 3*a15
+    t31 = t30*a1
+    t32 = a0*t31
+    t33 = (a12 >= 1)
+    t34 = t31*a5
+    t35 = t8*t30
+    t36 = t12*t30
+    t37 = a15*a1
+    t38 = 6*t37
+    t39 = 12*a0*t37
+    t40 = t11*t30
+    t41 = 6*t16*a15
+    t42 = t28*t30
+    t43 = a10*a11
+    t44 = 4*t43
+    n0 = ((2*(t1 if t2 else (t1)*a8) + (4*t1 if t2 else (4*t1)*a8))*a2*a6 + (2*(t3 if t2 else (t3)*a8))*a2*a7 + ((t14 if t2 else (t14)*a8))*a2*a6*a7 + (t9 if t2 else (t9)*a8) + (t13 if t2 else (t13)*a8) + ((t15 if t2 else (t15)*a8) + (t18 if t2 else (t18)*a8) + (t14*t16 if t2 else (t14*t16)*a8) + (a4*t1 if t2 else (a4*t1)*a8))*a2)
     d0 = a2*a6*a7*a8
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(a0*t4 if t20 else (t5)*a8) + (t25 if t20 else (t25)*a8))*a2*a6 + (2*(t4*a5 if t20 else (t4*a5)*a8))*a2*a7 + ((t14 if t20 else (t14)*a8))*a2*a6*a7 + ((t18 if t20 else (t19)*a8) + (t22 if t20 else (t22)*a8) + (t26 if t20 else (t26)*a8) + (t14*t16 if t20 else (t15*a4)*a8))*a2 + (t21 if t20 else (t21)*a8) + (t23 if t20 else (t23)*a8))
+    n1 = ((2*(t20 if t21 else (t20)*a8) + (4*t20 if t21 else (4*t20)*a8))*a2*a6 + (2*(t22 if t21 else (t22)*a8))*a2*a7 + ((t25 if t21 else (t25)*a8))*a2*a6*a7 + (t23 if t21 else (t23)*a8) + (t24 if t21 else (t24)*a8) + ((t26 if t21 else (t26)*a8) + (t27 if t21 else (t27)*a8) + (t29 if t21 else (t29)*a8) + (t16*t25 if t21 else (t16*t25)*a8))*a2)
     d1 = a2*a6*a7*a8
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(t27 if t28 else (t27)*a8) + (t35 if t28 else (t35)*a8))*a2*a6 + (2*(t30 if t28 else (t30)*a8))*a2*a7 + ((t31 if t28 else (t31)*a8))*a2*a6*a7 + (t32 if t28 else (t32)*a8) + (t34 if t28 else (t34)*a8) + ((t33 if t28 else (t33)*a8) + (t36 if t28 else (t36)*a8) + (t16*t31 if t28 else (t16*t31)*a8) + (a4*t27 if t28 else (t27*a4)*a8))*a2)
+    n2 = ((2*(t32 if t33 else (t32)*a8) + (t39 if t33 else (t39)*a8))*a2*a6 + (2*(t34 if t33 else (t34)*a8))*a2*a7 + ((t38 if t33 else (t38)*a8))*a2*a6*a7 + (t35 if t33 else (t35)*a8) + (t36 if t33 else (t36)*a8) + ((t40 if t33 else (t40)*a8) + (t41 if t33 else (t41)*a8) + (t42 if t33 else (t42)*a8) + (t16*t38 if t33 else (t16*t38)*a8))*a2)
     d2 = a2*a6*a7*a8
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((t4*t37 + 4*t37*a5)*a2 + a0*((t29*t37 + 4*t37*a2 + 8*t37*a4)*a2 + t4*t6*t37))
+    n3 = ((t14*t43 + t44*a5)*a2 + a0*((t44*a2 + 6*t0*t43 + t44*a13*a4)*a2 + t6*t14*t43))
     d3 = a2*a6
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -1686,38 +1753,42 @@ def gated_mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def gated_replica_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
+def gated_replica_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 > 0):
         return SLOW
-    t0 = 4*a1
-    t1 = 4*a0
-    t2 = (a1)**2
-    t3 = t1*t2
-    t4 = a1*a0
-    t5 = t4*a4
-    t6 = a3*a0
-    t7 = 8*a1
-    t8 = 8*a0
-    t9 = t2*t8
-    t10 = 24*a1
-    t11 = 24*a0
-    t12 = t11*t2
-    t13 = a8*a9
-    t14 = 4*t13
-    t15 = t0*t13
-    n0 = ((t0 + t3 + 6*t5 + 14*t4 + t0*a5 + t1*a4)*a2 + t0*t6 + t3*a3)
+    t0 = a1*a0
+    t1 = 2*a3
+    t2 = ((t0)*a2 + t0*t1)
+    t3 = a0*(a1)**2
+    t4 = ((t3)*a2 + t1*t3)
+    t5 = 2*a1
+    t6 = t5*a10
+    t7 = a4*a0
+    t8 = 2*t7
+    t9 = 6*t0
+    t10 = a10*a4
+    t11 = 3*t0
+    t12 = t5*a11
+    t13 = 3*a12
+    t14 = 6*a12
+    t15 = t14*a1
+    t16 = t0*a12
+    t17 = a8*a9
+    t18 = 4*t17
+    t19 = t17*t6
+    n0 = ((t6 + t9*a10 + t10*t11 + t3*a10 + t6*a5 + t8*a10)*a2 + t2*a10 + t4*a10)
     d0 = a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((t9 + t7 + 12*t5 + 28*t4 + t7*a5 + t8*a4)*a2 + t9*a3 + t6*t7)
+    n1 = ((t12 + t9*a11 + t12*a5 + t3*a11 + t8*a11 + t11*a11*a4)*a2 + t2*a11 + t4*a11)
     d1 = a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((t10 + t12 + 36*t5 + 84*t4 + t10*a5 + t11*a4)*a2 + t10*t6 + t12*a3)
+    n2 = ((t15 + 18*t16 + t13*t3 + t14*t7 + t15*a5 + 9*t16*a4)*a2 + t13*t2 + t13*t4)
     d2 = a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((t15 + t14*a5)*a2 + a0*((t14*a2 + 8*t13*a4 + 12*t13*a1)*a2 + t15*a3))
+    n3 = ((t19 + t18*a5)*a2 + a0*(a3*t19 + (t10*t18 + t18*a2 + 6*t17*a10*a1)*a2))
     d3 = a2
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -1726,60 +1797,67 @@ def gated_replica_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def gated_mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 >= 0):
+def gated_mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 >= 0 and type(a13) is int and a13 > 0 and type(a14) is int and a14 > 0 and type(a15) is int and a15 > 0):
         return SLOW
-    t0 = 2*a1
+    t0 = a13*a1
     t1 = t0*a0
     t2 = (a12 >= 3)
     t3 = t0*a5
-    t4 = 4*a1
-    t5 = t4*a0
+    t4 = a0*a1
+    t5 = 2*a1
     t6 = max(a6, a3)
-    t7 = ((t1)*a2 + t5*t6)
-    t8 = (a1)**2
-    t9 = t8*a0
-    t10 = 2*t9
-    t11 = t6*a0
-    t12 = t8*t11
-    t13 = ((t10)*a2 + 4*t12)
-    t14 = 8*a1
-    t15 = a0*t14
+    t7 = t6*a0
+    t8 = ((t4)*a2 + t5*t7)
+    t9 = t8*a13
+    t10 = (a1)**2
+    t11 = t10*a0
+    t12 = ((t11)*a2 + 2*t7*t10)
+    t13 = t12*a13
+    t14 = t5*a13
+    t15 = t11*a13
     t16 = a0*a4
-    t17 = 4*t16
-    t18 = t4*t16
-    t19 = t5*a4
-    t20 = (a12 >= 2)
-    t21 = ((t5)*a2 + t6*t15)
-    t22 = 4*t9
-    t23 = ((t22)*a2 + 8*t12)
-    t24 = a0*a1
-    t25 = 16*t24
-    t26 = 8*t16
-    t27 = 12*t24
-    t28 = (a12 >= 1)
-    t29 = 12*a1
-    t30 = t29*a5
-    t31 = 24*a1
-    t32 = ((t27)*a2 + t11*t31)
-    t33 = 12*t9
-    t34 = ((t33)*a2 + 24*t12)
-    t35 = 48*t24
-    t36 = 24*t16
-    t37 = a10*a11
-    n0 = ((2*(t1 if t2 else (t1)*a8) + (a0*t14 if t2 else (t15)*a8))*a2*a6 + (2*(t3 if t2 else (t3)*a8))*a2*a7 + ((t4 if t2 else (t4)*a8))*a2*a6*a7 + ((t18 if t2 else (t19)*a8) + (t10 if t2 else (t10)*a8) + (t17 if t2 else (t17)*a8) + (a4*t1 if t2 else (t1*a4)*a8))*a2 + (t7 if t2 else (t7)*a8) + (t13 if t2 else (t13)*a8))
+    t17 = 2*t16
+    t18 = t17*a13
+    t19 = a14*a1
+    t20 = a0*t19
+    t21 = (a12 >= 2)
+    t22 = t19*a5
+    t23 = t8*a14
+    t24 = t12*a14
+    t25 = t5*a14
+    t26 = t11*a14
+    t27 = t17*a14
+    t28 = t4*a4
+    t29 = t28*a14
+    t30 = 3*a15
+    t31 = t30*a1
+    t32 = a0*t31
+    t33 = (a12 >= 1)
+    t34 = t31*a5
+    t35 = t8*t30
+    t36 = t12*t30
+    t37 = a15*a1
+    t38 = 6*t37
+    t39 = 12*a0*t37
+    t40 = t11*t30
+    t41 = 6*t16*a15
+    t42 = t28*t30
+    t43 = a10*a11
+    t44 = 4*t43
+    n0 = ((2*(t1 if t2 else (t1)*a8) + (4*t1 if t2 else (4*t1)*a8))*a2*a6 + (2*(t3 if t2 else (t3)*a8))*a2*a7 + ((t14 if t2 else (t14)*a8))*a2*a6*a7 + (t9 if t2 else (t9)*a8) + (t13 if t2 else (t13)*a8) + ((t15 if t2 else (t15)*a8) + (t18 if t2 else (t18)*a8) + (t14*t16 if t2 else (t14*t16)*a8) + (a4*t1 if t2 else (a4*t1)*a8))*a2)
     d0 = a2*a6*a7*a8
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(a0*t4 if t20 else (t5)*a8) + (t25 if t20 else (t25)*a8))*a2*a6 + (2*(t4*a5 if t20 else (t4*a5)*a8))*a2*a7 + ((t14 if t20 else (t14)*a8))*a2*a6*a7 + ((t18 if t20 else (t19)*a8) + (t22 if t20 else (t22)*a8) + (t26 if t20 else (t26)*a8) + (t14*t16 if t20 else (t15*a4)*a8))*a2 + (t21 if t20 else (t21)*a8) + (t23 if t20 else (t23)*a8))
+    n1 = ((2*(t20 if t21 else (t20)*a8) + (4*t20 if t21 else (4*t20)*a8))*a2*a6 + (2*(t22 if t21 else (t22)*a8))*a2*a7 + ((t25 if t21 else (t25)*a8))*a2*a6*a7 + (t23 if t21 else (t23)*a8) + (t24 if t21 else (t24)*a8) + ((t26 if t21 else (t26)*a8) + (t27 if t21 else (t27)*a8) + (t29 if t21 else (t29)*a8) + (t16*t25 if t21 else (t16*t25)*a8))*a2)
     d1 = a2*a6*a7*a8
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(t27 if t28 else (t27)*a8) + (t35 if t28 else (t35)*a8))*a2*a6 + (2*(t30 if t28 else (t30)*a8))*a2*a7 + ((t31 if t28 else (t31)*a8))*a2*a6*a7 + (t32 if t28 else (t32)*a8) + (t34 if t28 else (t34)*a8) + ((t33 if t28 else (t33)*a8) + (t36 if t28 else (t36)*a8) + (t16*t31 if t28 else (t16*t31)*a8) + (a4*t27 if t28 else (t27*a4)*a8))*a2)
+    n2 = ((2*(t32 if t33 else (t32)*a8) + (t39 if t33 else (t39)*a8))*a2*a6 + (2*(t34 if t33 else (t34)*a8))*a2*a7 + ((t38 if t33 else (t38)*a8))*a2*a6*a7 + (t35 if t33 else (t35)*a8) + (t36 if t33 else (t36)*a8) + ((t40 if t33 else (t40)*a8) + (t41 if t33 else (t41)*a8) + (t42 if t33 else (t42)*a8) + (t16*t38 if t33 else (t16*t38)*a8))*a2)
     d2 = a2*a6*a7*a8
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((t4*t37 + 4*t37*a5)*a2 + a0*((t29*t37 + 8*a4*t37)*a2 + t4*t6*t37))
+    n3 = ((t14*t43 + t44*a5)*a2 + a0*((6*t0*t43 + a4*t44*a13)*a2 + t6*t14*t43))
     d3 = a2*a6
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -1788,37 +1866,42 @@ def gated_mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def gated_replica_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
+def gated_replica_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 > 0):
         return SLOW
-    t0 = 4*a1
-    t1 = 4*a0
-    t2 = (a1)**2
-    t3 = t1*t2
-    t4 = a1*a0
-    t5 = t4*a4
-    t6 = a3*a0
-    t7 = 8*a1
-    t8 = 8*a0
-    t9 = t2*t8
-    t10 = 24*a1
-    t11 = 24*a0
-    t12 = t11*t2
-    t13 = a8*a9
-    t14 = t0*t13
-    n0 = ((t0 + t3 + 6*t5 + 14*t4 + t0*a5 + t1*a4)*a2 + t0*t6 + t3*a3)
+    t0 = a1*a0
+    t1 = 2*a3
+    t2 = ((t0)*a2 + t0*t1)
+    t3 = a0*(a1)**2
+    t4 = ((t3)*a2 + t1*t3)
+    t5 = 2*a1
+    t6 = t5*a10
+    t7 = a4*a0
+    t8 = 2*t7
+    t9 = 6*t0
+    t10 = a10*a4
+    t11 = 3*t0
+    t12 = t5*a11
+    t13 = 3*a12
+    t14 = 6*a12
+    t15 = t14*a1
+    t16 = t0*a12
+    t17 = a8*a9
+    t18 = 4*t17
+    t19 = t17*t6
+    n0 = ((t6 + t9*a10 + t10*t11 + t3*a10 + t6*a5 + t8*a10)*a2 + t2*a10 + t4*a10)
     d0 = a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((t9 + t7 + 12*t5 + 28*t4 + t7*a5 + t8*a4)*a2 + t9*a3 + t6*t7)
+    n1 = ((t12 + t9*a11 + t12*a5 + t3*a11 + t8*a11 + t11*a11*a4)*a2 + t2*a11 + t4*a11)
     d1 = a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((t10 + t12 + 36*t5 + 84*t4 + t10*a5 + t11*a4)*a2 + t10*t6 + t12*a3)
+    n2 = ((t15 + 18*t16 + t13*t3 + t14*t7 + t15*a5 + 9*t16*a4)*a2 + t13*t2 + t13*t4)
     d2 = a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((t14 + 4*t13*a5)*a2 + a0*(t14*a3 + (8*t13*a4 + 12*t13*a1)*a2))
+    n3 = ((t19 + t18*a5)*a2 + a0*(a3*t19 + (t10*t18 + 6*t17*a10*a1)*a2))
     d3 = a2
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -1827,59 +1910,65 @@ def gated_replica_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def gated_mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 >= 0):
+def gated_mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 >= 0 and type(a13) is int and a13 > 0 and type(a14) is int and a14 > 0 and type(a15) is int and a15 > 0):
         return SLOW
-    t0 = 2*a1
+    t0 = a13*a1
     t1 = t0*a0
     t2 = (a12 >= 3)
     t3 = t0*a5
-    t4 = 4*a1
-    t5 = t4*a0
-    t6 = max(a6, a3)
-    t7 = ((t1)*a2 + t5*t6)
-    t8 = (a1)**2
-    t9 = t8*a0
-    t10 = 2*t9
-    t11 = t6*a0
-    t12 = t8*t11
-    t13 = ((t10)*a2 + 4*t12)
-    t14 = 8*a1
-    t15 = a0*t14
-    t16 = a0*a4
-    t17 = 4*t16
-    t18 = t4*t16
-    t19 = t5*a4
+    t4 = a0*a1
+    t5 = 2*a1
+    t6 = a0*max(a6, a3)
+    t7 = ((t4)*a2 + t5*t6)
+    t8 = t7*a13
+    t9 = (a1)**2
+    t10 = t9*a0
+    t11 = ((t10)*a2 + 2*t6*t9)
+    t12 = t11*a13
+    t13 = t5*a13
+    t14 = t10*a13
+    t15 = a0*a4
+    t16 = 2*t15
+    t17 = t16*a13
+    t18 = a14*a1
+    t19 = a0*t18
     t20 = (a12 >= 2)
-    t21 = ((t5)*a2 + t6*t15)
-    t22 = 4*t9
-    t23 = ((t22)*a2 + 8*t12)
-    t24 = a0*a1
-    t25 = 16*t24
-    t26 = 8*t16
-    t27 = 12*t24
-    t28 = (a12 >= 1)
-    t29 = 12*a5*a1
-    t30 = 24*a1
-    t31 = ((t27)*a2 + t11*t30)
-    t32 = 12*t9
-    t33 = ((t32)*a2 + 24*t12)
-    t34 = 48*t24
-    t35 = 24*t16
-    t36 = a10*a11
-    n0 = ((2*(t1 if t2 else (t1)*a8) + (a0*t14 if t2 else (t15)*a8))*a2*a6 + (2*(t3 if t2 else (t3)*a8))*a2*a7 + ((t4 if t2 else (t4)*a8))*a2*a6*a7 + ((t18 if t2 else (t19)*a8) + (t10 if t2 else (t10)*a8) + (t17 if t2 else (t17)*a8) + (a4*t1 if t2 else (t1*a4)*a8))*a2 + (t7 if t2 else (t7)*a8) + (t13 if t2 else (t13)*a8))
+    t21 = t18*a5
+    t22 = t7*a14
+    t23 = t11*a14
+    t24 = t5*a14
+    t25 = t10*a14
+    t26 = t16*a14
+    t27 = t4*a4
+    t28 = t27*a14
+    t29 = 3*a15
+    t30 = t29*a1
+    t31 = a0*t30
+    t32 = (a12 >= 1)
+    t33 = t30*a5
+    t34 = t7*t29
+    t35 = t11*t29
+    t36 = a15*a1
+    t37 = 6*t36
+    t38 = 12*a0*t36
+    t39 = t10*t29
+    t40 = 6*t15*a15
+    t41 = t27*t29
+    t42 = a10*a11
+    n0 = ((2*(t1 if t2 else (t1)*a8) + (4*t1 if t2 else (4*t1)*a8))*a2*a6 + (2*(t3 if t2 else (t3)*a8))*a2*a7 + ((t13 if t2 else (t13)*a8))*a2*a6*a7 + (t8 if t2 else (t8)*a8) + (t12 if t2 else (t12)*a8) + ((t14 if t2 else (t14)*a8) + (t17 if t2 else (t17)*a8) + (t13*t15 if t2 else (t13*t15)*a8) + (a4*t1 if t2 else (a4*t1)*a8))*a2)
     d0 = a2*a6*a7*a8
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(a0*t4 if t20 else (t5)*a8) + (t25 if t20 else (t25)*a8))*a2*a6 + (2*(t4*a5 if t20 else (t4*a5)*a8))*a2*a7 + ((t14 if t20 else (t14)*a8))*a2*a6*a7 + ((t18 if t20 else (t19)*a8) + (t22 if t20 else (t22)*a8) + (t26 if t20 else (t26)*a8) + (t14*t16 if t20 else (t15*a4)*a8))*a2 + (t21 if t20 else (t21)*a8) + (t23 if t20 else (t23)*a8))
+    n1 = ((2*(t19 if t20 else (t19)*a8) + (4*t19 if t20 else (4*t19)*a8))*a2*a6 + (2*(t21 if t20 else (t21)*a8))*a2*a7 + ((t24 if t20 else (t24)*a8))*a2*a6*a7 + (t22 if t20 else (t22)*a8) + (t23 if t20 else (t23)*a8) + ((t25 if t20 else (t25)*a8) + (t26 if t20 else (t26)*a8) + (t28 if t20 else (t28)*a8) + (t15*t24 if t20 else (t15*t24)*a8))*a2)
     d1 = a2*a6*a7*a8
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(t27 if t28 else (t27)*a8) + (t34 if t28 else (t34)*a8))*a2*a6 + (2*(t29 if t28 else (t29)*a8))*a2*a7 + ((t30 if t28 else (t30)*a8))*a2*a6*a7 + (t31 if t28 else (t31)*a8) + (t33 if t28 else (t33)*a8) + ((t32 if t28 else (t32)*a8) + (t35 if t28 else (t35)*a8) + (t16*t30 if t28 else (t16*t30)*a8) + (a4*t27 if t28 else (t27*a4)*a8))*a2)
+    n2 = ((2*(t31 if t32 else (t31)*a8) + (t38 if t32 else (t38)*a8))*a2*a6 + (2*(t33 if t32 else (t33)*a8))*a2*a7 + ((t37 if t32 else (t37)*a8))*a2*a6*a7 + (t34 if t32 else (t34)*a8) + (t35 if t32 else (t35)*a8) + ((t39 if t32 else (t39)*a8) + (t40 if t32 else (t40)*a8) + (t41 if t32 else (t41)*a8) + (t15*t37 if t32 else (t15*t37)*a8))*a2)
     d2 = a2*a6*a7*a8
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (t4*t36 + 4*t36*a5 + t0*t36*a0)
+    n3 = (t13*t42 + 4*t42*a5 + t0*t42*a0)
     d3 = a6
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -1888,36 +1977,40 @@ def gated_mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def gated_replica_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
+def gated_replica_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 > 0):
         return SLOW
-    t0 = 4*a1
-    t1 = 4*a0
-    t2 = (a1)**2
-    t3 = t1*t2
-    t4 = a1*a0
-    t5 = t4*a4
-    t6 = a3*a0
-    t7 = 8*a1
-    t8 = 8*a0
-    t9 = t2*t8
-    t10 = 24*a1
-    t11 = 24*a0
-    t12 = t11*t2
-    t13 = a8*a9
-    n0 = ((t0 + t3 + 6*t5 + 14*t4 + t0*a5 + t1*a4)*a2 + t0*t6 + t3*a3)
+    t0 = a1*a0
+    t1 = 2*a3
+    t2 = ((t0)*a2 + t0*t1)
+    t3 = a0*(a1)**2
+    t4 = ((t3)*a2 + t1*t3)
+    t5 = 2*a1
+    t6 = t5*a10
+    t7 = a4*a0
+    t8 = 2*t7
+    t9 = 6*t0
+    t10 = t0*a10
+    t11 = 3*a4
+    t12 = t5*a11
+    t13 = 3*a12
+    t14 = 6*a12
+    t15 = t14*a1
+    t16 = t0*a12
+    t17 = a8*a9
+    n0 = ((t6 + t10*t11 + t3*a10 + t6*a5 + t8*a10 + t9*a10)*a2 + t2*a10 + t4*a10)
     d0 = a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((t9 + t7 + 12*t5 + 28*t4 + t7*a5 + t8*a4)*a2 + t9*a3 + t6*t7)
+    n1 = ((t12 + t12*a5 + t3*a11 + t8*a11 + t9*a11 + t0*t11*a11)*a2 + t2*a11 + t4*a11)
     d1 = a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((t10 + t12 + 36*t5 + 84*t4 + t10*a5 + t11*a4)*a2 + t10*t6 + t12*a3)
+    n2 = ((t15 + 18*t16 + t13*t3 + t14*t7 + t15*a5 + 9*t16*a4)*a2 + t13*t2 + t13*t4)
     d2 = a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    r3 = (t0*t13 + 2*t13*t4 + 4*t13*a5)
+    r3 = (t10*t17 + t17*t6 + 4*t17*a5)
     r4 = 0
     r5 = 0
     r6 = 0

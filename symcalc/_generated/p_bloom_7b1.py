@@ -25,8 +25,7 @@ INFO = {'name': 'bloom-7b1',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 7069016064,
  'params': {'breakdown': {'embedding/token': 1027604480,
                           'embedding/norm': 8192,
@@ -46,25 +45,50 @@ INFO = {'name': 'bloom-7b1',
             'active': 7069016064}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(16384 if t0 else (16384)*a2))*a0*a1 + (2*(245760 if t0 else (245760)*a2) + (983040 if t0 else (983040)*a2))*a0 + 2*(4026531840 if t0 else (4026531840)*a2) + (737280 if t0 else (737280)*a2) + (1006632960 if t0 else (1006632960)*a2) + (3019898880 if t0 else (3019898880)*a2) + (983040 if t0 else (983040)*a2) + ((2055208960 if t0 else (2055208960)*a2))*a1)
+    t0 = 8192*a7
+    t1 = (a6 >= 3)
+    t2 = 122880*a7
+    t3 = 2013265920*a7
+    t4 = 491520*a7
+    t5 = 1027604480*a7
+    t6 = 368640*a7
+    t7 = 503316480*a7
+    t8 = 1509949440*a7
+    t9 = 8192*a8
+    t10 = (a6 >= 2)
+    t11 = 122880*a8
+    t12 = 2013265920*a8
+    t13 = 491520*a8
+    t14 = 1027604480*a8
+    t15 = 368640*a8
+    t16 = 503316480*a8
+    t17 = 1509949440*a8
+    t18 = 24576*a9
+    t19 = (a6 >= 1)
+    t20 = 368640*a9
+    t21 = 6039797760*a9
+    t22 = 1474560*a9
+    t23 = 3082813440*a9
+    t24 = 1105920*a9
+    t25 = 1509949440*a9
+    t26 = 4529848320*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a0*a1 + (2*(t2 if t1 else (t2)*a2) + (t4 if t1 else (t4)*a2))*a0 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t4 if t1 else (t4)*a2) + ((t5 if t1 else (t5)*a2))*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(32768 if t1 else (32768)*a2))*a0*a1 + (2*(491520 if t1 else (491520)*a2) + (1966080 if t1 else (1966080)*a2))*a0 + 2*(8053063680 if t1 else (8053063680)*a2) + (6039797760 if t1 else (6039797760)*a2) + (1474560 if t1 else (1474560)*a2) + (2013265920 if t1 else (2013265920)*a2) + (1966080 if t1 else (1966080)*a2) + ((4110417920 if t1 else (4110417920)*a2))*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2))*a0*a1 + (2*(t11 if t10 else (t11)*a2) + (t13 if t10 else (t13)*a2))*a0 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t13 if t10 else (t13)*a2) + ((t14 if t10 else (t14)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(98304 if t2 else (98304)*a2))*a0*a1 + (2*(1474560 if t2 else (1474560)*a2) + (5898240 if t2 else (5898240)*a2))*a0 + 2*(24159191040 if t2 else (24159191040)*a2) + (6039797760 if t2 else (6039797760)*a2) + (4423680 if t2 else (4423680)*a2) + (18119393280 if t2 else (18119393280)*a2) + (5898240 if t2 else (5898240)*a2) + ((12331253760 if t2 else (12331253760)*a2))*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2))*a0*a1 + (2*(t20 if t19 else (t20)*a2) + (t22 if t19 else (t22)*a2))*a0 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t22 if t19 else (t22)*a2) + ((t23 if t19 else (t23)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 4955904*a4*a5
+    n3 = (1007360*t27 + 1974272*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -73,37 +97,63 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 14138032128
-    r1 = 28276064256
-    r2 = 84828192768
-    r3 = 4955904*a2*a3
+    t0 = a2*a3
+    r0 = 7069016064*a4
+    r1 = 7069016064*a5
+    r2 = 21207048192*a6
+    r3 = (1007360*t0 + 1974272*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(16384 if t0 else (16384)*a2))*a0*a1 + (2*(245760 if t0 else (245760)*a2) + (983040 if t0 else (983040)*a2))*a0 + 2*(4026531840 if t0 else (4026531840)*a2) + (737280 if t0 else (737280)*a2) + (1006632960 if t0 else (1006632960)*a2) + (3019898880 if t0 else (3019898880)*a2) + (983040 if t0 else (983040)*a2) + ((2055208960 if t0 else (2055208960)*a2))*a1)
+    t0 = 8192*a7
+    t1 = (a6 >= 3)
+    t2 = 122880*a7
+    t3 = 2013265920*a7
+    t4 = 491520*a7
+    t5 = 1027604480*a7
+    t6 = 368640*a7
+    t7 = 503316480*a7
+    t8 = 1509949440*a7
+    t9 = 8192*a8
+    t10 = (a6 >= 2)
+    t11 = 122880*a8
+    t12 = 2013265920*a8
+    t13 = 491520*a8
+    t14 = 1027604480*a8
+    t15 = 368640*a8
+    t16 = 503316480*a8
+    t17 = 1509949440*a8
+    t18 = 24576*a9
+    t19 = (a6 >= 1)
+    t20 = 368640*a9
+    t21 = 6039797760*a9
+    t22 = 1474560*a9
+    t23 = 3082813440*a9
+    t24 = 1105920*a9
+    t25 = 1509949440*a9
+    t26 = 4529848320*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a0*a1 + (2*(t2 if t1 else (t2)*a2) + (t4 if t1 else (t4)*a2))*a0 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t4 if t1 else (t4)*a2) + ((t5 if t1 else (t5)*a2))*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(32768 if t1 else (32768)*a2))*a0*a1 + (2*(491520 if t1 else (491520)*a2) + (1966080 if t1 else (1966080)*a2))*a0 + 2*(8053063680 if t1 else (8053063680)*a2) + (6039797760 if t1 else (6039797760)*a2) + (1474560 if t1 else (1474560)*a2) + (2013265920 if t1 else (2013265920)*a2) + (1966080 if t1 else (1966080)*a2) + ((4110417920 if t1 else (4110417920)*a2))*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2))*a0*a1 + (2*(t11 if t10 else (t11)*a2) + (t13 if t10 else (t13)*a2))*a0 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t13 if t10 else (t13)*a2) + ((t14 if t10 else (t14)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(98304 if t2 else (98304)*a2))*a0*a1 + (2*(1474560 if t2 else (1474560)*a2) + (5898240 if t2 else (5898240)*a2))*a0 + 2*(24159191040 if t2 else (24159191040)*a2) + (6039797760 if t2 else (6039797760)*a2) + (4423680 if t2 else (4423680)*a2) + (18119393280 if t2 else (18119393280)*a2) + (5898240 if t2 else (5898240)*a2) + ((12331253760 if t2 else (12331253760)*a2))*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2))*a0*a1 + (2*(t20 if t19 else (t20)*a2) + (t22 if t19 else (t22)*a2))*a0 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t22 if t19 else (t22)*a2) + ((t23 if t19 else (t23)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 4952064*a4*a5
+    n3 = (1003520*t27 + 1974272*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -112,37 +162,63 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 14138032128
-    r1 = 28276064256
-    r2 = 84828192768
-    r3 = 4952064*a2*a3
+    t0 = a2*a3
+    r0 = 7069016064*a4
+    r1 = 7069016064*a5
+    r2 = 21207048192*a6
+    r3 = (1003520*t0 + 1974272*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(16384 if t0 else (16384)*a2))*a0*a1 + (2*(245760 if t0 else (245760)*a2) + (983040 if t0 else (983040)*a2))*a0 + 2*(4026531840 if t0 else (4026531840)*a2) + (737280 if t0 else (737280)*a2) + (1006632960 if t0 else (1006632960)*a2) + (3019898880 if t0 else (3019898880)*a2) + (983040 if t0 else (983040)*a2) + ((2055208960 if t0 else (2055208960)*a2))*a1)
+    t0 = 8192*a7
+    t1 = (a6 >= 3)
+    t2 = 122880*a7
+    t3 = 2013265920*a7
+    t4 = 491520*a7
+    t5 = 1027604480*a7
+    t6 = 368640*a7
+    t7 = 503316480*a7
+    t8 = 1509949440*a7
+    t9 = 8192*a8
+    t10 = (a6 >= 2)
+    t11 = 122880*a8
+    t12 = 2013265920*a8
+    t13 = 491520*a8
+    t14 = 1027604480*a8
+    t15 = 368640*a8
+    t16 = 503316480*a8
+    t17 = 1509949440*a8
+    t18 = 24576*a9
+    t19 = (a6 >= 1)
+    t20 = 368640*a9
+    t21 = 6039797760*a9
+    t22 = 1474560*a9
+    t23 = 3082813440*a9
+    t24 = 1105920*a9
+    t25 = 1509949440*a9
+    t26 = 4529848320*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a0*a1 + (2*(t2 if t1 else (t2)*a2) + (t4 if t1 else (t4)*a2))*a0 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t4 if t1 else (t4)*a2) + ((t5 if t1 else (t5)*a2))*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(32768 if t1 else (32768)*a2))*a0*a1 + (2*(491520 if t1 else (491520)*a2) + (1966080 if t1 else (1966080)*a2))*a0 + 2*(8053063680 if t1 else (8053063680)*a2) + (6039797760 if t1 else (6039797760)*a2) + (1474560 if t1 else (1474560)*a2) + (2013265920 if t1 else (2013265920)*a2) + (1966080 if t1 else (1966080)*a2) + ((4110417920 if t1 else (4110417920)*a2))*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2))*a0*a1 + (2*(t11 if t10 else (t11)*a2) + (t13 if t10 else (t13)*a2))*a0 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t13 if t10 else (t13)*a2) + ((t14 if t10 else (t14)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(98304 if t2 else (98304)*a2))*a0*a1 + (2*(1474560 if t2 else (1474560)*a2) + (5898240 if t2 else (5898240)*a2))*a0 + 2*(24159191040 if t2 else (24159191040)*a2) + (6039797760 if t2 else (6039797760)*a2) + (4423680 if t2 else (4423680)*a2) + (18119393280 if t2 else (18119393280)*a2) + (5898240 if t2 else (5898240)*a2) + ((12331253760 if t2 else (12331253760)*a2))*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2))*a0*a1 + (2*(t20 if t19 else (t20)*a2) + (t22 if t19 else (t22)*a2))*a0 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t22 if t19 else (t22)*a2) + ((t23 if t19 else (t23)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1265664*a4*a5
+    n3 = (1003520*t27 + 131072*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -151,13 +227,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 14138032128
-    r1 = 28276064256
-    r2 = 84828192768
-    r3 = 1265664*a2*a3
+    t0 = a2*a3
+    r0 = 7069016064*a4
+    r1 = 7069016064*a5
+    r2 = 21207048192*a6
+    r3 = (1003520*t0 + 131072*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

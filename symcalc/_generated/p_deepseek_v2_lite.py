@@ -26,8 +26,7 @@ INFO = {'name': 'deepseek-v2-lite',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 15706484224,
  'params': {'breakdown': {'embedding/token': 209715200,
                           'attention/q': 169869312,
@@ -49,26 +48,66 @@ INFO = {'name': 'deepseek-v2-lite',
             'active': 2661150208}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    t3 = a4*a5
-    n0 = ((2*(419430400 if t0 else (419430400)*a2))*a1*a3 + ((89653248 if t0 else (89653248)*a2) + (226492416 if t0 else (226492416)*a2) + (44826624 if t0 else (44826624)*a2) + (113246208 if t0 else (113246208)*a2) + (339738624 if t0 else (339738624)*a2) + (899678208 if t0 else (899678208)*a2))*a3 + ((4096 if t0 else (4096)*a2))*a0*a1*a3 + ((28789702656)*a3 if t0 else (28789702656)*a2) + ((27648 if t0 else (27648)*a2) + (221184 if t0 else (221184)*a2) + (6815744 if t0 else (6815744)*a2) + (63700992 if t0 else (63700992)*a2))*a0*a3)
+    t0 = 209715200*a7
+    t1 = (a6 >= 3)
+    t2 = 2048*a7
+    t3 = 13824*a7
+    t4 = 110592*a7
+    t5 = 3407872*a7
+    t6 = 31850496*a7
+    t7 = 22413312*a7
+    t8 = 44826624*a7
+    t9 = 56623104*a7
+    t10 = 113246208*a7
+    t11 = 169869312*a7
+    t12 = 449839104*a7
+    t13 = 14394851328*a7
+    t14 = 209715200*a8
+    t15 = (a6 >= 2)
+    t16 = 2048*a8
+    t17 = 13824*a8
+    t18 = 110592*a8
+    t19 = 3407872*a8
+    t20 = 31850496*a8
+    t21 = 22413312*a8
+    t22 = 44826624*a8
+    t23 = 56623104*a8
+    t24 = 113246208*a8
+    t25 = 169869312*a8
+    t26 = 449839104*a8
+    t27 = 14394851328*a8
+    t28 = 629145600*a9
+    t29 = (a6 >= 1)
+    t30 = 6144*a9
+    t31 = 41472*a9
+    t32 = 331776*a9
+    t33 = 10223616*a9
+    t34 = 95551488*a9
+    t35 = 67239936*a9
+    t36 = 134479872*a9
+    t37 = 169869312*a9
+    t38 = 339738624*a9
+    t39 = 509607936*a9
+    t40 = 1349517312*a9
+    t41 = 43184553984*a9
+    t42 = a4*a5
+    t43 = t42*a7
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a3 + ((t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + (t12 if t1 else (t12)*a2))*a3 + ((t13)*a3 if t1 else (t13)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(838860800 if t1 else (838860800)*a2))*a1*a3 + ((89653248 if t1 else (89653248)*a2) + (226492416 if t1 else (226492416)*a2) + (679477248 if t1 else (679477248)*a2) + (179306496 if t1 else (179306496)*a2) + (452984832 if t1 else (452984832)*a2) + (1799356416 if t1 else (1799356416)*a2))*a3 + ((8192 if t1 else (8192)*a2))*a0*a1*a3 + ((55296 if t1 else (55296)*a2) + (442368 if t1 else (442368)*a2) + (13631488 if t1 else (13631488)*a2) + (127401984 if t1 else (127401984)*a2))*a0*a3 + ((57579405312)*a3 if t1 else (57579405312)*a2))
+    n1 = ((2*(t14 if t15 else (t14)*a2))*a1*a3 + ((t16 if t15 else (t16)*a2))*a0*a1*a3 + ((t17 if t15 else (t17)*a2) + (t18 if t15 else (t18)*a2) + (t19 if t15 else (t19)*a2) + (t20 if t15 else (t20)*a2))*a0*a3 + ((t21 if t15 else (t21)*a2) + (t22 if t15 else (t22)*a2) + (t23 if t15 else (t23)*a2) + (t24 if t15 else (t24)*a2) + (t25 if t15 else (t25)*a2) + (t26 if t15 else (t26)*a2))*a3 + ((t27)*a3 if t15 else (t27)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(2516582400 if t2 else (2516582400)*a2))*a1*a3 + ((679477248 if t2 else (679477248)*a2) + (268959744 if t2 else (268959744)*a2) + (537919488 if t2 else (537919488)*a2) + (1358954496 if t2 else (1358954496)*a2) + (2038431744 if t2 else (2038431744)*a2) + (5398069248 if t2 else (5398069248)*a2))*a3 + ((24576 if t2 else (24576)*a2))*a0*a1*a3 + ((165888 if t2 else (165888)*a2) + (1327104 if t2 else (1327104)*a2) + (40894464 if t2 else (40894464)*a2) + (382205952 if t2 else (382205952)*a2))*a0*a3 + ((172738215936)*a3 if t2 else (172738215936)*a2))
+    n2 = ((2*(t28 if t29 else (t28)*a2))*a1*a3 + ((t30 if t29 else (t30)*a2))*a0*a1*a3 + ((t31 if t29 else (t31)*a2) + (t32 if t29 else (t32)*a2) + (t33 if t29 else (t33)*a2) + (t34 if t29 else (t34)*a2))*a0*a3 + ((t35 if t29 else (t35)*a2) + (t36 if t29 else (t36)*a2) + (t37 if t29 else (t37)*a2) + (t38 if t29 else (t38)*a2) + (t39 if t29 else (t39)*a2) + (t40 if t29 else (t40)*a2))*a3 + ((t41)*a3 if t29 else (t41)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((55296*t3)*a0 + 3845312*t3)
+    n3 = ((27648*t43)*a0 + 411328*t42 + 1716992*t43)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -77,38 +116,79 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 31412968448
-    r1 = 62825936896
-    r2 = 188477810688
-    r3 = 3900608*a2*a3
+    t0 = a2*a3
+    r0 = 15706484224*a4
+    r1 = 15706484224*a5
+    r2 = 47119452672*a6
+    r3 = (411328*t0 + 1744640*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    t3 = a4*a5
-    n0 = ((2*(419430400 if t0 else (419430400)*a2))*a1*a3 + ((89653248 if t0 else (89653248)*a2) + (226492416 if t0 else (226492416)*a2) + (44826624 if t0 else (44826624)*a2) + (113246208 if t0 else (113246208)*a2) + (339738624 if t0 else (339738624)*a2) + (899678208 if t0 else (899678208)*a2))*a3 + ((4096 if t0 else (4096)*a2))*a0*a1*a3 + ((28789702656)*a3 if t0 else (28789702656)*a2) + ((27648 if t0 else (27648)*a2) + (221184 if t0 else (221184)*a2) + (6815744 if t0 else (6815744)*a2) + (63700992 if t0 else (63700992)*a2))*a0*a3)
+    t0 = 209715200*a7
+    t1 = (a6 >= 3)
+    t2 = 2048*a7
+    t3 = 13824*a7
+    t4 = 110592*a7
+    t5 = 3407872*a7
+    t6 = 31850496*a7
+    t7 = 22413312*a7
+    t8 = 44826624*a7
+    t9 = 56623104*a7
+    t10 = 113246208*a7
+    t11 = 169869312*a7
+    t12 = 449839104*a7
+    t13 = 14394851328*a7
+    t14 = 209715200*a8
+    t15 = (a6 >= 2)
+    t16 = 2048*a8
+    t17 = 13824*a8
+    t18 = 110592*a8
+    t19 = 3407872*a8
+    t20 = 31850496*a8
+    t21 = 22413312*a8
+    t22 = 44826624*a8
+    t23 = 56623104*a8
+    t24 = 113246208*a8
+    t25 = 169869312*a8
+    t26 = 449839104*a8
+    t27 = 14394851328*a8
+    t28 = 629145600*a9
+    t29 = (a6 >= 1)
+    t30 = 6144*a9
+    t31 = 41472*a9
+    t32 = 331776*a9
+    t33 = 10223616*a9
+    t34 = 95551488*a9
+    t35 = 67239936*a9
+    t36 = 134479872*a9
+    t37 = 169869312*a9
+    t38 = 339738624*a9
+    t39 = 509607936*a9
+    t40 = 1349517312*a9
+    t41 = 43184553984*a9
+    t42 = a4*a5
+    t43 = t42*a7
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a3 + ((t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + (t12 if t1 else (t12)*a2))*a3 + ((t13)*a3 if t1 else (t13)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(838860800 if t1 else (838860800)*a2))*a1*a3 + ((89653248 if t1 else (89653248)*a2) + (226492416 if t1 else (226492416)*a2) + (679477248 if t1 else (679477248)*a2) + (179306496 if t1 else (179306496)*a2) + (452984832 if t1 else (452984832)*a2) + (1799356416 if t1 else (1799356416)*a2))*a3 + ((8192 if t1 else (8192)*a2))*a0*a1*a3 + ((55296 if t1 else (55296)*a2) + (442368 if t1 else (442368)*a2) + (13631488 if t1 else (13631488)*a2) + (127401984 if t1 else (127401984)*a2))*a0*a3 + ((57579405312)*a3 if t1 else (57579405312)*a2))
+    n1 = ((2*(t14 if t15 else (t14)*a2))*a1*a3 + ((t16 if t15 else (t16)*a2))*a0*a1*a3 + ((t17 if t15 else (t17)*a2) + (t18 if t15 else (t18)*a2) + (t19 if t15 else (t19)*a2) + (t20 if t15 else (t20)*a2))*a0*a3 + ((t21 if t15 else (t21)*a2) + (t22 if t15 else (t22)*a2) + (t23 if t15 else (t23)*a2) + (t24 if t15 else (t24)*a2) + (t25 if t15 else (t25)*a2) + (t26 if t15 else (t26)*a2))*a3 + ((t27)*a3 if t15 else (t27)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(2516582400 if t2 else (2516582400)*a2))*a1*a3 + ((679477248 if t2 else (679477248)*a2) + (268959744 if t2 else (268959744)*a2) + (537919488 if t2 else (537919488)*a2) + (1358954496 if t2 else (1358954496)*a2) + (2038431744 if t2 else (2038431744)*a2) + (5398069248 if t2 else (5398069248)*a2))*a3 + ((24576 if t2 else (24576)*a2))*a0*a1*a3 + ((165888 if t2 else (165888)*a2) + (1327104 if t2 else (1327104)*a2) + (40894464 if t2 else (40894464)*a2) + (382205952 if t2 else (382205952)*a2))*a0*a3 + ((172738215936)*a3 if t2 else (172738215936)*a2))
+    n2 = ((2*(t28 if t29 else (t28)*a2))*a1*a3 + ((t30 if t29 else (t30)*a2))*a0*a1*a3 + ((t31 if t29 else (t31)*a2) + (t32 if t29 else (t32)*a2) + (t33 if t29 else (t33)*a2) + (t34 if t29 else (t34)*a2))*a0*a3 + ((t35 if t29 else (t35)*a2) + (t36 if t29 else (t36)*a2) + (t37 if t29 else (t37)*a2) + (t38 if t29 else (t38)*a2) + (t39 if t29 else (t39)*a2) + (t40 if t29 else (t40)*a2))*a3 + ((t41)*a3 if t29 else (t41)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((55296*t3)*a0 + 3843584*t3)
+    n3 = ((27648*t43)*a0 + 409600*t42 + 1716992*t43)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -117,37 +197,78 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 31412968448
-    r1 = 62825936896
-    r2 = 188477810688
-    r3 = 3898880*a2*a3
+    t0 = a2*a3
+    r0 = 15706484224*a4
+    r1 = 15706484224*a5
+    r2 = 47119452672*a6
+    r3 = (409600*t0 + 1744640*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(419430400 if t0 else (419430400)*a2))*a1*a3 + ((89653248 if t0 else (89653248)*a2) + (226492416 if t0 else (226492416)*a2) + (44826624 if t0 else (44826624)*a2) + (113246208 if t0 else (113246208)*a2) + (339738624 if t0 else (339738624)*a2) + (899678208 if t0 else (899678208)*a2))*a3 + ((4096 if t0 else (4096)*a2))*a0*a1*a3 + ((28789702656)*a3 if t0 else (28789702656)*a2) + ((27648 if t0 else (27648)*a2) + (221184 if t0 else (221184)*a2) + (6815744 if t0 else (6815744)*a2) + (63700992 if t0 else (63700992)*a2))*a0*a3)
+    t0 = 209715200*a7
+    t1 = (a6 >= 3)
+    t2 = 2048*a7
+    t3 = 13824*a7
+    t4 = 110592*a7
+    t5 = 3407872*a7
+    t6 = 31850496*a7
+    t7 = 22413312*a7
+    t8 = 44826624*a7
+    t9 = 56623104*a7
+    t10 = 113246208*a7
+    t11 = 169869312*a7
+    t12 = 449839104*a7
+    t13 = 14394851328*a7
+    t14 = 209715200*a8
+    t15 = (a6 >= 2)
+    t16 = 2048*a8
+    t17 = 13824*a8
+    t18 = 110592*a8
+    t19 = 3407872*a8
+    t20 = 31850496*a8
+    t21 = 22413312*a8
+    t22 = 44826624*a8
+    t23 = 56623104*a8
+    t24 = 113246208*a8
+    t25 = 169869312*a8
+    t26 = 449839104*a8
+    t27 = 14394851328*a8
+    t28 = 629145600*a9
+    t29 = (a6 >= 1)
+    t30 = 6144*a9
+    t31 = 41472*a9
+    t32 = 331776*a9
+    t33 = 10223616*a9
+    t34 = 95551488*a9
+    t35 = 67239936*a9
+    t36 = 134479872*a9
+    t37 = 169869312*a9
+    t38 = 339738624*a9
+    t39 = 509607936*a9
+    t40 = 1349517312*a9
+    t41 = 43184553984*a9
+    t42 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a3 + ((t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + (t12 if t1 else (t12)*a2))*a3 + ((t13)*a3 if t1 else (t13)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(838860800 if t1 else (838860800)*a2))*a1*a3 + ((89653248 if t1 else (89653248)*a2) + (226492416 if t1 else (226492416)*a2) + (679477248 if t1 else (679477248)*a2) + (179306496 if t1 else (179306496)*a2) + (452984832 if t1 else (452984832)*a2) + (1799356416 if t1 else (1799356416)*a2))*a3 + ((8192 if t1 else (8192)*a2))*a0*a1*a3 + ((55296 if t1 else (55296)*a2) + (442368 if t1 else (442368)*a2) + (13631488 if t1 else (13631488)*a2) + (127401984 if t1 else (127401984)*a2))*a0*a3 + ((57579405312)*a3 if t1 else (57579405312)*a2))
+    n1 = ((2*(t14 if t15 else (t14)*a2))*a1*a3 + ((t16 if t15 else (t16)*a2))*a0*a1*a3 + ((t17 if t15 else (t17)*a2) + (t18 if t15 else (t18)*a2) + (t19 if t15 else (t19)*a2) + (t20 if t15 else (t20)*a2))*a0*a3 + ((t21 if t15 else (t21)*a2) + (t22 if t15 else (t22)*a2) + (t23 if t15 else (t23)*a2) + (t24 if t15 else (t24)*a2) + (t25 if t15 else (t25)*a2) + (t26 if t15 else (t26)*a2))*a3 + ((t27)*a3 if t15 else (t27)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(2516582400 if t2 else (2516582400)*a2))*a1*a3 + ((679477248 if t2 else (679477248)*a2) + (268959744 if t2 else (268959744)*a2) + (537919488 if t2 else (537919488)*a2) + (1358954496 if t2 else (1358954496)*a2) + (2038431744 if t2 else (2038431744)*a2) + (5398069248 if t2 else (5398069248)*a2))*a3 + ((24576 if t2 else (24576)*a2))*a0*a1*a3 + ((165888 if t2 else (165888)*a2) + (1327104 if t2 else (1327104)*a2) + (40894464 if t2 else (40894464)*a2) + (382205952 if t2 else (382205952)*a2))*a0*a3 + ((172738215936)*a3 if t2 else (172738215936)*a2))
+    n2 = ((2*(t28 if t29 else (t28)*a2))*a1*a3 + ((t30 if t29 else (t30)*a2))*a0*a1*a3 + ((t31 if t29 else (t31)*a2) + (t32 if t29 else (t32)*a2) + (t33 if t29 else (t33)*a2) + (t34 if t29 else (t34)*a2))*a0*a3 + ((t35 if t29 else (t35)*a2) + (t36 if t29 else (t36)*a2) + (t37 if t29 else (t37)*a2) + (t38 if t29 else (t38)*a2) + (t39 if t29 else (t39)*a2) + (t40 if t29 else (t40)*a2))*a3 + ((t41)*a3 if t29 else (t41)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 528384*a4*a5
+    n3 = (409600*t42 + 59392*t42*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -156,13 +277,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 31412968448
-    r1 = 62825936896
-    r2 = 188477810688
-    r3 = 528384*a2*a3
+    t0 = a2*a3
+    r0 = 15706484224*a4
+    r1 = 15706484224*a5
+    r2 = 47119452672*a6
+    r3 = (409600*t0 + 59392*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

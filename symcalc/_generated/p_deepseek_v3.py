@@ -26,8 +26,7 @@ INFO = {'name': 'deepseek-v3',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 671026404352,
  'params': {'breakdown': {'embedding/token': 926679040,
                           'attention/q_a': 671612928,
@@ -50,26 +49,69 @@ INFO = {'name': 'deepseek-v3',
             'active': 37552282624}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    t3 = a4*a5
-    n0 = ((2*(1853358080 if t0 else (1853358080)*a2))*a1*a3 + ((1585446912 if t0 else (1585446912)*a2) + (792723456 if t0 else (792723456)*a2) + (2046820352 if t0 else (2046820352)*a2) + (4605345792 if t0 else (4605345792)*a2) + (5108662272 if t0 else (5108662272)*a2) + (14327742464 if t0 else (14327742464)*a2))*a3 + ((14336 if t0 else (14336)*a2))*a0*a1*a3 + ((1307817541632)*a3 if t0 else (1307817541632)*a2) + ((249856 if t0 else (249856)*a2) + (1748992 if t0 else (1748992)*a2) + (212860928 if t0 else (212860928)*a2) + (503709696 if t0 else (503709696)*a2) + (1343225856 if t0 else (1343225856)*a2))*a0*a3)
+    t0 = 926679040*a7
+    t1 = (a6 >= 3)
+    t2 = 7168*a7
+    t3 = 124928*a7
+    t4 = 874496*a7
+    t5 = 106430464*a7
+    t6 = 251854848*a7
+    t7 = 671612928*a7
+    t8 = 396361728*a7
+    t9 = 792723456*a7
+    t10 = 1023410176*a7
+    t11 = 2302672896*a7
+    t12 = 2554331136*a7
+    t13 = 7163871232*a7
+    t14 = 653908770816*a7
+    t15 = 926679040*a8
+    t16 = (a6 >= 2)
+    t17 = 7168*a8
+    t18 = 124928*a8
+    t19 = 874496*a8
+    t20 = 106430464*a8
+    t21 = 251854848*a8
+    t22 = 671612928*a8
+    t23 = 396361728*a8
+    t24 = 792723456*a8
+    t25 = 1023410176*a8
+    t26 = 2302672896*a8
+    t27 = 2554331136*a8
+    t28 = 7163871232*a8
+    t29 = 653908770816*a8
+    t30 = 2780037120*a9
+    t31 = (a6 >= 1)
+    t32 = 21504*a9
+    t33 = 374784*a9
+    t34 = 2623488*a9
+    t35 = 319291392*a9
+    t36 = 755564544*a9
+    t37 = 2014838784*a9
+    t38 = 1189085184*a9
+    t39 = 2378170368*a9
+    t40 = 3070230528*a9
+    t41 = 6908018688*a9
+    t42 = 7662993408*a9
+    t43 = 21491613696*a9
+    t44 = 1961726312448*a9
+    t45 = a4*a5
+    t46 = t45*a7
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a3 + ((t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + (t12 if t1 else (t12)*a2) + (t13 if t1 else (t13)*a2))*a3 + ((t14)*a3 if t1 else (t14)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(3706716160 if t1 else (3706716160)*a2))*a1*a3 + ((1585446912 if t1 else (1585446912)*a2) + (3170893824 if t1 else (3170893824)*a2) + (4093640704 if t1 else (4093640704)*a2) + (9210691584 if t1 else (9210691584)*a2) + (10217324544 if t1 else (10217324544)*a2) + (28655484928 if t1 else (28655484928)*a2))*a3 + ((28672 if t1 else (28672)*a2))*a0*a1*a3 + ((499712 if t1 else (499712)*a2) + (3497984 if t1 else (3497984)*a2) + (425721856 if t1 else (425721856)*a2) + (1007419392 if t1 else (1007419392)*a2) + (2686451712 if t1 else (2686451712)*a2))*a0*a3 + ((2615635083264)*a3 if t1 else (2615635083264)*a2))
+    n1 = ((2*(t15 if t16 else (t15)*a2))*a1*a3 + ((t17 if t16 else (t17)*a2))*a0*a1*a3 + ((t18 if t16 else (t18)*a2) + (t19 if t16 else (t19)*a2) + (t20 if t16 else (t20)*a2) + (t21 if t16 else (t21)*a2) + (t22 if t16 else (t22)*a2))*a0*a3 + ((t23 if t16 else (t23)*a2) + (t24 if t16 else (t24)*a2) + (t25 if t16 else (t25)*a2) + (t26 if t16 else (t26)*a2) + (t27 if t16 else (t27)*a2) + (t28 if t16 else (t28)*a2))*a3 + ((t29)*a3 if t16 else (t29)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(11120148480 if t2 else (11120148480)*a2))*a1*a3 + ((86016 if t2 else (86016)*a2))*a0*a1*a3 + ((1499136 if t2 else (1499136)*a2) + (10493952 if t2 else (10493952)*a2) + (1277165568 if t2 else (1277165568)*a2) + (3022258176 if t2 else (3022258176)*a2) + (8059355136 if t2 else (8059355136)*a2))*a0*a3 + ((4756340736 if t2 else (4756340736)*a2) + (9512681472 if t2 else (9512681472)*a2) + (12280922112 if t2 else (12280922112)*a2) + (27632074752 if t2 else (27632074752)*a2) + (30651973632 if t2 else (30651973632)*a2) + (85966454784 if t2 else (85966454784)*a2))*a3 + ((7846905249792)*a3 if t2 else (7846905249792)*a2))
+    n2 = ((2*(t30 if t31 else (t30)*a2))*a1*a3 + ((t32 if t31 else (t32)*a2))*a0*a1*a3 + ((t33 if t31 else (t33)*a2) + (t34 if t31 else (t34)*a2) + (t35 if t31 else (t35)*a2) + (t36 if t31 else (t36)*a2) + (t37 if t31 else (t37)*a2))*a0*a3 + ((t38 if t31 else (t38)*a2) + (t39 if t31 else (t39)*a2) + (t40 if t31 else (t40)*a2) + (t41 if t31 else (t41)*a2) + (t42 if t31 else (t42)*a2) + (t43 if t31 else (t43)*a2))*a3 + ((t44)*a3 if t31 else (t44)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((499712*t3)*a0 + 23064064*t3)
+    n3 = ((249856*t46)*a0 + 548352*t45 + 11257856*t46)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -78,38 +120,82 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 1342052808704
-    r1 = 2684105617408
-    r2 = 8052316852224
-    r3 = 23563776*a2*a3
+    t0 = a2*a3
+    r0 = 671026404352*a4
+    r1 = 671026404352*a5
+    r2 = 2013079213056*a6
+    r3 = (548352*t0 + 11507712*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    t3 = a4*a5
-    n0 = ((2*(1853358080 if t0 else (1853358080)*a2))*a1*a3 + ((1585446912 if t0 else (1585446912)*a2) + (792723456 if t0 else (792723456)*a2) + (2046820352 if t0 else (2046820352)*a2) + (4605345792 if t0 else (4605345792)*a2) + (5108662272 if t0 else (5108662272)*a2) + (14327742464 if t0 else (14327742464)*a2))*a3 + ((14336 if t0 else (14336)*a2))*a0*a1*a3 + ((1307817541632)*a3 if t0 else (1307817541632)*a2) + ((249856 if t0 else (249856)*a2) + (1748992 if t0 else (1748992)*a2) + (212860928 if t0 else (212860928)*a2) + (503709696 if t0 else (503709696)*a2) + (1343225856 if t0 else (1343225856)*a2))*a0*a3)
+    t0 = 926679040*a7
+    t1 = (a6 >= 3)
+    t2 = 7168*a7
+    t3 = 124928*a7
+    t4 = 874496*a7
+    t5 = 106430464*a7
+    t6 = 251854848*a7
+    t7 = 671612928*a7
+    t8 = 396361728*a7
+    t9 = 792723456*a7
+    t10 = 1023410176*a7
+    t11 = 2302672896*a7
+    t12 = 2554331136*a7
+    t13 = 7163871232*a7
+    t14 = 653908770816*a7
+    t15 = 926679040*a8
+    t16 = (a6 >= 2)
+    t17 = 7168*a8
+    t18 = 124928*a8
+    t19 = 874496*a8
+    t20 = 106430464*a8
+    t21 = 251854848*a8
+    t22 = 671612928*a8
+    t23 = 396361728*a8
+    t24 = 792723456*a8
+    t25 = 1023410176*a8
+    t26 = 2302672896*a8
+    t27 = 2554331136*a8
+    t28 = 7163871232*a8
+    t29 = 653908770816*a8
+    t30 = 2780037120*a9
+    t31 = (a6 >= 1)
+    t32 = 21504*a9
+    t33 = 374784*a9
+    t34 = 2623488*a9
+    t35 = 319291392*a9
+    t36 = 755564544*a9
+    t37 = 2014838784*a9
+    t38 = 1189085184*a9
+    t39 = 2378170368*a9
+    t40 = 3070230528*a9
+    t41 = 6908018688*a9
+    t42 = 7662993408*a9
+    t43 = 21491613696*a9
+    t44 = 1961726312448*a9
+    t45 = a4*a5
+    t46 = t45*a7
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a3 + ((t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + (t12 if t1 else (t12)*a2) + (t13 if t1 else (t13)*a2))*a3 + ((t14)*a3 if t1 else (t14)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(3706716160 if t1 else (3706716160)*a2))*a1*a3 + ((1585446912 if t1 else (1585446912)*a2) + (3170893824 if t1 else (3170893824)*a2) + (4093640704 if t1 else (4093640704)*a2) + (9210691584 if t1 else (9210691584)*a2) + (10217324544 if t1 else (10217324544)*a2) + (28655484928 if t1 else (28655484928)*a2))*a3 + ((28672 if t1 else (28672)*a2))*a0*a1*a3 + ((499712 if t1 else (499712)*a2) + (3497984 if t1 else (3497984)*a2) + (425721856 if t1 else (425721856)*a2) + (1007419392 if t1 else (1007419392)*a2) + (2686451712 if t1 else (2686451712)*a2))*a0*a3 + ((2615635083264)*a3 if t1 else (2615635083264)*a2))
+    n1 = ((2*(t15 if t16 else (t15)*a2))*a1*a3 + ((t17 if t16 else (t17)*a2))*a0*a1*a3 + ((t18 if t16 else (t18)*a2) + (t19 if t16 else (t19)*a2) + (t20 if t16 else (t20)*a2) + (t21 if t16 else (t21)*a2) + (t22 if t16 else (t22)*a2))*a0*a3 + ((t23 if t16 else (t23)*a2) + (t24 if t16 else (t24)*a2) + (t25 if t16 else (t25)*a2) + (t26 if t16 else (t26)*a2) + (t27 if t16 else (t27)*a2) + (t28 if t16 else (t28)*a2))*a3 + ((t29)*a3 if t16 else (t29)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(11120148480 if t2 else (11120148480)*a2))*a1*a3 + ((86016 if t2 else (86016)*a2))*a0*a1*a3 + ((1499136 if t2 else (1499136)*a2) + (10493952 if t2 else (10493952)*a2) + (1277165568 if t2 else (1277165568)*a2) + (3022258176 if t2 else (3022258176)*a2) + (8059355136 if t2 else (8059355136)*a2))*a0*a3 + ((4756340736 if t2 else (4756340736)*a2) + (9512681472 if t2 else (9512681472)*a2) + (12280922112 if t2 else (12280922112)*a2) + (27632074752 if t2 else (27632074752)*a2) + (30651973632 if t2 else (30651973632)*a2) + (85966454784 if t2 else (85966454784)*a2))*a3 + ((7846905249792)*a3 if t2 else (7846905249792)*a2))
+    n2 = ((2*(t30 if t31 else (t30)*a2))*a1*a3 + ((t32 if t31 else (t32)*a2))*a0*a1*a3 + ((t33 if t31 else (t33)*a2) + (t34 if t31 else (t34)*a2) + (t35 if t31 else (t35)*a2) + (t36 if t31 else (t36)*a2) + (t37 if t31 else (t37)*a2))*a0*a3 + ((t38 if t31 else (t38)*a2) + (t39 if t31 else (t39)*a2) + (t40 if t31 else (t40)*a2) + (t41 if t31 else (t41)*a2) + (t42 if t31 else (t42)*a2) + (t43 if t31 else (t43)*a2))*a3 + ((t44)*a3 if t31 else (t44)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((499712*t3)*a0 + 23032832*t3)
+    n3 = ((249856*t46)*a0 + 517120*t45 + 11257856*t46)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -118,37 +204,81 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 1342052808704
-    r1 = 2684105617408
-    r2 = 8052316852224
-    r3 = 23532544*a2*a3
+    t0 = a2*a3
+    r0 = 671026404352*a4
+    r1 = 671026404352*a5
+    r2 = 2013079213056*a6
+    r3 = (517120*t0 + 11507712*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(1853358080 if t0 else (1853358080)*a2))*a1*a3 + ((1585446912 if t0 else (1585446912)*a2) + (792723456 if t0 else (792723456)*a2) + (2046820352 if t0 else (2046820352)*a2) + (4605345792 if t0 else (4605345792)*a2) + (5108662272 if t0 else (5108662272)*a2) + (14327742464 if t0 else (14327742464)*a2))*a3 + ((14336 if t0 else (14336)*a2))*a0*a1*a3 + ((1307817541632)*a3 if t0 else (1307817541632)*a2) + ((249856 if t0 else (249856)*a2) + (1748992 if t0 else (1748992)*a2) + (212860928 if t0 else (212860928)*a2) + (503709696 if t0 else (503709696)*a2) + (1343225856 if t0 else (1343225856)*a2))*a0*a3)
+    t0 = 926679040*a7
+    t1 = (a6 >= 3)
+    t2 = 7168*a7
+    t3 = 124928*a7
+    t4 = 874496*a7
+    t5 = 106430464*a7
+    t6 = 251854848*a7
+    t7 = 671612928*a7
+    t8 = 396361728*a7
+    t9 = 792723456*a7
+    t10 = 1023410176*a7
+    t11 = 2302672896*a7
+    t12 = 2554331136*a7
+    t13 = 7163871232*a7
+    t14 = 653908770816*a7
+    t15 = 926679040*a8
+    t16 = (a6 >= 2)
+    t17 = 7168*a8
+    t18 = 124928*a8
+    t19 = 874496*a8
+    t20 = 106430464*a8
+    t21 = 251854848*a8
+    t22 = 671612928*a8
+    t23 = 396361728*a8
+    t24 = 792723456*a8
+    t25 = 1023410176*a8
+    t26 = 2302672896*a8
+    t27 = 2554331136*a8
+    t28 = 7163871232*a8
+    t29 = 653908770816*a8
+    t30 = 2780037120*a9
+    t31 = (a6 >= 1)
+    t32 = 21504*a9
+    t33 = 374784*a9
+    t34 = 2623488*a9
+    t35 = 319291392*a9
+    t36 = 755564544*a9
+    t37 = 2014838784*a9
+    t38 = 1189085184*a9
+    t39 = 2378170368*a9
+    t40 = 3070230528*a9
+    t41 = 6908018688*a9
+    t42 = 7662993408*a9
+    t43 = 21491613696*a9
+    t44 = 1961726312448*a9
+    t45 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a3 + ((t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + (t12 if t1 else (t12)*a2) + (t13 if t1 else (t13)*a2))*a3 + ((t14)*a3 if t1 else (t14)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(3706716160 if t1 else (3706716160)*a2))*a1*a3 + ((1585446912 if t1 else (1585446912)*a2) + (3170893824 if t1 else (3170893824)*a2) + (4093640704 if t1 else (4093640704)*a2) + (9210691584 if t1 else (9210691584)*a2) + (10217324544 if t1 else (10217324544)*a2) + (28655484928 if t1 else (28655484928)*a2))*a3 + ((28672 if t1 else (28672)*a2))*a0*a1*a3 + ((499712 if t1 else (499712)*a2) + (3497984 if t1 else (3497984)*a2) + (425721856 if t1 else (425721856)*a2) + (1007419392 if t1 else (1007419392)*a2) + (2686451712 if t1 else (2686451712)*a2))*a0*a3 + ((2615635083264)*a3 if t1 else (2615635083264)*a2))
+    n1 = ((2*(t15 if t16 else (t15)*a2))*a1*a3 + ((t17 if t16 else (t17)*a2))*a0*a1*a3 + ((t18 if t16 else (t18)*a2) + (t19 if t16 else (t19)*a2) + (t20 if t16 else (t20)*a2) + (t21 if t16 else (t21)*a2) + (t22 if t16 else (t22)*a2))*a0*a3 + ((t23 if t16 else (t23)*a2) + (t24 if t16 else (t24)*a2) + (t25 if t16 else (t25)*a2) + (t26 if t16 else (t26)*a2) + (t27 if t16 else (t27)*a2) + (t28 if t16 else (t28)*a2))*a3 + ((t29)*a3 if t16 else (t29)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(11120148480 if t2 else (11120148480)*a2))*a1*a3 + ((86016 if t2 else (86016)*a2))*a0*a1*a3 + ((1499136 if t2 else (1499136)*a2) + (10493952 if t2 else (10493952)*a2) + (1277165568 if t2 else (1277165568)*a2) + (3022258176 if t2 else (3022258176)*a2) + (8059355136 if t2 else (8059355136)*a2))*a0*a3 + ((4756340736 if t2 else (4756340736)*a2) + (9512681472 if t2 else (9512681472)*a2) + (12280922112 if t2 else (12280922112)*a2) + (27632074752 if t2 else (27632074752)*a2) + (30651973632 if t2 else (30651973632)*a2) + (85966454784 if t2 else (85966454784)*a2))*a3 + ((7846905249792)*a3 if t2 else (7846905249792)*a2))
+    n2 = ((2*(t30 if t31 else (t30)*a2))*a1*a3 + ((t32 if t31 else (t32)*a2))*a0*a1*a3 + ((t33 if t31 else (t33)*a2) + (t34 if t31 else (t34)*a2) + (t35 if t31 else (t35)*a2) + (t36 if t31 else (t36)*a2) + (t37 if t31 else (t37)*a2))*a0*a3 + ((t38 if t31 else (t38)*a2) + (t39 if t31 else (t39)*a2) + (t40 if t31 else (t40)*a2) + (t41 if t31 else (t41)*a2) + (t42 if t31 else (t42)*a2) + (t43 if t31 else (t43)*a2))*a3 + ((t44)*a3 if t31 else (t44)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1420288*a4*a5
+    n3 = (517120*t45 + 451584*t45*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -157,13 +287,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 1342052808704
-    r1 = 2684105617408
-    r2 = 8052316852224
-    r3 = 1420288*a2*a3
+    t0 = a2*a3
+    r0 = 671026404352*a4
+    r1 = 671026404352*a5
+    r2 = 2013079213056*a6
+    r3 = (517120*t0 + 451584*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -25,8 +25,7 @@ INFO = {'name': 'falcon-40b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 41303293952,
  'params': {'breakdown': {'embedding/token': 532676608,
                           'attention/qkv': 4529848320,
@@ -41,30 +40,46 @@ INFO = {'name': 'falcon-40b',
             'active': 41303293952}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (8053063680 + 125829120*t1)
-    t3 = (a6 >= 2)
-    t4 = (16106127360 + 251658240*t1)
-    t5 = (a6 >= 1)
-    t6 = (48318382080 + 754974720*t1)
-    t7 = a4*a5
-    n0 = (2*(32212254720 if t0 else (32212254720)*a2) + (8053063680 if t0 else (8053063680)*a2) + (t2 if t0 else (t2)*a2) + ((32768 if t0 else (32768)*a2))*a0*a1 + ((3932160 if t0 else (3932160)*a2))*a0 + ((1065353216 if t0 else (1065353216)*a2))*a1)
+    t0 = 16106127360*a7
+    t1 = (a6 >= 3)
+    t2 = 16384*a7
+    t3 = max(a0, 8)
+    t4 = (4026531840 + 62914560*t3)
+    t5 = t4*a7
+    t6 = 1966080*a7
+    t7 = 532676608*a7
+    t8 = 4026531840*a7
+    t9 = 16106127360*a8
+    t10 = (a6 >= 2)
+    t11 = 16384*a8
+    t12 = t4*a8
+    t13 = 1966080*a8
+    t14 = 532676608*a8
+    t15 = 4026531840*a8
+    t16 = 48318382080*a9
+    t17 = (a6 >= 1)
+    t18 = 49152*a9
+    t19 = 3*t4*a9
+    t20 = 5898240*a9
+    t21 = 1598029824*a9
+    t22 = 12079595520*a9
+    t23 = a4*a5
+    n0 = (2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2) + (t8 if t1 else (t8)*a2) + ((t6 if t1 else (t6)*a2))*a0 + ((t7 if t1 else (t7)*a2))*a1 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = (2*(64424509440 if t3 else (64424509440)*a2) + (16106127360 if t3 else (16106127360)*a2) + (t4 if t3 else (t4)*a2) + ((65536 if t3 else (65536)*a2))*a0*a1 + ((7864320 if t3 else (7864320)*a2))*a0 + ((2130706432 if t3 else (2130706432)*a2))*a1)
+    n1 = (2*(t9 if t10 else (t9)*a2) + (t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + ((t11 if t10 else (t11)*a2))*a0*a1 + ((t13 if t10 else (t13)*a2))*a0 + ((t14 if t10 else (t14)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (2*(193273528320 if t5 else (193273528320)*a2) + (48318382080 if t5 else (48318382080)*a2) + (t6 if t5 else (t6)*a2) + ((196608 if t5 else (196608)*a2))*a0*a1 + ((23592960 if t5 else (23592960)*a2))*a0 + ((6392119296 if t5 else (6392119296)*a2))*a1)
+    n2 = (2*(t16 if t17 else (t16)*a2) + (t19 if t17 else (t19)*a2) + (t22 if t17 else (t22)*a2) + ((t18 if t17 else (t18)*a2))*a0*a1 + ((t20 if t17 else (t20)*a2))*a0 + ((t21 if t17 else (t21)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (15360*t7*t1 + 13103104*t7)
+    n3 = (290816*t23 + 6406144*t23*a7 + 7680*t23*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -73,42 +88,59 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 82606587904
-    r1 = 165213175808
-    r2 = 495639527424
-    r3 = 13225984*a2*a3
+    t0 = a2*a3
+    r0 = 41303293952*a4
+    r1 = 41303293952*a5
+    r2 = 123909881856*a6
+    r3 = (290816*t0 + 6467584*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (8053063680 + 125829120*t1)
-    t3 = (a6 >= 2)
-    t4 = (16106127360 + 251658240*t1)
-    t5 = (a6 >= 1)
-    t6 = (48318382080 + 754974720*t1)
-    t7 = a4*a5
-    n0 = (2*(32212254720 if t0 else (32212254720)*a2) + (8053063680 if t0 else (8053063680)*a2) + (t2 if t0 else (t2)*a2) + ((32768 if t0 else (32768)*a2))*a0*a1 + ((3932160 if t0 else (3932160)*a2))*a0 + ((1065353216 if t0 else (1065353216)*a2))*a1)
+    t0 = 16106127360*a7
+    t1 = (a6 >= 3)
+    t2 = 16384*a7
+    t3 = max(a0, 8)
+    t4 = (4026531840 + 62914560*t3)
+    t5 = t4*a7
+    t6 = 1966080*a7
+    t7 = 532676608*a7
+    t8 = 4026531840*a7
+    t9 = 16106127360*a8
+    t10 = (a6 >= 2)
+    t11 = 16384*a8
+    t12 = t4*a8
+    t13 = 1966080*a8
+    t14 = 532676608*a8
+    t15 = 4026531840*a8
+    t16 = 48318382080*a9
+    t17 = (a6 >= 1)
+    t18 = 49152*a9
+    t19 = 3*t4*a9
+    t20 = 5898240*a9
+    t21 = 1598029824*a9
+    t22 = 12079595520*a9
+    t23 = a4*a5
+    n0 = (2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2) + (t8 if t1 else (t8)*a2) + ((t6 if t1 else (t6)*a2))*a0 + ((t7 if t1 else (t7)*a2))*a1 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = (2*(64424509440 if t3 else (64424509440)*a2) + (16106127360 if t3 else (16106127360)*a2) + (t4 if t3 else (t4)*a2) + ((65536 if t3 else (65536)*a2))*a0*a1 + ((7864320 if t3 else (7864320)*a2))*a0 + ((2130706432 if t3 else (2130706432)*a2))*a1)
+    n1 = (2*(t9 if t10 else (t9)*a2) + (t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + ((t11 if t10 else (t11)*a2))*a0*a1 + ((t13 if t10 else (t13)*a2))*a0 + ((t14 if t10 else (t14)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (2*(193273528320 if t5 else (193273528320)*a2) + (48318382080 if t5 else (48318382080)*a2) + (t6 if t5 else (t6)*a2) + ((196608 if t5 else (196608)*a2))*a0*a1 + ((23592960 if t5 else (23592960)*a2))*a0 + ((6392119296 if t5 else (6392119296)*a2))*a1)
+    n2 = (2*(t16 if t17 else (t16)*a2) + (t19 if t17 else (t19)*a2) + (t22 if t17 else (t22)*a2) + ((t18 if t17 else (t18)*a2))*a0*a1 + ((t20 if t17 else (t20)*a2))*a0 + ((t21 if t17 else (t21)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (15360*t7*t1 + 13072384*t7)
+    n3 = (260096*t23 + 6406144*t23*a7 + 7680*t23*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -117,41 +149,58 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 82606587904
-    r1 = 165213175808
-    r2 = 495639527424
-    r3 = 13195264*a2*a3
+    t0 = a2*a3
+    r0 = 41303293952*a4
+    r1 = 41303293952*a5
+    r2 = 123909881856*a6
+    r3 = (260096*t0 + 6467584*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (8053063680 + 125829120*t1)
-    t3 = (a6 >= 2)
-    t4 = (16106127360 + 251658240*t1)
-    t5 = (a6 >= 1)
-    t6 = (48318382080 + 754974720*t1)
-    n0 = (2*(32212254720 if t0 else (32212254720)*a2) + (8053063680 if t0 else (8053063680)*a2) + (t2 if t0 else (t2)*a2) + ((32768 if t0 else (32768)*a2))*a0*a1 + ((1065353216 if t0 else (1065353216)*a2))*a1 + ((3932160 if t0 else (3932160)*a2))*a0)
+    t0 = 16106127360*a7
+    t1 = (a6 >= 3)
+    t2 = 16384*a7
+    t3 = (4026531840 + 62914560*max(a0, 8))
+    t4 = t3*a7
+    t5 = 1966080*a7
+    t6 = 532676608*a7
+    t7 = 4026531840*a7
+    t8 = 16106127360*a8
+    t9 = (a6 >= 2)
+    t10 = 16384*a8
+    t11 = t3*a8
+    t12 = 1966080*a8
+    t13 = 532676608*a8
+    t14 = 4026531840*a8
+    t15 = 48318382080*a9
+    t16 = (a6 >= 1)
+    t17 = 49152*a9
+    t18 = 3*t3*a9
+    t19 = 5898240*a9
+    t20 = 1598029824*a9
+    t21 = 12079595520*a9
+    t22 = a4*a5
+    n0 = (2*(t0 if t1 else (t0)*a2) + (t4 if t1 else (t4)*a2) + (t7 if t1 else (t7)*a2) + ((t5 if t1 else (t5)*a2))*a0 + ((t6 if t1 else (t6)*a2))*a1 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = (2*(64424509440 if t3 else (64424509440)*a2) + (16106127360 if t3 else (16106127360)*a2) + (t4 if t3 else (t4)*a2) + ((65536 if t3 else (65536)*a2))*a0*a1 + ((7864320 if t3 else (7864320)*a2))*a0 + ((2130706432 if t3 else (2130706432)*a2))*a1)
+    n1 = (2*(t8 if t9 else (t8)*a2) + (t11 if t9 else (t11)*a2) + (t14 if t9 else (t14)*a2) + ((t10 if t9 else (t10)*a2))*a0*a1 + ((t12 if t9 else (t12)*a2))*a0 + ((t13 if t9 else (t13)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (2*(193273528320 if t5 else (193273528320)*a2) + (48318382080 if t5 else (48318382080)*a2) + (t6 if t5 else (t6)*a2) + ((196608 if t5 else (196608)*a2))*a0*a1 + ((23592960 if t5 else (23592960)*a2))*a0 + ((6392119296 if t5 else (6392119296)*a2))*a1)
+    n2 = (2*(t15 if t16 else (t15)*a2) + (t18 if t16 else (t18)*a2) + (t21 if t16 else (t21)*a2) + ((t17 if t16 else (t17)*a2))*a0*a1 + ((t19 if t16 else (t19)*a2))*a0 + ((t20 if t16 else (t20)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1275904*a4*a5
+    n3 = (260096*t22 + 507904*t22*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -160,13 +209,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 82606587904
-    r1 = 165213175808
-    r2 = 495639527424
-    r3 = 1275904*a2*a3
+    t0 = a2*a3
+    r0 = 41303293952*a4
+    r1 = 41303293952*a5
+    r2 = 123909881856*a6
+    r3 = (260096*t0 + 507904*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

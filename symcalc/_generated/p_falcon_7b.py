@@ -25,8 +25,7 @@ INFO = {'name': 'falcon-7b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 6921720704,
  'params': {'breakdown': {'embedding/token': 295469056,
                           'attention/qkv': 679346176,
@@ -41,29 +40,46 @@ INFO = {'name': 'falcon-7b',
             'active': 6921720704}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (1321467904 + (37224448)*a0)
-    t2 = (a6 >= 2)
-    t3 = (2642935808 + (74448896)*a0)
-    t4 = (a6 >= 1)
-    t5 = (7928807424 + (223346688)*a0)
-    t6 = a4*a5
-    n0 = (2*(5285871616 if t0 else (5285871616)*a2) + (1321467904 if t0 else (1321467904)*a2) + (t1 if t0 else (t1)*a2) + ((18176 if t0 else (18176)*a2))*a0*a1 + ((581632 if t0 else (581632)*a2))*a0 + ((590938112 if t0 else (590938112)*a2))*a1)
+    t0 = 2642935808*a7
+    t1 = (a6 >= 3)
+    t2 = 9088*a7
+    t3 = (660733952 + (18612224)*a0)
+    t4 = t3*a7
+    t5 = 290816*a7
+    t6 = 295469056*a7
+    t7 = 660733952*a7
+    t8 = 2642935808*a8
+    t9 = (a6 >= 2)
+    t10 = 9088*a8
+    t11 = t3*a8
+    t12 = 290816*a8
+    t13 = 295469056*a8
+    t14 = 660733952*a8
+    t15 = 7928807424*a9
+    t16 = (a6 >= 1)
+    t17 = 27264*a9
+    t18 = 3*t3*a9
+    t19 = 872448*a9
+    t20 = 886407168*a9
+    t21 = 1982201856*a9
+    t22 = a4*a5
+    t23 = t22*a7
+    n0 = (2*(t0 if t1 else (t0)*a2) + (t4 if t1 else (t4)*a2) + (t7 if t1 else (t7)*a2) + ((t5 if t1 else (t5)*a2))*a0 + ((t6 if t1 else (t6)*a2))*a1 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = (2*(10571743232 if t2 else (10571743232)*a2) + (2642935808 if t2 else (2642935808)*a2) + (t3 if t2 else (t3)*a2) + ((36352 if t2 else (36352)*a2))*a0*a1 + ((1163264 if t2 else (1163264)*a2))*a0 + ((1181876224 if t2 else (1181876224)*a2))*a1)
+    n1 = (2*(t8 if t9 else (t8)*a2) + (t11 if t9 else (t11)*a2) + (t14 if t9 else (t14)*a2) + ((t10 if t9 else (t10)*a2))*a0*a1 + ((t12 if t9 else (t12)*a2))*a0 + ((t13 if t9 else (t13)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (2*(31715229696 if t4 else (31715229696)*a2) + (7928807424 if t4 else (7928807424)*a2) + (t5 if t4 else (t5)*a2) + ((109056 if t4 else (109056)*a2))*a0*a1 + ((3489792 if t4 else (3489792)*a2))*a0 + ((3545628672 if t4 else (3545628672)*a2))*a1)
+    n2 = (2*(t15 if t16 else (t15)*a2) + (t18 if t16 else (t18)*a2) + (t21 if t16 else (t21)*a2) + ((t17 if t16 else (t17)*a2))*a0*a1 + ((t19 if t16 else (t19)*a2))*a0 + ((t20 if t16 else (t20)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((8192*t6)*a0 + 3777152*t6)
+    n3 = ((4096*t23)*a0 + 269184*t22 + 1753984*t23)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -72,41 +88,59 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 13843441408
-    r1 = 27686882816
-    r2 = 83060648448
-    r3 = 3785344*a2*a3
+    t0 = a2*a3
+    r0 = 6921720704*a4
+    r1 = 6921720704*a5
+    r2 = 20765162112*a6
+    r3 = (269184*t0 + 1758080*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (1321467904 + (37224448)*a0)
-    t2 = (a6 >= 2)
-    t3 = (2642935808 + (74448896)*a0)
-    t4 = (a6 >= 1)
-    t5 = (7928807424 + (223346688)*a0)
-    t6 = a4*a5
-    n0 = (2*(5285871616 if t0 else (5285871616)*a2) + (1321467904 if t0 else (1321467904)*a2) + (t1 if t0 else (t1)*a2) + ((18176 if t0 else (18176)*a2))*a0*a1 + ((581632 if t0 else (581632)*a2))*a0 + ((590938112 if t0 else (590938112)*a2))*a1)
+    t0 = 2642935808*a7
+    t1 = (a6 >= 3)
+    t2 = 9088*a7
+    t3 = (660733952 + (18612224)*a0)
+    t4 = t3*a7
+    t5 = 290816*a7
+    t6 = 295469056*a7
+    t7 = 660733952*a7
+    t8 = 2642935808*a8
+    t9 = (a6 >= 2)
+    t10 = 9088*a8
+    t11 = t3*a8
+    t12 = 290816*a8
+    t13 = 295469056*a8
+    t14 = 660733952*a8
+    t15 = 7928807424*a9
+    t16 = (a6 >= 1)
+    t17 = 27264*a9
+    t18 = 3*t3*a9
+    t19 = 872448*a9
+    t20 = 886407168*a9
+    t21 = 1982201856*a9
+    t22 = a4*a5
+    t23 = t22*a7
+    n0 = (2*(t0 if t1 else (t0)*a2) + (t4 if t1 else (t4)*a2) + (t7 if t1 else (t7)*a2) + ((t5 if t1 else (t5)*a2))*a0 + ((t6 if t1 else (t6)*a2))*a1 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = (2*(10571743232 if t2 else (10571743232)*a2) + (2642935808 if t2 else (2642935808)*a2) + (t3 if t2 else (t3)*a2) + ((36352 if t2 else (36352)*a2))*a0*a1 + ((1163264 if t2 else (1163264)*a2))*a0 + ((1181876224 if t2 else (1181876224)*a2))*a1)
+    n1 = (2*(t8 if t9 else (t8)*a2) + (t11 if t9 else (t11)*a2) + (t14 if t9 else (t14)*a2) + ((t10 if t9 else (t10)*a2))*a0*a1 + ((t12 if t9 else (t12)*a2))*a0 + ((t13 if t9 else (t13)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (2*(31715229696 if t4 else (31715229696)*a2) + (7928807424 if t4 else (7928807424)*a2) + (t5 if t4 else (t5)*a2) + ((109056 if t4 else (109056)*a2))*a0*a1 + ((3489792 if t4 else (3489792)*a2))*a0 + ((3545628672 if t4 else (3545628672)*a2))*a1)
+    n2 = (2*(t15 if t16 else (t15)*a2) + (t18 if t16 else (t18)*a2) + (t21 if t16 else (t21)*a2) + ((t17 if t16 else (t17)*a2))*a0*a1 + ((t19 if t16 else (t19)*a2))*a0 + ((t20 if t16 else (t20)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((8192*t6)*a0 + 3768064*t6)
+    n3 = ((4096*t23)*a0 + 260096*t22 + 1753984*t23)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -115,40 +149,58 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 13843441408
-    r1 = 27686882816
-    r2 = 83060648448
-    r3 = 3776256*a2*a3
+    t0 = a2*a3
+    r0 = 6921720704*a4
+    r1 = 6921720704*a5
+    r2 = 20765162112*a6
+    r3 = (260096*t0 + 1758080*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (1321467904 + (37224448)*a0)
-    t2 = (a6 >= 2)
-    t3 = (2642935808 + (74448896)*a0)
-    t4 = (a6 >= 1)
-    t5 = (7928807424 + (223346688)*a0)
-    n0 = (2*(5285871616 if t0 else (5285871616)*a2) + (1321467904 if t0 else (1321467904)*a2) + (t1 if t0 else (t1)*a2) + ((18176 if t0 else (18176)*a2))*a0*a1 + ((581632 if t0 else (581632)*a2))*a0 + ((590938112 if t0 else (590938112)*a2))*a1)
+    t0 = 2642935808*a7
+    t1 = (a6 >= 3)
+    t2 = 9088*a7
+    t3 = (660733952 + (18612224)*a0)
+    t4 = t3*a7
+    t5 = 290816*a7
+    t6 = 295469056*a7
+    t7 = 660733952*a7
+    t8 = 2642935808*a8
+    t9 = (a6 >= 2)
+    t10 = 9088*a8
+    t11 = t3*a8
+    t12 = 290816*a8
+    t13 = 295469056*a8
+    t14 = 660733952*a8
+    t15 = 7928807424*a9
+    t16 = (a6 >= 1)
+    t17 = 27264*a9
+    t18 = 3*t3*a9
+    t19 = 872448*a9
+    t20 = 886407168*a9
+    t21 = 1982201856*a9
+    t22 = a4*a5
+    n0 = (2*(t0 if t1 else (t0)*a2) + (t4 if t1 else (t4)*a2) + (t7 if t1 else (t7)*a2) + ((t5 if t1 else (t5)*a2))*a0 + ((t6 if t1 else (t6)*a2))*a1 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = (2*(10571743232 if t2 else (10571743232)*a2) + (2642935808 if t2 else (2642935808)*a2) + (t3 if t2 else (t3)*a2) + ((36352 if t2 else (36352)*a2))*a0*a1 + ((1163264 if t2 else (1163264)*a2))*a0 + ((1181876224 if t2 else (1181876224)*a2))*a1)
+    n1 = (2*(t8 if t9 else (t8)*a2) + (t11 if t9 else (t11)*a2) + (t14 if t9 else (t14)*a2) + ((t10 if t9 else (t10)*a2))*a0*a1 + ((t12 if t9 else (t12)*a2))*a0 + ((t13 if t9 else (t13)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (2*(31715229696 if t4 else (31715229696)*a2) + (7928807424 if t4 else (7928807424)*a2) + (t5 if t4 else (t5)*a2) + ((109056 if t4 else (109056)*a2))*a0*a1 + ((3489792 if t4 else (3489792)*a2))*a0 + ((3545628672 if t4 else (3545628672)*a2))*a1)
+    n2 = (2*(t15 if t16 else (t15)*a2) + (t18 if t16 else (t18)*a2) + (t21 if t16 else (t21)*a2) + ((t17 if t16 else (t17)*a2))*a0*a1 + ((t19 if t16 else (t19)*a2))*a0 + ((t20 if t16 else (t20)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 569088*a4*a5
+    n3 = (260096*t22 + 154496*t22*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -157,13 +209,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 13843441408
-    r1 = 27686882816
-    r2 = 83060648448
-    r3 = 569088*a2*a3
+    t0 = a2*a3
+    r0 = 6921720704*a4
+    r1 = 6921720704*a5
+    r2 = 20765162112*a6
+    r3 = (260096*t0 + 154496*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

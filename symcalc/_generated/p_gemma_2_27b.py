@@ -25,8 +25,7 @@ INFO = {'name': 'gemma-2-27b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 27227128320,
  'params': {'breakdown': {'embedding/token': 1179648000,
                           'attention/qkv': 1736441856,
@@ -41,30 +40,49 @@ INFO = {'name': 'gemma-2-27b',
             'active': 27227128320}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 16)
-    t2 = (1736441856 + 108527616*t1)
-    t3 = (a6 >= 2)
-    t4 = (3472883712 + 217055232*t1)
-    t5 = (a6 >= 1)
-    t6 = (10418651136 + 651165696*t1)
-    t7 = a4*a5
-    n0 = ((31255953408 if t0 else (31255953408)*a2) + (15627976704 if t0 else (15627976704)*a2) + (1736441856 if t0 else (1736441856)*a2) + (t2 if t0 else (t2)*a2) + ((9216 if t0 else (9216)*a2))*a0*a1 + ((2359296000 if t0 else (2359296000)*a2))*a1 + ((1695744 if t0 else (1695744)*a2))*a0)
+    t0 = 4608*a7
+    t1 = (a6 >= 3)
+    t2 = max(a0, 16)
+    t3 = (868220928 + 54263808*t2)
+    t4 = t3*a7
+    t5 = 847872*a7
+    t6 = 1179648000*a7
+    t7 = 868220928*a7
+    t8 = 7813988352*a7
+    t9 = 15627976704*a7
+    t10 = 4608*a8
+    t11 = (a6 >= 2)
+    t12 = t3*a8
+    t13 = 847872*a8
+    t14 = 1179648000*a8
+    t15 = 868220928*a8
+    t16 = 7813988352*a8
+    t17 = 15627976704*a8
+    t18 = 13824*a9
+    t19 = (a6 >= 1)
+    t20 = 3*t3*a9
+    t21 = 2543616*a9
+    t22 = 3538944000*a9
+    t23 = 2604662784*a9
+    t24 = 23441965056*a9
+    t25 = 46883930112*a9
+    t26 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t5 if t1 else (t5)*a2))*a0 + ((t6 if t1 else (t6)*a2))*a1 + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t4 if t1 else (t4)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((31255953408 if t3 else (31255953408)*a2) + (3472883712 if t3 else (3472883712)*a2) + (t4 if t3 else (t4)*a2) + (62511906816 if t3 else (62511906816)*a2) + ((18432 if t3 else (18432)*a2))*a0*a1 + ((3391488 if t3 else (3391488)*a2))*a0 + ((4718592000 if t3 else (4718592000)*a2))*a1)
+    n1 = (((t10 if t11 else (t10)*a2))*a0*a1 + (t12 if t11 else (t12)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + ((t13 if t11 else (t13)*a2))*a0 + ((t14 if t11 else (t14)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((55296 if t5 else (55296)*a2))*a0*a1 + (10418651136 if t5 else (10418651136)*a2) + (t6 if t5 else (t6)*a2) + (93767860224 if t5 else (93767860224)*a2) + (187535720448 if t5 else (187535720448)*a2) + ((10174464 if t5 else (10174464)*a2))*a0 + ((14155776000 if t5 else (14155776000)*a2))*a1)
+    n2 = (((t18 if t19 else (t18)*a2))*a0*a1 + (t20 if t19 else (t20)*a2) + (t23 if t19 else (t23)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + ((t21 if t19 else (t21)*a2))*a0 + ((t22 if t19 else (t22)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (23552*t7*t1 + 17911552*t7)
+    n3 = (1029888*t26 + 8440832*t26*a7 + 11776*t26*t2*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -73,42 +91,62 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 54454256640
-    r1 = 108908513280
-    r2 = 326725539840
-    r3 = 18288384*a2*a3
+    t0 = a2*a3
+    r0 = 27227128320*a4
+    r1 = 27227128320*a5
+    r2 = 81681384960*a6
+    r3 = (1029888*t0 + 8629248*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 16)
-    t2 = (1736441856 + 108527616*t1)
-    t3 = (a6 >= 2)
-    t4 = (3472883712 + 217055232*t1)
-    t5 = (a6 >= 1)
-    t6 = (10418651136 + 651165696*t1)
-    t7 = a4*a5
-    n0 = ((31255953408 if t0 else (31255953408)*a2) + (15627976704 if t0 else (15627976704)*a2) + (1736441856 if t0 else (1736441856)*a2) + (t2 if t0 else (t2)*a2) + ((9216 if t0 else (9216)*a2))*a0*a1 + ((2359296000 if t0 else (2359296000)*a2))*a1 + ((1695744 if t0 else (1695744)*a2))*a0)
+    t0 = 4608*a7
+    t1 = (a6 >= 3)
+    t2 = max(a0, 16)
+    t3 = (868220928 + 54263808*t2)
+    t4 = t3*a7
+    t5 = 847872*a7
+    t6 = 1179648000*a7
+    t7 = 868220928*a7
+    t8 = 7813988352*a7
+    t9 = 15627976704*a7
+    t10 = 4608*a8
+    t11 = (a6 >= 2)
+    t12 = t3*a8
+    t13 = 847872*a8
+    t14 = 1179648000*a8
+    t15 = 868220928*a8
+    t16 = 7813988352*a8
+    t17 = 15627976704*a8
+    t18 = 13824*a9
+    t19 = (a6 >= 1)
+    t20 = 3*t3*a9
+    t21 = 2543616*a9
+    t22 = 3538944000*a9
+    t23 = 2604662784*a9
+    t24 = 23441965056*a9
+    t25 = 46883930112*a9
+    t26 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t5 if t1 else (t5)*a2))*a0 + ((t6 if t1 else (t6)*a2))*a1 + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t4 if t1 else (t4)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((31255953408 if t3 else (31255953408)*a2) + (3472883712 if t3 else (3472883712)*a2) + (t4 if t3 else (t4)*a2) + (62511906816 if t3 else (62511906816)*a2) + ((18432 if t3 else (18432)*a2))*a0*a1 + ((3391488 if t3 else (3391488)*a2))*a0 + ((4718592000 if t3 else (4718592000)*a2))*a1)
+    n1 = (((t10 if t11 else (t10)*a2))*a0*a1 + (t12 if t11 else (t12)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + ((t13 if t11 else (t13)*a2))*a0 + ((t14 if t11 else (t14)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((55296 if t5 else (55296)*a2))*a0*a1 + (10418651136 if t5 else (10418651136)*a2) + (t6 if t5 else (t6)*a2) + (93767860224 if t5 else (93767860224)*a2) + (187535720448 if t5 else (187535720448)*a2) + ((10174464 if t5 else (10174464)*a2))*a0 + ((14155776000 if t5 else (14155776000)*a2))*a1)
+    n2 = (((t18 if t19 else (t18)*a2))*a0*a1 + (t20 if t19 else (t20)*a2) + (t23 if t19 else (t23)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + ((t21 if t19 else (t21)*a2))*a0 + ((t22 if t19 else (t22)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (23552*t7*t1 + 17905664*t7)
+    n3 = (1024000*t26 + 8440832*t26*a7 + 11776*t26*t2*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -117,41 +155,61 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 54454256640
-    r1 = 108908513280
-    r2 = 326725539840
-    r3 = 18282496*a2*a3
+    t0 = a2*a3
+    r0 = 27227128320*a4
+    r1 = 27227128320*a5
+    r2 = 81681384960*a6
+    r3 = (1024000*t0 + 8629248*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 16)
-    t2 = (1736441856 + 108527616*t1)
-    t3 = (a6 >= 2)
-    t4 = (3472883712 + 217055232*t1)
-    t5 = (a6 >= 1)
-    t6 = (10418651136 + 651165696*t1)
-    n0 = ((31255953408 if t0 else (31255953408)*a2) + (15627976704 if t0 else (15627976704)*a2) + (1736441856 if t0 else (1736441856)*a2) + (t2 if t0 else (t2)*a2) + ((9216 if t0 else (9216)*a2))*a0*a1 + ((1695744 if t0 else (1695744)*a2))*a0 + ((2359296000 if t0 else (2359296000)*a2))*a1)
+    t0 = 4608*a7
+    t1 = (a6 >= 3)
+    t2 = (868220928 + 54263808*max(a0, 16))
+    t3 = t2*a7
+    t4 = 847872*a7
+    t5 = 1179648000*a7
+    t6 = 868220928*a7
+    t7 = 7813988352*a7
+    t8 = 15627976704*a7
+    t9 = 4608*a8
+    t10 = (a6 >= 2)
+    t11 = t2*a8
+    t12 = 847872*a8
+    t13 = 1179648000*a8
+    t14 = 868220928*a8
+    t15 = 7813988352*a8
+    t16 = 15627976704*a8
+    t17 = 13824*a9
+    t18 = (a6 >= 1)
+    t19 = 3*t2*a9
+    t20 = 2543616*a9
+    t21 = 3538944000*a9
+    t22 = 2604662784*a9
+    t23 = 23441965056*a9
+    t24 = 46883930112*a9
+    t25 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t4 if t1 else (t4)*a2))*a0 + ((t5 if t1 else (t5)*a2))*a1 + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t3 if t1 else (t3)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((31255953408 if t3 else (31255953408)*a2) + (3472883712 if t3 else (3472883712)*a2) + (t4 if t3 else (t4)*a2) + (62511906816 if t3 else (62511906816)*a2) + ((18432 if t3 else (18432)*a2))*a0*a1 + ((3391488 if t3 else (3391488)*a2))*a0 + ((4718592000 if t3 else (4718592000)*a2))*a1)
+    n1 = (((t9 if t10 else (t9)*a2))*a0*a1 + (t11 if t10 else (t11)*a2) + (t14 if t10 else (t14)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + ((t12 if t10 else (t12)*a2))*a0 + ((t13 if t10 else (t13)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((55296 if t5 else (55296)*a2))*a0*a1 + (10418651136 if t5 else (10418651136)*a2) + (t6 if t5 else (t6)*a2) + (93767860224 if t5 else (93767860224)*a2) + (187535720448 if t5 else (187535720448)*a2) + ((10174464 if t5 else (10174464)*a2))*a0 + ((14155776000 if t5 else (14155776000)*a2))*a1)
+    n2 = (((t17 if t18 else (t17)*a2))*a0*a1 + (t19 if t18 else (t19)*a2) + (t22 if t18 else (t22)*a2) + (t23 if t18 else (t23)*a2) + (t24 if t18 else (t24)*a2) + ((t20 if t18 else (t20)*a2))*a0 + ((t21 if t18 else (t21)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1466368*a4*a5
+    n3 = (1024000*t25 + 221184*t25*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -160,13 +218,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 54454256640
-    r1 = 108908513280
-    r2 = 326725539840
-    r3 = 1466368*a2*a3
+    t0 = a2*a3
+    r0 = 27227128320*a4
+    r1 = 27227128320*a5
+    r2 = 81681384960*a6
+    r3 = (1024000*t0 + 221184*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -25,8 +25,7 @@ INFO = {'name': 'gemma-2-2b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 2614341888,
  'params': {'breakdown': {'embedding/token': 589824000,
                           'attention/qkv': 245366784,
@@ -41,30 +40,49 @@ INFO = {'name': 'gemma-2-2b',
             'active': 2614341888}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 4)
-    t2 = (245366784 + 61341696*t1)
-    t3 = (a6 >= 2)
-    t4 = (490733568 + 122683392*t1)
-    t5 = (a6 >= 1)
-    t6 = (1472200704 + 368050176*t1)
-    t7 = a4*a5
-    n0 = ((2208301056 if t0 else (2208301056)*a2) + (1104150528 if t0 else (1104150528)*a2) + (245366784 if t0 else (245366784)*a2) + (t2 if t0 else (t2)*a2) + ((4608 if t0 else (4608)*a2))*a0*a1 + ((1179648000 if t0 else (1179648000)*a2))*a1 + ((479232 if t0 else (479232)*a2))*a0)
+    t0 = 2304*a7
+    t1 = (a6 >= 3)
+    t2 = max(a0, 4)
+    t3 = (122683392 + 30670848*t2)
+    t4 = t3*a7
+    t5 = 239616*a7
+    t6 = 589824000*a7
+    t7 = 122683392*a7
+    t8 = 552075264*a7
+    t9 = 1104150528*a7
+    t10 = 2304*a8
+    t11 = (a6 >= 2)
+    t12 = t3*a8
+    t13 = 239616*a8
+    t14 = 589824000*a8
+    t15 = 122683392*a8
+    t16 = 552075264*a8
+    t17 = 1104150528*a8
+    t18 = 6912*a9
+    t19 = (a6 >= 1)
+    t20 = 3*t3*a9
+    t21 = 718848*a9
+    t22 = 1769472000*a9
+    t23 = 368050176*a9
+    t24 = 1656225792*a9
+    t25 = 3312451584*a9
+    t26 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t5 if t1 else (t5)*a2))*a0 + ((t6 if t1 else (t6)*a2))*a1 + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t4 if t1 else (t4)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2208301056 if t3 else (2208301056)*a2) + (490733568 if t3 else (490733568)*a2) + (t4 if t3 else (t4)*a2) + (4416602112 if t3 else (4416602112)*a2) + ((9216 if t3 else (9216)*a2))*a0*a1 + ((958464 if t3 else (958464)*a2))*a0 + ((2359296000 if t3 else (2359296000)*a2))*a1)
+    n1 = (((t10 if t11 else (t10)*a2))*a0*a1 + (t12 if t11 else (t12)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + ((t13 if t11 else (t13)*a2))*a0 + ((t14 if t11 else (t14)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((27648 if t5 else (27648)*a2))*a0*a1 + (1472200704 if t5 else (1472200704)*a2) + (t6 if t5 else (t6)*a2) + (6624903168 if t5 else (6624903168)*a2) + (13249806336 if t5 else (13249806336)*a2) + ((2875392 if t5 else (2875392)*a2))*a0 + ((7077888000 if t5 else (7077888000)*a2))*a1)
+    n2 = (((t18 if t19 else (t18)*a2))*a0*a1 + (t20 if t19 else (t20)*a2) + (t23 if t19 else (t23)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + ((t21 if t19 else (t21)*a2))*a0 + ((t22 if t19 else (t22)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (26624*t7*t1 + 3882816*t7)
+    n3 = (1024832*t26 + 1428992*t26*a7 + 13312*t26*t2*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -73,42 +91,62 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 5228683776
-    r1 = 10457367552
-    r2 = 31372102656
-    r3 = 3989312*a2*a3
+    t0 = a2*a3
+    r0 = 2614341888*a4
+    r1 = 2614341888*a5
+    r2 = 7843025664*a6
+    r3 = (1024832*t0 + 1482240*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 4)
-    t2 = (245366784 + 61341696*t1)
-    t3 = (a6 >= 2)
-    t4 = (490733568 + 122683392*t1)
-    t5 = (a6 >= 1)
-    t6 = (1472200704 + 368050176*t1)
-    t7 = a4*a5
-    n0 = ((2208301056 if t0 else (2208301056)*a2) + (1104150528 if t0 else (1104150528)*a2) + (245366784 if t0 else (245366784)*a2) + (t2 if t0 else (t2)*a2) + ((4608 if t0 else (4608)*a2))*a0*a1 + ((1179648000 if t0 else (1179648000)*a2))*a1 + ((479232 if t0 else (479232)*a2))*a0)
+    t0 = 2304*a7
+    t1 = (a6 >= 3)
+    t2 = max(a0, 4)
+    t3 = (122683392 + 30670848*t2)
+    t4 = t3*a7
+    t5 = 239616*a7
+    t6 = 589824000*a7
+    t7 = 122683392*a7
+    t8 = 552075264*a7
+    t9 = 1104150528*a7
+    t10 = 2304*a8
+    t11 = (a6 >= 2)
+    t12 = t3*a8
+    t13 = 239616*a8
+    t14 = 589824000*a8
+    t15 = 122683392*a8
+    t16 = 552075264*a8
+    t17 = 1104150528*a8
+    t18 = 6912*a9
+    t19 = (a6 >= 1)
+    t20 = 3*t3*a9
+    t21 = 718848*a9
+    t22 = 1769472000*a9
+    t23 = 368050176*a9
+    t24 = 1656225792*a9
+    t25 = 3312451584*a9
+    t26 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t5 if t1 else (t5)*a2))*a0 + ((t6 if t1 else (t6)*a2))*a1 + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t4 if t1 else (t4)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2208301056 if t3 else (2208301056)*a2) + (490733568 if t3 else (490733568)*a2) + (t4 if t3 else (t4)*a2) + (4416602112 if t3 else (4416602112)*a2) + ((9216 if t3 else (9216)*a2))*a0*a1 + ((958464 if t3 else (958464)*a2))*a0 + ((2359296000 if t3 else (2359296000)*a2))*a1)
+    n1 = (((t10 if t11 else (t10)*a2))*a0*a1 + (t12 if t11 else (t12)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + ((t13 if t11 else (t13)*a2))*a0 + ((t14 if t11 else (t14)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((27648 if t5 else (27648)*a2))*a0*a1 + (1472200704 if t5 else (1472200704)*a2) + (t6 if t5 else (t6)*a2) + (6624903168 if t5 else (6624903168)*a2) + (13249806336 if t5 else (13249806336)*a2) + ((2875392 if t5 else (2875392)*a2))*a0 + ((7077888000 if t5 else (7077888000)*a2))*a1)
+    n2 = (((t18 if t19 else (t18)*a2))*a0*a1 + (t20 if t19 else (t20)*a2) + (t23 if t19 else (t23)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + ((t21 if t19 else (t21)*a2))*a0 + ((t22 if t19 else (t22)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (26624*t7*t1 + 3881984*t7)
+    n3 = (1024000*t26 + 1428992*t26*a7 + 13312*t26*t2*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -117,41 +155,61 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 5228683776
-    r1 = 10457367552
-    r2 = 31372102656
-    r3 = 3988480*a2*a3
+    t0 = a2*a3
+    r0 = 2614341888*a4
+    r1 = 2614341888*a5
+    r2 = 7843025664*a6
+    r3 = (1024000*t0 + 1482240*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 4)
-    t2 = (245366784 + 61341696*t1)
-    t3 = (a6 >= 2)
-    t4 = (490733568 + 122683392*t1)
-    t5 = (a6 >= 1)
-    t6 = (1472200704 + 368050176*t1)
-    n0 = ((2208301056 if t0 else (2208301056)*a2) + (1104150528 if t0 else (1104150528)*a2) + (245366784 if t0 else (245366784)*a2) + (t2 if t0 else (t2)*a2) + ((4608 if t0 else (4608)*a2))*a0*a1 + ((479232 if t0 else (479232)*a2))*a0 + ((1179648000 if t0 else (1179648000)*a2))*a1)
+    t0 = 2304*a7
+    t1 = (a6 >= 3)
+    t2 = (122683392 + 30670848*max(a0, 4))
+    t3 = t2*a7
+    t4 = 239616*a7
+    t5 = 589824000*a7
+    t6 = 122683392*a7
+    t7 = 552075264*a7
+    t8 = 1104150528*a7
+    t9 = 2304*a8
+    t10 = (a6 >= 2)
+    t11 = t2*a8
+    t12 = 239616*a8
+    t13 = 589824000*a8
+    t14 = 122683392*a8
+    t15 = 552075264*a8
+    t16 = 1104150528*a8
+    t17 = 6912*a9
+    t18 = (a6 >= 1)
+    t19 = 3*t2*a9
+    t20 = 718848*a9
+    t21 = 1769472000*a9
+    t22 = 368050176*a9
+    t23 = 1656225792*a9
+    t24 = 3312451584*a9
+    t25 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t4 if t1 else (t4)*a2))*a0 + ((t5 if t1 else (t5)*a2))*a1 + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t3 if t1 else (t3)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2208301056 if t3 else (2208301056)*a2) + (490733568 if t3 else (490733568)*a2) + (t4 if t3 else (t4)*a2) + (4416602112 if t3 else (4416602112)*a2) + ((9216 if t3 else (9216)*a2))*a0*a1 + ((958464 if t3 else (958464)*a2))*a0 + ((2359296000 if t3 else (2359296000)*a2))*a1)
+    n1 = (((t9 if t10 else (t9)*a2))*a0*a1 + (t11 if t10 else (t11)*a2) + (t14 if t10 else (t14)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + ((t12 if t10 else (t12)*a2))*a0 + ((t13 if t10 else (t13)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((27648 if t5 else (27648)*a2))*a0*a1 + (1472200704 if t5 else (1472200704)*a2) + (t6 if t5 else (t6)*a2) + (6624903168 if t5 else (6624903168)*a2) + (13249806336 if t5 else (13249806336)*a2) + ((2875392 if t5 else (2875392)*a2))*a0 + ((7077888000 if t5 else (7077888000)*a2))*a1)
+    n2 = (((t17 if t18 else (t17)*a2))*a0*a1 + (t19 if t18 else (t19)*a2) + (t22 if t18 else (t22)*a2) + (t23 if t18 else (t23)*a2) + (t24 if t18 else (t24)*a2) + ((t20 if t18 else (t20)*a2))*a0 + ((t21 if t18 else (t21)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1153024*a4*a5
+    n3 = (1024000*t25 + 64512*t25*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -160,13 +218,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 5228683776
-    r1 = 10457367552
-    r2 = 31372102656
-    r3 = 1153024*a2*a3
+    t0 = a2*a3
+    r0 = 2614341888*a4
+    r1 = 2614341888*a5
+    r2 = 7843025664*a6
+    r3 = (1024000*t0 + 64512*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -25,8 +25,7 @@ INFO = {'name': 'gemma-2-9b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 9241705984,
  'params': {'breakdown': {'embedding/token': 917504000,
                           'attention/qkv': 1233125376,
@@ -41,30 +40,49 @@ INFO = {'name': 'gemma-2-9b',
             'active': 9241705984}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (1233125376 + 154140672*t1)
-    t3 = (a6 >= 2)
-    t4 = (2466250752 + 308281344*t1)
-    t5 = (a6 >= 1)
-    t6 = (7398752256 + 924844032*t1)
-    t7 = a4*a5
-    n0 = ((8631877632 if t0 else (8631877632)*a2) + (4315938816 if t0 else (4315938816)*a2) + (1233125376 if t0 else (1233125376)*a2) + (t2 if t0 else (t2)*a2) + ((7168 if t0 else (7168)*a2))*a0*a1 + ((1835008000 if t0 else (1835008000)*a2))*a1 + ((1204224 if t0 else (1204224)*a2))*a0)
+    t0 = 3584*a7
+    t1 = (a6 >= 3)
+    t2 = max(a0, 8)
+    t3 = (616562688 + 77070336*t2)
+    t4 = t3*a7
+    t5 = 602112*a7
+    t6 = 917504000*a7
+    t7 = 616562688*a7
+    t8 = 2157969408*a7
+    t9 = 4315938816*a7
+    t10 = 3584*a8
+    t11 = (a6 >= 2)
+    t12 = t3*a8
+    t13 = 602112*a8
+    t14 = 917504000*a8
+    t15 = 616562688*a8
+    t16 = 2157969408*a8
+    t17 = 4315938816*a8
+    t18 = 10752*a9
+    t19 = (a6 >= 1)
+    t20 = 3*t3*a9
+    t21 = 1806336*a9
+    t22 = 2752512000*a9
+    t23 = 1849688064*a9
+    t24 = 6473908224*a9
+    t25 = 12947816448*a9
+    t26 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t5 if t1 else (t5)*a2))*a0 + ((t6 if t1 else (t6)*a2))*a1 + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t4 if t1 else (t4)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((8631877632 if t3 else (8631877632)*a2) + (2466250752 if t3 else (2466250752)*a2) + (t4 if t3 else (t4)*a2) + (17263755264 if t3 else (17263755264)*a2) + ((14336 if t3 else (14336)*a2))*a0*a1 + ((2408448 if t3 else (2408448)*a2))*a0 + ((3670016000 if t3 else (3670016000)*a2))*a1)
+    n1 = (((t10 if t11 else (t10)*a2))*a0*a1 + (t12 if t11 else (t12)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + ((t13 if t11 else (t13)*a2))*a0 + ((t14 if t11 else (t14)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((43008 if t5 else (43008)*a2))*a0*a1 + (7398752256 if t5 else (7398752256)*a2) + (t6 if t5 else (t6)*a2) + (25895632896 if t5 else (25895632896)*a2) + (51791265792 if t5 else (51791265792)*a2) + ((7225344 if t5 else (7225344)*a2))*a0 + ((11010048000 if t5 else (11010048000)*a2))*a1)
+    n2 = (((t18 if t19 else (t18)*a2))*a0*a1 + (t20 if t19 else (t20)*a2) + (t23 if t19 else (t23)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + ((t21 if t19 else (t21)*a2))*a0 + ((t22 if t19 else (t22)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (43008*t7*t1 + 8352384*t7)
+    n3 = (1026688*t26 + 3662848*t26*a7 + 21504*t26*t2*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -73,42 +91,62 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 18483411968
-    r1 = 36966823936
-    r2 = 110900471808
-    r3 = 8696448*a2*a3
+    t0 = a2*a3
+    r0 = 9241705984*a4
+    r1 = 9241705984*a5
+    r2 = 27725117952*a6
+    r3 = (1026688*t0 + 3834880*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (1233125376 + 154140672*t1)
-    t3 = (a6 >= 2)
-    t4 = (2466250752 + 308281344*t1)
-    t5 = (a6 >= 1)
-    t6 = (7398752256 + 924844032*t1)
-    t7 = a4*a5
-    n0 = ((8631877632 if t0 else (8631877632)*a2) + (4315938816 if t0 else (4315938816)*a2) + (1233125376 if t0 else (1233125376)*a2) + (t2 if t0 else (t2)*a2) + ((7168 if t0 else (7168)*a2))*a0*a1 + ((1835008000 if t0 else (1835008000)*a2))*a1 + ((1204224 if t0 else (1204224)*a2))*a0)
+    t0 = 3584*a7
+    t1 = (a6 >= 3)
+    t2 = max(a0, 8)
+    t3 = (616562688 + 77070336*t2)
+    t4 = t3*a7
+    t5 = 602112*a7
+    t6 = 917504000*a7
+    t7 = 616562688*a7
+    t8 = 2157969408*a7
+    t9 = 4315938816*a7
+    t10 = 3584*a8
+    t11 = (a6 >= 2)
+    t12 = t3*a8
+    t13 = 602112*a8
+    t14 = 917504000*a8
+    t15 = 616562688*a8
+    t16 = 2157969408*a8
+    t17 = 4315938816*a8
+    t18 = 10752*a9
+    t19 = (a6 >= 1)
+    t20 = 3*t3*a9
+    t21 = 1806336*a9
+    t22 = 2752512000*a9
+    t23 = 1849688064*a9
+    t24 = 6473908224*a9
+    t25 = 12947816448*a9
+    t26 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t5 if t1 else (t5)*a2))*a0 + ((t6 if t1 else (t6)*a2))*a1 + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t4 if t1 else (t4)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((8631877632 if t3 else (8631877632)*a2) + (2466250752 if t3 else (2466250752)*a2) + (t4 if t3 else (t4)*a2) + (17263755264 if t3 else (17263755264)*a2) + ((14336 if t3 else (14336)*a2))*a0*a1 + ((2408448 if t3 else (2408448)*a2))*a0 + ((3670016000 if t3 else (3670016000)*a2))*a1)
+    n1 = (((t10 if t11 else (t10)*a2))*a0*a1 + (t12 if t11 else (t12)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + ((t13 if t11 else (t13)*a2))*a0 + ((t14 if t11 else (t14)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((43008 if t5 else (43008)*a2))*a0*a1 + (7398752256 if t5 else (7398752256)*a2) + (t6 if t5 else (t6)*a2) + (25895632896 if t5 else (25895632896)*a2) + (51791265792 if t5 else (51791265792)*a2) + ((7225344 if t5 else (7225344)*a2))*a0 + ((11010048000 if t5 else (11010048000)*a2))*a1)
+    n2 = (((t18 if t19 else (t18)*a2))*a0*a1 + (t20 if t19 else (t20)*a2) + (t23 if t19 else (t23)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + ((t21 if t19 else (t21)*a2))*a0 + ((t22 if t19 else (t22)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (43008*t7*t1 + 8349696*t7)
+    n3 = (1024000*t26 + 3662848*t26*a7 + 21504*t26*t2*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -117,41 +155,61 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 18483411968
-    r1 = 36966823936
-    r2 = 110900471808
-    r3 = 8693760*a2*a3
+    t0 = a2*a3
+    r0 = 9241705984*a4
+    r1 = 9241705984*a5
+    r2 = 27725117952*a6
+    r3 = (1024000*t0 + 3834880*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (1233125376 + 154140672*t1)
-    t3 = (a6 >= 2)
-    t4 = (2466250752 + 308281344*t1)
-    t5 = (a6 >= 1)
-    t6 = (7398752256 + 924844032*t1)
-    n0 = ((8631877632 if t0 else (8631877632)*a2) + (4315938816 if t0 else (4315938816)*a2) + (1233125376 if t0 else (1233125376)*a2) + (t2 if t0 else (t2)*a2) + ((7168 if t0 else (7168)*a2))*a0*a1 + ((1204224 if t0 else (1204224)*a2))*a0 + ((1835008000 if t0 else (1835008000)*a2))*a1)
+    t0 = 3584*a7
+    t1 = (a6 >= 3)
+    t2 = (616562688 + 77070336*max(a0, 8))
+    t3 = t2*a7
+    t4 = 602112*a7
+    t5 = 917504000*a7
+    t6 = 616562688*a7
+    t7 = 2157969408*a7
+    t8 = 4315938816*a7
+    t9 = 3584*a8
+    t10 = (a6 >= 2)
+    t11 = t2*a8
+    t12 = 602112*a8
+    t13 = 917504000*a8
+    t14 = 616562688*a8
+    t15 = 2157969408*a8
+    t16 = 4315938816*a8
+    t17 = 10752*a9
+    t18 = (a6 >= 1)
+    t19 = 3*t2*a9
+    t20 = 1806336*a9
+    t21 = 2752512000*a9
+    t22 = 1849688064*a9
+    t23 = 6473908224*a9
+    t24 = 12947816448*a9
+    t25 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t4 if t1 else (t4)*a2))*a0 + ((t5 if t1 else (t5)*a2))*a1 + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t3 if t1 else (t3)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((8631877632 if t3 else (8631877632)*a2) + (2466250752 if t3 else (2466250752)*a2) + (t4 if t3 else (t4)*a2) + (17263755264 if t3 else (17263755264)*a2) + ((14336 if t3 else (14336)*a2))*a0*a1 + ((2408448 if t3 else (2408448)*a2))*a0 + ((3670016000 if t3 else (3670016000)*a2))*a1)
+    n1 = (((t9 if t10 else (t9)*a2))*a0*a1 + (t11 if t10 else (t11)*a2) + (t14 if t10 else (t14)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + ((t12 if t10 else (t12)*a2))*a0 + ((t13 if t10 else (t13)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((43008 if t5 else (43008)*a2))*a0*a1 + (7398752256 if t5 else (7398752256)*a2) + (t6 if t5 else (t6)*a2) + (25895632896 if t5 else (25895632896)*a2) + (51791265792 if t5 else (51791265792)*a2) + ((7225344 if t5 else (7225344)*a2))*a0 + ((11010048000 if t5 else (11010048000)*a2))*a1)
+    n2 = (((t17 if t18 else (t17)*a2))*a0*a1 + (t19 if t18 else (t19)*a2) + (t22 if t18 else (t22)*a2) + (t23 if t18 else (t23)*a2) + (t24 if t18 else (t24)*a2) + ((t20 if t18 else (t20)*a2))*a0 + ((t21 if t18 else (t21)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1339392*a4*a5
+    n3 = (1024000*t25 + 157696*t25*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -160,13 +218,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 18483411968
-    r1 = 36966823936
-    r2 = 110900471808
-    r3 = 1339392*a2*a3
+    t0 = a2*a3
+    r0 = 9241705984*a4
+    r1 = 9241705984*a5
+    r2 = 27725117952*a6
+    r3 = (1024000*t0 + 157696*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

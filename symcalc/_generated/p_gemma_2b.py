@@ -25,8 +25,7 @@ INFO = {'name': 'gemma-2b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 2506172416,
  'params': {'breakdown': {'embedding/token': 524288000,
                           'attention/qkv': 94371840,
@@ -41,29 +40,49 @@ INFO = {'name': 'gemma-2b',
             'active': 2506172416}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (150994944 + (37748736)*a0)
-    t2 = (a6 >= 2)
-    t3 = (301989888 + (75497472)*a0)
-    t4 = (a6 >= 1)
-    t5 = (905969664 + (226492416)*a0)
-    t6 = a4*a5
-    n0 = ((2415919104 if t0 else (2415919104)*a2) + (150994944 if t0 else (150994944)*a2) + (t1 if t0 else (t1)*a2) + (1207959552 if t0 else (1207959552)*a2) + ((4096 if t0 else (4096)*a2))*a0*a1 + ((147456 if t0 else (147456)*a2))*a0 + ((1048576000 if t0 else (1048576000)*a2))*a1)
+    t0 = 2048*a7
+    t1 = (a6 >= 3)
+    t2 = (75497472 + (18874368)*a0)
+    t3 = t2*a7
+    t4 = 73728*a7
+    t5 = 524288000*a7
+    t6 = 75497472*a7
+    t7 = 603979776*a7
+    t8 = 1207959552*a7
+    t9 = 2048*a8
+    t10 = (a6 >= 2)
+    t11 = t2*a8
+    t12 = 73728*a8
+    t13 = 524288000*a8
+    t14 = 75497472*a8
+    t15 = 603979776*a8
+    t16 = 1207959552*a8
+    t17 = 6144*a9
+    t18 = (a6 >= 1)
+    t19 = 3*t2*a9
+    t20 = 221184*a9
+    t21 = 1572864000*a9
+    t22 = 226492416*a9
+    t23 = 1811939328*a9
+    t24 = 3623878656*a9
+    t25 = a4*a5
+    t26 = t25*a7
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t4 if t1 else (t4)*a2))*a0 + ((t5 if t1 else (t5)*a2))*a1 + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t3 if t1 else (t3)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2415919104 if t2 else (2415919104)*a2) + (301989888 if t2 else (301989888)*a2) + (t3 if t2 else (t3)*a2) + (4831838208 if t2 else (4831838208)*a2) + ((8192 if t2 else (8192)*a2))*a0*a1 + ((294912 if t2 else (294912)*a2))*a0 + ((2097152000 if t2 else (2097152000)*a2))*a1)
+    n1 = (((t9 if t10 else (t9)*a2))*a0*a1 + (t11 if t10 else (t11)*a2) + (t14 if t10 else (t14)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + ((t12 if t10 else (t12)*a2))*a0 + ((t13 if t10 else (t13)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((24576 if t4 else (24576)*a2))*a0*a1 + (905969664 if t4 else (905969664)*a2) + (t5 if t4 else (t5)*a2) + (7247757312 if t4 else (7247757312)*a2) + (14495514624 if t4 else (14495514624)*a2) + ((884736 if t4 else (884736)*a2))*a0 + ((6291456000 if t4 else (6291456000)*a2))*a1)
+    n2 = (((t17 if t18 else (t17)*a2))*a0*a1 + (t19 if t18 else (t19)*a2) + (t22 if t18 else (t22)*a2) + (t23 if t18 else (t23)*a2) + (t24 if t18 else (t24)*a2) + ((t20 if t18 else (t20)*a2))*a0 + ((t21 if t18 else (t21)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((18432*t6)*a0 + 3834432*t6)
+    n3 = ((9216*t26)*a0 + 1024576*t25 + 1404928*t26)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -72,41 +91,62 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 5012344832
-    r1 = 10024689664
-    r2 = 30074068992
-    r3 = 3852864*a2*a3
+    t0 = a2*a3
+    r0 = 2506172416*a4
+    r1 = 2506172416*a5
+    r2 = 7518517248*a6
+    r3 = (1024576*t0 + 1414144*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (150994944 + (37748736)*a0)
-    t2 = (a6 >= 2)
-    t3 = (301989888 + (75497472)*a0)
-    t4 = (a6 >= 1)
-    t5 = (905969664 + (226492416)*a0)
-    t6 = a4*a5
-    n0 = ((2415919104 if t0 else (2415919104)*a2) + (150994944 if t0 else (150994944)*a2) + (t1 if t0 else (t1)*a2) + (1207959552 if t0 else (1207959552)*a2) + ((4096 if t0 else (4096)*a2))*a0*a1 + ((147456 if t0 else (147456)*a2))*a0 + ((1048576000 if t0 else (1048576000)*a2))*a1)
+    t0 = 2048*a7
+    t1 = (a6 >= 3)
+    t2 = (75497472 + (18874368)*a0)
+    t3 = t2*a7
+    t4 = 73728*a7
+    t5 = 524288000*a7
+    t6 = 75497472*a7
+    t7 = 603979776*a7
+    t8 = 1207959552*a7
+    t9 = 2048*a8
+    t10 = (a6 >= 2)
+    t11 = t2*a8
+    t12 = 73728*a8
+    t13 = 524288000*a8
+    t14 = 75497472*a8
+    t15 = 603979776*a8
+    t16 = 1207959552*a8
+    t17 = 6144*a9
+    t18 = (a6 >= 1)
+    t19 = 3*t2*a9
+    t20 = 221184*a9
+    t21 = 1572864000*a9
+    t22 = 226492416*a9
+    t23 = 1811939328*a9
+    t24 = 3623878656*a9
+    t25 = a4*a5
+    t26 = t25*a7
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t4 if t1 else (t4)*a2))*a0 + ((t5 if t1 else (t5)*a2))*a1 + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t3 if t1 else (t3)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2415919104 if t2 else (2415919104)*a2) + (301989888 if t2 else (301989888)*a2) + (t3 if t2 else (t3)*a2) + (4831838208 if t2 else (4831838208)*a2) + ((8192 if t2 else (8192)*a2))*a0*a1 + ((294912 if t2 else (294912)*a2))*a0 + ((2097152000 if t2 else (2097152000)*a2))*a1)
+    n1 = (((t9 if t10 else (t9)*a2))*a0*a1 + (t11 if t10 else (t11)*a2) + (t14 if t10 else (t14)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + ((t12 if t10 else (t12)*a2))*a0 + ((t13 if t10 else (t13)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((24576 if t4 else (24576)*a2))*a0*a1 + (905969664 if t4 else (905969664)*a2) + (t5 if t4 else (t5)*a2) + (7247757312 if t4 else (7247757312)*a2) + (14495514624 if t4 else (14495514624)*a2) + ((884736 if t4 else (884736)*a2))*a0 + ((6291456000 if t4 else (6291456000)*a2))*a1)
+    n2 = (((t17 if t18 else (t17)*a2))*a0*a1 + (t19 if t18 else (t19)*a2) + (t22 if t18 else (t22)*a2) + (t23 if t18 else (t23)*a2) + (t24 if t18 else (t24)*a2) + ((t20 if t18 else (t20)*a2))*a0 + ((t21 if t18 else (t21)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((18432*t6)*a0 + 3833856*t6)
+    n3 = ((9216*t26)*a0 + 1024000*t25 + 1404928*t26)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -115,40 +155,61 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 5012344832
-    r1 = 10024689664
-    r2 = 30074068992
-    r3 = 3852288*a2*a3
+    t0 = a2*a3
+    r0 = 2506172416*a4
+    r1 = 2506172416*a5
+    r2 = 7518517248*a6
+    r3 = (1024000*t0 + 1414144*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (150994944 + (37748736)*a0)
-    t2 = (a6 >= 2)
-    t3 = (301989888 + (75497472)*a0)
-    t4 = (a6 >= 1)
-    t5 = (905969664 + (226492416)*a0)
-    n0 = ((2415919104 if t0 else (2415919104)*a2) + (150994944 if t0 else (150994944)*a2) + (t1 if t0 else (t1)*a2) + (1207959552 if t0 else (1207959552)*a2) + ((4096 if t0 else (4096)*a2))*a0*a1 + ((147456 if t0 else (147456)*a2))*a0 + ((1048576000 if t0 else (1048576000)*a2))*a1)
+    t0 = 2048*a7
+    t1 = (a6 >= 3)
+    t2 = (75497472 + (18874368)*a0)
+    t3 = t2*a7
+    t4 = 73728*a7
+    t5 = 524288000*a7
+    t6 = 75497472*a7
+    t7 = 603979776*a7
+    t8 = 1207959552*a7
+    t9 = 2048*a8
+    t10 = (a6 >= 2)
+    t11 = t2*a8
+    t12 = 73728*a8
+    t13 = 524288000*a8
+    t14 = 75497472*a8
+    t15 = 603979776*a8
+    t16 = 1207959552*a8
+    t17 = 6144*a9
+    t18 = (a6 >= 1)
+    t19 = 3*t2*a9
+    t20 = 221184*a9
+    t21 = 1572864000*a9
+    t22 = 226492416*a9
+    t23 = 1811939328*a9
+    t24 = 3623878656*a9
+    t25 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t4 if t1 else (t4)*a2))*a0 + ((t5 if t1 else (t5)*a2))*a1 + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t3 if t1 else (t3)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2415919104 if t2 else (2415919104)*a2) + (301989888 if t2 else (301989888)*a2) + (t3 if t2 else (t3)*a2) + (4831838208 if t2 else (4831838208)*a2) + ((8192 if t2 else (8192)*a2))*a0*a1 + ((294912 if t2 else (294912)*a2))*a0 + ((2097152000 if t2 else (2097152000)*a2))*a1)
+    n1 = (((t9 if t10 else (t9)*a2))*a0*a1 + (t11 if t10 else (t11)*a2) + (t14 if t10 else (t14)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + ((t12 if t10 else (t12)*a2))*a0 + ((t13 if t10 else (t13)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((24576 if t4 else (24576)*a2))*a0*a1 + (905969664 if t4 else (905969664)*a2) + (t5 if t4 else (t5)*a2) + (7247757312 if t4 else (7247757312)*a2) + (14495514624 if t4 else (14495514624)*a2) + ((884736 if t4 else (884736)*a2))*a0 + ((6291456000 if t4 else (6291456000)*a2))*a1)
+    n2 = (((t17 if t18 else (t17)*a2))*a0*a1 + (t19 if t18 else (t19)*a2) + (t22 if t18 else (t22)*a2) + (t23 if t18 else (t23)*a2) + (t24 if t18 else (t24)*a2) + ((t20 if t18 else (t20)*a2))*a0 + ((t21 if t18 else (t21)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1105920*a4*a5
+    n3 = (1024000*t25 + 40960*t25*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -157,13 +218,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 5012344832
-    r1 = 10024689664
-    r2 = 30074068992
-    r3 = 1105920*a2*a3
+    t0 = a2*a3
+    r0 = 2506172416*a4
+    r1 = 2506172416*a5
+    r2 = 7518517248*a6
+    r3 = (1024000*t0 + 40960*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -26,8 +26,7 @@ INFO = {'name': 'gemma-3-1b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 999885952,
  'params': {'breakdown': {'embedding/token': 301989888,
                           'attention/qkv': 46006272,
@@ -43,29 +42,52 @@ INFO = {'name': 'gemma-3-1b',
             'active': 999885952}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (61341696 + (30670848)*a0)
-    t2 = (a6 >= 2)
-    t3 = (122683392 + (61341696)*a0)
-    t4 = (a6 >= 1)
-    t5 = (368050176 + (184025088)*a0)
-    t6 = a4*a5
-    n0 = ((828112896 if t0 else (828112896)*a2) + (414056448 if t0 else (414056448)*a2) + (61341696 if t0 else (61341696)*a2) + (t1 if t0 else (t1)*a2) + ((2304 if t0 else (2304)*a2))*a0*a1 + ((26624 if t0 else (26624)*a2) + (239616 if t0 else (239616)*a2))*a0 + ((603979776 if t0 else (603979776)*a2))*a1)
+    t0 = 1152*a7
+    t1 = (a6 >= 3)
+    t2 = (30670848 + (15335424)*a0)
+    t3 = t2*a7
+    t4 = 13312*a7
+    t5 = 119808*a7
+    t6 = 301989888*a7
+    t7 = 30670848*a7
+    t8 = 207028224*a7
+    t9 = 414056448*a7
+    t10 = 1152*a8
+    t11 = (a6 >= 2)
+    t12 = t2*a8
+    t13 = 13312*a8
+    t14 = 119808*a8
+    t15 = 301989888*a8
+    t16 = 30670848*a8
+    t17 = 207028224*a8
+    t18 = 414056448*a8
+    t19 = 3456*a9
+    t20 = (a6 >= 1)
+    t21 = 3*t2*a9
+    t22 = 39936*a9
+    t23 = 359424*a9
+    t24 = 905969664*a9
+    t25 = 92012544*a9
+    t26 = 621084672*a9
+    t27 = 1242169344*a9
+    t28 = a4*a5
+    t29 = t28*a7
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t4 if t1 else (t4)*a2) + (t5 if t1 else (t5)*a2))*a0 + ((t6 if t1 else (t6)*a2))*a1 + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t3 if t1 else (t3)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((828112896 if t2 else (828112896)*a2) + (122683392 if t2 else (122683392)*a2) + (t3 if t2 else (t3)*a2) + (1656225792 if t2 else (1656225792)*a2) + ((4608 if t2 else (4608)*a2))*a0*a1 + ((53248 if t2 else (53248)*a2) + (479232 if t2 else (479232)*a2))*a0 + ((1207959552 if t2 else (1207959552)*a2))*a1)
+    n1 = (((t10 if t11 else (t10)*a2))*a0*a1 + (t12 if t11 else (t12)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0 + ((t15 if t11 else (t15)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((13824 if t4 else (13824)*a2))*a0*a1 + (368050176 if t4 else (368050176)*a2) + (t5 if t4 else (t5)*a2) + (2484338688 if t4 else (2484338688)*a2) + (4968677376 if t4 else (4968677376)*a2) + ((159744 if t4 else (159744)*a2) + (1437696 if t4 else (1437696)*a2))*a0 + ((3623878656 if t4 else (3623878656)*a2))*a1)
+    n2 = (((t19 if t20 else (t19)*a2))*a0*a1 + (t21 if t20 else (t21)*a2) + (t25 if t20 else (t25)*a2) + (t26 if t20 else (t26)*a2) + (t27 if t20 else (t27)*a2) + ((t22 if t20 else (t22)*a2) + (t23 if t20 else (t23)*a2))*a0 + ((t24 if t20 else (t24)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((26624*t6)*a0 + 52*t6*((256)*a0 + 1024) + 2957216*t6)
+    n3 = ((13312*t29)*a0 + 26*t29*((256)*a0 + 1024) + 954112*t29 + 1048992*t28)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -74,41 +96,65 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 1999771904
-    r1 = 3999543808
-    r2 = 11998631424
-    r3 = 3050400*a2*a3
+    t0 = a2*a3
+    r0 = 999885952*a4
+    r1 = 999885952*a5
+    r2 = 2999657856*a6
+    r3 = (1048992*t0 + 1000704*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (61341696 + (30670848)*a0)
-    t2 = (a6 >= 2)
-    t3 = (122683392 + (61341696)*a0)
-    t4 = (a6 >= 1)
-    t5 = (368050176 + (184025088)*a0)
-    t6 = a4*a5
-    n0 = ((828112896 if t0 else (828112896)*a2) + (414056448 if t0 else (414056448)*a2) + (61341696 if t0 else (61341696)*a2) + (t1 if t0 else (t1)*a2) + ((2304 if t0 else (2304)*a2))*a0*a1 + ((26624 if t0 else (26624)*a2) + (239616 if t0 else (239616)*a2))*a0 + ((603979776 if t0 else (603979776)*a2))*a1)
+    t0 = 1152*a7
+    t1 = (a6 >= 3)
+    t2 = (30670848 + (15335424)*a0)
+    t3 = t2*a7
+    t4 = 13312*a7
+    t5 = 119808*a7
+    t6 = 301989888*a7
+    t7 = 30670848*a7
+    t8 = 207028224*a7
+    t9 = 414056448*a7
+    t10 = 1152*a8
+    t11 = (a6 >= 2)
+    t12 = t2*a8
+    t13 = 13312*a8
+    t14 = 119808*a8
+    t15 = 301989888*a8
+    t16 = 30670848*a8
+    t17 = 207028224*a8
+    t18 = 414056448*a8
+    t19 = 3456*a9
+    t20 = (a6 >= 1)
+    t21 = 3*t2*a9
+    t22 = 39936*a9
+    t23 = 359424*a9
+    t24 = 905969664*a9
+    t25 = 92012544*a9
+    t26 = 621084672*a9
+    t27 = 1242169344*a9
+    t28 = a4*a5
+    t29 = t28*a7
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t4 if t1 else (t4)*a2) + (t5 if t1 else (t5)*a2))*a0 + ((t6 if t1 else (t6)*a2))*a1 + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t3 if t1 else (t3)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((828112896 if t2 else (828112896)*a2) + (122683392 if t2 else (122683392)*a2) + (t3 if t2 else (t3)*a2) + (1656225792 if t2 else (1656225792)*a2) + ((4608 if t2 else (4608)*a2))*a0*a1 + ((53248 if t2 else (53248)*a2) + (479232 if t2 else (479232)*a2))*a0 + ((1207959552 if t2 else (1207959552)*a2))*a1)
+    n1 = (((t10 if t11 else (t10)*a2))*a0*a1 + (t12 if t11 else (t12)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0 + ((t15 if t11 else (t15)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((13824 if t4 else (13824)*a2))*a0*a1 + (368050176 if t4 else (368050176)*a2) + (t5 if t4 else (t5)*a2) + (2484338688 if t4 else (2484338688)*a2) + (4968677376 if t4 else (4968677376)*a2) + ((159744 if t4 else (159744)*a2) + (1437696 if t4 else (1437696)*a2))*a0 + ((3623878656 if t4 else (3623878656)*a2))*a1)
+    n2 = (((t19 if t20 else (t19)*a2))*a0*a1 + (t21 if t20 else (t21)*a2) + (t25 if t20 else (t25)*a2) + (t26 if t20 else (t26)*a2) + (t27 if t20 else (t27)*a2) + ((t22 if t20 else (t22)*a2) + (t23 if t20 else (t23)*a2))*a0 + ((t24 if t20 else (t24)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((26624*t6)*a0 + 52*t6*((256)*a0 + 1024) + 2956800*t6)
+    n3 = ((13312*t29)*a0 + 26*t29*((256)*a0 + 1024) + 954112*t29 + 1048576*t28)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -117,40 +163,64 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 1999771904
-    r1 = 3999543808
-    r2 = 11998631424
-    r3 = 3049984*a2*a3
+    t0 = a2*a3
+    r0 = 999885952*a4
+    r1 = 999885952*a5
+    r2 = 2999657856*a6
+    r3 = (1048576*t0 + 1000704*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (61341696 + (30670848)*a0)
-    t2 = (a6 >= 2)
-    t3 = (122683392 + (61341696)*a0)
-    t4 = (a6 >= 1)
-    t5 = (368050176 + (184025088)*a0)
-    n0 = ((828112896 if t0 else (828112896)*a2) + (414056448 if t0 else (414056448)*a2) + (61341696 if t0 else (61341696)*a2) + (t1 if t0 else (t1)*a2) + ((2304 if t0 else (2304)*a2))*a0*a1 + ((26624 if t0 else (26624)*a2) + (239616 if t0 else (239616)*a2))*a0 + ((603979776 if t0 else (603979776)*a2))*a1)
+    t0 = 1152*a7
+    t1 = (a6 >= 3)
+    t2 = (30670848 + (15335424)*a0)
+    t3 = t2*a7
+    t4 = 13312*a7
+    t5 = 119808*a7
+    t6 = 301989888*a7
+    t7 = 30670848*a7
+    t8 = 207028224*a7
+    t9 = 414056448*a7
+    t10 = 1152*a8
+    t11 = (a6 >= 2)
+    t12 = t2*a8
+    t13 = 13312*a8
+    t14 = 119808*a8
+    t15 = 301989888*a8
+    t16 = 30670848*a8
+    t17 = 207028224*a8
+    t18 = 414056448*a8
+    t19 = 3456*a9
+    t20 = (a6 >= 1)
+    t21 = 3*t2*a9
+    t22 = 39936*a9
+    t23 = 359424*a9
+    t24 = 905969664*a9
+    t25 = 92012544*a9
+    t26 = 621084672*a9
+    t27 = 1242169344*a9
+    t28 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t4 if t1 else (t4)*a2) + (t5 if t1 else (t5)*a2))*a0 + ((t6 if t1 else (t6)*a2))*a1 + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t3 if t1 else (t3)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((828112896 if t2 else (828112896)*a2) + (122683392 if t2 else (122683392)*a2) + (t3 if t2 else (t3)*a2) + (1656225792 if t2 else (1656225792)*a2) + ((4608 if t2 else (4608)*a2))*a0*a1 + ((53248 if t2 else (53248)*a2) + (479232 if t2 else (479232)*a2))*a0 + ((1207959552 if t2 else (1207959552)*a2))*a1)
+    n1 = (((t10 if t11 else (t10)*a2))*a0*a1 + (t12 if t11 else (t12)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0 + ((t15 if t11 else (t15)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((13824 if t4 else (13824)*a2))*a0*a1 + (368050176 if t4 else (368050176)*a2) + (t5 if t4 else (t5)*a2) + (2484338688 if t4 else (2484338688)*a2) + (4968677376 if t4 else (4968677376)*a2) + ((159744 if t4 else (159744)*a2) + (1437696 if t4 else (1437696)*a2))*a0 + ((3623878656 if t4 else (3623878656)*a2))*a1)
+    n2 = (((t19 if t20 else (t19)*a2))*a0*a1 + (t21 if t20 else (t21)*a2) + (t25 if t20 else (t25)*a2) + (t26 if t20 else (t26)*a2) + (t27 if t20 else (t27)*a2) + ((t22 if t20 else (t22)*a2) + (t23 if t20 else (t23)*a2))*a0 + ((t24 if t20 else (t24)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1113088*a4*a5
+    n3 = (1048576*t28 + 32256*t28*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -159,13 +229,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 1999771904
-    r1 = 3999543808
-    r2 = 11998631424
-    r3 = 1113088*a2*a3
+    t0 = a2*a3
+    r0 = 999885952*a4
+    r1 = 999885952*a5
+    r2 = 2999657856*a6
+    r3 = (1048576*t0 + 32256*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -26,8 +26,7 @@ INFO = {'name': 'gemma-3-27b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 27009346304,
  'params': {'breakdown': {'embedding/token': 1409630208,
                           'attention/qkv': 2730491904,
@@ -43,30 +42,53 @@ INFO = {'name': 'gemma-3-27b',
             'active': 27009346304}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 16)
-    t2 = (2730491904 + 170655744*t1)
-    t3 = (a6 >= 2)
-    t4 = (5460983808 + 341311488*t1)
-    t5 = (a6 >= 1)
-    t6 = (16382951424 + 1023934464*t1)
-    t7 = a4*a5
-    n0 = ((28670164992 if t0 else (28670164992)*a2) + (14335082496 if t0 else (14335082496)*a2) + (2730491904 if t0 else (2730491904)*a2) + (t2 if t0 else (t2)*a2) + ((10752 if t0 else (10752)*a2))*a0*a1 + ((2666496 if t0 else (2666496)*a2) + (31744 if t0 else (31744)*a2))*a0 + ((2819260416 if t0 else (2819260416)*a2))*a1)
+    t0 = 5376*a7
+    t1 = (a6 >= 3)
+    t2 = max(a0, 16)
+    t3 = (1365245952 + 85327872*t2)
+    t4 = t3*a7
+    t5 = 15872*a7
+    t6 = 1333248*a7
+    t7 = 1409630208*a7
+    t8 = 1365245952*a7
+    t9 = 7167541248*a7
+    t10 = 14335082496*a7
+    t11 = 5376*a8
+    t12 = (a6 >= 2)
+    t13 = t3*a8
+    t14 = 15872*a8
+    t15 = 1333248*a8
+    t16 = 1409630208*a8
+    t17 = 1365245952*a8
+    t18 = 7167541248*a8
+    t19 = 14335082496*a8
+    t20 = 16128*a9
+    t21 = (a6 >= 1)
+    t22 = 3*t3*a9
+    t23 = 47616*a9
+    t24 = 3999744*a9
+    t25 = 4228890624*a9
+    t26 = 4095737856*a9
+    t27 = 21502623744*a9
+    t28 = 43005247488*a9
+    t29 = a4*a5
+    t30 = t29*a7
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2))*a0 + ((t7 if t1 else (t7)*a2))*a1 + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t4 if t1 else (t4)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((28670164992 if t3 else (28670164992)*a2) + (5460983808 if t3 else (5460983808)*a2) + (t4 if t3 else (t4)*a2) + (57340329984 if t3 else (57340329984)*a2) + ((21504 if t3 else (21504)*a2))*a0*a1 + ((63488 if t3 else (63488)*a2) + (5332992 if t3 else (5332992)*a2))*a0 + ((5638520832 if t3 else (5638520832)*a2))*a1)
+    n1 = (((t11 if t12 else (t11)*a2))*a0*a1 + (t13 if t12 else (t13)*a2) + (t17 if t12 else (t17)*a2) + (t18 if t12 else (t18)*a2) + (t19 if t12 else (t19)*a2) + ((t14 if t12 else (t14)*a2) + (t15 if t12 else (t15)*a2))*a0 + ((t16 if t12 else (t16)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((64512 if t5 else (64512)*a2))*a0*a1 + (16382951424 if t5 else (16382951424)*a2) + (t6 if t5 else (t6)*a2) + (86010494976 if t5 else (86010494976)*a2) + (172020989952 if t5 else (172020989952)*a2) + ((190464 if t5 else (190464)*a2) + (15998976 if t5 else (15998976)*a2))*a0 + ((16915562496 if t5 else (16915562496)*a2))*a1)
+    n2 = (((t20 if t21 else (t20)*a2))*a0*a1 + (t22 if t21 else (t22)*a2) + (t26 if t21 else (t26)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + ((t23 if t21 else (t23)*a2) + (t24 if t21 else (t24)*a2))*a0 + ((t25 if t21 else (t25)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (124*t7*(128*t1 + 4096) + 31744*t7*t1 + 16759808*t7)
+    n3 = (1056768*t29 + 62*t30*(128*t2 + 4096) + 15872*t30*t2 + 7851520*t29*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -75,42 +97,66 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 54018692608
-    r1 = 108037385216
-    r2 = 324112155648
-    r3 = 18029568*a2*a3
+    t0 = a2*a3
+    r0 = 27009346304*a4
+    r1 = 27009346304*a5
+    r2 = 81028038912*a6
+    r3 = (1056768*t0 + 8486400*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 16)
-    t2 = (2730491904 + 170655744*t1)
-    t3 = (a6 >= 2)
-    t4 = (5460983808 + 341311488*t1)
-    t5 = (a6 >= 1)
-    t6 = (16382951424 + 1023934464*t1)
-    t7 = a4*a5
-    n0 = ((28670164992 if t0 else (28670164992)*a2) + (14335082496 if t0 else (14335082496)*a2) + (2730491904 if t0 else (2730491904)*a2) + (t2 if t0 else (t2)*a2) + ((10752 if t0 else (10752)*a2))*a0*a1 + ((2666496 if t0 else (2666496)*a2) + (31744 if t0 else (31744)*a2))*a0 + ((2819260416 if t0 else (2819260416)*a2))*a1)
+    t0 = 5376*a7
+    t1 = (a6 >= 3)
+    t2 = max(a0, 16)
+    t3 = (1365245952 + 85327872*t2)
+    t4 = t3*a7
+    t5 = 15872*a7
+    t6 = 1333248*a7
+    t7 = 1409630208*a7
+    t8 = 1365245952*a7
+    t9 = 7167541248*a7
+    t10 = 14335082496*a7
+    t11 = 5376*a8
+    t12 = (a6 >= 2)
+    t13 = t3*a8
+    t14 = 15872*a8
+    t15 = 1333248*a8
+    t16 = 1409630208*a8
+    t17 = 1365245952*a8
+    t18 = 7167541248*a8
+    t19 = 14335082496*a8
+    t20 = 16128*a9
+    t21 = (a6 >= 1)
+    t22 = 3*t3*a9
+    t23 = 47616*a9
+    t24 = 3999744*a9
+    t25 = 4228890624*a9
+    t26 = 4095737856*a9
+    t27 = 21502623744*a9
+    t28 = 43005247488*a9
+    t29 = a4*a5
+    t30 = t29*a7
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2))*a0 + ((t7 if t1 else (t7)*a2))*a1 + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t4 if t1 else (t4)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((28670164992 if t3 else (28670164992)*a2) + (5460983808 if t3 else (5460983808)*a2) + (t4 if t3 else (t4)*a2) + (57340329984 if t3 else (57340329984)*a2) + ((21504 if t3 else (21504)*a2))*a0*a1 + ((63488 if t3 else (63488)*a2) + (5332992 if t3 else (5332992)*a2))*a0 + ((5638520832 if t3 else (5638520832)*a2))*a1)
+    n1 = (((t11 if t12 else (t11)*a2))*a0*a1 + (t13 if t12 else (t13)*a2) + (t17 if t12 else (t17)*a2) + (t18 if t12 else (t18)*a2) + (t19 if t12 else (t19)*a2) + ((t14 if t12 else (t14)*a2) + (t15 if t12 else (t15)*a2))*a0 + ((t16 if t12 else (t16)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((64512 if t5 else (64512)*a2))*a0*a1 + (16382951424 if t5 else (16382951424)*a2) + (t6 if t5 else (t6)*a2) + (86010494976 if t5 else (86010494976)*a2) + (172020989952 if t5 else (172020989952)*a2) + ((190464 if t5 else (190464)*a2) + (15998976 if t5 else (15998976)*a2))*a0 + ((16915562496 if t5 else (16915562496)*a2))*a1)
+    n2 = (((t20 if t21 else (t20)*a2))*a0*a1 + (t22 if t21 else (t22)*a2) + (t26 if t21 else (t26)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + ((t23 if t21 else (t23)*a2) + (t24 if t21 else (t24)*a2))*a0 + ((t25 if t21 else (t25)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (124*t7*(128*t1 + 4096) + 31744*t7*t1 + 16751872*t7)
+    n3 = (1048832*t29 + 62*t30*(128*t2 + 4096) + 15872*t30*t2 + 7851520*t29*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -119,41 +165,64 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 54018692608
-    r1 = 108037385216
-    r2 = 324112155648
-    r3 = 18021632*a2*a3
+    t0 = a2*a3
+    r0 = 27009346304*a4
+    r1 = 27009346304*a5
+    r2 = 81028038912*a6
+    r3 = (1048832*t0 + 8486400*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 16)
-    t2 = (2730491904 + 170655744*t1)
-    t3 = (a6 >= 2)
-    t4 = (5460983808 + 341311488*t1)
-    t5 = (a6 >= 1)
-    t6 = (16382951424 + 1023934464*t1)
-    n0 = ((28670164992 if t0 else (28670164992)*a2) + (14335082496 if t0 else (14335082496)*a2) + (2730491904 if t0 else (2730491904)*a2) + (t2 if t0 else (t2)*a2) + ((10752 if t0 else (10752)*a2))*a0*a1 + ((2819260416 if t0 else (2819260416)*a2))*a1 + ((31744 if t0 else (31744)*a2) + (2666496 if t0 else (2666496)*a2))*a0)
+    t0 = 5376*a7
+    t1 = (a6 >= 3)
+    t2 = (1365245952 + 85327872*max(a0, 16))
+    t3 = t2*a7
+    t4 = 15872*a7
+    t5 = 1333248*a7
+    t6 = 1409630208*a7
+    t7 = 1365245952*a7
+    t8 = 7167541248*a7
+    t9 = 14335082496*a7
+    t10 = 5376*a8
+    t11 = (a6 >= 2)
+    t12 = t2*a8
+    t13 = 15872*a8
+    t14 = 1333248*a8
+    t15 = 1409630208*a8
+    t16 = 1365245952*a8
+    t17 = 7167541248*a8
+    t18 = 14335082496*a8
+    t19 = 16128*a9
+    t20 = (a6 >= 1)
+    t21 = 3*t2*a9
+    t22 = 47616*a9
+    t23 = 3999744*a9
+    t24 = 4228890624*a9
+    t25 = 4095737856*a9
+    t26 = 21502623744*a9
+    t27 = 43005247488*a9
+    t28 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t4 if t1 else (t4)*a2) + (t5 if t1 else (t5)*a2))*a0 + ((t6 if t1 else (t6)*a2))*a1 + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t3 if t1 else (t3)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((28670164992 if t3 else (28670164992)*a2) + (5460983808 if t3 else (5460983808)*a2) + (t4 if t3 else (t4)*a2) + (57340329984 if t3 else (57340329984)*a2) + ((21504 if t3 else (21504)*a2))*a0*a1 + ((63488 if t3 else (63488)*a2) + (5332992 if t3 else (5332992)*a2))*a0 + ((5638520832 if t3 else (5638520832)*a2))*a1)
+    n1 = (((t10 if t11 else (t10)*a2))*a0*a1 + (t12 if t11 else (t12)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0 + ((t15 if t11 else (t15)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((64512 if t5 else (64512)*a2))*a0*a1 + (16382951424 if t5 else (16382951424)*a2) + (t6 if t5 else (t6)*a2) + (86010494976 if t5 else (86010494976)*a2) + (172020989952 if t5 else (172020989952)*a2) + ((190464 if t5 else (190464)*a2) + (15998976 if t5 else (15998976)*a2))*a0 + ((16915562496 if t5 else (16915562496)*a2))*a1)
+    n2 = (((t19 if t20 else (t19)*a2))*a0*a1 + (t21 if t20 else (t21)*a2) + (t25 if t20 else (t25)*a2) + (t26 if t20 else (t26)*a2) + (t27 if t20 else (t27)*a2) + ((t22 if t20 else (t22)*a2) + (t23 if t20 else (t23)*a2))*a0 + ((t24 if t20 else (t24)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1736960*a4*a5
+    n3 = (1048832*t28 + 344064*t28*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -162,13 +231,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 54018692608
-    r1 = 108037385216
-    r2 = 324112155648
-    r3 = 1736960*a2*a3
+    t0 = a2*a3
+    r0 = 27009346304*a4
+    r1 = 27009346304*a5
+    r2 = 81028038912*a6
+    r3 = (1048832*t0 + 344064*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -25,8 +25,7 @@ INFO = {'name': 'gemma-7b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 8537680896,
  'params': {'breakdown': {'embedding/token': 786432000,
                           'attention/qkv': 1056964608,
@@ -41,25 +40,47 @@ INFO = {'name': 'gemma-7b',
             'active': 8537680896}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((4227858432 if t0 else (4227858432)*a2) + (8455716864 if t0 else (8455716864)*a2) + (704643072 if t0 else (704643072)*a2) + (2113929216 if t0 else (2113929216)*a2) + ((6144 if t0 else (6144)*a2))*a0*a1 + ((344064 if t0 else (344064)*a2))*a0 + ((1572864000 if t0 else (1572864000)*a2))*a1)
+    t0 = 3072*a7
+    t1 = (a6 >= 3)
+    t2 = 172032*a7
+    t3 = 786432000*a7
+    t4 = 352321536*a7
+    t5 = 1056964608*a7
+    t6 = 2113929216*a7
+    t7 = 4227858432*a7
+    t8 = 3072*a8
+    t9 = (a6 >= 2)
+    t10 = 172032*a8
+    t11 = 786432000*a8
+    t12 = 352321536*a8
+    t13 = 1056964608*a8
+    t14 = 2113929216*a8
+    t15 = 4227858432*a8
+    t16 = 9216*a9
+    t17 = (a6 >= 1)
+    t18 = 516096*a9
+    t19 = 2359296000*a9
+    t20 = 1056964608*a9
+    t21 = 3170893824*a9
+    t22 = 6341787648*a9
+    t23 = 12683575296*a9
+    t24 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + (t4 if t1 else (t4)*a2) + (t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + ((t2 if t1 else (t2)*a2))*a0 + ((t3 if t1 else (t3)*a2))*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((4227858432 if t1 else (4227858432)*a2) + (8455716864 if t1 else (8455716864)*a2) + (1409286144 if t1 else (1409286144)*a2) + (16911433728 if t1 else (16911433728)*a2) + ((12288 if t1 else (12288)*a2))*a0*a1 + ((688128 if t1 else (688128)*a2))*a0 + ((3145728000 if t1 else (3145728000)*a2))*a1)
+    n1 = (((t8 if t9 else (t8)*a2))*a0*a1 + ((t10 if t9 else (t10)*a2))*a0 + ((t11 if t9 else (t11)*a2))*a1 + (t12 if t9 else (t12)*a2) + (t13 if t9 else (t13)*a2) + (t14 if t9 else (t14)*a2) + (t15 if t9 else (t15)*a2))
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((4227858432 if t2 else (4227858432)*a2) + (12683575296 if t2 else (12683575296)*a2) + (25367150592 if t2 else (25367150592)*a2) + (50734301184 if t2 else (50734301184)*a2) + ((36864 if t2 else (36864)*a2))*a0*a1 + ((2064384 if t2 else (2064384)*a2))*a0 + ((9437184000 if t2 else (9437184000)*a2))*a1)
+    n2 = (((t16 if t17 else (t16)*a2))*a0*a1 + ((t18 if t17 else (t18)*a2))*a0 + ((t19 if t17 else (t19)*a2))*a1 + (t20 if t17 else (t20)*a2) + (t21 if t17 else (t21)*a2) + (t22 if t17 else (t22)*a2) + (t23 if t17 else (t23)*a2))
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 8148736*a4*a5
+    n3 = (1025792*t24 + 3561472*t24*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -68,37 +89,60 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 17075361792
-    r1 = 34150723584
-    r2 = 102452170752
-    r3 = 8148736*a2*a3
+    t0 = a2*a3
+    r0 = 8537680896*a4
+    r1 = 8537680896*a5
+    r2 = 25613042688*a6
+    r3 = (1025792*t0 + 3561472*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((4227858432 if t0 else (4227858432)*a2) + (8455716864 if t0 else (8455716864)*a2) + (704643072 if t0 else (704643072)*a2) + (2113929216 if t0 else (2113929216)*a2) + ((6144 if t0 else (6144)*a2))*a0*a1 + ((344064 if t0 else (344064)*a2))*a0 + ((1572864000 if t0 else (1572864000)*a2))*a1)
+    t0 = 3072*a7
+    t1 = (a6 >= 3)
+    t2 = 172032*a7
+    t3 = 786432000*a7
+    t4 = 352321536*a7
+    t5 = 1056964608*a7
+    t6 = 2113929216*a7
+    t7 = 4227858432*a7
+    t8 = 3072*a8
+    t9 = (a6 >= 2)
+    t10 = 172032*a8
+    t11 = 786432000*a8
+    t12 = 352321536*a8
+    t13 = 1056964608*a8
+    t14 = 2113929216*a8
+    t15 = 4227858432*a8
+    t16 = 9216*a9
+    t17 = (a6 >= 1)
+    t18 = 516096*a9
+    t19 = 2359296000*a9
+    t20 = 1056964608*a9
+    t21 = 3170893824*a9
+    t22 = 6341787648*a9
+    t23 = 12683575296*a9
+    t24 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + (t4 if t1 else (t4)*a2) + (t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + ((t2 if t1 else (t2)*a2))*a0 + ((t3 if t1 else (t3)*a2))*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((4227858432 if t1 else (4227858432)*a2) + (8455716864 if t1 else (8455716864)*a2) + (1409286144 if t1 else (1409286144)*a2) + (16911433728 if t1 else (16911433728)*a2) + ((12288 if t1 else (12288)*a2))*a0*a1 + ((688128 if t1 else (688128)*a2))*a0 + ((3145728000 if t1 else (3145728000)*a2))*a1)
+    n1 = (((t8 if t9 else (t8)*a2))*a0*a1 + ((t10 if t9 else (t10)*a2))*a0 + ((t11 if t9 else (t11)*a2))*a1 + (t12 if t9 else (t12)*a2) + (t13 if t9 else (t13)*a2) + (t14 if t9 else (t14)*a2) + (t15 if t9 else (t15)*a2))
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((4227858432 if t2 else (4227858432)*a2) + (12683575296 if t2 else (12683575296)*a2) + (25367150592 if t2 else (25367150592)*a2) + (50734301184 if t2 else (50734301184)*a2) + ((36864 if t2 else (36864)*a2))*a0*a1 + ((2064384 if t2 else (2064384)*a2))*a0 + ((9437184000 if t2 else (9437184000)*a2))*a1)
+    n2 = (((t16 if t17 else (t16)*a2))*a0*a1 + ((t18 if t17 else (t18)*a2))*a0 + ((t19 if t17 else (t19)*a2))*a1 + (t20 if t17 else (t20)*a2) + (t21 if t17 else (t21)*a2) + (t22 if t17 else (t22)*a2) + (t23 if t17 else (t23)*a2))
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 8146944*a4*a5
+    n3 = (1024000*t24 + 3561472*t24*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -107,37 +151,60 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 17075361792
-    r1 = 34150723584
-    r2 = 102452170752
-    r3 = 8146944*a2*a3
+    t0 = a2*a3
+    r0 = 8537680896*a4
+    r1 = 8537680896*a5
+    r2 = 25613042688*a6
+    r3 = (1024000*t0 + 3561472*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((4227858432 if t0 else (4227858432)*a2) + (8455716864 if t0 else (8455716864)*a2) + (704643072 if t0 else (704643072)*a2) + (2113929216 if t0 else (2113929216)*a2) + ((6144 if t0 else (6144)*a2))*a0*a1 + ((344064 if t0 else (344064)*a2))*a0 + ((1572864000 if t0 else (1572864000)*a2))*a1)
+    t0 = 3072*a7
+    t1 = (a6 >= 3)
+    t2 = 172032*a7
+    t3 = 786432000*a7
+    t4 = 352321536*a7
+    t5 = 1056964608*a7
+    t6 = 2113929216*a7
+    t7 = 4227858432*a7
+    t8 = 3072*a8
+    t9 = (a6 >= 2)
+    t10 = 172032*a8
+    t11 = 786432000*a8
+    t12 = 352321536*a8
+    t13 = 1056964608*a8
+    t14 = 2113929216*a8
+    t15 = 4227858432*a8
+    t16 = 9216*a9
+    t17 = (a6 >= 1)
+    t18 = 516096*a9
+    t19 = 2359296000*a9
+    t20 = 1056964608*a9
+    t21 = 3170893824*a9
+    t22 = 6341787648*a9
+    t23 = 12683575296*a9
+    t24 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + (t4 if t1 else (t4)*a2) + (t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + ((t2 if t1 else (t2)*a2))*a0 + ((t3 if t1 else (t3)*a2))*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((4227858432 if t1 else (4227858432)*a2) + (8455716864 if t1 else (8455716864)*a2) + (1409286144 if t1 else (1409286144)*a2) + (16911433728 if t1 else (16911433728)*a2) + ((12288 if t1 else (12288)*a2))*a0*a1 + ((688128 if t1 else (688128)*a2))*a0 + ((3145728000 if t1 else (3145728000)*a2))*a1)
+    n1 = (((t8 if t9 else (t8)*a2))*a0*a1 + ((t10 if t9 else (t10)*a2))*a0 + ((t11 if t9 else (t11)*a2))*a1 + (t12 if t9 else (t12)*a2) + (t13 if t9 else (t13)*a2) + (t14 if t9 else (t14)*a2) + (t15 if t9 else (t15)*a2))
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((4227858432 if t2 else (4227858432)*a2) + (12683575296 if t2 else (12683575296)*a2) + (25367150592 if t2 else (25367150592)*a2) + (50734301184 if t2 else (50734301184)*a2) + ((36864 if t2 else (36864)*a2))*a0*a1 + ((2064384 if t2 else (2064384)*a2))*a0 + ((9437184000 if t2 else (9437184000)*a2))*a1)
+    n2 = (((t16 if t17 else (t16)*a2))*a0*a1 + ((t18 if t17 else (t18)*a2))*a0 + ((t19 if t17 else (t19)*a2))*a1 + (t20 if t17 else (t20)*a2) + (t21 if t17 else (t21)*a2) + (t22 if t17 else (t22)*a2) + (t23 if t17 else (t23)*a2))
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1208320*a4*a5
+    n3 = (1024000*t24 + 92160*t24*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -146,13 +213,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 17075361792
-    r1 = 34150723584
-    r2 = 102452170752
-    r3 = 1208320*a2*a3
+    t0 = a2*a3
+    r0 = 8537680896*a4
+    r1 = 8537680896*a5
+    r2 = 25613042688*a6
+    r3 = (1024000*t0 + 92160*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

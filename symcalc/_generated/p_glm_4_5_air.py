@@ -25,8 +25,7 @@ INFO = {'name': 'glm-4.5-air',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 106852245504,
  'params': {'breakdown': {'embedding/token': 620756992,
                           'attention/qkv': 2701131776,
@@ -46,33 +45,63 @@ INFO = {'name': 'glm-4.5-air',
             'active': 13424123904}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (23552*t1 + 1130496)
-    t3 = (4630511616 + 96468992*t1)
-    t4 = (a6 >= 2)
-    t5 = (47104*t1 + 2260992)
-    t6 = (9261023232 + 192937984*t1)
-    t7 = (a6 >= 1)
-    t8 = (141312*t1 + 6782976)
-    t9 = (27783069696 + 578813952*t1)
-    t10 = a4*a5
-    n0 = ((2*(1241513984 if t0 else (1241513984)*a2))*a1*a3 + ((179306496 if t0 else (179306496)*a2) + (t3 if t0 else (t3)*a2) + (89653248 if t0 else (89653248)*a2) + (1557135360 if t0 else (1557135360)*a2) + (t2 if t0 else (t2)*a2) + (4630511616 if t0 else (4630511616)*a2))*a3 + ((8192 if t0 else (8192)*a2))*a0*a1*a3 + ((753664 if t0 else (753664)*a2) + (47185920 if t0 else (47185920)*a2))*a0*a3 + ((199313326080)*a3 if t0 else (199313326080)*a2))
+    t0 = 620756992*a7
+    t1 = (a6 >= 3)
+    t2 = 4096*a7
+    t3 = max(a0, 8)
+    t4 = (11776*t3 + 565248)
+    t5 = t4*a7
+    t6 = (2315255808 + 48234496*t3)
+    t7 = t6*a7
+    t8 = 376832*a7
+    t9 = 23592960*a7
+    t10 = 44826624*a7
+    t11 = 89653248*a7
+    t12 = 778567680*a7
+    t13 = 2315255808*a7
+    t14 = 99656663040*a7
+    t15 = 620756992*a8
+    t16 = (a6 >= 2)
+    t17 = 4096*a8
+    t18 = t4*a8
+    t19 = t6*a8
+    t20 = 376832*a8
+    t21 = 23592960*a8
+    t22 = 44826624*a8
+    t23 = 89653248*a8
+    t24 = 778567680*a8
+    t25 = 2315255808*a8
+    t26 = 99656663040*a8
+    t27 = 1862270976*a9
+    t28 = (a6 >= 1)
+    t29 = 12288*a9
+    t30 = 3*a9
+    t31 = t4*t30
+    t32 = t6*t30
+    t33 = 1130496*a9
+    t34 = 70778880*a9
+    t35 = 134479872*a9
+    t36 = 268959744*a9
+    t37 = 2335703040*a9
+    t38 = 6945767424*a9
+    t39 = 298969989120*a9
+    t40 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + (t12 if t1 else (t12)*a2) + (t13 if t1 else (t13)*a2))*a3 + ((t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2))*a0*a3 + ((t14)*a3 if t1 else (t14)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2483027968 if t4 else (2483027968)*a2))*a1*a3 + ((179306496 if t4 else (179306496)*a2) + (t5 if t4 else (t5)*a2) + (9261023232 if t4 else (9261023232)*a2) + (t6 if t4 else (t6)*a2) + (358612992 if t4 else (358612992)*a2) + (3114270720 if t4 else (3114270720)*a2))*a3 + ((16384 if t4 else (16384)*a2))*a0*a1*a3 + ((1507328 if t4 else (1507328)*a2) + (94371840 if t4 else (94371840)*a2))*a0*a3 + ((398626652160)*a3 if t4 else (398626652160)*a2))
+    n1 = ((2*(t15 if t16 else (t15)*a2))*a1*a3 + ((t17 if t16 else (t17)*a2))*a0*a1*a3 + ((t18 if t16 else (t18)*a2) + (t19 if t16 else (t19)*a2) + (t22 if t16 else (t22)*a2) + (t23 if t16 else (t23)*a2) + (t24 if t16 else (t24)*a2) + (t25 if t16 else (t25)*a2))*a3 + ((t20 if t16 else (t20)*a2) + (t21 if t16 else (t21)*a2))*a0*a3 + ((t26)*a3 if t16 else (t26)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(7449083904 if t7 else (7449083904)*a2))*a1*a3 + ((49152 if t7 else (49152)*a2))*a0*a1*a3 + ((t8 if t7 else (t8)*a2) + (27783069696 if t7 else (27783069696)*a2) + (t9 if t7 else (t9)*a2) + (537919488 if t7 else (537919488)*a2) + (1075838976 if t7 else (1075838976)*a2) + (9342812160 if t7 else (9342812160)*a2))*a3 + ((4521984 if t7 else (4521984)*a2) + (283115520 if t7 else (283115520)*a2))*a0*a3 + ((1195879956480)*a3 if t7 else (1195879956480)*a2))
+    n2 = ((2*(t27 if t28 else (t27)*a2))*a1*a3 + ((t29 if t28 else (t29)*a2))*a0*a1*a3 + ((t31 if t28 else (t31)*a2) + (t32 if t28 else (t32)*a2) + (t35 if t28 else (t35)*a2) + (t36 if t28 else (t36)*a2) + (t37 if t28 else (t37)*a2) + (t38 if t28 else (t38)*a2))*a3 + ((t33 if t28 else (t33)*a2) + (t34 if t28 else (t34)*a2))*a0*a3 + ((t39)*a3 if t28 else (t39)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (23552*t10*t1 + 9058048*t10)
+    n3 = (623872*t40 + 4217088*t40*a7 + 11776*t40*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -81,45 +110,76 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 213704491008
-    r1 = 427408982016
-    r2 = 1282226946048
-    r3 = 9246464*a2*a3
+    t0 = a2*a3
+    r0 = 106852245504*a4
+    r1 = 106852245504*a5
+    r2 = 320556736512*a6
+    r3 = (623872*t0 + 4311296*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (23552*t1 + 1130496)
-    t3 = (4630511616 + 96468992*t1)
-    t4 = (a6 >= 2)
-    t5 = (47104*t1 + 2260992)
-    t6 = (9261023232 + 192937984*t1)
-    t7 = (a6 >= 1)
-    t8 = (141312*t1 + 6782976)
-    t9 = (27783069696 + 578813952*t1)
-    t10 = a4*a5
-    n0 = ((2*(1241513984 if t0 else (1241513984)*a2))*a1*a3 + ((179306496 if t0 else (179306496)*a2) + (t3 if t0 else (t3)*a2) + (89653248 if t0 else (89653248)*a2) + (1557135360 if t0 else (1557135360)*a2) + (t2 if t0 else (t2)*a2) + (4630511616 if t0 else (4630511616)*a2))*a3 + ((8192 if t0 else (8192)*a2))*a0*a1*a3 + ((753664 if t0 else (753664)*a2) + (47185920 if t0 else (47185920)*a2))*a0*a3 + ((199313326080)*a3 if t0 else (199313326080)*a2))
+    t0 = 620756992*a7
+    t1 = (a6 >= 3)
+    t2 = 4096*a7
+    t3 = max(a0, 8)
+    t4 = (11776*t3 + 565248)
+    t5 = t4*a7
+    t6 = (2315255808 + 48234496*t3)
+    t7 = t6*a7
+    t8 = 376832*a7
+    t9 = 23592960*a7
+    t10 = 44826624*a7
+    t11 = 89653248*a7
+    t12 = 778567680*a7
+    t13 = 2315255808*a7
+    t14 = 99656663040*a7
+    t15 = 620756992*a8
+    t16 = (a6 >= 2)
+    t17 = 4096*a8
+    t18 = t4*a8
+    t19 = t6*a8
+    t20 = 376832*a8
+    t21 = 23592960*a8
+    t22 = 44826624*a8
+    t23 = 89653248*a8
+    t24 = 778567680*a8
+    t25 = 2315255808*a8
+    t26 = 99656663040*a8
+    t27 = 1862270976*a9
+    t28 = (a6 >= 1)
+    t29 = 12288*a9
+    t30 = 3*a9
+    t31 = t4*t30
+    t32 = t6*t30
+    t33 = 1130496*a9
+    t34 = 70778880*a9
+    t35 = 134479872*a9
+    t36 = 268959744*a9
+    t37 = 2335703040*a9
+    t38 = 6945767424*a9
+    t39 = 298969989120*a9
+    t40 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + (t12 if t1 else (t12)*a2) + (t13 if t1 else (t13)*a2))*a3 + ((t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2))*a0*a3 + ((t14)*a3 if t1 else (t14)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2483027968 if t4 else (2483027968)*a2))*a1*a3 + ((179306496 if t4 else (179306496)*a2) + (t5 if t4 else (t5)*a2) + (9261023232 if t4 else (9261023232)*a2) + (t6 if t4 else (t6)*a2) + (358612992 if t4 else (358612992)*a2) + (3114270720 if t4 else (3114270720)*a2))*a3 + ((16384 if t4 else (16384)*a2))*a0*a1*a3 + ((1507328 if t4 else (1507328)*a2) + (94371840 if t4 else (94371840)*a2))*a0*a3 + ((398626652160)*a3 if t4 else (398626652160)*a2))
+    n1 = ((2*(t15 if t16 else (t15)*a2))*a1*a3 + ((t17 if t16 else (t17)*a2))*a0*a1*a3 + ((t18 if t16 else (t18)*a2) + (t19 if t16 else (t19)*a2) + (t22 if t16 else (t22)*a2) + (t23 if t16 else (t23)*a2) + (t24 if t16 else (t24)*a2) + (t25 if t16 else (t25)*a2))*a3 + ((t20 if t16 else (t20)*a2) + (t21 if t16 else (t21)*a2))*a0*a3 + ((t26)*a3 if t16 else (t26)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(7449083904 if t7 else (7449083904)*a2))*a1*a3 + ((49152 if t7 else (49152)*a2))*a0*a1*a3 + ((t8 if t7 else (t8)*a2) + (27783069696 if t7 else (27783069696)*a2) + (t9 if t7 else (t9)*a2) + (537919488 if t7 else (537919488)*a2) + (1075838976 if t7 else (1075838976)*a2) + (9342812160 if t7 else (9342812160)*a2))*a3 + ((4521984 if t7 else (4521984)*a2) + (283115520 if t7 else (283115520)*a2))*a0*a3 + ((1195879956480)*a3 if t7 else (1195879956480)*a2))
+    n2 = ((2*(t27 if t28 else (t27)*a2))*a1*a3 + ((t29 if t28 else (t29)*a2))*a0*a1*a3 + ((t31 if t28 else (t31)*a2) + (t32 if t28 else (t32)*a2) + (t35 if t28 else (t35)*a2) + (t36 if t28 else (t36)*a2) + (t37 if t28 else (t37)*a2) + (t38 if t28 else (t38)*a2))*a3 + ((t33 if t28 else (t33)*a2) + (t34 if t28 else (t34)*a2))*a0*a3 + ((t39)*a3 if t28 else (t39)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (23552*t10*t1 + 9040384*t10)
+    n3 = (606208*t40 + 4217088*t40*a7 + 11776*t40*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -128,44 +188,76 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 213704491008
-    r1 = 427408982016
-    r2 = 1282226946048
-    r3 = 9228800*a2*a3
+    t0 = a2*a3
+    r0 = 106852245504*a4
+    r1 = 106852245504*a5
+    r2 = 320556736512*a6
+    r3 = (606208*t0 + 4311296*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (23552*t1 + 1130496)
-    t3 = (4630511616 + 96468992*t1)
-    t4 = (a6 >= 2)
-    t5 = (47104*t1 + 2260992)
-    t6 = (9261023232 + 192937984*t1)
-    t7 = (a6 >= 1)
-    t8 = (141312*t1 + 6782976)
-    t9 = (27783069696 + 578813952*t1)
-    n0 = ((2*(1241513984 if t0 else (1241513984)*a2))*a1*a3 + ((179306496 if t0 else (179306496)*a2) + (89653248 if t0 else (89653248)*a2) + (1557135360 if t0 else (1557135360)*a2) + (t2 if t0 else (t2)*a2) + (4630511616 if t0 else (4630511616)*a2) + (t3 if t0 else (t3)*a2))*a3 + ((8192 if t0 else (8192)*a2))*a0*a1*a3 + ((753664 if t0 else (753664)*a2) + (47185920 if t0 else (47185920)*a2))*a0*a3 + ((199313326080)*a3 if t0 else (199313326080)*a2))
+    t0 = 620756992*a7
+    t1 = (a6 >= 3)
+    t2 = 4096*a7
+    t3 = max(a0, 8)
+    t4 = (11776*t3 + 565248)
+    t5 = t4*a7
+    t6 = (2315255808 + 48234496*t3)
+    t7 = t6*a7
+    t8 = 376832*a7
+    t9 = 23592960*a7
+    t10 = 44826624*a7
+    t11 = 89653248*a7
+    t12 = 778567680*a7
+    t13 = 2315255808*a7
+    t14 = 99656663040*a7
+    t15 = 620756992*a8
+    t16 = (a6 >= 2)
+    t17 = 4096*a8
+    t18 = t4*a8
+    t19 = t6*a8
+    t20 = 376832*a8
+    t21 = 23592960*a8
+    t22 = 44826624*a8
+    t23 = 89653248*a8
+    t24 = 778567680*a8
+    t25 = 2315255808*a8
+    t26 = 99656663040*a8
+    t27 = 1862270976*a9
+    t28 = (a6 >= 1)
+    t29 = 12288*a9
+    t30 = 3*a9
+    t31 = t30*t4
+    t32 = t6*t30
+    t33 = 1130496*a9
+    t34 = 70778880*a9
+    t35 = 134479872*a9
+    t36 = 268959744*a9
+    t37 = 2335703040*a9
+    t38 = 6945767424*a9
+    t39 = 298969989120*a9
+    t40 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + (t12 if t1 else (t12)*a2) + (t13 if t1 else (t13)*a2))*a3 + ((t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2))*a0*a3 + ((t14)*a3 if t1 else (t14)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2483027968 if t4 else (2483027968)*a2))*a1*a3 + ((179306496 if t4 else (179306496)*a2) + (t5 if t4 else (t5)*a2) + (9261023232 if t4 else (9261023232)*a2) + (t6 if t4 else (t6)*a2) + (358612992 if t4 else (358612992)*a2) + (3114270720 if t4 else (3114270720)*a2))*a3 + ((16384 if t4 else (16384)*a2))*a0*a1*a3 + ((1507328 if t4 else (1507328)*a2) + (94371840 if t4 else (94371840)*a2))*a0*a3 + ((398626652160)*a3 if t4 else (398626652160)*a2))
+    n1 = ((2*(t15 if t16 else (t15)*a2))*a1*a3 + ((t17 if t16 else (t17)*a2))*a0*a1*a3 + ((t18 if t16 else (t18)*a2) + (t19 if t16 else (t19)*a2) + (t22 if t16 else (t22)*a2) + (t23 if t16 else (t23)*a2) + (t24 if t16 else (t24)*a2) + (t25 if t16 else (t25)*a2))*a3 + ((t20 if t16 else (t20)*a2) + (t21 if t16 else (t21)*a2))*a0*a3 + ((t26)*a3 if t16 else (t26)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(7449083904 if t7 else (7449083904)*a2))*a1*a3 + ((49152 if t7 else (49152)*a2))*a0*a1*a3 + ((t8 if t7 else (t8)*a2) + (27783069696 if t7 else (27783069696)*a2) + (t9 if t7 else (t9)*a2) + (537919488 if t7 else (537919488)*a2) + (1075838976 if t7 else (1075838976)*a2) + (9342812160 if t7 else (9342812160)*a2))*a3 + ((4521984 if t7 else (4521984)*a2) + (283115520 if t7 else (283115520)*a2))*a0*a3 + ((1195879956480)*a3 if t7 else (1195879956480)*a2))
+    n2 = ((2*(t27 if t28 else (t27)*a2))*a1*a3 + ((t29 if t28 else (t29)*a2))*a0*a1*a3 + ((t31 if t28 else (t31)*a2) + (t32 if t28 else (t32)*a2) + (t35 if t28 else (t35)*a2) + (t36 if t28 else (t36)*a2) + (t37 if t28 else (t37)*a2) + (t38 if t28 else (t38)*a2))*a3 + ((t33 if t28 else (t33)*a2) + (t34 if t28 else (t34)*a2))*a0*a3 + ((t39)*a3 if t28 else (t39)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 999424*a4*a5
+    n3 = (606208*t40 + 196608*t40*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -174,13 +266,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 213704491008
-    r1 = 427408982016
-    r2 = 1282226946048
-    r3 = 999424*a2*a3
+    t0 = a2*a3
+    r0 = 106852245504*a4
+    r1 = 106852245504*a5
+    r2 = 320556736512*a6
+    r3 = (606208*t0 + 196608*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

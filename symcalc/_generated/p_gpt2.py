@@ -22,8 +22,7 @@ INFO = {'name': 'gpt2',
  'window_full': True,
  'six_n': 746638848,
  'dropout_places': {'attention': True, 'attention_residual': True, 'mlp_residual': True, 'embedding': True},
- 'settings_line': 'defaults today; attention flash; dropout on; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout on; sequence parallel on; ',
  'trainable_params': 124439808,
  'params': {'breakdown': {'embedding/token': 38597376,
                           'embedding/position': 786432,
@@ -43,26 +42,53 @@ INFO = {'name': 'gpt2',
             'active': 124439808}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    t3 = a4*a5
-    n0 = ((2*(18432 if t0 else (18432)*a2) + (73728 if t0 else (73728)*a2))*a0 + 2*(56623104 if t0 else (56623104)*a2) + (55296 if t0 else (55296)*a2) + (14155776 if t0 else (14155776)*a2) + (42467328 if t0 else (42467328)*a2) + (73728 if t0 else (73728)*a2) + ((3072 if t0 else (3072)*a2) + (1572864 if t0 else (1572864)*a2))*a0*a1 + ((77194752 if t0 else (77194752)*a2))*a1)
+    t0 = 9216*a7
+    t1 = (a6 >= 3)
+    t2 = 28311552*a7
+    t3 = 1536*a7
+    t4 = 786432*a7
+    t5 = 36864*a7
+    t6 = 38597376*a7
+    t7 = 27648*a7
+    t8 = 7077888*a7
+    t9 = 21233664*a7
+    t10 = 9216*a8
+    t11 = (a6 >= 2)
+    t12 = 28311552*a8
+    t13 = 1536*a8
+    t14 = 786432*a8
+    t15 = 36864*a8
+    t16 = 38597376*a8
+    t17 = 27648*a8
+    t18 = 7077888*a8
+    t19 = 21233664*a8
+    t20 = 27648*a9
+    t21 = (a6 >= 1)
+    t22 = 84934656*a9
+    t23 = 4608*a9
+    t24 = 2359296*a9
+    t25 = 110592*a9
+    t26 = 115792128*a9
+    t27 = 82944*a9
+    t28 = 21233664*a9
+    t29 = 63700992*a9
+    t30 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + 2*(t2 if t1 else (t2)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t5 if t1 else (t5)*a2) + ((t6 if t1 else (t6)*a2))*a1 + ((t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(36864 if t1 else (36864)*a2) + (147456 if t1 else (147456)*a2))*a0 + 2*(113246208 if t1 else (113246208)*a2) + (84934656 if t1 else (84934656)*a2) + (110592 if t1 else (110592)*a2) + (28311552 if t1 else (28311552)*a2) + (147456 if t1 else (147456)*a2) + ((6144 if t1 else (6144)*a2) + (3145728 if t1 else (3145728)*a2))*a0*a1 + ((154389504 if t1 else (154389504)*a2))*a1)
+    n1 = ((2*(t10 if t11 else (t10)*a2) + (t15 if t11 else (t15)*a2))*a0 + 2*(t12 if t11 else (t12)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + (t19 if t11 else (t19)*a2) + (t15 if t11 else (t15)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0*a1 + ((t16 if t11 else (t16)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(110592 if t2 else (110592)*a2) + (442368 if t2 else (442368)*a2))*a0 + 2*(339738624 if t2 else (339738624)*a2) + (84934656 if t2 else (84934656)*a2) + (331776 if t2 else (331776)*a2) + (254803968 if t2 else (254803968)*a2) + (442368 if t2 else (442368)*a2) + ((18432 if t2 else (18432)*a2) + (9437184 if t2 else (9437184)*a2))*a0*a1 + ((463168512 if t2 else (463168512)*a2))*a1)
+    n2 = ((2*(t20 if t21 else (t20)*a2) + (t25 if t21 else (t25)*a2))*a0 + 2*(t22 if t21 else (t22)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + (t29 if t21 else (t29)*a2) + (t25 if t21 else (t25)*a2) + ((t23 if t21 else (t23)*a2) + (t24 if t21 else (t24)*a2))*a0*a1 + ((t26 if t21 else (t26)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (518020*t3 + 768*t3*a1)
+    n3 = (220036*t30 + 768*t30*a1 + 148992*t30*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -71,38 +97,66 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 248879616
-    r1 = 497759232
-    r2 = 1493277696
-    r3 = 518788*a2*a3
+    t0 = a2*a3
+    r0 = 124439808*a4
+    r1 = 124439808*a5
+    r2 = 373319424*a6
+    r3 = (220804*t0 + 148992*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    t3 = a4*a5
-    n0 = ((2*(18432 if t0 else (18432)*a2) + (73728 if t0 else (73728)*a2))*a0 + 2*(56623104 if t0 else (56623104)*a2) + (55296 if t0 else (55296)*a2) + (14155776 if t0 else (14155776)*a2) + (42467328 if t0 else (42467328)*a2) + (73728 if t0 else (73728)*a2) + ((3072 if t0 else (3072)*a2) + (1572864 if t0 else (1572864)*a2))*a0*a1 + ((77194752 if t0 else (77194752)*a2))*a1)
+    t0 = 9216*a7
+    t1 = (a6 >= 3)
+    t2 = 28311552*a7
+    t3 = 1536*a7
+    t4 = 786432*a7
+    t5 = 36864*a7
+    t6 = 38597376*a7
+    t7 = 27648*a7
+    t8 = 7077888*a7
+    t9 = 21233664*a7
+    t10 = 9216*a8
+    t11 = (a6 >= 2)
+    t12 = 28311552*a8
+    t13 = 1536*a8
+    t14 = 786432*a8
+    t15 = 36864*a8
+    t16 = 38597376*a8
+    t17 = 27648*a8
+    t18 = 7077888*a8
+    t19 = 21233664*a8
+    t20 = 27648*a9
+    t21 = (a6 >= 1)
+    t22 = 84934656*a9
+    t23 = 4608*a9
+    t24 = 2359296*a9
+    t25 = 110592*a9
+    t26 = 115792128*a9
+    t27 = 82944*a9
+    t28 = 21233664*a9
+    t29 = 63700992*a9
+    t30 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + 2*(t2 if t1 else (t2)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t5 if t1 else (t5)*a2) + ((t6 if t1 else (t6)*a2))*a1 + ((t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(36864 if t1 else (36864)*a2) + (147456 if t1 else (147456)*a2))*a0 + 2*(113246208 if t1 else (113246208)*a2) + (84934656 if t1 else (84934656)*a2) + (110592 if t1 else (110592)*a2) + (28311552 if t1 else (28311552)*a2) + (147456 if t1 else (147456)*a2) + ((6144 if t1 else (6144)*a2) + (3145728 if t1 else (3145728)*a2))*a0*a1 + ((154389504 if t1 else (154389504)*a2))*a1)
+    n1 = ((2*(t10 if t11 else (t10)*a2) + (t15 if t11 else (t15)*a2))*a0 + 2*(t12 if t11 else (t12)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + (t19 if t11 else (t19)*a2) + (t15 if t11 else (t15)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0*a1 + ((t16 if t11 else (t16)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(110592 if t2 else (110592)*a2) + (442368 if t2 else (442368)*a2))*a0 + 2*(339738624 if t2 else (339738624)*a2) + (84934656 if t2 else (84934656)*a2) + (331776 if t2 else (331776)*a2) + (254803968 if t2 else (254803968)*a2) + (442368 if t2 else (442368)*a2) + ((18432 if t2 else (18432)*a2) + (9437184 if t2 else (9437184)*a2))*a0*a1 + ((463168512 if t2 else (463168512)*a2))*a1)
+    n2 = ((2*(t20 if t21 else (t20)*a2) + (t25 if t21 else (t25)*a2))*a0 + 2*(t22 if t21 else (t22)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + (t29 if t21 else (t29)*a2) + (t25 if t21 else (t25)*a2) + ((t23 if t21 else (t23)*a2) + (t24 if t21 else (t24)*a2))*a0*a1 + ((t26 if t21 else (t26)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (517444*t3 + 768*t3*a1)
+    n3 = (219460*t30 + 768*t30*a1 + 148992*t30*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -111,38 +165,66 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 248879616
-    r1 = 497759232
-    r2 = 1493277696
-    r3 = 518212*a2*a3
+    t0 = a2*a3
+    r0 = 124439808*a4
+    r1 = 124439808*a5
+    r2 = 373319424*a6
+    r3 = (220228*t0 + 148992*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    t3 = a4*a5
-    n0 = ((2*(18432 if t0 else (18432)*a2) + (73728 if t0 else (73728)*a2))*a0 + 2*(56623104 if t0 else (56623104)*a2) + (55296 if t0 else (55296)*a2) + (14155776 if t0 else (14155776)*a2) + (42467328 if t0 else (42467328)*a2) + (73728 if t0 else (73728)*a2) + ((3072 if t0 else (3072)*a2) + (1572864 if t0 else (1572864)*a2))*a0*a1 + ((77194752 if t0 else (77194752)*a2))*a1)
+    t0 = 9216*a7
+    t1 = (a6 >= 3)
+    t2 = 28311552*a7
+    t3 = 1536*a7
+    t4 = 786432*a7
+    t5 = 36864*a7
+    t6 = 38597376*a7
+    t7 = 27648*a7
+    t8 = 7077888*a7
+    t9 = 21233664*a7
+    t10 = 9216*a8
+    t11 = (a6 >= 2)
+    t12 = 28311552*a8
+    t13 = 1536*a8
+    t14 = 786432*a8
+    t15 = 36864*a8
+    t16 = 38597376*a8
+    t17 = 27648*a8
+    t18 = 7077888*a8
+    t19 = 21233664*a8
+    t20 = 27648*a9
+    t21 = (a6 >= 1)
+    t22 = 84934656*a9
+    t23 = 4608*a9
+    t24 = 2359296*a9
+    t25 = 110592*a9
+    t26 = 115792128*a9
+    t27 = 82944*a9
+    t28 = 21233664*a9
+    t29 = 63700992*a9
+    t30 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + 2*(t2 if t1 else (t2)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t5 if t1 else (t5)*a2) + ((t6 if t1 else (t6)*a2))*a1 + ((t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(36864 if t1 else (36864)*a2) + (147456 if t1 else (147456)*a2))*a0 + 2*(113246208 if t1 else (113246208)*a2) + (84934656 if t1 else (84934656)*a2) + (110592 if t1 else (110592)*a2) + (28311552 if t1 else (28311552)*a2) + (147456 if t1 else (147456)*a2) + ((6144 if t1 else (6144)*a2) + (3145728 if t1 else (3145728)*a2))*a0*a1 + ((154389504 if t1 else (154389504)*a2))*a1)
+    n1 = ((2*(t10 if t11 else (t10)*a2) + (t15 if t11 else (t15)*a2))*a0 + 2*(t12 if t11 else (t12)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + (t19 if t11 else (t19)*a2) + (t15 if t11 else (t15)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0*a1 + ((t16 if t11 else (t16)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(110592 if t2 else (110592)*a2) + (442368 if t2 else (442368)*a2))*a0 + 2*(339738624 if t2 else (339738624)*a2) + (84934656 if t2 else (84934656)*a2) + (331776 if t2 else (331776)*a2) + (254803968 if t2 else (254803968)*a2) + (442368 if t2 else (442368)*a2) + ((18432 if t2 else (18432)*a2) + (9437184 if t2 else (9437184)*a2))*a0*a1 + ((463168512 if t2 else (463168512)*a2))*a1)
+    n2 = ((2*(t20 if t21 else (t20)*a2) + (t25 if t21 else (t25)*a2))*a0 + 2*(t22 if t21 else (t22)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + (t29 if t21 else (t29)*a2) + (t25 if t21 else (t25)*a2) + ((t23 if t21 else (t23)*a2) + (t24 if t21 else (t24)*a2))*a0*a1 + ((t26 if t21 else (t26)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (222532*t3 + 768*t3*a1)
+    n3 = (201028*t30 + 768*t30*a1 + 10752*t30*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -151,13 +233,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 248879616
-    r1 = 497759232
-    r2 = 1493277696
-    r3 = 223300*a2*a3
+    t0 = a2*a3
+    r0 = 124439808*a4
+    r1 = 124439808*a5
+    r2 = 373319424*a6
+    r3 = (201796*t0 + 10752*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

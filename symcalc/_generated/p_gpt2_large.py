@@ -22,8 +22,7 @@ INFO = {'name': 'gpt2-large',
  'window_full': True,
  'six_n': 4644180480,
  'dropout_places': {'attention': True, 'attention_residual': True, 'mlp_residual': True, 'embedding': True},
- 'settings_line': 'defaults today; attention flash; dropout on; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout on; sequence parallel on; ',
  'trainable_params': 774030080,
  'params': {'breakdown': {'embedding/token': 64328960,
                           'embedding/position': 1310720,
@@ -43,26 +42,53 @@ INFO = {'name': 'gpt2-large',
             'active': 774030080}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    t3 = a4*a5
-    n0 = ((2*(92160 if t0 else (92160)*a2) + (368640 if t0 else (368640)*a2))*a0 + 2*(471859200 if t0 else (471859200)*a2) + (276480 if t0 else (276480)*a2) + (117964800 if t0 else (117964800)*a2) + (353894400 if t0 else (353894400)*a2) + (368640 if t0 else (368640)*a2) + ((5120 if t0 else (5120)*a2) + (2621440 if t0 else (2621440)*a2))*a0*a1 + ((128657920 if t0 else (128657920)*a2))*a1)
+    t0 = 46080*a7
+    t1 = (a6 >= 3)
+    t2 = 235929600*a7
+    t3 = 2560*a7
+    t4 = 1310720*a7
+    t5 = 184320*a7
+    t6 = 64328960*a7
+    t7 = 138240*a7
+    t8 = 58982400*a7
+    t9 = 176947200*a7
+    t10 = 46080*a8
+    t11 = (a6 >= 2)
+    t12 = 235929600*a8
+    t13 = 2560*a8
+    t14 = 1310720*a8
+    t15 = 184320*a8
+    t16 = 64328960*a8
+    t17 = 138240*a8
+    t18 = 58982400*a8
+    t19 = 176947200*a8
+    t20 = 138240*a9
+    t21 = (a6 >= 1)
+    t22 = 707788800*a9
+    t23 = 7680*a9
+    t24 = 3932160*a9
+    t25 = 552960*a9
+    t26 = 192986880*a9
+    t27 = 414720*a9
+    t28 = 176947200*a9
+    t29 = 530841600*a9
+    t30 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + 2*(t2 if t1 else (t2)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t5 if t1 else (t5)*a2) + ((t6 if t1 else (t6)*a2))*a1 + ((t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(184320 if t1 else (184320)*a2) + (737280 if t1 else (737280)*a2))*a0 + 2*(943718400 if t1 else (943718400)*a2) + (707788800 if t1 else (707788800)*a2) + (552960 if t1 else (552960)*a2) + (235929600 if t1 else (235929600)*a2) + (737280 if t1 else (737280)*a2) + ((10240 if t1 else (10240)*a2) + (5242880 if t1 else (5242880)*a2))*a0*a1 + ((257315840 if t1 else (257315840)*a2))*a1)
+    n1 = ((2*(t10 if t11 else (t10)*a2) + (t15 if t11 else (t15)*a2))*a0 + 2*(t12 if t11 else (t12)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + (t19 if t11 else (t19)*a2) + (t15 if t11 else (t15)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0*a1 + ((t16 if t11 else (t16)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(552960 if t2 else (552960)*a2) + (2211840 if t2 else (2211840)*a2))*a0 + 2*(2831155200 if t2 else (2831155200)*a2) + (707788800 if t2 else (707788800)*a2) + (1658880 if t2 else (1658880)*a2) + (2123366400 if t2 else (2123366400)*a2) + (2211840 if t2 else (2211840)*a2) + ((30720 if t2 else (30720)*a2) + (15728640 if t2 else (15728640)*a2))*a0*a1 + ((771947520 if t2 else (771947520)*a2))*a1)
+    n2 = ((2*(t20 if t21 else (t20)*a2) + (t25 if t21 else (t25)*a2))*a0 + 2*(t22 if t21 else (t22)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + (t29 if t21 else (t29)*a2) + (t25 if t21 else (t25)*a2) + ((t23 if t21 else (t23)*a2) + (t24 if t21 else (t24)*a2))*a0*a1 + ((t26 if t21 else (t26)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (1775748*t3 + 1280*t3*a1)
+    n3 = (296068*t30 + 1280*t30*a1 + 739840*t30*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -71,38 +97,66 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 1548060160
-    r1 = 3096120320
-    r2 = 9288360960
-    r3 = 1777028*a2*a3
+    t0 = a2*a3
+    r0 = 774030080*a4
+    r1 = 774030080*a5
+    r2 = 2322090240*a6
+    r3 = (297348*t0 + 739840*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    t3 = a4*a5
-    n0 = ((2*(92160 if t0 else (92160)*a2) + (368640 if t0 else (368640)*a2))*a0 + 2*(471859200 if t0 else (471859200)*a2) + (276480 if t0 else (276480)*a2) + (117964800 if t0 else (117964800)*a2) + (353894400 if t0 else (353894400)*a2) + (368640 if t0 else (368640)*a2) + ((5120 if t0 else (5120)*a2) + (2621440 if t0 else (2621440)*a2))*a0*a1 + ((128657920 if t0 else (128657920)*a2))*a1)
+    t0 = 46080*a7
+    t1 = (a6 >= 3)
+    t2 = 235929600*a7
+    t3 = 2560*a7
+    t4 = 1310720*a7
+    t5 = 184320*a7
+    t6 = 64328960*a7
+    t7 = 138240*a7
+    t8 = 58982400*a7
+    t9 = 176947200*a7
+    t10 = 46080*a8
+    t11 = (a6 >= 2)
+    t12 = 235929600*a8
+    t13 = 2560*a8
+    t14 = 1310720*a8
+    t15 = 184320*a8
+    t16 = 64328960*a8
+    t17 = 138240*a8
+    t18 = 58982400*a8
+    t19 = 176947200*a8
+    t20 = 138240*a9
+    t21 = (a6 >= 1)
+    t22 = 707788800*a9
+    t23 = 7680*a9
+    t24 = 3932160*a9
+    t25 = 552960*a9
+    t26 = 192986880*a9
+    t27 = 414720*a9
+    t28 = 176947200*a9
+    t29 = 530841600*a9
+    t30 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + 2*(t2 if t1 else (t2)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t5 if t1 else (t5)*a2) + ((t6 if t1 else (t6)*a2))*a1 + ((t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(184320 if t1 else (184320)*a2) + (737280 if t1 else (737280)*a2))*a0 + 2*(943718400 if t1 else (943718400)*a2) + (707788800 if t1 else (707788800)*a2) + (552960 if t1 else (552960)*a2) + (235929600 if t1 else (235929600)*a2) + (737280 if t1 else (737280)*a2) + ((10240 if t1 else (10240)*a2) + (5242880 if t1 else (5242880)*a2))*a0*a1 + ((257315840 if t1 else (257315840)*a2))*a1)
+    n1 = ((2*(t10 if t11 else (t10)*a2) + (t15 if t11 else (t15)*a2))*a0 + 2*(t12 if t11 else (t12)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + (t19 if t11 else (t19)*a2) + (t15 if t11 else (t15)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0*a1 + ((t16 if t11 else (t16)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(552960 if t2 else (552960)*a2) + (2211840 if t2 else (2211840)*a2))*a0 + 2*(2831155200 if t2 else (2831155200)*a2) + (707788800 if t2 else (707788800)*a2) + (1658880 if t2 else (1658880)*a2) + (2123366400 if t2 else (2123366400)*a2) + (2211840 if t2 else (2211840)*a2) + ((30720 if t2 else (30720)*a2) + (15728640 if t2 else (15728640)*a2))*a0*a1 + ((771947520 if t2 else (771947520)*a2))*a1)
+    n2 = ((2*(t20 if t21 else (t20)*a2) + (t25 if t21 else (t25)*a2))*a0 + 2*(t22 if t21 else (t22)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + (t29 if t21 else (t29)*a2) + (t25 if t21 else (t25)*a2) + ((t23 if t21 else (t23)*a2) + (t24 if t21 else (t24)*a2))*a0*a1 + ((t26 if t21 else (t26)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (1772868*t3 + 1280*t3*a1)
+    n3 = (293188*t30 + 1280*t30*a1 + 739840*t30*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -111,38 +165,66 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 1548060160
-    r1 = 3096120320
-    r2 = 9288360960
-    r3 = 1774148*a2*a3
+    t0 = a2*a3
+    r0 = 774030080*a4
+    r1 = 774030080*a5
+    r2 = 2322090240*a6
+    r3 = (294468*t0 + 739840*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    t3 = a4*a5
-    n0 = ((2*(92160 if t0 else (92160)*a2) + (368640 if t0 else (368640)*a2))*a0 + 2*(471859200 if t0 else (471859200)*a2) + (276480 if t0 else (276480)*a2) + (117964800 if t0 else (117964800)*a2) + (353894400 if t0 else (353894400)*a2) + (368640 if t0 else (368640)*a2) + ((5120 if t0 else (5120)*a2) + (2621440 if t0 else (2621440)*a2))*a0*a1 + ((128657920 if t0 else (128657920)*a2))*a1)
+    t0 = 46080*a7
+    t1 = (a6 >= 3)
+    t2 = 235929600*a7
+    t3 = 2560*a7
+    t4 = 1310720*a7
+    t5 = 184320*a7
+    t6 = 64328960*a7
+    t7 = 138240*a7
+    t8 = 58982400*a7
+    t9 = 176947200*a7
+    t10 = 46080*a8
+    t11 = (a6 >= 2)
+    t12 = 235929600*a8
+    t13 = 2560*a8
+    t14 = 1310720*a8
+    t15 = 184320*a8
+    t16 = 64328960*a8
+    t17 = 138240*a8
+    t18 = 58982400*a8
+    t19 = 176947200*a8
+    t20 = 138240*a9
+    t21 = (a6 >= 1)
+    t22 = 707788800*a9
+    t23 = 7680*a9
+    t24 = 3932160*a9
+    t25 = 552960*a9
+    t26 = 192986880*a9
+    t27 = 414720*a9
+    t28 = 176947200*a9
+    t29 = 530841600*a9
+    t30 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + 2*(t2 if t1 else (t2)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t5 if t1 else (t5)*a2) + ((t6 if t1 else (t6)*a2))*a1 + ((t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(184320 if t1 else (184320)*a2) + (737280 if t1 else (737280)*a2))*a0 + 2*(943718400 if t1 else (943718400)*a2) + (707788800 if t1 else (707788800)*a2) + (552960 if t1 else (552960)*a2) + (235929600 if t1 else (235929600)*a2) + (737280 if t1 else (737280)*a2) + ((10240 if t1 else (10240)*a2) + (5242880 if t1 else (5242880)*a2))*a0*a1 + ((257315840 if t1 else (257315840)*a2))*a1)
+    n1 = ((2*(t10 if t11 else (t10)*a2) + (t15 if t11 else (t15)*a2))*a0 + 2*(t12 if t11 else (t12)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + (t19 if t11 else (t19)*a2) + (t15 if t11 else (t15)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0*a1 + ((t16 if t11 else (t16)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(552960 if t2 else (552960)*a2) + (2211840 if t2 else (2211840)*a2))*a0 + 2*(2831155200 if t2 else (2831155200)*a2) + (707788800 if t2 else (707788800)*a2) + (1658880 if t2 else (1658880)*a2) + (2123366400 if t2 else (2123366400)*a2) + (2211840 if t2 else (2211840)*a2) + ((30720 if t2 else (30720)*a2) + (15728640 if t2 else (15728640)*a2))*a0*a1 + ((771947520 if t2 else (771947520)*a2))*a1)
+    n2 = ((2*(t20 if t21 else (t20)*a2) + (t25 if t21 else (t25)*a2))*a0 + 2*(t22 if t21 else (t22)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + (t29 if t21 else (t29)*a2) + (t25 if t21 else (t25)*a2) + ((t23 if t21 else (t23)*a2) + (t24 if t21 else (t24)*a2))*a0*a1 + ((t26 if t21 else (t26)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (298308*t3 + 1280*t3*a1)
+    n3 = (201028*t30 + 1280*t30*a1 + 48640*t30*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -151,13 +233,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 1548060160
-    r1 = 3096120320
-    r2 = 9288360960
-    r3 = 299588*a2*a3
+    t0 = a2*a3
+    r0 = 774030080*a4
+    r1 = 774030080*a5
+    r2 = 2322090240*a6
+    r3 = (202308*t0 + 48640*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

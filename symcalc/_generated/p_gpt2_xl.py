@@ -22,8 +22,7 @@ INFO = {'name': 'gpt2-xl',
  'window_full': True,
  'six_n': 9345667200,
  'dropout_places': {'attention': True, 'attention_residual': True, 'mlp_residual': True, 'embedding': True},
- 'settings_line': 'defaults today; attention flash; dropout on; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout on; sequence parallel on; ',
  'trainable_params': 1557611200,
  'params': {'breakdown': {'embedding/token': 80411200,
                           'embedding/position': 1638400,
@@ -43,26 +42,53 @@ INFO = {'name': 'gpt2-xl',
             'active': 1557611200}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    t3 = a4*a5
-    n0 = ((2*(153600 if t0 else (153600)*a2) + (614400 if t0 else (614400)*a2))*a0 + 2*(983040000 if t0 else (983040000)*a2) + (460800 if t0 else (460800)*a2) + (245760000 if t0 else (245760000)*a2) + (737280000 if t0 else (737280000)*a2) + (614400 if t0 else (614400)*a2) + ((6400 if t0 else (6400)*a2) + (3276800 if t0 else (3276800)*a2))*a0*a1 + ((160822400 if t0 else (160822400)*a2))*a1)
+    t0 = 76800*a7
+    t1 = (a6 >= 3)
+    t2 = 491520000*a7
+    t3 = 3200*a7
+    t4 = 1638400*a7
+    t5 = 307200*a7
+    t6 = 80411200*a7
+    t7 = 230400*a7
+    t8 = 122880000*a7
+    t9 = 368640000*a7
+    t10 = 76800*a8
+    t11 = (a6 >= 2)
+    t12 = 491520000*a8
+    t13 = 3200*a8
+    t14 = 1638400*a8
+    t15 = 307200*a8
+    t16 = 80411200*a8
+    t17 = 230400*a8
+    t18 = 122880000*a8
+    t19 = 368640000*a8
+    t20 = 230400*a9
+    t21 = (a6 >= 1)
+    t22 = 1474560000*a9
+    t23 = 9600*a9
+    t24 = 4915200*a9
+    t25 = 921600*a9
+    t26 = 241233600*a9
+    t27 = 691200*a9
+    t28 = 368640000*a9
+    t29 = 1105920000*a9
+    t30 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + 2*(t2 if t1 else (t2)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t5 if t1 else (t5)*a2) + ((t6 if t1 else (t6)*a2))*a1 + ((t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(307200 if t1 else (307200)*a2) + (1228800 if t1 else (1228800)*a2))*a0 + 2*(1966080000 if t1 else (1966080000)*a2) + (1474560000 if t1 else (1474560000)*a2) + (921600 if t1 else (921600)*a2) + (491520000 if t1 else (491520000)*a2) + (1228800 if t1 else (1228800)*a2) + ((12800 if t1 else (12800)*a2) + (6553600 if t1 else (6553600)*a2))*a0*a1 + ((321644800 if t1 else (321644800)*a2))*a1)
+    n1 = ((2*(t10 if t11 else (t10)*a2) + (t15 if t11 else (t15)*a2))*a0 + 2*(t12 if t11 else (t12)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + (t19 if t11 else (t19)*a2) + (t15 if t11 else (t15)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0*a1 + ((t16 if t11 else (t16)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(921600 if t2 else (921600)*a2) + (3686400 if t2 else (3686400)*a2))*a0 + 2*(5898240000 if t2 else (5898240000)*a2) + (1474560000 if t2 else (1474560000)*a2) + (2764800 if t2 else (2764800)*a2) + (4423680000 if t2 else (4423680000)*a2) + (3686400 if t2 else (3686400)*a2) + ((38400 if t2 else (38400)*a2) + (19660800 if t2 else (19660800)*a2))*a0*a1 + ((964934400 if t2 else (964934400)*a2))*a1)
+    n2 = ((2*(t20 if t21 else (t20)*a2) + (t25 if t21 else (t25)*a2))*a0 + 2*(t22 if t21 else (t22)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + (t29 if t21 else (t29)*a2) + (t25 if t21 else (t25)*a2) + ((t23 if t21 else (t23)*a2) + (t24 if t21 else (t24)*a2))*a0*a1 + ((t26 if t21 else (t26)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (2823428*t3 + 1600*t3*a1)
+    n3 = (359428*t30 + 1600*t30*a1 + 1232000*t30*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -71,38 +97,66 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 3115222400
-    r1 = 6230444800
-    r2 = 18691334400
-    r3 = 2825028*a2*a3
+    t0 = a2*a3
+    r0 = 1557611200*a4
+    r1 = 1557611200*a5
+    r2 = 4672833600*a6
+    r3 = (361028*t0 + 1232000*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    t3 = a4*a5
-    n0 = ((2*(153600 if t0 else (153600)*a2) + (614400 if t0 else (614400)*a2))*a0 + 2*(983040000 if t0 else (983040000)*a2) + (460800 if t0 else (460800)*a2) + (245760000 if t0 else (245760000)*a2) + (737280000 if t0 else (737280000)*a2) + (614400 if t0 else (614400)*a2) + ((6400 if t0 else (6400)*a2) + (3276800 if t0 else (3276800)*a2))*a0*a1 + ((160822400 if t0 else (160822400)*a2))*a1)
+    t0 = 76800*a7
+    t1 = (a6 >= 3)
+    t2 = 491520000*a7
+    t3 = 3200*a7
+    t4 = 1638400*a7
+    t5 = 307200*a7
+    t6 = 80411200*a7
+    t7 = 230400*a7
+    t8 = 122880000*a7
+    t9 = 368640000*a7
+    t10 = 76800*a8
+    t11 = (a6 >= 2)
+    t12 = 491520000*a8
+    t13 = 3200*a8
+    t14 = 1638400*a8
+    t15 = 307200*a8
+    t16 = 80411200*a8
+    t17 = 230400*a8
+    t18 = 122880000*a8
+    t19 = 368640000*a8
+    t20 = 230400*a9
+    t21 = (a6 >= 1)
+    t22 = 1474560000*a9
+    t23 = 9600*a9
+    t24 = 4915200*a9
+    t25 = 921600*a9
+    t26 = 241233600*a9
+    t27 = 691200*a9
+    t28 = 368640000*a9
+    t29 = 1105920000*a9
+    t30 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + 2*(t2 if t1 else (t2)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t5 if t1 else (t5)*a2) + ((t6 if t1 else (t6)*a2))*a1 + ((t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(307200 if t1 else (307200)*a2) + (1228800 if t1 else (1228800)*a2))*a0 + 2*(1966080000 if t1 else (1966080000)*a2) + (1474560000 if t1 else (1474560000)*a2) + (921600 if t1 else (921600)*a2) + (491520000 if t1 else (491520000)*a2) + (1228800 if t1 else (1228800)*a2) + ((12800 if t1 else (12800)*a2) + (6553600 if t1 else (6553600)*a2))*a0*a1 + ((321644800 if t1 else (321644800)*a2))*a1)
+    n1 = ((2*(t10 if t11 else (t10)*a2) + (t15 if t11 else (t15)*a2))*a0 + 2*(t12 if t11 else (t12)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + (t19 if t11 else (t19)*a2) + (t15 if t11 else (t15)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0*a1 + ((t16 if t11 else (t16)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(921600 if t2 else (921600)*a2) + (3686400 if t2 else (3686400)*a2))*a0 + 2*(5898240000 if t2 else (5898240000)*a2) + (1474560000 if t2 else (1474560000)*a2) + (2764800 if t2 else (2764800)*a2) + (4423680000 if t2 else (4423680000)*a2) + (3686400 if t2 else (3686400)*a2) + ((38400 if t2 else (38400)*a2) + (19660800 if t2 else (19660800)*a2))*a0*a1 + ((964934400 if t2 else (964934400)*a2))*a1)
+    n2 = ((2*(t20 if t21 else (t20)*a2) + (t25 if t21 else (t25)*a2))*a0 + 2*(t22 if t21 else (t22)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + (t29 if t21 else (t29)*a2) + (t25 if t21 else (t25)*a2) + ((t23 if t21 else (t23)*a2) + (t24 if t21 else (t24)*a2))*a0*a1 + ((t26 if t21 else (t26)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (2818628*t3 + 1600*t3*a1)
+    n3 = (354628*t30 + 1600*t30*a1 + 1232000*t30*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -111,38 +165,66 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 3115222400
-    r1 = 6230444800
-    r2 = 18691334400
-    r3 = 2820228*a2*a3
+    t0 = a2*a3
+    r0 = 1557611200*a4
+    r1 = 1557611200*a5
+    r2 = 4672833600*a6
+    r3 = (356228*t0 + 1232000*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    t3 = a4*a5
-    n0 = ((2*(153600 if t0 else (153600)*a2) + (614400 if t0 else (614400)*a2))*a0 + 2*(983040000 if t0 else (983040000)*a2) + (460800 if t0 else (460800)*a2) + (245760000 if t0 else (245760000)*a2) + (737280000 if t0 else (737280000)*a2) + (614400 if t0 else (614400)*a2) + ((6400 if t0 else (6400)*a2) + (3276800 if t0 else (3276800)*a2))*a0*a1 + ((160822400 if t0 else (160822400)*a2))*a1)
+    t0 = 76800*a7
+    t1 = (a6 >= 3)
+    t2 = 491520000*a7
+    t3 = 3200*a7
+    t4 = 1638400*a7
+    t5 = 307200*a7
+    t6 = 80411200*a7
+    t7 = 230400*a7
+    t8 = 122880000*a7
+    t9 = 368640000*a7
+    t10 = 76800*a8
+    t11 = (a6 >= 2)
+    t12 = 491520000*a8
+    t13 = 3200*a8
+    t14 = 1638400*a8
+    t15 = 307200*a8
+    t16 = 80411200*a8
+    t17 = 230400*a8
+    t18 = 122880000*a8
+    t19 = 368640000*a8
+    t20 = 230400*a9
+    t21 = (a6 >= 1)
+    t22 = 1474560000*a9
+    t23 = 9600*a9
+    t24 = 4915200*a9
+    t25 = 921600*a9
+    t26 = 241233600*a9
+    t27 = 691200*a9
+    t28 = 368640000*a9
+    t29 = 1105920000*a9
+    t30 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + 2*(t2 if t1 else (t2)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t5 if t1 else (t5)*a2) + ((t6 if t1 else (t6)*a2))*a1 + ((t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(307200 if t1 else (307200)*a2) + (1228800 if t1 else (1228800)*a2))*a0 + 2*(1966080000 if t1 else (1966080000)*a2) + (1474560000 if t1 else (1474560000)*a2) + (921600 if t1 else (921600)*a2) + (491520000 if t1 else (491520000)*a2) + (1228800 if t1 else (1228800)*a2) + ((12800 if t1 else (12800)*a2) + (6553600 if t1 else (6553600)*a2))*a0*a1 + ((321644800 if t1 else (321644800)*a2))*a1)
+    n1 = ((2*(t10 if t11 else (t10)*a2) + (t15 if t11 else (t15)*a2))*a0 + 2*(t12 if t11 else (t12)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + (t19 if t11 else (t19)*a2) + (t15 if t11 else (t15)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0*a1 + ((t16 if t11 else (t16)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(921600 if t2 else (921600)*a2) + (3686400 if t2 else (3686400)*a2))*a0 + 2*(5898240000 if t2 else (5898240000)*a2) + (1474560000 if t2 else (1474560000)*a2) + (2764800 if t2 else (2764800)*a2) + (4423680000 if t2 else (4423680000)*a2) + (3686400 if t2 else (3686400)*a2) + ((38400 if t2 else (38400)*a2) + (19660800 if t2 else (19660800)*a2))*a0*a1 + ((964934400 if t2 else (964934400)*a2))*a1)
+    n2 = ((2*(t20 if t21 else (t20)*a2) + (t25 if t21 else (t25)*a2))*a0 + 2*(t22 if t21 else (t22)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + (t29 if t21 else (t29)*a2) + (t25 if t21 else (t25)*a2) + ((t23 if t21 else (t23)*a2) + (t24 if t21 else (t24)*a2))*a0*a1 + ((t26 if t21 else (t26)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (361028*t3 + 1600*t3*a1)
+    n3 = (201028*t30 + 1600*t30*a1 + 80000*t30*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -151,13 +233,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 3115222400
-    r1 = 6230444800
-    r2 = 18691334400
-    r3 = 362628*a2*a3
+    t0 = a2*a3
+    r0 = 1557611200*a4
+    r1 = 1557611200*a5
+    r2 = 4672833600*a6
+    r3 = (202628*t0 + 80000*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -26,8 +26,7 @@ INFO = {'name': 'gpt-oss-120b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 116829156672,
  'params': {'breakdown': {'embedding/token': 579133440,
                           'attention/qkv': 530841600,
@@ -48,33 +47,66 @@ INFO = {'name': 'gpt-oss-120b',
             'active': 5711982912}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (294912 + t1*9216)
-    t3 = (849346560 + t1*26542080)
-    t4 = (a6 >= 2)
-    t5 = (589824 + 18432*t1)
-    t6 = (1698693120 + 53084160*t1)
-    t7 = (a6 >= 1)
-    t8 = (1769472 + 55296*t1)
-    t9 = (5096079360 + 159252480*t1)
-    t10 = a4*a5
-    n0 = ((2*(1158266880 if t0 else (1158266880)*a2))*a1*a3 + ((9216 if t0 else (9216)*a2) + (414720 if t0 else (414720)*a2) + (207360 if t0 else (207360)*a2) + (26542080 if t0 else (26542080)*a2))*a0*a3 + ((5760 if t0 else (5760)*a2))*a0*a1*a3 + ((849346560 if t0 else (849346560)*a2) + (t3 if t0 else (t3)*a2) + (4608 if t0 else (4608)*a2) + (t2 if t0 else (t2)*a2))*a3 + (((79626240)*a3 if t0 else (79626240)*a2))*a0 + ((229323571200)*a3 if t0 else (229323571200)*a2))
+    t0 = 579133440*a7
+    t1 = (a6 >= 3)
+    t2 = 2880*a7
+    t3 = max(a0, 8)
+    t4 = (4608*t3 + 147456)
+    t5 = t4*a7
+    t6 = (424673280 + 13271040*t3)
+    t7 = t6*a7
+    t8 = 4608*a7
+    t9 = 103680*a7
+    t10 = 207360*a7
+    t11 = 13271040*a7
+    t12 = 39813120*a7
+    t13 = 2304*a7
+    t14 = 424673280*a7
+    t15 = 114661785600*a7
+    t16 = 579133440*a8
+    t17 = (a6 >= 2)
+    t18 = 2880*a8
+    t19 = t4*a8
+    t20 = t6*a8
+    t21 = 4608*a8
+    t22 = 103680*a8
+    t23 = 207360*a8
+    t24 = 13271040*a8
+    t25 = 39813120*a8
+    t26 = 2304*a8
+    t27 = 424673280*a8
+    t28 = 114661785600*a8
+    t29 = 1737400320*a9
+    t30 = (a6 >= 1)
+    t31 = 8640*a9
+    t32 = 3*a9
+    t33 = t4*t32
+    t34 = t6*t32
+    t35 = 13824*a9
+    t36 = 311040*a9
+    t37 = 622080*a9
+    t38 = 39813120*a9
+    t39 = 119439360*a9
+    t40 = 6912*a9
+    t41 = 1274019840*a9
+    t42 = 343985356800*a9
+    t43 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t13 if t1 else (t13)*a2) + (t14 if t1 else (t14)*a2))*a3 + ((t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2))*a0*a3 + (((t12)*a3 if t1 else (t12)*a2))*a0 + ((t15)*a3 if t1 else (t15)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2316533760 if t4 else (2316533760)*a2))*a1*a3 + ((414720 if t4 else (414720)*a2) + (18432 if t4 else (18432)*a2) + (53084160 if t4 else (53084160)*a2) + (829440 if t4 else (829440)*a2))*a0*a3 + (((159252480)*a3 if t4 else (159252480)*a2))*a0 + ((11520 if t4 else (11520)*a2))*a0*a1*a3 + ((t5 if t4 else (t5)*a2) + (1698693120 if t4 else (1698693120)*a2) + (t6 if t4 else (t6)*a2) + (9216 if t4 else (9216)*a2))*a3 + ((458647142400)*a3 if t4 else (458647142400)*a2))
+    n1 = ((2*(t16 if t17 else (t16)*a2))*a1*a3 + ((t18 if t17 else (t18)*a2))*a0*a1*a3 + ((t19 if t17 else (t19)*a2) + (t20 if t17 else (t20)*a2) + (t26 if t17 else (t26)*a2) + (t27 if t17 else (t27)*a2))*a3 + ((t21 if t17 else (t21)*a2) + (t22 if t17 else (t22)*a2) + (t23 if t17 else (t23)*a2) + (t24 if t17 else (t24)*a2))*a0*a3 + (((t25)*a3 if t17 else (t25)*a2))*a0 + ((t28)*a3 if t17 else (t28)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(6949601280 if t7 else (6949601280)*a2))*a1*a3 + ((159252480 if t7 else (159252480)*a2) + (55296 if t7 else (55296)*a2) + (1244160 if t7 else (1244160)*a2) + (2488320 if t7 else (2488320)*a2))*a0*a3 + ((34560 if t7 else (34560)*a2))*a0*a1*a3 + ((t8 if t7 else (t8)*a2) + (5096079360 if t7 else (5096079360)*a2) + (t9 if t7 else (t9)*a2) + (27648 if t7 else (27648)*a2))*a3 + (((477757440)*a3 if t7 else (477757440)*a2))*a0 + ((1375941427200)*a3 if t7 else (1375941427200)*a2))
+    n2 = ((2*(t29 if t30 else (t29)*a2))*a1*a3 + ((t31 if t30 else (t31)*a2))*a0*a1*a3 + ((t33 if t30 else (t33)*a2) + (t34 if t30 else (t34)*a2) + (t40 if t30 else (t40)*a2) + (t41 if t30 else (t41)*a2))*a3 + ((t35 if t30 else (t35)*a2) + (t36 if t30 else (t36)*a2) + (t37 if t30 else (t37)*a2) + (t38 if t30 else (t38)*a2))*a0*a3 + (((t39)*a3 if t30 else (t39)*a2))*a0 + ((t42)*a3 if t30 else (t42)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (9216*t1*t10 + 5562112*t10)
+    n3 = (813568*t43 + 2374272*t43*a7 + 4608*t43*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -83,45 +115,79 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 233658313344
-    r1 = 467316626688
-    r2 = 1401949880064
-    r3 = 5635840*a2*a3
+    t0 = a2*a3
+    r0 = 116829156672*a4
+    r1 = 116829156672*a5
+    r2 = 350487470016*a6
+    r3 = (813568*t0 + 2411136*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (294912 + t1*9216)
-    t3 = (849346560 + t1*26542080)
-    t4 = (a6 >= 2)
-    t5 = (589824 + 18432*t1)
-    t6 = (1698693120 + 53084160*t1)
-    t7 = (a6 >= 1)
-    t8 = (1769472 + 55296*t1)
-    t9 = (5096079360 + 159252480*t1)
-    t10 = a4*a5
-    n0 = ((2*(1158266880 if t0 else (1158266880)*a2))*a1*a3 + ((9216 if t0 else (9216)*a2) + (414720 if t0 else (414720)*a2) + (207360 if t0 else (207360)*a2) + (26542080 if t0 else (26542080)*a2))*a0*a3 + ((5760 if t0 else (5760)*a2))*a0*a1*a3 + ((849346560 if t0 else (849346560)*a2) + (t3 if t0 else (t3)*a2) + (4608 if t0 else (4608)*a2) + (t2 if t0 else (t2)*a2))*a3 + (((79626240)*a3 if t0 else (79626240)*a2))*a0 + ((229323571200)*a3 if t0 else (229323571200)*a2))
+    t0 = 579133440*a7
+    t1 = (a6 >= 3)
+    t2 = 2880*a7
+    t3 = max(a0, 8)
+    t4 = (4608*t3 + 147456)
+    t5 = t4*a7
+    t6 = (424673280 + 13271040*t3)
+    t7 = t6*a7
+    t8 = 4608*a7
+    t9 = 103680*a7
+    t10 = 207360*a7
+    t11 = 13271040*a7
+    t12 = 39813120*a7
+    t13 = 2304*a7
+    t14 = 424673280*a7
+    t15 = 114661785600*a7
+    t16 = 579133440*a8
+    t17 = (a6 >= 2)
+    t18 = 2880*a8
+    t19 = t4*a8
+    t20 = t6*a8
+    t21 = 4608*a8
+    t22 = 103680*a8
+    t23 = 207360*a8
+    t24 = 13271040*a8
+    t25 = 39813120*a8
+    t26 = 2304*a8
+    t27 = 424673280*a8
+    t28 = 114661785600*a8
+    t29 = 1737400320*a9
+    t30 = (a6 >= 1)
+    t31 = 8640*a9
+    t32 = 3*a9
+    t33 = t4*t32
+    t34 = t6*t32
+    t35 = 13824*a9
+    t36 = 311040*a9
+    t37 = 622080*a9
+    t38 = 39813120*a9
+    t39 = 119439360*a9
+    t40 = 6912*a9
+    t41 = 1274019840*a9
+    t42 = 343985356800*a9
+    t43 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t13 if t1 else (t13)*a2) + (t14 if t1 else (t14)*a2))*a3 + ((t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2))*a0*a3 + (((t12)*a3 if t1 else (t12)*a2))*a0 + ((t15)*a3 if t1 else (t15)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2316533760 if t4 else (2316533760)*a2))*a1*a3 + ((414720 if t4 else (414720)*a2) + (18432 if t4 else (18432)*a2) + (53084160 if t4 else (53084160)*a2) + (829440 if t4 else (829440)*a2))*a0*a3 + (((159252480)*a3 if t4 else (159252480)*a2))*a0 + ((11520 if t4 else (11520)*a2))*a0*a1*a3 + ((t5 if t4 else (t5)*a2) + (1698693120 if t4 else (1698693120)*a2) + (t6 if t4 else (t6)*a2) + (9216 if t4 else (9216)*a2))*a3 + ((458647142400)*a3 if t4 else (458647142400)*a2))
+    n1 = ((2*(t16 if t17 else (t16)*a2))*a1*a3 + ((t18 if t17 else (t18)*a2))*a0*a1*a3 + ((t19 if t17 else (t19)*a2) + (t20 if t17 else (t20)*a2) + (t26 if t17 else (t26)*a2) + (t27 if t17 else (t27)*a2))*a3 + ((t21 if t17 else (t21)*a2) + (t22 if t17 else (t22)*a2) + (t23 if t17 else (t23)*a2) + (t24 if t17 else (t24)*a2))*a0*a3 + (((t25)*a3 if t17 else (t25)*a2))*a0 + ((t28)*a3 if t17 else (t28)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(6949601280 if t7 else (6949601280)*a2))*a1*a3 + ((159252480 if t7 else (159252480)*a2) + (55296 if t7 else (55296)*a2) + (1244160 if t7 else (1244160)*a2) + (2488320 if t7 else (2488320)*a2))*a0*a3 + ((34560 if t7 else (34560)*a2))*a0*a1*a3 + ((t8 if t7 else (t8)*a2) + (5096079360 if t7 else (5096079360)*a2) + (t9 if t7 else (t9)*a2) + (27648 if t7 else (27648)*a2))*a3 + (((477757440)*a3 if t7 else (477757440)*a2))*a0 + ((1375941427200)*a3 if t7 else (1375941427200)*a2))
+    n2 = ((2*(t29 if t30 else (t29)*a2))*a1*a3 + ((t31 if t30 else (t31)*a2))*a0*a1*a3 + ((t33 if t30 else (t33)*a2) + (t34 if t30 else (t34)*a2) + (t40 if t30 else (t40)*a2) + (t41 if t30 else (t41)*a2))*a3 + ((t35 if t30 else (t35)*a2) + (t36 if t30 else (t36)*a2) + (t37 if t30 else (t37)*a2) + (t38 if t30 else (t38)*a2))*a0*a3 + (((t39)*a3 if t30 else (t39)*a2))*a0 + ((t42)*a3 if t30 else (t42)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (9216*t1*t10 + 5552896*t10)
+    n3 = (804352*t43 + 2374272*t43*a7 + 4608*t43*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -130,44 +196,79 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 233658313344
-    r1 = 467316626688
-    r2 = 1401949880064
-    r3 = 5626624*a2*a3
+    t0 = a2*a3
+    r0 = 116829156672*a4
+    r1 = 116829156672*a5
+    r2 = 350487470016*a6
+    r3 = (804352*t0 + 2411136*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (294912 + t1*9216)
-    t3 = (849346560 + t1*26542080)
-    t4 = (a6 >= 2)
-    t5 = (589824 + 18432*t1)
-    t6 = (1698693120 + 53084160*t1)
-    t7 = (a6 >= 1)
-    t8 = (1769472 + 55296*t1)
-    t9 = (5096079360 + 159252480*t1)
-    n0 = ((2*(1158266880 if t0 else (1158266880)*a2))*a1*a3 + ((9216 if t0 else (9216)*a2) + (414720 if t0 else (414720)*a2) + (207360 if t0 else (207360)*a2) + (26542080 if t0 else (26542080)*a2))*a0*a3 + ((5760 if t0 else (5760)*a2))*a0*a1*a3 + ((849346560 if t0 else (849346560)*a2) + (t3 if t0 else (t3)*a2) + (4608 if t0 else (4608)*a2) + (t2 if t0 else (t2)*a2))*a3 + (((79626240)*a3 if t0 else (79626240)*a2))*a0 + ((229323571200)*a3 if t0 else (229323571200)*a2))
+    t0 = 579133440*a7
+    t1 = (a6 >= 3)
+    t2 = 2880*a7
+    t3 = max(a0, 8)
+    t4 = (4608*t3 + 147456)
+    t5 = t4*a7
+    t6 = (424673280 + 13271040*t3)
+    t7 = t6*a7
+    t8 = 4608*a7
+    t9 = 103680*a7
+    t10 = 207360*a7
+    t11 = 13271040*a7
+    t12 = 39813120*a7
+    t13 = 2304*a7
+    t14 = 424673280*a7
+    t15 = 114661785600*a7
+    t16 = 579133440*a8
+    t17 = (a6 >= 2)
+    t18 = 2880*a8
+    t19 = t4*a8
+    t20 = t6*a8
+    t21 = 4608*a8
+    t22 = 103680*a8
+    t23 = 207360*a8
+    t24 = 13271040*a8
+    t25 = 39813120*a8
+    t26 = 2304*a8
+    t27 = 424673280*a8
+    t28 = 114661785600*a8
+    t29 = 1737400320*a9
+    t30 = (a6 >= 1)
+    t31 = 8640*a9
+    t32 = 3*a9
+    t33 = t32*t4
+    t34 = t6*t32
+    t35 = 13824*a9
+    t36 = 311040*a9
+    t37 = 622080*a9
+    t38 = 39813120*a9
+    t39 = 119439360*a9
+    t40 = 6912*a9
+    t41 = 1274019840*a9
+    t42 = 343985356800*a9
+    t43 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t13 if t1 else (t13)*a2) + (t14 if t1 else (t14)*a2))*a3 + ((t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2))*a0*a3 + (((t12)*a3 if t1 else (t12)*a2))*a0 + ((t15)*a3 if t1 else (t15)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2316533760 if t4 else (2316533760)*a2))*a1*a3 + ((414720 if t4 else (414720)*a2) + (18432 if t4 else (18432)*a2) + (53084160 if t4 else (53084160)*a2) + (829440 if t4 else (829440)*a2))*a0*a3 + (((159252480)*a3 if t4 else (159252480)*a2))*a0 + ((11520 if t4 else (11520)*a2))*a0*a1*a3 + ((t5 if t4 else (t5)*a2) + (1698693120 if t4 else (1698693120)*a2) + (t6 if t4 else (t6)*a2) + (9216 if t4 else (9216)*a2))*a3 + ((458647142400)*a3 if t4 else (458647142400)*a2))
+    n1 = ((2*(t16 if t17 else (t16)*a2))*a1*a3 + ((t18 if t17 else (t18)*a2))*a0*a1*a3 + ((t19 if t17 else (t19)*a2) + (t20 if t17 else (t20)*a2) + (t26 if t17 else (t26)*a2) + (t27 if t17 else (t27)*a2))*a3 + ((t21 if t17 else (t21)*a2) + (t22 if t17 else (t22)*a2) + (t23 if t17 else (t23)*a2) + (t24 if t17 else (t24)*a2))*a0*a3 + (((t25)*a3 if t17 else (t25)*a2))*a0 + ((t28)*a3 if t17 else (t28)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(6949601280 if t7 else (6949601280)*a2))*a1*a3 + ((159252480 if t7 else (159252480)*a2) + (55296 if t7 else (55296)*a2) + (1244160 if t7 else (1244160)*a2) + (2488320 if t7 else (2488320)*a2))*a0*a3 + ((34560 if t7 else (34560)*a2))*a0*a1*a3 + ((t8 if t7 else (t8)*a2) + (5096079360 if t7 else (5096079360)*a2) + (t9 if t7 else (t9)*a2) + (27648 if t7 else (27648)*a2))*a3 + (((477757440)*a3 if t7 else (477757440)*a2))*a0 + ((1375941427200)*a3 if t7 else (1375941427200)*a2))
+    n2 = ((2*(t29 if t30 else (t29)*a2))*a1*a3 + ((t31 if t30 else (t31)*a2))*a0*a1*a3 + ((t33 if t30 else (t33)*a2) + (t34 if t30 else (t34)*a2) + (t40 if t30 else (t40)*a2) + (t41 if t30 else (t41)*a2))*a3 + ((t35 if t30 else (t35)*a2) + (t36 if t30 else (t36)*a2) + (t37 if t30 else (t37)*a2) + (t38 if t30 else (t38)*a2))*a0*a3 + (((t39)*a3 if t30 else (t39)*a2))*a0 + ((t42)*a3 if t30 else (t42)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1023232*a4*a5
+    n3 = (804352*t43 + 109440*t43*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -176,13 +277,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 233658313344
-    r1 = 467316626688
-    r2 = 1401949880064
-    r3 = 1023232*a2*a3
+    t0 = a2*a3
+    r0 = 116829156672*a4
+    r1 = 116829156672*a5
+    r2 = 350487470016*a6
+    r3 = (804352*t0 + 109440*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -26,8 +26,7 @@ INFO = {'name': 'gpt-oss-20b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 20914757184,
  'params': {'breakdown': {'embedding/token': 579133440,
                           'attention/qkv': 353894400,
@@ -48,33 +47,66 @@ INFO = {'name': 'gpt-oss-20b',
             'active': 4187440704}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (6144*t1 + 196608)
-    t3 = (566231040 + 17694720*t1)
-    t4 = (a6 >= 2)
-    t5 = (12288*t1 + 393216)
-    t6 = (1132462080 + 35389440*t1)
-    t7 = (a6 >= 1)
-    t8 = (36864*t1 + 1179648)
-    t9 = (3397386240 + 106168320*t1)
-    t10 = a4*a5
-    n0 = ((2*(1158266880 if t0 else (1158266880)*a2))*a1*a3 + ((276480 if t0 else (276480)*a2) + (1536 if t0 else (1536)*a2) + (138240 if t0 else (138240)*a2) + (4423680 if t0 else (4423680)*a2))*a0*a3 + ((5760 if t0 else (5760)*a2))*a0*a1*a3 + ((t3 if t0 else (t3)*a2) + (3072 if t0 else (3072)*a2) + (t2 if t0 else (t2)*a2) + (566231040 if t0 else (566231040)*a2))*a3 + (((13271040)*a3 if t0 else (13271040)*a2))*a0 + ((38220595200)*a3 if t0 else (38220595200)*a2))
+    t0 = 579133440*a7
+    t1 = (a6 >= 3)
+    t2 = 2880*a7
+    t3 = max(a0, 8)
+    t4 = (3072*t3 + 98304)
+    t5 = t4*a7
+    t6 = (283115520 + 8847360*t3)
+    t7 = t6*a7
+    t8 = 768*a7
+    t9 = 69120*a7
+    t10 = 138240*a7
+    t11 = 2211840*a7
+    t12 = 6635520*a7
+    t13 = 1536*a7
+    t14 = 283115520*a7
+    t15 = 19110297600*a7
+    t16 = 579133440*a8
+    t17 = (a6 >= 2)
+    t18 = 2880*a8
+    t19 = t4*a8
+    t20 = t6*a8
+    t21 = 768*a8
+    t22 = 69120*a8
+    t23 = 138240*a8
+    t24 = 2211840*a8
+    t25 = 6635520*a8
+    t26 = 1536*a8
+    t27 = 283115520*a8
+    t28 = 19110297600*a8
+    t29 = 1737400320*a9
+    t30 = (a6 >= 1)
+    t31 = 8640*a9
+    t32 = 3*a9
+    t33 = t4*t32
+    t34 = t6*t32
+    t35 = 2304*a9
+    t36 = 207360*a9
+    t37 = 414720*a9
+    t38 = 6635520*a9
+    t39 = 19906560*a9
+    t40 = 4608*a9
+    t41 = 849346560*a9
+    t42 = 57330892800*a9
+    t43 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t13 if t1 else (t13)*a2) + (t14 if t1 else (t14)*a2))*a3 + ((t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2))*a0*a3 + (((t12)*a3 if t1 else (t12)*a2))*a0 + ((t15)*a3 if t1 else (t15)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2316533760 if t4 else (2316533760)*a2))*a1*a3 + ((276480 if t4 else (276480)*a2) + (3072 if t4 else (3072)*a2) + (552960 if t4 else (552960)*a2) + (8847360 if t4 else (8847360)*a2))*a0*a3 + (((26542080)*a3 if t4 else (26542080)*a2))*a0 + ((11520 if t4 else (11520)*a2))*a0*a1*a3 + ((t5 if t4 else (t5)*a2) + (1132462080 if t4 else (1132462080)*a2) + (t6 if t4 else (t6)*a2) + (6144 if t4 else (6144)*a2))*a3 + ((76441190400)*a3 if t4 else (76441190400)*a2))
+    n1 = ((2*(t16 if t17 else (t16)*a2))*a1*a3 + ((t18 if t17 else (t18)*a2))*a0*a1*a3 + ((t19 if t17 else (t19)*a2) + (t20 if t17 else (t20)*a2) + (t26 if t17 else (t26)*a2) + (t27 if t17 else (t27)*a2))*a3 + ((t21 if t17 else (t21)*a2) + (t22 if t17 else (t22)*a2) + (t23 if t17 else (t23)*a2) + (t24 if t17 else (t24)*a2))*a0*a3 + (((t25)*a3 if t17 else (t25)*a2))*a0 + ((t28)*a3 if t17 else (t28)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(6949601280 if t7 else (6949601280)*a2))*a1*a3 + ((26542080 if t7 else (26542080)*a2) + (9216 if t7 else (9216)*a2) + (829440 if t7 else (829440)*a2) + (1658880 if t7 else (1658880)*a2))*a0*a3 + ((34560 if t7 else (34560)*a2))*a0*a1*a3 + ((t8 if t7 else (t8)*a2) + (3397386240 if t7 else (3397386240)*a2) + (t9 if t7 else (t9)*a2) + (18432 if t7 else (18432)*a2))*a3 + (((79626240)*a3 if t7 else (79626240)*a2))*a0 + ((229323571200)*a3 if t7 else (229323571200)*a2))
+    n2 = ((2*(t29 if t30 else (t29)*a2))*a1*a3 + ((t31 if t30 else (t31)*a2))*a0*a1*a3 + ((t33 if t30 else (t33)*a2) + (t34 if t30 else (t34)*a2) + (t40 if t30 else (t40)*a2) + (t41 if t30 else (t41)*a2))*a3 + ((t35 if t30 else (t35)*a2) + (t36 if t30 else (t36)*a2) + (t37 if t30 else (t37)*a2) + (t38 if t30 else (t38)*a2))*a0*a3 + (((t39)*a3 if t30 else (t39)*a2))*a0 + ((t42)*a3 if t30 else (t42)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (6144*t10*t1 + 3980032*t10)
+    n3 = (810496*t43 + 1584768*t43*a7 + 3072*t43*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -83,45 +115,79 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 41829514368
-    r1 = 83659028736
-    r2 = 250977086208
-    r3 = 4029184*a2*a3
+    t0 = a2*a3
+    r0 = 20914757184*a4
+    r1 = 20914757184*a5
+    r2 = 62744271552*a6
+    r3 = (810496*t0 + 1609344*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (6144*t1 + 196608)
-    t3 = (566231040 + 17694720*t1)
-    t4 = (a6 >= 2)
-    t5 = (12288*t1 + 393216)
-    t6 = (1132462080 + 35389440*t1)
-    t7 = (a6 >= 1)
-    t8 = (36864*t1 + 1179648)
-    t9 = (3397386240 + 106168320*t1)
-    t10 = a4*a5
-    n0 = ((2*(1158266880 if t0 else (1158266880)*a2))*a1*a3 + ((276480 if t0 else (276480)*a2) + (1536 if t0 else (1536)*a2) + (138240 if t0 else (138240)*a2) + (4423680 if t0 else (4423680)*a2))*a0*a3 + ((5760 if t0 else (5760)*a2))*a0*a1*a3 + ((t3 if t0 else (t3)*a2) + (3072 if t0 else (3072)*a2) + (t2 if t0 else (t2)*a2) + (566231040 if t0 else (566231040)*a2))*a3 + (((13271040)*a3 if t0 else (13271040)*a2))*a0 + ((38220595200)*a3 if t0 else (38220595200)*a2))
+    t0 = 579133440*a7
+    t1 = (a6 >= 3)
+    t2 = 2880*a7
+    t3 = max(a0, 8)
+    t4 = (3072*t3 + 98304)
+    t5 = t4*a7
+    t6 = (283115520 + 8847360*t3)
+    t7 = t6*a7
+    t8 = 768*a7
+    t9 = 69120*a7
+    t10 = 138240*a7
+    t11 = 2211840*a7
+    t12 = 6635520*a7
+    t13 = 1536*a7
+    t14 = 283115520*a7
+    t15 = 19110297600*a7
+    t16 = 579133440*a8
+    t17 = (a6 >= 2)
+    t18 = 2880*a8
+    t19 = t4*a8
+    t20 = t6*a8
+    t21 = 768*a8
+    t22 = 69120*a8
+    t23 = 138240*a8
+    t24 = 2211840*a8
+    t25 = 6635520*a8
+    t26 = 1536*a8
+    t27 = 283115520*a8
+    t28 = 19110297600*a8
+    t29 = 1737400320*a9
+    t30 = (a6 >= 1)
+    t31 = 8640*a9
+    t32 = 3*a9
+    t33 = t4*t32
+    t34 = t6*t32
+    t35 = 2304*a9
+    t36 = 207360*a9
+    t37 = 414720*a9
+    t38 = 6635520*a9
+    t39 = 19906560*a9
+    t40 = 4608*a9
+    t41 = 849346560*a9
+    t42 = 57330892800*a9
+    t43 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t13 if t1 else (t13)*a2) + (t14 if t1 else (t14)*a2))*a3 + ((t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2))*a0*a3 + (((t12)*a3 if t1 else (t12)*a2))*a0 + ((t15)*a3 if t1 else (t15)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2316533760 if t4 else (2316533760)*a2))*a1*a3 + ((276480 if t4 else (276480)*a2) + (3072 if t4 else (3072)*a2) + (552960 if t4 else (552960)*a2) + (8847360 if t4 else (8847360)*a2))*a0*a3 + (((26542080)*a3 if t4 else (26542080)*a2))*a0 + ((11520 if t4 else (11520)*a2))*a0*a1*a3 + ((t5 if t4 else (t5)*a2) + (1132462080 if t4 else (1132462080)*a2) + (t6 if t4 else (t6)*a2) + (6144 if t4 else (6144)*a2))*a3 + ((76441190400)*a3 if t4 else (76441190400)*a2))
+    n1 = ((2*(t16 if t17 else (t16)*a2))*a1*a3 + ((t18 if t17 else (t18)*a2))*a0*a1*a3 + ((t19 if t17 else (t19)*a2) + (t20 if t17 else (t20)*a2) + (t26 if t17 else (t26)*a2) + (t27 if t17 else (t27)*a2))*a3 + ((t21 if t17 else (t21)*a2) + (t22 if t17 else (t22)*a2) + (t23 if t17 else (t23)*a2) + (t24 if t17 else (t24)*a2))*a0*a3 + (((t25)*a3 if t17 else (t25)*a2))*a0 + ((t28)*a3 if t17 else (t28)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(6949601280 if t7 else (6949601280)*a2))*a1*a3 + ((26542080 if t7 else (26542080)*a2) + (9216 if t7 else (9216)*a2) + (829440 if t7 else (829440)*a2) + (1658880 if t7 else (1658880)*a2))*a0*a3 + ((34560 if t7 else (34560)*a2))*a0*a1*a3 + ((t8 if t7 else (t8)*a2) + (3397386240 if t7 else (3397386240)*a2) + (t9 if t7 else (t9)*a2) + (18432 if t7 else (18432)*a2))*a3 + (((79626240)*a3 if t7 else (79626240)*a2))*a0 + ((229323571200)*a3 if t7 else (229323571200)*a2))
+    n2 = ((2*(t29 if t30 else (t29)*a2))*a1*a3 + ((t31 if t30 else (t31)*a2))*a0*a1*a3 + ((t33 if t30 else (t33)*a2) + (t34 if t30 else (t34)*a2) + (t40 if t30 else (t40)*a2) + (t41 if t30 else (t41)*a2))*a3 + ((t35 if t30 else (t35)*a2) + (t36 if t30 else (t36)*a2) + (t37 if t30 else (t37)*a2) + (t38 if t30 else (t38)*a2))*a0*a3 + (((t39)*a3 if t30 else (t39)*a2))*a0 + ((t42)*a3 if t30 else (t42)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (6144*t10*t1 + 3973888*t10)
+    n3 = (804352*t43 + 1584768*t43*a7 + 3072*t43*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -130,44 +196,79 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 41829514368
-    r1 = 83659028736
-    r2 = 250977086208
-    r3 = 4023040*a2*a3
+    t0 = a2*a3
+    r0 = 20914757184*a4
+    r1 = 20914757184*a5
+    r2 = 62744271552*a6
+    r3 = (804352*t0 + 1609344*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (6144*t1 + 196608)
-    t3 = (566231040 + 17694720*t1)
-    t4 = (a6 >= 2)
-    t5 = (12288*t1 + 393216)
-    t6 = (1132462080 + 35389440*t1)
-    t7 = (a6 >= 1)
-    t8 = (36864*t1 + 1179648)
-    t9 = (3397386240 + 106168320*t1)
-    n0 = ((2*(1158266880 if t0 else (1158266880)*a2))*a1*a3 + ((276480 if t0 else (276480)*a2) + (1536 if t0 else (1536)*a2) + (138240 if t0 else (138240)*a2) + (4423680 if t0 else (4423680)*a2))*a0*a3 + ((5760 if t0 else (5760)*a2))*a0*a1*a3 + (((13271040)*a3 if t0 else (13271040)*a2))*a0 + ((3072 if t0 else (3072)*a2) + (t2 if t0 else (t2)*a2) + (566231040 if t0 else (566231040)*a2) + (t3 if t0 else (t3)*a2))*a3 + ((38220595200)*a3 if t0 else (38220595200)*a2))
+    t0 = 579133440*a7
+    t1 = (a6 >= 3)
+    t2 = 2880*a7
+    t3 = max(a0, 8)
+    t4 = (3072*t3 + 98304)
+    t5 = t4*a7
+    t6 = (283115520 + 8847360*t3)
+    t7 = t6*a7
+    t8 = 768*a7
+    t9 = 69120*a7
+    t10 = 138240*a7
+    t11 = 2211840*a7
+    t12 = 6635520*a7
+    t13 = 1536*a7
+    t14 = 283115520*a7
+    t15 = 19110297600*a7
+    t16 = 579133440*a8
+    t17 = (a6 >= 2)
+    t18 = 2880*a8
+    t19 = t4*a8
+    t20 = t6*a8
+    t21 = 768*a8
+    t22 = 69120*a8
+    t23 = 138240*a8
+    t24 = 2211840*a8
+    t25 = 6635520*a8
+    t26 = 1536*a8
+    t27 = 283115520*a8
+    t28 = 19110297600*a8
+    t29 = 1737400320*a9
+    t30 = (a6 >= 1)
+    t31 = 8640*a9
+    t32 = 3*a9
+    t33 = t32*t4
+    t34 = t6*t32
+    t35 = 2304*a9
+    t36 = 207360*a9
+    t37 = 414720*a9
+    t38 = 6635520*a9
+    t39 = 19906560*a9
+    t40 = 4608*a9
+    t41 = 849346560*a9
+    t42 = 57330892800*a9
+    t43 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t13 if t1 else (t13)*a2) + (t14 if t1 else (t14)*a2))*a3 + ((t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2))*a0*a3 + (((t12)*a3 if t1 else (t12)*a2))*a0 + ((t15)*a3 if t1 else (t15)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2316533760 if t4 else (2316533760)*a2))*a1*a3 + ((276480 if t4 else (276480)*a2) + (3072 if t4 else (3072)*a2) + (552960 if t4 else (552960)*a2) + (8847360 if t4 else (8847360)*a2))*a0*a3 + (((26542080)*a3 if t4 else (26542080)*a2))*a0 + ((11520 if t4 else (11520)*a2))*a0*a1*a3 + ((t5 if t4 else (t5)*a2) + (1132462080 if t4 else (1132462080)*a2) + (t6 if t4 else (t6)*a2) + (6144 if t4 else (6144)*a2))*a3 + ((76441190400)*a3 if t4 else (76441190400)*a2))
+    n1 = ((2*(t16 if t17 else (t16)*a2))*a1*a3 + ((t18 if t17 else (t18)*a2))*a0*a1*a3 + ((t19 if t17 else (t19)*a2) + (t20 if t17 else (t20)*a2) + (t26 if t17 else (t26)*a2) + (t27 if t17 else (t27)*a2))*a3 + ((t21 if t17 else (t21)*a2) + (t22 if t17 else (t22)*a2) + (t23 if t17 else (t23)*a2) + (t24 if t17 else (t24)*a2))*a0*a3 + (((t25)*a3 if t17 else (t25)*a2))*a0 + ((t28)*a3 if t17 else (t28)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(6949601280 if t7 else (6949601280)*a2))*a1*a3 + ((26542080 if t7 else (26542080)*a2) + (9216 if t7 else (9216)*a2) + (829440 if t7 else (829440)*a2) + (1658880 if t7 else (1658880)*a2))*a0*a3 + ((34560 if t7 else (34560)*a2))*a0*a1*a3 + ((t8 if t7 else (t8)*a2) + (3397386240 if t7 else (3397386240)*a2) + (t9 if t7 else (t9)*a2) + (18432 if t7 else (18432)*a2))*a3 + (((79626240)*a3 if t7 else (79626240)*a2))*a0 + ((229323571200)*a3 if t7 else (229323571200)*a2))
+    n2 = ((2*(t29 if t30 else (t29)*a2))*a1*a3 + ((t31 if t30 else (t31)*a2))*a0*a1*a3 + ((t33 if t30 else (t33)*a2) + (t34 if t30 else (t34)*a2) + (t40 if t30 else (t40)*a2) + (t41 if t30 else (t41)*a2))*a3 + ((t35 if t30 else (t35)*a2) + (t36 if t30 else (t36)*a2) + (t37 if t30 else (t37)*a2) + (t38 if t30 else (t38)*a2))*a0*a3 + (((t39)*a3 if t30 else (t39)*a2))*a0 + ((t42)*a3 if t30 else (t42)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 954112*a4*a5
+    n3 = (804352*t43 + 74880*t43*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -176,13 +277,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 41829514368
-    r1 = 83659028736
-    r2 = 250977086208
-    r3 = 954112*a2*a3
+    t0 = a2*a3
+    r0 = 20914757184*a4
+    r1 = 20914757184*a5
+    r2 = 62744271552*a6
+    r3 = (804352*t0 + 74880*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -26,8 +26,7 @@ INFO = {'name': 'kimi-k2',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 1026408209408,
  'params': {'breakdown': {'embedding/token': 1174405120,
                           'attention/q_a': 671612928,
@@ -50,26 +49,69 @@ INFO = {'name': 'kimi-k2',
             'active': 32861477888}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    t3 = a4*a5
-    n0 = ((2*(2348810240 if t0 else (2348810240)*a2))*a1*a3 + ((528482304 if t0 else (528482304)*a2) + (264241152 if t0 else (264241152)*a2) + (1023410176 if t0 else (1023410176)*a2) + (2302672896 if t0 else (2302672896)*a2) + (5284823040 if t0 else (5284823040)*a2) + (7163871232 if t0 else (7163871232)*a2))*a3 + ((14336 if t0 else (14336)*a2))*a0*a1*a3 + ((2029372047360)*a3 if t0 else (2029372047360)*a2) + ((249856 if t0 else (249856)*a2) + (1748992 if t0 else (1748992)*a2) + (330301440 if t0 else (330301440)*a2) + (503709696 if t0 else (503709696)*a2) + (1343225856 if t0 else (1343225856)*a2))*a0*a3)
+    t0 = 1174405120*a7
+    t1 = (a6 >= 3)
+    t2 = 7168*a7
+    t3 = 124928*a7
+    t4 = 874496*a7
+    t5 = 165150720*a7
+    t6 = 251854848*a7
+    t7 = 671612928*a7
+    t8 = 132120576*a7
+    t9 = 264241152*a7
+    t10 = 511705088*a7
+    t11 = 1151336448*a7
+    t12 = 2642411520*a7
+    t13 = 3581935616*a7
+    t14 = 1014686023680*a7
+    t15 = 1174405120*a8
+    t16 = (a6 >= 2)
+    t17 = 7168*a8
+    t18 = 124928*a8
+    t19 = 874496*a8
+    t20 = 165150720*a8
+    t21 = 251854848*a8
+    t22 = 671612928*a8
+    t23 = 132120576*a8
+    t24 = 264241152*a8
+    t25 = 511705088*a8
+    t26 = 1151336448*a8
+    t27 = 2642411520*a8
+    t28 = 3581935616*a8
+    t29 = 1014686023680*a8
+    t30 = 3523215360*a9
+    t31 = (a6 >= 1)
+    t32 = 21504*a9
+    t33 = 374784*a9
+    t34 = 2623488*a9
+    t35 = 495452160*a9
+    t36 = 755564544*a9
+    t37 = 2014838784*a9
+    t38 = 396361728*a9
+    t39 = 792723456*a9
+    t40 = 1535115264*a9
+    t41 = 3454009344*a9
+    t42 = 7927234560*a9
+    t43 = 10745806848*a9
+    t44 = 3044058071040*a9
+    t45 = a4*a5
+    t46 = t45*a7
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a3 + ((t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + (t12 if t1 else (t12)*a2) + (t13 if t1 else (t13)*a2))*a3 + ((t14)*a3 if t1 else (t14)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(4697620480 if t1 else (4697620480)*a2))*a1*a3 + ((528482304 if t1 else (528482304)*a2) + (1056964608 if t1 else (1056964608)*a2) + (2046820352 if t1 else (2046820352)*a2) + (4605345792 if t1 else (4605345792)*a2) + (10569646080 if t1 else (10569646080)*a2) + (14327742464 if t1 else (14327742464)*a2))*a3 + ((28672 if t1 else (28672)*a2))*a0*a1*a3 + ((499712 if t1 else (499712)*a2) + (3497984 if t1 else (3497984)*a2) + (660602880 if t1 else (660602880)*a2) + (1007419392 if t1 else (1007419392)*a2) + (2686451712 if t1 else (2686451712)*a2))*a0*a3 + ((4058744094720)*a3 if t1 else (4058744094720)*a2))
+    n1 = ((2*(t15 if t16 else (t15)*a2))*a1*a3 + ((t17 if t16 else (t17)*a2))*a0*a1*a3 + ((t18 if t16 else (t18)*a2) + (t19 if t16 else (t19)*a2) + (t20 if t16 else (t20)*a2) + (t21 if t16 else (t21)*a2) + (t22 if t16 else (t22)*a2))*a0*a3 + ((t23 if t16 else (t23)*a2) + (t24 if t16 else (t24)*a2) + (t25 if t16 else (t25)*a2) + (t26 if t16 else (t26)*a2) + (t27 if t16 else (t27)*a2) + (t28 if t16 else (t28)*a2))*a3 + ((t29)*a3 if t16 else (t29)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(14092861440 if t2 else (14092861440)*a2))*a1*a3 + ((86016 if t2 else (86016)*a2))*a0*a1*a3 + ((1499136 if t2 else (1499136)*a2) + (10493952 if t2 else (10493952)*a2) + (1981808640 if t2 else (1981808640)*a2) + (3022258176 if t2 else (3022258176)*a2) + (8059355136 if t2 else (8059355136)*a2))*a0*a3 + ((1585446912 if t2 else (1585446912)*a2) + (3170893824 if t2 else (3170893824)*a2) + (6140461056 if t2 else (6140461056)*a2) + (13816037376 if t2 else (13816037376)*a2) + (31708938240 if t2 else (31708938240)*a2) + (42983227392 if t2 else (42983227392)*a2))*a3 + ((12176232284160)*a3 if t2 else (12176232284160)*a2))
+    n2 = ((2*(t30 if t31 else (t30)*a2))*a1*a3 + ((t32 if t31 else (t32)*a2))*a0*a1*a3 + ((t33 if t31 else (t33)*a2) + (t34 if t31 else (t34)*a2) + (t35 if t31 else (t35)*a2) + (t36 if t31 else (t36)*a2) + (t37 if t31 else (t37)*a2))*a0*a3 + ((t38 if t31 else (t38)*a2) + (t39 if t31 else (t39)*a2) + (t40 if t31 else (t40)*a2) + (t41 if t31 else (t41)*a2) + (t42 if t31 else (t42)*a2) + (t43 if t31 else (t43)*a2))*a3 + ((t44)*a3 if t31 else (t44)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((499712*t3)*a0 + 18189568*t3)
+    n3 = ((249856*t46)*a0 + 670976*t45 + 8759296*t46)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -78,38 +120,82 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 2052816418816
-    r1 = 4105632837632
-    r2 = 12316898512896
-    r3 = 18689280*a2*a3
+    t0 = a2*a3
+    r0 = 1026408209408*a4
+    r1 = 1026408209408*a5
+    r2 = 3079224628224*a6
+    r3 = (670976*t0 + 9009152*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    t3 = a4*a5
-    n0 = ((2*(2348810240 if t0 else (2348810240)*a2))*a1*a3 + ((528482304 if t0 else (528482304)*a2) + (264241152 if t0 else (264241152)*a2) + (1023410176 if t0 else (1023410176)*a2) + (2302672896 if t0 else (2302672896)*a2) + (5284823040 if t0 else (5284823040)*a2) + (7163871232 if t0 else (7163871232)*a2))*a3 + ((14336 if t0 else (14336)*a2))*a0*a1*a3 + ((2029372047360)*a3 if t0 else (2029372047360)*a2) + ((249856 if t0 else (249856)*a2) + (1748992 if t0 else (1748992)*a2) + (330301440 if t0 else (330301440)*a2) + (503709696 if t0 else (503709696)*a2) + (1343225856 if t0 else (1343225856)*a2))*a0*a3)
+    t0 = 1174405120*a7
+    t1 = (a6 >= 3)
+    t2 = 7168*a7
+    t3 = 124928*a7
+    t4 = 874496*a7
+    t5 = 165150720*a7
+    t6 = 251854848*a7
+    t7 = 671612928*a7
+    t8 = 132120576*a7
+    t9 = 264241152*a7
+    t10 = 511705088*a7
+    t11 = 1151336448*a7
+    t12 = 2642411520*a7
+    t13 = 3581935616*a7
+    t14 = 1014686023680*a7
+    t15 = 1174405120*a8
+    t16 = (a6 >= 2)
+    t17 = 7168*a8
+    t18 = 124928*a8
+    t19 = 874496*a8
+    t20 = 165150720*a8
+    t21 = 251854848*a8
+    t22 = 671612928*a8
+    t23 = 132120576*a8
+    t24 = 264241152*a8
+    t25 = 511705088*a8
+    t26 = 1151336448*a8
+    t27 = 2642411520*a8
+    t28 = 3581935616*a8
+    t29 = 1014686023680*a8
+    t30 = 3523215360*a9
+    t31 = (a6 >= 1)
+    t32 = 21504*a9
+    t33 = 374784*a9
+    t34 = 2623488*a9
+    t35 = 495452160*a9
+    t36 = 755564544*a9
+    t37 = 2014838784*a9
+    t38 = 396361728*a9
+    t39 = 792723456*a9
+    t40 = 1535115264*a9
+    t41 = 3454009344*a9
+    t42 = 7927234560*a9
+    t43 = 10745806848*a9
+    t44 = 3044058071040*a9
+    t45 = a4*a5
+    t46 = t45*a7
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a3 + ((t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + (t12 if t1 else (t12)*a2) + (t13 if t1 else (t13)*a2))*a3 + ((t14)*a3 if t1 else (t14)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(4697620480 if t1 else (4697620480)*a2))*a1*a3 + ((528482304 if t1 else (528482304)*a2) + (1056964608 if t1 else (1056964608)*a2) + (2046820352 if t1 else (2046820352)*a2) + (4605345792 if t1 else (4605345792)*a2) + (10569646080 if t1 else (10569646080)*a2) + (14327742464 if t1 else (14327742464)*a2))*a3 + ((28672 if t1 else (28672)*a2))*a0*a1*a3 + ((499712 if t1 else (499712)*a2) + (3497984 if t1 else (3497984)*a2) + (660602880 if t1 else (660602880)*a2) + (1007419392 if t1 else (1007419392)*a2) + (2686451712 if t1 else (2686451712)*a2))*a0*a3 + ((4058744094720)*a3 if t1 else (4058744094720)*a2))
+    n1 = ((2*(t15 if t16 else (t15)*a2))*a1*a3 + ((t17 if t16 else (t17)*a2))*a0*a1*a3 + ((t18 if t16 else (t18)*a2) + (t19 if t16 else (t19)*a2) + (t20 if t16 else (t20)*a2) + (t21 if t16 else (t21)*a2) + (t22 if t16 else (t22)*a2))*a0*a3 + ((t23 if t16 else (t23)*a2) + (t24 if t16 else (t24)*a2) + (t25 if t16 else (t25)*a2) + (t26 if t16 else (t26)*a2) + (t27 if t16 else (t27)*a2) + (t28 if t16 else (t28)*a2))*a3 + ((t29)*a3 if t16 else (t29)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(14092861440 if t2 else (14092861440)*a2))*a1*a3 + ((86016 if t2 else (86016)*a2))*a0*a1*a3 + ((1499136 if t2 else (1499136)*a2) + (10493952 if t2 else (10493952)*a2) + (1981808640 if t2 else (1981808640)*a2) + (3022258176 if t2 else (3022258176)*a2) + (8059355136 if t2 else (8059355136)*a2))*a0*a3 + ((1585446912 if t2 else (1585446912)*a2) + (3170893824 if t2 else (3170893824)*a2) + (6140461056 if t2 else (6140461056)*a2) + (13816037376 if t2 else (13816037376)*a2) + (31708938240 if t2 else (31708938240)*a2) + (42983227392 if t2 else (42983227392)*a2))*a3 + ((12176232284160)*a3 if t2 else (12176232284160)*a2))
+    n2 = ((2*(t30 if t31 else (t30)*a2))*a1*a3 + ((t32 if t31 else (t32)*a2))*a0*a1*a3 + ((t33 if t31 else (t33)*a2) + (t34 if t31 else (t34)*a2) + (t35 if t31 else (t35)*a2) + (t36 if t31 else (t36)*a2) + (t37 if t31 else (t37)*a2))*a0*a3 + ((t38 if t31 else (t38)*a2) + (t39 if t31 else (t39)*a2) + (t40 if t31 else (t40)*a2) + (t41 if t31 else (t41)*a2) + (t42 if t31 else (t42)*a2) + (t43 if t31 else (t43)*a2))*a3 + ((t44)*a3 if t31 else (t44)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = ((499712*t3)*a0 + 18173952*t3)
+    n3 = ((249856*t46)*a0 + 655360*t45 + 8759296*t46)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -118,37 +204,81 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 2052816418816
-    r1 = 4105632837632
-    r2 = 12316898512896
-    r3 = 18673664*a2*a3
+    t0 = a2*a3
+    r0 = 1026408209408*a4
+    r1 = 1026408209408*a5
+    r2 = 3079224628224*a6
+    r3 = (655360*t0 + 9009152*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(2348810240 if t0 else (2348810240)*a2))*a1*a3 + ((528482304 if t0 else (528482304)*a2) + (264241152 if t0 else (264241152)*a2) + (1023410176 if t0 else (1023410176)*a2) + (2302672896 if t0 else (2302672896)*a2) + (5284823040 if t0 else (5284823040)*a2) + (7163871232 if t0 else (7163871232)*a2))*a3 + ((14336 if t0 else (14336)*a2))*a0*a1*a3 + ((2029372047360)*a3 if t0 else (2029372047360)*a2) + ((249856 if t0 else (249856)*a2) + (1748992 if t0 else (1748992)*a2) + (330301440 if t0 else (330301440)*a2) + (503709696 if t0 else (503709696)*a2) + (1343225856 if t0 else (1343225856)*a2))*a0*a3)
+    t0 = 1174405120*a7
+    t1 = (a6 >= 3)
+    t2 = 7168*a7
+    t3 = 124928*a7
+    t4 = 874496*a7
+    t5 = 165150720*a7
+    t6 = 251854848*a7
+    t7 = 671612928*a7
+    t8 = 132120576*a7
+    t9 = 264241152*a7
+    t10 = 511705088*a7
+    t11 = 1151336448*a7
+    t12 = 2642411520*a7
+    t13 = 3581935616*a7
+    t14 = 1014686023680*a7
+    t15 = 1174405120*a8
+    t16 = (a6 >= 2)
+    t17 = 7168*a8
+    t18 = 124928*a8
+    t19 = 874496*a8
+    t20 = 165150720*a8
+    t21 = 251854848*a8
+    t22 = 671612928*a8
+    t23 = 132120576*a8
+    t24 = 264241152*a8
+    t25 = 511705088*a8
+    t26 = 1151336448*a8
+    t27 = 2642411520*a8
+    t28 = 3581935616*a8
+    t29 = 1014686023680*a8
+    t30 = 3523215360*a9
+    t31 = (a6 >= 1)
+    t32 = 21504*a9
+    t33 = 374784*a9
+    t34 = 2623488*a9
+    t35 = 495452160*a9
+    t36 = 755564544*a9
+    t37 = 2014838784*a9
+    t38 = 396361728*a9
+    t39 = 792723456*a9
+    t40 = 1535115264*a9
+    t41 = 3454009344*a9
+    t42 = 7927234560*a9
+    t43 = 10745806848*a9
+    t44 = 3044058071040*a9
+    t45 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a3 + ((t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + (t12 if t1 else (t12)*a2) + (t13 if t1 else (t13)*a2))*a3 + ((t14)*a3 if t1 else (t14)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(4697620480 if t1 else (4697620480)*a2))*a1*a3 + ((528482304 if t1 else (528482304)*a2) + (1056964608 if t1 else (1056964608)*a2) + (2046820352 if t1 else (2046820352)*a2) + (4605345792 if t1 else (4605345792)*a2) + (10569646080 if t1 else (10569646080)*a2) + (14327742464 if t1 else (14327742464)*a2))*a3 + ((28672 if t1 else (28672)*a2))*a0*a1*a3 + ((499712 if t1 else (499712)*a2) + (3497984 if t1 else (3497984)*a2) + (660602880 if t1 else (660602880)*a2) + (1007419392 if t1 else (1007419392)*a2) + (2686451712 if t1 else (2686451712)*a2))*a0*a3 + ((4058744094720)*a3 if t1 else (4058744094720)*a2))
+    n1 = ((2*(t15 if t16 else (t15)*a2))*a1*a3 + ((t17 if t16 else (t17)*a2))*a0*a1*a3 + ((t18 if t16 else (t18)*a2) + (t19 if t16 else (t19)*a2) + (t20 if t16 else (t20)*a2) + (t21 if t16 else (t21)*a2) + (t22 if t16 else (t22)*a2))*a0*a3 + ((t23 if t16 else (t23)*a2) + (t24 if t16 else (t24)*a2) + (t25 if t16 else (t25)*a2) + (t26 if t16 else (t26)*a2) + (t27 if t16 else (t27)*a2) + (t28 if t16 else (t28)*a2))*a3 + ((t29)*a3 if t16 else (t29)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(14092861440 if t2 else (14092861440)*a2))*a1*a3 + ((86016 if t2 else (86016)*a2))*a0*a1*a3 + ((1499136 if t2 else (1499136)*a2) + (10493952 if t2 else (10493952)*a2) + (1981808640 if t2 else (1981808640)*a2) + (3022258176 if t2 else (3022258176)*a2) + (8059355136 if t2 else (8059355136)*a2))*a0*a3 + ((1585446912 if t2 else (1585446912)*a2) + (3170893824 if t2 else (3170893824)*a2) + (6140461056 if t2 else (6140461056)*a2) + (13816037376 if t2 else (13816037376)*a2) + (31708938240 if t2 else (31708938240)*a2) + (42983227392 if t2 else (42983227392)*a2))*a3 + ((12176232284160)*a3 if t2 else (12176232284160)*a2))
+    n2 = ((2*(t30 if t31 else (t30)*a2))*a1*a3 + ((t32 if t31 else (t32)*a2))*a0*a1*a3 + ((t33 if t31 else (t33)*a2) + (t34 if t31 else (t34)*a2) + (t35 if t31 else (t35)*a2) + (t36 if t31 else (t36)*a2) + (t37 if t31 else (t37)*a2))*a0*a3 + ((t38 if t31 else (t38)*a2) + (t39 if t31 else (t39)*a2) + (t40 if t31 else (t40)*a2) + (t41 if t31 else (t41)*a2) + (t42 if t31 else (t42)*a2) + (t43 if t31 else (t43)*a2))*a3 + ((t44)*a3 if t31 else (t44)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1558528*a4*a5
+    n3 = (655360*t45 + 451584*t45*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -157,13 +287,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 2052816418816
-    r1 = 4105632837632
-    r2 = 12316898512896
-    r3 = 1558528*a2*a3
+    t0 = a2*a3
+    r0 = 1026408209408*a4
+    r1 = 1026408209408*a5
+    r2 = 3079224628224*a6
+    r3 = (655360*t0 + 451584*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

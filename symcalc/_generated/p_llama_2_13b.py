@@ -25,8 +25,7 @@ INFO = {'name': 'llama-2-13b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 13015864320,
  'params': {'breakdown': {'embedding/token': 163840000,
                           'attention/qkv': 3145728000,
@@ -42,25 +41,47 @@ INFO = {'name': 'llama-2-13b',
             'active': 13015864320}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(327680000 if t0 else (327680000)*a2))*a1 + (11324620800 if t0 else (11324620800)*a2) + (2097152000 if t0 else (2097152000)*a2) + (5662310400 if t0 else (5662310400)*a2) + (6291456000 if t0 else (6291456000)*a2) + ((10240 if t0 else (10240)*a2))*a0*a1 + ((819200 if t0 else (819200)*a2))*a0)
+    t0 = 163840000*a7
+    t1 = (a6 >= 3)
+    t2 = 5120*a7
+    t3 = 409600*a7
+    t4 = 1048576000*a7
+    t5 = 2831155200*a7
+    t6 = 3145728000*a7
+    t7 = 5662310400*a7
+    t8 = 163840000*a8
+    t9 = (a6 >= 2)
+    t10 = 5120*a8
+    t11 = 409600*a8
+    t12 = 1048576000*a8
+    t13 = 2831155200*a8
+    t14 = 3145728000*a8
+    t15 = 5662310400*a8
+    t16 = 491520000*a9
+    t17 = (a6 >= 1)
+    t18 = 15360*a9
+    t19 = 1228800*a9
+    t20 = 3145728000*a9
+    t21 = 8493465600*a9
+    t22 = 9437184000*a9
+    t23 = 16986931200*a9
+    t24 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t4 if t1 else (t4)*a2) + (t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1 + ((t3 if t1 else (t3)*a2))*a0)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(655360000 if t1 else (655360000)*a2))*a1 + (11324620800 if t1 else (11324620800)*a2) + (12582912000 if t1 else (12582912000)*a2) + (4194304000 if t1 else (4194304000)*a2) + (22649241600 if t1 else (22649241600)*a2) + ((20480 if t1 else (20480)*a2))*a0*a1 + ((1638400 if t1 else (1638400)*a2))*a0)
+    n1 = ((2*(t8 if t9 else (t8)*a2))*a1 + ((t10 if t9 else (t10)*a2))*a0*a1 + ((t11 if t9 else (t11)*a2))*a0 + (t12 if t9 else (t12)*a2) + (t13 if t9 else (t13)*a2) + (t14 if t9 else (t14)*a2) + (t15 if t9 else (t15)*a2))
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(1966080000 if t2 else (1966080000)*a2))*a1 + (12582912000 if t2 else (12582912000)*a2) + (33973862400 if t2 else (33973862400)*a2) + (37748736000 if t2 else (37748736000)*a2) + (67947724800 if t2 else (67947724800)*a2) + ((61440 if t2 else (61440)*a2))*a0*a1 + ((4915200 if t2 else (4915200)*a2))*a0)
+    n2 = ((2*(t16 if t17 else (t16)*a2))*a1 + ((t18 if t17 else (t18)*a2))*a0*a1 + ((t19 if t17 else (t19)*a2))*a0 + (t20 if t17 else (t20)*a2) + (t21 if t17 else (t21)*a2) + (t22 if t17 else (t22)*a2) + (t23 if t17 else (t23)*a2))
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 7855360*a4*a5
+    n3 = (134400*t24 + 3860480*t24*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -69,37 +90,60 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 26031728640
-    r1 = 52063457280
-    r2 = 156190371840
-    r3 = 7855360*a2*a3
+    t0 = a2*a3
+    r0 = 13015864320*a4
+    r1 = 13015864320*a5
+    r2 = 39047592960*a6
+    r3 = (134400*t0 + 3860480*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(327680000 if t0 else (327680000)*a2))*a1 + (11324620800 if t0 else (11324620800)*a2) + (2097152000 if t0 else (2097152000)*a2) + (5662310400 if t0 else (5662310400)*a2) + (6291456000 if t0 else (6291456000)*a2) + ((10240 if t0 else (10240)*a2))*a0*a1 + ((819200 if t0 else (819200)*a2))*a0)
+    t0 = 163840000*a7
+    t1 = (a6 >= 3)
+    t2 = 5120*a7
+    t3 = 409600*a7
+    t4 = 1048576000*a7
+    t5 = 2831155200*a7
+    t6 = 3145728000*a7
+    t7 = 5662310400*a7
+    t8 = 163840000*a8
+    t9 = (a6 >= 2)
+    t10 = 5120*a8
+    t11 = 409600*a8
+    t12 = 1048576000*a8
+    t13 = 2831155200*a8
+    t14 = 3145728000*a8
+    t15 = 5662310400*a8
+    t16 = 491520000*a9
+    t17 = (a6 >= 1)
+    t18 = 15360*a9
+    t19 = 1228800*a9
+    t20 = 3145728000*a9
+    t21 = 8493465600*a9
+    t22 = 9437184000*a9
+    t23 = 16986931200*a9
+    t24 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t4 if t1 else (t4)*a2) + (t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1 + ((t3 if t1 else (t3)*a2))*a0)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(655360000 if t1 else (655360000)*a2))*a1 + (11324620800 if t1 else (11324620800)*a2) + (12582912000 if t1 else (12582912000)*a2) + (4194304000 if t1 else (4194304000)*a2) + (22649241600 if t1 else (22649241600)*a2) + ((20480 if t1 else (20480)*a2))*a0*a1 + ((1638400 if t1 else (1638400)*a2))*a0)
+    n1 = ((2*(t8 if t9 else (t8)*a2))*a1 + ((t10 if t9 else (t10)*a2))*a0*a1 + ((t11 if t9 else (t11)*a2))*a0 + (t12 if t9 else (t12)*a2) + (t13 if t9 else (t13)*a2) + (t14 if t9 else (t14)*a2) + (t15 if t9 else (t15)*a2))
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(1966080000 if t2 else (1966080000)*a2))*a1 + (12582912000 if t2 else (12582912000)*a2) + (33973862400 if t2 else (33973862400)*a2) + (37748736000 if t2 else (37748736000)*a2) + (67947724800 if t2 else (67947724800)*a2) + ((61440 if t2 else (61440)*a2))*a0*a1 + ((4915200 if t2 else (4915200)*a2))*a0)
+    n2 = ((2*(t16 if t17 else (t16)*a2))*a1 + ((t18 if t17 else (t18)*a2))*a0*a1 + ((t19 if t17 else (t19)*a2))*a0 + (t20 if t17 else (t20)*a2) + (t21 if t17 else (t21)*a2) + (t22 if t17 else (t22)*a2) + (t23 if t17 else (t23)*a2))
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 7848960*a4*a5
+    n3 = (128000*t24 + 3860480*t24*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -108,37 +152,60 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 26031728640
-    r1 = 52063457280
-    r2 = 156190371840
-    r3 = 7848960*a2*a3
+    t0 = a2*a3
+    r0 = 13015864320*a4
+    r1 = 13015864320*a5
+    r2 = 39047592960*a6
+    r3 = (128000*t0 + 3860480*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(327680000 if t0 else (327680000)*a2))*a1 + (11324620800 if t0 else (11324620800)*a2) + (2097152000 if t0 else (2097152000)*a2) + (5662310400 if t0 else (5662310400)*a2) + (6291456000 if t0 else (6291456000)*a2) + ((10240 if t0 else (10240)*a2))*a0*a1 + ((819200 if t0 else (819200)*a2))*a0)
+    t0 = 163840000*a7
+    t1 = (a6 >= 3)
+    t2 = 5120*a7
+    t3 = 409600*a7
+    t4 = 1048576000*a7
+    t5 = 2831155200*a7
+    t6 = 3145728000*a7
+    t7 = 5662310400*a7
+    t8 = 163840000*a8
+    t9 = (a6 >= 2)
+    t10 = 5120*a8
+    t11 = 409600*a8
+    t12 = 1048576000*a8
+    t13 = 2831155200*a8
+    t14 = 3145728000*a8
+    t15 = 5662310400*a8
+    t16 = 491520000*a9
+    t17 = (a6 >= 1)
+    t18 = 15360*a9
+    t19 = 1228800*a9
+    t20 = 3145728000*a9
+    t21 = 8493465600*a9
+    t22 = 9437184000*a9
+    t23 = 16986931200*a9
+    t24 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t4 if t1 else (t4)*a2) + (t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1 + ((t3 if t1 else (t3)*a2))*a0)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(655360000 if t1 else (655360000)*a2))*a1 + (11324620800 if t1 else (11324620800)*a2) + (12582912000 if t1 else (12582912000)*a2) + (4194304000 if t1 else (4194304000)*a2) + (22649241600 if t1 else (22649241600)*a2) + ((20480 if t1 else (20480)*a2))*a0*a1 + ((1638400 if t1 else (1638400)*a2))*a0)
+    n1 = ((2*(t8 if t9 else (t8)*a2))*a1 + ((t10 if t9 else (t10)*a2))*a0*a1 + ((t11 if t9 else (t11)*a2))*a0 + (t12 if t9 else (t12)*a2) + (t13 if t9 else (t13)*a2) + (t14 if t9 else (t14)*a2) + (t15 if t9 else (t15)*a2))
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(1966080000 if t2 else (1966080000)*a2))*a1 + (12582912000 if t2 else (12582912000)*a2) + (33973862400 if t2 else (33973862400)*a2) + (37748736000 if t2 else (37748736000)*a2) + (67947724800 if t2 else (67947724800)*a2) + ((61440 if t2 else (61440)*a2))*a0*a1 + ((4915200 if t2 else (4915200)*a2))*a0)
+    n2 = ((2*(t16 if t17 else (t16)*a2))*a1 + ((t18 if t17 else (t18)*a2))*a0*a1 + ((t19 if t17 else (t19)*a2))*a0 + (t20 if t17 else (t20)*a2) + (t21 if t17 else (t21)*a2) + (t22 if t17 else (t22)*a2) + (t23 if t17 else (t23)*a2))
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 558080*a4*a5
+    n3 = (128000*t24 + 215040*t24*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -147,13 +214,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 26031728640
-    r1 = 52063457280
-    r2 = 156190371840
-    r3 = 558080*a2*a3
+    t0 = a2*a3
+    r0 = 13015864320*a4
+    r1 = 13015864320*a5
+    r2 = 39047592960*a6
+    r3 = (128000*t0 + 215040*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

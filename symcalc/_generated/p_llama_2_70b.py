@@ -25,8 +25,7 @@ INFO = {'name': 'llama-2-70b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 68976648192,
  'params': {'breakdown': {'embedding/token': 262144000,
                           'attention/qkv': 6710886400,
@@ -42,30 +41,49 @@ INFO = {'name': 'llama-2-70b',
             'active': 68976648192}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (10737418240 + 335544320*t1)
-    t3 = (a6 >= 2)
-    t4 = (21474836480 + 671088640*t1)
-    t5 = (a6 >= 1)
-    t6 = (64424509440 + 2013265920*t1)
-    t7 = a4*a5
-    n0 = ((2*(524288000 if t0 else (524288000)*a2))*a1 + (75161927680 if t0 else (75161927680)*a2) + (37580963840 if t0 else (37580963840)*a2) + (10737418240 if t0 else (10737418240)*a2) + (t2 if t0 else (t2)*a2) + ((16384 if t0 else (16384)*a2))*a0*a1 + ((2621440 if t0 else (2621440)*a2))*a0)
+    t0 = 262144000*a7
+    t1 = (a6 >= 3)
+    t2 = 8192*a7
+    t3 = max(a0, 8)
+    t4 = (5368709120 + 167772160*t3)
+    t5 = t4*a7
+    t6 = 1310720*a7
+    t7 = 5368709120*a7
+    t8 = 18790481920*a7
+    t9 = 37580963840*a7
+    t10 = 262144000*a8
+    t11 = (a6 >= 2)
+    t12 = 8192*a8
+    t13 = t4*a8
+    t14 = 1310720*a8
+    t15 = 5368709120*a8
+    t16 = 18790481920*a8
+    t17 = 37580963840*a8
+    t18 = 786432000*a9
+    t19 = (a6 >= 1)
+    t20 = 24576*a9
+    t21 = 3*t4*a9
+    t22 = 3932160*a9
+    t23 = 16106127360*a9
+    t24 = 56371445760*a9
+    t25 = 112742891520*a9
+    t26 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + ((t6 if t1 else (t6)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(1048576000 if t3 else (1048576000)*a2))*a1 + (75161927680 if t3 else (75161927680)*a2) + (21474836480 if t3 else (21474836480)*a2) + (t4 if t3 else (t4)*a2) + (150323855360 if t3 else (150323855360)*a2) + ((32768 if t3 else (32768)*a2))*a0*a1 + ((5242880 if t3 else (5242880)*a2))*a0)
+    n1 = ((2*(t10 if t11 else (t10)*a2))*a1 + ((t12 if t11 else (t12)*a2))*a0*a1 + (t13 if t11 else (t13)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + ((t14 if t11 else (t14)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(3145728000 if t5 else (3145728000)*a2))*a1 + ((98304 if t5 else (98304)*a2))*a0*a1 + (64424509440 if t5 else (64424509440)*a2) + (t6 if t5 else (t6)*a2) + (225485783040 if t5 else (225485783040)*a2) + (450971566080 if t5 else (450971566080)*a2) + ((15728640 if t5 else (15728640)*a2))*a0)
+    n2 = ((2*(t18 if t19 else (t18)*a2))*a1 + ((t20 if t19 else (t20)*a2))*a0*a1 + (t21 if t19 else (t21)*a2) + (t23 if t19 else (t23)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + ((t22 if t19 else (t22)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (40960*t7*t1 + 26395648*t7)
+    n3 = (148480*t26 + 13123584*t26*a7 + 20480*t26*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -74,42 +92,62 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 137953296384
-    r1 = 275906592768
-    r2 = 827719778304
-    r3 = 26723328*a2*a3
+    t0 = a2*a3
+    r0 = 68976648192*a4
+    r1 = 68976648192*a5
+    r2 = 206929944576*a6
+    r3 = (148480*t0 + 13287424*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (10737418240 + 335544320*t1)
-    t3 = (a6 >= 2)
-    t4 = (21474836480 + 671088640*t1)
-    t5 = (a6 >= 1)
-    t6 = (64424509440 + 2013265920*t1)
-    t7 = a4*a5
-    n0 = ((2*(524288000 if t0 else (524288000)*a2))*a1 + (75161927680 if t0 else (75161927680)*a2) + (37580963840 if t0 else (37580963840)*a2) + (10737418240 if t0 else (10737418240)*a2) + (t2 if t0 else (t2)*a2) + ((16384 if t0 else (16384)*a2))*a0*a1 + ((2621440 if t0 else (2621440)*a2))*a0)
+    t0 = 262144000*a7
+    t1 = (a6 >= 3)
+    t2 = 8192*a7
+    t3 = max(a0, 8)
+    t4 = (5368709120 + 167772160*t3)
+    t5 = t4*a7
+    t6 = 1310720*a7
+    t7 = 5368709120*a7
+    t8 = 18790481920*a7
+    t9 = 37580963840*a7
+    t10 = 262144000*a8
+    t11 = (a6 >= 2)
+    t12 = 8192*a8
+    t13 = t4*a8
+    t14 = 1310720*a8
+    t15 = 5368709120*a8
+    t16 = 18790481920*a8
+    t17 = 37580963840*a8
+    t18 = 786432000*a9
+    t19 = (a6 >= 1)
+    t20 = 24576*a9
+    t21 = 3*t4*a9
+    t22 = 3932160*a9
+    t23 = 16106127360*a9
+    t24 = 56371445760*a9
+    t25 = 112742891520*a9
+    t26 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + ((t6 if t1 else (t6)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(1048576000 if t3 else (1048576000)*a2))*a1 + (75161927680 if t3 else (75161927680)*a2) + (21474836480 if t3 else (21474836480)*a2) + (t4 if t3 else (t4)*a2) + (150323855360 if t3 else (150323855360)*a2) + ((32768 if t3 else (32768)*a2))*a0*a1 + ((5242880 if t3 else (5242880)*a2))*a0)
+    n1 = ((2*(t10 if t11 else (t10)*a2))*a1 + ((t12 if t11 else (t12)*a2))*a0*a1 + (t13 if t11 else (t13)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + ((t14 if t11 else (t14)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(3145728000 if t5 else (3145728000)*a2))*a1 + ((98304 if t5 else (98304)*a2))*a0*a1 + (64424509440 if t5 else (64424509440)*a2) + (t6 if t5 else (t6)*a2) + (225485783040 if t5 else (225485783040)*a2) + (450971566080 if t5 else (450971566080)*a2) + ((15728640 if t5 else (15728640)*a2))*a0)
+    n2 = ((2*(t18 if t19 else (t18)*a2))*a1 + ((t20 if t19 else (t20)*a2))*a0*a1 + (t21 if t19 else (t21)*a2) + (t23 if t19 else (t23)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + ((t22 if t19 else (t22)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (40960*t7*t1 + 26375168*t7)
+    n3 = (128000*t26 + 13123584*t26*a7 + 20480*t26*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -118,41 +156,61 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 137953296384
-    r1 = 275906592768
-    r2 = 827719778304
-    r3 = 26702848*a2*a3
+    t0 = a2*a3
+    r0 = 68976648192*a4
+    r1 = 68976648192*a5
+    r2 = 206929944576*a6
+    r3 = (128000*t0 + 13287424*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (10737418240 + 335544320*t1)
-    t3 = (a6 >= 2)
-    t4 = (21474836480 + 671088640*t1)
-    t5 = (a6 >= 1)
-    t6 = (64424509440 + 2013265920*t1)
-    n0 = ((2*(524288000 if t0 else (524288000)*a2))*a1 + (75161927680 if t0 else (75161927680)*a2) + (37580963840 if t0 else (37580963840)*a2) + (10737418240 if t0 else (10737418240)*a2) + (t2 if t0 else (t2)*a2) + ((16384 if t0 else (16384)*a2))*a0*a1 + ((2621440 if t0 else (2621440)*a2))*a0)
+    t0 = 262144000*a7
+    t1 = (a6 >= 3)
+    t2 = 8192*a7
+    t3 = (5368709120 + 167772160*max(a0, 8))
+    t4 = t3*a7
+    t5 = 1310720*a7
+    t6 = 5368709120*a7
+    t7 = 18790481920*a7
+    t8 = 37580963840*a7
+    t9 = 262144000*a8
+    t10 = (a6 >= 2)
+    t11 = 8192*a8
+    t12 = t3*a8
+    t13 = 1310720*a8
+    t14 = 5368709120*a8
+    t15 = 18790481920*a8
+    t16 = 37580963840*a8
+    t17 = 786432000*a9
+    t18 = (a6 >= 1)
+    t19 = 24576*a9
+    t20 = 3*t3*a9
+    t21 = 3932160*a9
+    t22 = 16106127360*a9
+    t23 = 56371445760*a9
+    t24 = 112742891520*a9
+    t25 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t4 if t1 else (t4)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + ((t5 if t1 else (t5)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(1048576000 if t3 else (1048576000)*a2))*a1 + (75161927680 if t3 else (75161927680)*a2) + (21474836480 if t3 else (21474836480)*a2) + (t4 if t3 else (t4)*a2) + (150323855360 if t3 else (150323855360)*a2) + ((32768 if t3 else (32768)*a2))*a0*a1 + ((5242880 if t3 else (5242880)*a2))*a0)
+    n1 = ((2*(t9 if t10 else (t9)*a2))*a1 + ((t11 if t10 else (t11)*a2))*a0*a1 + (t12 if t10 else (t12)*a2) + (t14 if t10 else (t14)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + ((t13 if t10 else (t13)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(3145728000 if t5 else (3145728000)*a2))*a1 + ((98304 if t5 else (98304)*a2))*a0*a1 + (64424509440 if t5 else (64424509440)*a2) + (t6 if t5 else (t6)*a2) + (225485783040 if t5 else (225485783040)*a2) + (450971566080 if t5 else (450971566080)*a2) + ((15728640 if t5 else (15728640)*a2))*a0)
+    n2 = ((2*(t17 if t18 else (t17)*a2))*a1 + ((t19 if t18 else (t19)*a2))*a0*a1 + (t20 if t18 else (t20)*a2) + (t22 if t18 else (t22)*a2) + (t23 if t18 else (t23)*a2) + (t24 if t18 else (t24)*a2) + ((t21 if t18 else (t21)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1471488*a4*a5
+    n3 = (128000*t25 + 671744*t25*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -161,13 +219,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 137953296384
-    r1 = 275906592768
-    r2 = 827719778304
-    r3 = 1471488*a2*a3
+    t0 = a2*a3
+    r0 = 68976648192*a4
+    r1 = 68976648192*a5
+    r2 = 206929944576*a6
+    r3 = (128000*t0 + 671744*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

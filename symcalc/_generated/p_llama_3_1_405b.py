@@ -25,8 +25,7 @@ INFO = {'name': 'llama-3.1-405b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 405853388800,
  'params': {'breakdown': {'embedding/token': 2101346304,
                           'attention/qkv': 38050725888,
@@ -42,30 +41,49 @@ INFO = {'name': 'llama-3.1-405b',
             'active': 405853388800}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (67645734912 + 1056964608*t1)
-    t3 = (a6 >= 2)
-    t4 = (135291469824 + 2113929216*t1)
-    t5 = (a6 >= 1)
-    t6 = (405874409472 + 6341787648*t1)
-    t7 = a4*a5
-    n0 = ((2*(4202692608 if t0 else (4202692608)*a2))*a1 + (439697276928 if t0 else (439697276928)*a2) + (219848638464 if t0 else (219848638464)*a2) + (67645734912 if t0 else (67645734912)*a2) + (t2 if t0 else (t2)*a2) + ((32768 if t0 else (32768)*a2))*a0*a1 + ((8257536 if t0 else (8257536)*a2))*a0)
+    t0 = 2101346304*a7
+    t1 = (a6 >= 3)
+    t2 = 16384*a7
+    t3 = max(a0, 8)
+    t4 = (33822867456 + 528482304*t3)
+    t5 = t4*a7
+    t6 = 4128768*a7
+    t7 = 33822867456*a7
+    t8 = 109924319232*a7
+    t9 = 219848638464*a7
+    t10 = 2101346304*a8
+    t11 = (a6 >= 2)
+    t12 = 16384*a8
+    t13 = t4*a8
+    t14 = 4128768*a8
+    t15 = 33822867456*a8
+    t16 = 109924319232*a8
+    t17 = 219848638464*a8
+    t18 = 6304038912*a9
+    t19 = (a6 >= 1)
+    t20 = 49152*a9
+    t21 = 3*t4*a9
+    t22 = 12386304*a9
+    t23 = 101468602368*a9
+    t24 = 329772957696*a9
+    t25 = 659545915392*a9
+    t26 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + ((t6 if t1 else (t6)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(8405385216 if t3 else (8405385216)*a2))*a1 + (439697276928 if t3 else (439697276928)*a2) + (135291469824 if t3 else (135291469824)*a2) + (t4 if t3 else (t4)*a2) + (879394553856 if t3 else (879394553856)*a2) + ((65536 if t3 else (65536)*a2))*a0*a1 + ((16515072 if t3 else (16515072)*a2))*a0)
+    n1 = ((2*(t10 if t11 else (t10)*a2))*a1 + ((t12 if t11 else (t12)*a2))*a0*a1 + (t13 if t11 else (t13)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + ((t14 if t11 else (t14)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(25216155648 if t5 else (25216155648)*a2))*a1 + ((196608 if t5 else (196608)*a2))*a0*a1 + (405874409472 if t5 else (405874409472)*a2) + (t6 if t5 else (t6)*a2) + (1319091830784 if t5 else (1319091830784)*a2) + (2638183661568 if t5 else (2638183661568)*a2) + ((49545216 if t5 else (49545216)*a2))*a0)
+    n2 = ((2*(t18 if t19 else (t18)*a2))*a1 + ((t20 if t19 else (t20)*a2))*a0*a1 + (t21 if t19 else (t21)*a2) + (t23 if t19 else (t23)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + ((t22 if t19 else (t22)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (64512*t7*t1 + 79089664*t7)
+    n3 = (577536*t26 + 39256064*t26*a7 + 32256*t26*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -74,42 +92,62 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 811706777600
-    r1 = 1623413555200
-    r2 = 4870240665600
-    r3 = 79605760*a2*a3
+    t0 = a2*a3
+    r0 = 405853388800*a4
+    r1 = 405853388800*a5
+    r2 = 1217560166400*a6
+    r3 = (577536*t0 + 39514112*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (67645734912 + 1056964608*t1)
-    t3 = (a6 >= 2)
-    t4 = (135291469824 + 2113929216*t1)
-    t5 = (a6 >= 1)
-    t6 = (405874409472 + 6341787648*t1)
-    t7 = a4*a5
-    n0 = ((2*(4202692608 if t0 else (4202692608)*a2))*a1 + (439697276928 if t0 else (439697276928)*a2) + (219848638464 if t0 else (219848638464)*a2) + (67645734912 if t0 else (67645734912)*a2) + (t2 if t0 else (t2)*a2) + ((32768 if t0 else (32768)*a2))*a0*a1 + ((8257536 if t0 else (8257536)*a2))*a0)
+    t0 = 2101346304*a7
+    t1 = (a6 >= 3)
+    t2 = 16384*a7
+    t3 = max(a0, 8)
+    t4 = (33822867456 + 528482304*t3)
+    t5 = t4*a7
+    t6 = 4128768*a7
+    t7 = 33822867456*a7
+    t8 = 109924319232*a7
+    t9 = 219848638464*a7
+    t10 = 2101346304*a8
+    t11 = (a6 >= 2)
+    t12 = 16384*a8
+    t13 = t4*a8
+    t14 = 4128768*a8
+    t15 = 33822867456*a8
+    t16 = 109924319232*a8
+    t17 = 219848638464*a8
+    t18 = 6304038912*a9
+    t19 = (a6 >= 1)
+    t20 = 49152*a9
+    t21 = 3*t4*a9
+    t22 = 12386304*a9
+    t23 = 101468602368*a9
+    t24 = 329772957696*a9
+    t25 = 659545915392*a9
+    t26 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + ((t6 if t1 else (t6)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(8405385216 if t3 else (8405385216)*a2))*a1 + (439697276928 if t3 else (439697276928)*a2) + (135291469824 if t3 else (135291469824)*a2) + (t4 if t3 else (t4)*a2) + (879394553856 if t3 else (879394553856)*a2) + ((65536 if t3 else (65536)*a2))*a0*a1 + ((16515072 if t3 else (16515072)*a2))*a0)
+    n1 = ((2*(t10 if t11 else (t10)*a2))*a1 + ((t12 if t11 else (t12)*a2))*a0*a1 + (t13 if t11 else (t13)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + ((t14 if t11 else (t14)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(25216155648 if t5 else (25216155648)*a2))*a1 + ((196608 if t5 else (196608)*a2))*a0*a1 + (405874409472 if t5 else (405874409472)*a2) + (t6 if t5 else (t6)*a2) + (1319091830784 if t5 else (1319091830784)*a2) + (2638183661568 if t5 else (2638183661568)*a2) + ((49545216 if t5 else (49545216)*a2))*a0)
+    n2 = ((2*(t18 if t19 else (t18)*a2))*a1 + ((t20 if t19 else (t20)*a2))*a0*a1 + (t21 if t19 else (t21)*a2) + (t23 if t19 else (t23)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + ((t22 if t19 else (t22)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (64512*t7*t1 + 79025152*t7)
+    n3 = (513024*t26 + 39256064*t26*a7 + 32256*t26*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -118,41 +156,61 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 811706777600
-    r1 = 1623413555200
-    r2 = 4870240665600
-    r3 = 79541248*a2*a3
+    t0 = a2*a3
+    r0 = 405853388800*a4
+    r1 = 405853388800*a5
+    r2 = 1217560166400*a6
+    r3 = (513024*t0 + 39514112*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (67645734912 + 1056964608*t1)
-    t3 = (a6 >= 2)
-    t4 = (135291469824 + 2113929216*t1)
-    t5 = (a6 >= 1)
-    t6 = (405874409472 + 6341787648*t1)
-    n0 = ((2*(4202692608 if t0 else (4202692608)*a2))*a1 + (439697276928 if t0 else (439697276928)*a2) + (219848638464 if t0 else (219848638464)*a2) + (67645734912 if t0 else (67645734912)*a2) + (t2 if t0 else (t2)*a2) + ((32768 if t0 else (32768)*a2))*a0*a1 + ((8257536 if t0 else (8257536)*a2))*a0)
+    t0 = 2101346304*a7
+    t1 = (a6 >= 3)
+    t2 = 16384*a7
+    t3 = (33822867456 + 528482304*max(a0, 8))
+    t4 = t3*a7
+    t5 = 4128768*a7
+    t6 = 33822867456*a7
+    t7 = 109924319232*a7
+    t8 = 219848638464*a7
+    t9 = 2101346304*a8
+    t10 = (a6 >= 2)
+    t11 = 16384*a8
+    t12 = t3*a8
+    t13 = 4128768*a8
+    t14 = 33822867456*a8
+    t15 = 109924319232*a8
+    t16 = 219848638464*a8
+    t17 = 6304038912*a9
+    t18 = (a6 >= 1)
+    t19 = 49152*a9
+    t20 = 3*t3*a9
+    t21 = 12386304*a9
+    t22 = 101468602368*a9
+    t23 = 329772957696*a9
+    t24 = 659545915392*a9
+    t25 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t4 if t1 else (t4)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + ((t5 if t1 else (t5)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(8405385216 if t3 else (8405385216)*a2))*a1 + (439697276928 if t3 else (439697276928)*a2) + (135291469824 if t3 else (135291469824)*a2) + (t4 if t3 else (t4)*a2) + (879394553856 if t3 else (879394553856)*a2) + ((65536 if t3 else (65536)*a2))*a0*a1 + ((16515072 if t3 else (16515072)*a2))*a0)
+    n1 = ((2*(t9 if t10 else (t9)*a2))*a1 + ((t11 if t10 else (t11)*a2))*a0*a1 + (t12 if t10 else (t12)*a2) + (t14 if t10 else (t14)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + ((t13 if t10 else (t13)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(25216155648 if t5 else (25216155648)*a2))*a1 + ((196608 if t5 else (196608)*a2))*a0*a1 + (405874409472 if t5 else (405874409472)*a2) + (t6 if t5 else (t6)*a2) + (1319091830784 if t5 else (1319091830784)*a2) + (2638183661568 if t5 else (2638183661568)*a2) + ((49545216 if t5 else (49545216)*a2))*a0)
+    n2 = ((2*(t17 if t18 else (t17)*a2))*a1 + ((t19 if t18 else (t19)*a2))*a0*a1 + (t20 if t18 else (t20)*a2) + (t22 if t18 else (t22)*a2) + (t23 if t18 else (t23)*a2) + (t24 if t18 else (t24)*a2) + ((t21 if t18 else (t21)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 4707328*a4*a5
+    n3 = (513024*t25 + 2097152*t25*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -161,13 +219,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 811706777600
-    r1 = 1623413555200
-    r2 = 4870240665600
-    r3 = 4707328*a2*a3
+    t0 = a2*a3
+    r0 = 405853388800*a4
+    r1 = 405853388800*a5
+    r2 = 1217560166400*a6
+    r3 = (513024*t0 + 2097152*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

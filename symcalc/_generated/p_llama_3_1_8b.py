@@ -25,8 +25,7 @@ INFO = {'name': 'llama-3.1-8b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 8030261248,
  'params': {'breakdown': {'embedding/token': 525336576,
                           'attention/qkv': 805306368,
@@ -42,30 +41,49 @@ INFO = {'name': 'llama-3.1-8b',
             'active': 8030261248}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (1073741824 + 67108864*t1)
-    t3 = (a6 >= 2)
-    t4 = (2147483648 + 134217728*t1)
-    t5 = (a6 >= 1)
-    t6 = (6442450944 + 402653184*t1)
-    t7 = a4*a5
-    n0 = ((2*(1050673152 if t0 else (1050673152)*a2))*a1 + (7516192768 if t0 else (7516192768)*a2) + (3758096384 if t0 else (3758096384)*a2) + (1073741824 if t0 else (1073741824)*a2) + (t2 if t0 else (t2)*a2) + ((8192 if t0 else (8192)*a2))*a0*a1 + ((524288 if t0 else (524288)*a2))*a0)
+    t0 = 525336576*a7
+    t1 = (a6 >= 3)
+    t2 = 4096*a7
+    t3 = max(a0, 8)
+    t4 = (536870912 + 33554432*t3)
+    t5 = t4*a7
+    t6 = 262144*a7
+    t7 = 536870912*a7
+    t8 = 1879048192*a7
+    t9 = 3758096384*a7
+    t10 = 525336576*a8
+    t11 = (a6 >= 2)
+    t12 = 4096*a8
+    t13 = t4*a8
+    t14 = 262144*a8
+    t15 = 536870912*a8
+    t16 = 1879048192*a8
+    t17 = 3758096384*a8
+    t18 = 1576009728*a9
+    t19 = (a6 >= 1)
+    t20 = 12288*a9
+    t21 = 3*t4*a9
+    t22 = 786432*a9
+    t23 = 1610612736*a9
+    t24 = 5637144576*a9
+    t25 = 11274289152*a9
+    t26 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + ((t6 if t1 else (t6)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2101346304 if t3 else (2101346304)*a2))*a1 + (7516192768 if t3 else (7516192768)*a2) + (2147483648 if t3 else (2147483648)*a2) + (t4 if t3 else (t4)*a2) + (15032385536 if t3 else (15032385536)*a2) + ((16384 if t3 else (16384)*a2))*a0*a1 + ((1048576 if t3 else (1048576)*a2))*a0)
+    n1 = ((2*(t10 if t11 else (t10)*a2))*a1 + ((t12 if t11 else (t12)*a2))*a0*a1 + (t13 if t11 else (t13)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + ((t14 if t11 else (t14)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(6304038912 if t5 else (6304038912)*a2))*a1 + ((49152 if t5 else (49152)*a2))*a0*a1 + (6442450944 if t5 else (6442450944)*a2) + (t6 if t5 else (t6)*a2) + (22548578304 if t5 else (22548578304)*a2) + (45097156608 if t5 else (45097156608)*a2) + ((3145728 if t5 else (3145728)*a2))*a0)
+    n2 = ((2*(t18 if t19 else (t18)*a2))*a1 + ((t20 if t19 else (t20)*a2))*a0*a1 + (t21 if t19 else (t21)*a2) + (t23 if t19 else (t23)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + ((t22 if t19 else (t22)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (16384*t7*t1 + 5776384*t7)
+    n3 = (517120*t26 + 2629632*t26*a7 + 8192*t26*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -74,42 +92,62 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 16060522496
-    r1 = 32121044992
-    r2 = 96363134976
-    r3 = 5907456*a2*a3
+    t0 = a2*a3
+    r0 = 8030261248*a4
+    r1 = 8030261248*a5
+    r2 = 24090783744*a6
+    r3 = (517120*t0 + 2695168*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (1073741824 + 67108864*t1)
-    t3 = (a6 >= 2)
-    t4 = (2147483648 + 134217728*t1)
-    t5 = (a6 >= 1)
-    t6 = (6442450944 + 402653184*t1)
-    t7 = a4*a5
-    n0 = ((2*(1050673152 if t0 else (1050673152)*a2))*a1 + (7516192768 if t0 else (7516192768)*a2) + (3758096384 if t0 else (3758096384)*a2) + (1073741824 if t0 else (1073741824)*a2) + (t2 if t0 else (t2)*a2) + ((8192 if t0 else (8192)*a2))*a0*a1 + ((524288 if t0 else (524288)*a2))*a0)
+    t0 = 525336576*a7
+    t1 = (a6 >= 3)
+    t2 = 4096*a7
+    t3 = max(a0, 8)
+    t4 = (536870912 + 33554432*t3)
+    t5 = t4*a7
+    t6 = 262144*a7
+    t7 = 536870912*a7
+    t8 = 1879048192*a7
+    t9 = 3758096384*a7
+    t10 = 525336576*a8
+    t11 = (a6 >= 2)
+    t12 = 4096*a8
+    t13 = t4*a8
+    t14 = 262144*a8
+    t15 = 536870912*a8
+    t16 = 1879048192*a8
+    t17 = 3758096384*a8
+    t18 = 1576009728*a9
+    t19 = (a6 >= 1)
+    t20 = 12288*a9
+    t21 = 3*t4*a9
+    t22 = 786432*a9
+    t23 = 1610612736*a9
+    t24 = 5637144576*a9
+    t25 = 11274289152*a9
+    t26 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + ((t6 if t1 else (t6)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2101346304 if t3 else (2101346304)*a2))*a1 + (7516192768 if t3 else (7516192768)*a2) + (2147483648 if t3 else (2147483648)*a2) + (t4 if t3 else (t4)*a2) + (15032385536 if t3 else (15032385536)*a2) + ((16384 if t3 else (16384)*a2))*a0*a1 + ((1048576 if t3 else (1048576)*a2))*a0)
+    n1 = ((2*(t10 if t11 else (t10)*a2))*a1 + ((t12 if t11 else (t12)*a2))*a0*a1 + (t13 if t11 else (t13)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + ((t14 if t11 else (t14)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(6304038912 if t5 else (6304038912)*a2))*a1 + ((49152 if t5 else (49152)*a2))*a0*a1 + (6442450944 if t5 else (6442450944)*a2) + (t6 if t5 else (t6)*a2) + (22548578304 if t5 else (22548578304)*a2) + (45097156608 if t5 else (45097156608)*a2) + ((3145728 if t5 else (3145728)*a2))*a0)
+    n2 = ((2*(t18 if t19 else (t18)*a2))*a1 + ((t20 if t19 else (t20)*a2))*a0*a1 + (t21 if t19 else (t21)*a2) + (t23 if t19 else (t23)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + ((t22 if t19 else (t22)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (16384*t7*t1 + 5772288*t7)
+    n3 = (513024*t26 + 2629632*t26*a7 + 8192*t26*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -118,41 +156,61 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 16060522496
-    r1 = 32121044992
-    r2 = 96363134976
-    r3 = 5903360*a2*a3
+    t0 = a2*a3
+    r0 = 8030261248*a4
+    r1 = 8030261248*a5
+    r2 = 24090783744*a6
+    r3 = (513024*t0 + 2695168*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (1073741824 + 67108864*t1)
-    t3 = (a6 >= 2)
-    t4 = (2147483648 + 134217728*t1)
-    t5 = (a6 >= 1)
-    t6 = (6442450944 + 402653184*t1)
-    n0 = ((2*(1050673152 if t0 else (1050673152)*a2))*a1 + (7516192768 if t0 else (7516192768)*a2) + (3758096384 if t0 else (3758096384)*a2) + (1073741824 if t0 else (1073741824)*a2) + (t2 if t0 else (t2)*a2) + ((8192 if t0 else (8192)*a2))*a0*a1 + ((524288 if t0 else (524288)*a2))*a0)
+    t0 = 525336576*a7
+    t1 = (a6 >= 3)
+    t2 = 4096*a7
+    t3 = (536870912 + 33554432*max(a0, 8))
+    t4 = t3*a7
+    t5 = 262144*a7
+    t6 = 536870912*a7
+    t7 = 1879048192*a7
+    t8 = 3758096384*a7
+    t9 = 525336576*a8
+    t10 = (a6 >= 2)
+    t11 = 4096*a8
+    t12 = t3*a8
+    t13 = 262144*a8
+    t14 = 536870912*a8
+    t15 = 1879048192*a8
+    t16 = 3758096384*a8
+    t17 = 1576009728*a9
+    t18 = (a6 >= 1)
+    t19 = 12288*a9
+    t20 = 3*t3*a9
+    t21 = 786432*a9
+    t22 = 1610612736*a9
+    t23 = 5637144576*a9
+    t24 = 11274289152*a9
+    t25 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t4 if t1 else (t4)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + ((t5 if t1 else (t5)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2101346304 if t3 else (2101346304)*a2))*a1 + (7516192768 if t3 else (7516192768)*a2) + (2147483648 if t3 else (2147483648)*a2) + (t4 if t3 else (t4)*a2) + (15032385536 if t3 else (15032385536)*a2) + ((16384 if t3 else (16384)*a2))*a0*a1 + ((1048576 if t3 else (1048576)*a2))*a0)
+    n1 = ((2*(t9 if t10 else (t9)*a2))*a1 + ((t11 if t10 else (t11)*a2))*a0*a1 + (t12 if t10 else (t12)*a2) + (t14 if t10 else (t14)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + ((t13 if t10 else (t13)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(6304038912 if t5 else (6304038912)*a2))*a1 + ((49152 if t5 else (49152)*a2))*a0*a1 + (6442450944 if t5 else (6442450944)*a2) + (t6 if t5 else (t6)*a2) + (22548578304 if t5 else (22548578304)*a2) + (45097156608 if t5 else (45097156608)*a2) + ((3145728 if t5 else (3145728)*a2))*a0)
+    n2 = ((2*(t17 if t18 else (t17)*a2))*a1 + ((t19 if t18 else (t19)*a2))*a0*a1 + (t20 if t18 else (t20)*a2) + (t22 if t18 else (t22)*a2) + (t23 if t18 else (t23)*a2) + (t24 if t18 else (t24)*a2) + ((t21 if t18 else (t21)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 791552*a4*a5
+    n3 = (513024*t25 + 139264*t25*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -161,13 +219,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 16060522496
-    r1 = 32121044992
-    r2 = 96363134976
-    r3 = 791552*a2*a3
+    t0 = a2*a3
+    r0 = 8030261248*a4
+    r1 = 8030261248*a5
+    r2 = 24090783744*a6
+    r3 = (513024*t0 + 139264*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -25,8 +25,7 @@ INFO = {'name': 'llama-3.2-1b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 1235814400,
  'params': {'breakdown': {'embedding/token': 262668288,
                           'attention/qkv': 100663296,
@@ -41,30 +40,49 @@ INFO = {'name': 'llama-3.2-1b',
             'active': 1235814400}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (134217728 + 8388608*t1)
-    t3 = (a6 >= 2)
-    t4 = (268435456 + 16777216*t1)
-    t5 = (a6 >= 1)
-    t6 = (805306368 + 50331648*t1)
-    t7 = a4*a5
-    n0 = ((1073741824 if t0 else (1073741824)*a2) + (536870912 if t0 else (536870912)*a2) + (134217728 if t0 else (134217728)*a2) + (t2 if t0 else (t2)*a2) + ((4096 if t0 else (4096)*a2))*a0*a1 + ((525336576 if t0 else (525336576)*a2))*a1 + ((131072 if t0 else (131072)*a2))*a0)
+    t0 = 2048*a7
+    t1 = (a6 >= 3)
+    t2 = max(a0, 8)
+    t3 = (67108864 + 4194304*t2)
+    t4 = t3*a7
+    t5 = 65536*a7
+    t6 = 262668288*a7
+    t7 = 67108864*a7
+    t8 = 268435456*a7
+    t9 = 536870912*a7
+    t10 = 2048*a8
+    t11 = (a6 >= 2)
+    t12 = t3*a8
+    t13 = 65536*a8
+    t14 = 262668288*a8
+    t15 = 67108864*a8
+    t16 = 268435456*a8
+    t17 = 536870912*a8
+    t18 = 6144*a9
+    t19 = (a6 >= 1)
+    t20 = 3*t3*a9
+    t21 = 196608*a9
+    t22 = 788004864*a9
+    t23 = 201326592*a9
+    t24 = 805306368*a9
+    t25 = 1610612736*a9
+    t26 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t5 if t1 else (t5)*a2))*a0 + ((t6 if t1 else (t6)*a2))*a1 + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t4 if t1 else (t4)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((1073741824 if t3 else (1073741824)*a2) + (268435456 if t3 else (268435456)*a2) + (t4 if t3 else (t4)*a2) + (2147483648 if t3 else (2147483648)*a2) + ((8192 if t3 else (8192)*a2))*a0*a1 + ((262144 if t3 else (262144)*a2))*a0 + ((1050673152 if t3 else (1050673152)*a2))*a1)
+    n1 = (((t10 if t11 else (t10)*a2))*a0*a1 + (t12 if t11 else (t12)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + ((t13 if t11 else (t13)*a2))*a0 + ((t14 if t11 else (t14)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((24576 if t5 else (24576)*a2))*a0*a1 + (805306368 if t5 else (805306368)*a2) + (t6 if t5 else (t6)*a2) + (3221225472 if t5 else (3221225472)*a2) + (6442450944 if t5 else (6442450944)*a2) + ((786432 if t5 else (786432)*a2))*a0 + ((3152019456 if t5 else (3152019456)*a2))*a1)
+    n2 = (((t18 if t19 else (t18)*a2))*a0*a1 + (t20 if t19 else (t20)*a2) + (t23 if t19 else (t23)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + ((t21 if t19 else (t21)*a2))*a0 + ((t22 if t19 else (t22)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (4096*t7*t1 + 1965056*t7)
+    n3 = (515072*t26 + 724992*t26*a7 + t0*t26*t2)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -73,42 +91,62 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 2471628800
-    r1 = 4943257600
-    r2 = 14829772800
-    r3 = 1997824*a2*a3
+    t0 = a2*a3
+    r0 = 1235814400*a4
+    r1 = 1235814400*a5
+    r2 = 3707443200*a6
+    r3 = (515072*t0 + 741376*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (134217728 + 8388608*t1)
-    t3 = (a6 >= 2)
-    t4 = (268435456 + 16777216*t1)
-    t5 = (a6 >= 1)
-    t6 = (805306368 + 50331648*t1)
-    t7 = a4*a5
-    n0 = ((1073741824 if t0 else (1073741824)*a2) + (536870912 if t0 else (536870912)*a2) + (134217728 if t0 else (134217728)*a2) + (t2 if t0 else (t2)*a2) + ((4096 if t0 else (4096)*a2))*a0*a1 + ((525336576 if t0 else (525336576)*a2))*a1 + ((131072 if t0 else (131072)*a2))*a0)
+    t0 = 2048*a7
+    t1 = (a6 >= 3)
+    t2 = max(a0, 8)
+    t3 = (67108864 + 4194304*t2)
+    t4 = t3*a7
+    t5 = 65536*a7
+    t6 = 262668288*a7
+    t7 = 67108864*a7
+    t8 = 268435456*a7
+    t9 = 536870912*a7
+    t10 = 2048*a8
+    t11 = (a6 >= 2)
+    t12 = t3*a8
+    t13 = 65536*a8
+    t14 = 262668288*a8
+    t15 = 67108864*a8
+    t16 = 268435456*a8
+    t17 = 536870912*a8
+    t18 = 6144*a9
+    t19 = (a6 >= 1)
+    t20 = 3*t3*a9
+    t21 = 196608*a9
+    t22 = 788004864*a9
+    t23 = 201326592*a9
+    t24 = 805306368*a9
+    t25 = 1610612736*a9
+    t26 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t5 if t1 else (t5)*a2))*a0 + ((t6 if t1 else (t6)*a2))*a1 + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t4 if t1 else (t4)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((1073741824 if t3 else (1073741824)*a2) + (268435456 if t3 else (268435456)*a2) + (t4 if t3 else (t4)*a2) + (2147483648 if t3 else (2147483648)*a2) + ((8192 if t3 else (8192)*a2))*a0*a1 + ((262144 if t3 else (262144)*a2))*a0 + ((1050673152 if t3 else (1050673152)*a2))*a1)
+    n1 = (((t10 if t11 else (t10)*a2))*a0*a1 + (t12 if t11 else (t12)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + ((t13 if t11 else (t13)*a2))*a0 + ((t14 if t11 else (t14)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((24576 if t5 else (24576)*a2))*a0*a1 + (805306368 if t5 else (805306368)*a2) + (t6 if t5 else (t6)*a2) + (3221225472 if t5 else (3221225472)*a2) + (6442450944 if t5 else (6442450944)*a2) + ((786432 if t5 else (786432)*a2))*a0 + ((3152019456 if t5 else (3152019456)*a2))*a1)
+    n2 = (((t18 if t19 else (t18)*a2))*a0*a1 + (t20 if t19 else (t20)*a2) + (t23 if t19 else (t23)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + ((t21 if t19 else (t21)*a2))*a0 + ((t22 if t19 else (t22)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (4096*t7*t1 + 1963008*t7)
+    n3 = (513024*t26 + 724992*t26*a7 + t0*t26*t2)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -117,41 +155,61 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 2471628800
-    r1 = 4943257600
-    r2 = 14829772800
-    r3 = 1995776*a2*a3
+    t0 = a2*a3
+    r0 = 1235814400*a4
+    r1 = 1235814400*a5
+    r2 = 3707443200*a6
+    r3 = (513024*t0 + 741376*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (134217728 + 8388608*t1)
-    t3 = (a6 >= 2)
-    t4 = (268435456 + 16777216*t1)
-    t5 = (a6 >= 1)
-    t6 = (805306368 + 50331648*t1)
-    n0 = ((1073741824 if t0 else (1073741824)*a2) + (536870912 if t0 else (536870912)*a2) + (134217728 if t0 else (134217728)*a2) + (t2 if t0 else (t2)*a2) + ((4096 if t0 else (4096)*a2))*a0*a1 + ((131072 if t0 else (131072)*a2))*a0 + ((525336576 if t0 else (525336576)*a2))*a1)
+    t0 = 2048*a7
+    t1 = (a6 >= 3)
+    t2 = (67108864 + 4194304*max(a0, 8))
+    t3 = t2*a7
+    t4 = 65536*a7
+    t5 = 262668288*a7
+    t6 = 67108864*a7
+    t7 = 268435456*a7
+    t8 = 536870912*a7
+    t9 = 2048*a8
+    t10 = (a6 >= 2)
+    t11 = t2*a8
+    t12 = 65536*a8
+    t13 = 262668288*a8
+    t14 = 67108864*a8
+    t15 = 268435456*a8
+    t16 = 536870912*a8
+    t17 = 6144*a9
+    t18 = (a6 >= 1)
+    t19 = 3*t2*a9
+    t20 = 196608*a9
+    t21 = 788004864*a9
+    t22 = 201326592*a9
+    t23 = 805306368*a9
+    t24 = 1610612736*a9
+    t25 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t4 if t1 else (t4)*a2))*a0 + ((t5 if t1 else (t5)*a2))*a1 + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t3 if t1 else (t3)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((1073741824 if t3 else (1073741824)*a2) + (268435456 if t3 else (268435456)*a2) + (t4 if t3 else (t4)*a2) + (2147483648 if t3 else (2147483648)*a2) + ((8192 if t3 else (8192)*a2))*a0*a1 + ((262144 if t3 else (262144)*a2))*a0 + ((1050673152 if t3 else (1050673152)*a2))*a1)
+    n1 = (((t9 if t10 else (t9)*a2))*a0*a1 + (t11 if t10 else (t11)*a2) + (t14 if t10 else (t14)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + ((t12 if t10 else (t12)*a2))*a0 + ((t13 if t10 else (t13)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((24576 if t5 else (24576)*a2))*a0*a1 + (805306368 if t5 else (805306368)*a2) + (t6 if t5 else (t6)*a2) + (3221225472 if t5 else (3221225472)*a2) + (6442450944 if t5 else (6442450944)*a2) + ((786432 if t5 else (786432)*a2))*a0 + ((3152019456 if t5 else (3152019456)*a2))*a1)
+    n2 = (((t17 if t18 else (t17)*a2))*a0*a1 + (t19 if t18 else (t19)*a2) + (t22 if t18 else (t22)*a2) + (t23 if t18 else (t23)*a2) + (t24 if t18 else (t24)*a2) + ((t20 if t18 else (t20)*a2))*a0 + ((t21 if t18 else (t21)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 586752*a4*a5
+    n3 = (513024*t25 + 36864*t25*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -160,13 +218,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 2471628800
-    r1 = 4943257600
-    r2 = 14829772800
-    r3 = 586752*a2*a3
+    t0 = a2*a3
+    r0 = 1235814400*a4
+    r1 = 1235814400*a5
+    r2 = 3707443200*a6
+    r3 = (513024*t0 + 36864*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -26,8 +26,7 @@ INFO = {'name': 'llama-4-maverick',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 400711848960,
  'params': {'breakdown': {'embedding/token': 1034485760,
                           'attention/qkv': 1761607680,
@@ -46,30 +45,58 @@ INFO = {'name': 'llama-4-maverick',
             'active': 17184691200}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (2516582400 + 125829120*t1)
-    t3 = (a6 >= 2)
-    t4 = (5033164800 + 251658240*t1)
-    t5 = (a6 >= 1)
-    t6 = (15099494400 + 754974720*t1)
-    t7 = a4*a5
-    n0 = ((2*(2068971520 if t0 else (2068971520)*a2))*a1*a3 + ((8053063680 if t0 else (8053063680)*a2) + (4026531840 if t0 else (4026531840)*a2) + (6039797760 if t0 else (6039797760)*a2) + (2516582400 if t0 else (2516582400)*a2) + (t2 if t0 else (t2)*a2))*a3 + ((10240 if t0 else (10240)*a2))*a0*a1*a3 + ((983040 if t0 else (983040)*a2) + (31457280 if t0 else (31457280)*a2))*a0*a3 + ((773094113280)*a3 if t0 else (773094113280)*a2))
+    t0 = 1034485760*a7
+    t1 = (a6 >= 3)
+    t2 = 5120*a7
+    t3 = max(a0, 8)
+    t4 = (1258291200 + 62914560*t3)
+    t5 = t4*a7
+    t6 = 491520*a7
+    t7 = 15728640*a7
+    t8 = 1258291200*a7
+    t9 = 2013265920*a7
+    t10 = 3019898880*a7
+    t11 = 4026531840*a7
+    t12 = 386547056640*a7
+    t13 = 1034485760*a8
+    t14 = (a6 >= 2)
+    t15 = 5120*a8
+    t16 = t4*a8
+    t17 = 491520*a8
+    t18 = 15728640*a8
+    t19 = 1258291200*a8
+    t20 = 2013265920*a8
+    t21 = 3019898880*a8
+    t22 = 4026531840*a8
+    t23 = 386547056640*a8
+    t24 = 3103457280*a9
+    t25 = (a6 >= 1)
+    t26 = 15360*a9
+    t27 = 3*t4*a9
+    t28 = 1474560*a9
+    t29 = 47185920*a9
+    t30 = 3774873600*a9
+    t31 = 6039797760*a9
+    t32 = 9059696640*a9
+    t33 = 12079595520*a9
+    t34 = 1159641169920*a9
+    t35 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2))*a3 + ((t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2))*a0*a3 + ((t12)*a3 if t1 else (t12)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(4137943040 if t3 else (4137943040)*a2))*a1*a3 + ((8053063680 if t3 else (8053063680)*a2) + (5033164800 if t3 else (5033164800)*a2) + (t4 if t3 else (t4)*a2) + (12079595520 if t3 else (12079595520)*a2) + (16106127360 if t3 else (16106127360)*a2))*a3 + ((20480 if t3 else (20480)*a2))*a0*a1*a3 + ((1966080 if t3 else (1966080)*a2) + (62914560 if t3 else (62914560)*a2))*a0*a3 + ((1546188226560)*a3 if t3 else (1546188226560)*a2))
+    n1 = ((2*(t13 if t14 else (t13)*a2))*a1*a3 + ((t15 if t14 else (t15)*a2))*a0*a1*a3 + ((t16 if t14 else (t16)*a2) + (t19 if t14 else (t19)*a2) + (t20 if t14 else (t20)*a2) + (t21 if t14 else (t21)*a2) + (t22 if t14 else (t22)*a2))*a3 + ((t17 if t14 else (t17)*a2) + (t18 if t14 else (t18)*a2))*a0*a3 + ((t23)*a3 if t14 else (t23)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(12413829120 if t5 else (12413829120)*a2))*a1*a3 + ((61440 if t5 else (61440)*a2))*a0*a1*a3 + ((15099494400 if t5 else (15099494400)*a2) + (t6 if t5 else (t6)*a2) + (24159191040 if t5 else (24159191040)*a2) + (36238786560 if t5 else (36238786560)*a2) + (48318382080 if t5 else (48318382080)*a2))*a3 + ((5898240 if t5 else (5898240)*a2) + (188743680 if t5 else (188743680)*a2))*a0*a3 + ((4638564679680)*a3 if t5 else (4638564679680)*a2))
+    n2 = ((2*(t24 if t25 else (t24)*a2))*a1*a3 + ((t26 if t25 else (t26)*a2))*a0*a1*a3 + ((t27 if t25 else (t27)*a2) + (t30 if t25 else (t30)*a2) + (t31 if t25 else (t31)*a2) + (t32 if t25 else (t32)*a2) + (t33 if t25 else (t33)*a2))*a3 + ((t28 if t25 else (t28)*a2) + (t29 if t25 else (t29)*a2))*a0*a3 + ((t34)*a3 if t25 else (t34)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (24576*t7*t1 + 10076928*t7)
+    n3 = (815872*t35 + 4630528*t35*a7 + 12288*t35*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -78,42 +105,71 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 801423697920
-    r1 = 1602847395840
-    r2 = 4808542187520
-    r3 = 10273536*a2*a3
+    t0 = a2*a3
+    r0 = 400711848960*a4
+    r1 = 400711848960*a5
+    r2 = 1202135546880*a6
+    r3 = (815872*t0 + 4728832*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (2516582400 + 125829120*t1)
-    t3 = (a6 >= 2)
-    t4 = (5033164800 + 251658240*t1)
-    t5 = (a6 >= 1)
-    t6 = (15099494400 + 754974720*t1)
-    t7 = a4*a5
-    n0 = ((2*(2068971520 if t0 else (2068971520)*a2))*a1*a3 + ((8053063680 if t0 else (8053063680)*a2) + (4026531840 if t0 else (4026531840)*a2) + (6039797760 if t0 else (6039797760)*a2) + (2516582400 if t0 else (2516582400)*a2) + (t2 if t0 else (t2)*a2))*a3 + ((10240 if t0 else (10240)*a2))*a0*a1*a3 + ((983040 if t0 else (983040)*a2) + (31457280 if t0 else (31457280)*a2))*a0*a3 + ((773094113280)*a3 if t0 else (773094113280)*a2))
+    t0 = 1034485760*a7
+    t1 = (a6 >= 3)
+    t2 = 5120*a7
+    t3 = max(a0, 8)
+    t4 = (1258291200 + 62914560*t3)
+    t5 = t4*a7
+    t6 = 491520*a7
+    t7 = 15728640*a7
+    t8 = 1258291200*a7
+    t9 = 2013265920*a7
+    t10 = 3019898880*a7
+    t11 = 4026531840*a7
+    t12 = 386547056640*a7
+    t13 = 1034485760*a8
+    t14 = (a6 >= 2)
+    t15 = 5120*a8
+    t16 = t4*a8
+    t17 = 491520*a8
+    t18 = 15728640*a8
+    t19 = 1258291200*a8
+    t20 = 2013265920*a8
+    t21 = 3019898880*a8
+    t22 = 4026531840*a8
+    t23 = 386547056640*a8
+    t24 = 3103457280*a9
+    t25 = (a6 >= 1)
+    t26 = 15360*a9
+    t27 = 3*t4*a9
+    t28 = 1474560*a9
+    t29 = 47185920*a9
+    t30 = 3774873600*a9
+    t31 = 6039797760*a9
+    t32 = 9059696640*a9
+    t33 = 12079595520*a9
+    t34 = 1159641169920*a9
+    t35 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2))*a3 + ((t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2))*a0*a3 + ((t12)*a3 if t1 else (t12)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(4137943040 if t3 else (4137943040)*a2))*a1*a3 + ((8053063680 if t3 else (8053063680)*a2) + (5033164800 if t3 else (5033164800)*a2) + (t4 if t3 else (t4)*a2) + (12079595520 if t3 else (12079595520)*a2) + (16106127360 if t3 else (16106127360)*a2))*a3 + ((20480 if t3 else (20480)*a2))*a0*a1*a3 + ((1966080 if t3 else (1966080)*a2) + (62914560 if t3 else (62914560)*a2))*a0*a3 + ((1546188226560)*a3 if t3 else (1546188226560)*a2))
+    n1 = ((2*(t13 if t14 else (t13)*a2))*a1*a3 + ((t15 if t14 else (t15)*a2))*a0*a1*a3 + ((t16 if t14 else (t16)*a2) + (t19 if t14 else (t19)*a2) + (t20 if t14 else (t20)*a2) + (t21 if t14 else (t21)*a2) + (t22 if t14 else (t22)*a2))*a3 + ((t17 if t14 else (t17)*a2) + (t18 if t14 else (t18)*a2))*a0*a3 + ((t23)*a3 if t14 else (t23)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(12413829120 if t5 else (12413829120)*a2))*a1*a3 + ((61440 if t5 else (61440)*a2))*a0*a1*a3 + ((15099494400 if t5 else (15099494400)*a2) + (t6 if t5 else (t6)*a2) + (24159191040 if t5 else (24159191040)*a2) + (36238786560 if t5 else (36238786560)*a2) + (48318382080 if t5 else (48318382080)*a2))*a3 + ((5898240 if t5 else (5898240)*a2) + (188743680 if t5 else (188743680)*a2))*a0*a3 + ((4638564679680)*a3 if t5 else (4638564679680)*a2))
+    n2 = ((2*(t24 if t25 else (t24)*a2))*a1*a3 + ((t26 if t25 else (t26)*a2))*a0*a1*a3 + ((t27 if t25 else (t27)*a2) + (t30 if t25 else (t30)*a2) + (t31 if t25 else (t31)*a2) + (t32 if t25 else (t32)*a2) + (t33 if t25 else (t33)*a2))*a3 + ((t28 if t25 else (t28)*a2) + (t29 if t25 else (t29)*a2))*a0*a3 + ((t34)*a3 if t25 else (t34)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (24576*t7*t1 + 10069248*t7)
+    n3 = (808192*t35 + 4630528*t35*a7 + 12288*t35*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -122,41 +178,70 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 801423697920
-    r1 = 1602847395840
-    r2 = 4808542187520
-    r3 = 10265856*a2*a3
+    t0 = a2*a3
+    r0 = 400711848960*a4
+    r1 = 400711848960*a5
+    r2 = 1202135546880*a6
+    r3 = (808192*t0 + 4728832*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (2516582400 + 125829120*t1)
-    t3 = (a6 >= 2)
-    t4 = (5033164800 + 251658240*t1)
-    t5 = (a6 >= 1)
-    t6 = (15099494400 + 754974720*t1)
-    n0 = ((2*(2068971520 if t0 else (2068971520)*a2))*a1*a3 + ((8053063680 if t0 else (8053063680)*a2) + (4026531840 if t0 else (4026531840)*a2) + (6039797760 if t0 else (6039797760)*a2) + (2516582400 if t0 else (2516582400)*a2) + (t2 if t0 else (t2)*a2))*a3 + ((10240 if t0 else (10240)*a2))*a0*a1*a3 + ((31457280 if t0 else (31457280)*a2) + (983040 if t0 else (983040)*a2))*a0*a3 + ((773094113280)*a3 if t0 else (773094113280)*a2))
+    t0 = 1034485760*a7
+    t1 = (a6 >= 3)
+    t2 = 5120*a7
+    t3 = (1258291200 + 62914560*max(a0, 8))
+    t4 = t3*a7
+    t5 = 491520*a7
+    t6 = 15728640*a7
+    t7 = 1258291200*a7
+    t8 = 2013265920*a7
+    t9 = 3019898880*a7
+    t10 = 4026531840*a7
+    t11 = 386547056640*a7
+    t12 = 1034485760*a8
+    t13 = (a6 >= 2)
+    t14 = 5120*a8
+    t15 = t3*a8
+    t16 = 491520*a8
+    t17 = 15728640*a8
+    t18 = 1258291200*a8
+    t19 = 2013265920*a8
+    t20 = 3019898880*a8
+    t21 = 4026531840*a8
+    t22 = 386547056640*a8
+    t23 = 3103457280*a9
+    t24 = (a6 >= 1)
+    t25 = 15360*a9
+    t26 = 3*t3*a9
+    t27 = 1474560*a9
+    t28 = 47185920*a9
+    t29 = 3774873600*a9
+    t30 = 6039797760*a9
+    t31 = 9059696640*a9
+    t32 = 12079595520*a9
+    t33 = 1159641169920*a9
+    t34 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t4 if t1 else (t4)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2))*a3 + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2))*a0*a3 + ((t11)*a3 if t1 else (t11)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(4137943040 if t3 else (4137943040)*a2))*a1*a3 + ((8053063680 if t3 else (8053063680)*a2) + (5033164800 if t3 else (5033164800)*a2) + (t4 if t3 else (t4)*a2) + (12079595520 if t3 else (12079595520)*a2) + (16106127360 if t3 else (16106127360)*a2))*a3 + ((20480 if t3 else (20480)*a2))*a0*a1*a3 + ((1966080 if t3 else (1966080)*a2) + (62914560 if t3 else (62914560)*a2))*a0*a3 + ((1546188226560)*a3 if t3 else (1546188226560)*a2))
+    n1 = ((2*(t12 if t13 else (t12)*a2))*a1*a3 + ((t14 if t13 else (t14)*a2))*a0*a1*a3 + ((t15 if t13 else (t15)*a2) + (t18 if t13 else (t18)*a2) + (t19 if t13 else (t19)*a2) + (t20 if t13 else (t20)*a2) + (t21 if t13 else (t21)*a2))*a3 + ((t16 if t13 else (t16)*a2) + (t17 if t13 else (t17)*a2))*a0*a3 + ((t22)*a3 if t13 else (t22)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(12413829120 if t5 else (12413829120)*a2))*a1*a3 + ((61440 if t5 else (61440)*a2))*a0*a1*a3 + ((15099494400 if t5 else (15099494400)*a2) + (t6 if t5 else (t6)*a2) + (24159191040 if t5 else (24159191040)*a2) + (36238786560 if t5 else (36238786560)*a2) + (48318382080 if t5 else (48318382080)*a2))*a3 + ((5898240 if t5 else (5898240)*a2) + (188743680 if t5 else (188743680)*a2))*a0*a3 + ((4638564679680)*a3 if t5 else (4638564679680)*a2))
+    n2 = ((2*(t23 if t24 else (t23)*a2))*a1*a3 + ((t25 if t24 else (t25)*a2))*a0*a1*a3 + ((t26 if t24 else (t26)*a2) + (t29 if t24 else (t29)*a2) + (t30 if t24 else (t30)*a2) + (t31 if t24 else (t31)*a2) + (t32 if t24 else (t32)*a2))*a3 + ((t27 if t24 else (t27)*a2) + (t28 if t24 else (t28)*a2))*a0*a3 + ((t33)*a3 if t24 else (t33)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1320192*a4*a5
+    n3 = (808192*t34 + 256000*t34*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -165,13 +250,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 801423697920
-    r1 = 1602847395840
-    r2 = 4808542187520
-    r3 = 1320192*a2*a3
+    t0 = a2*a3
+    r0 = 400711848960*a4
+    r1 = 400711848960*a5
+    r2 = 1202135546880*a6
+    r3 = (808192*t0 + 256000*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -26,8 +26,7 @@ INFO = {'name': 'llama-4-scout',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 107769861120,
  'params': {'breakdown': {'embedding/token': 1034485760,
                           'attention/qkv': 1761607680,
@@ -44,30 +43,53 @@ INFO = {'name': 'llama-4-scout',
             'active': 17172894720}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (2516582400 + 125829120*t1)
-    t3 = (a6 >= 2)
-    t4 = (5033164800 + 251658240*t1)
-    t5 = (a6 >= 1)
-    t6 = (15099494400 + 754974720*t1)
-    t7 = a4*a5
-    n0 = ((2*(2068971520 if t0 else (2068971520)*a2))*a1*a3 + ((10240 if t0 else (10240)*a2))*a0*a1*a3 + ((983040 if t0 else (983040)*a2) + (7864320 if t0 else (7864320)*a2))*a0*a3 + ((12079595520 if t0 else (12079595520)*a2) + (2516582400 if t0 else (2516582400)*a2) + (t2 if t0 else (t2)*a2))*a3 + ((193273528320)*a3 if t0 else (193273528320)*a2))
+    t0 = 1034485760*a7
+    t1 = (a6 >= 3)
+    t2 = 5120*a7
+    t3 = max(a0, 8)
+    t4 = (1258291200 + 62914560*t3)
+    t5 = t4*a7
+    t6 = 491520*a7
+    t7 = 3932160*a7
+    t8 = 1258291200*a7
+    t9 = 6039797760*a7
+    t10 = 96636764160*a7
+    t11 = 1034485760*a8
+    t12 = (a6 >= 2)
+    t13 = 5120*a8
+    t14 = t4*a8
+    t15 = 491520*a8
+    t16 = 3932160*a8
+    t17 = 1258291200*a8
+    t18 = 6039797760*a8
+    t19 = 96636764160*a8
+    t20 = 3103457280*a9
+    t21 = (a6 >= 1)
+    t22 = 15360*a9
+    t23 = 3*t4*a9
+    t24 = 1474560*a9
+    t25 = 11796480*a9
+    t26 = 3774873600*a9
+    t27 = 18119393280*a9
+    t28 = 289910292480*a9
+    t29 = a4*a5
+    t30 = t29*a7
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2))*a3 + ((t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2))*a0*a3 + ((t10)*a3 if t1 else (t10)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(4137943040 if t3 else (4137943040)*a2))*a1*a3 + ((20480 if t3 else (20480)*a2))*a0*a1*a3 + ((5033164800 if t3 else (5033164800)*a2) + (t4 if t3 else (t4)*a2) + (24159191040 if t3 else (24159191040)*a2))*a3 + ((1966080 if t3 else (1966080)*a2) + (15728640 if t3 else (15728640)*a2))*a0*a3 + ((386547056640)*a3 if t3 else (386547056640)*a2))
+    n1 = ((2*(t11 if t12 else (t11)*a2))*a1*a3 + ((t13 if t12 else (t13)*a2))*a0*a1*a3 + ((t14 if t12 else (t14)*a2) + (t17 if t12 else (t17)*a2) + (t18 if t12 else (t18)*a2))*a3 + ((t15 if t12 else (t15)*a2) + (t16 if t12 else (t16)*a2))*a0*a3 + ((t19)*a3 if t12 else (t19)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(12413829120 if t5 else (12413829120)*a2))*a1*a3 + ((61440 if t5 else (61440)*a2))*a0*a1*a3 + ((15099494400 if t5 else (15099494400)*a2) + (t6 if t5 else (t6)*a2) + (72477573120 if t5 else (72477573120)*a2))*a3 + ((5898240 if t5 else (5898240)*a2) + (47185920 if t5 else (47185920)*a2))*a0*a3 + ((1159641169920)*a3 if t5 else (1159641169920)*a2))
+    n2 = ((2*(t20 if t21 else (t20)*a2))*a1*a3 + ((t22 if t21 else (t22)*a2))*a0*a1*a3 + ((t23 if t21 else (t23)*a2) + (t26 if t21 else (t26)*a2) + (t27 if t21 else (t27)*a2))*a3 + ((t24 if t21 else (t24)*a2) + (t25 if t21 else (t25)*a2))*a0*a3 + ((t28)*a3 if t21 else (t28)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (96*t7*(128*t1 + 5120) + 24576*t7*t1 + 10076928*t7)
+    n3 = (815872*t29 + 48*t30*(128*t3 + 5120) + 12288*t30*t3 + 4630528*t29*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -76,42 +98,66 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 215539722240
-    r1 = 431079444480
-    r2 = 1293238333440
-    r3 = 10863360*a2*a3
+    t0 = a2*a3
+    r0 = 107769861120*a4
+    r1 = 107769861120*a5
+    r2 = 323309583360*a6
+    r3 = (815872*t0 + 5023744*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (2516582400 + 125829120*t1)
-    t3 = (a6 >= 2)
-    t4 = (5033164800 + 251658240*t1)
-    t5 = (a6 >= 1)
-    t6 = (15099494400 + 754974720*t1)
-    t7 = a4*a5
-    n0 = ((2*(2068971520 if t0 else (2068971520)*a2))*a1*a3 + ((10240 if t0 else (10240)*a2))*a0*a1*a3 + ((983040 if t0 else (983040)*a2) + (7864320 if t0 else (7864320)*a2))*a0*a3 + ((12079595520 if t0 else (12079595520)*a2) + (2516582400 if t0 else (2516582400)*a2) + (t2 if t0 else (t2)*a2))*a3 + ((193273528320)*a3 if t0 else (193273528320)*a2))
+    t0 = 1034485760*a7
+    t1 = (a6 >= 3)
+    t2 = 5120*a7
+    t3 = max(a0, 8)
+    t4 = (1258291200 + 62914560*t3)
+    t5 = t4*a7
+    t6 = 491520*a7
+    t7 = 3932160*a7
+    t8 = 1258291200*a7
+    t9 = 6039797760*a7
+    t10 = 96636764160*a7
+    t11 = 1034485760*a8
+    t12 = (a6 >= 2)
+    t13 = 5120*a8
+    t14 = t4*a8
+    t15 = 491520*a8
+    t16 = 3932160*a8
+    t17 = 1258291200*a8
+    t18 = 6039797760*a8
+    t19 = 96636764160*a8
+    t20 = 3103457280*a9
+    t21 = (a6 >= 1)
+    t22 = 15360*a9
+    t23 = 3*t4*a9
+    t24 = 1474560*a9
+    t25 = 11796480*a9
+    t26 = 3774873600*a9
+    t27 = 18119393280*a9
+    t28 = 289910292480*a9
+    t29 = a4*a5
+    t30 = t29*a7
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2))*a3 + ((t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2))*a0*a3 + ((t10)*a3 if t1 else (t10)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(4137943040 if t3 else (4137943040)*a2))*a1*a3 + ((20480 if t3 else (20480)*a2))*a0*a1*a3 + ((5033164800 if t3 else (5033164800)*a2) + (t4 if t3 else (t4)*a2) + (24159191040 if t3 else (24159191040)*a2))*a3 + ((1966080 if t3 else (1966080)*a2) + (15728640 if t3 else (15728640)*a2))*a0*a3 + ((386547056640)*a3 if t3 else (386547056640)*a2))
+    n1 = ((2*(t11 if t12 else (t11)*a2))*a1*a3 + ((t13 if t12 else (t13)*a2))*a0*a1*a3 + ((t14 if t12 else (t14)*a2) + (t17 if t12 else (t17)*a2) + (t18 if t12 else (t18)*a2))*a3 + ((t15 if t12 else (t15)*a2) + (t16 if t12 else (t16)*a2))*a0*a3 + ((t19)*a3 if t12 else (t19)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(12413829120 if t5 else (12413829120)*a2))*a1*a3 + ((61440 if t5 else (61440)*a2))*a0*a1*a3 + ((15099494400 if t5 else (15099494400)*a2) + (t6 if t5 else (t6)*a2) + (72477573120 if t5 else (72477573120)*a2))*a3 + ((5898240 if t5 else (5898240)*a2) + (47185920 if t5 else (47185920)*a2))*a0*a3 + ((1159641169920)*a3 if t5 else (1159641169920)*a2))
+    n2 = ((2*(t20 if t21 else (t20)*a2))*a1*a3 + ((t22 if t21 else (t22)*a2))*a0*a1*a3 + ((t23 if t21 else (t23)*a2) + (t26 if t21 else (t26)*a2) + (t27 if t21 else (t27)*a2))*a3 + ((t24 if t21 else (t24)*a2) + (t25 if t21 else (t25)*a2))*a0*a3 + ((t28)*a3 if t21 else (t28)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (96*t7*(128*t1 + 5120) + 24576*t7*t1 + 10069248*t7)
+    n3 = (808192*t29 + 48*t30*(128*t3 + 5120) + 12288*t30*t3 + 4630528*t29*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -120,41 +166,64 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 215539722240
-    r1 = 431079444480
-    r2 = 1293238333440
-    r3 = 10855680*a2*a3
+    t0 = a2*a3
+    r0 = 107769861120*a4
+    r1 = 107769861120*a5
+    r2 = 323309583360*a6
+    r3 = (808192*t0 + 5023744*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (2516582400 + 125829120*t1)
-    t3 = (a6 >= 2)
-    t4 = (5033164800 + 251658240*t1)
-    t5 = (a6 >= 1)
-    t6 = (15099494400 + 754974720*t1)
-    n0 = ((2*(2068971520 if t0 else (2068971520)*a2))*a1*a3 + ((10240 if t0 else (10240)*a2))*a0*a1*a3 + ((7864320 if t0 else (7864320)*a2) + (983040 if t0 else (983040)*a2))*a0*a3 + ((12079595520 if t0 else (12079595520)*a2) + (2516582400 if t0 else (2516582400)*a2) + (t2 if t0 else (t2)*a2))*a3 + ((193273528320)*a3 if t0 else (193273528320)*a2))
+    t0 = 1034485760*a7
+    t1 = (a6 >= 3)
+    t2 = 5120*a7
+    t3 = (1258291200 + 62914560*max(a0, 8))
+    t4 = t3*a7
+    t5 = 491520*a7
+    t6 = 3932160*a7
+    t7 = 1258291200*a7
+    t8 = 6039797760*a7
+    t9 = 96636764160*a7
+    t10 = 1034485760*a8
+    t11 = (a6 >= 2)
+    t12 = 5120*a8
+    t13 = t3*a8
+    t14 = 491520*a8
+    t15 = 3932160*a8
+    t16 = 1258291200*a8
+    t17 = 6039797760*a8
+    t18 = 96636764160*a8
+    t19 = 3103457280*a9
+    t20 = (a6 >= 1)
+    t21 = 15360*a9
+    t22 = 3*t3*a9
+    t23 = 1474560*a9
+    t24 = 11796480*a9
+    t25 = 3774873600*a9
+    t26 = 18119393280*a9
+    t27 = 289910292480*a9
+    t28 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t4 if t1 else (t4)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2))*a3 + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2))*a0*a3 + ((t9)*a3 if t1 else (t9)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(4137943040 if t3 else (4137943040)*a2))*a1*a3 + ((20480 if t3 else (20480)*a2))*a0*a1*a3 + ((5033164800 if t3 else (5033164800)*a2) + (t4 if t3 else (t4)*a2) + (24159191040 if t3 else (24159191040)*a2))*a3 + ((1966080 if t3 else (1966080)*a2) + (15728640 if t3 else (15728640)*a2))*a0*a3 + ((386547056640)*a3 if t3 else (386547056640)*a2))
+    n1 = ((2*(t10 if t11 else (t10)*a2))*a1*a3 + ((t12 if t11 else (t12)*a2))*a0*a1*a3 + ((t13 if t11 else (t13)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2))*a3 + ((t14 if t11 else (t14)*a2) + (t15 if t11 else (t15)*a2))*a0*a3 + ((t18)*a3 if t11 else (t18)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(12413829120 if t5 else (12413829120)*a2))*a1*a3 + ((61440 if t5 else (61440)*a2))*a0*a1*a3 + ((15099494400 if t5 else (15099494400)*a2) + (t6 if t5 else (t6)*a2) + (72477573120 if t5 else (72477573120)*a2))*a3 + ((5898240 if t5 else (5898240)*a2) + (47185920 if t5 else (47185920)*a2))*a0*a3 + ((1159641169920)*a3 if t5 else (1159641169920)*a2))
+    n2 = ((2*(t19 if t20 else (t19)*a2))*a1*a3 + ((t21 if t20 else (t21)*a2))*a0*a1*a3 + ((t22 if t20 else (t22)*a2) + (t25 if t20 else (t25)*a2) + (t26 if t20 else (t26)*a2))*a3 + ((t23 if t20 else (t23)*a2) + (t24 if t20 else (t24)*a2))*a0*a3 + ((t27)*a3 if t20 else (t27)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1320192*a4*a5
+    n3 = (808192*t28 + 256000*t28*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -163,13 +232,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 215539722240
-    r1 = 431079444480
-    r2 = 1293238333440
-    r3 = 1320192*a2*a3
+    t0 = a2*a3
+    r0 = 107769861120*a4
+    r1 = 107769861120*a5
+    r2 = 323309583360*a6
+    r3 = (808192*t0 + 256000*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -25,8 +25,7 @@ INFO = {'name': 'mistral-small-24b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 23572403200,
  'params': {'breakdown': {'embedding/token': 671088640,
                           'attention/qkv': 1258291200,
@@ -42,30 +41,49 @@ INFO = {'name': 'mistral-small-24b',
             'active': 23572403200}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (1677721600 + 104857600*t1)
-    t3 = (a6 >= 2)
-    t4 = (3355443200 + 209715200*t1)
-    t5 = (a6 >= 1)
-    t6 = (10066329600 + 629145600*t1)
-    t7 = a4*a5
-    n0 = ((2*(1342177280 if t0 else (1342177280)*a2))*a1 + (26843545600 if t0 else (26843545600)*a2) + (13421772800 if t0 else (13421772800)*a2) + (1677721600 if t0 else (1677721600)*a2) + (t2 if t0 else (t2)*a2) + ((10240 if t0 else (10240)*a2))*a0*a1 + ((819200 if t0 else (819200)*a2))*a0)
+    t0 = 671088640*a7
+    t1 = (a6 >= 3)
+    t2 = 5120*a7
+    t3 = max(a0, 8)
+    t4 = (838860800 + 52428800*t3)
+    t5 = t4*a7
+    t6 = 409600*a7
+    t7 = 838860800*a7
+    t8 = 6710886400*a7
+    t9 = 13421772800*a7
+    t10 = 671088640*a8
+    t11 = (a6 >= 2)
+    t12 = 5120*a8
+    t13 = t4*a8
+    t14 = 409600*a8
+    t15 = 838860800*a8
+    t16 = 6710886400*a8
+    t17 = 13421772800*a8
+    t18 = 2013265920*a9
+    t19 = (a6 >= 1)
+    t20 = 15360*a9
+    t21 = 3*t4*a9
+    t22 = 1228800*a9
+    t23 = 2516582400*a9
+    t24 = 20132659200*a9
+    t25 = 40265318400*a9
+    t26 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + ((t6 if t1 else (t6)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2684354560 if t3 else (2684354560)*a2))*a1 + (26843545600 if t3 else (26843545600)*a2) + (3355443200 if t3 else (3355443200)*a2) + (t4 if t3 else (t4)*a2) + (53687091200 if t3 else (53687091200)*a2) + ((20480 if t3 else (20480)*a2))*a0*a1 + ((1638400 if t3 else (1638400)*a2))*a0)
+    n1 = ((2*(t10 if t11 else (t10)*a2))*a1 + ((t12 if t11 else (t12)*a2))*a0*a1 + (t13 if t11 else (t13)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + ((t14 if t11 else (t14)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(8053063680 if t5 else (8053063680)*a2))*a1 + ((61440 if t5 else (61440)*a2))*a0*a1 + (10066329600 if t5 else (10066329600)*a2) + (t6 if t5 else (t6)*a2) + (80530636800 if t5 else (80530636800)*a2) + (161061273600 if t5 else (161061273600)*a2) + ((4915200 if t5 else (4915200)*a2))*a0)
+    n2 = ((2*(t18 if t19 else (t18)*a2))*a1 + ((t20 if t19 else (t20)*a2))*a0*a1 + (t21 if t19 else (t21)*a2) + (t23 if t19 else (t23)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + ((t22 if t19 else (t22)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (20480*t7*t1 + 13329408*t7)
+    n3 = (529408*t26 + 6400000*t26*a7 + 10240*t26*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -74,42 +92,62 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 47144806400
-    r1 = 94289612800
-    r2 = 282868838400
-    r3 = 13493248*a2*a3
+    t0 = a2*a3
+    r0 = 23572403200*a4
+    r1 = 23572403200*a5
+    r2 = 70717209600*a6
+    r3 = (529408*t0 + 6481920*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (1677721600 + 104857600*t1)
-    t3 = (a6 >= 2)
-    t4 = (3355443200 + 209715200*t1)
-    t5 = (a6 >= 1)
-    t6 = (10066329600 + 629145600*t1)
-    t7 = a4*a5
-    n0 = ((2*(1342177280 if t0 else (1342177280)*a2))*a1 + (26843545600 if t0 else (26843545600)*a2) + (13421772800 if t0 else (13421772800)*a2) + (1677721600 if t0 else (1677721600)*a2) + (t2 if t0 else (t2)*a2) + ((10240 if t0 else (10240)*a2))*a0*a1 + ((819200 if t0 else (819200)*a2))*a0)
+    t0 = 671088640*a7
+    t1 = (a6 >= 3)
+    t2 = 5120*a7
+    t3 = max(a0, 8)
+    t4 = (838860800 + 52428800*t3)
+    t5 = t4*a7
+    t6 = 409600*a7
+    t7 = 838860800*a7
+    t8 = 6710886400*a7
+    t9 = 13421772800*a7
+    t10 = 671088640*a8
+    t11 = (a6 >= 2)
+    t12 = 5120*a8
+    t13 = t4*a8
+    t14 = 409600*a8
+    t15 = 838860800*a8
+    t16 = 6710886400*a8
+    t17 = 13421772800*a8
+    t18 = 2013265920*a9
+    t19 = (a6 >= 1)
+    t20 = 15360*a9
+    t21 = 3*t4*a9
+    t22 = 1228800*a9
+    t23 = 2516582400*a9
+    t24 = 20132659200*a9
+    t25 = 40265318400*a9
+    t26 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + ((t6 if t1 else (t6)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2684354560 if t3 else (2684354560)*a2))*a1 + (26843545600 if t3 else (26843545600)*a2) + (3355443200 if t3 else (3355443200)*a2) + (t4 if t3 else (t4)*a2) + (53687091200 if t3 else (53687091200)*a2) + ((20480 if t3 else (20480)*a2))*a0*a1 + ((1638400 if t3 else (1638400)*a2))*a0)
+    n1 = ((2*(t10 if t11 else (t10)*a2))*a1 + ((t12 if t11 else (t12)*a2))*a0*a1 + (t13 if t11 else (t13)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + ((t14 if t11 else (t14)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(8053063680 if t5 else (8053063680)*a2))*a1 + ((61440 if t5 else (61440)*a2))*a0*a1 + (10066329600 if t5 else (10066329600)*a2) + (t6 if t5 else (t6)*a2) + (80530636800 if t5 else (80530636800)*a2) + (161061273600 if t5 else (161061273600)*a2) + ((4915200 if t5 else (4915200)*a2))*a0)
+    n2 = ((2*(t18 if t19 else (t18)*a2))*a1 + ((t20 if t19 else (t20)*a2))*a0*a1 + (t21 if t19 else (t21)*a2) + (t23 if t19 else (t23)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + ((t22 if t19 else (t22)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (20480*t7*t1 + 13324288*t7)
+    n3 = (524288*t26 + 6400000*t26*a7 + 10240*t26*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -118,41 +156,61 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 47144806400
-    r1 = 94289612800
-    r2 = 282868838400
-    r3 = 13488128*a2*a3
+    t0 = a2*a3
+    r0 = 23572403200*a4
+    r1 = 23572403200*a5
+    r2 = 70717209600*a6
+    r3 = (524288*t0 + 6481920*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (1677721600 + 104857600*t1)
-    t3 = (a6 >= 2)
-    t4 = (3355443200 + 209715200*t1)
-    t5 = (a6 >= 1)
-    t6 = (10066329600 + 629145600*t1)
-    n0 = ((2*(1342177280 if t0 else (1342177280)*a2))*a1 + (26843545600 if t0 else (26843545600)*a2) + (13421772800 if t0 else (13421772800)*a2) + (1677721600 if t0 else (1677721600)*a2) + (t2 if t0 else (t2)*a2) + ((10240 if t0 else (10240)*a2))*a0*a1 + ((819200 if t0 else (819200)*a2))*a0)
+    t0 = 671088640*a7
+    t1 = (a6 >= 3)
+    t2 = 5120*a7
+    t3 = (838860800 + 52428800*max(a0, 8))
+    t4 = t3*a7
+    t5 = 409600*a7
+    t6 = 838860800*a7
+    t7 = 6710886400*a7
+    t8 = 13421772800*a7
+    t9 = 671088640*a8
+    t10 = (a6 >= 2)
+    t11 = 5120*a8
+    t12 = t3*a8
+    t13 = 409600*a8
+    t14 = 838860800*a8
+    t15 = 6710886400*a8
+    t16 = 13421772800*a8
+    t17 = 2013265920*a9
+    t18 = (a6 >= 1)
+    t19 = 15360*a9
+    t20 = 3*t3*a9
+    t21 = 1228800*a9
+    t22 = 2516582400*a9
+    t23 = 20132659200*a9
+    t24 = 40265318400*a9
+    t25 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t4 if t1 else (t4)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + ((t5 if t1 else (t5)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2684354560 if t3 else (2684354560)*a2))*a1 + (26843545600 if t3 else (26843545600)*a2) + (3355443200 if t3 else (3355443200)*a2) + (t4 if t3 else (t4)*a2) + (53687091200 if t3 else (53687091200)*a2) + ((20480 if t3 else (20480)*a2))*a0*a1 + ((1638400 if t3 else (1638400)*a2))*a0)
+    n1 = ((2*(t9 if t10 else (t9)*a2))*a1 + ((t11 if t10 else (t11)*a2))*a0*a1 + (t12 if t10 else (t12)*a2) + (t14 if t10 else (t14)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + ((t13 if t10 else (t13)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(8053063680 if t5 else (8053063680)*a2))*a1 + ((61440 if t5 else (61440)*a2))*a0*a1 + (10066329600 if t5 else (10066329600)*a2) + (t6 if t5 else (t6)*a2) + (80530636800 if t5 else (80530636800)*a2) + (161061273600 if t5 else (161061273600)*a2) + ((4915200 if t5 else (4915200)*a2))*a0)
+    n2 = ((2*(t17 if t18 else (t17)*a2))*a1 + ((t19 if t18 else (t19)*a2))*a0*a1 + (t20 if t18 else (t20)*a2) + (t22 if t18 else (t22)*a2) + (t23 if t18 else (t23)*a2) + (t24 if t18 else (t24)*a2) + ((t21 if t18 else (t21)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 954368*a4*a5
+    n3 = (524288*t25 + 215040*t25*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -161,13 +219,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 47144806400
-    r1 = 94289612800
-    r2 = 282868838400
-    r3 = 954368*a2*a3
+    t0 = a2*a3
+    r0 = 23572403200*a4
+    r1 = 23572403200*a5
+    r2 = 70717209600*a6
+    r3 = (524288*t0 + 215040*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

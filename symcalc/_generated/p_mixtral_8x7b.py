@@ -25,8 +25,7 @@ INFO = {'name': 'mixtral-8x7b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 46702792704,
  'params': {'breakdown': {'embedding/token': 131072000,
                           'attention/qkv': 805306368,
@@ -42,30 +41,49 @@ INFO = {'name': 'mixtral-8x7b',
             'active': 12879925248}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (1073741824 + 67108864*t1)
-    t3 = (a6 >= 2)
-    t4 = (2147483648 + 134217728*t1)
-    t5 = (a6 >= 1)
-    t6 = (6442450944 + 402653184*t1)
-    t7 = a4*a5
-    n0 = ((2*(262144000 if t0 else (262144000)*a2))*a1*a3 + ((8192 if t0 else (8192)*a2))*a0*a1*a3 + ((524288 if t0 else (524288)*a2) + (2097152 if t0 else (2097152)*a2))*a0*a3 + ((90194313216)*a3 if t0 else (90194313216)*a2) + ((1073741824 if t0 else (1073741824)*a2) + (t2 if t0 else (t2)*a2))*a3)
+    t0 = 131072000*a7
+    t1 = (a6 >= 3)
+    t2 = 4096*a7
+    t3 = max(a0, 8)
+    t4 = (536870912 + 33554432*t3)
+    t5 = t4*a7
+    t6 = 262144*a7
+    t7 = 1048576*a7
+    t8 = 536870912*a7
+    t9 = 45097156608*a7
+    t10 = 131072000*a8
+    t11 = (a6 >= 2)
+    t12 = 4096*a8
+    t13 = t4*a8
+    t14 = 262144*a8
+    t15 = 1048576*a8
+    t16 = 536870912*a8
+    t17 = 45097156608*a8
+    t18 = 393216000*a9
+    t19 = (a6 >= 1)
+    t20 = 12288*a9
+    t21 = 3*t4*a9
+    t22 = 786432*a9
+    t23 = 3145728*a9
+    t24 = 1610612736*a9
+    t25 = 135291469824*a9
+    t26 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t8 if t1 else (t8)*a2))*a3 + ((t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2))*a0*a3 + ((t9)*a3 if t1 else (t9)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(524288000 if t3 else (524288000)*a2))*a1*a3 + ((16384 if t3 else (16384)*a2))*a0*a1*a3 + ((2147483648 if t3 else (2147483648)*a2) + (t4 if t3 else (t4)*a2))*a3 + ((1048576 if t3 else (1048576)*a2) + (4194304 if t3 else (4194304)*a2))*a0*a3 + ((180388626432)*a3 if t3 else (180388626432)*a2))
+    n1 = ((2*(t10 if t11 else (t10)*a2))*a1*a3 + ((t12 if t11 else (t12)*a2))*a0*a1*a3 + ((t13 if t11 else (t13)*a2) + (t16 if t11 else (t16)*a2))*a3 + ((t14 if t11 else (t14)*a2) + (t15 if t11 else (t15)*a2))*a0*a3 + ((t17)*a3 if t11 else (t17)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(1572864000 if t5 else (1572864000)*a2))*a1*a3 + ((49152 if t5 else (49152)*a2))*a0*a1*a3 + ((6442450944 if t5 else (6442450944)*a2) + (t6 if t5 else (t6)*a2))*a3 + ((3145728 if t5 else (3145728)*a2) + (12582912 if t5 else (12582912)*a2))*a0*a3 + ((541165879296)*a3 if t5 else (541165879296)*a2))
+    n2 = ((2*(t18 if t19 else (t18)*a2))*a1*a3 + ((t20 if t19 else (t20)*a2))*a0*a1*a3 + ((t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2))*a3 + ((t22 if t19 else (t22)*a2) + (t23 if t19 else (t23)*a2))*a0*a3 + ((t25)*a3 if t19 else (t25)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (16384*t7*t1 + 9061376*t7)
+    n3 = (132096*t26 + 4464640*t26*a7 + 8192*t26*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -74,42 +92,62 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 93405585408
-    r1 = 186811170816
-    r2 = 560433512448
-    r3 = 9192448*a2*a3
+    t0 = a2*a3
+    r0 = 46702792704*a4
+    r1 = 46702792704*a5
+    r2 = 140108378112*a6
+    r3 = (132096*t0 + 4530176*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (1073741824 + 67108864*t1)
-    t3 = (a6 >= 2)
-    t4 = (2147483648 + 134217728*t1)
-    t5 = (a6 >= 1)
-    t6 = (6442450944 + 402653184*t1)
-    t7 = a4*a5
-    n0 = ((2*(262144000 if t0 else (262144000)*a2))*a1*a3 + ((8192 if t0 else (8192)*a2))*a0*a1*a3 + ((524288 if t0 else (524288)*a2) + (2097152 if t0 else (2097152)*a2))*a0*a3 + ((90194313216)*a3 if t0 else (90194313216)*a2) + ((1073741824 if t0 else (1073741824)*a2) + (t2 if t0 else (t2)*a2))*a3)
+    t0 = 131072000*a7
+    t1 = (a6 >= 3)
+    t2 = 4096*a7
+    t3 = max(a0, 8)
+    t4 = (536870912 + 33554432*t3)
+    t5 = t4*a7
+    t6 = 262144*a7
+    t7 = 1048576*a7
+    t8 = 536870912*a7
+    t9 = 45097156608*a7
+    t10 = 131072000*a8
+    t11 = (a6 >= 2)
+    t12 = 4096*a8
+    t13 = t4*a8
+    t14 = 262144*a8
+    t15 = 1048576*a8
+    t16 = 536870912*a8
+    t17 = 45097156608*a8
+    t18 = 393216000*a9
+    t19 = (a6 >= 1)
+    t20 = 12288*a9
+    t21 = 3*t4*a9
+    t22 = 786432*a9
+    t23 = 3145728*a9
+    t24 = 1610612736*a9
+    t25 = 135291469824*a9
+    t26 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t8 if t1 else (t8)*a2))*a3 + ((t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2))*a0*a3 + ((t9)*a3 if t1 else (t9)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(524288000 if t3 else (524288000)*a2))*a1*a3 + ((16384 if t3 else (16384)*a2))*a0*a1*a3 + ((2147483648 if t3 else (2147483648)*a2) + (t4 if t3 else (t4)*a2))*a3 + ((1048576 if t3 else (1048576)*a2) + (4194304 if t3 else (4194304)*a2))*a0*a3 + ((180388626432)*a3 if t3 else (180388626432)*a2))
+    n1 = ((2*(t10 if t11 else (t10)*a2))*a1*a3 + ((t12 if t11 else (t12)*a2))*a0*a1*a3 + ((t13 if t11 else (t13)*a2) + (t16 if t11 else (t16)*a2))*a3 + ((t14 if t11 else (t14)*a2) + (t15 if t11 else (t15)*a2))*a0*a3 + ((t17)*a3 if t11 else (t17)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(1572864000 if t5 else (1572864000)*a2))*a1*a3 + ((49152 if t5 else (49152)*a2))*a0*a1*a3 + ((6442450944 if t5 else (6442450944)*a2) + (t6 if t5 else (t6)*a2))*a3 + ((3145728 if t5 else (3145728)*a2) + (12582912 if t5 else (12582912)*a2))*a0*a3 + ((541165879296)*a3 if t5 else (541165879296)*a2))
+    n2 = ((2*(t18 if t19 else (t18)*a2))*a1*a3 + ((t20 if t19 else (t20)*a2))*a0*a1*a3 + ((t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2))*a3 + ((t22 if t19 else (t22)*a2) + (t23 if t19 else (t23)*a2))*a0*a3 + ((t25)*a3 if t19 else (t25)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (16384*t7*t1 + 9057280*t7)
+    n3 = (128000*t26 + 4464640*t26*a7 + 8192*t26*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -118,41 +156,61 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 93405585408
-    r1 = 186811170816
-    r2 = 560433512448
-    r3 = 9188352*a2*a3
+    t0 = a2*a3
+    r0 = 46702792704*a4
+    r1 = 46702792704*a5
+    r2 = 140108378112*a6
+    r3 = (128000*t0 + 4530176*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (1073741824 + 67108864*t1)
-    t3 = (a6 >= 2)
-    t4 = (2147483648 + 134217728*t1)
-    t5 = (a6 >= 1)
-    t6 = (6442450944 + 402653184*t1)
-    n0 = ((2*(262144000 if t0 else (262144000)*a2))*a1*a3 + ((8192 if t0 else (8192)*a2))*a0*a1*a3 + ((2097152 if t0 else (2097152)*a2) + (524288 if t0 else (524288)*a2))*a0*a3 + ((90194313216)*a3 if t0 else (90194313216)*a2) + ((1073741824 if t0 else (1073741824)*a2) + (t2 if t0 else (t2)*a2))*a3)
+    t0 = 131072000*a7
+    t1 = (a6 >= 3)
+    t2 = 4096*a7
+    t3 = (536870912 + 33554432*max(a0, 8))
+    t4 = t3*a7
+    t5 = 262144*a7
+    t6 = 1048576*a7
+    t7 = 536870912*a7
+    t8 = 45097156608*a7
+    t9 = 131072000*a8
+    t10 = (a6 >= 2)
+    t11 = 4096*a8
+    t12 = t3*a8
+    t13 = 262144*a8
+    t14 = 1048576*a8
+    t15 = 536870912*a8
+    t16 = 45097156608*a8
+    t17 = 393216000*a9
+    t18 = (a6 >= 1)
+    t19 = 12288*a9
+    t20 = 3*t3*a9
+    t21 = 786432*a9
+    t22 = 3145728*a9
+    t23 = 1610612736*a9
+    t24 = 135291469824*a9
+    t25 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t4 if t1 else (t4)*a2) + (t7 if t1 else (t7)*a2))*a3 + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2))*a0*a3 + ((t8)*a3 if t1 else (t8)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(524288000 if t3 else (524288000)*a2))*a1*a3 + ((16384 if t3 else (16384)*a2))*a0*a1*a3 + ((2147483648 if t3 else (2147483648)*a2) + (t4 if t3 else (t4)*a2))*a3 + ((1048576 if t3 else (1048576)*a2) + (4194304 if t3 else (4194304)*a2))*a0*a3 + ((180388626432)*a3 if t3 else (180388626432)*a2))
+    n1 = ((2*(t9 if t10 else (t9)*a2))*a1*a3 + ((t11 if t10 else (t11)*a2))*a0*a1*a3 + ((t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2))*a3 + ((t13 if t10 else (t13)*a2) + (t14 if t10 else (t14)*a2))*a0*a3 + ((t16)*a3 if t10 else (t16)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(1572864000 if t5 else (1572864000)*a2))*a1*a3 + ((49152 if t5 else (49152)*a2))*a0*a1*a3 + ((6442450944 if t5 else (6442450944)*a2) + (t6 if t5 else (t6)*a2))*a3 + ((3145728 if t5 else (3145728)*a2) + (12582912 if t5 else (12582912)*a2))*a0*a3 + ((541165879296)*a3 if t5 else (541165879296)*a2))
+    n2 = ((2*(t17 if t18 else (t17)*a2))*a1*a3 + ((t19 if t18 else (t19)*a2))*a0*a1*a3 + ((t20 if t18 else (t20)*a2) + (t23 if t18 else (t23)*a2))*a3 + ((t21 if t18 else (t21)*a2) + (t22 if t18 else (t22)*a2))*a0*a3 + ((t24)*a3 if t18 else (t24)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 406528*a4*a5
+    n3 = (128000*t25 + 139264*t25*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -161,13 +219,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 93405585408
-    r1 = 186811170816
-    r2 = 560433512448
-    r3 = 406528*a2*a3
+    t0 = a2*a3
+    r0 = 46702792704*a4
+    r1 = 46702792704*a5
+    r2 = 140108378112*a6
+    r3 = (128000*t0 + 139264*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

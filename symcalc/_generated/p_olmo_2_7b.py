@@ -26,8 +26,7 @@ INFO = {'name': 'olmo-2-7b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 7298617344,
  'params': {'breakdown': {'embedding/token': 411041792,
                           'attention/qkv': 1610612736,
@@ -44,25 +43,47 @@ INFO = {'name': 'olmo-2-7b',
             'active': 7298617344}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(524288 if t0 else (524288)*a2))*a0 + (2*(822083584 if t0 else (822083584)*a2))*a1 + (5771362304 if t0 else (5771362304)*a2) + (1073741824 if t0 else (1073741824)*a2) + (2885681152 if t0 else (2885681152)*a2) + (3221225472 if t0 else (3221225472)*a2) + ((8192 if t0 else (8192)*a2))*a0*a1)
+    t0 = 262144*a7
+    t1 = (a6 >= 3)
+    t2 = 411041792*a7
+    t3 = 4096*a7
+    t4 = 536870912*a7
+    t5 = 1442840576*a7
+    t6 = 1610612736*a7
+    t7 = 2885681152*a7
+    t8 = 262144*a8
+    t9 = (a6 >= 2)
+    t10 = 411041792*a8
+    t11 = 4096*a8
+    t12 = 536870912*a8
+    t13 = 1442840576*a8
+    t14 = 1610612736*a8
+    t15 = 2885681152*a8
+    t16 = 786432*a9
+    t17 = (a6 >= 1)
+    t18 = 1233125376*a9
+    t19 = 12288*a9
+    t20 = 1610612736*a9
+    t21 = 4328521728*a9
+    t22 = 4831838208*a9
+    t23 = 8657043456*a9
+    t24 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + (t4 if t1 else (t4)*a2) + (t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + ((t3 if t1 else (t3)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(1048576 if t1 else (1048576)*a2))*a0 + (2*(1644167168 if t1 else (1644167168)*a2))*a1 + (5771362304 if t1 else (5771362304)*a2) + (6442450944 if t1 else (6442450944)*a2) + (2147483648 if t1 else (2147483648)*a2) + (11542724608 if t1 else (11542724608)*a2) + ((16384 if t1 else (16384)*a2))*a0*a1)
+    n1 = ((2*(t8 if t9 else (t8)*a2))*a0 + (2*(t10 if t9 else (t10)*a2))*a1 + ((t11 if t9 else (t11)*a2))*a0*a1 + (t12 if t9 else (t12)*a2) + (t13 if t9 else (t13)*a2) + (t14 if t9 else (t14)*a2) + (t15 if t9 else (t15)*a2))
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(3145728 if t2 else (3145728)*a2))*a0 + (2*(4932501504 if t2 else (4932501504)*a2))*a1 + (6442450944 if t2 else (6442450944)*a2) + (17314086912 if t2 else (17314086912)*a2) + (19327352832 if t2 else (19327352832)*a2) + (34628173824 if t2 else (34628173824)*a2) + ((49152 if t2 else (49152)*a2))*a0*a1)
+    n2 = ((2*(t16 if t17 else (t16)*a2))*a0 + (2*(t18 if t17 else (t18)*a2))*a1 + ((t19 if t17 else (t19)*a2))*a0*a1 + (t20 if t17 else (t20)*a2) + (t21 if t17 else (t21)*a2) + (t22 if t17 else (t22)*a2) + (t23 if t17 else (t23)*a2))
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 5861376*a4*a5
+    n3 = (405504*t24 + 2727936*t24*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -71,37 +92,60 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 14597234688
-    r1 = 29194469376
-    r2 = 87583408128
-    r3 = 5861376*a2*a3
+    t0 = a2*a3
+    r0 = 7298617344*a4
+    r1 = 7298617344*a5
+    r2 = 21895852032*a6
+    r3 = (405504*t0 + 2727936*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(524288 if t0 else (524288)*a2))*a0 + (2*(822083584 if t0 else (822083584)*a2))*a1 + (5771362304 if t0 else (5771362304)*a2) + (1073741824 if t0 else (1073741824)*a2) + (2885681152 if t0 else (2885681152)*a2) + (3221225472 if t0 else (3221225472)*a2) + ((8192 if t0 else (8192)*a2))*a0*a1)
+    t0 = 262144*a7
+    t1 = (a6 >= 3)
+    t2 = 411041792*a7
+    t3 = 4096*a7
+    t4 = 536870912*a7
+    t5 = 1442840576*a7
+    t6 = 1610612736*a7
+    t7 = 2885681152*a7
+    t8 = 262144*a8
+    t9 = (a6 >= 2)
+    t10 = 411041792*a8
+    t11 = 4096*a8
+    t12 = 536870912*a8
+    t13 = 1442840576*a8
+    t14 = 1610612736*a8
+    t15 = 2885681152*a8
+    t16 = 786432*a9
+    t17 = (a6 >= 1)
+    t18 = 1233125376*a9
+    t19 = 12288*a9
+    t20 = 1610612736*a9
+    t21 = 4328521728*a9
+    t22 = 4831838208*a9
+    t23 = 8657043456*a9
+    t24 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + (t4 if t1 else (t4)*a2) + (t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + ((t3 if t1 else (t3)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(1048576 if t1 else (1048576)*a2))*a0 + (2*(1644167168 if t1 else (1644167168)*a2))*a1 + (5771362304 if t1 else (5771362304)*a2) + (6442450944 if t1 else (6442450944)*a2) + (2147483648 if t1 else (2147483648)*a2) + (11542724608 if t1 else (11542724608)*a2) + ((16384 if t1 else (16384)*a2))*a0*a1)
+    n1 = ((2*(t8 if t9 else (t8)*a2))*a0 + (2*(t10 if t9 else (t10)*a2))*a1 + ((t11 if t9 else (t11)*a2))*a0*a1 + (t12 if t9 else (t12)*a2) + (t13 if t9 else (t13)*a2) + (t14 if t9 else (t14)*a2) + (t15 if t9 else (t15)*a2))
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(3145728 if t2 else (3145728)*a2))*a0 + (2*(4932501504 if t2 else (4932501504)*a2))*a1 + (6442450944 if t2 else (6442450944)*a2) + (17314086912 if t2 else (17314086912)*a2) + (19327352832 if t2 else (19327352832)*a2) + (34628173824 if t2 else (34628173824)*a2) + ((49152 if t2 else (49152)*a2))*a0*a1)
+    n2 = ((2*(t16 if t17 else (t16)*a2))*a0 + (2*(t18 if t17 else (t18)*a2))*a1 + ((t19 if t17 else (t19)*a2))*a0*a1 + (t20 if t17 else (t20)*a2) + (t21 if t17 else (t21)*a2) + (t22 if t17 else (t22)*a2) + (t23 if t17 else (t23)*a2))
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 5857280*a4*a5
+    n3 = (401408*t24 + 2727936*t24*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -110,37 +154,60 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 14597234688
-    r1 = 29194469376
-    r2 = 87583408128
-    r3 = 5857280*a2*a3
+    t0 = a2*a3
+    r0 = 7298617344*a4
+    r1 = 7298617344*a5
+    r2 = 21895852032*a6
+    r3 = (401408*t0 + 2727936*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(524288 if t0 else (524288)*a2))*a0 + (2*(822083584 if t0 else (822083584)*a2))*a1 + (5771362304 if t0 else (5771362304)*a2) + (1073741824 if t0 else (1073741824)*a2) + (2885681152 if t0 else (2885681152)*a2) + (3221225472 if t0 else (3221225472)*a2) + ((8192 if t0 else (8192)*a2))*a0*a1)
+    t0 = 262144*a7
+    t1 = (a6 >= 3)
+    t2 = 411041792*a7
+    t3 = 4096*a7
+    t4 = 536870912*a7
+    t5 = 1442840576*a7
+    t6 = 1610612736*a7
+    t7 = 2885681152*a7
+    t8 = 262144*a8
+    t9 = (a6 >= 2)
+    t10 = 411041792*a8
+    t11 = 4096*a8
+    t12 = 536870912*a8
+    t13 = 1442840576*a8
+    t14 = 1610612736*a8
+    t15 = 2885681152*a8
+    t16 = 786432*a9
+    t17 = (a6 >= 1)
+    t18 = 1233125376*a9
+    t19 = 12288*a9
+    t20 = 1610612736*a9
+    t21 = 4328521728*a9
+    t22 = 4831838208*a9
+    t23 = 8657043456*a9
+    t24 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + (t4 if t1 else (t4)*a2) + (t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + ((t3 if t1 else (t3)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(1048576 if t1 else (1048576)*a2))*a0 + (2*(1644167168 if t1 else (1644167168)*a2))*a1 + (5771362304 if t1 else (5771362304)*a2) + (6442450944 if t1 else (6442450944)*a2) + (2147483648 if t1 else (2147483648)*a2) + (11542724608 if t1 else (11542724608)*a2) + ((16384 if t1 else (16384)*a2))*a0*a1)
+    n1 = ((2*(t8 if t9 else (t8)*a2))*a0 + (2*(t10 if t9 else (t10)*a2))*a1 + ((t11 if t9 else (t11)*a2))*a0*a1 + (t12 if t9 else (t12)*a2) + (t13 if t9 else (t13)*a2) + (t14 if t9 else (t14)*a2) + (t15 if t9 else (t15)*a2))
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(3145728 if t2 else (3145728)*a2))*a0 + (2*(4932501504 if t2 else (4932501504)*a2))*a1 + (6442450944 if t2 else (6442450944)*a2) + (17314086912 if t2 else (17314086912)*a2) + (19327352832 if t2 else (19327352832)*a2) + (34628173824 if t2 else (34628173824)*a2) + ((49152 if t2 else (49152)*a2))*a0*a1)
+    n2 = ((2*(t16 if t17 else (t16)*a2))*a0 + (2*(t18 if t17 else (t18)*a2))*a1 + ((t19 if t17 else (t19)*a2))*a0*a1 + (t20 if t17 else (t20)*a2) + (t21 if t17 else (t21)*a2) + (t22 if t17 else (t22)*a2) + (t23 if t17 else (t23)*a2))
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 679936*a4*a5
+    n3 = (401408*t24 + 139264*t24*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -149,13 +216,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 14597234688
-    r1 = 29194469376
-    r2 = 87583408128
-    r3 = 679936*a2*a3
+    t0 = a2*a3
+    r0 = 7298617344*a4
+    r1 = 7298617344*a5
+    r2 = 21895852032*a6
+    r3 = (401408*t0 + 139264*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -22,8 +22,7 @@ INFO = {'name': 'opt-1.3b',
  'window_full': True,
  'six_n': 7894548480,
  'dropout_places': {'attention': False, 'attention_residual': True, 'mlp_residual': True, 'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout on; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout on; sequence parallel on; ',
  'trainable_params': 1315758080,
  'params': {'breakdown': {'embedding/token': 102957056,
                           'embedding/position': 4198400,
@@ -43,25 +42,53 @@ INFO = {'name': 'opt-1.3b',
             'active': 1315758080}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(98304 if t0 else (98304)*a2) + (393216 if t0 else (393216)*a2))*a0 + 2*(805306368 if t0 else (805306368)*a2) + (294912 if t0 else (294912)*a2) + (201326592 if t0 else (201326592)*a2) + (603979776 if t0 else (603979776)*a2) + (393216 if t0 else (393216)*a2) + ((8192 if t0 else (8192)*a2) + (8396800 if t0 else (8396800)*a2))*a0*a1 + ((205914112 if t0 else (205914112)*a2))*a1)
+    t0 = 49152*a7
+    t1 = (a6 >= 3)
+    t2 = 402653184*a7
+    t3 = 4096*a7
+    t4 = 4198400*a7
+    t5 = 196608*a7
+    t6 = 102957056*a7
+    t7 = 147456*a7
+    t8 = 100663296*a7
+    t9 = 301989888*a7
+    t10 = 49152*a8
+    t11 = (a6 >= 2)
+    t12 = 402653184*a8
+    t13 = 4096*a8
+    t14 = 4198400*a8
+    t15 = 196608*a8
+    t16 = 102957056*a8
+    t17 = 147456*a8
+    t18 = 100663296*a8
+    t19 = 301989888*a8
+    t20 = 147456*a9
+    t21 = (a6 >= 1)
+    t22 = 1207959552*a9
+    t23 = 12288*a9
+    t24 = 12595200*a9
+    t25 = 589824*a9
+    t26 = 308871168*a9
+    t27 = 442368*a9
+    t28 = 301989888*a9
+    t29 = 905969664*a9
+    t30 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + 2*(t2 if t1 else (t2)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t5 if t1 else (t5)*a2) + ((t6 if t1 else (t6)*a2))*a1 + ((t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(196608 if t1 else (196608)*a2) + (786432 if t1 else (786432)*a2))*a0 + 2*(1610612736 if t1 else (1610612736)*a2) + (1207959552 if t1 else (1207959552)*a2) + (589824 if t1 else (589824)*a2) + (402653184 if t1 else (402653184)*a2) + (786432 if t1 else (786432)*a2) + ((16384 if t1 else (16384)*a2) + (16793600 if t1 else (16793600)*a2))*a0*a1 + ((411828224 if t1 else (411828224)*a2))*a1)
+    n1 = ((2*(t10 if t11 else (t10)*a2) + (t15 if t11 else (t15)*a2))*a0 + 2*(t12 if t11 else (t12)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + (t19 if t11 else (t19)*a2) + (t15 if t11 else (t15)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0*a1 + ((t16 if t11 else (t16)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(589824 if t2 else (589824)*a2) + (2359296 if t2 else (2359296)*a2))*a0 + 2*(4831838208 if t2 else (4831838208)*a2) + (1207959552 if t2 else (1207959552)*a2) + (1769472 if t2 else (1769472)*a2) + (3623878656 if t2 else (3623878656)*a2) + (2359296 if t2 else (2359296)*a2) + ((49152 if t2 else (49152)*a2) + (50380800 if t2 else (50380800)*a2))*a0*a1 + ((1235484672 if t2 else (1235484672)*a2))*a1)
+    n2 = ((2*(t20 if t21 else (t20)*a2) + (t25 if t21 else (t25)*a2))*a0 + 2*(t22 if t21 else (t22)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + (t29 if t21 else (t29)*a2) + (t25 if t21 else (t25)*a2) + ((t23 if t21 else (t23)*a2) + (t24 if t21 else (t24)*a2))*a0*a1 + ((t26 if t21 else (t26)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1490304*a4*a5
+    n3 = (302464*t30 + 593920*t30*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -70,37 +97,66 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 2631516160
-    r1 = 5263032320
-    r2 = 15789096960
-    r3 = 1490304*a2*a3
+    t0 = a2*a3
+    r0 = 1315758080*a4
+    r1 = 1315758080*a5
+    r2 = 3947274240*a6
+    r3 = (302464*t0 + 593920*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(98304 if t0 else (98304)*a2) + (393216 if t0 else (393216)*a2))*a0 + 2*(805306368 if t0 else (805306368)*a2) + (294912 if t0 else (294912)*a2) + (201326592 if t0 else (201326592)*a2) + (603979776 if t0 else (603979776)*a2) + (393216 if t0 else (393216)*a2) + ((8192 if t0 else (8192)*a2) + (8396800 if t0 else (8396800)*a2))*a0*a1 + ((205914112 if t0 else (205914112)*a2))*a1)
+    t0 = 49152*a7
+    t1 = (a6 >= 3)
+    t2 = 402653184*a7
+    t3 = 4096*a7
+    t4 = 4198400*a7
+    t5 = 196608*a7
+    t6 = 102957056*a7
+    t7 = 147456*a7
+    t8 = 100663296*a7
+    t9 = 301989888*a7
+    t10 = 49152*a8
+    t11 = (a6 >= 2)
+    t12 = 402653184*a8
+    t13 = 4096*a8
+    t14 = 4198400*a8
+    t15 = 196608*a8
+    t16 = 102957056*a8
+    t17 = 147456*a8
+    t18 = 100663296*a8
+    t19 = 301989888*a8
+    t20 = 147456*a9
+    t21 = (a6 >= 1)
+    t22 = 1207959552*a9
+    t23 = 12288*a9
+    t24 = 12595200*a9
+    t25 = 589824*a9
+    t26 = 308871168*a9
+    t27 = 442368*a9
+    t28 = 301989888*a9
+    t29 = 905969664*a9
+    t30 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + 2*(t2 if t1 else (t2)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t5 if t1 else (t5)*a2) + ((t6 if t1 else (t6)*a2))*a1 + ((t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(196608 if t1 else (196608)*a2) + (786432 if t1 else (786432)*a2))*a0 + 2*(1610612736 if t1 else (1610612736)*a2) + (1207959552 if t1 else (1207959552)*a2) + (589824 if t1 else (589824)*a2) + (402653184 if t1 else (402653184)*a2) + (786432 if t1 else (786432)*a2) + ((16384 if t1 else (16384)*a2) + (16793600 if t1 else (16793600)*a2))*a0*a1 + ((411828224 if t1 else (411828224)*a2))*a1)
+    n1 = ((2*(t10 if t11 else (t10)*a2) + (t15 if t11 else (t15)*a2))*a0 + 2*(t12 if t11 else (t12)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + (t19 if t11 else (t19)*a2) + (t15 if t11 else (t15)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0*a1 + ((t16 if t11 else (t16)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(589824 if t2 else (589824)*a2) + (2359296 if t2 else (2359296)*a2))*a0 + 2*(4831838208 if t2 else (4831838208)*a2) + (1207959552 if t2 else (1207959552)*a2) + (1769472 if t2 else (1769472)*a2) + (3623878656 if t2 else (3623878656)*a2) + (2359296 if t2 else (2359296)*a2) + ((49152 if t2 else (49152)*a2) + (50380800 if t2 else (50380800)*a2))*a0*a1 + ((1235484672 if t2 else (1235484672)*a2))*a1)
+    n2 = ((2*(t20 if t21 else (t20)*a2) + (t25 if t21 else (t25)*a2))*a0 + 2*(t22 if t21 else (t22)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + (t29 if t21 else (t29)*a2) + (t25 if t21 else (t25)*a2) + ((t23 if t21 else (t23)*a2) + (t24 if t21 else (t24)*a2))*a0*a1 + ((t26 if t21 else (t26)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1487232*a4*a5
+    n3 = (299392*t30 + 593920*t30*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -109,37 +165,66 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 2631516160
-    r1 = 5263032320
-    r2 = 15789096960
-    r3 = 1487232*a2*a3
+    t0 = a2*a3
+    r0 = 1315758080*a4
+    r1 = 1315758080*a5
+    r2 = 3947274240*a6
+    r3 = (299392*t0 + 593920*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(98304 if t0 else (98304)*a2) + (393216 if t0 else (393216)*a2))*a0 + 2*(805306368 if t0 else (805306368)*a2) + (294912 if t0 else (294912)*a2) + (201326592 if t0 else (201326592)*a2) + (603979776 if t0 else (603979776)*a2) + (393216 if t0 else (393216)*a2) + ((8192 if t0 else (8192)*a2) + (8396800 if t0 else (8396800)*a2))*a0*a1 + ((205914112 if t0 else (205914112)*a2))*a1)
+    t0 = 49152*a7
+    t1 = (a6 >= 3)
+    t2 = 402653184*a7
+    t3 = 4096*a7
+    t4 = 4198400*a7
+    t5 = 196608*a7
+    t6 = 102957056*a7
+    t7 = 147456*a7
+    t8 = 100663296*a7
+    t9 = 301989888*a7
+    t10 = 49152*a8
+    t11 = (a6 >= 2)
+    t12 = 402653184*a8
+    t13 = 4096*a8
+    t14 = 4198400*a8
+    t15 = 196608*a8
+    t16 = 102957056*a8
+    t17 = 147456*a8
+    t18 = 100663296*a8
+    t19 = 301989888*a8
+    t20 = 147456*a9
+    t21 = (a6 >= 1)
+    t22 = 1207959552*a9
+    t23 = 12288*a9
+    t24 = 12595200*a9
+    t25 = 589824*a9
+    t26 = 308871168*a9
+    t27 = 442368*a9
+    t28 = 301989888*a9
+    t29 = 905969664*a9
+    t30 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + 2*(t2 if t1 else (t2)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t5 if t1 else (t5)*a2) + ((t6 if t1 else (t6)*a2))*a1 + ((t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(196608 if t1 else (196608)*a2) + (786432 if t1 else (786432)*a2))*a0 + 2*(1610612736 if t1 else (1610612736)*a2) + (1207959552 if t1 else (1207959552)*a2) + (589824 if t1 else (589824)*a2) + (402653184 if t1 else (402653184)*a2) + (786432 if t1 else (786432)*a2) + ((16384 if t1 else (16384)*a2) + (16793600 if t1 else (16793600)*a2))*a0*a1 + ((411828224 if t1 else (411828224)*a2))*a1)
+    n1 = ((2*(t10 if t11 else (t10)*a2) + (t15 if t11 else (t15)*a2))*a0 + 2*(t12 if t11 else (t12)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + (t19 if t11 else (t19)*a2) + (t15 if t11 else (t15)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0*a1 + ((t16 if t11 else (t16)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(589824 if t2 else (589824)*a2) + (2359296 if t2 else (2359296)*a2))*a0 + 2*(4831838208 if t2 else (4831838208)*a2) + (1207959552 if t2 else (1207959552)*a2) + (1769472 if t2 else (1769472)*a2) + (3623878656 if t2 else (3623878656)*a2) + (2359296 if t2 else (2359296)*a2) + ((49152 if t2 else (49152)*a2) + (50380800 if t2 else (50380800)*a2))*a0*a1 + ((1235484672 if t2 else (1235484672)*a2))*a1)
+    n2 = ((2*(t20 if t21 else (t20)*a2) + (t25 if t21 else (t25)*a2))*a0 + 2*(t22 if t21 else (t22)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + (t29 if t21 else (t29)*a2) + (t25 if t21 else (t25)*a2) + ((t23 if t21 else (t23)*a2) + (t24 if t21 else (t24)*a2))*a0*a1 + ((t26 if t21 else (t26)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 307584*a4*a5
+    n3 = (201088*t30 + 53248*t30*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -148,13 +233,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 2631516160
-    r1 = 5263032320
-    r2 = 15789096960
-    r3 = 307584*a2*a3
+    t0 = a2*a3
+    r0 = 1315758080*a4
+    r1 = 1315758080*a5
+    r2 = 3947274240*a6
+    r3 = (201088*t0 + 53248*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

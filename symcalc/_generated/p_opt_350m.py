@@ -22,8 +22,7 @@ INFO = {'name': 'opt-350m',
  'window_full': True,
  'six_n': 1987178496,
  'dropout_places': {'attention': False, 'attention_residual': True, 'mlp_residual': True, 'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout on; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout on; sequence parallel on; ',
  'trainable_params': 331196416,
  'params': {'breakdown': {'embedding/token': 25739264,
                           'embedding/position': 2099200,
@@ -43,25 +42,53 @@ INFO = {'name': 'opt-350m',
             'active': 331196416}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(49152 if t0 else (49152)*a2) + (196608 if t0 else (196608)*a2))*a0 + 2*(201326592 if t0 else (201326592)*a2) + (147456 if t0 else (147456)*a2) + (50331648 if t0 else (50331648)*a2) + (150994944 if t0 else (150994944)*a2) + (196608 if t0 else (196608)*a2) + ((2097152 if t0 else (2097152)*a2) + (4198400 if t0 else (4198400)*a2))*a0*a1 + ((51478528 if t0 else (51478528)*a2))*a1)
+    t0 = 24576*a7
+    t1 = (a6 >= 3)
+    t2 = 100663296*a7
+    t3 = 1048576*a7
+    t4 = 2099200*a7
+    t5 = 98304*a7
+    t6 = 25739264*a7
+    t7 = 73728*a7
+    t8 = 25165824*a7
+    t9 = 75497472*a7
+    t10 = 24576*a8
+    t11 = (a6 >= 2)
+    t12 = 100663296*a8
+    t13 = 1048576*a8
+    t14 = 2099200*a8
+    t15 = 98304*a8
+    t16 = 25739264*a8
+    t17 = 73728*a8
+    t18 = 25165824*a8
+    t19 = 75497472*a8
+    t20 = 73728*a9
+    t21 = (a6 >= 1)
+    t22 = 301989888*a9
+    t23 = 3145728*a9
+    t24 = 6297600*a9
+    t25 = 294912*a9
+    t26 = 77217792*a9
+    t27 = 221184*a9
+    t28 = 75497472*a9
+    t29 = 226492416*a9
+    t30 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + 2*(t2 if t1 else (t2)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t5 if t1 else (t5)*a2) + ((t6 if t1 else (t6)*a2))*a1 + ((t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(98304 if t1 else (98304)*a2) + (393216 if t1 else (393216)*a2))*a0 + 2*(402653184 if t1 else (402653184)*a2) + (301989888 if t1 else (301989888)*a2) + (294912 if t1 else (294912)*a2) + (100663296 if t1 else (100663296)*a2) + (393216 if t1 else (393216)*a2) + ((4194304 if t1 else (4194304)*a2) + (8396800 if t1 else (8396800)*a2))*a0*a1 + ((102957056 if t1 else (102957056)*a2))*a1)
+    n1 = ((2*(t10 if t11 else (t10)*a2) + (t15 if t11 else (t15)*a2))*a0 + 2*(t12 if t11 else (t12)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + (t19 if t11 else (t19)*a2) + (t15 if t11 else (t15)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0*a1 + ((t16 if t11 else (t16)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(294912 if t2 else (294912)*a2) + (1179648 if t2 else (1179648)*a2))*a0 + 2*(1207959552 if t2 else (1207959552)*a2) + (301989888 if t2 else (301989888)*a2) + (884736 if t2 else (884736)*a2) + (905969664 if t2 else (905969664)*a2) + (1179648 if t2 else (1179648)*a2) + ((12582912 if t2 else (12582912)*a2) + (25190400 if t2 else (25190400)*a2))*a0*a1 + ((308871168 if t2 else (308871168)*a2))*a1)
+    n2 = ((2*(t20 if t21 else (t20)*a2) + (t25 if t21 else (t25)*a2))*a0 + 2*(t22 if t21 else (t22)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + (t29 if t21 else (t29)*a2) + (t25 if t21 else (t25)*a2) + ((t23 if t21 else (t23)*a2) + (t24 if t21 else (t24)*a2))*a0*a1 + ((t26 if t21 else (t26)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 845696*a4*a5
+    n3 = (251776*t30 + 296960*t30*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -70,37 +97,66 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 662392832
-    r1 = 1324785664
-    r2 = 3974356992
-    r3 = 845696*a2*a3
+    t0 = a2*a3
+    r0 = 331196416*a4
+    r1 = 331196416*a5
+    r2 = 993589248*a6
+    r3 = (251776*t0 + 296960*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(49152 if t0 else (49152)*a2) + (196608 if t0 else (196608)*a2))*a0 + 2*(201326592 if t0 else (201326592)*a2) + (147456 if t0 else (147456)*a2) + (50331648 if t0 else (50331648)*a2) + (150994944 if t0 else (150994944)*a2) + (196608 if t0 else (196608)*a2) + ((2097152 if t0 else (2097152)*a2) + (4198400 if t0 else (4198400)*a2))*a0*a1 + ((51478528 if t0 else (51478528)*a2))*a1)
+    t0 = 24576*a7
+    t1 = (a6 >= 3)
+    t2 = 100663296*a7
+    t3 = 1048576*a7
+    t4 = 2099200*a7
+    t5 = 98304*a7
+    t6 = 25739264*a7
+    t7 = 73728*a7
+    t8 = 25165824*a7
+    t9 = 75497472*a7
+    t10 = 24576*a8
+    t11 = (a6 >= 2)
+    t12 = 100663296*a8
+    t13 = 1048576*a8
+    t14 = 2099200*a8
+    t15 = 98304*a8
+    t16 = 25739264*a8
+    t17 = 73728*a8
+    t18 = 25165824*a8
+    t19 = 75497472*a8
+    t20 = 73728*a9
+    t21 = (a6 >= 1)
+    t22 = 301989888*a9
+    t23 = 3145728*a9
+    t24 = 6297600*a9
+    t25 = 294912*a9
+    t26 = 77217792*a9
+    t27 = 221184*a9
+    t28 = 75497472*a9
+    t29 = 226492416*a9
+    t30 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + 2*(t2 if t1 else (t2)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t5 if t1 else (t5)*a2) + ((t6 if t1 else (t6)*a2))*a1 + ((t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(98304 if t1 else (98304)*a2) + (393216 if t1 else (393216)*a2))*a0 + 2*(402653184 if t1 else (402653184)*a2) + (301989888 if t1 else (301989888)*a2) + (294912 if t1 else (294912)*a2) + (100663296 if t1 else (100663296)*a2) + (393216 if t1 else (393216)*a2) + ((4194304 if t1 else (4194304)*a2) + (8396800 if t1 else (8396800)*a2))*a0*a1 + ((102957056 if t1 else (102957056)*a2))*a1)
+    n1 = ((2*(t10 if t11 else (t10)*a2) + (t15 if t11 else (t15)*a2))*a0 + 2*(t12 if t11 else (t12)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + (t19 if t11 else (t19)*a2) + (t15 if t11 else (t15)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0*a1 + ((t16 if t11 else (t16)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(294912 if t2 else (294912)*a2) + (1179648 if t2 else (1179648)*a2))*a0 + 2*(1207959552 if t2 else (1207959552)*a2) + (301989888 if t2 else (301989888)*a2) + (884736 if t2 else (884736)*a2) + (905969664 if t2 else (905969664)*a2) + (1179648 if t2 else (1179648)*a2) + ((12582912 if t2 else (12582912)*a2) + (25190400 if t2 else (25190400)*a2))*a0*a1 + ((308871168 if t2 else (308871168)*a2))*a1)
+    n2 = ((2*(t20 if t21 else (t20)*a2) + (t25 if t21 else (t25)*a2))*a0 + 2*(t22 if t21 else (t22)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + (t29 if t21 else (t29)*a2) + (t25 if t21 else (t25)*a2) + ((t23 if t21 else (t23)*a2) + (t24 if t21 else (t24)*a2))*a0*a1 + ((t26 if t21 else (t26)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 844160*a4*a5
+    n3 = (250240*t30 + 296960*t30*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -109,37 +165,66 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 662392832
-    r1 = 1324785664
-    r2 = 3974356992
-    r3 = 844160*a2*a3
+    t0 = a2*a3
+    r0 = 331196416*a4
+    r1 = 331196416*a5
+    r2 = 993589248*a6
+    r3 = (250240*t0 + 296960*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(49152 if t0 else (49152)*a2) + (196608 if t0 else (196608)*a2))*a0 + 2*(201326592 if t0 else (201326592)*a2) + (147456 if t0 else (147456)*a2) + (50331648 if t0 else (50331648)*a2) + (150994944 if t0 else (150994944)*a2) + (196608 if t0 else (196608)*a2) + ((2097152 if t0 else (2097152)*a2) + (4198400 if t0 else (4198400)*a2))*a0*a1 + ((51478528 if t0 else (51478528)*a2))*a1)
+    t0 = 24576*a7
+    t1 = (a6 >= 3)
+    t2 = 100663296*a7
+    t3 = 1048576*a7
+    t4 = 2099200*a7
+    t5 = 98304*a7
+    t6 = 25739264*a7
+    t7 = 73728*a7
+    t8 = 25165824*a7
+    t9 = 75497472*a7
+    t10 = 24576*a8
+    t11 = (a6 >= 2)
+    t12 = 100663296*a8
+    t13 = 1048576*a8
+    t14 = 2099200*a8
+    t15 = 98304*a8
+    t16 = 25739264*a8
+    t17 = 73728*a8
+    t18 = 25165824*a8
+    t19 = 75497472*a8
+    t20 = 73728*a9
+    t21 = (a6 >= 1)
+    t22 = 301989888*a9
+    t23 = 3145728*a9
+    t24 = 6297600*a9
+    t25 = 294912*a9
+    t26 = 77217792*a9
+    t27 = 221184*a9
+    t28 = 75497472*a9
+    t29 = 226492416*a9
+    t30 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + 2*(t2 if t1 else (t2)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t5 if t1 else (t5)*a2) + ((t6 if t1 else (t6)*a2))*a1 + ((t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(98304 if t1 else (98304)*a2) + (393216 if t1 else (393216)*a2))*a0 + 2*(402653184 if t1 else (402653184)*a2) + (301989888 if t1 else (301989888)*a2) + (294912 if t1 else (294912)*a2) + (100663296 if t1 else (100663296)*a2) + (393216 if t1 else (393216)*a2) + ((4194304 if t1 else (4194304)*a2) + (8396800 if t1 else (8396800)*a2))*a0*a1 + ((102957056 if t1 else (102957056)*a2))*a1)
+    n1 = ((2*(t10 if t11 else (t10)*a2) + (t15 if t11 else (t15)*a2))*a0 + 2*(t12 if t11 else (t12)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + (t19 if t11 else (t19)*a2) + (t15 if t11 else (t15)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0*a1 + ((t16 if t11 else (t16)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(294912 if t2 else (294912)*a2) + (1179648 if t2 else (1179648)*a2))*a0 + 2*(1207959552 if t2 else (1207959552)*a2) + (301989888 if t2 else (301989888)*a2) + (884736 if t2 else (884736)*a2) + (905969664 if t2 else (905969664)*a2) + (1179648 if t2 else (1179648)*a2) + ((12582912 if t2 else (12582912)*a2) + (25190400 if t2 else (25190400)*a2))*a0*a1 + ((308871168 if t2 else (308871168)*a2))*a1)
+    n2 = ((2*(t20 if t21 else (t20)*a2) + (t25 if t21 else (t25)*a2))*a0 + 2*(t22 if t21 else (t22)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + (t29 if t21 else (t29)*a2) + (t25 if t21 else (t25)*a2) + ((t23 if t21 else (t23)*a2) + (t24 if t21 else (t24)*a2))*a0*a1 + ((t26 if t21 else (t26)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 254336*a4*a5
+    n3 = (201088*t30 + 26624*t30*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -148,13 +233,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 662392832
-    r1 = 1324785664
-    r2 = 3974356992
-    r3 = 254336*a2*a3
+    t0 = a2*a3
+    r0 = 331196416*a4
+    r1 = 331196416*a5
+    r2 = 993589248*a6
+    r3 = (201088*t0 + 26624*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

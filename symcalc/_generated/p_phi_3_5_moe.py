@@ -26,8 +26,7 @@ INFO = {'name': 'phi-3.5-moe',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 41873153344,
  'params': {'breakdown': {'embedding/token': 131334144,
                           'attention/qkv': 805306368,
@@ -46,33 +45,60 @@ INFO = {'name': 'phi-3.5-moe',
             'active': 6640999744}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (16384*t1 + 262144)
-    t3 = (1073741824 + 67108864*t1)
-    t4 = (a6 >= 2)
-    t5 = (32768*t1 + 524288)
-    t6 = (2147483648 + 134217728*t1)
-    t7 = (a6 >= 1)
-    t8 = (98304*t1 + 1572864)
-    t9 = (6442450944 + 402653184*t1)
-    t10 = a4*a5
-    n0 = ((2*(262668288 if t0 else (262668288)*a2) + (64128 if t0 else (64128)*a2))*a1*a3 + ((16384 if t0 else (16384)*a2))*a0*a1*a3 + ((1073741824 if t0 else (1073741824)*a2) + (t3 if t0 else (t3)*a2) + (t2 if t0 else (t2)*a2))*a3 + ((1048576 if t0 else (1048576)*a2) + (4194304 if t0 else (4194304)*a2) + (262144 if t0 else (262144)*a2))*a0*a3 + ((80530636800)*a3 if t0 else (80530636800)*a2))
+    t0 = 131334144*a7
+    t1 = (a6 >= 3)
+    t2 = 8192*a7
+    t3 = max(a0, 8)
+    t4 = (8192*t3 + 131072)
+    t5 = t4*a7
+    t6 = (536870912 + 33554432*t3)
+    t7 = t6*a7
+    t8 = 32064*a7
+    t9 = 131072*a7
+    t10 = 524288*a7
+    t11 = 2097152*a7
+    t12 = 536870912*a7
+    t13 = 40265318400*a7
+    t14 = 131334144*a8
+    t15 = (a6 >= 2)
+    t16 = 8192*a8
+    t17 = t4*a8
+    t18 = t6*a8
+    t19 = 32064*a8
+    t20 = 131072*a8
+    t21 = 524288*a8
+    t22 = 2097152*a8
+    t23 = 536870912*a8
+    t24 = 40265318400*a8
+    t25 = 394002432*a9
+    t26 = (a6 >= 1)
+    t27 = 24576*a9
+    t28 = 3*a9
+    t29 = t4*t28
+    t30 = t6*t28
+    t31 = 96192*a9
+    t32 = 393216*a9
+    t33 = 1572864*a9
+    t34 = 6291456*a9
+    t35 = 1610612736*a9
+    t36 = 120795955200*a9
+    t37 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t8 if t1 else (t8)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t12 if t1 else (t12)*a2))*a3 + ((t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2))*a0*a3 + ((t13)*a3 if t1 else (t13)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(525336576 if t4 else (525336576)*a2) + (128256 if t4 else (128256)*a2))*a1*a3 + ((32768 if t4 else (32768)*a2))*a0*a1*a3 + ((524288 if t4 else (524288)*a2) + (2097152 if t4 else (2097152)*a2) + (8388608 if t4 else (8388608)*a2))*a0*a3 + ((t5 if t4 else (t5)*a2) + (2147483648 if t4 else (2147483648)*a2) + (t6 if t4 else (t6)*a2))*a3 + ((161061273600)*a3 if t4 else (161061273600)*a2))
+    n1 = ((2*(t14 if t15 else (t14)*a2) + (t19 if t15 else (t19)*a2))*a1*a3 + ((t16 if t15 else (t16)*a2))*a0*a1*a3 + ((t17 if t15 else (t17)*a2) + (t18 if t15 else (t18)*a2) + (t23 if t15 else (t23)*a2))*a3 + ((t20 if t15 else (t20)*a2) + (t21 if t15 else (t21)*a2) + (t22 if t15 else (t22)*a2))*a0*a3 + ((t24)*a3 if t15 else (t24)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(1576009728 if t7 else (1576009728)*a2) + (384768 if t7 else (384768)*a2))*a1*a3 + ((98304 if t7 else (98304)*a2))*a0*a1*a3 + ((1572864 if t7 else (1572864)*a2) + (6291456 if t7 else (6291456)*a2) + (25165824 if t7 else (25165824)*a2))*a0*a3 + ((t8 if t7 else (t8)*a2) + (6442450944 if t7 else (6442450944)*a2) + (t9 if t7 else (t9)*a2))*a3 + ((483183820800)*a3 if t7 else (483183820800)*a2))
+    n2 = ((2*(t25 if t26 else (t25)*a2) + (t31 if t26 else (t31)*a2))*a1*a3 + ((t27 if t26 else (t27)*a2))*a0*a1*a3 + ((t29 if t26 else (t29)*a2) + (t30 if t26 else (t30)*a2) + (t35 if t26 else (t35)*a2))*a3 + ((t32 if t26 else (t32)*a2) + (t33 if t26 else (t33)*a2) + (t34 if t26 else (t34)*a2))*a0*a3 + ((t36)*a3 if t26 else (t36)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (16384*t10*t1 + 4998400*t10)
+    n3 = (132352*t37 + 2433024*a7*t37 + t2*t37*t3)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -81,45 +107,73 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 83746306688
-    r1 = 167492613376
-    r2 = 502477840128
-    r3 = 5129472*a2*a3
+    t0 = a2*a3
+    r0 = 41873153344*a4
+    r1 = 41873153344*a5
+    r2 = 125619460032*a6
+    r3 = (132352*t0 + 2498560*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (16384*t1 + 262144)
-    t3 = (1073741824 + 67108864*t1)
-    t4 = (a6 >= 2)
-    t5 = (32768*t1 + 524288)
-    t6 = (2147483648 + 134217728*t1)
-    t7 = (a6 >= 1)
-    t8 = (98304*t1 + 1572864)
-    t9 = (6442450944 + 402653184*t1)
-    t10 = a4*a5
-    n0 = ((2*(262668288 if t0 else (262668288)*a2) + (64128 if t0 else (64128)*a2))*a1*a3 + ((16384 if t0 else (16384)*a2))*a0*a1*a3 + ((1073741824 if t0 else (1073741824)*a2) + (t3 if t0 else (t3)*a2) + (t2 if t0 else (t2)*a2))*a3 + ((1048576 if t0 else (1048576)*a2) + (4194304 if t0 else (4194304)*a2) + (262144 if t0 else (262144)*a2))*a0*a3 + ((80530636800)*a3 if t0 else (80530636800)*a2))
+    t0 = 131334144*a7
+    t1 = (a6 >= 3)
+    t2 = 8192*a7
+    t3 = max(a0, 8)
+    t4 = (8192*t3 + 131072)
+    t5 = t4*a7
+    t6 = (536870912 + 33554432*t3)
+    t7 = t6*a7
+    t8 = 32064*a7
+    t9 = 131072*a7
+    t10 = 524288*a7
+    t11 = 2097152*a7
+    t12 = 536870912*a7
+    t13 = 40265318400*a7
+    t14 = 131334144*a8
+    t15 = (a6 >= 2)
+    t16 = 8192*a8
+    t17 = t4*a8
+    t18 = t6*a8
+    t19 = 32064*a8
+    t20 = 131072*a8
+    t21 = 524288*a8
+    t22 = 2097152*a8
+    t23 = 536870912*a8
+    t24 = 40265318400*a8
+    t25 = 394002432*a9
+    t26 = (a6 >= 1)
+    t27 = 24576*a9
+    t28 = 3*a9
+    t29 = t4*t28
+    t30 = t6*t28
+    t31 = 96192*a9
+    t32 = 393216*a9
+    t33 = 1572864*a9
+    t34 = 6291456*a9
+    t35 = 1610612736*a9
+    t36 = 120795955200*a9
+    t37 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t8 if t1 else (t8)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t12 if t1 else (t12)*a2))*a3 + ((t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2))*a0*a3 + ((t13)*a3 if t1 else (t13)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(525336576 if t4 else (525336576)*a2) + (128256 if t4 else (128256)*a2))*a1*a3 + ((32768 if t4 else (32768)*a2))*a0*a1*a3 + ((524288 if t4 else (524288)*a2) + (2097152 if t4 else (2097152)*a2) + (8388608 if t4 else (8388608)*a2))*a0*a3 + ((t5 if t4 else (t5)*a2) + (2147483648 if t4 else (2147483648)*a2) + (t6 if t4 else (t6)*a2))*a3 + ((161061273600)*a3 if t4 else (161061273600)*a2))
+    n1 = ((2*(t14 if t15 else (t14)*a2) + (t19 if t15 else (t19)*a2))*a1*a3 + ((t16 if t15 else (t16)*a2))*a0*a1*a3 + ((t17 if t15 else (t17)*a2) + (t18 if t15 else (t18)*a2) + (t23 if t15 else (t23)*a2))*a3 + ((t20 if t15 else (t20)*a2) + (t21 if t15 else (t21)*a2) + (t22 if t15 else (t22)*a2))*a0*a3 + ((t24)*a3 if t15 else (t24)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(1576009728 if t7 else (1576009728)*a2) + (384768 if t7 else (384768)*a2))*a1*a3 + ((98304 if t7 else (98304)*a2))*a0*a1*a3 + ((1572864 if t7 else (1572864)*a2) + (6291456 if t7 else (6291456)*a2) + (25165824 if t7 else (25165824)*a2))*a0*a3 + ((t8 if t7 else (t8)*a2) + (6442450944 if t7 else (6442450944)*a2) + (t9 if t7 else (t9)*a2))*a3 + ((483183820800)*a3 if t7 else (483183820800)*a2))
+    n2 = ((2*(t25 if t26 else (t25)*a2) + (t31 if t26 else (t31)*a2))*a1*a3 + ((t27 if t26 else (t27)*a2))*a0*a1*a3 + ((t29 if t26 else (t29)*a2) + (t30 if t26 else (t30)*a2) + (t35 if t26 else (t35)*a2))*a3 + ((t32 if t26 else (t32)*a2) + (t33 if t26 else (t33)*a2) + (t34 if t26 else (t34)*a2))*a0*a3 + ((t36)*a3 if t26 else (t36)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (16384*t10*t1 + 4994304*t10)
+    n3 = (128256*t37 + 2433024*a7*t37 + t2*t37*t3)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -128,44 +182,73 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 83746306688
-    r1 = 167492613376
-    r2 = 502477840128
-    r3 = 5125376*a2*a3
+    t0 = a2*a3
+    r0 = 41873153344*a4
+    r1 = 41873153344*a5
+    r2 = 125619460032*a6
+    r3 = (128256*t0 + 2498560*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (16384*t1 + 262144)
-    t3 = (1073741824 + 67108864*t1)
-    t4 = (a6 >= 2)
-    t5 = (32768*t1 + 524288)
-    t6 = (2147483648 + 134217728*t1)
-    t7 = (a6 >= 1)
-    t8 = (98304*t1 + 1572864)
-    t9 = (6442450944 + 402653184*t1)
-    n0 = ((2*(262668288 if t0 else (262668288)*a2) + (64128 if t0 else (64128)*a2))*a1*a3 + ((16384 if t0 else (16384)*a2))*a0*a1*a3 + ((t3 if t0 else (t3)*a2) + (t2 if t0 else (t2)*a2) + (1073741824 if t0 else (1073741824)*a2))*a3 + ((1048576 if t0 else (1048576)*a2) + (4194304 if t0 else (4194304)*a2) + (262144 if t0 else (262144)*a2))*a0*a3 + ((80530636800)*a3 if t0 else (80530636800)*a2))
+    t0 = 131334144*a7
+    t1 = (a6 >= 3)
+    t2 = 8192*a7
+    t3 = max(a0, 8)
+    t4 = (8192*t3 + 131072)
+    t5 = t4*a7
+    t6 = (536870912 + 33554432*t3)
+    t7 = t6*a7
+    t8 = 32064*a7
+    t9 = 131072*a7
+    t10 = 524288*a7
+    t11 = 2097152*a7
+    t12 = 536870912*a7
+    t13 = 40265318400*a7
+    t14 = 131334144*a8
+    t15 = (a6 >= 2)
+    t16 = 8192*a8
+    t17 = t4*a8
+    t18 = t6*a8
+    t19 = 32064*a8
+    t20 = 131072*a8
+    t21 = 524288*a8
+    t22 = 2097152*a8
+    t23 = 536870912*a8
+    t24 = 40265318400*a8
+    t25 = 394002432*a9
+    t26 = (a6 >= 1)
+    t27 = 24576*a9
+    t28 = 3*a9
+    t29 = t28*t4
+    t30 = t6*t28
+    t31 = 96192*a9
+    t32 = 393216*a9
+    t33 = 1572864*a9
+    t34 = 6291456*a9
+    t35 = 1610612736*a9
+    t36 = 120795955200*a9
+    t37 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t8 if t1 else (t8)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t12 if t1 else (t12)*a2))*a3 + ((t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2))*a0*a3 + ((t13)*a3 if t1 else (t13)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(525336576 if t4 else (525336576)*a2) + (128256 if t4 else (128256)*a2))*a1*a3 + ((32768 if t4 else (32768)*a2))*a0*a1*a3 + ((524288 if t4 else (524288)*a2) + (2097152 if t4 else (2097152)*a2) + (8388608 if t4 else (8388608)*a2))*a0*a3 + ((t5 if t4 else (t5)*a2) + (2147483648 if t4 else (2147483648)*a2) + (t6 if t4 else (t6)*a2))*a3 + ((161061273600)*a3 if t4 else (161061273600)*a2))
+    n1 = ((2*(t14 if t15 else (t14)*a2) + (t19 if t15 else (t19)*a2))*a1*a3 + ((t16 if t15 else (t16)*a2))*a0*a1*a3 + ((t17 if t15 else (t17)*a2) + (t18 if t15 else (t18)*a2) + (t23 if t15 else (t23)*a2))*a3 + ((t20 if t15 else (t20)*a2) + (t21 if t15 else (t21)*a2) + (t22 if t15 else (t22)*a2))*a0*a3 + ((t24)*a3 if t15 else (t24)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(1576009728 if t7 else (1576009728)*a2) + (384768 if t7 else (384768)*a2))*a1*a3 + ((98304 if t7 else (98304)*a2))*a0*a1*a3 + ((1572864 if t7 else (1572864)*a2) + (6291456 if t7 else (6291456)*a2) + (25165824 if t7 else (25165824)*a2))*a0*a3 + ((t8 if t7 else (t8)*a2) + (6442450944 if t7 else (6442450944)*a2) + (t9 if t7 else (t9)*a2))*a3 + ((483183820800)*a3 if t7 else (483183820800)*a2))
+    n2 = ((2*(t25 if t26 else (t25)*a2) + (t31 if t26 else (t31)*a2))*a1*a3 + ((t27 if t26 else (t27)*a2))*a0*a1*a3 + ((t29 if t26 else (t29)*a2) + (t30 if t26 else (t30)*a2) + (t35 if t26 else (t35)*a2))*a3 + ((t32 if t26 else (t32)*a2) + (t33 if t26 else (t33)*a2) + (t34 if t26 else (t34)*a2))*a0*a3 + ((t36)*a3 if t26 else (t36)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 406784*a4*a5
+    n3 = (128256*t37 + 139264*a7*t37)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -174,13 +257,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 83746306688
-    r1 = 167492613376
-    r2 = 502477840128
-    r3 = 406784*a2*a3
+    t0 = a2*a3
+    r0 = 41873153344*a4
+    r1 = 41873153344*a5
+    r2 = 125619460032*a6
+    r3 = (128256*t0 + 139264*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

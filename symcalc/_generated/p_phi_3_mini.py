@@ -25,8 +25,7 @@ INFO = {'name': 'phi-3-mini',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 3821079552,
  'params': {'breakdown': {'embedding/token': 98500608,
                           'attention/qkv': 905969664,
@@ -42,25 +41,47 @@ INFO = {'name': 'phi-3-mini',
             'active': 3821079552}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(197001216 if t0 else (197001216)*a2))*a1 + (3221225472 if t0 else (3221225472)*a2) + (603979776 if t0 else (603979776)*a2) + (1610612736 if t0 else (1610612736)*a2) + (1811939328 if t0 else (1811939328)*a2) + ((6144 if t0 else (6144)*a2))*a0*a1 + ((393216 if t0 else (393216)*a2))*a0)
+    t0 = 98500608*a7
+    t1 = (a6 >= 3)
+    t2 = 3072*a7
+    t3 = 196608*a7
+    t4 = 301989888*a7
+    t5 = 805306368*a7
+    t6 = 905969664*a7
+    t7 = 1610612736*a7
+    t8 = 98500608*a8
+    t9 = (a6 >= 2)
+    t10 = 3072*a8
+    t11 = 196608*a8
+    t12 = 301989888*a8
+    t13 = 805306368*a8
+    t14 = 905969664*a8
+    t15 = 1610612736*a8
+    t16 = 295501824*a9
+    t17 = (a6 >= 1)
+    t18 = 9216*a9
+    t19 = 589824*a9
+    t20 = 905969664*a9
+    t21 = 2415919104*a9
+    t22 = 2717908992*a9
+    t23 = 4831838208*a9
+    t24 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t4 if t1 else (t4)*a2) + (t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1 + ((t3 if t1 else (t3)*a2))*a0)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(394002432 if t1 else (394002432)*a2))*a1 + (3221225472 if t1 else (3221225472)*a2) + (3623878656 if t1 else (3623878656)*a2) + (1207959552 if t1 else (1207959552)*a2) + (6442450944 if t1 else (6442450944)*a2) + ((12288 if t1 else (12288)*a2))*a0*a1 + ((786432 if t1 else (786432)*a2))*a0)
+    n1 = ((2*(t8 if t9 else (t8)*a2))*a1 + ((t10 if t9 else (t10)*a2))*a0*a1 + ((t11 if t9 else (t11)*a2))*a0 + (t12 if t9 else (t12)*a2) + (t13 if t9 else (t13)*a2) + (t14 if t9 else (t14)*a2) + (t15 if t9 else (t15)*a2))
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(1182007296 if t2 else (1182007296)*a2))*a1 + (3623878656 if t2 else (3623878656)*a2) + (9663676416 if t2 else (9663676416)*a2) + (10871635968 if t2 else (10871635968)*a2) + (19327352832 if t2 else (19327352832)*a2) + ((36864 if t2 else (36864)*a2))*a0*a1 + ((2359296 if t2 else (2359296)*a2))*a0)
+    n2 = ((2*(t16 if t17 else (t16)*a2))*a1 + ((t18 if t17 else (t18)*a2))*a0*a1 + ((t19 if t17 else (t19)*a2))*a0 + (t20 if t17 else (t20)*a2) + (t21 if t17 else (t21)*a2) + (t22 if t17 else (t22)*a2) + (t23 if t17 else (t23)*a2))
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 3814656*a4*a5
+    n3 = (132352*t24 + 1841152*t24*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -69,37 +90,60 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 7642159104
-    r1 = 15284318208
-    r2 = 45852954624
-    r3 = 3814656*a2*a3
+    t0 = a2*a3
+    r0 = 3821079552*a4
+    r1 = 3821079552*a5
+    r2 = 11463238656*a6
+    r3 = (132352*t0 + 1841152*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(197001216 if t0 else (197001216)*a2))*a1 + (3221225472 if t0 else (3221225472)*a2) + (603979776 if t0 else (603979776)*a2) + (1610612736 if t0 else (1610612736)*a2) + (1811939328 if t0 else (1811939328)*a2) + ((6144 if t0 else (6144)*a2))*a0*a1 + ((393216 if t0 else (393216)*a2))*a0)
+    t0 = 98500608*a7
+    t1 = (a6 >= 3)
+    t2 = 3072*a7
+    t3 = 196608*a7
+    t4 = 301989888*a7
+    t5 = 805306368*a7
+    t6 = 905969664*a7
+    t7 = 1610612736*a7
+    t8 = 98500608*a8
+    t9 = (a6 >= 2)
+    t10 = 3072*a8
+    t11 = 196608*a8
+    t12 = 301989888*a8
+    t13 = 805306368*a8
+    t14 = 905969664*a8
+    t15 = 1610612736*a8
+    t16 = 295501824*a9
+    t17 = (a6 >= 1)
+    t18 = 9216*a9
+    t19 = 589824*a9
+    t20 = 905969664*a9
+    t21 = 2415919104*a9
+    t22 = 2717908992*a9
+    t23 = 4831838208*a9
+    t24 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t4 if t1 else (t4)*a2) + (t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1 + ((t3 if t1 else (t3)*a2))*a0)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(394002432 if t1 else (394002432)*a2))*a1 + (3221225472 if t1 else (3221225472)*a2) + (3623878656 if t1 else (3623878656)*a2) + (1207959552 if t1 else (1207959552)*a2) + (6442450944 if t1 else (6442450944)*a2) + ((12288 if t1 else (12288)*a2))*a0*a1 + ((786432 if t1 else (786432)*a2))*a0)
+    n1 = ((2*(t8 if t9 else (t8)*a2))*a1 + ((t10 if t9 else (t10)*a2))*a0*a1 + ((t11 if t9 else (t11)*a2))*a0 + (t12 if t9 else (t12)*a2) + (t13 if t9 else (t13)*a2) + (t14 if t9 else (t14)*a2) + (t15 if t9 else (t15)*a2))
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(1182007296 if t2 else (1182007296)*a2))*a1 + (3623878656 if t2 else (3623878656)*a2) + (9663676416 if t2 else (9663676416)*a2) + (10871635968 if t2 else (10871635968)*a2) + (19327352832 if t2 else (19327352832)*a2) + ((36864 if t2 else (36864)*a2))*a0*a1 + ((2359296 if t2 else (2359296)*a2))*a0)
+    n2 = ((2*(t16 if t17 else (t16)*a2))*a1 + ((t18 if t17 else (t18)*a2))*a0*a1 + ((t19 if t17 else (t19)*a2))*a0 + (t20 if t17 else (t20)*a2) + (t21 if t17 else (t21)*a2) + (t22 if t17 else (t22)*a2) + (t23 if t17 else (t23)*a2))
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 3810560*a4*a5
+    n3 = (128256*t24 + 1841152*t24*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -108,37 +152,60 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 7642159104
-    r1 = 15284318208
-    r2 = 45852954624
-    r3 = 3810560*a2*a3
+    t0 = a2*a3
+    r0 = 3821079552*a4
+    r1 = 3821079552*a5
+    r2 = 11463238656*a6
+    r3 = (128256*t0 + 1841152*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(197001216 if t0 else (197001216)*a2))*a1 + (3221225472 if t0 else (3221225472)*a2) + (603979776 if t0 else (603979776)*a2) + (1610612736 if t0 else (1610612736)*a2) + (1811939328 if t0 else (1811939328)*a2) + ((6144 if t0 else (6144)*a2))*a0*a1 + ((393216 if t0 else (393216)*a2))*a0)
+    t0 = 98500608*a7
+    t1 = (a6 >= 3)
+    t2 = 3072*a7
+    t3 = 196608*a7
+    t4 = 301989888*a7
+    t5 = 805306368*a7
+    t6 = 905969664*a7
+    t7 = 1610612736*a7
+    t8 = 98500608*a8
+    t9 = (a6 >= 2)
+    t10 = 3072*a8
+    t11 = 196608*a8
+    t12 = 301989888*a8
+    t13 = 805306368*a8
+    t14 = 905969664*a8
+    t15 = 1610612736*a8
+    t16 = 295501824*a9
+    t17 = (a6 >= 1)
+    t18 = 9216*a9
+    t19 = 589824*a9
+    t20 = 905969664*a9
+    t21 = 2415919104*a9
+    t22 = 2717908992*a9
+    t23 = 4831838208*a9
+    t24 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t4 if t1 else (t4)*a2) + (t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1 + ((t3 if t1 else (t3)*a2))*a0)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(394002432 if t1 else (394002432)*a2))*a1 + (3221225472 if t1 else (3221225472)*a2) + (3623878656 if t1 else (3623878656)*a2) + (1207959552 if t1 else (1207959552)*a2) + (6442450944 if t1 else (6442450944)*a2) + ((12288 if t1 else (12288)*a2))*a0*a1 + ((786432 if t1 else (786432)*a2))*a0)
+    n1 = ((2*(t8 if t9 else (t8)*a2))*a1 + ((t10 if t9 else (t10)*a2))*a0*a1 + ((t11 if t9 else (t11)*a2))*a0 + (t12 if t9 else (t12)*a2) + (t13 if t9 else (t13)*a2) + (t14 if t9 else (t14)*a2) + (t15 if t9 else (t15)*a2))
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(1182007296 if t2 else (1182007296)*a2))*a1 + (3623878656 if t2 else (3623878656)*a2) + (9663676416 if t2 else (9663676416)*a2) + (10871635968 if t2 else (10871635968)*a2) + (19327352832 if t2 else (19327352832)*a2) + ((36864 if t2 else (36864)*a2))*a0*a1 + ((2359296 if t2 else (2359296)*a2))*a0)
+    n2 = ((2*(t16 if t17 else (t16)*a2))*a1 + ((t18 if t17 else (t18)*a2))*a0*a1 + ((t19 if t17 else (t19)*a2))*a0 + (t20 if t17 else (t20)*a2) + (t21 if t17 else (t21)*a2) + (t22 if t17 else (t22)*a2) + (t23 if t17 else (t23)*a2))
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 337152*a4*a5
+    n3 = (128256*t24 + 104448*t24*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -147,13 +214,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 7642159104
-    r1 = 15284318208
-    r2 = 45852954624
-    r3 = 337152*a2*a3
+    t0 = a2*a3
+    r0 = 3821079552*a4
+    r1 = 3821079552*a5
+    r2 = 11463238656*a6
+    r3 = (128256*t0 + 104448*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -25,8 +25,7 @@ INFO = {'name': 'phi-4',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 14659507200,
  'params': {'breakdown': {'embedding/token': 513802240,
                           'attention/qkv': 1572864000,
@@ -42,30 +41,49 @@ INFO = {'name': 'phi-4',
             'active': 14659507200}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 10)
-    t2 = (2097152000 + 104857600*t1)
-    t3 = (a6 >= 2)
-    t4 = (4194304000 + 209715200*t1)
-    t5 = (a6 >= 1)
-    t6 = (12582912000 + 629145600*t1)
-    t7 = a4*a5
-    n0 = ((2*(1027604480 if t0 else (1027604480)*a2))*a1 + (14680064000 if t0 else (14680064000)*a2) + (7340032000 if t0 else (7340032000)*a2) + (2097152000 if t0 else (2097152000)*a2) + (t2 if t0 else (t2)*a2) + ((10240 if t0 else (10240)*a2))*a0*a1 + ((819200 if t0 else (819200)*a2))*a0)
+    t0 = 513802240*a7
+    t1 = (a6 >= 3)
+    t2 = 5120*a7
+    t3 = max(a0, 10)
+    t4 = (1048576000 + 52428800*t3)
+    t5 = t4*a7
+    t6 = 409600*a7
+    t7 = 1048576000*a7
+    t8 = 3670016000*a7
+    t9 = 7340032000*a7
+    t10 = 513802240*a8
+    t11 = (a6 >= 2)
+    t12 = 5120*a8
+    t13 = t4*a8
+    t14 = 409600*a8
+    t15 = 1048576000*a8
+    t16 = 3670016000*a8
+    t17 = 7340032000*a8
+    t18 = 1541406720*a9
+    t19 = (a6 >= 1)
+    t20 = 15360*a9
+    t21 = 3*t4*a9
+    t22 = 1228800*a9
+    t23 = 3145728000*a9
+    t24 = 11010048000*a9
+    t25 = 22020096000*a9
+    t26 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + ((t6 if t1 else (t6)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2055208960 if t3 else (2055208960)*a2))*a1 + (14680064000 if t3 else (14680064000)*a2) + (4194304000 if t3 else (4194304000)*a2) + (t4 if t3 else (t4)*a2) + (29360128000 if t3 else (29360128000)*a2) + ((20480 if t3 else (20480)*a2))*a0*a1 + ((1638400 if t3 else (1638400)*a2))*a0)
+    n1 = ((2*(t10 if t11 else (t10)*a2))*a1 + ((t12 if t11 else (t12)*a2))*a0*a1 + (t13 if t11 else (t13)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + ((t14 if t11 else (t14)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(6165626880 if t5 else (6165626880)*a2))*a1 + ((61440 if t5 else (61440)*a2))*a0*a1 + (12582912000 if t5 else (12582912000)*a2) + (t6 if t5 else (t6)*a2) + (44040192000 if t5 else (44040192000)*a2) + (88080384000 if t5 else (88080384000)*a2) + ((4915200 if t5 else (4915200)*a2))*a0)
+    n2 = ((2*(t18 if t19 else (t18)*a2))*a1 + ((t20 if t19 else (t20)*a2))*a0*a1 + (t21 if t19 else (t21)*a2) + (t23 if t19 else (t23)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + ((t22 if t19 else (t22)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (20480*t7*t1 + 8620288*t7)
+    n3 = (407808*t26 + 4106240*t26*a7 + 10240*t26*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -74,42 +92,62 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 29319014400
-    r1 = 58638028800
-    r2 = 175914086400
-    r3 = 8825088*a2*a3
+    t0 = a2*a3
+    r0 = 14659507200*a4
+    r1 = 14659507200*a5
+    r2 = 43978521600*a6
+    r3 = (407808*t0 + 4208640*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 10)
-    t2 = (2097152000 + 104857600*t1)
-    t3 = (a6 >= 2)
-    t4 = (4194304000 + 209715200*t1)
-    t5 = (a6 >= 1)
-    t6 = (12582912000 + 629145600*t1)
-    t7 = a4*a5
-    n0 = ((2*(1027604480 if t0 else (1027604480)*a2))*a1 + (14680064000 if t0 else (14680064000)*a2) + (7340032000 if t0 else (7340032000)*a2) + (2097152000 if t0 else (2097152000)*a2) + (t2 if t0 else (t2)*a2) + ((10240 if t0 else (10240)*a2))*a0*a1 + ((819200 if t0 else (819200)*a2))*a0)
+    t0 = 513802240*a7
+    t1 = (a6 >= 3)
+    t2 = 5120*a7
+    t3 = max(a0, 10)
+    t4 = (1048576000 + 52428800*t3)
+    t5 = t4*a7
+    t6 = 409600*a7
+    t7 = 1048576000*a7
+    t8 = 3670016000*a7
+    t9 = 7340032000*a7
+    t10 = 513802240*a8
+    t11 = (a6 >= 2)
+    t12 = 5120*a8
+    t13 = t4*a8
+    t14 = 409600*a8
+    t15 = 1048576000*a8
+    t16 = 3670016000*a8
+    t17 = 7340032000*a8
+    t18 = 1541406720*a9
+    t19 = (a6 >= 1)
+    t20 = 15360*a9
+    t21 = 3*t4*a9
+    t22 = 1228800*a9
+    t23 = 3145728000*a9
+    t24 = 11010048000*a9
+    t25 = 22020096000*a9
+    t26 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + ((t6 if t1 else (t6)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2055208960 if t3 else (2055208960)*a2))*a1 + (14680064000 if t3 else (14680064000)*a2) + (4194304000 if t3 else (4194304000)*a2) + (t4 if t3 else (t4)*a2) + (29360128000 if t3 else (29360128000)*a2) + ((20480 if t3 else (20480)*a2))*a0*a1 + ((1638400 if t3 else (1638400)*a2))*a0)
+    n1 = ((2*(t10 if t11 else (t10)*a2))*a1 + ((t12 if t11 else (t12)*a2))*a0*a1 + (t13 if t11 else (t13)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + ((t14 if t11 else (t14)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(6165626880 if t5 else (6165626880)*a2))*a1 + ((61440 if t5 else (61440)*a2))*a0*a1 + (12582912000 if t5 else (12582912000)*a2) + (t6 if t5 else (t6)*a2) + (44040192000 if t5 else (44040192000)*a2) + (88080384000 if t5 else (88080384000)*a2) + ((4915200 if t5 else (4915200)*a2))*a0)
+    n2 = ((2*(t18 if t19 else (t18)*a2))*a1 + ((t20 if t19 else (t20)*a2))*a0*a1 + (t21 if t19 else (t21)*a2) + (t23 if t19 else (t23)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + ((t22 if t19 else (t22)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (20480*t7*t1 + 8613888*t7)
+    n3 = (401408*t26 + 4106240*t26*a7 + 10240*t26*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -118,41 +156,61 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 29319014400
-    r1 = 58638028800
-    r2 = 175914086400
-    r3 = 8818688*a2*a3
+    t0 = a2*a3
+    r0 = 14659507200*a4
+    r1 = 14659507200*a5
+    r2 = 43978521600*a6
+    r3 = (401408*t0 + 4208640*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 10)
-    t2 = (2097152000 + 104857600*t1)
-    t3 = (a6 >= 2)
-    t4 = (4194304000 + 209715200*t1)
-    t5 = (a6 >= 1)
-    t6 = (12582912000 + 629145600*t1)
-    n0 = ((2*(1027604480 if t0 else (1027604480)*a2))*a1 + (14680064000 if t0 else (14680064000)*a2) + (7340032000 if t0 else (7340032000)*a2) + (2097152000 if t0 else (2097152000)*a2) + (t2 if t0 else (t2)*a2) + ((10240 if t0 else (10240)*a2))*a0*a1 + ((819200 if t0 else (819200)*a2))*a0)
+    t0 = 513802240*a7
+    t1 = (a6 >= 3)
+    t2 = 5120*a7
+    t3 = (1048576000 + 52428800*max(a0, 10))
+    t4 = t3*a7
+    t5 = 409600*a7
+    t6 = 1048576000*a7
+    t7 = 3670016000*a7
+    t8 = 7340032000*a7
+    t9 = 513802240*a8
+    t10 = (a6 >= 2)
+    t11 = 5120*a8
+    t12 = t3*a8
+    t13 = 409600*a8
+    t14 = 1048576000*a8
+    t15 = 3670016000*a8
+    t16 = 7340032000*a8
+    t17 = 1541406720*a9
+    t18 = (a6 >= 1)
+    t19 = 15360*a9
+    t20 = 3*t3*a9
+    t21 = 1228800*a9
+    t22 = 3145728000*a9
+    t23 = 11010048000*a9
+    t24 = 22020096000*a9
+    t25 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t4 if t1 else (t4)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + ((t5 if t1 else (t5)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2055208960 if t3 else (2055208960)*a2))*a1 + (14680064000 if t3 else (14680064000)*a2) + (4194304000 if t3 else (4194304000)*a2) + (t4 if t3 else (t4)*a2) + (29360128000 if t3 else (29360128000)*a2) + ((20480 if t3 else (20480)*a2))*a0*a1 + ((1638400 if t3 else (1638400)*a2))*a0)
+    n1 = ((2*(t9 if t10 else (t9)*a2))*a1 + ((t11 if t10 else (t11)*a2))*a0*a1 + (t12 if t10 else (t12)*a2) + (t14 if t10 else (t14)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + ((t13 if t10 else (t13)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(6165626880 if t5 else (6165626880)*a2))*a1 + ((61440 if t5 else (61440)*a2))*a0*a1 + (12582912000 if t5 else (12582912000)*a2) + (t6 if t5 else (t6)*a2) + (44040192000 if t5 else (44040192000)*a2) + (88080384000 if t5 else (88080384000)*a2) + ((4915200 if t5 else (4915200)*a2))*a0)
+    n2 = ((2*(t17 if t18 else (t17)*a2))*a1 + ((t19 if t18 else (t19)*a2))*a0*a1 + (t20 if t18 else (t20)*a2) + (t22 if t18 else (t22)*a2) + (t23 if t18 else (t23)*a2) + (t24 if t18 else (t24)*a2) + ((t21 if t18 else (t21)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 831488*a4*a5
+    n3 = (401408*t25 + 215040*t25*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -161,13 +219,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 29319014400
-    r1 = 58638028800
-    r2 = 175914086400
-    r3 = 831488*a2*a3
+    t0 = a2*a3
+    r0 = 14659507200*a4
+    r1 = 14659507200*a5
+    r2 = 43978521600*a6
+    r3 = (401408*t0 + 215040*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

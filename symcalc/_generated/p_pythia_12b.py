@@ -25,8 +25,7 @@ INFO = {'name': 'pythia-12b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 11846072320,
  'params': {'breakdown': {'embedding/token': 259522560,
                           'attention/qkv': 2831155200,
@@ -46,25 +45,50 @@ INFO = {'name': 'pythia-12b',
             'active': 11846072320}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(368640 if t0 else (368640)*a2) + (1474560 if t0 else (1474560)*a2))*a0 + (2*(519045120 if t0 else (519045120)*a2))*a1 + 2*(7549747200 if t0 else (7549747200)*a2) + (1105920 if t0 else (1105920)*a2) + (1887436800 if t0 else (1887436800)*a2) + (5662310400 if t0 else (5662310400)*a2) + (1474560 if t0 else (1474560)*a2) + ((20480 if t0 else (20480)*a2))*a0*a1)
+    t0 = 184320*a7
+    t1 = (a6 >= 3)
+    t2 = 259522560*a7
+    t3 = 3774873600*a7
+    t4 = 10240*a7
+    t5 = 737280*a7
+    t6 = 552960*a7
+    t7 = 943718400*a7
+    t8 = 2831155200*a7
+    t9 = 184320*a8
+    t10 = (a6 >= 2)
+    t11 = 259522560*a8
+    t12 = 3774873600*a8
+    t13 = 10240*a8
+    t14 = 737280*a8
+    t15 = 552960*a8
+    t16 = 943718400*a8
+    t17 = 2831155200*a8
+    t18 = 552960*a9
+    t19 = (a6 >= 1)
+    t20 = 778567680*a9
+    t21 = 11324620800*a9
+    t22 = 30720*a9
+    t23 = 2211840*a9
+    t24 = 1658880*a9
+    t25 = 2831155200*a9
+    t26 = 8493465600*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t5 if t1 else (t5)*a2) + ((t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(737280 if t1 else (737280)*a2) + (2949120 if t1 else (2949120)*a2))*a0 + (2*(1038090240 if t1 else (1038090240)*a2))*a1 + 2*(15099494400 if t1 else (15099494400)*a2) + (11324620800 if t1 else (11324620800)*a2) + (2211840 if t1 else (2211840)*a2) + (3774873600 if t1 else (3774873600)*a2) + (2949120 if t1 else (2949120)*a2) + ((40960 if t1 else (40960)*a2))*a0*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2) + (t14 if t10 else (t14)*a2))*a0 + (2*(t11 if t10 else (t11)*a2))*a1 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t14 if t10 else (t14)*a2) + ((t13 if t10 else (t13)*a2))*a0*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(2211840 if t2 else (2211840)*a2) + (8847360 if t2 else (8847360)*a2))*a0 + (2*(3114270720 if t2 else (3114270720)*a2))*a1 + 2*(45298483200 if t2 else (45298483200)*a2) + (11324620800 if t2 else (11324620800)*a2) + (6635520 if t2 else (6635520)*a2) + (33973862400 if t2 else (33973862400)*a2) + (8847360 if t2 else (8847360)*a2) + ((122880 if t2 else (122880)*a2))*a0*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2) + (t23 if t19 else (t23)*a2))*a0 + (2*(t20 if t19 else (t20)*a2))*a1 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t23 if t19 else (t23)*a2) + ((t22 if t19 else (t22)*a2))*a0*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 5758592*a4*a5
+    n3 = (208512*t27 + 2775040*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -73,37 +97,63 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 23692144640
-    r1 = 47384289280
-    r2 = 142152867840
-    r3 = 5758592*a2*a3
+    t0 = a2*a3
+    r0 = 11846072320*a4
+    r1 = 11846072320*a5
+    r2 = 35538216960*a6
+    r3 = (208512*t0 + 2775040*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(368640 if t0 else (368640)*a2) + (1474560 if t0 else (1474560)*a2))*a0 + (2*(519045120 if t0 else (519045120)*a2))*a1 + 2*(7549747200 if t0 else (7549747200)*a2) + (1105920 if t0 else (1105920)*a2) + (1887436800 if t0 else (1887436800)*a2) + (5662310400 if t0 else (5662310400)*a2) + (1474560 if t0 else (1474560)*a2) + ((20480 if t0 else (20480)*a2))*a0*a1)
+    t0 = 184320*a7
+    t1 = (a6 >= 3)
+    t2 = 259522560*a7
+    t3 = 3774873600*a7
+    t4 = 10240*a7
+    t5 = 737280*a7
+    t6 = 552960*a7
+    t7 = 943718400*a7
+    t8 = 2831155200*a7
+    t9 = 184320*a8
+    t10 = (a6 >= 2)
+    t11 = 259522560*a8
+    t12 = 3774873600*a8
+    t13 = 10240*a8
+    t14 = 737280*a8
+    t15 = 552960*a8
+    t16 = 943718400*a8
+    t17 = 2831155200*a8
+    t18 = 552960*a9
+    t19 = (a6 >= 1)
+    t20 = 778567680*a9
+    t21 = 11324620800*a9
+    t22 = 30720*a9
+    t23 = 2211840*a9
+    t24 = 1658880*a9
+    t25 = 2831155200*a9
+    t26 = 8493465600*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t5 if t1 else (t5)*a2) + ((t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(737280 if t1 else (737280)*a2) + (2949120 if t1 else (2949120)*a2))*a0 + (2*(1038090240 if t1 else (1038090240)*a2))*a1 + 2*(15099494400 if t1 else (15099494400)*a2) + (11324620800 if t1 else (11324620800)*a2) + (2211840 if t1 else (2211840)*a2) + (3774873600 if t1 else (3774873600)*a2) + (2949120 if t1 else (2949120)*a2) + ((40960 if t1 else (40960)*a2))*a0*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2) + (t14 if t10 else (t14)*a2))*a0 + (2*(t11 if t10 else (t11)*a2))*a1 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t14 if t10 else (t14)*a2) + ((t13 if t10 else (t13)*a2))*a0*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(2211840 if t2 else (2211840)*a2) + (8847360 if t2 else (8847360)*a2))*a0 + (2*(3114270720 if t2 else (3114270720)*a2))*a1 + 2*(45298483200 if t2 else (45298483200)*a2) + (11324620800 if t2 else (11324620800)*a2) + (6635520 if t2 else (6635520)*a2) + (33973862400 if t2 else (33973862400)*a2) + (8847360 if t2 else (8847360)*a2) + ((122880 if t2 else (122880)*a2))*a0*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2) + (t23 if t19 else (t23)*a2))*a0 + (2*(t20 if t19 else (t20)*a2))*a1 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t23 if t19 else (t23)*a2) + ((t22 if t19 else (t22)*a2))*a0*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 5752832*a4*a5
+    n3 = (202752*t27 + 2775040*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -112,37 +162,63 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 23692144640
-    r1 = 47384289280
-    r2 = 142152867840
-    r3 = 5752832*a2*a3
+    t0 = a2*a3
+    r0 = 11846072320*a4
+    r1 = 11846072320*a5
+    r2 = 35538216960*a6
+    r3 = (202752*t0 + 2775040*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(368640 if t0 else (368640)*a2) + (1474560 if t0 else (1474560)*a2))*a0 + (2*(519045120 if t0 else (519045120)*a2))*a1 + 2*(7549747200 if t0 else (7549747200)*a2) + (1105920 if t0 else (1105920)*a2) + (1887436800 if t0 else (1887436800)*a2) + (5662310400 if t0 else (5662310400)*a2) + (1474560 if t0 else (1474560)*a2) + ((20480 if t0 else (20480)*a2))*a0*a1)
+    t0 = 184320*a7
+    t1 = (a6 >= 3)
+    t2 = 259522560*a7
+    t3 = 3774873600*a7
+    t4 = 10240*a7
+    t5 = 737280*a7
+    t6 = 552960*a7
+    t7 = 943718400*a7
+    t8 = 2831155200*a7
+    t9 = 184320*a8
+    t10 = (a6 >= 2)
+    t11 = 259522560*a8
+    t12 = 3774873600*a8
+    t13 = 10240*a8
+    t14 = 737280*a8
+    t15 = 552960*a8
+    t16 = 943718400*a8
+    t17 = 2831155200*a8
+    t18 = 552960*a9
+    t19 = (a6 >= 1)
+    t20 = 778567680*a9
+    t21 = 11324620800*a9
+    t22 = 30720*a9
+    t23 = 2211840*a9
+    t24 = 1658880*a9
+    t25 = 2831155200*a9
+    t26 = 8493465600*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t5 if t1 else (t5)*a2) + ((t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(737280 if t1 else (737280)*a2) + (2949120 if t1 else (2949120)*a2))*a0 + (2*(1038090240 if t1 else (1038090240)*a2))*a1 + 2*(15099494400 if t1 else (15099494400)*a2) + (11324620800 if t1 else (11324620800)*a2) + (2211840 if t1 else (2211840)*a2) + (3774873600 if t1 else (3774873600)*a2) + (2949120 if t1 else (2949120)*a2) + ((40960 if t1 else (40960)*a2))*a0*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2) + (t14 if t10 else (t14)*a2))*a0 + (2*(t11 if t10 else (t11)*a2))*a1 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t14 if t10 else (t14)*a2) + ((t13 if t10 else (t13)*a2))*a0*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(2211840 if t2 else (2211840)*a2) + (8847360 if t2 else (8847360)*a2))*a0 + (2*(3114270720 if t2 else (3114270720)*a2))*a1 + 2*(45298483200 if t2 else (45298483200)*a2) + (11324620800 if t2 else (11324620800)*a2) + (6635520 if t2 else (6635520)*a2) + (33973862400 if t2 else (33973862400)*a2) + (8847360 if t2 else (8847360)*a2) + ((122880 if t2 else (122880)*a2))*a0*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2) + (t23 if t19 else (t23)*a2))*a0 + (2*(t20 if t19 else (t20)*a2))*a1 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t23 if t19 else (t23)*a2) + ((t22 if t19 else (t22)*a2))*a0*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 591872*a4*a5
+    n3 = (202752*t27 + 194560*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -151,13 +227,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 23692144640
-    r1 = 47384289280
-    r2 = 142152867840
-    r3 = 591872*a2*a3
+    t0 = a2*a3
+    r0 = 11846072320*a4
+    r1 = 11846072320*a5
+    r2 = 35538216960*a6
+    r3 = (202752*t0 + 194560*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -25,8 +25,7 @@ INFO = {'name': 'pythia-1.4b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 1414647808,
  'params': {'breakdown': {'embedding/token': 103022592,
                           'attention/qkv': 301989888,
@@ -46,25 +45,50 @@ INFO = {'name': 'pythia-1.4b',
             'active': 1414647808}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(98304 if t0 else (98304)*a2) + (393216 if t0 else (393216)*a2))*a0 + (2*(206045184 if t0 else (206045184)*a2))*a1 + 2*(805306368 if t0 else (805306368)*a2) + (294912 if t0 else (294912)*a2) + (201326592 if t0 else (201326592)*a2) + (603979776 if t0 else (603979776)*a2) + (393216 if t0 else (393216)*a2) + ((8192 if t0 else (8192)*a2))*a0*a1)
+    t0 = 49152*a7
+    t1 = (a6 >= 3)
+    t2 = 103022592*a7
+    t3 = 402653184*a7
+    t4 = 4096*a7
+    t5 = 196608*a7
+    t6 = 147456*a7
+    t7 = 100663296*a7
+    t8 = 301989888*a7
+    t9 = 49152*a8
+    t10 = (a6 >= 2)
+    t11 = 103022592*a8
+    t12 = 402653184*a8
+    t13 = 4096*a8
+    t14 = 196608*a8
+    t15 = 147456*a8
+    t16 = 100663296*a8
+    t17 = 301989888*a8
+    t18 = 147456*a9
+    t19 = (a6 >= 1)
+    t20 = 309067776*a9
+    t21 = 1207959552*a9
+    t22 = 12288*a9
+    t23 = 589824*a9
+    t24 = 442368*a9
+    t25 = 301989888*a9
+    t26 = 905969664*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t5 if t1 else (t5)*a2) + ((t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(196608 if t1 else (196608)*a2) + (786432 if t1 else (786432)*a2))*a0 + (2*(412090368 if t1 else (412090368)*a2))*a1 + 2*(1610612736 if t1 else (1610612736)*a2) + (1207959552 if t1 else (1207959552)*a2) + (589824 if t1 else (589824)*a2) + (402653184 if t1 else (402653184)*a2) + (786432 if t1 else (786432)*a2) + ((16384 if t1 else (16384)*a2))*a0*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2) + (t14 if t10 else (t14)*a2))*a0 + (2*(t11 if t10 else (t11)*a2))*a1 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t14 if t10 else (t14)*a2) + ((t13 if t10 else (t13)*a2))*a0*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(589824 if t2 else (589824)*a2) + (2359296 if t2 else (2359296)*a2))*a0 + (2*(1236271104 if t2 else (1236271104)*a2))*a1 + 2*(4831838208 if t2 else (4831838208)*a2) + (1207959552 if t2 else (1207959552)*a2) + (1769472 if t2 else (1769472)*a2) + (3623878656 if t2 else (3623878656)*a2) + (2359296 if t2 else (2359296)*a2) + ((49152 if t2 else (49152)*a2))*a0*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2) + (t23 if t19 else (t23)*a2))*a0 + (2*(t20 if t19 else (t20)*a2))*a1 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t23 if t19 else (t23)*a2) + ((t22 if t19 else (t22)*a2))*a0*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1685504*a4*a5
+    n3 = (202752*t27 + 741376*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -73,37 +97,63 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 2829295616
-    r1 = 5658591232
-    r2 = 16975773696
-    r3 = 1685504*a2*a3
+    t0 = a2*a3
+    r0 = 1414647808*a4
+    r1 = 1414647808*a5
+    r2 = 4243943424*a6
+    r3 = (202752*t0 + 741376*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(98304 if t0 else (98304)*a2) + (393216 if t0 else (393216)*a2))*a0 + (2*(206045184 if t0 else (206045184)*a2))*a1 + 2*(805306368 if t0 else (805306368)*a2) + (294912 if t0 else (294912)*a2) + (201326592 if t0 else (201326592)*a2) + (603979776 if t0 else (603979776)*a2) + (393216 if t0 else (393216)*a2) + ((8192 if t0 else (8192)*a2))*a0*a1)
+    t0 = 49152*a7
+    t1 = (a6 >= 3)
+    t2 = 103022592*a7
+    t3 = 402653184*a7
+    t4 = 4096*a7
+    t5 = 196608*a7
+    t6 = 147456*a7
+    t7 = 100663296*a7
+    t8 = 301989888*a7
+    t9 = 49152*a8
+    t10 = (a6 >= 2)
+    t11 = 103022592*a8
+    t12 = 402653184*a8
+    t13 = 4096*a8
+    t14 = 196608*a8
+    t15 = 147456*a8
+    t16 = 100663296*a8
+    t17 = 301989888*a8
+    t18 = 147456*a9
+    t19 = (a6 >= 1)
+    t20 = 309067776*a9
+    t21 = 1207959552*a9
+    t22 = 12288*a9
+    t23 = 589824*a9
+    t24 = 442368*a9
+    t25 = 301989888*a9
+    t26 = 905969664*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t5 if t1 else (t5)*a2) + ((t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(196608 if t1 else (196608)*a2) + (786432 if t1 else (786432)*a2))*a0 + (2*(412090368 if t1 else (412090368)*a2))*a1 + 2*(1610612736 if t1 else (1610612736)*a2) + (1207959552 if t1 else (1207959552)*a2) + (589824 if t1 else (589824)*a2) + (402653184 if t1 else (402653184)*a2) + (786432 if t1 else (786432)*a2) + ((16384 if t1 else (16384)*a2))*a0*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2) + (t14 if t10 else (t14)*a2))*a0 + (2*(t11 if t10 else (t11)*a2))*a1 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t14 if t10 else (t14)*a2) + ((t13 if t10 else (t13)*a2))*a0*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(589824 if t2 else (589824)*a2) + (2359296 if t2 else (2359296)*a2))*a0 + (2*(1236271104 if t2 else (1236271104)*a2))*a1 + 2*(4831838208 if t2 else (4831838208)*a2) + (1207959552 if t2 else (1207959552)*a2) + (1769472 if t2 else (1769472)*a2) + (3623878656 if t2 else (3623878656)*a2) + (2359296 if t2 else (2359296)*a2) + ((49152 if t2 else (49152)*a2))*a0*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2) + (t23 if t19 else (t23)*a2))*a0 + (2*(t20 if t19 else (t20)*a2))*a1 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t23 if t19 else (t23)*a2) + ((t22 if t19 else (t22)*a2))*a0*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1683968*a4*a5
+    n3 = (201216*t27 + 741376*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -112,37 +162,63 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 2829295616
-    r1 = 5658591232
-    r2 = 16975773696
-    r3 = 1683968*a2*a3
+    t0 = a2*a3
+    r0 = 1414647808*a4
+    r1 = 1414647808*a5
+    r2 = 4243943424*a6
+    r3 = (201216*t0 + 741376*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(98304 if t0 else (98304)*a2) + (393216 if t0 else (393216)*a2))*a0 + (2*(206045184 if t0 else (206045184)*a2))*a1 + 2*(805306368 if t0 else (805306368)*a2) + (294912 if t0 else (294912)*a2) + (201326592 if t0 else (201326592)*a2) + (603979776 if t0 else (603979776)*a2) + (393216 if t0 else (393216)*a2) + ((8192 if t0 else (8192)*a2))*a0*a1)
+    t0 = 49152*a7
+    t1 = (a6 >= 3)
+    t2 = 103022592*a7
+    t3 = 402653184*a7
+    t4 = 4096*a7
+    t5 = 196608*a7
+    t6 = 147456*a7
+    t7 = 100663296*a7
+    t8 = 301989888*a7
+    t9 = 49152*a8
+    t10 = (a6 >= 2)
+    t11 = 103022592*a8
+    t12 = 402653184*a8
+    t13 = 4096*a8
+    t14 = 196608*a8
+    t15 = 147456*a8
+    t16 = 100663296*a8
+    t17 = 301989888*a8
+    t18 = 147456*a9
+    t19 = (a6 >= 1)
+    t20 = 309067776*a9
+    t21 = 1207959552*a9
+    t22 = 12288*a9
+    t23 = 589824*a9
+    t24 = 442368*a9
+    t25 = 301989888*a9
+    t26 = 905969664*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t5 if t1 else (t5)*a2) + ((t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(196608 if t1 else (196608)*a2) + (786432 if t1 else (786432)*a2))*a0 + (2*(412090368 if t1 else (412090368)*a2))*a1 + 2*(1610612736 if t1 else (1610612736)*a2) + (1207959552 if t1 else (1207959552)*a2) + (589824 if t1 else (589824)*a2) + (402653184 if t1 else (402653184)*a2) + (786432 if t1 else (786432)*a2) + ((16384 if t1 else (16384)*a2))*a0*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2) + (t14 if t10 else (t14)*a2))*a0 + (2*(t11 if t10 else (t11)*a2))*a1 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t14 if t10 else (t14)*a2) + ((t13 if t10 else (t13)*a2))*a0*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(589824 if t2 else (589824)*a2) + (2359296 if t2 else (2359296)*a2))*a0 + (2*(1236271104 if t2 else (1236271104)*a2))*a1 + 2*(4831838208 if t2 else (4831838208)*a2) + (1207959552 if t2 else (1207959552)*a2) + (1769472 if t2 else (1769472)*a2) + (3623878656 if t2 else (3623878656)*a2) + (2359296 if t2 else (2359296)*a2) + ((49152 if t2 else (49152)*a2))*a0*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2) + (t23 if t19 else (t23)*a2))*a0 + (2*(t20 if t19 else (t20)*a2))*a1 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t23 if t19 else (t23)*a2) + ((t22 if t19 else (t22)*a2))*a0*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 307712*a4*a5
+    n3 = (201216*t27 + 53248*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -151,13 +227,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 2829295616
-    r1 = 5658591232
-    r2 = 16975773696
-    r3 = 307712*a2*a3
+    t0 = a2*a3
+    r0 = 1414647808*a4
+    r1 = 1414647808*a5
+    r2 = 4243943424*a6
+    r3 = (201216*t0 + 53248*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -25,8 +25,7 @@ INFO = {'name': 'pythia-2.8b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 2775208960,
  'params': {'breakdown': {'embedding/token': 128778240,
                           'attention/qkv': 629145600,
@@ -46,25 +45,50 @@ INFO = {'name': 'pythia-2.8b',
             'active': 2775208960}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(163840 if t0 else (163840)*a2) + (655360 if t0 else (655360)*a2))*a0 + (2*(257556480 if t0 else (257556480)*a2))*a1 + 2*(1677721600 if t0 else (1677721600)*a2) + (491520 if t0 else (491520)*a2) + (419430400 if t0 else (419430400)*a2) + (1258291200 if t0 else (1258291200)*a2) + (655360 if t0 else (655360)*a2) + ((10240 if t0 else (10240)*a2))*a0*a1)
+    t0 = 81920*a7
+    t1 = (a6 >= 3)
+    t2 = 128778240*a7
+    t3 = 838860800*a7
+    t4 = 5120*a7
+    t5 = 327680*a7
+    t6 = 245760*a7
+    t7 = 209715200*a7
+    t8 = 629145600*a7
+    t9 = 81920*a8
+    t10 = (a6 >= 2)
+    t11 = 128778240*a8
+    t12 = 838860800*a8
+    t13 = 5120*a8
+    t14 = 327680*a8
+    t15 = 245760*a8
+    t16 = 209715200*a8
+    t17 = 629145600*a8
+    t18 = 245760*a9
+    t19 = (a6 >= 1)
+    t20 = 386334720*a9
+    t21 = 2516582400*a9
+    t22 = 15360*a9
+    t23 = 983040*a9
+    t24 = 737280*a9
+    t25 = 629145600*a9
+    t26 = 1887436800*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t5 if t1 else (t5)*a2) + ((t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(327680 if t1 else (327680)*a2) + (1310720 if t1 else (1310720)*a2))*a0 + (2*(515112960 if t1 else (515112960)*a2))*a1 + 2*(3355443200 if t1 else (3355443200)*a2) + (2516582400 if t1 else (2516582400)*a2) + (983040 if t1 else (983040)*a2) + (838860800 if t1 else (838860800)*a2) + (1310720 if t1 else (1310720)*a2) + ((20480 if t1 else (20480)*a2))*a0*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2) + (t14 if t10 else (t14)*a2))*a0 + (2*(t11 if t10 else (t11)*a2))*a1 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t14 if t10 else (t14)*a2) + ((t13 if t10 else (t13)*a2))*a0*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(983040 if t2 else (983040)*a2) + (3932160 if t2 else (3932160)*a2))*a0 + (2*(1545338880 if t2 else (1545338880)*a2))*a1 + 2*(10066329600 if t2 else (10066329600)*a2) + (2516582400 if t2 else (2516582400)*a2) + (2949120 if t2 else (2949120)*a2) + (7549747200 if t2 else (7549747200)*a2) + (3932160 if t2 else (3932160)*a2) + ((61440 if t2 else (61440)*a2))*a0*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2) + (t23 if t19 else (t23)*a2))*a0 + (2*(t20 if t19 else (t20)*a2))*a1 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t23 if t19 else (t23)*a2) + ((t22 if t19 else (t22)*a2))*a0*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 2673152*a4*a5
+    n3 = (205312*t27 + 1233920*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -73,37 +97,63 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 5550417920
-    r1 = 11100835840
-    r2 = 33302507520
-    r3 = 2673152*a2*a3
+    t0 = a2*a3
+    r0 = 2775208960*a4
+    r1 = 2775208960*a5
+    r2 = 8325626880*a6
+    r3 = (205312*t0 + 1233920*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(163840 if t0 else (163840)*a2) + (655360 if t0 else (655360)*a2))*a0 + (2*(257556480 if t0 else (257556480)*a2))*a1 + 2*(1677721600 if t0 else (1677721600)*a2) + (491520 if t0 else (491520)*a2) + (419430400 if t0 else (419430400)*a2) + (1258291200 if t0 else (1258291200)*a2) + (655360 if t0 else (655360)*a2) + ((10240 if t0 else (10240)*a2))*a0*a1)
+    t0 = 81920*a7
+    t1 = (a6 >= 3)
+    t2 = 128778240*a7
+    t3 = 838860800*a7
+    t4 = 5120*a7
+    t5 = 327680*a7
+    t6 = 245760*a7
+    t7 = 209715200*a7
+    t8 = 629145600*a7
+    t9 = 81920*a8
+    t10 = (a6 >= 2)
+    t11 = 128778240*a8
+    t12 = 838860800*a8
+    t13 = 5120*a8
+    t14 = 327680*a8
+    t15 = 245760*a8
+    t16 = 209715200*a8
+    t17 = 629145600*a8
+    t18 = 245760*a9
+    t19 = (a6 >= 1)
+    t20 = 386334720*a9
+    t21 = 2516582400*a9
+    t22 = 15360*a9
+    t23 = 983040*a9
+    t24 = 737280*a9
+    t25 = 629145600*a9
+    t26 = 1887436800*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t5 if t1 else (t5)*a2) + ((t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(327680 if t1 else (327680)*a2) + (1310720 if t1 else (1310720)*a2))*a0 + (2*(515112960 if t1 else (515112960)*a2))*a1 + 2*(3355443200 if t1 else (3355443200)*a2) + (2516582400 if t1 else (2516582400)*a2) + (983040 if t1 else (983040)*a2) + (838860800 if t1 else (838860800)*a2) + (1310720 if t1 else (1310720)*a2) + ((20480 if t1 else (20480)*a2))*a0*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2) + (t14 if t10 else (t14)*a2))*a0 + (2*(t11 if t10 else (t11)*a2))*a1 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t14 if t10 else (t14)*a2) + ((t13 if t10 else (t13)*a2))*a0*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(983040 if t2 else (983040)*a2) + (3932160 if t2 else (3932160)*a2))*a0 + (2*(1545338880 if t2 else (1545338880)*a2))*a1 + 2*(10066329600 if t2 else (10066329600)*a2) + (2516582400 if t2 else (2516582400)*a2) + (2949120 if t2 else (2949120)*a2) + (7549747200 if t2 else (7549747200)*a2) + (3932160 if t2 else (3932160)*a2) + ((61440 if t2 else (61440)*a2))*a0*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2) + (t23 if t19 else (t23)*a2))*a0 + (2*(t20 if t19 else (t20)*a2))*a1 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t23 if t19 else (t23)*a2) + ((t22 if t19 else (t22)*a2))*a0*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 2669056*a4*a5
+    n3 = (201216*t27 + 1233920*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -112,37 +162,63 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 5550417920
-    r1 = 11100835840
-    r2 = 33302507520
-    r3 = 2669056*a2*a3
+    t0 = a2*a3
+    r0 = 2775208960*a4
+    r1 = 2775208960*a5
+    r2 = 8325626880*a6
+    r3 = (201216*t0 + 1233920*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(163840 if t0 else (163840)*a2) + (655360 if t0 else (655360)*a2))*a0 + (2*(257556480 if t0 else (257556480)*a2))*a1 + 2*(1677721600 if t0 else (1677721600)*a2) + (491520 if t0 else (491520)*a2) + (419430400 if t0 else (419430400)*a2) + (1258291200 if t0 else (1258291200)*a2) + (655360 if t0 else (655360)*a2) + ((10240 if t0 else (10240)*a2))*a0*a1)
+    t0 = 81920*a7
+    t1 = (a6 >= 3)
+    t2 = 128778240*a7
+    t3 = 838860800*a7
+    t4 = 5120*a7
+    t5 = 327680*a7
+    t6 = 245760*a7
+    t7 = 209715200*a7
+    t8 = 629145600*a7
+    t9 = 81920*a8
+    t10 = (a6 >= 2)
+    t11 = 128778240*a8
+    t12 = 838860800*a8
+    t13 = 5120*a8
+    t14 = 327680*a8
+    t15 = 245760*a8
+    t16 = 209715200*a8
+    t17 = 629145600*a8
+    t18 = 245760*a9
+    t19 = (a6 >= 1)
+    t20 = 386334720*a9
+    t21 = 2516582400*a9
+    t22 = 15360*a9
+    t23 = 983040*a9
+    t24 = 737280*a9
+    t25 = 629145600*a9
+    t26 = 1887436800*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t5 if t1 else (t5)*a2) + ((t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(327680 if t1 else (327680)*a2) + (1310720 if t1 else (1310720)*a2))*a0 + (2*(515112960 if t1 else (515112960)*a2))*a1 + 2*(3355443200 if t1 else (3355443200)*a2) + (2516582400 if t1 else (2516582400)*a2) + (983040 if t1 else (983040)*a2) + (838860800 if t1 else (838860800)*a2) + (1310720 if t1 else (1310720)*a2) + ((20480 if t1 else (20480)*a2))*a0*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2) + (t14 if t10 else (t14)*a2))*a0 + (2*(t11 if t10 else (t11)*a2))*a1 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t14 if t10 else (t14)*a2) + ((t13 if t10 else (t13)*a2))*a0*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(983040 if t2 else (983040)*a2) + (3932160 if t2 else (3932160)*a2))*a0 + (2*(1545338880 if t2 else (1545338880)*a2))*a1 + 2*(10066329600 if t2 else (10066329600)*a2) + (2516582400 if t2 else (2516582400)*a2) + (2949120 if t2 else (2949120)*a2) + (7549747200 if t2 else (7549747200)*a2) + (3932160 if t2 else (3932160)*a2) + ((61440 if t2 else (61440)*a2))*a0*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2) + (t23 if t19 else (t23)*a2))*a0 + (2*(t20 if t19 else (t20)*a2))*a1 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t23 if t19 else (t23)*a2) + ((t22 if t19 else (t22)*a2))*a0*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 375296*a4*a5
+    n3 = (201216*t27 + 87040*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -151,13 +227,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 5550417920
-    r1 = 11100835840
-    r2 = 33302507520
-    r3 = 375296*a2*a3
+    t0 = a2*a3
+    r0 = 2775208960*a4
+    r1 = 2775208960*a5
+    r2 = 8325626880*a6
+    r3 = (201216*t0 + 87040*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -25,8 +25,7 @@ INFO = {'name': 'pythia-410m',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 405334016,
  'params': {'breakdown': {'embedding/token': 51511296,
                           'attention/qkv': 75497472,
@@ -46,25 +45,50 @@ INFO = {'name': 'pythia-410m',
             'active': 405334016}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(49152 if t0 else (49152)*a2) + (196608 if t0 else (196608)*a2))*a0 + (2*(103022592 if t0 else (103022592)*a2))*a1 + 2*(201326592 if t0 else (201326592)*a2) + (147456 if t0 else (147456)*a2) + (50331648 if t0 else (50331648)*a2) + (150994944 if t0 else (150994944)*a2) + (196608 if t0 else (196608)*a2) + ((4096 if t0 else (4096)*a2))*a0*a1)
+    t0 = 24576*a7
+    t1 = (a6 >= 3)
+    t2 = 51511296*a7
+    t3 = 100663296*a7
+    t4 = 2048*a7
+    t5 = 98304*a7
+    t6 = 73728*a7
+    t7 = 25165824*a7
+    t8 = 75497472*a7
+    t9 = 24576*a8
+    t10 = (a6 >= 2)
+    t11 = 51511296*a8
+    t12 = 100663296*a8
+    t13 = 2048*a8
+    t14 = 98304*a8
+    t15 = 73728*a8
+    t16 = 25165824*a8
+    t17 = 75497472*a8
+    t18 = 73728*a9
+    t19 = (a6 >= 1)
+    t20 = 154533888*a9
+    t21 = 301989888*a9
+    t22 = 6144*a9
+    t23 = 294912*a9
+    t24 = 221184*a9
+    t25 = 75497472*a9
+    t26 = 226492416*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t5 if t1 else (t5)*a2) + ((t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(98304 if t1 else (98304)*a2) + (393216 if t1 else (393216)*a2))*a0 + (2*(206045184 if t1 else (206045184)*a2))*a1 + 2*(402653184 if t1 else (402653184)*a2) + (301989888 if t1 else (301989888)*a2) + (294912 if t1 else (294912)*a2) + (100663296 if t1 else (100663296)*a2) + (393216 if t1 else (393216)*a2) + ((8192 if t1 else (8192)*a2))*a0*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2) + (t14 if t10 else (t14)*a2))*a0 + (2*(t11 if t10 else (t11)*a2))*a1 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t14 if t10 else (t14)*a2) + ((t13 if t10 else (t13)*a2))*a0*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(294912 if t2 else (294912)*a2) + (1179648 if t2 else (1179648)*a2))*a0 + (2*(618135552 if t2 else (618135552)*a2))*a1 + 2*(1207959552 if t2 else (1207959552)*a2) + (301989888 if t2 else (301989888)*a2) + (884736 if t2 else (884736)*a2) + (905969664 if t2 else (905969664)*a2) + (1179648 if t2 else (1179648)*a2) + ((24576 if t2 else (24576)*a2))*a0*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2) + (t23 if t19 else (t23)*a2))*a0 + (2*(t20 if t19 else (t20)*a2))*a1 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t23 if t19 else (t23)*a2) + ((t22 if t19 else (t22)*a2))*a0*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 944128*a4*a5
+    n3 = (202752*t27 + 370688*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -73,37 +97,63 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 810668032
-    r1 = 1621336064
-    r2 = 4864008192
-    r3 = 944128*a2*a3
+    t0 = a2*a3
+    r0 = 405334016*a4
+    r1 = 405334016*a5
+    r2 = 1216002048*a6
+    r3 = (202752*t0 + 370688*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(49152 if t0 else (49152)*a2) + (196608 if t0 else (196608)*a2))*a0 + (2*(103022592 if t0 else (103022592)*a2))*a1 + 2*(201326592 if t0 else (201326592)*a2) + (147456 if t0 else (147456)*a2) + (50331648 if t0 else (50331648)*a2) + (150994944 if t0 else (150994944)*a2) + (196608 if t0 else (196608)*a2) + ((4096 if t0 else (4096)*a2))*a0*a1)
+    t0 = 24576*a7
+    t1 = (a6 >= 3)
+    t2 = 51511296*a7
+    t3 = 100663296*a7
+    t4 = 2048*a7
+    t5 = 98304*a7
+    t6 = 73728*a7
+    t7 = 25165824*a7
+    t8 = 75497472*a7
+    t9 = 24576*a8
+    t10 = (a6 >= 2)
+    t11 = 51511296*a8
+    t12 = 100663296*a8
+    t13 = 2048*a8
+    t14 = 98304*a8
+    t15 = 73728*a8
+    t16 = 25165824*a8
+    t17 = 75497472*a8
+    t18 = 73728*a9
+    t19 = (a6 >= 1)
+    t20 = 154533888*a9
+    t21 = 301989888*a9
+    t22 = 6144*a9
+    t23 = 294912*a9
+    t24 = 221184*a9
+    t25 = 75497472*a9
+    t26 = 226492416*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t5 if t1 else (t5)*a2) + ((t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(98304 if t1 else (98304)*a2) + (393216 if t1 else (393216)*a2))*a0 + (2*(206045184 if t1 else (206045184)*a2))*a1 + 2*(402653184 if t1 else (402653184)*a2) + (301989888 if t1 else (301989888)*a2) + (294912 if t1 else (294912)*a2) + (100663296 if t1 else (100663296)*a2) + (393216 if t1 else (393216)*a2) + ((8192 if t1 else (8192)*a2))*a0*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2) + (t14 if t10 else (t14)*a2))*a0 + (2*(t11 if t10 else (t11)*a2))*a1 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t14 if t10 else (t14)*a2) + ((t13 if t10 else (t13)*a2))*a0*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(294912 if t2 else (294912)*a2) + (1179648 if t2 else (1179648)*a2))*a0 + (2*(618135552 if t2 else (618135552)*a2))*a1 + 2*(1207959552 if t2 else (1207959552)*a2) + (301989888 if t2 else (301989888)*a2) + (884736 if t2 else (884736)*a2) + (905969664 if t2 else (905969664)*a2) + (1179648 if t2 else (1179648)*a2) + ((24576 if t2 else (24576)*a2))*a0*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2) + (t23 if t19 else (t23)*a2))*a0 + (2*(t20 if t19 else (t20)*a2))*a1 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t23 if t19 else (t23)*a2) + ((t22 if t19 else (t22)*a2))*a0*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 942592*a4*a5
+    n3 = (201216*t27 + 370688*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -112,37 +162,63 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 810668032
-    r1 = 1621336064
-    r2 = 4864008192
-    r3 = 942592*a2*a3
+    t0 = a2*a3
+    r0 = 405334016*a4
+    r1 = 405334016*a5
+    r2 = 1216002048*a6
+    r3 = (201216*t0 + 370688*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(49152 if t0 else (49152)*a2) + (196608 if t0 else (196608)*a2))*a0 + (2*(103022592 if t0 else (103022592)*a2))*a1 + 2*(201326592 if t0 else (201326592)*a2) + (147456 if t0 else (147456)*a2) + (50331648 if t0 else (50331648)*a2) + (150994944 if t0 else (150994944)*a2) + (196608 if t0 else (196608)*a2) + ((4096 if t0 else (4096)*a2))*a0*a1)
+    t0 = 24576*a7
+    t1 = (a6 >= 3)
+    t2 = 51511296*a7
+    t3 = 100663296*a7
+    t4 = 2048*a7
+    t5 = 98304*a7
+    t6 = 73728*a7
+    t7 = 25165824*a7
+    t8 = 75497472*a7
+    t9 = 24576*a8
+    t10 = (a6 >= 2)
+    t11 = 51511296*a8
+    t12 = 100663296*a8
+    t13 = 2048*a8
+    t14 = 98304*a8
+    t15 = 73728*a8
+    t16 = 25165824*a8
+    t17 = 75497472*a8
+    t18 = 73728*a9
+    t19 = (a6 >= 1)
+    t20 = 154533888*a9
+    t21 = 301989888*a9
+    t22 = 6144*a9
+    t23 = 294912*a9
+    t24 = 221184*a9
+    t25 = 75497472*a9
+    t26 = 226492416*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t5 if t1 else (t5)*a2) + ((t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(98304 if t1 else (98304)*a2) + (393216 if t1 else (393216)*a2))*a0 + (2*(206045184 if t1 else (206045184)*a2))*a1 + 2*(402653184 if t1 else (402653184)*a2) + (301989888 if t1 else (301989888)*a2) + (294912 if t1 else (294912)*a2) + (100663296 if t1 else (100663296)*a2) + (393216 if t1 else (393216)*a2) + ((8192 if t1 else (8192)*a2))*a0*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2) + (t14 if t10 else (t14)*a2))*a0 + (2*(t11 if t10 else (t11)*a2))*a1 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t14 if t10 else (t14)*a2) + ((t13 if t10 else (t13)*a2))*a0*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(294912 if t2 else (294912)*a2) + (1179648 if t2 else (1179648)*a2))*a0 + (2*(618135552 if t2 else (618135552)*a2))*a1 + 2*(1207959552 if t2 else (1207959552)*a2) + (301989888 if t2 else (301989888)*a2) + (884736 if t2 else (884736)*a2) + (905969664 if t2 else (905969664)*a2) + (1179648 if t2 else (1179648)*a2) + ((24576 if t2 else (24576)*a2))*a0*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2) + (t23 if t19 else (t23)*a2))*a0 + (2*(t20 if t19 else (t20)*a2))*a1 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t23 if t19 else (t23)*a2) + ((t22 if t19 else (t22)*a2))*a0*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 254464*a4*a5
+    n3 = (201216*t27 + 26624*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -151,13 +227,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 810668032
-    r1 = 1621336064
-    r2 = 4864008192
-    r3 = 254464*a2*a3
+    t0 = a2*a3
+    r0 = 405334016*a4
+    r1 = 405334016*a5
+    r2 = 1216002048*a6
+    r3 = (201216*t0 + 26624*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -25,8 +25,7 @@ INFO = {'name': 'pythia-6.9b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 6857302016,
  'params': {'breakdown': {'embedding/token': 206569472,
                           'attention/qkv': 1610612736,
@@ -46,25 +45,50 @@ INFO = {'name': 'pythia-6.9b',
             'active': 6857302016}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(262144 if t0 else (262144)*a2) + (1048576 if t0 else (1048576)*a2))*a0 + (2*(413138944 if t0 else (413138944)*a2))*a1 + 2*(4294967296 if t0 else (4294967296)*a2) + (786432 if t0 else (786432)*a2) + (1073741824 if t0 else (1073741824)*a2) + (3221225472 if t0 else (3221225472)*a2) + (1048576 if t0 else (1048576)*a2) + ((16384 if t0 else (16384)*a2))*a0*a1)
+    t0 = 131072*a7
+    t1 = (a6 >= 3)
+    t2 = 206569472*a7
+    t3 = 2147483648*a7
+    t4 = 8192*a7
+    t5 = 524288*a7
+    t6 = 393216*a7
+    t7 = 536870912*a7
+    t8 = 1610612736*a7
+    t9 = 131072*a8
+    t10 = (a6 >= 2)
+    t11 = 206569472*a8
+    t12 = 2147483648*a8
+    t13 = 8192*a8
+    t14 = 524288*a8
+    t15 = 393216*a8
+    t16 = 536870912*a8
+    t17 = 1610612736*a8
+    t18 = 393216*a9
+    t19 = (a6 >= 1)
+    t20 = 619708416*a9
+    t21 = 6442450944*a9
+    t22 = 24576*a9
+    t23 = 1572864*a9
+    t24 = 1179648*a9
+    t25 = 1610612736*a9
+    t26 = 4831838208*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t5 if t1 else (t5)*a2) + ((t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(524288 if t1 else (524288)*a2) + (2097152 if t1 else (2097152)*a2))*a0 + (2*(826277888 if t1 else (826277888)*a2))*a1 + 2*(8589934592 if t1 else (8589934592)*a2) + (6442450944 if t1 else (6442450944)*a2) + (1572864 if t1 else (1572864)*a2) + (2147483648 if t1 else (2147483648)*a2) + (2097152 if t1 else (2097152)*a2) + ((32768 if t1 else (32768)*a2))*a0*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2) + (t14 if t10 else (t14)*a2))*a0 + (2*(t11 if t10 else (t11)*a2))*a1 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t14 if t10 else (t14)*a2) + ((t13 if t10 else (t13)*a2))*a0*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(1572864 if t2 else (1572864)*a2) + (6291456 if t2 else (6291456)*a2))*a0 + (2*(2478833664 if t2 else (2478833664)*a2))*a1 + 2*(25769803776 if t2 else (25769803776)*a2) + (6442450944 if t2 else (6442450944)*a2) + (4718592 if t2 else (4718592)*a2) + (19327352832 if t2 else (19327352832)*a2) + (6291456 if t2 else (6291456)*a2) + ((98304 if t2 else (98304)*a2))*a0*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2) + (t23 if t19 else (t23)*a2))*a0 + (2*(t20 if t19 else (t20)*a2))*a1 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t23 if t19 else (t23)*a2) + ((t22 if t19 else (t22)*a2))*a0*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 4154368*a4*a5
+    n3 = (205824*t27 + 1974272*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -73,37 +97,63 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 13714604032
-    r1 = 27429208064
-    r2 = 82287624192
-    r3 = 4154368*a2*a3
+    t0 = a2*a3
+    r0 = 6857302016*a4
+    r1 = 6857302016*a5
+    r2 = 20571906048*a6
+    r3 = (205824*t0 + 1974272*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(262144 if t0 else (262144)*a2) + (1048576 if t0 else (1048576)*a2))*a0 + (2*(413138944 if t0 else (413138944)*a2))*a1 + 2*(4294967296 if t0 else (4294967296)*a2) + (786432 if t0 else (786432)*a2) + (1073741824 if t0 else (1073741824)*a2) + (3221225472 if t0 else (3221225472)*a2) + (1048576 if t0 else (1048576)*a2) + ((16384 if t0 else (16384)*a2))*a0*a1)
+    t0 = 131072*a7
+    t1 = (a6 >= 3)
+    t2 = 206569472*a7
+    t3 = 2147483648*a7
+    t4 = 8192*a7
+    t5 = 524288*a7
+    t6 = 393216*a7
+    t7 = 536870912*a7
+    t8 = 1610612736*a7
+    t9 = 131072*a8
+    t10 = (a6 >= 2)
+    t11 = 206569472*a8
+    t12 = 2147483648*a8
+    t13 = 8192*a8
+    t14 = 524288*a8
+    t15 = 393216*a8
+    t16 = 536870912*a8
+    t17 = 1610612736*a8
+    t18 = 393216*a9
+    t19 = (a6 >= 1)
+    t20 = 619708416*a9
+    t21 = 6442450944*a9
+    t22 = 24576*a9
+    t23 = 1572864*a9
+    t24 = 1179648*a9
+    t25 = 1610612736*a9
+    t26 = 4831838208*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t5 if t1 else (t5)*a2) + ((t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(524288 if t1 else (524288)*a2) + (2097152 if t1 else (2097152)*a2))*a0 + (2*(826277888 if t1 else (826277888)*a2))*a1 + 2*(8589934592 if t1 else (8589934592)*a2) + (6442450944 if t1 else (6442450944)*a2) + (1572864 if t1 else (1572864)*a2) + (2147483648 if t1 else (2147483648)*a2) + (2097152 if t1 else (2097152)*a2) + ((32768 if t1 else (32768)*a2))*a0*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2) + (t14 if t10 else (t14)*a2))*a0 + (2*(t11 if t10 else (t11)*a2))*a1 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t14 if t10 else (t14)*a2) + ((t13 if t10 else (t13)*a2))*a0*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(1572864 if t2 else (1572864)*a2) + (6291456 if t2 else (6291456)*a2))*a0 + (2*(2478833664 if t2 else (2478833664)*a2))*a1 + 2*(25769803776 if t2 else (25769803776)*a2) + (6442450944 if t2 else (6442450944)*a2) + (4718592 if t2 else (4718592)*a2) + (19327352832 if t2 else (19327352832)*a2) + (6291456 if t2 else (6291456)*a2) + ((98304 if t2 else (98304)*a2))*a0*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2) + (t23 if t19 else (t23)*a2))*a0 + (2*(t20 if t19 else (t20)*a2))*a1 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t23 if t19 else (t23)*a2) + ((t22 if t19 else (t22)*a2))*a0*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 4150272*a4*a5
+    n3 = (201728*t27 + 1974272*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -112,37 +162,63 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 13714604032
-    r1 = 27429208064
-    r2 = 82287624192
-    r3 = 4150272*a2*a3
+    t0 = a2*a3
+    r0 = 6857302016*a4
+    r1 = 6857302016*a5
+    r2 = 20571906048*a6
+    r3 = (201728*t0 + 1974272*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(262144 if t0 else (262144)*a2) + (1048576 if t0 else (1048576)*a2))*a0 + (2*(413138944 if t0 else (413138944)*a2))*a1 + 2*(4294967296 if t0 else (4294967296)*a2) + (786432 if t0 else (786432)*a2) + (1073741824 if t0 else (1073741824)*a2) + (3221225472 if t0 else (3221225472)*a2) + (1048576 if t0 else (1048576)*a2) + ((16384 if t0 else (16384)*a2))*a0*a1)
+    t0 = 131072*a7
+    t1 = (a6 >= 3)
+    t2 = 206569472*a7
+    t3 = 2147483648*a7
+    t4 = 8192*a7
+    t5 = 524288*a7
+    t6 = 393216*a7
+    t7 = 536870912*a7
+    t8 = 1610612736*a7
+    t9 = 131072*a8
+    t10 = (a6 >= 2)
+    t11 = 206569472*a8
+    t12 = 2147483648*a8
+    t13 = 8192*a8
+    t14 = 524288*a8
+    t15 = 393216*a8
+    t16 = 536870912*a8
+    t17 = 1610612736*a8
+    t18 = 393216*a9
+    t19 = (a6 >= 1)
+    t20 = 619708416*a9
+    t21 = 6442450944*a9
+    t22 = 24576*a9
+    t23 = 1572864*a9
+    t24 = 1179648*a9
+    t25 = 1610612736*a9
+    t26 = 4831838208*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t5 if t1 else (t5)*a2) + ((t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(524288 if t1 else (524288)*a2) + (2097152 if t1 else (2097152)*a2))*a0 + (2*(826277888 if t1 else (826277888)*a2))*a1 + 2*(8589934592 if t1 else (8589934592)*a2) + (6442450944 if t1 else (6442450944)*a2) + (1572864 if t1 else (1572864)*a2) + (2147483648 if t1 else (2147483648)*a2) + (2097152 if t1 else (2097152)*a2) + ((32768 if t1 else (32768)*a2))*a0*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2) + (t14 if t10 else (t14)*a2))*a0 + (2*(t11 if t10 else (t11)*a2))*a1 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t14 if t10 else (t14)*a2) + ((t13 if t10 else (t13)*a2))*a0*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(1572864 if t2 else (1572864)*a2) + (6291456 if t2 else (6291456)*a2))*a0 + (2*(2478833664 if t2 else (2478833664)*a2))*a1 + 2*(25769803776 if t2 else (25769803776)*a2) + (6442450944 if t2 else (6442450944)*a2) + (4718592 if t2 else (4718592)*a2) + (19327352832 if t2 else (19327352832)*a2) + (6291456 if t2 else (6291456)*a2) + ((98304 if t2 else (98304)*a2))*a0*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2) + (t23 if t19 else (t23)*a2))*a0 + (2*(t20 if t19 else (t20)*a2))*a1 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t23 if t19 else (t23)*a2) + ((t22 if t19 else (t22)*a2))*a0*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 480256*a4*a5
+    n3 = (201728*t27 + 139264*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -151,13 +227,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 13714604032
-    r1 = 27429208064
-    r2 = 82287624192
-    r3 = 480256*a2*a3
+    t0 = a2*a3
+    r0 = 6857302016*a4
+    r1 = 6857302016*a5
+    r2 = 20571906048*a6
+    r3 = (201728*t0 + 139264*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -25,8 +25,7 @@ INFO = {'name': 'pythia-70m',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 70426624,
  'params': {'breakdown': {'embedding/token': 25755648,
                           'attention/qkv': 4718592,
@@ -46,25 +45,50 @@ INFO = {'name': 'pythia-70m',
             'active': 70426624}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(6144 if t0 else (6144)*a2) + (24576 if t0 else (24576)*a2))*a0 + (2*(51511296 if t0 else (51511296)*a2))*a1 + 2*(12582912 if t0 else (12582912)*a2) + (18432 if t0 else (18432)*a2) + (3145728 if t0 else (3145728)*a2) + (9437184 if t0 else (9437184)*a2) + (24576 if t0 else (24576)*a2) + ((2048 if t0 else (2048)*a2))*a0*a1)
+    t0 = 3072*a7
+    t1 = (a6 >= 3)
+    t2 = 25755648*a7
+    t3 = 6291456*a7
+    t4 = 1024*a7
+    t5 = 12288*a7
+    t6 = 9216*a7
+    t7 = 1572864*a7
+    t8 = 4718592*a7
+    t9 = 3072*a8
+    t10 = (a6 >= 2)
+    t11 = 25755648*a8
+    t12 = 6291456*a8
+    t13 = 1024*a8
+    t14 = 12288*a8
+    t15 = 9216*a8
+    t16 = 1572864*a8
+    t17 = 4718592*a8
+    t18 = 9216*a9
+    t19 = (a6 >= 1)
+    t20 = 77266944*a9
+    t21 = 18874368*a9
+    t22 = 3072*a9
+    t23 = 36864*a9
+    t24 = 27648*a9
+    t25 = 4718592*a9
+    t26 = 14155776*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t5 if t1 else (t5)*a2) + ((t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(12288 if t1 else (12288)*a2) + (49152 if t1 else (49152)*a2))*a0 + (2*(103022592 if t1 else (103022592)*a2))*a1 + 2*(25165824 if t1 else (25165824)*a2) + (18874368 if t1 else (18874368)*a2) + (36864 if t1 else (36864)*a2) + (6291456 if t1 else (6291456)*a2) + (49152 if t1 else (49152)*a2) + ((4096 if t1 else (4096)*a2))*a0*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2) + (t14 if t10 else (t14)*a2))*a0 + (2*(t11 if t10 else (t11)*a2))*a1 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t14 if t10 else (t14)*a2) + ((t13 if t10 else (t13)*a2))*a0*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(36864 if t2 else (36864)*a2) + (147456 if t2 else (147456)*a2))*a0 + (2*(309067776 if t2 else (309067776)*a2))*a1 + 2*(75497472 if t2 else (75497472)*a2) + (18874368 if t2 else (18874368)*a2) + (110592 if t2 else (110592)*a2) + (56623104 if t2 else (56623104)*a2) + (147456 if t2 else (147456)*a2) + ((12288 if t2 else (12288)*a2))*a0*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2) + (t23 if t19 else (t23)*a2))*a0 + (2*(t20 if t19 else (t20)*a2))*a1 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t23 if t19 else (t23)*a2) + ((t22 if t19 else (t22)*a2))*a0*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 295616*a4*a5
+    n3 = (201408*t27 + 47104*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -73,37 +97,63 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 140853248
-    r1 = 281706496
-    r2 = 845119488
-    r3 = 295616*a2*a3
+    t0 = a2*a3
+    r0 = 70426624*a4
+    r1 = 70426624*a5
+    r2 = 211279872*a6
+    r3 = (201408*t0 + 47104*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(6144 if t0 else (6144)*a2) + (24576 if t0 else (24576)*a2))*a0 + (2*(51511296 if t0 else (51511296)*a2))*a1 + 2*(12582912 if t0 else (12582912)*a2) + (18432 if t0 else (18432)*a2) + (3145728 if t0 else (3145728)*a2) + (9437184 if t0 else (9437184)*a2) + (24576 if t0 else (24576)*a2) + ((2048 if t0 else (2048)*a2))*a0*a1)
+    t0 = 3072*a7
+    t1 = (a6 >= 3)
+    t2 = 25755648*a7
+    t3 = 6291456*a7
+    t4 = 1024*a7
+    t5 = 12288*a7
+    t6 = 9216*a7
+    t7 = 1572864*a7
+    t8 = 4718592*a7
+    t9 = 3072*a8
+    t10 = (a6 >= 2)
+    t11 = 25755648*a8
+    t12 = 6291456*a8
+    t13 = 1024*a8
+    t14 = 12288*a8
+    t15 = 9216*a8
+    t16 = 1572864*a8
+    t17 = 4718592*a8
+    t18 = 9216*a9
+    t19 = (a6 >= 1)
+    t20 = 77266944*a9
+    t21 = 18874368*a9
+    t22 = 3072*a9
+    t23 = 36864*a9
+    t24 = 27648*a9
+    t25 = 4718592*a9
+    t26 = 14155776*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t5 if t1 else (t5)*a2) + ((t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(12288 if t1 else (12288)*a2) + (49152 if t1 else (49152)*a2))*a0 + (2*(103022592 if t1 else (103022592)*a2))*a1 + 2*(25165824 if t1 else (25165824)*a2) + (18874368 if t1 else (18874368)*a2) + (36864 if t1 else (36864)*a2) + (6291456 if t1 else (6291456)*a2) + (49152 if t1 else (49152)*a2) + ((4096 if t1 else (4096)*a2))*a0*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2) + (t14 if t10 else (t14)*a2))*a0 + (2*(t11 if t10 else (t11)*a2))*a1 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t14 if t10 else (t14)*a2) + ((t13 if t10 else (t13)*a2))*a0*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(36864 if t2 else (36864)*a2) + (147456 if t2 else (147456)*a2))*a0 + (2*(309067776 if t2 else (309067776)*a2))*a1 + 2*(75497472 if t2 else (75497472)*a2) + (18874368 if t2 else (18874368)*a2) + (110592 if t2 else (110592)*a2) + (56623104 if t2 else (56623104)*a2) + (147456 if t2 else (147456)*a2) + ((12288 if t2 else (12288)*a2))*a0*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2) + (t23 if t19 else (t23)*a2))*a0 + (2*(t20 if t19 else (t20)*a2))*a1 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t23 if t19 else (t23)*a2) + ((t22 if t19 else (t22)*a2))*a0*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 295424*a4*a5
+    n3 = (201216*t27 + 47104*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -112,37 +162,63 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 140853248
-    r1 = 281706496
-    r2 = 845119488
-    r3 = 295424*a2*a3
+    t0 = a2*a3
+    r0 = 70426624*a4
+    r1 = 70426624*a5
+    r2 = 211279872*a6
+    r3 = (201216*t0 + 47104*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(6144 if t0 else (6144)*a2) + (24576 if t0 else (24576)*a2))*a0 + (2*(51511296 if t0 else (51511296)*a2))*a1 + 2*(12582912 if t0 else (12582912)*a2) + (18432 if t0 else (18432)*a2) + (3145728 if t0 else (3145728)*a2) + (9437184 if t0 else (9437184)*a2) + (24576 if t0 else (24576)*a2) + ((2048 if t0 else (2048)*a2))*a0*a1)
+    t0 = 3072*a7
+    t1 = (a6 >= 3)
+    t2 = 25755648*a7
+    t3 = 6291456*a7
+    t4 = 1024*a7
+    t5 = 12288*a7
+    t6 = 9216*a7
+    t7 = 1572864*a7
+    t8 = 4718592*a7
+    t9 = 3072*a8
+    t10 = (a6 >= 2)
+    t11 = 25755648*a8
+    t12 = 6291456*a8
+    t13 = 1024*a8
+    t14 = 12288*a8
+    t15 = 9216*a8
+    t16 = 1572864*a8
+    t17 = 4718592*a8
+    t18 = 9216*a9
+    t19 = (a6 >= 1)
+    t20 = 77266944*a9
+    t21 = 18874368*a9
+    t22 = 3072*a9
+    t23 = 36864*a9
+    t24 = 27648*a9
+    t25 = 4718592*a9
+    t26 = 14155776*a9
+    t27 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2) + (t5 if t1 else (t5)*a2))*a0 + (2*(t2 if t1 else (t2)*a2))*a1 + 2*(t3 if t1 else (t3)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t5 if t1 else (t5)*a2) + ((t4 if t1 else (t4)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(12288 if t1 else (12288)*a2) + (49152 if t1 else (49152)*a2))*a0 + (2*(103022592 if t1 else (103022592)*a2))*a1 + 2*(25165824 if t1 else (25165824)*a2) + (18874368 if t1 else (18874368)*a2) + (36864 if t1 else (36864)*a2) + (6291456 if t1 else (6291456)*a2) + (49152 if t1 else (49152)*a2) + ((4096 if t1 else (4096)*a2))*a0*a1)
+    n1 = ((2*(t9 if t10 else (t9)*a2) + (t14 if t10 else (t14)*a2))*a0 + (2*(t11 if t10 else (t11)*a2))*a1 + 2*(t12 if t10 else (t12)*a2) + (t15 if t10 else (t15)*a2) + (t16 if t10 else (t16)*a2) + (t17 if t10 else (t17)*a2) + (t14 if t10 else (t14)*a2) + ((t13 if t10 else (t13)*a2))*a0*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(36864 if t2 else (36864)*a2) + (147456 if t2 else (147456)*a2))*a0 + (2*(309067776 if t2 else (309067776)*a2))*a1 + 2*(75497472 if t2 else (75497472)*a2) + (18874368 if t2 else (18874368)*a2) + (110592 if t2 else (110592)*a2) + (56623104 if t2 else (56623104)*a2) + (147456 if t2 else (147456)*a2) + ((12288 if t2 else (12288)*a2))*a0*a1)
+    n2 = ((2*(t18 if t19 else (t18)*a2) + (t23 if t19 else (t23)*a2))*a0 + (2*(t20 if t19 else (t20)*a2))*a1 + 2*(t21 if t19 else (t21)*a2) + (t24 if t19 else (t24)*a2) + (t25 if t19 else (t25)*a2) + (t26 if t19 else (t26)*a2) + (t23 if t19 else (t23)*a2) + ((t22 if t19 else (t22)*a2))*a0*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 209408*a4*a5
+    n3 = (201216*t27 + 4096*t27*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -151,13 +227,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 140853248
-    r1 = 281706496
-    r2 = 845119488
-    r3 = 209408*a2*a3
+    t0 = a2*a3
+    r0 = 70426624*a4
+    r1 = 70426624*a5
+    r2 = 211279872*a6
+    r3 = (201216*t0 + 4096*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -25,8 +25,7 @@ INFO = {'name': 'qwen1.5-moe-a2.7b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 14315784192,
  'params': {'breakdown': {'embedding/token': 311164928,
                           'attention/qkv': 301989888,
@@ -45,25 +44,56 @@ INFO = {'name': 'qwen1.5-moe-a2.7b',
             'active': 2689173504}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(622329856 if t0 else (622329856)*a2))*a1*a3 + ((196608 if t0 else (196608)*a2) + (98304 if t0 else (98304)*a2) + (5898240 if t0 else (5898240)*a2))*a0*a3 + ((4096 if t0 else (4096)*a2))*a0*a1*a3 + ((294912 if t0 else (294912)*a2) + (201326592 if t0 else (201326592)*a2) + (603979776 if t0 else (603979776)*a2) + (1660944384 if t0 else (1660944384)*a2))*a3 + ((24914165760)*a3 if t0 else (24914165760)*a2))
+    t0 = 311164928*a7
+    t1 = (a6 >= 3)
+    t2 = 2048*a7
+    t3 = 49152*a7
+    t4 = 98304*a7
+    t5 = 2949120*a7
+    t6 = 147456*a7
+    t7 = 100663296*a7
+    t8 = 301989888*a7
+    t9 = 830472192*a7
+    t10 = 12457082880*a7
+    t11 = 311164928*a8
+    t12 = (a6 >= 2)
+    t13 = 2048*a8
+    t14 = 49152*a8
+    t15 = 98304*a8
+    t16 = 2949120*a8
+    t17 = 147456*a8
+    t18 = 100663296*a8
+    t19 = 301989888*a8
+    t20 = 830472192*a8
+    t21 = 12457082880*a8
+    t22 = 933494784*a9
+    t23 = (a6 >= 1)
+    t24 = 6144*a9
+    t25 = 147456*a9
+    t26 = 294912*a9
+    t27 = 8847360*a9
+    t28 = 442368*a9
+    t29 = 301989888*a9
+    t30 = 905969664*a9
+    t31 = 2491416576*a9
+    t32 = 37371248640*a9
+    t33 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a3 + ((t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2))*a3 + ((t10)*a3 if t1 else (t10)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(1244659712 if t1 else (1244659712)*a2))*a1*a3 + ((1207959552 if t1 else (1207959552)*a2) + (589824 if t1 else (589824)*a2) + (402653184 if t1 else (402653184)*a2) + (3321888768 if t1 else (3321888768)*a2))*a3 + ((196608 if t1 else (196608)*a2) + (393216 if t1 else (393216)*a2) + (11796480 if t1 else (11796480)*a2))*a0*a3 + ((8192 if t1 else (8192)*a2))*a0*a1*a3 + ((49828331520)*a3 if t1 else (49828331520)*a2))
+    n1 = ((2*(t11 if t12 else (t11)*a2))*a1*a3 + ((t13 if t12 else (t13)*a2))*a0*a1*a3 + ((t14 if t12 else (t14)*a2) + (t15 if t12 else (t15)*a2) + (t16 if t12 else (t16)*a2))*a0*a3 + ((t17 if t12 else (t17)*a2) + (t18 if t12 else (t18)*a2) + (t19 if t12 else (t19)*a2) + (t20 if t12 else (t20)*a2))*a3 + ((t21)*a3 if t12 else (t21)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(3733979136 if t2 else (3733979136)*a2))*a1*a3 + ((1207959552 if t2 else (1207959552)*a2) + (1769472 if t2 else (1769472)*a2) + (3623878656 if t2 else (3623878656)*a2) + (9965666304 if t2 else (9965666304)*a2))*a3 + ((24576 if t2 else (24576)*a2))*a0*a1*a3 + ((589824 if t2 else (589824)*a2) + (1179648 if t2 else (1179648)*a2) + (35389440 if t2 else (35389440)*a2))*a0*a3 + ((149484994560)*a3 if t2 else (149484994560)*a2))
+    n2 = ((2*(t22 if t23 else (t22)*a2))*a1*a3 + ((t24 if t23 else (t24)*a2))*a0*a1*a3 + ((t25 if t23 else (t25)*a2) + (t26 if t23 else (t26)*a2) + (t27 if t23 else (t27)*a2))*a0*a3 + ((t28 if t23 else (t28)*a2) + (t29 if t23 else (t29)*a2) + (t30 if t23 else (t30)*a2) + (t31 if t23 else (t31)*a2))*a3 + ((t32)*a3 if t23 else (t32)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 3566592*a4*a5
+    n3 = (609280*t33 + 1478656*t33*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -72,37 +102,69 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 28631568384
-    r1 = 57263136768
-    r2 = 171789410304
-    r3 = 3566592*a2*a3
+    t0 = a2*a3
+    r0 = 14315784192*a4
+    r1 = 14315784192*a5
+    r2 = 42947352576*a6
+    r3 = (609280*t0 + 1478656*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(622329856 if t0 else (622329856)*a2))*a1*a3 + ((196608 if t0 else (196608)*a2) + (98304 if t0 else (98304)*a2) + (5898240 if t0 else (5898240)*a2))*a0*a3 + ((4096 if t0 else (4096)*a2))*a0*a1*a3 + ((294912 if t0 else (294912)*a2) + (201326592 if t0 else (201326592)*a2) + (603979776 if t0 else (603979776)*a2) + (1660944384 if t0 else (1660944384)*a2))*a3 + ((24914165760)*a3 if t0 else (24914165760)*a2))
+    t0 = 311164928*a7
+    t1 = (a6 >= 3)
+    t2 = 2048*a7
+    t3 = 49152*a7
+    t4 = 98304*a7
+    t5 = 2949120*a7
+    t6 = 147456*a7
+    t7 = 100663296*a7
+    t8 = 301989888*a7
+    t9 = 830472192*a7
+    t10 = 12457082880*a7
+    t11 = 311164928*a8
+    t12 = (a6 >= 2)
+    t13 = 2048*a8
+    t14 = 49152*a8
+    t15 = 98304*a8
+    t16 = 2949120*a8
+    t17 = 147456*a8
+    t18 = 100663296*a8
+    t19 = 301989888*a8
+    t20 = 830472192*a8
+    t21 = 12457082880*a8
+    t22 = 933494784*a9
+    t23 = (a6 >= 1)
+    t24 = 6144*a9
+    t25 = 147456*a9
+    t26 = 294912*a9
+    t27 = 8847360*a9
+    t28 = 442368*a9
+    t29 = 301989888*a9
+    t30 = 905969664*a9
+    t31 = 2491416576*a9
+    t32 = 37371248640*a9
+    t33 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a3 + ((t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2))*a3 + ((t10)*a3 if t1 else (t10)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(1244659712 if t1 else (1244659712)*a2))*a1*a3 + ((1207959552 if t1 else (1207959552)*a2) + (589824 if t1 else (589824)*a2) + (402653184 if t1 else (402653184)*a2) + (3321888768 if t1 else (3321888768)*a2))*a3 + ((196608 if t1 else (196608)*a2) + (393216 if t1 else (393216)*a2) + (11796480 if t1 else (11796480)*a2))*a0*a3 + ((8192 if t1 else (8192)*a2))*a0*a1*a3 + ((49828331520)*a3 if t1 else (49828331520)*a2))
+    n1 = ((2*(t11 if t12 else (t11)*a2))*a1*a3 + ((t13 if t12 else (t13)*a2))*a0*a1*a3 + ((t14 if t12 else (t14)*a2) + (t15 if t12 else (t15)*a2) + (t16 if t12 else (t16)*a2))*a0*a3 + ((t17 if t12 else (t17)*a2) + (t18 if t12 else (t18)*a2) + (t19 if t12 else (t19)*a2) + (t20 if t12 else (t20)*a2))*a3 + ((t21)*a3 if t12 else (t21)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(3733979136 if t2 else (3733979136)*a2))*a1*a3 + ((1207959552 if t2 else (1207959552)*a2) + (1769472 if t2 else (1769472)*a2) + (3623878656 if t2 else (3623878656)*a2) + (9965666304 if t2 else (9965666304)*a2))*a3 + ((24576 if t2 else (24576)*a2))*a0*a1*a3 + ((589824 if t2 else (589824)*a2) + (1179648 if t2 else (1179648)*a2) + (35389440 if t2 else (35389440)*a2))*a0*a3 + ((149484994560)*a3 if t2 else (149484994560)*a2))
+    n2 = ((2*(t22 if t23 else (t22)*a2))*a1*a3 + ((t24 if t23 else (t24)*a2))*a0*a1*a3 + ((t25 if t23 else (t25)*a2) + (t26 if t23 else (t26)*a2) + (t27 if t23 else (t27)*a2))*a0*a3 + ((t28 if t23 else (t28)*a2) + (t29 if t23 else (t29)*a2) + (t30 if t23 else (t30)*a2) + (t31 if t23 else (t31)*a2))*a3 + ((t32)*a3 if t23 else (t32)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 3565056*a4*a5
+    n3 = (607744*t33 + 1478656*t33*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -111,37 +173,69 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 28631568384
-    r1 = 57263136768
-    r2 = 171789410304
-    r3 = 3565056*a2*a3
+    t0 = a2*a3
+    r0 = 14315784192*a4
+    r1 = 14315784192*a5
+    r2 = 42947352576*a6
+    r3 = (607744*t0 + 1478656*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = (a6 >= 2)
-    t2 = (a6 >= 1)
-    n0 = ((2*(622329856 if t0 else (622329856)*a2))*a1*a3 + ((196608 if t0 else (196608)*a2) + (98304 if t0 else (98304)*a2) + (5898240 if t0 else (5898240)*a2))*a0*a3 + ((4096 if t0 else (4096)*a2))*a0*a1*a3 + ((294912 if t0 else (294912)*a2) + (201326592 if t0 else (201326592)*a2) + (603979776 if t0 else (603979776)*a2) + (1660944384 if t0 else (1660944384)*a2))*a3 + ((24914165760)*a3 if t0 else (24914165760)*a2))
+    t0 = 311164928*a7
+    t1 = (a6 >= 3)
+    t2 = 2048*a7
+    t3 = 49152*a7
+    t4 = 98304*a7
+    t5 = 2949120*a7
+    t6 = 147456*a7
+    t7 = 100663296*a7
+    t8 = 301989888*a7
+    t9 = 830472192*a7
+    t10 = 12457082880*a7
+    t11 = 311164928*a8
+    t12 = (a6 >= 2)
+    t13 = 2048*a8
+    t14 = 49152*a8
+    t15 = 98304*a8
+    t16 = 2949120*a8
+    t17 = 147456*a8
+    t18 = 100663296*a8
+    t19 = 301989888*a8
+    t20 = 830472192*a8
+    t21 = 12457082880*a8
+    t22 = 933494784*a9
+    t23 = (a6 >= 1)
+    t24 = 6144*a9
+    t25 = 147456*a9
+    t26 = 294912*a9
+    t27 = 8847360*a9
+    t28 = 442368*a9
+    t29 = 301989888*a9
+    t30 = 905969664*a9
+    t31 = 2491416576*a9
+    t32 = 37371248640*a9
+    t33 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t3 if t1 else (t3)*a2) + (t4 if t1 else (t4)*a2))*a0*a3 + ((t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2))*a3 + ((t10)*a3 if t1 else (t10)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(1244659712 if t1 else (1244659712)*a2))*a1*a3 + ((1207959552 if t1 else (1207959552)*a2) + (589824 if t1 else (589824)*a2) + (402653184 if t1 else (402653184)*a2) + (3321888768 if t1 else (3321888768)*a2))*a3 + ((196608 if t1 else (196608)*a2) + (393216 if t1 else (393216)*a2) + (11796480 if t1 else (11796480)*a2))*a0*a3 + ((8192 if t1 else (8192)*a2))*a0*a1*a3 + ((49828331520)*a3 if t1 else (49828331520)*a2))
+    n1 = ((2*(t11 if t12 else (t11)*a2))*a1*a3 + ((t13 if t12 else (t13)*a2))*a0*a1*a3 + ((t14 if t12 else (t14)*a2) + (t15 if t12 else (t15)*a2) + (t16 if t12 else (t16)*a2))*a0*a3 + ((t17 if t12 else (t17)*a2) + (t18 if t12 else (t18)*a2) + (t19 if t12 else (t19)*a2) + (t20 if t12 else (t20)*a2))*a3 + ((t21)*a3 if t12 else (t21)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(3733979136 if t2 else (3733979136)*a2))*a1*a3 + ((1207959552 if t2 else (1207959552)*a2) + (1769472 if t2 else (1769472)*a2) + (3623878656 if t2 else (3623878656)*a2) + (9965666304 if t2 else (9965666304)*a2))*a3 + ((24576 if t2 else (24576)*a2))*a0*a1*a3 + ((589824 if t2 else (589824)*a2) + (1179648 if t2 else (1179648)*a2) + (35389440 if t2 else (35389440)*a2))*a0*a3 + ((149484994560)*a3 if t2 else (149484994560)*a2))
+    n2 = ((2*(t22 if t23 else (t22)*a2))*a1*a3 + ((t24 if t23 else (t24)*a2))*a0*a1*a3 + ((t25 if t23 else (t25)*a2) + (t26 if t23 else (t26)*a2) + (t27 if t23 else (t27)*a2))*a0*a3 + ((t28 if t23 else (t28)*a2) + (t29 if t23 else (t29)*a2) + (t30 if t23 else (t30)*a2) + (t31 if t23 else (t31)*a2))*a3 + ((t32)*a3 if t23 else (t32)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 714240*a4*a5
+    n3 = (607744*t33 + 53248*t33*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -150,13 +244,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 28631568384
-    r1 = 57263136768
-    r2 = 171789410304
-    r3 = 714240*a2*a3
+    t0 = a2*a3
+    r0 = 14315784192*a4
+    r1 = 14315784192*a5
+    r2 = 42947352576*a6
+    r3 = (607744*t0 + 53248*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -25,8 +25,7 @@ INFO = {'name': 'qwen2.5-0.5b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 494032768,
  'params': {'breakdown': {'embedding/token': 136134656,
                           'attention/qkv': 24772608,
@@ -42,33 +41,54 @@ INFO = {'name': 'qwen2.5-0.5b',
             'active': 494032768}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 2)
-    t2 = (6144*t1 + 43008)
-    t3 = (38535168 + 5505024*t1)
-    t4 = (a6 >= 2)
-    t5 = (12288*t1 + 86016)
-    t6 = (77070336 + 11010048*t1)
-    t7 = (a6 >= 1)
-    t8 = (36864*t1 + 258048)
-    t9 = (231211008 + 33030144*t1)
-    t10 = a4*a5
-    n0 = ((418381824 if t0 else (418381824)*a2) + (209190912 if t0 else (209190912)*a2) + (t2 if t0 else (t2)*a2) + (38535168 if t0 else (38535168)*a2) + (t3 if t0 else (t3)*a2) + ((1792 if t0 else (1792)*a2))*a0*a1 + ((86016 if t0 else (86016)*a2))*a0 + ((272269312 if t0 else (272269312)*a2))*a1)
+    t0 = 896*a7
+    t1 = (a6 >= 3)
+    t2 = max(a0, 2)
+    t3 = (3072*t2 + 21504)
+    t4 = t3*a7
+    t5 = (19267584 + 2752512*t2)
+    t6 = t5*a7
+    t7 = 43008*a7
+    t8 = 136134656*a7
+    t9 = 19267584*a7
+    t10 = 104595456*a7
+    t11 = 209190912*a7
+    t12 = 896*a8
+    t13 = (a6 >= 2)
+    t14 = t3*a8
+    t15 = t5*a8
+    t16 = 43008*a8
+    t17 = 136134656*a8
+    t18 = 19267584*a8
+    t19 = 104595456*a8
+    t20 = 209190912*a8
+    t21 = 2688*a9
+    t22 = (a6 >= 1)
+    t23 = 3*a9
+    t24 = t23*t3
+    t25 = t5*t23
+    t26 = 129024*a9
+    t27 = 408403968*a9
+    t28 = 57802752*a9
+    t29 = 313786368*a9
+    t30 = 627572736*a9
+    t31 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + (t6 if t1 else (t6)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + (t4 if t1 else (t4)*a2) + ((t7 if t1 else (t7)*a2))*a0 + ((t8 if t1 else (t8)*a2))*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((418381824 if t4 else (418381824)*a2) + (t5 if t4 else (t5)*a2) + (77070336 if t4 else (77070336)*a2) + (t6 if t4 else (t6)*a2) + (836763648 if t4 else (836763648)*a2) + ((3584 if t4 else (3584)*a2))*a0*a1 + ((172032 if t4 else (172032)*a2))*a0 + ((544538624 if t4 else (544538624)*a2))*a1)
+    n1 = (((t12 if t13 else (t12)*a2))*a0*a1 + (t14 if t13 else (t14)*a2) + (t15 if t13 else (t15)*a2) + (t18 if t13 else (t18)*a2) + (t19 if t13 else (t19)*a2) + (t20 if t13 else (t20)*a2) + ((t16 if t13 else (t16)*a2))*a0 + ((t17 if t13 else (t17)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((10752 if t7 else (10752)*a2))*a0*a1 + (t8 if t7 else (t8)*a2) + (231211008 if t7 else (231211008)*a2) + (t9 if t7 else (t9)*a2) + (1255145472 if t7 else (1255145472)*a2) + (2510290944 if t7 else (2510290944)*a2) + ((516096 if t7 else (516096)*a2))*a0 + ((1633615872 if t7 else (1633615872)*a2))*a1)
+    n2 = (((t21 if t22 else (t21)*a2))*a0*a1 + (t24 if t22 else (t24)*a2) + (t25 if t22 else (t25)*a2) + (t28 if t22 else (t28)*a2) + (t29 if t22 else (t29)*a2) + (t30 if t22 else (t30)*a2) + ((t26 if t22 else (t26)*a2))*a0 + ((t27 if t22 else (t27)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (6144*t10*t1 + 1804608*t10)
+    n3 = (609088*t31 + 597760*t31*a7 + 3072*t31*t2*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -77,45 +97,67 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 988065536
-    r1 = 1976131072
-    r2 = 5928393216
-    r3 = 1816896*a2*a3
+    t0 = a2*a3
+    r0 = 494032768*a4
+    r1 = 494032768*a5
+    r2 = 1482098304*a6
+    r3 = (609088*t0 + 603904*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 2)
-    t2 = (6144*t1 + 43008)
-    t3 = (38535168 + 5505024*t1)
-    t4 = (a6 >= 2)
-    t5 = (12288*t1 + 86016)
-    t6 = (77070336 + 11010048*t1)
-    t7 = (a6 >= 1)
-    t8 = (36864*t1 + 258048)
-    t9 = (231211008 + 33030144*t1)
-    t10 = a4*a5
-    n0 = ((418381824 if t0 else (418381824)*a2) + (209190912 if t0 else (209190912)*a2) + (t2 if t0 else (t2)*a2) + (38535168 if t0 else (38535168)*a2) + (t3 if t0 else (t3)*a2) + ((1792 if t0 else (1792)*a2))*a0*a1 + ((86016 if t0 else (86016)*a2))*a0 + ((272269312 if t0 else (272269312)*a2))*a1)
+    t0 = 896*a7
+    t1 = (a6 >= 3)
+    t2 = max(a0, 2)
+    t3 = (3072*t2 + 21504)
+    t4 = t3*a7
+    t5 = (19267584 + 2752512*t2)
+    t6 = t5*a7
+    t7 = 43008*a7
+    t8 = 136134656*a7
+    t9 = 19267584*a7
+    t10 = 104595456*a7
+    t11 = 209190912*a7
+    t12 = 896*a8
+    t13 = (a6 >= 2)
+    t14 = t3*a8
+    t15 = t5*a8
+    t16 = 43008*a8
+    t17 = 136134656*a8
+    t18 = 19267584*a8
+    t19 = 104595456*a8
+    t20 = 209190912*a8
+    t21 = 2688*a9
+    t22 = (a6 >= 1)
+    t23 = 3*a9
+    t24 = t23*t3
+    t25 = t5*t23
+    t26 = 129024*a9
+    t27 = 408403968*a9
+    t28 = 57802752*a9
+    t29 = 313786368*a9
+    t30 = 627572736*a9
+    t31 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + (t6 if t1 else (t6)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + (t4 if t1 else (t4)*a2) + ((t7 if t1 else (t7)*a2))*a0 + ((t8 if t1 else (t8)*a2))*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((418381824 if t4 else (418381824)*a2) + (t5 if t4 else (t5)*a2) + (77070336 if t4 else (77070336)*a2) + (t6 if t4 else (t6)*a2) + (836763648 if t4 else (836763648)*a2) + ((3584 if t4 else (3584)*a2))*a0*a1 + ((172032 if t4 else (172032)*a2))*a0 + ((544538624 if t4 else (544538624)*a2))*a1)
+    n1 = (((t12 if t13 else (t12)*a2))*a0*a1 + (t14 if t13 else (t14)*a2) + (t15 if t13 else (t15)*a2) + (t18 if t13 else (t18)*a2) + (t19 if t13 else (t19)*a2) + (t20 if t13 else (t20)*a2) + ((t16 if t13 else (t16)*a2))*a0 + ((t17 if t13 else (t17)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((10752 if t7 else (10752)*a2))*a0*a1 + (t8 if t7 else (t8)*a2) + (231211008 if t7 else (231211008)*a2) + (t9 if t7 else (t9)*a2) + (1255145472 if t7 else (1255145472)*a2) + (2510290944 if t7 else (2510290944)*a2) + ((516096 if t7 else (516096)*a2))*a0 + ((1633615872 if t7 else (1633615872)*a2))*a1)
+    n2 = (((t21 if t22 else (t21)*a2))*a0*a1 + (t24 if t22 else (t24)*a2) + (t25 if t22 else (t25)*a2) + (t28 if t22 else (t28)*a2) + (t29 if t22 else (t29)*a2) + (t30 if t22 else (t30)*a2) + ((t26 if t22 else (t26)*a2))*a0 + ((t27 if t22 else (t27)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (6144*t10*t1 + 1803264*t10)
+    n3 = (607744*t31 + 597760*t31*a7 + 3072*t31*t2*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -124,44 +166,67 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 988065536
-    r1 = 1976131072
-    r2 = 5928393216
-    r3 = 1815552*a2*a3
+    t0 = a2*a3
+    r0 = 494032768*a4
+    r1 = 494032768*a5
+    r2 = 1482098304*a6
+    r3 = (607744*t0 + 603904*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 2)
-    t2 = (6144*t1 + 43008)
-    t3 = (38535168 + 5505024*t1)
-    t4 = (a6 >= 2)
-    t5 = (12288*t1 + 86016)
-    t6 = (77070336 + 11010048*t1)
-    t7 = (a6 >= 1)
-    t8 = (36864*t1 + 258048)
-    t9 = (231211008 + 33030144*t1)
-    n0 = ((418381824 if t0 else (418381824)*a2) + (209190912 if t0 else (209190912)*a2) + (t2 if t0 else (t2)*a2) + (38535168 if t0 else (38535168)*a2) + (t3 if t0 else (t3)*a2) + ((1792 if t0 else (1792)*a2))*a0*a1 + ((272269312 if t0 else (272269312)*a2))*a1 + ((86016 if t0 else (86016)*a2))*a0)
+    t0 = 896*a7
+    t1 = (a6 >= 3)
+    t2 = max(a0, 2)
+    t3 = (3072*t2 + 21504)
+    t4 = t3*a7
+    t5 = (19267584 + 2752512*t2)
+    t6 = t5*a7
+    t7 = 43008*a7
+    t8 = 136134656*a7
+    t9 = 19267584*a7
+    t10 = 104595456*a7
+    t11 = 209190912*a7
+    t12 = 896*a8
+    t13 = (a6 >= 2)
+    t14 = t3*a8
+    t15 = t5*a8
+    t16 = 43008*a8
+    t17 = 136134656*a8
+    t18 = 19267584*a8
+    t19 = 104595456*a8
+    t20 = 209190912*a8
+    t21 = 2688*a9
+    t22 = (a6 >= 1)
+    t23 = 3*a9
+    t24 = t23*t3
+    t25 = t5*t23
+    t26 = 129024*a9
+    t27 = 408403968*a9
+    t28 = 57802752*a9
+    t29 = 313786368*a9
+    t30 = 627572736*a9
+    t31 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + (t6 if t1 else (t6)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + (t4 if t1 else (t4)*a2) + ((t7 if t1 else (t7)*a2))*a0 + ((t8 if t1 else (t8)*a2))*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((418381824 if t4 else (418381824)*a2) + (t5 if t4 else (t5)*a2) + (77070336 if t4 else (77070336)*a2) + (t6 if t4 else (t6)*a2) + (836763648 if t4 else (836763648)*a2) + ((3584 if t4 else (3584)*a2))*a0*a1 + ((172032 if t4 else (172032)*a2))*a0 + ((544538624 if t4 else (544538624)*a2))*a1)
+    n1 = (((t12 if t13 else (t12)*a2))*a0*a1 + (t14 if t13 else (t14)*a2) + (t15 if t13 else (t15)*a2) + (t18 if t13 else (t18)*a2) + (t19 if t13 else (t19)*a2) + (t20 if t13 else (t20)*a2) + ((t16 if t13 else (t16)*a2))*a0 + ((t17 if t13 else (t17)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = (((10752 if t7 else (10752)*a2))*a0*a1 + (t8 if t7 else (t8)*a2) + (231211008 if t7 else (231211008)*a2) + (t9 if t7 else (t9)*a2) + (1255145472 if t7 else (1255145472)*a2) + (2510290944 if t7 else (2510290944)*a2) + ((516096 if t7 else (516096)*a2))*a0 + ((1633615872 if t7 else (1633615872)*a2))*a1)
+    n2 = (((t21 if t22 else (t21)*a2))*a0*a1 + (t24 if t22 else (t24)*a2) + (t25 if t22 else (t25)*a2) + (t28 if t22 else (t28)*a2) + (t29 if t22 else (t29)*a2) + (t30 if t22 else (t30)*a2) + ((t26 if t22 else (t26)*a2))*a0 + ((t27 if t22 else (t27)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 654336*a4*a5
+    n3 = (607744*t31 + 23296*t31*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -170,13 +235,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 988065536
-    r1 = 1976131072
-    r2 = 5928393216
-    r3 = 654336*a2*a3
+    t0 = a2*a3
+    r0 = 494032768*a4
+    r1 = 494032768*a5
+    r2 = 1482098304*a6
+    r3 = (607744*t0 + 23296*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

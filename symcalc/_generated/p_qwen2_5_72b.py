@@ -25,8 +25,7 @@ INFO = {'name': 'qwen2.5-72b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 72706203648,
  'params': {'breakdown': {'embedding/token': 1245708288,
                           'attention/qkv': 6710886400,
@@ -43,33 +42,54 @@ INFO = {'name': 'qwen2.5-72b',
             'active': 72706203648}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (40960*t1 + 1310720)
-    t3 = (10737418240 + 335544320*t1)
-    t4 = (a6 >= 2)
-    t5 = (81920*t1 + 2621440)
-    t6 = (21474836480 + 671088640*t1)
-    t7 = (a6 >= 1)
-    t8 = (245760*t1 + 7864320)
-    t9 = (64424509440 + 2013265920*t1)
-    t10 = a4*a5
-    n0 = ((2*(2491416576 if t0 else (2491416576)*a2))*a1 + (77510737920 if t0 else (77510737920)*a2) + (t3 if t0 else (t3)*a2) + (38755368960 if t0 else (38755368960)*a2) + (t2 if t0 else (t2)*a2) + (10737418240 if t0 else (10737418240)*a2) + ((16384 if t0 else (16384)*a2))*a0*a1 + ((2621440 if t0 else (2621440)*a2))*a0)
+    t0 = 1245708288*a7
+    t1 = (a6 >= 3)
+    t2 = 8192*a7
+    t3 = max(a0, 8)
+    t4 = (20480*t3 + 655360)
+    t5 = t4*a7
+    t6 = (5368709120 + 167772160*t3)
+    t7 = t6*a7
+    t8 = 1310720*a7
+    t9 = 5368709120*a7
+    t10 = 19377684480*a7
+    t11 = 38755368960*a7
+    t12 = 1245708288*a8
+    t13 = (a6 >= 2)
+    t14 = 8192*a8
+    t15 = t4*a8
+    t16 = t6*a8
+    t17 = 1310720*a8
+    t18 = 5368709120*a8
+    t19 = 19377684480*a8
+    t20 = 38755368960*a8
+    t21 = 3737124864*a9
+    t22 = (a6 >= 1)
+    t23 = 24576*a9
+    t24 = 3*a9
+    t25 = t4*t24
+    t26 = t6*t24
+    t27 = 3932160*a9
+    t28 = 16106127360*a9
+    t29 = 58133053440*a9
+    t30 = 116266106880*a9
+    t31 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + ((t8 if t1 else (t8)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(4982833152 if t4 else (4982833152)*a2))*a1 + (77510737920 if t4 else (77510737920)*a2) + (t5 if t4 else (t5)*a2) + (21474836480 if t4 else (21474836480)*a2) + (t6 if t4 else (t6)*a2) + (155021475840 if t4 else (155021475840)*a2) + ((32768 if t4 else (32768)*a2))*a0*a1 + ((5242880 if t4 else (5242880)*a2))*a0)
+    n1 = ((2*(t12 if t13 else (t12)*a2))*a1 + ((t14 if t13 else (t14)*a2))*a0*a1 + (t15 if t13 else (t15)*a2) + (t16 if t13 else (t16)*a2) + (t18 if t13 else (t18)*a2) + (t19 if t13 else (t19)*a2) + (t20 if t13 else (t20)*a2) + ((t17 if t13 else (t17)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(14948499456 if t7 else (14948499456)*a2))*a1 + ((98304 if t7 else (98304)*a2))*a0*a1 + (t8 if t7 else (t8)*a2) + (64424509440 if t7 else (64424509440)*a2) + (t9 if t7 else (t9)*a2) + (232532213760 if t7 else (232532213760)*a2) + (465064427520 if t7 else (465064427520)*a2) + ((15728640 if t7 else (15728640)*a2))*a0)
+    n2 = ((2*(t21 if t22 else (t21)*a2))*a1 + ((t23 if t22 else (t23)*a2))*a0*a1 + (t25 if t22 else (t25)*a2) + (t26 if t22 else (t26)*a2) + (t28 if t22 else (t28)*a2) + (t29 if t22 else (t29)*a2) + (t30 if t22 else (t30)*a2) + ((t27 if t22 else (t27)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (40960*t10*t1 + 27449344*t10)
+    n3 = (628736*t31 + 13410304*t31*a7 + 20480*t31*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -78,45 +98,67 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 145412407296
-    r1 = 290824814592
-    r2 = 872474443776
-    r3 = 27777024*a2*a3
+    t0 = a2*a3
+    r0 = 72706203648*a4
+    r1 = 72706203648*a5
+    r2 = 218118610944*a6
+    r3 = (628736*t0 + 13574144*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (40960*t1 + 1310720)
-    t3 = (10737418240 + 335544320*t1)
-    t4 = (a6 >= 2)
-    t5 = (81920*t1 + 2621440)
-    t6 = (21474836480 + 671088640*t1)
-    t7 = (a6 >= 1)
-    t8 = (245760*t1 + 7864320)
-    t9 = (64424509440 + 2013265920*t1)
-    t10 = a4*a5
-    n0 = ((2*(2491416576 if t0 else (2491416576)*a2))*a1 + (77510737920 if t0 else (77510737920)*a2) + (t3 if t0 else (t3)*a2) + (38755368960 if t0 else (38755368960)*a2) + (t2 if t0 else (t2)*a2) + (10737418240 if t0 else (10737418240)*a2) + ((16384 if t0 else (16384)*a2))*a0*a1 + ((2621440 if t0 else (2621440)*a2))*a0)
+    t0 = 1245708288*a7
+    t1 = (a6 >= 3)
+    t2 = 8192*a7
+    t3 = max(a0, 8)
+    t4 = (20480*t3 + 655360)
+    t5 = t4*a7
+    t6 = (5368709120 + 167772160*t3)
+    t7 = t6*a7
+    t8 = 1310720*a7
+    t9 = 5368709120*a7
+    t10 = 19377684480*a7
+    t11 = 38755368960*a7
+    t12 = 1245708288*a8
+    t13 = (a6 >= 2)
+    t14 = 8192*a8
+    t15 = t4*a8
+    t16 = t6*a8
+    t17 = 1310720*a8
+    t18 = 5368709120*a8
+    t19 = 19377684480*a8
+    t20 = 38755368960*a8
+    t21 = 3737124864*a9
+    t22 = (a6 >= 1)
+    t23 = 24576*a9
+    t24 = 3*a9
+    t25 = t4*t24
+    t26 = t6*t24
+    t27 = 3932160*a9
+    t28 = 16106127360*a9
+    t29 = 58133053440*a9
+    t30 = 116266106880*a9
+    t31 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + ((t8 if t1 else (t8)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(4982833152 if t4 else (4982833152)*a2))*a1 + (77510737920 if t4 else (77510737920)*a2) + (t5 if t4 else (t5)*a2) + (21474836480 if t4 else (21474836480)*a2) + (t6 if t4 else (t6)*a2) + (155021475840 if t4 else (155021475840)*a2) + ((32768 if t4 else (32768)*a2))*a0*a1 + ((5242880 if t4 else (5242880)*a2))*a0)
+    n1 = ((2*(t12 if t13 else (t12)*a2))*a1 + ((t14 if t13 else (t14)*a2))*a0*a1 + (t15 if t13 else (t15)*a2) + (t16 if t13 else (t16)*a2) + (t18 if t13 else (t18)*a2) + (t19 if t13 else (t19)*a2) + (t20 if t13 else (t20)*a2) + ((t17 if t13 else (t17)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(14948499456 if t7 else (14948499456)*a2))*a1 + ((98304 if t7 else (98304)*a2))*a0*a1 + (t8 if t7 else (t8)*a2) + (64424509440 if t7 else (64424509440)*a2) + (t9 if t7 else (t9)*a2) + (232532213760 if t7 else (232532213760)*a2) + (465064427520 if t7 else (465064427520)*a2) + ((15728640 if t7 else (15728640)*a2))*a0)
+    n2 = ((2*(t21 if t22 else (t21)*a2))*a1 + ((t23 if t22 else (t23)*a2))*a0*a1 + (t25 if t22 else (t25)*a2) + (t26 if t22 else (t26)*a2) + (t28 if t22 else (t28)*a2) + (t29 if t22 else (t29)*a2) + (t30 if t22 else (t30)*a2) + ((t27 if t22 else (t27)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (40960*t10*t1 + 27428864*t10)
+    n3 = (608256*t31 + 13410304*t31*a7 + 20480*t31*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -125,44 +167,67 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 145412407296
-    r1 = 290824814592
-    r2 = 872474443776
-    r3 = 27756544*a2*a3
+    t0 = a2*a3
+    r0 = 72706203648*a4
+    r1 = 72706203648*a5
+    r2 = 218118610944*a6
+    r3 = (608256*t0 + 13574144*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (40960*t1 + 1310720)
-    t3 = (10737418240 + 335544320*t1)
-    t4 = (a6 >= 2)
-    t5 = (81920*t1 + 2621440)
-    t6 = (21474836480 + 671088640*t1)
-    t7 = (a6 >= 1)
-    t8 = (245760*t1 + 7864320)
-    t9 = (64424509440 + 2013265920*t1)
-    n0 = ((2*(2491416576 if t0 else (2491416576)*a2))*a1 + (77510737920 if t0 else (77510737920)*a2) + (38755368960 if t0 else (38755368960)*a2) + (t2 if t0 else (t2)*a2) + (10737418240 if t0 else (10737418240)*a2) + (t3 if t0 else (t3)*a2) + ((16384 if t0 else (16384)*a2))*a0*a1 + ((2621440 if t0 else (2621440)*a2))*a0)
+    t0 = 1245708288*a7
+    t1 = (a6 >= 3)
+    t2 = 8192*a7
+    t3 = max(a0, 8)
+    t4 = (20480*t3 + 655360)
+    t5 = t4*a7
+    t6 = (5368709120 + 167772160*t3)
+    t7 = t6*a7
+    t8 = 1310720*a7
+    t9 = 5368709120*a7
+    t10 = 19377684480*a7
+    t11 = 38755368960*a7
+    t12 = 1245708288*a8
+    t13 = (a6 >= 2)
+    t14 = 8192*a8
+    t15 = t4*a8
+    t16 = t6*a8
+    t17 = 1310720*a8
+    t18 = 5368709120*a8
+    t19 = 19377684480*a8
+    t20 = 38755368960*a8
+    t21 = 3737124864*a9
+    t22 = (a6 >= 1)
+    t23 = 24576*a9
+    t24 = 3*a9
+    t25 = t24*t4
+    t26 = t6*t24
+    t27 = 3932160*a9
+    t28 = 16106127360*a9
+    t29 = 58133053440*a9
+    t30 = 116266106880*a9
+    t31 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + ((t8 if t1 else (t8)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(4982833152 if t4 else (4982833152)*a2))*a1 + (77510737920 if t4 else (77510737920)*a2) + (t5 if t4 else (t5)*a2) + (21474836480 if t4 else (21474836480)*a2) + (t6 if t4 else (t6)*a2) + (155021475840 if t4 else (155021475840)*a2) + ((32768 if t4 else (32768)*a2))*a0*a1 + ((5242880 if t4 else (5242880)*a2))*a0)
+    n1 = ((2*(t12 if t13 else (t12)*a2))*a1 + ((t14 if t13 else (t14)*a2))*a0*a1 + (t15 if t13 else (t15)*a2) + (t16 if t13 else (t16)*a2) + (t18 if t13 else (t18)*a2) + (t19 if t13 else (t19)*a2) + (t20 if t13 else (t20)*a2) + ((t17 if t13 else (t17)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(14948499456 if t7 else (14948499456)*a2))*a1 + ((98304 if t7 else (98304)*a2))*a0*a1 + (t8 if t7 else (t8)*a2) + (64424509440 if t7 else (64424509440)*a2) + (t9 if t7 else (t9)*a2) + (232532213760 if t7 else (232532213760)*a2) + (465064427520 if t7 else (465064427520)*a2) + ((15728640 if t7 else (15728640)*a2))*a0)
+    n2 = ((2*(t21 if t22 else (t21)*a2))*a1 + ((t23 if t22 else (t23)*a2))*a0*a1 + (t25 if t22 else (t25)*a2) + (t26 if t22 else (t26)*a2) + (t28 if t22 else (t28)*a2) + (t29 if t22 else (t29)*a2) + (t30 if t22 else (t30)*a2) + ((t27 if t22 else (t27)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1951744*a4*a5
+    n3 = (608256*t31 + 671744*t31*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -171,13 +236,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 145412407296
-    r1 = 290824814592
-    r2 = 872474443776
-    r3 = 1951744*a2*a3
+    t0 = a2*a3
+    r0 = 72706203648*a4
+    r1 = 72706203648*a5
+    r2 = 218118610944*a6
+    r3 = (608256*t0 + 671744*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

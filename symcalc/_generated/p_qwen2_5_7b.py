@@ -25,8 +25,7 @@ INFO = {'name': 'qwen2.5-7b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 7615616512,
  'params': {'breakdown': {'embedding/token': 544997376,
                           'attention/qkv': 462422016,
@@ -43,33 +42,54 @@ INFO = {'name': 'qwen2.5-7b',
             'active': 7615616512}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 4)
-    t2 = (14336*t1 + 200704)
-    t3 = (719323136 + 51380224*t1)
-    t4 = (a6 >= 2)
-    t5 = (28672*t1 + 401408)
-    t6 = (1438646272 + 102760448*t1)
-    t7 = (a6 >= 1)
-    t8 = (86016*t1 + 1204224)
-    t9 = (4315938816 + 308281344*t1)
-    t10 = a4*a5
-    n0 = ((2*(1089994752 if t0 else (1089994752)*a2))*a1 + (7604273152 if t0 else (7604273152)*a2) + (t3 if t0 else (t3)*a2) + (3802136576 if t0 else (3802136576)*a2) + (t2 if t0 else (t2)*a2) + (719323136 if t0 else (719323136)*a2) + ((7168 if t0 else (7168)*a2))*a0*a1 + ((401408 if t0 else (401408)*a2))*a0)
+    t0 = 544997376*a7
+    t1 = (a6 >= 3)
+    t2 = 3584*a7
+    t3 = max(a0, 4)
+    t4 = (7168*t3 + 100352)
+    t5 = t4*a7
+    t6 = (359661568 + 25690112*t3)
+    t7 = t6*a7
+    t8 = 200704*a7
+    t9 = 359661568*a7
+    t10 = 1901068288*a7
+    t11 = 3802136576*a7
+    t12 = 544997376*a8
+    t13 = (a6 >= 2)
+    t14 = 3584*a8
+    t15 = t4*a8
+    t16 = t6*a8
+    t17 = 200704*a8
+    t18 = 359661568*a8
+    t19 = 1901068288*a8
+    t20 = 3802136576*a8
+    t21 = 1634992128*a9
+    t22 = (a6 >= 1)
+    t23 = 10752*a9
+    t24 = 3*a9
+    t25 = t4*t24
+    t26 = t6*t24
+    t27 = 602112*a9
+    t28 = 1078984704*a9
+    t29 = 5703204864*a9
+    t30 = 11406409728*a9
+    t31 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + ((t8 if t1 else (t8)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2179989504 if t4 else (2179989504)*a2))*a1 + (7604273152 if t4 else (7604273152)*a2) + (t5 if t4 else (t5)*a2) + (1438646272 if t4 else (1438646272)*a2) + (t6 if t4 else (t6)*a2) + (15208546304 if t4 else (15208546304)*a2) + ((14336 if t4 else (14336)*a2))*a0*a1 + ((802816 if t4 else (802816)*a2))*a0)
+    n1 = ((2*(t12 if t13 else (t12)*a2))*a1 + ((t14 if t13 else (t14)*a2))*a0*a1 + (t15 if t13 else (t15)*a2) + (t16 if t13 else (t16)*a2) + (t18 if t13 else (t18)*a2) + (t19 if t13 else (t19)*a2) + (t20 if t13 else (t20)*a2) + ((t17 if t13 else (t17)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(6539968512 if t7 else (6539968512)*a2))*a1 + ((43008 if t7 else (43008)*a2))*a0*a1 + (t8 if t7 else (t8)*a2) + (4315938816 if t7 else (4315938816)*a2) + (t9 if t7 else (t9)*a2) + (22812819456 if t7 else (22812819456)*a2) + (45625638912 if t7 else (45625638912)*a2) + ((2408448 if t7 else (2408448)*a2))*a0)
+    n2 = ((2*(t21 if t22 else (t21)*a2))*a1 + ((t23 if t22 else (t23)*a2))*a0*a1 + (t25 if t22 else (t25)*a2) + (t26 if t22 else (t26)*a2) + (t28 if t22 else (t28)*a2) + (t29 if t22 else (t29)*a2) + (t30 if t22 else (t30)*a2) + ((t27 if t22 else (t27)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (14336*t10*t1 + 6073408*t10)
+    n3 = (611392*t31 + 2731008*t31*a7 + 7168*t31*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -78,45 +98,67 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 15231233024
-    r1 = 30462466048
-    r2 = 91387398144
-    r3 = 6130752*a2*a3
+    t0 = a2*a3
+    r0 = 7615616512*a4
+    r1 = 7615616512*a5
+    r2 = 22846849536*a6
+    r3 = (611392*t0 + 2759680*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 4)
-    t2 = (14336*t1 + 200704)
-    t3 = (719323136 + 51380224*t1)
-    t4 = (a6 >= 2)
-    t5 = (28672*t1 + 401408)
-    t6 = (1438646272 + 102760448*t1)
-    t7 = (a6 >= 1)
-    t8 = (86016*t1 + 1204224)
-    t9 = (4315938816 + 308281344*t1)
-    t10 = a4*a5
-    n0 = ((2*(1089994752 if t0 else (1089994752)*a2))*a1 + (7604273152 if t0 else (7604273152)*a2) + (t3 if t0 else (t3)*a2) + (3802136576 if t0 else (3802136576)*a2) + (t2 if t0 else (t2)*a2) + (719323136 if t0 else (719323136)*a2) + ((7168 if t0 else (7168)*a2))*a0*a1 + ((401408 if t0 else (401408)*a2))*a0)
+    t0 = 544997376*a7
+    t1 = (a6 >= 3)
+    t2 = 3584*a7
+    t3 = max(a0, 4)
+    t4 = (7168*t3 + 100352)
+    t5 = t4*a7
+    t6 = (359661568 + 25690112*t3)
+    t7 = t6*a7
+    t8 = 200704*a7
+    t9 = 359661568*a7
+    t10 = 1901068288*a7
+    t11 = 3802136576*a7
+    t12 = 544997376*a8
+    t13 = (a6 >= 2)
+    t14 = 3584*a8
+    t15 = t4*a8
+    t16 = t6*a8
+    t17 = 200704*a8
+    t18 = 359661568*a8
+    t19 = 1901068288*a8
+    t20 = 3802136576*a8
+    t21 = 1634992128*a9
+    t22 = (a6 >= 1)
+    t23 = 10752*a9
+    t24 = 3*a9
+    t25 = t4*t24
+    t26 = t6*t24
+    t27 = 602112*a9
+    t28 = 1078984704*a9
+    t29 = 5703204864*a9
+    t30 = 11406409728*a9
+    t31 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + ((t8 if t1 else (t8)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2179989504 if t4 else (2179989504)*a2))*a1 + (7604273152 if t4 else (7604273152)*a2) + (t5 if t4 else (t5)*a2) + (1438646272 if t4 else (1438646272)*a2) + (t6 if t4 else (t6)*a2) + (15208546304 if t4 else (15208546304)*a2) + ((14336 if t4 else (14336)*a2))*a0*a1 + ((802816 if t4 else (802816)*a2))*a0)
+    n1 = ((2*(t12 if t13 else (t12)*a2))*a1 + ((t14 if t13 else (t14)*a2))*a0*a1 + (t15 if t13 else (t15)*a2) + (t16 if t13 else (t16)*a2) + (t18 if t13 else (t18)*a2) + (t19 if t13 else (t19)*a2) + (t20 if t13 else (t20)*a2) + ((t17 if t13 else (t17)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(6539968512 if t7 else (6539968512)*a2))*a1 + ((43008 if t7 else (43008)*a2))*a0*a1 + (t8 if t7 else (t8)*a2) + (4315938816 if t7 else (4315938816)*a2) + (t9 if t7 else (t9)*a2) + (22812819456 if t7 else (22812819456)*a2) + (45625638912 if t7 else (45625638912)*a2) + ((2408448 if t7 else (2408448)*a2))*a0)
+    n2 = ((2*(t21 if t22 else (t21)*a2))*a1 + ((t23 if t22 else (t23)*a2))*a0*a1 + (t25 if t22 else (t25)*a2) + (t26 if t22 else (t26)*a2) + (t28 if t22 else (t28)*a2) + (t29 if t22 else (t29)*a2) + (t30 if t22 else (t30)*a2) + ((t27 if t22 else (t27)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (14336*t10*t1 + 6070272*t10)
+    n3 = (608256*t31 + 2731008*t31*a7 + 7168*t31*t3*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -125,44 +167,67 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 15231233024
-    r1 = 30462466048
-    r2 = 91387398144
-    r3 = 6127616*a2*a3
+    t0 = a2*a3
+    r0 = 7615616512*a4
+    r1 = 7615616512*a5
+    r2 = 22846849536*a6
+    r3 = (608256*t0 + 2759680*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 4)
-    t2 = (14336*t1 + 200704)
-    t3 = (719323136 + 51380224*t1)
-    t4 = (a6 >= 2)
-    t5 = (28672*t1 + 401408)
-    t6 = (1438646272 + 102760448*t1)
-    t7 = (a6 >= 1)
-    t8 = (86016*t1 + 1204224)
-    t9 = (4315938816 + 308281344*t1)
-    n0 = ((2*(1089994752 if t0 else (1089994752)*a2))*a1 + (7604273152 if t0 else (7604273152)*a2) + (3802136576 if t0 else (3802136576)*a2) + (t2 if t0 else (t2)*a2) + (719323136 if t0 else (719323136)*a2) + (t3 if t0 else (t3)*a2) + ((7168 if t0 else (7168)*a2))*a0*a1 + ((401408 if t0 else (401408)*a2))*a0)
+    t0 = 544997376*a7
+    t1 = (a6 >= 3)
+    t2 = 3584*a7
+    t3 = max(a0, 4)
+    t4 = (7168*t3 + 100352)
+    t5 = t4*a7
+    t6 = (359661568 + 25690112*t3)
+    t7 = t6*a7
+    t8 = 200704*a7
+    t9 = 359661568*a7
+    t10 = 1901068288*a7
+    t11 = 3802136576*a7
+    t12 = 544997376*a8
+    t13 = (a6 >= 2)
+    t14 = 3584*a8
+    t15 = t4*a8
+    t16 = t6*a8
+    t17 = 200704*a8
+    t18 = 359661568*a8
+    t19 = 1901068288*a8
+    t20 = 3802136576*a8
+    t21 = 1634992128*a9
+    t22 = (a6 >= 1)
+    t23 = 10752*a9
+    t24 = 3*a9
+    t25 = t24*t4
+    t26 = t6*t24
+    t27 = 602112*a9
+    t28 = 1078984704*a9
+    t29 = 5703204864*a9
+    t30 = 11406409728*a9
+    t31 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t7 if t1 else (t7)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t11 if t1 else (t11)*a2) + ((t8 if t1 else (t8)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2179989504 if t4 else (2179989504)*a2))*a1 + (7604273152 if t4 else (7604273152)*a2) + (t5 if t4 else (t5)*a2) + (1438646272 if t4 else (1438646272)*a2) + (t6 if t4 else (t6)*a2) + (15208546304 if t4 else (15208546304)*a2) + ((14336 if t4 else (14336)*a2))*a0*a1 + ((802816 if t4 else (802816)*a2))*a0)
+    n1 = ((2*(t12 if t13 else (t12)*a2))*a1 + ((t14 if t13 else (t14)*a2))*a0*a1 + (t15 if t13 else (t15)*a2) + (t16 if t13 else (t16)*a2) + (t18 if t13 else (t18)*a2) + (t19 if t13 else (t19)*a2) + (t20 if t13 else (t20)*a2) + ((t17 if t13 else (t17)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(6539968512 if t7 else (6539968512)*a2))*a1 + ((43008 if t7 else (43008)*a2))*a0*a1 + (t8 if t7 else (t8)*a2) + (4315938816 if t7 else (4315938816)*a2) + (t9 if t7 else (t9)*a2) + (22812819456 if t7 else (22812819456)*a2) + (45625638912 if t7 else (45625638912)*a2) + ((2408448 if t7 else (2408448)*a2))*a0)
+    n2 = ((2*(t21 if t22 else (t21)*a2))*a1 + ((t23 if t22 else (t23)*a2))*a0*a1 + (t25 if t22 else (t25)*a2) + (t26 if t22 else (t26)*a2) + (t28 if t22 else (t28)*a2) + (t29 if t22 else (t29)*a2) + (t30 if t22 else (t30)*a2) + ((t27 if t22 else (t27)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 823296*a4*a5
+    n3 = (608256*t31 + 107520*t31*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -171,13 +236,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 15231233024
-    r1 = 30462466048
-    r2 = 91387398144
-    r3 = 823296*a2*a3
+    t0 = a2*a3
+    r0 = 7615616512*a4
+    r1 = 7615616512*a5
+    r2 = 22846849536*a6
+    r3 = (608256*t0 + 107520*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -25,8 +25,7 @@ INFO = {'name': 'qwen3-0.6b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 596049920,
  'params': {'breakdown': {'embedding/token': 155582464,
                           'attention/qkv': 117440512,
@@ -42,30 +41,53 @@ INFO = {'name': 'qwen3-0.6b',
             'active': 596049920}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (117440512 + 14680064*t1)
-    t3 = (a6 >= 2)
-    t4 = (234881024 + 29360128*t1)
-    t5 = (a6 >= 1)
-    t6 = (704643072 + 88080384*t1)
-    t7 = a4*a5
-    n0 = ((352321536 if t0 else (352321536)*a2) + (176160768 if t0 else (176160768)*a2) + (117440512 if t0 else (117440512)*a2) + (t2 if t0 else (t2)*a2) + ((2048 if t0 else (2048)*a2))*a0*a1 + ((114688 if t0 else (114688)*a2) + (14336 if t0 else (14336)*a2))*a0 + ((311164928 if t0 else (311164928)*a2))*a1)
+    t0 = 1024*a7
+    t1 = (a6 >= 3)
+    t2 = max(a0, 8)
+    t3 = (58720256 + 7340032*t2)
+    t4 = t3*a7
+    t5 = 7168*a7
+    t6 = 57344*a7
+    t7 = 155582464*a7
+    t8 = 58720256*a7
+    t9 = 88080384*a7
+    t10 = 176160768*a7
+    t11 = 1024*a8
+    t12 = (a6 >= 2)
+    t13 = t3*a8
+    t14 = 7168*a8
+    t15 = 57344*a8
+    t16 = 155582464*a8
+    t17 = 58720256*a8
+    t18 = 88080384*a8
+    t19 = 176160768*a8
+    t20 = 3072*a9
+    t21 = (a6 >= 1)
+    t22 = 3*t3*a9
+    t23 = 21504*a9
+    t24 = 172032*a9
+    t25 = 466747392*a9
+    t26 = 176160768*a9
+    t27 = 264241152*a9
+    t28 = 528482304*a9
+    t29 = a4*a5
+    t30 = t29*a7
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2))*a0 + ((t7 if t1 else (t7)*a2))*a1 + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t4 if t1 else (t4)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((352321536 if t3 else (352321536)*a2) + (704643072 if t3 else (704643072)*a2) + (234881024 if t3 else (234881024)*a2) + (t4 if t3 else (t4)*a2) + ((4096 if t3 else (4096)*a2))*a0*a1 + ((28672 if t3 else (28672)*a2) + (229376 if t3 else (229376)*a2))*a0 + ((622329856 if t3 else (622329856)*a2))*a1)
+    n1 = (((t11 if t12 else (t11)*a2))*a0*a1 + (t13 if t12 else (t13)*a2) + (t17 if t12 else (t17)*a2) + (t18 if t12 else (t18)*a2) + (t19 if t12 else (t19)*a2) + ((t14 if t12 else (t14)*a2) + (t15 if t12 else (t15)*a2))*a0 + ((t16 if t12 else (t16)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((704643072 if t5 else (704643072)*a2) + (t6 if t5 else (t6)*a2) + (1056964608 if t5 else (1056964608)*a2) + (2113929216 if t5 else (2113929216)*a2) + ((12288 if t5 else (12288)*a2))*a0*a1 + ((86016 if t5 else (86016)*a2) + (688128 if t5 else (688128)*a2))*a0 + ((1866989568 if t5 else (1866989568)*a2))*a1)
+    n2 = (((t20 if t21 else (t20)*a2))*a0*a1 + (t22 if t21 else (t22)*a2) + (t26 if t21 else (t26)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + ((t23 if t21 else (t23)*a2) + (t24 if t21 else (t24)*a2))*a0 + ((t25 if t21 else (t25)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (56*t7*(128*t1 + 2048) + 14336*t7*t1 + 1760512*t7)
+    n3 = (609536*t29 + 28*t30*(128*t2 + 2048) + 7168*t30*t2 + 575488*t29*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -74,42 +96,66 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 1192099840
-    r1 = 2384199680
-    r2 = 7152599040
-    r3 = 2047232*a2*a3
+    t0 = a2*a3
+    r0 = 596049920*a4
+    r1 = 596049920*a5
+    r2 = 1788149760*a6
+    r3 = (609536*t0 + 718848*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (117440512 + 14680064*t1)
-    t3 = (a6 >= 2)
-    t4 = (234881024 + 29360128*t1)
-    t5 = (a6 >= 1)
-    t6 = (704643072 + 88080384*t1)
-    t7 = a4*a5
-    n0 = ((352321536 if t0 else (352321536)*a2) + (176160768 if t0 else (176160768)*a2) + (117440512 if t0 else (117440512)*a2) + (t2 if t0 else (t2)*a2) + ((2048 if t0 else (2048)*a2))*a0*a1 + ((114688 if t0 else (114688)*a2) + (14336 if t0 else (14336)*a2))*a0 + ((311164928 if t0 else (311164928)*a2))*a1)
+    t0 = 1024*a7
+    t1 = (a6 >= 3)
+    t2 = max(a0, 8)
+    t3 = (58720256 + 7340032*t2)
+    t4 = t3*a7
+    t5 = 7168*a7
+    t6 = 57344*a7
+    t7 = 155582464*a7
+    t8 = 58720256*a7
+    t9 = 88080384*a7
+    t10 = 176160768*a7
+    t11 = 1024*a8
+    t12 = (a6 >= 2)
+    t13 = t3*a8
+    t14 = 7168*a8
+    t15 = 57344*a8
+    t16 = 155582464*a8
+    t17 = 58720256*a8
+    t18 = 88080384*a8
+    t19 = 176160768*a8
+    t20 = 3072*a9
+    t21 = (a6 >= 1)
+    t22 = 3*t3*a9
+    t23 = 21504*a9
+    t24 = 172032*a9
+    t25 = 466747392*a9
+    t26 = 176160768*a9
+    t27 = 264241152*a9
+    t28 = 528482304*a9
+    t29 = a4*a5
+    t30 = t29*a7
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2))*a0 + ((t7 if t1 else (t7)*a2))*a1 + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + (t4 if t1 else (t4)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((352321536 if t3 else (352321536)*a2) + (704643072 if t3 else (704643072)*a2) + (234881024 if t3 else (234881024)*a2) + (t4 if t3 else (t4)*a2) + ((4096 if t3 else (4096)*a2))*a0*a1 + ((28672 if t3 else (28672)*a2) + (229376 if t3 else (229376)*a2))*a0 + ((622329856 if t3 else (622329856)*a2))*a1)
+    n1 = (((t11 if t12 else (t11)*a2))*a0*a1 + (t13 if t12 else (t13)*a2) + (t17 if t12 else (t17)*a2) + (t18 if t12 else (t18)*a2) + (t19 if t12 else (t19)*a2) + ((t14 if t12 else (t14)*a2) + (t15 if t12 else (t15)*a2))*a0 + ((t16 if t12 else (t16)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((704643072 if t5 else (704643072)*a2) + (t6 if t5 else (t6)*a2) + (1056964608 if t5 else (1056964608)*a2) + (2113929216 if t5 else (2113929216)*a2) + ((12288 if t5 else (12288)*a2))*a0*a1 + ((86016 if t5 else (86016)*a2) + (688128 if t5 else (688128)*a2))*a0 + ((1866989568 if t5 else (1866989568)*a2))*a1)
+    n2 = (((t20 if t21 else (t20)*a2))*a0*a1 + (t22 if t21 else (t22)*a2) + (t26 if t21 else (t26)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + ((t23 if t21 else (t23)*a2) + (t24 if t21 else (t24)*a2))*a0 + ((t25 if t21 else (t25)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (56*t7*(128*t1 + 2048) + 14336*t7*t1 + 1758720*t7)
+    n3 = (607744*t29 + 28*t30*(128*t2 + 2048) + 7168*t30*t2 + 575488*t29*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -118,41 +164,64 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 1192099840
-    r1 = 2384199680
-    r2 = 7152599040
-    r3 = 2045440*a2*a3
+    t0 = a2*a3
+    r0 = 596049920*a4
+    r1 = 596049920*a5
+    r2 = 1788149760*a6
+    r3 = (607744*t0 + 718848*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (117440512 + 14680064*t1)
-    t3 = (a6 >= 2)
-    t4 = (234881024 + 29360128*t1)
-    t5 = (a6 >= 1)
-    t6 = (704643072 + 88080384*t1)
-    n0 = ((352321536 if t0 else (352321536)*a2) + (176160768 if t0 else (176160768)*a2) + (117440512 if t0 else (117440512)*a2) + (t2 if t0 else (t2)*a2) + ((2048 if t0 else (2048)*a2))*a0*a1 + ((311164928 if t0 else (311164928)*a2))*a1 + ((14336 if t0 else (14336)*a2) + (114688 if t0 else (114688)*a2))*a0)
+    t0 = 1024*a7
+    t1 = (a6 >= 3)
+    t2 = (58720256 + 7340032*max(a0, 8))
+    t3 = t2*a7
+    t4 = 7168*a7
+    t5 = 57344*a7
+    t6 = 155582464*a7
+    t7 = 58720256*a7
+    t8 = 88080384*a7
+    t9 = 176160768*a7
+    t10 = 1024*a8
+    t11 = (a6 >= 2)
+    t12 = t2*a8
+    t13 = 7168*a8
+    t14 = 57344*a8
+    t15 = 155582464*a8
+    t16 = 58720256*a8
+    t17 = 88080384*a8
+    t18 = 176160768*a8
+    t19 = 3072*a9
+    t20 = (a6 >= 1)
+    t21 = 3*t2*a9
+    t22 = 21504*a9
+    t23 = 172032*a9
+    t24 = 466747392*a9
+    t25 = 176160768*a9
+    t26 = 264241152*a9
+    t27 = 528482304*a9
+    t28 = a4*a5
+    n0 = (((t0 if t1 else (t0)*a2))*a0*a1 + ((t4 if t1 else (t4)*a2) + (t5 if t1 else (t5)*a2))*a0 + ((t6 if t1 else (t6)*a2))*a1 + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t3 if t1 else (t3)*a2))
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((352321536 if t3 else (352321536)*a2) + (704643072 if t3 else (704643072)*a2) + (234881024 if t3 else (234881024)*a2) + (t4 if t3 else (t4)*a2) + ((4096 if t3 else (4096)*a2))*a0*a1 + ((28672 if t3 else (28672)*a2) + (229376 if t3 else (229376)*a2))*a0 + ((622329856 if t3 else (622329856)*a2))*a1)
+    n1 = (((t10 if t11 else (t10)*a2))*a0*a1 + (t12 if t11 else (t12)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + ((t13 if t11 else (t13)*a2) + (t14 if t11 else (t14)*a2))*a0 + ((t15 if t11 else (t15)*a2))*a1)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((704643072 if t5 else (704643072)*a2) + (t6 if t5 else (t6)*a2) + (1056964608 if t5 else (1056964608)*a2) + (2113929216 if t5 else (2113929216)*a2) + ((12288 if t5 else (12288)*a2))*a0*a1 + ((86016 if t5 else (86016)*a2) + (688128 if t5 else (688128)*a2))*a0 + ((1866989568 if t5 else (1866989568)*a2))*a1)
+    n2 = (((t19 if t20 else (t19)*a2))*a0*a1 + (t21 if t20 else (t21)*a2) + (t25 if t20 else (t25)*a2) + (t26 if t20 else (t26)*a2) + (t27 if t20 else (t27)*a2) + ((t22 if t20 else (t22)*a2) + (t23 if t20 else (t23)*a2))*a0 + ((t24 if t20 else (t24)*a2))*a1)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 669184*a4*a5
+    n3 = (607744*t28 + 30720*t28*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -161,13 +230,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 1192099840
-    r1 = 2384199680
-    r2 = 7152599040
-    r3 = 669184*a2*a3
+    t0 = a2*a3
+    r0 = 596049920*a4
+    r1 = 596049920*a5
+    r2 = 1788149760*a6
+    r3 = (607744*t0 + 30720*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -26,8 +26,7 @@ INFO = {'name': 'qwen3-235b-a22b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 235093634560,
  'params': {'breakdown': {'embedding/token': 622329856,
                           'attention/qkv': 3548381184,
@@ -44,30 +43,53 @@ INFO = {'name': 'qwen3-235b-a22b',
             'active': 22190763520}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 4)
-    t2 = (6308233216 + t1*197132288)
-    t3 = (a6 >= 2)
-    t4 = (12616466432 + 394264576*t1)
-    t5 = (a6 >= 1)
-    t6 = (37849399296 + 1182793728*t1)
-    t7 = a4*a5
-    n0 = ((2*(1244659712 if t0 else (1244659712)*a2))*a1*a3 + ((8192 if t0 else (8192)*a2))*a0*a1*a3 + ((48128 if t0 else (48128)*a2) + (1540096 if t0 else (1540096)*a2) + (98566144 if t0 else (98566144)*a2))*a0*a3 + ((454192791552)*a3 if t0 else (454192791552)*a2) + ((6308233216 if t0 else (6308233216)*a2) + (t2 if t0 else (t2)*a2))*a3)
+    t0 = 622329856*a7
+    t1 = (a6 >= 3)
+    t2 = 4096*a7
+    t3 = max(a0, 4)
+    t4 = (3154116608 + 98566144*t3)
+    t5 = t4*a7
+    t6 = 24064*a7
+    t7 = 770048*a7
+    t8 = 49283072*a7
+    t9 = 3154116608*a7
+    t10 = 227096395776*a7
+    t11 = 622329856*a8
+    t12 = (a6 >= 2)
+    t13 = 4096*a8
+    t14 = t4*a8
+    t15 = 24064*a8
+    t16 = 770048*a8
+    t17 = 49283072*a8
+    t18 = 3154116608*a8
+    t19 = 227096395776*a8
+    t20 = 1866989568*a9
+    t21 = (a6 >= 1)
+    t22 = 12288*a9
+    t23 = 3*t4*a9
+    t24 = 72192*a9
+    t25 = 2310144*a9
+    t26 = 147849216*a9
+    t27 = 9462349824*a9
+    t28 = 681289187328*a9
+    t29 = a4*a5
+    t30 = t29*a7
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t9 if t1 else (t9)*a2))*a3 + ((t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2))*a0*a3 + ((t10)*a3 if t1 else (t10)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2489319424 if t3 else (2489319424)*a2))*a1*a3 + ((16384 if t3 else (16384)*a2))*a0*a1*a3 + ((12616466432 if t3 else (12616466432)*a2) + (t4 if t3 else (t4)*a2))*a3 + ((96256 if t3 else (96256)*a2) + (3080192 if t3 else (3080192)*a2) + (197132288 if t3 else (197132288)*a2))*a0*a3 + ((908385583104)*a3 if t3 else (908385583104)*a2))
+    n1 = ((2*(t11 if t12 else (t11)*a2))*a1*a3 + ((t13 if t12 else (t13)*a2))*a0*a1*a3 + ((t14 if t12 else (t14)*a2) + (t18 if t12 else (t18)*a2))*a3 + ((t15 if t12 else (t15)*a2) + (t16 if t12 else (t16)*a2) + (t17 if t12 else (t17)*a2))*a0*a3 + ((t19)*a3 if t12 else (t19)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(7467958272 if t5 else (7467958272)*a2))*a1*a3 + ((49152 if t5 else (49152)*a2))*a0*a1*a3 + ((37849399296 if t5 else (37849399296)*a2) + (t6 if t5 else (t6)*a2))*a3 + ((288768 if t5 else (288768)*a2) + (9240576 if t5 else (9240576)*a2) + (591396864 if t5 else (591396864)*a2))*a0*a3 + ((2725156749312)*a3 if t5 else (2725156749312)*a2))
+    n2 = ((2*(t20 if t21 else (t20)*a2))*a1*a3 + ((t22 if t21 else (t22)*a2))*a0*a1*a3 + ((t23 if t21 else (t23)*a2) + (t27 if t21 else (t27)*a2))*a3 + ((t24 if t21 else (t24)*a2) + (t25 if t21 else (t25)*a2) + (t26 if t21 else (t26)*a2))*a0*a3 + ((t28)*a3 if t21 else (t28)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (188*t7*(128*t1 + 8192) + 48128*t7*t1 + 16049152*t7)
+    n3 = (631808*t29 + 94*t30*(128*t3 + 8192) + 24064*t30*t3 + 7708672*t29*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -76,42 +98,66 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 470187269120
-    r1 = 940374538240
-    r2 = 2821123614720
-    r3 = 17878016*a2*a3
+    t0 = a2*a3
+    r0 = 235093634560*a4
+    r1 = 235093634560*a5
+    r2 = 705280903680*a6
+    r3 = (631808*t0 + 8623104*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 4)
-    t2 = (6308233216 + t1*197132288)
-    t3 = (a6 >= 2)
-    t4 = (12616466432 + 394264576*t1)
-    t5 = (a6 >= 1)
-    t6 = (37849399296 + 1182793728*t1)
-    t7 = a4*a5
-    n0 = ((2*(1244659712 if t0 else (1244659712)*a2))*a1*a3 + ((8192 if t0 else (8192)*a2))*a0*a1*a3 + ((48128 if t0 else (48128)*a2) + (1540096 if t0 else (1540096)*a2) + (98566144 if t0 else (98566144)*a2))*a0*a3 + ((454192791552)*a3 if t0 else (454192791552)*a2) + ((6308233216 if t0 else (6308233216)*a2) + (t2 if t0 else (t2)*a2))*a3)
+    t0 = 622329856*a7
+    t1 = (a6 >= 3)
+    t2 = 4096*a7
+    t3 = max(a0, 4)
+    t4 = (3154116608 + 98566144*t3)
+    t5 = t4*a7
+    t6 = 24064*a7
+    t7 = 770048*a7
+    t8 = 49283072*a7
+    t9 = 3154116608*a7
+    t10 = 227096395776*a7
+    t11 = 622329856*a8
+    t12 = (a6 >= 2)
+    t13 = 4096*a8
+    t14 = t4*a8
+    t15 = 24064*a8
+    t16 = 770048*a8
+    t17 = 49283072*a8
+    t18 = 3154116608*a8
+    t19 = 227096395776*a8
+    t20 = 1866989568*a9
+    t21 = (a6 >= 1)
+    t22 = 12288*a9
+    t23 = 3*t4*a9
+    t24 = 72192*a9
+    t25 = 2310144*a9
+    t26 = 147849216*a9
+    t27 = 9462349824*a9
+    t28 = 681289187328*a9
+    t29 = a4*a5
+    t30 = t29*a7
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t9 if t1 else (t9)*a2))*a3 + ((t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2))*a0*a3 + ((t10)*a3 if t1 else (t10)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2489319424 if t3 else (2489319424)*a2))*a1*a3 + ((16384 if t3 else (16384)*a2))*a0*a1*a3 + ((12616466432 if t3 else (12616466432)*a2) + (t4 if t3 else (t4)*a2))*a3 + ((96256 if t3 else (96256)*a2) + (3080192 if t3 else (3080192)*a2) + (197132288 if t3 else (197132288)*a2))*a0*a3 + ((908385583104)*a3 if t3 else (908385583104)*a2))
+    n1 = ((2*(t11 if t12 else (t11)*a2))*a1*a3 + ((t13 if t12 else (t13)*a2))*a0*a1*a3 + ((t14 if t12 else (t14)*a2) + (t18 if t12 else (t18)*a2))*a3 + ((t15 if t12 else (t15)*a2) + (t16 if t12 else (t16)*a2) + (t17 if t12 else (t17)*a2))*a0*a3 + ((t19)*a3 if t12 else (t19)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(7467958272 if t5 else (7467958272)*a2))*a1*a3 + ((49152 if t5 else (49152)*a2))*a0*a1*a3 + ((37849399296 if t5 else (37849399296)*a2) + (t6 if t5 else (t6)*a2))*a3 + ((288768 if t5 else (288768)*a2) + (9240576 if t5 else (9240576)*a2) + (591396864 if t5 else (591396864)*a2))*a0*a3 + ((2725156749312)*a3 if t5 else (2725156749312)*a2))
+    n2 = ((2*(t20 if t21 else (t20)*a2))*a1*a3 + ((t22 if t21 else (t22)*a2))*a0*a1*a3 + ((t23 if t21 else (t23)*a2) + (t27 if t21 else (t27)*a2))*a3 + ((t24 if t21 else (t24)*a2) + (t25 if t21 else (t25)*a2) + (t26 if t21 else (t26)*a2))*a0*a3 + ((t28)*a3 if t21 else (t28)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (188*t7*(128*t1 + 8192) + 48128*t7*t1 + 16025088*t7)
+    n3 = (607744*t29 + 94*t30*(128*t3 + 8192) + 24064*t30*t3 + 7708672*t29*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -120,41 +166,64 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 470187269120
-    r1 = 940374538240
-    r2 = 2821123614720
-    r3 = 17853952*a2*a3
+    t0 = a2*a3
+    r0 = 235093634560*a4
+    r1 = 235093634560*a5
+    r2 = 705280903680*a6
+    r3 = (607744*t0 + 8623104*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 4)
-    t2 = (6308233216 + t1*197132288)
-    t3 = (a6 >= 2)
-    t4 = (12616466432 + 394264576*t1)
-    t5 = (a6 >= 1)
-    t6 = (37849399296 + 1182793728*t1)
-    n0 = ((2*(1244659712 if t0 else (1244659712)*a2))*a1*a3 + ((8192 if t0 else (8192)*a2))*a0*a1*a3 + ((48128 if t0 else (48128)*a2) + (1540096 if t0 else (1540096)*a2) + (98566144 if t0 else (98566144)*a2))*a0*a3 + ((454192791552)*a3 if t0 else (454192791552)*a2) + ((6308233216 if t0 else (6308233216)*a2) + (t2 if t0 else (t2)*a2))*a3)
+    t0 = 622329856*a7
+    t1 = (a6 >= 3)
+    t2 = 4096*a7
+    t3 = (3154116608 + 98566144*max(a0, 4))
+    t4 = t3*a7
+    t5 = 24064*a7
+    t6 = 770048*a7
+    t7 = 49283072*a7
+    t8 = 3154116608*a7
+    t9 = 227096395776*a7
+    t10 = 622329856*a8
+    t11 = (a6 >= 2)
+    t12 = 4096*a8
+    t13 = t3*a8
+    t14 = 24064*a8
+    t15 = 770048*a8
+    t16 = 49283072*a8
+    t17 = 3154116608*a8
+    t18 = 227096395776*a8
+    t19 = 1866989568*a9
+    t20 = (a6 >= 1)
+    t21 = 12288*a9
+    t22 = 3*t3*a9
+    t23 = 72192*a9
+    t24 = 2310144*a9
+    t25 = 147849216*a9
+    t26 = 9462349824*a9
+    t27 = 681289187328*a9
+    t28 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t4 if t1 else (t4)*a2) + (t8 if t1 else (t8)*a2))*a3 + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2))*a0*a3 + ((t9)*a3 if t1 else (t9)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2489319424 if t3 else (2489319424)*a2))*a1*a3 + ((16384 if t3 else (16384)*a2))*a0*a1*a3 + ((12616466432 if t3 else (12616466432)*a2) + (t4 if t3 else (t4)*a2))*a3 + ((96256 if t3 else (96256)*a2) + (3080192 if t3 else (3080192)*a2) + (197132288 if t3 else (197132288)*a2))*a0*a3 + ((908385583104)*a3 if t3 else (908385583104)*a2))
+    n1 = ((2*(t10 if t11 else (t10)*a2))*a1*a3 + ((t12 if t11 else (t12)*a2))*a0*a1*a3 + ((t13 if t11 else (t13)*a2) + (t17 if t11 else (t17)*a2))*a3 + ((t14 if t11 else (t14)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2))*a0*a3 + ((t18)*a3 if t11 else (t18)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(7467958272 if t5 else (7467958272)*a2))*a1*a3 + ((49152 if t5 else (49152)*a2))*a0*a1*a3 + ((37849399296 if t5 else (37849399296)*a2) + (t6 if t5 else (t6)*a2))*a3 + ((288768 if t5 else (288768)*a2) + (9240576 if t5 else (9240576)*a2) + (591396864 if t5 else (591396864)*a2))*a0*a3 + ((2725156749312)*a3 if t5 else (2725156749312)*a2))
+    n2 = ((2*(t19 if t20 else (t19)*a2))*a1*a3 + ((t21 if t20 else (t21)*a2))*a0*a1*a3 + ((t22 if t20 else (t22)*a2) + (t26 if t20 else (t26)*a2))*a3 + ((t23 if t20 else (t23)*a2) + (t24 if t20 else (t24)*a2) + (t25 if t20 else (t25)*a2))*a0*a3 + ((t27)*a3 if t20 else (t27)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1394176*a4*a5
+    n3 = (607744*t28 + 393216*t28*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -163,13 +232,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 470187269120
-    r1 = 940374538240
-    r2 = 2821123614720
-    r3 = 1394176*a2*a3
+    t0 = a2*a3
+    r0 = 235093634560*a4
+    r1 = 235093634560*a5
+    r2 = 705280903680*a6
+    r3 = (607744*t0 + 393216*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -26,8 +26,7 @@ INFO = {'name': 'qwen3-30b-a3b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 30532122624,
  'params': {'breakdown': {'embedding/token': 311164928,
                           'attention/qkv': 503316480,
@@ -44,30 +43,53 @@ INFO = {'name': 'qwen3-30b-a3b',
             'active': 3353032704}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 4)
-    t2 = (805306368 + t1*50331648)
-    t3 = (a6 >= 2)
-    t4 = (1610612736 + 100663296*t1)
-    t5 = (a6 >= 1)
-    t6 = (4831838208 + 301989888*t1)
-    t7 = a4*a5
-    n0 = ((2*(622329856 if t0 else (622329856)*a2))*a1*a3 + ((4096 if t0 else (4096)*a2))*a0*a1*a3 + ((24576 if t0 else (24576)*a2) + (393216 if t0 else (393216)*a2) + (25165824 if t0 else (25165824)*a2))*a0*a3 + ((57982058496)*a3 if t0 else (57982058496)*a2) + ((805306368 if t0 else (805306368)*a2) + (t2 if t0 else (t2)*a2))*a3)
+    t0 = 311164928*a7
+    t1 = (a6 >= 3)
+    t2 = 2048*a7
+    t3 = max(a0, 4)
+    t4 = (402653184 + 25165824*t3)
+    t5 = t4*a7
+    t6 = 12288*a7
+    t7 = 196608*a7
+    t8 = 12582912*a7
+    t9 = 402653184*a7
+    t10 = 28991029248*a7
+    t11 = 311164928*a8
+    t12 = (a6 >= 2)
+    t13 = 2048*a8
+    t14 = t4*a8
+    t15 = 12288*a8
+    t16 = 196608*a8
+    t17 = 12582912*a8
+    t18 = 402653184*a8
+    t19 = 28991029248*a8
+    t20 = 933494784*a9
+    t21 = (a6 >= 1)
+    t22 = 6144*a9
+    t23 = 3*t4*a9
+    t24 = 36864*a9
+    t25 = 589824*a9
+    t26 = 37748736*a9
+    t27 = 1207959552*a9
+    t28 = 86973087744*a9
+    t29 = a4*a5
+    t30 = t29*a7
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t9 if t1 else (t9)*a2))*a3 + ((t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2))*a0*a3 + ((t10)*a3 if t1 else (t10)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(1244659712 if t3 else (1244659712)*a2))*a1*a3 + ((8192 if t3 else (8192)*a2))*a0*a1*a3 + ((1610612736 if t3 else (1610612736)*a2) + (t4 if t3 else (t4)*a2))*a3 + ((49152 if t3 else (49152)*a2) + (786432 if t3 else (786432)*a2) + (50331648 if t3 else (50331648)*a2))*a0*a3 + ((115964116992)*a3 if t3 else (115964116992)*a2))
+    n1 = ((2*(t11 if t12 else (t11)*a2))*a1*a3 + ((t13 if t12 else (t13)*a2))*a0*a1*a3 + ((t14 if t12 else (t14)*a2) + (t18 if t12 else (t18)*a2))*a3 + ((t15 if t12 else (t15)*a2) + (t16 if t12 else (t16)*a2) + (t17 if t12 else (t17)*a2))*a0*a3 + ((t19)*a3 if t12 else (t19)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(3733979136 if t5 else (3733979136)*a2))*a1*a3 + ((24576 if t5 else (24576)*a2))*a0*a1*a3 + ((4831838208 if t5 else (4831838208)*a2) + (t6 if t5 else (t6)*a2))*a3 + ((147456 if t5 else (147456)*a2) + (2359296 if t5 else (2359296)*a2) + (150994944 if t5 else (150994944)*a2))*a0*a3 + ((347892350976)*a3 if t5 else (347892350976)*a2))
+    n2 = ((2*(t20 if t21 else (t20)*a2))*a1*a3 + ((t22 if t21 else (t22)*a2))*a0*a1*a3 + ((t23 if t21 else (t23)*a2) + (t27 if t21 else (t27)*a2))*a3 + ((t24 if t21 else (t24)*a2) + (t25 if t21 else (t25)*a2) + (t26 if t21 else (t26)*a2))*a0*a3 + ((t28)*a3 if t21 else (t28)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (96*t7*(128*t1 + 4096) + 24576*t7*t1 + 4554240*t7)
+    n3 = (613888*t29 + 48*t30*(128*t3 + 4096) + 12288*t30*t3 + 1970176*t29*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -76,42 +98,66 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 61064245248
-    r1 = 122128490496
-    r2 = 366385471488
-    r3 = 5094912*a2*a3
+    t0 = a2*a3
+    r0 = 30532122624*a4
+    r1 = 30532122624*a5
+    r2 = 91596367872*a6
+    r3 = (613888*t0 + 2240512*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 4)
-    t2 = (805306368 + t1*50331648)
-    t3 = (a6 >= 2)
-    t4 = (1610612736 + 100663296*t1)
-    t5 = (a6 >= 1)
-    t6 = (4831838208 + 301989888*t1)
-    t7 = a4*a5
-    n0 = ((2*(622329856 if t0 else (622329856)*a2))*a1*a3 + ((4096 if t0 else (4096)*a2))*a0*a1*a3 + ((24576 if t0 else (24576)*a2) + (393216 if t0 else (393216)*a2) + (25165824 if t0 else (25165824)*a2))*a0*a3 + ((57982058496)*a3 if t0 else (57982058496)*a2) + ((805306368 if t0 else (805306368)*a2) + (t2 if t0 else (t2)*a2))*a3)
+    t0 = 311164928*a7
+    t1 = (a6 >= 3)
+    t2 = 2048*a7
+    t3 = max(a0, 4)
+    t4 = (402653184 + 25165824*t3)
+    t5 = t4*a7
+    t6 = 12288*a7
+    t7 = 196608*a7
+    t8 = 12582912*a7
+    t9 = 402653184*a7
+    t10 = 28991029248*a7
+    t11 = 311164928*a8
+    t12 = (a6 >= 2)
+    t13 = 2048*a8
+    t14 = t4*a8
+    t15 = 12288*a8
+    t16 = 196608*a8
+    t17 = 12582912*a8
+    t18 = 402653184*a8
+    t19 = 28991029248*a8
+    t20 = 933494784*a9
+    t21 = (a6 >= 1)
+    t22 = 6144*a9
+    t23 = 3*t4*a9
+    t24 = 36864*a9
+    t25 = 589824*a9
+    t26 = 37748736*a9
+    t27 = 1207959552*a9
+    t28 = 86973087744*a9
+    t29 = a4*a5
+    t30 = t29*a7
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t5 if t1 else (t5)*a2) + (t9 if t1 else (t9)*a2))*a3 + ((t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2))*a0*a3 + ((t10)*a3 if t1 else (t10)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(1244659712 if t3 else (1244659712)*a2))*a1*a3 + ((8192 if t3 else (8192)*a2))*a0*a1*a3 + ((1610612736 if t3 else (1610612736)*a2) + (t4 if t3 else (t4)*a2))*a3 + ((49152 if t3 else (49152)*a2) + (786432 if t3 else (786432)*a2) + (50331648 if t3 else (50331648)*a2))*a0*a3 + ((115964116992)*a3 if t3 else (115964116992)*a2))
+    n1 = ((2*(t11 if t12 else (t11)*a2))*a1*a3 + ((t13 if t12 else (t13)*a2))*a0*a1*a3 + ((t14 if t12 else (t14)*a2) + (t18 if t12 else (t18)*a2))*a3 + ((t15 if t12 else (t15)*a2) + (t16 if t12 else (t16)*a2) + (t17 if t12 else (t17)*a2))*a0*a3 + ((t19)*a3 if t12 else (t19)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(3733979136 if t5 else (3733979136)*a2))*a1*a3 + ((24576 if t5 else (24576)*a2))*a0*a1*a3 + ((4831838208 if t5 else (4831838208)*a2) + (t6 if t5 else (t6)*a2))*a3 + ((147456 if t5 else (147456)*a2) + (2359296 if t5 else (2359296)*a2) + (150994944 if t5 else (150994944)*a2))*a0*a3 + ((347892350976)*a3 if t5 else (347892350976)*a2))
+    n2 = ((2*(t20 if t21 else (t20)*a2))*a1*a3 + ((t22 if t21 else (t22)*a2))*a0*a1*a3 + ((t23 if t21 else (t23)*a2) + (t27 if t21 else (t27)*a2))*a3 + ((t24 if t21 else (t24)*a2) + (t25 if t21 else (t25)*a2) + (t26 if t21 else (t26)*a2))*a0*a3 + ((t28)*a3 if t21 else (t28)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (96*t7*(128*t1 + 4096) + 24576*t7*t1 + 4548096*t7)
+    n3 = (607744*t29 + 48*t30*(128*t3 + 4096) + 12288*t30*t3 + 1970176*t29*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -120,41 +166,64 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 61064245248
-    r1 = 122128490496
-    r2 = 366385471488
-    r3 = 5088768*a2*a3
+    t0 = a2*a3
+    r0 = 30532122624*a4
+    r1 = 30532122624*a5
+    r2 = 91596367872*a6
+    r3 = (607744*t0 + 2240512*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 4)
-    t2 = (805306368 + t1*50331648)
-    t3 = (a6 >= 2)
-    t4 = (1610612736 + 100663296*t1)
-    t5 = (a6 >= 1)
-    t6 = (4831838208 + 301989888*t1)
-    n0 = ((2*(622329856 if t0 else (622329856)*a2))*a1*a3 + ((4096 if t0 else (4096)*a2))*a0*a1*a3 + ((24576 if t0 else (24576)*a2) + (393216 if t0 else (393216)*a2) + (25165824 if t0 else (25165824)*a2))*a0*a3 + ((57982058496)*a3 if t0 else (57982058496)*a2) + ((805306368 if t0 else (805306368)*a2) + (t2 if t0 else (t2)*a2))*a3)
+    t0 = 311164928*a7
+    t1 = (a6 >= 3)
+    t2 = 2048*a7
+    t3 = (402653184 + 25165824*max(a0, 4))
+    t4 = t3*a7
+    t5 = 12288*a7
+    t6 = 196608*a7
+    t7 = 12582912*a7
+    t8 = 402653184*a7
+    t9 = 28991029248*a7
+    t10 = 311164928*a8
+    t11 = (a6 >= 2)
+    t12 = 2048*a8
+    t13 = t3*a8
+    t14 = 12288*a8
+    t15 = 196608*a8
+    t16 = 12582912*a8
+    t17 = 402653184*a8
+    t18 = 28991029248*a8
+    t19 = 933494784*a9
+    t20 = (a6 >= 1)
+    t21 = 6144*a9
+    t22 = 3*t3*a9
+    t23 = 36864*a9
+    t24 = 589824*a9
+    t25 = 37748736*a9
+    t26 = 1207959552*a9
+    t27 = 86973087744*a9
+    t28 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1*a3 + ((t4 if t1 else (t4)*a2) + (t8 if t1 else (t8)*a2))*a3 + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2))*a0*a3 + ((t9)*a3 if t1 else (t9)*a2) + ((t2 if t1 else (t2)*a2))*a0*a1*a3)
     d0 = a0*a1*a2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(1244659712 if t3 else (1244659712)*a2))*a1*a3 + ((8192 if t3 else (8192)*a2))*a0*a1*a3 + ((1610612736 if t3 else (1610612736)*a2) + (t4 if t3 else (t4)*a2))*a3 + ((49152 if t3 else (49152)*a2) + (786432 if t3 else (786432)*a2) + (50331648 if t3 else (50331648)*a2))*a0*a3 + ((115964116992)*a3 if t3 else (115964116992)*a2))
+    n1 = ((2*(t10 if t11 else (t10)*a2))*a1*a3 + ((t12 if t11 else (t12)*a2))*a0*a1*a3 + ((t13 if t11 else (t13)*a2) + (t17 if t11 else (t17)*a2))*a3 + ((t14 if t11 else (t14)*a2) + (t15 if t11 else (t15)*a2) + (t16 if t11 else (t16)*a2))*a0*a3 + ((t18)*a3 if t11 else (t18)*a2))
     d1 = a0*a1*a2*a3
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(3733979136 if t5 else (3733979136)*a2))*a1*a3 + ((24576 if t5 else (24576)*a2))*a0*a1*a3 + ((4831838208 if t5 else (4831838208)*a2) + (t6 if t5 else (t6)*a2))*a3 + ((147456 if t5 else (147456)*a2) + (2359296 if t5 else (2359296)*a2) + (150994944 if t5 else (150994944)*a2))*a0*a3 + ((347892350976)*a3 if t5 else (347892350976)*a2))
+    n2 = ((2*(t19 if t20 else (t19)*a2))*a1*a3 + ((t21 if t20 else (t21)*a2))*a0*a1*a3 + ((t22 if t20 else (t22)*a2) + (t26 if t20 else (t26)*a2))*a3 + ((t23 if t20 else (t23)*a2) + (t24 if t20 else (t24)*a2) + (t25 if t20 else (t25)*a2))*a0*a3 + ((t27)*a3 if t20 else (t27)*a2))
     d2 = a0*a1*a2*a3
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 812544*a4*a5
+    n3 = (607744*t28 + 102400*t28*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -163,13 +232,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 61064245248
-    r1 = 122128490496
-    r2 = 366385471488
-    r3 = 812544*a2*a3
+    t0 = a2*a3
+    r0 = 30532122624*a4
+    r1 = 30532122624*a5
+    r2 = 91596367872*a6
+    r3 = (607744*t0 + 102400*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -26,8 +26,7 @@ INFO = {'name': 'qwen3-32b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 32762123264,
  'params': {'breakdown': {'embedding/token': 777912320,
                           'attention/qkv': 3355443200,
@@ -44,30 +43,53 @@ INFO = {'name': 'qwen3-32b',
             'active': 32762123264}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (5368709120 + 167772160*t1)
-    t3 = (a6 >= 2)
-    t4 = (10737418240 + 335544320*t1)
-    t5 = (a6 >= 1)
-    t6 = (32212254720 + 1006632960*t1)
-    t7 = a4*a5
-    n0 = ((2*(1555824640 if t0 else (1555824640)*a2))*a1 + (33554432000 if t0 else (33554432000)*a2) + (16777216000 if t0 else (16777216000)*a2) + (5368709120 if t0 else (5368709120)*a2) + (t2 if t0 else (t2)*a2) + ((10240 if t0 else (10240)*a2))*a0*a1 + ((32768 if t0 else (32768)*a2) + (1310720 if t0 else (1310720)*a2))*a0)
+    t0 = 777912320*a7
+    t1 = (a6 >= 3)
+    t2 = 5120*a7
+    t3 = max(a0, 8)
+    t4 = (2684354560 + 83886080*t3)
+    t5 = t4*a7
+    t6 = 16384*a7
+    t7 = 655360*a7
+    t8 = 2684354560*a7
+    t9 = 8388608000*a7
+    t10 = 16777216000*a7
+    t11 = 777912320*a8
+    t12 = (a6 >= 2)
+    t13 = 5120*a8
+    t14 = t4*a8
+    t15 = 16384*a8
+    t16 = 655360*a8
+    t17 = 2684354560*a8
+    t18 = 8388608000*a8
+    t19 = 16777216000*a8
+    t20 = 2333736960*a9
+    t21 = (a6 >= 1)
+    t22 = 15360*a9
+    t23 = 3*t4*a9
+    t24 = 49152*a9
+    t25 = 1966080*a9
+    t26 = 8053063680*a9
+    t27 = 25165824000*a9
+    t28 = 50331648000*a9
+    t29 = a4*a5
+    t30 = t29*a7
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + ((t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(3111649280 if t3 else (3111649280)*a2))*a1 + (33554432000 if t3 else (33554432000)*a2) + (10737418240 if t3 else (10737418240)*a2) + (t4 if t3 else (t4)*a2) + (67108864000 if t3 else (67108864000)*a2) + ((20480 if t3 else (20480)*a2))*a0*a1 + ((65536 if t3 else (65536)*a2) + (2621440 if t3 else (2621440)*a2))*a0)
+    n1 = ((2*(t11 if t12 else (t11)*a2))*a1 + ((t13 if t12 else (t13)*a2))*a0*a1 + (t14 if t12 else (t14)*a2) + (t17 if t12 else (t17)*a2) + (t18 if t12 else (t18)*a2) + (t19 if t12 else (t19)*a2) + ((t15 if t12 else (t15)*a2) + (t16 if t12 else (t16)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(9334947840 if t5 else (9334947840)*a2))*a1 + ((61440 if t5 else (61440)*a2))*a0*a1 + (32212254720 if t5 else (32212254720)*a2) + (t6 if t5 else (t6)*a2) + (100663296000 if t5 else (100663296000)*a2) + (201326592000 if t5 else (201326592000)*a2) + ((196608 if t5 else (196608)*a2) + (7864320 if t5 else (7864320)*a2))*a0)
+    n2 = ((2*(t20 if t21 else (t20)*a2))*a1 + ((t22 if t21 else (t22)*a2))*a0*a1 + (t23 if t21 else (t23)*a2) + (t26 if t21 else (t26)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + ((t24 if t21 else (t24)*a2) + (t25 if t21 else (t25)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (128*t7*(128*t1 + 8192) + 32768*t7*t1 + 18470400*t7)
+    n3 = (624128*t29 + 64*t30*(128*t3 + 8192) + 16384*t30*t3 + 8923136*t29*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -76,42 +98,66 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 65524246528
-    r1 = 131048493056
-    r2 = 393145479168
-    r3 = 19912192*a2*a3
+    t0 = a2*a3
+    r0 = 32762123264*a4
+    r1 = 32762123264*a5
+    r2 = 98286369792*a6
+    r3 = (624128*t0 + 9644032*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (5368709120 + 167772160*t1)
-    t3 = (a6 >= 2)
-    t4 = (10737418240 + 335544320*t1)
-    t5 = (a6 >= 1)
-    t6 = (32212254720 + 1006632960*t1)
-    t7 = a4*a5
-    n0 = ((2*(1555824640 if t0 else (1555824640)*a2))*a1 + (33554432000 if t0 else (33554432000)*a2) + (16777216000 if t0 else (16777216000)*a2) + (5368709120 if t0 else (5368709120)*a2) + (t2 if t0 else (t2)*a2) + ((10240 if t0 else (10240)*a2))*a0*a1 + ((32768 if t0 else (32768)*a2) + (1310720 if t0 else (1310720)*a2))*a0)
+    t0 = 777912320*a7
+    t1 = (a6 >= 3)
+    t2 = 5120*a7
+    t3 = max(a0, 8)
+    t4 = (2684354560 + 83886080*t3)
+    t5 = t4*a7
+    t6 = 16384*a7
+    t7 = 655360*a7
+    t8 = 2684354560*a7
+    t9 = 8388608000*a7
+    t10 = 16777216000*a7
+    t11 = 777912320*a8
+    t12 = (a6 >= 2)
+    t13 = 5120*a8
+    t14 = t4*a8
+    t15 = 16384*a8
+    t16 = 655360*a8
+    t17 = 2684354560*a8
+    t18 = 8388608000*a8
+    t19 = 16777216000*a8
+    t20 = 2333736960*a9
+    t21 = (a6 >= 1)
+    t22 = 15360*a9
+    t23 = 3*t4*a9
+    t24 = 49152*a9
+    t25 = 1966080*a9
+    t26 = 8053063680*a9
+    t27 = 25165824000*a9
+    t28 = 50331648000*a9
+    t29 = a4*a5
+    t30 = t29*a7
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + ((t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(3111649280 if t3 else (3111649280)*a2))*a1 + (33554432000 if t3 else (33554432000)*a2) + (10737418240 if t3 else (10737418240)*a2) + (t4 if t3 else (t4)*a2) + (67108864000 if t3 else (67108864000)*a2) + ((20480 if t3 else (20480)*a2))*a0*a1 + ((65536 if t3 else (65536)*a2) + (2621440 if t3 else (2621440)*a2))*a0)
+    n1 = ((2*(t11 if t12 else (t11)*a2))*a1 + ((t13 if t12 else (t13)*a2))*a0*a1 + (t14 if t12 else (t14)*a2) + (t17 if t12 else (t17)*a2) + (t18 if t12 else (t18)*a2) + (t19 if t12 else (t19)*a2) + ((t15 if t12 else (t15)*a2) + (t16 if t12 else (t16)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(9334947840 if t5 else (9334947840)*a2))*a1 + ((61440 if t5 else (61440)*a2))*a0*a1 + (32212254720 if t5 else (32212254720)*a2) + (t6 if t5 else (t6)*a2) + (100663296000 if t5 else (100663296000)*a2) + (201326592000 if t5 else (201326592000)*a2) + ((196608 if t5 else (196608)*a2) + (7864320 if t5 else (7864320)*a2))*a0)
+    n2 = ((2*(t20 if t21 else (t20)*a2))*a1 + ((t22 if t21 else (t22)*a2))*a0*a1 + (t23 if t21 else (t23)*a2) + (t26 if t21 else (t26)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + ((t24 if t21 else (t24)*a2) + (t25 if t21 else (t25)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (128*t7*(128*t1 + 8192) + 32768*t7*t1 + 18454016*t7)
+    n3 = (607744*t29 + 64*t30*(128*t3 + 8192) + 16384*t30*t3 + 8923136*t29*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -120,41 +166,64 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 65524246528
-    r1 = 131048493056
-    r2 = 393145479168
-    r3 = 19895808*a2*a3
+    t0 = a2*a3
+    r0 = 32762123264*a4
+    r1 = 32762123264*a5
+    r2 = 98286369792*a6
+    r3 = (607744*t0 + 9644032*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (5368709120 + 167772160*t1)
-    t3 = (a6 >= 2)
-    t4 = (10737418240 + 335544320*t1)
-    t5 = (a6 >= 1)
-    t6 = (32212254720 + 1006632960*t1)
-    n0 = ((2*(1555824640 if t0 else (1555824640)*a2))*a1 + (33554432000 if t0 else (33554432000)*a2) + (16777216000 if t0 else (16777216000)*a2) + (5368709120 if t0 else (5368709120)*a2) + (t2 if t0 else (t2)*a2) + ((10240 if t0 else (10240)*a2))*a0*a1 + ((1310720 if t0 else (1310720)*a2) + (32768 if t0 else (32768)*a2))*a0)
+    t0 = 777912320*a7
+    t1 = (a6 >= 3)
+    t2 = 5120*a7
+    t3 = (2684354560 + 83886080*max(a0, 8))
+    t4 = t3*a7
+    t5 = 16384*a7
+    t6 = 655360*a7
+    t7 = 2684354560*a7
+    t8 = 8388608000*a7
+    t9 = 16777216000*a7
+    t10 = 777912320*a8
+    t11 = (a6 >= 2)
+    t12 = 5120*a8
+    t13 = t3*a8
+    t14 = 16384*a8
+    t15 = 655360*a8
+    t16 = 2684354560*a8
+    t17 = 8388608000*a8
+    t18 = 16777216000*a8
+    t19 = 2333736960*a9
+    t20 = (a6 >= 1)
+    t21 = 15360*a9
+    t22 = 3*t3*a9
+    t23 = 49152*a9
+    t24 = 1966080*a9
+    t25 = 8053063680*a9
+    t26 = 25165824000*a9
+    t27 = 50331648000*a9
+    t28 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t4 if t1 else (t4)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(3111649280 if t3 else (3111649280)*a2))*a1 + (33554432000 if t3 else (33554432000)*a2) + (10737418240 if t3 else (10737418240)*a2) + (t4 if t3 else (t4)*a2) + (67108864000 if t3 else (67108864000)*a2) + ((20480 if t3 else (20480)*a2))*a0*a1 + ((65536 if t3 else (65536)*a2) + (2621440 if t3 else (2621440)*a2))*a0)
+    n1 = ((2*(t10 if t11 else (t10)*a2))*a1 + ((t12 if t11 else (t12)*a2))*a0*a1 + (t13 if t11 else (t13)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + ((t14 if t11 else (t14)*a2) + (t15 if t11 else (t15)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(9334947840 if t5 else (9334947840)*a2))*a1 + ((61440 if t5 else (61440)*a2))*a0*a1 + (32212254720 if t5 else (32212254720)*a2) + (t6 if t5 else (t6)*a2) + (100663296000 if t5 else (100663296000)*a2) + (201326592000 if t5 else (201326592000)*a2) + ((196608 if t5 else (196608)*a2) + (7864320 if t5 else (7864320)*a2))*a0)
+    n2 = ((2*(t19 if t20 else (t19)*a2))*a1 + ((t21 if t20 else (t21)*a2))*a0*a1 + (t22 if t20 else (t22)*a2) + (t25 if t20 else (t25)*a2) + (t26 if t20 else (t26)*a2) + (t27 if t20 else (t27)*a2) + ((t23 if t20 else (t23)*a2) + (t24 if t20 else (t24)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 1283584*a4*a5
+    n3 = (607744*t28 + 337920*t28*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -163,13 +232,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 65524246528
-    r1 = 131048493056
-    r2 = 393145479168
-    r3 = 1283584*a2*a3
+    t0 = a2*a3
+    r0 = 32762123264*a4
+    r1 = 32762123264*a5
+    r2 = 98286369792*a6
+    r3 = (607744*t0 + 337920*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -26,8 +26,7 @@ INFO = {'name': 'qwen3-8b',
                     'attention_residual': False,
                     'mlp_residual': False,
                     'embedding': False},
- 'settings_line': 'defaults today; attention flash; dropout off; sequence parallel on; bytes per value: '
-                  'weight 2, grad 4, master 4, act 2',
+ 'settings_head': 'defaults today; attention flash; dropout off; sequence parallel on; ',
  'trainable_params': 8190735360,
  'params': {'breakdown': {'embedding/token': 622329856,
                           'attention/qkv': 905969664,
@@ -44,30 +43,53 @@ INFO = {'name': 'qwen3-8b',
             'active': 8190735360}}
 
 
-def mem_none(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (1207959552 + 75497472*t1)
-    t3 = (a6 >= 2)
-    t4 = (2415919104 + 150994944*t1)
-    t5 = (a6 >= 1)
-    t6 = (7247757312 + 452984832*t1)
-    t7 = a4*a5
-    n0 = ((2*(1244659712 if t0 else (1244659712)*a2))*a1 + (7247757312 if t0 else (7247757312)*a2) + (3623878656 if t0 else (3623878656)*a2) + (1207959552 if t0 else (1207959552)*a2) + (t2 if t0 else (t2)*a2) + ((8192 if t0 else (8192)*a2))*a0*a1 + ((18432 if t0 else (18432)*a2) + (589824 if t0 else (589824)*a2))*a0)
+    t0 = 622329856*a7
+    t1 = (a6 >= 3)
+    t2 = 4096*a7
+    t3 = max(a0, 8)
+    t4 = (603979776 + 37748736*t3)
+    t5 = t4*a7
+    t6 = 9216*a7
+    t7 = 294912*a7
+    t8 = 603979776*a7
+    t9 = 1811939328*a7
+    t10 = 3623878656*a7
+    t11 = 622329856*a8
+    t12 = (a6 >= 2)
+    t13 = 4096*a8
+    t14 = t4*a8
+    t15 = 9216*a8
+    t16 = 294912*a8
+    t17 = 603979776*a8
+    t18 = 1811939328*a8
+    t19 = 3623878656*a8
+    t20 = 1866989568*a9
+    t21 = (a6 >= 1)
+    t22 = 12288*a9
+    t23 = 3*t4*a9
+    t24 = 27648*a9
+    t25 = 884736*a9
+    t26 = 1811939328*a9
+    t27 = 5435817984*a9
+    t28 = 10871635968*a9
+    t29 = a4*a5
+    t30 = t29*a7
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + ((t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2489319424 if t3 else (2489319424)*a2))*a1 + (7247757312 if t3 else (7247757312)*a2) + (2415919104 if t3 else (2415919104)*a2) + (t4 if t3 else (t4)*a2) + (14495514624 if t3 else (14495514624)*a2) + ((16384 if t3 else (16384)*a2))*a0*a1 + ((36864 if t3 else (36864)*a2) + (1179648 if t3 else (1179648)*a2))*a0)
+    n1 = ((2*(t11 if t12 else (t11)*a2))*a1 + ((t13 if t12 else (t13)*a2))*a0*a1 + (t14 if t12 else (t14)*a2) + (t17 if t12 else (t17)*a2) + (t18 if t12 else (t18)*a2) + (t19 if t12 else (t19)*a2) + ((t15 if t12 else (t15)*a2) + (t16 if t12 else (t16)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(7467958272 if t5 else (7467958272)*a2))*a1 + (7247757312 if t5 else (7247757312)*a2) + (t6 if t5 else (t6)*a2) + (21743271936 if t5 else (21743271936)*a2) + (43486543872 if t5 else (43486543872)*a2) + ((49152 if t5 else (49152)*a2))*a0*a1 + ((110592 if t5 else (110592)*a2) + (3538944 if t5 else (3538944)*a2))*a0)
+    n2 = ((2*(t20 if t21 else (t20)*a2))*a1 + ((t22 if t21 else (t22)*a2))*a0*a1 + (t23 if t21 else (t23)*a2) + (t26 if t21 else (t26)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + ((t24 if t21 else (t24)*a2) + (t25 if t21 else (t25)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (72*t7*(128*t1 + 4096) + 18432*t7*t1 + 5937152*t7)
+    n3 = (612352*t29 + 36*t30*(128*t3 + 4096) + 9216*t30*t3 + 2662400*t29*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -76,42 +98,66 @@ def mem_none(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_none(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_none(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 16381470720
-    r1 = 32762941440
-    r2 = 98288824320
-    r3 = 6453248*a2*a3
+    t0 = a2*a3
+    r0 = 8190735360*a4
+    r1 = 8190735360*a5
+    r2 = 24572206080*a6
+    r3 = (612352*t0 + 2920448*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_selective(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (1207959552 + 75497472*t1)
-    t3 = (a6 >= 2)
-    t4 = (2415919104 + 150994944*t1)
-    t5 = (a6 >= 1)
-    t6 = (7247757312 + 452984832*t1)
-    t7 = a4*a5
-    n0 = ((2*(1244659712 if t0 else (1244659712)*a2))*a1 + (7247757312 if t0 else (7247757312)*a2) + (3623878656 if t0 else (3623878656)*a2) + (1207959552 if t0 else (1207959552)*a2) + (t2 if t0 else (t2)*a2) + ((8192 if t0 else (8192)*a2))*a0*a1 + ((18432 if t0 else (18432)*a2) + (589824 if t0 else (589824)*a2))*a0)
+    t0 = 622329856*a7
+    t1 = (a6 >= 3)
+    t2 = 4096*a7
+    t3 = max(a0, 8)
+    t4 = (603979776 + 37748736*t3)
+    t5 = t4*a7
+    t6 = 9216*a7
+    t7 = 294912*a7
+    t8 = 603979776*a7
+    t9 = 1811939328*a7
+    t10 = 3623878656*a7
+    t11 = 622329856*a8
+    t12 = (a6 >= 2)
+    t13 = 4096*a8
+    t14 = t4*a8
+    t15 = 9216*a8
+    t16 = 294912*a8
+    t17 = 603979776*a8
+    t18 = 1811939328*a8
+    t19 = 3623878656*a8
+    t20 = 1866989568*a9
+    t21 = (a6 >= 1)
+    t22 = 12288*a9
+    t23 = 3*t4*a9
+    t24 = 27648*a9
+    t25 = 884736*a9
+    t26 = 1811939328*a9
+    t27 = 5435817984*a9
+    t28 = 10871635968*a9
+    t29 = a4*a5
+    t30 = t29*a7
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t5 if t1 else (t5)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + (t10 if t1 else (t10)*a2) + ((t6 if t1 else (t6)*a2) + (t7 if t1 else (t7)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2489319424 if t3 else (2489319424)*a2))*a1 + (7247757312 if t3 else (7247757312)*a2) + (2415919104 if t3 else (2415919104)*a2) + (t4 if t3 else (t4)*a2) + (14495514624 if t3 else (14495514624)*a2) + ((16384 if t3 else (16384)*a2))*a0*a1 + ((36864 if t3 else (36864)*a2) + (1179648 if t3 else (1179648)*a2))*a0)
+    n1 = ((2*(t11 if t12 else (t11)*a2))*a1 + ((t13 if t12 else (t13)*a2))*a0*a1 + (t14 if t12 else (t14)*a2) + (t17 if t12 else (t17)*a2) + (t18 if t12 else (t18)*a2) + (t19 if t12 else (t19)*a2) + ((t15 if t12 else (t15)*a2) + (t16 if t12 else (t16)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(7467958272 if t5 else (7467958272)*a2))*a1 + (7247757312 if t5 else (7247757312)*a2) + (t6 if t5 else (t6)*a2) + (21743271936 if t5 else (21743271936)*a2) + (43486543872 if t5 else (43486543872)*a2) + ((49152 if t5 else (49152)*a2))*a0*a1 + ((110592 if t5 else (110592)*a2) + (3538944 if t5 else (3538944)*a2))*a0)
+    n2 = ((2*(t20 if t21 else (t20)*a2))*a1 + ((t22 if t21 else (t22)*a2))*a0*a1 + (t23 if t21 else (t23)*a2) + (t26 if t21 else (t26)*a2) + (t27 if t21 else (t27)*a2) + (t28 if t21 else (t28)*a2) + ((t24 if t21 else (t24)*a2) + (t25 if t21 else (t25)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = (72*t7*(128*t1 + 4096) + 18432*t7*t1 + 5932544*t7)
+    n3 = (607744*t29 + 36*t30*(128*t3 + 4096) + 9216*t30*t3 + 2662400*t29*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -120,41 +166,64 @@ def mem_selective(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_selective(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_selective(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 16381470720
-    r1 = 32762941440
-    r2 = 98288824320
-    r3 = 6448640*a2*a3
+    t0 = a2*a3
+    r0 = 8190735360*a4
+    r1 = 8190735360*a5
+    r2 = 24572206080*a6
+    r3 = (607744*t0 + 2920448*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def mem_full(a0, a1, a2, a3, a4, a5, a6):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0):
+def mem_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0):
         return SLOW
-    t0 = (a6 >= 3)
-    t1 = max(a0, 8)
-    t2 = (1207959552 + 75497472*t1)
-    t3 = (a6 >= 2)
-    t4 = (2415919104 + 150994944*t1)
-    t5 = (a6 >= 1)
-    t6 = (7247757312 + 452984832*t1)
-    n0 = ((2*(1244659712 if t0 else (1244659712)*a2))*a1 + (7247757312 if t0 else (7247757312)*a2) + (3623878656 if t0 else (3623878656)*a2) + (1207959552 if t0 else (1207959552)*a2) + (t2 if t0 else (t2)*a2) + ((8192 if t0 else (8192)*a2))*a0*a1 + ((589824 if t0 else (589824)*a2) + (18432 if t0 else (18432)*a2))*a0)
+    t0 = 622329856*a7
+    t1 = (a6 >= 3)
+    t2 = 4096*a7
+    t3 = (603979776 + 37748736*max(a0, 8))
+    t4 = t3*a7
+    t5 = 9216*a7
+    t6 = 294912*a7
+    t7 = 603979776*a7
+    t8 = 1811939328*a7
+    t9 = 3623878656*a7
+    t10 = 622329856*a8
+    t11 = (a6 >= 2)
+    t12 = 4096*a8
+    t13 = t3*a8
+    t14 = 9216*a8
+    t15 = 294912*a8
+    t16 = 603979776*a8
+    t17 = 1811939328*a8
+    t18 = 3623878656*a8
+    t19 = 1866989568*a9
+    t20 = (a6 >= 1)
+    t21 = 12288*a9
+    t22 = 3*t3*a9
+    t23 = 27648*a9
+    t24 = 884736*a9
+    t25 = 1811939328*a9
+    t26 = 5435817984*a9
+    t27 = 10871635968*a9
+    t28 = a4*a5
+    n0 = ((2*(t0 if t1 else (t0)*a2))*a1 + (t4 if t1 else (t4)*a2) + (t7 if t1 else (t7)*a2) + (t8 if t1 else (t8)*a2) + (t9 if t1 else (t9)*a2) + ((t5 if t1 else (t5)*a2) + (t6 if t1 else (t6)*a2))*a0 + ((t2 if t1 else (t2)*a2))*a0*a1)
     d0 = a0*a1*a2
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
-    n1 = ((2*(2489319424 if t3 else (2489319424)*a2))*a1 + (7247757312 if t3 else (7247757312)*a2) + (2415919104 if t3 else (2415919104)*a2) + (t4 if t3 else (t4)*a2) + (14495514624 if t3 else (14495514624)*a2) + ((16384 if t3 else (16384)*a2))*a0*a1 + ((36864 if t3 else (36864)*a2) + (1179648 if t3 else (1179648)*a2))*a0)
+    n1 = ((2*(t10 if t11 else (t10)*a2))*a1 + ((t12 if t11 else (t12)*a2))*a0*a1 + (t13 if t11 else (t13)*a2) + (t16 if t11 else (t16)*a2) + (t17 if t11 else (t17)*a2) + (t18 if t11 else (t18)*a2) + ((t14 if t11 else (t14)*a2) + (t15 if t11 else (t15)*a2))*a0)
     d1 = a0*a1*a2
     q1, m1 = divmod(n1, d1)
     r1 = q1 if not m1 else Fraction(n1, d1)
-    n2 = ((2*(7467958272 if t5 else (7467958272)*a2))*a1 + (7247757312 if t5 else (7247757312)*a2) + (t6 if t5 else (t6)*a2) + (21743271936 if t5 else (21743271936)*a2) + (43486543872 if t5 else (43486543872)*a2) + ((49152 if t5 else (49152)*a2))*a0*a1 + ((110592 if t5 else (110592)*a2) + (3538944 if t5 else (3538944)*a2))*a0)
+    n2 = ((2*(t19 if t20 else (t19)*a2))*a1 + ((t21 if t20 else (t21)*a2))*a0*a1 + (t22 if t20 else (t22)*a2) + (t25 if t20 else (t25)*a2) + (t26 if t20 else (t26)*a2) + (t27 if t20 else (t27)*a2) + ((t23 if t20 else (t23)*a2) + (t24 if t20 else (t24)*a2))*a0)
     d2 = a0*a1*a2
     q2, m2 = divmod(n2, d2)
     r2 = q2 if not m2 else Fraction(n2, d2)
-    n3 = 919040*a4*a5
+    n3 = (607744*t28 + 155648*t28*a7)
     d3 = a0
     q3, m3 = divmod(n3, d3)
     r3 = q3 if not m3 else Fraction(n3, d3)
@@ -163,13 +232,14 @@ def mem_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
-def replica_full(a0, a1, a2, a3):
-    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+def replica_full(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
         return SLOW
-    r0 = 16381470720
-    r1 = 32762941440
-    r2 = 98288824320
-    r3 = 919040*a2*a3
+    t0 = a2*a3
+    r0 = 8190735360*a4
+    r1 = 8190735360*a5
+    r2 = 24572206080*a6
+    r3 = (607744*t0 + 155648*t0*a4)
     r4 = 0
     r5 = 0
     r6 = 0

@@ -13,7 +13,8 @@ Covered (anything else goes to the full path, which gives the same answer, only 
 - ``symcalc flops --preset NAME`` with ``-s/--sequence-length``, ``-b/--batch-size``, ``--tokens``,
   ``--recompute``, ``-ca/--no-checkpoint-activations``, ``-i/--infer``, ``--json``
 - ``symcalc mem --preset NAME`` (training) with ``--num-gpus``, ``-tp``, ``-pp``, ``-ep``, ``-z``,
-  ``-b/--batch-size-per-gpu``, ``-s/--sequence-length``, ``--recompute``, ``-ca``, ``--json``
+  ``-b/--batch-size-per-gpu``, ``-s/--sequence-length``, ``--recompute``, ``-ca``,
+  ``--low-prec-bytes-per-val``, ``--high-prec-bytes-per-val``, ``--bytes-per-grad-ele``, ``--json``
 
 Flag values must be plain decimal integers (``8192``, not ``8k`` or ``2e12``), each flag given
 once, with today's defaults. A configuration the full path would refuse (tp not dividing the heads,
@@ -67,6 +68,8 @@ _FLAGS = {
         "--sequence-length": ("s", "int"), "-s": ("s", "int"),
         "--recompute": ("recompute", "policy"),
         "--checkpoint-activations": ("ca", "flag"), "-ca": ("ca", "flag"),
+        "--low-prec-bytes-per-val": ("lo", "int"), "--high-prec-bytes-per-val": ("hi", "int"),
+        "--bytes-per-grad-ele": ("grad", "int"),
     },
 }
 
@@ -210,7 +213,7 @@ def _flag_model(command: str, opts: dict) -> Optional[tuple]:
     non_emb, active, trainable, six = values[k:]
     info = dict(name="", describe=f"L={L} h={h} a={a} g={g} d_h={h // a} f={f} v={v} ({meta['structure']})",
                 is_moe=False, n_heads=a, n_kv_heads=g, n_layers=L, n_experts=None, window_full=True, six_n=six,
-                dropout_places=meta["dropout_places"], settings_line=meta["settings_line"], trainable_params=trainable,
+                dropout_places=meta["dropout_places"], settings_head=meta["settings_head"], trainable_params=trainable,
                 params=dict(breakdown=breakdown, total=sum(breakdown.values()), trainable=trainable,
                             non_embedding=non_emb, active=active))
     return m, info
@@ -338,8 +341,11 @@ def _mem(m, info: dict, opts: dict, today: dict, out: list) -> None:
     if today["sequence_parallel"] and s % tp:  # sequence parallelism splits the s tokens over tp
         raise _Fallback
     policy, why = _policy(opts, "selective", MEM_CA_SAYS, today["recompute"], today)
-    device = getattr(m, f"mem_{policy}")(tp, pp, dp, ep, b, s, z)
-    replica = getattr(m, f"replica_{policy}")(tp, pp, b, s)
+    rec = today["precision"]
+    lo, grad, hi = opts.get("lo", rec["low"]), opts.get("grad", rec["grad"]), opts.get("hi", rec["high"])
+    line = info["settings_head"] + f"bytes per value: weight {lo}, grad {grad}, master {hi}, act {lo}"
+    device = getattr(m, f"mem_{policy}")(tp, pp, dp, ep, b, s, z, lo, grad, hi)
+    replica = getattr(m, f"replica_{policy}")(tp, pp, b, s, lo, grad, hi)
     if device is m.SLOW or replica is m.SLOW:
         raise _Fallback
     dev = {p: _ceil(v) for p, v in zip(PARTS, device)}
@@ -353,7 +359,7 @@ def _mem(m, info: dict, opts: dict, today: dict, out: list) -> None:
             "settings": {"zero_stage": z, "recompute": policy, "recompute_from": why,
                          "activation_profile": today["activation_profile"],
                          "sequence_parallel": bool(today["sequence_parallel"] and tp != 1), "defaults": today["name"],
-                         "dropout": info["dropout_places"], "line": info["settings_line"],
+                         "dropout": info["dropout_places"], "line": line,
                          "finetune": "full", "adapter": None, "freeze": None, "storage": None, "offload": "none",
                          "sharding": None, "trainable_params": info["trainable_params"], "gpus_per_node": min(n, 8)},
             "units": MEM_UNITS,
@@ -362,7 +368,7 @@ def _mem(m, info: dict, opts: dict, today: dict, out: list) -> None:
     out.append(f"symcalc mem (training): {info['name'] or 'custom model'} - {info['describe']}")
     out.append(f"devices {n} = tp {tp} x pp {pp} x dp {dp} x cp 1 (ep {ep} inside dp); ZeRO {z}; recompute {policy}; "
           f"s {s}, b {b}")
-    out.append(info["settings_line"])
+    out.append(line)
     if opts.get("ca"):
         out.append("note: " + MEM_CA_MEANING)
     width = max(len(k) for k in dev)

@@ -87,6 +87,7 @@ class LayoutCosts:
         # exact functions compiled on first use, one per (z, r): a re-check of the best rows needs only a few
         self._shared, self._by_stage, self._by_policy = shared, by_stage, by_policy
         self._exact: dict = {}
+        self._model_flops = None
 
     def _exact_function(self, z: int, r: str):
         fn = self._exact.get((z, r))
@@ -101,6 +102,15 @@ class LayoutCosts:
                      **parts, "step_time": Add(*parts.values())}
             fn = self._exact[(z, r)] = compile_breakdown(Breakdown(exprs), ARGS, exact=True, total=False)
         return fn
+
+    def model_flops(self, model, common: dict) -> Any:
+        """The model FLOPs of one step (no recompute), exact: the numerator of every row's MFU (built once)."""
+        if self._model_flops is None:
+            from .flops import training_flops
+
+            self._model_flops = to_exact(training_flops(model, seq_len=common["seq_len"],
+                                                        batch=common["global_batch"]).total)
+        return self._model_flops
 
     def floats(self, columns: list) -> "FloatCosts":
         """Every piece in float64 over candidate columns (t, p, d, e, b, v, L_s: arrays or numbers)."""

@@ -324,7 +324,6 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
     Every ``None`` takes the active default of :mod:`symcalc.defaults`.
     """
     from .defaults import resolve
-    from .flops import training_flops
 
     np = None
     try:
@@ -364,7 +363,7 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
         if not value.is_number:
             raise SymcalcError(f"{name}={value} is symbolic; plan needs numbers")
     precision_recipe_check(precision)
-    from .defaults import active, dropout_for
+    from .defaults import dropout_for
 
     common = dict(seq_len=as_size("seq_len", resolve("seq_len", seq_len)), global_batch=Integer(B),
                   precision=precision, flash_attention=flash_attention,
@@ -373,6 +372,23 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
                   max_live_params=resolve("max_live_params", max_live_params))
     if not common["seq_len"].is_number:
         raise SymcalcError(f"seq_len={common['seq_len']} is symbolic; plan needs numbers")
+    # Lists of many small objects, none cyclic: the cyclic collector's passes over every live sympy object
+    # (triggered by the allocations) would cost more than the work.
+    collect = gc.isenabled()
+    gc.disable()
+    try:
+        return _plan(model, n, B, fw, max_tp, max_b, max_v, stages, recompute, top, budget, costs, common, node,
+                     cross, w_tp, precision, flash_attention, np)
+    finally:
+        if collect:
+            gc.enable()
+
+
+def _plan(model, n: int, B: int, fw, max_tp: int, max_b: int, max_v: int, stages, recompute: tuple, top, budget,
+          costs: dict, common: dict, node: int, cross: bool, w_tp, precision, flash_attention, np) -> PlanResult:
+    """:func:`plan` once its inputs are checked: the float64 pass over every candidate, the exact pass."""
+    from .defaults import active
+
     layouts = list(_layouts(model, n, B, fw, max_tp, max_b, max_v, stages))
     in_use = tuple(z for z in ZERO_STAGES if any(z in row[6] for row in layouts))
     found_time, found_index, found_setting = [], [], []  # per (z, r) block: what fits
@@ -420,7 +436,7 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
                           itertools.chain(*found_setting)), key=lambda x: x[0])
         found = tuple(map(list, zip(*flat))) if flat else ([], [], [])
     n_fit = len(found[0])
-    model_flops = to_exact(training_flops(model, seq_len=common["seq_len"], batch=B).total)  # per step, no recompute
+    model_flops = costs_model.model_flops(model, common) if layouts else None  # per step, no recompute
     peak_total = to_exact(costs["peak_flops"])
     settings = dict(n_devices=n, memory=budget, peak_flops=costs["peak_flops"], seq_len=common["seq_len"],
                     global_batch=B, framework=fw.name, node_size=node,
@@ -443,14 +459,8 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
     want = n_fit if top is None else top
     cutoff = found[0][min(want, n_fit) - 1] * (1 + 1e-9)
     exact_rows = []  # (sort key, row)
-    collect = gc.isenabled()
-    gc.disable()  # many small objects, none cyclic: the collector's passes would cost more than the rows
-    try:
-        _exact_pass(found, rows, settings_zr, costs_model, budget_exact, cutoff, want, B, n, model_flops, peak_total,
-                    exact_rows)
-    finally:
-        if collect:
-            gc.enable()
+    _exact_pass(found, rows, settings_zr, costs_model, budget_exact, cutoff, want, B, n, model_flops, peak_total,
+                exact_rows)
     exact_rows.sort(key=lambda kr: kr[0])
     return PlanResult([row for _, row in exact_rows[:want]], n_candidates, n_fit, settings, least)
 

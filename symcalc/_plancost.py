@@ -100,7 +100,7 @@ class LayoutCosts:
             parts["dp_comm"] = stage["dp_comm"]
             exprs = {"memory": plain, "memory_interleaved": plain + self._shared["interleaving"] * policy["activations"],
                      **parts, "step_time": Add(*parts.values())}
-            fn = self._exact[(z, r)] = compile_breakdown(Breakdown(exprs), ARGS, exact=True, total=False)
+            fn = self._exact[(z, r)] = _ExactFunction(exprs)
         return fn
 
     def model_flops(self, model, common: dict) -> Any:
@@ -124,6 +124,34 @@ class LayoutCosts:
         """
         memory, interleaved, *parts, total = self._exact_function(z, r)(*values)
         return (interleaved if values[5] != 1 else memory), dict(zip(self.time_names, parts)), total
+
+
+class _ExactFunction:
+    """The exact path of a tuple of expressions: integer code (:mod:`symcalc._intcode`) for int arguments,
+    as :class:`~symcalc.numeric.CompiledExpr` runs it, without compiling its Fraction function unless an
+    argument needs it (the planner's degrees are ints; the integer code alone compiles in about a third of
+    the time)."""
+
+    def __init__(self, exprs: dict) -> None:
+        from ._intcode import Unsupported, int_function
+
+        self.exprs = exprs
+        try:
+            self._int = int_function(ARGS, tuple(exprs.values()))[0]
+        except Unsupported:
+            self._int = None
+        self._fraction = None
+
+    def __call__(self, *values: Any) -> tuple:
+        from ._intcode import SLOW
+
+        if self._int is not None:
+            out = self._int(*values)
+            if out is not SLOW:
+                return out
+        if self._fraction is None:
+            self._fraction = compile_breakdown(Breakdown(self.exprs), ARGS, exact=True, total=False)
+        return self._fraction(*values)
 
 
 class FloatCosts:

@@ -83,3 +83,16 @@ def test_rows_are_exact_quantities():
     assert float(row.mfu) == pytest.approx(float(row.mfu.exact))
     assert row.as_dict()["memory_bytes"] == int(row.memory.exact)
     assert "GiB" in str(res)
+
+
+def test_integer_code_and_fraction_code_agree():
+    """The re-check's integer code (int degrees) and its Fraction fallback (other exact inputs) give the same numbers."""
+    from fractions import Fraction
+
+    model = Model.preset("llama-2-70b")
+    costs = LayoutCosts(model, (1,), ("selective",), COSTS, _common(256))
+    for t, p, d, e, b, v, zs, layers in _sample(model, 64, 256, 5, seed=7):
+        values = (t, p, d, e, b, v, layers)
+        fn = costs._exact_function(1, "selective")
+        assert fn(*values) == fn(*(Fraction(x) for x in values))
+    assert fn._int is not None and fn._fraction is not None

@@ -20,6 +20,7 @@ numbers are those of the sympy expressions exactly.
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from fractions import Fraction
 from typing import Any
@@ -30,7 +31,7 @@ from . import symbols as S
 from .breakdown import Breakdown
 from .numeric import compile_breakdown
 
-__all__ = ["ARGS", "LayoutCosts", "layout_costs", "to_exact", "exact_quantity"]
+__all__ = ["ARGS", "LayoutCosts", "layout_costs", "float_pass", "exact_pass", "to_exact", "exact_quantity"]
 
 #: The layout's degrees, in the order every compiled piece takes them.
 ARGS = (S.tp, S.pp, S.dp, S.ep, S.micro_batch, S.virtual_stages, S.layers_per_stage)
@@ -170,6 +171,83 @@ class FloatCosts:
         p = self.pieces
         busy = sum(p[f"{k}@{r}"] for k in self.costs.part_names)
         return busy * (1 + p["bubble"]) + p[f"dp_comm@{z}"]
+
+
+def float_pass(model, layouts: list, recompute: tuple, costs: dict, common: dict, budget: Any, np: Any) -> tuple:
+    """The planner's float64 pass over every candidate (layouts as :func:`symcalc.plan._layouts` yields them).
+
+    Returns (cost model or None, rows (t, p, d, e, b, v, L_s), the (z, r) list, the candidates that fit
+    fastest first as (times, row indices, (z, r) indices), how many candidates, the least memory of any).
+    """
+    from .steptime import ZERO_STAGES
+
+    costs_model = None
+    in_use = tuple(z for z in ZERO_STAGES if any(z in row[6] for row in layouts))
+    found_time, found_index, found_setting = [], [], []  # per (z, r) block: what fits
+    settings_zr = [(z, r) for z in ZERO_STAGES for r in recompute]
+    least = None  # least memory of any candidate (float64 bytes)
+    n_candidates = 0
+    rows = [(t, p, d, e, b, v, layers) for t, p, d, e, b, v, zs, layers in layouts]
+    if layouts:
+        costs_model = layout_costs(model, in_use, recompute, costs, common)
+        ceiling = float(budget) * (1 + 1e-12)
+        if np is not None:
+            pieces = costs_model.floats([np.asarray(c, dtype=np.float64) for c in zip(*rows)])
+            for z in in_use:
+                allowed = np.fromiter((z in row[6] for row in layouts), dtype=bool, count=len(layouts))
+                index = np.nonzero(allowed)[0]
+                for r in recompute:
+                    n_candidates += len(index)
+                    mem = pieces.memory(z, r)[index]
+                    leanest = np.where(np.isfinite(mem), mem, np.inf).min(initial=np.inf)
+                    least = leanest if least is None else min(least, leanest)
+                    ok = np.nonzero(mem <= ceiling)[0]
+                    found_time.append(pieces.time(z, r)[index][ok])
+                    found_index.append(index[ok])
+                    found_setting.append(np.full(len(ok), settings_zr.index((z, r))))
+        else:
+            for i, (row, layout) in enumerate(zip(rows, layouts)):
+                pieces = costs_model.floats(list(row))
+                for z, r in itertools.product(layout[6], recompute):
+                    n_candidates += 1
+                    mem, time = pieces.memory(z, r), pieces.time(z, r)
+                    if mem == mem:
+                        least = mem if least is None else min(least, mem)
+                    if mem <= ceiling:
+                        found_time.append([time])
+                        found_index.append([i])
+                        found_setting.append([settings_zr.index((z, r))])
+    # candidates that fit, fastest first (float64): time, row index, (z, r) index
+    if np is not None and found_time:
+        times = np.concatenate(found_time)
+        order = np.argsort(times, kind="stable")
+        found = (times[order].tolist(), np.concatenate(found_index)[order].tolist(),
+                 np.concatenate(found_setting)[order].tolist())
+    else:
+        flat = sorted(zip(itertools.chain(*found_time), itertools.chain(*found_index),
+                          itertools.chain(*found_setting)), key=lambda x: x[0])
+        found = tuple(map(list, zip(*flat))) if flat else ([], [], [])
+    return costs_model, rows, settings_zr, found, n_candidates, least
+
+
+def exact_pass(found: tuple, rows: list, settings_zr: list, costs_model: LayoutCosts, budget: Any, cutoff: float,
+               want: int, make_row: Any, *, B: int, n: int, model_flops: Any, peak: Any) -> list:
+    """Re-check the rows fastest first (float64) with the exact path until ``want`` fit and the rest are slower;
+    the rows (``make_row``) sorted exactly by (step time, memory, t, p, e, v, z, r, b)."""
+    out = []
+    for time, i, k in zip(*found):
+        if time > cutoff and len(out) >= want:
+            break
+        values, (z, r) = rows[i], settings_zr[k]
+        memory, parts, total = costs_model.exact(values, z, r)
+        if memory > budget:
+            continue
+        t, p, d, e, b, v, layers = values
+        out.append(((total, memory, t, p, e, v, z, r, b),
+                    make_row(t, p, d, e, z, r, b, B // (b * d), memory, total, parts, v, layers,
+                             model_flops / (peak * n * total))))
+    out.sort(key=lambda kr: kr[0])
+    return [row for _, row in out]
 
 
 def to_exact(value: Any) -> Any:

@@ -37,7 +37,7 @@ from . import defaults as _defaults
 from .display import html_table, latex_number, quantity, readable
 from .errors import SymcalcError
 from .inputs import as_bool, as_choice, as_expr, as_fraction, as_int, as_model, as_positive, as_size
-from ._plancost import layout_costs, to_exact
+from ._plancost import exact_pass, float_pass, to_exact
 
 from .steptime import RECOMPUTE, ZERO_STAGES, layout_memory, step_time
 
@@ -390,51 +390,8 @@ def _plan(model, n: int, B: int, fw, max_tp: int, max_b: int, max_v: int, stages
     from .defaults import active
 
     layouts = list(_layouts(model, n, B, fw, max_tp, max_b, max_v, stages))
-    in_use = tuple(z for z in ZERO_STAGES if any(z in row[6] for row in layouts))
-    found_time, found_index, found_setting = [], [], []  # per (z, r) block: what fits
-    settings_zr = [(z, r) for z in ZERO_STAGES for r in recompute]
-    least = None  # least memory of any candidate (float64 bytes)
-    n_candidates = 0
-    rows = [(t, p, d, e, b, v, layers) for t, p, d, e, b, v, zs, layers in layouts]
-    if layouts:
-        costs_model = layout_costs(model, in_use, recompute, costs, common)
-        ceiling = float(budget) * (1 + 1e-12)
-        if np is not None:
-            pieces = costs_model.floats([np.asarray(c, dtype=np.float64) for c in zip(*rows)])
-            for z in in_use:
-                allowed = np.fromiter((z in row[6] for row in layouts), dtype=bool, count=len(layouts))
-                index = np.nonzero(allowed)[0]
-                for r in recompute:
-                    n_candidates += len(index)
-                    mem = pieces.memory(z, r)[index]
-                    leanest = np.where(np.isfinite(mem), mem, np.inf).min(initial=np.inf)
-                    least = leanest if least is None else min(least, leanest)
-                    ok = np.nonzero(mem <= ceiling)[0]
-                    found_time.append(pieces.time(z, r)[index][ok])
-                    found_index.append(index[ok])
-                    found_setting.append(np.full(len(ok), settings_zr.index((z, r))))
-        else:
-            for i, (row, layout) in enumerate(zip(rows, layouts)):
-                pieces = costs_model.floats(list(row))
-                for z, r in itertools.product(layout[6], recompute):
-                    n_candidates += 1
-                    mem, time = pieces.memory(z, r), pieces.time(z, r)
-                    if mem == mem:
-                        least = mem if least is None else min(least, mem)
-                    if mem <= ceiling:
-                        found_time.append([time])
-                        found_index.append([i])
-                        found_setting.append([settings_zr.index((z, r))])
-    # candidates that fit, fastest first (float64): time, row index, (z, r) index
-    if np is not None and found_time:
-        times = np.concatenate(found_time)
-        order = np.argsort(times, kind="stable")
-        found = (times[order].tolist(), np.concatenate(found_index)[order].tolist(),
-                 np.concatenate(found_setting)[order].tolist())
-    else:
-        flat = sorted(zip(itertools.chain(*found_time), itertools.chain(*found_index),
-                          itertools.chain(*found_setting)), key=lambda x: x[0])
-        found = tuple(map(list, zip(*flat))) if flat else ([], [], [])
+    costs_model, rows, settings_zr, found, n_candidates, least = float_pass(model, layouts, recompute, costs, common,
+                                                                            budget, np)
     n_fit = len(found[0])
     model_flops = costs_model.model_flops(model, common) if layouts else None  # per step, no recompute
     peak_total = to_exact(costs["peak_flops"])
@@ -458,25 +415,7 @@ def _plan(model, n: int, B: int, fw, max_tp: int, max_b: int, max_v: int, stages
     # Exact pass over every row that could be among the best: re-check the fit, rank exactly.
     want = n_fit if top is None else top
     cutoff = found[0][min(want, n_fit) - 1] * (1 + 1e-9)
-    exact_rows = []  # (sort key, row)
-    _exact_pass(found, rows, settings_zr, costs_model, budget_exact, cutoff, want, B, n, model_flops, peak_total,
-                exact_rows)
-    exact_rows.sort(key=lambda kr: kr[0])
-    return PlanResult([row for _, row in exact_rows[:want]], n_candidates, n_fit, settings, least)
-
-
-def _exact_pass(found: tuple, rows: list, settings_zr: list, costs_model, budget_exact: Any, cutoff: float, want: int,
-                B: int, n: int, model_flops: Any, peak_total: Any, exact_rows: list) -> None:
-    """Re-check the rows fastest first (float64) with the exact path until ``want`` fit and the rest are slower."""
-    for time, i, k in zip(*found):
-        if time > cutoff and len(exact_rows) >= want:
-            break
-        values, (z, r) = rows[i], settings_zr[k]
-        mem_exact, parts, total = costs_model.exact(values, z, r)
-        if mem_exact > budget_exact:
-            continue
-        t, p, d, e, b, v, layers = values
-        exact_rows.append(((total, mem_exact, t, p, e, v, z, r, b),
-                           PlanRow._exact(t, p, d, e, z, r, b, B // (b * d), mem_exact, total, parts, v, layers,
-                                          model_flops / (peak_total * n * total))))
+    exact_rows = exact_pass(found, rows, settings_zr, costs_model, budget_exact, cutoff, want, PlanRow._exact,
+                            B=B, n=n, model_flops=model_flops, peak=peak_total)
+    return PlanResult(exact_rows[:want], n_candidates, n_fit, settings, least)
 

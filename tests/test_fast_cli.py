@@ -126,6 +126,9 @@ CASES = [
     ["mem", "--preset", "llama-2-7b", "-ca", "--recompute", "selective", "--json"],
     ["mem", "--preset", "pythia-12b", "-tp", "4", "--num-gpus", "64", "-z", "0", "-s", "2048", "-b", "16"],
     ["mem", "--preset", "llama-2-7b", "-tp", "2", "-pp", "4", "--json"],  # without --num-gpus: tp*pp devices
+    # sequence lengths as model cards write them (k = 1024)
+    ["mem", "--preset", "llama-3-8b", "-s", "4k"], ["mem", "--preset", "llama-3-8b", "-s", "1.5K", "--json"],
+    ["flops", "--preset", "llama-3.1-8b", "-s", "128k"], ["flops", "--preset", "gemma-3-1b", "-s", "1M", "--json"],
     # precision flags
     ["mem", "--preset", "llama-2-7b", "--low-prec-bytes-per-val", "1", "--bytes-per-grad-ele", "2", "--json"],
     ["mem", "--preset", "mixtral-8x7b", "--high-prec-bytes-per-val", "8", "-z", "3", "--num-gpus", "8", "-ep", "2"],
@@ -200,7 +203,9 @@ def test_random_flag_built_models_answer_as_the_full_path_or_fall_back():
 
 
 OUTSIDE = [
-    ["mem", "--preset", "llama-2-7b", "-s", "4k"],                      # suffixes: the full path's parser
+    ["mem", "--preset", "llama-2-7b", "-s", "1.0001k"],                 # refused: not a whole number of tokens
+    ["mem", "--preset", "llama-2-7b", "-s", "0k"], ["mem", "--preset", "llama-2-7b", "-s", "4 k"],
+    ["mem", "--preset", "llama-2-7b", "-s", "2e3"], ["mem", "--preset", "llama-2-7b", "-b", "4k"],
     ["mem", "--preset", "llama-2-7b", "--cookbook"],                     # other defaults
     ["mem", "--preset", "llama-2-7b", "-tp", "1,2"],                     # comparisons
     ["mem", "--preset", "llama-2-7b", "--infer"],                        # inference memory

@@ -16,8 +16,8 @@ Covered (anything else goes to the full path, which gives the same answer, only 
   ``-b/--batch-size-per-gpu``, ``-s/--sequence-length``, ``--recompute``, ``-ca``,
   ``--low-prec-bytes-per-val``, ``--high-prec-bytes-per-val``, ``--bytes-per-grad-ele``, ``--json``
 
-Flag values must be plain decimal integers (``8192``, not ``8k`` or ``2e12``), each flag given
-once, with today's defaults. A configuration the full path would refuse (tp not dividing the heads,
+Flag values must be plain decimal integers (``8192``; sequence lengths also ``4k``, ``1.5k``, ``1M``
+with k = 1024; not ``2e12``), each flag given once, with today's defaults. A configuration the full path would refuse (tp not dividing the heads,
 tp*pp not dividing the devices, ...) is also left to the full path, which prints its error.
 Only the standard library and the generated modules are imported here.
 """
@@ -51,7 +51,7 @@ _MODEL = {
 _FLAGS = {
     "params": {},
     "flops": {
-        "--sequence-length": ("s", "int"), "-s": ("s", "int"),
+        "--sequence-length": ("s", "seq"), "-s": ("s", "seq"),
         "--batch-size": ("b", "int"), "-b": ("b", "int"),
         "--tokens": ("tokens", "int"),
         "--recompute": ("recompute", "policy"),
@@ -65,7 +65,7 @@ _FLAGS = {
         "--expert-parallelism": ("ep", "int"), "-ep": ("ep", "int"),
         "--zero-stage": ("z", "stage"), "-z": ("z", "stage"),
         "--batch-size-per-gpu": ("b", "int"), "-b": ("b", "int"),
-        "--sequence-length": ("s", "int"), "-s": ("s", "int"),
+        "--sequence-length": ("s", "seq"), "-s": ("s", "seq"),
         "--recompute": ("recompute", "policy"),
         "--checkpoint-activations": ("ca", "flag"), "-ca": ("ca", "flag"),
         "--low-prec-bytes-per-val": ("lo", "int"), "--high-prec-bytes-per-val": ("hi", "int"),
@@ -108,11 +108,26 @@ def _parse(argv: Sequence[str]) -> Optional[tuple]:
                 return None
             opts[key] = int(value)
         else:
+            if kind == "seq" and value[-1:] in ("k", "K", "m", "M"):  # 4k = 4096, 1M = 1024**2 (model cards)
+                value = _kibi(value)
+                if value is None:
+                    return None
             if not value.isascii() or not value.isdigit() or value[0] == "0" or len(value) > 18:
                 return None  # suffixes, exponents, signs, 0 and values past the flags' 1e18: the full path
             opts[key] = int(value)
     sources = ("preset" in opts) + ("hf_config" in opts) + any(flags[f][0] in opts for f in _MODEL)
     return (command, opts) if sources <= 1 else None  # flags over a preset's or config's fields: the full path
+
+
+def _kibi(text: str) -> Optional[str]:
+    """``"4k"`` -> ``"4096"``, ``"1.5k"`` -> ``"1536"``, ``"1M"`` -> ``"1048576"`` (symcalc.cli.common.seq_len_type);
+    None unless a whole number of tokens."""
+    digits, scale = text[:-1], 1024 if text[-1] in "kK" else 1024**2
+    whole, _, frac = digits.partition(".")
+    if not (whole.isascii() and whole.isdigit() and (not frac or frac.isascii() and frac.isdigit())):
+        return None
+    numerator, denominator = int(whole + frac) * scale, 10 ** len(frac)
+    return None if numerator % denominator else str(numerator // denominator)
 
 
 def _exact(value):

@@ -56,7 +56,7 @@ def test_every_preset_json_equals_the_full_path(name):
     for argv in (["params", "--preset", name, "--json"], ["flops", "--preset", name, "--json"],
                  ["mem", "--preset", name, "--json"], ["flops", "--preset", name, "--infer", "--json", "-s", "1000"],
                  ["mem", "--preset", name, "--json", "--num-gpus", "8", "-z", "3", "-b", "3", "-s", "1000",
-                  "--recompute", "full"]):
+                  "--recompute", "full"], ["mem", "--preset", name, "--infer", "--json", "-s", "1000", "-o", "100"]):
         if _quick(argv)[0] is None:  # a layout the model refuses: the full path answers (tested below)
             assert argv[1:3] == ["--preset", name] and "--num-gpus" in argv
             continue
@@ -126,6 +126,12 @@ CASES = [
     ["mem", "--preset", "llama-2-7b", "-ca", "--recompute", "selective", "--json"],
     ["mem", "--preset", "pythia-12b", "-tp", "4", "--num-gpus", "64", "-z", "0", "-s", "2048", "-b", "16"],
     ["mem", "--preset", "llama-2-7b", "-tp", "2", "-pp", "4", "--json"],  # without --num-gpus: tp*pp devices
+    # inference memory
+    ["mem", "--preset", "llama-2-7b", "--infer"], ["mem", "--preset", "llama-3-70b", "--infer", "-tp", "4", "-o", "256",
+                                                 "-s", "2048", "-b", "8", "--json"],
+    ["mem", "--preset", "deepseek-v2-lite", "--infer", "-tp", "2", "-ep", "2", "--num-gpus", "4", "-s", "32k"],
+    ["mem", "--preset", "gemma-2-9b", "--infer", "-s", "100", "-o", "5000", "--json"],
+    ["mem", "--infer", "-l", "4", "-hs", "256", "-a", "4", "--num-kv-heads", "1", "-tp", "2", "--json"],
     # sequence lengths as model cards write them (k = 1024)
     ["mem", "--preset", "llama-3-8b", "-s", "4k"], ["mem", "--preset", "llama-3-8b", "-s", "1.5K", "--json"],
     ["flops", "--preset", "llama-3.1-8b", "-s", "128k"], ["flops", "--preset", "gemma-3-1b", "-s", "1M", "--json"],
@@ -157,13 +163,16 @@ def test_random_layouts_answer_as_the_full_path_or_fall_back():
     rng = random.Random(14)
     names = ["llama-2-70b", "falcon-7b", "mixtral-8x7b", "deepseek-v2-lite", "gemma-2-9b", "gpt2", "qwen3-30b-a3b"]
     covered = 0
-    for _ in range(60):
-        argv = ["mem", "--preset", rng.choice(names), "--json"]
-        for flag, values in (("-tp", [1, 2, 3, 4, 8, 16, 32]), ("-pp", [1, 2, 3, 4, 6, 8]), ("-ep", [1, 2, 4, 8, 16]),
-                             ("--num-gpus", [1, 8, 12, 64, 96, 512]), ("-z", [0, 1, 2, 3]), ("-b", [1, 2, 5]),
-                             ("-s", [100, 1000, 4096, 8191]), ("--low-prec-bytes-per-val", [1, 2, 4]),
-                             ("--bytes-per-grad-ele", [2, 4]), ("--high-prec-bytes-per-val", [4, 8])):
-            if rng.random() < 0.6:
+    for _ in range(90):
+        infer = rng.random() < 0.3
+        argv = ["mem", "--preset", rng.choice(names), "--json"] + (["--infer"] if infer else [])
+        flags = [("-tp", [1, 2, 3, 4, 8, 16, 32]), ("-pp", [1, 2, 3, 4, 6, 8]), ("-ep", [1, 2, 4, 8, 16]),
+                 ("--num-gpus", [1, 8, 12, 64, 96, 512]), ("-b", [1, 2, 5]), ("-s", [100, 1000, 4096, 8191])]
+        flags += [("-o", [1, 300])] if infer else [
+            ("-z", [0, 1, 2, 3]), ("--low-prec-bytes-per-val", [1, 2, 4]), ("--bytes-per-grad-ele", [2, 4]),
+            ("--high-prec-bytes-per-val", [4, 8])]
+        for flag, values in flags:
+            if rng.random() < 0.5:
                 argv += [flag, str(rng.choice(values))]
         fast = _quick(argv)
         if fast[0] is None:
@@ -208,7 +217,10 @@ OUTSIDE = [
     ["mem", "--preset", "llama-2-7b", "-s", "2e3"], ["mem", "--preset", "llama-2-7b", "-b", "4k"],
     ["mem", "--preset", "llama-2-7b", "--cookbook"],                     # other defaults
     ["mem", "--preset", "llama-2-7b", "-tp", "1,2"],                     # comparisons
-    ["mem", "--preset", "llama-2-7b", "--infer"],                        # inference memory
+    ["mem", "--preset", "llama-2-7b", "--infer", "-z", "1"],             # refused: a training flag with --infer
+    ["mem", "--preset", "llama-2-7b", "-o", "10"],                       # refused: -o is for --infer
+    ["mem", "--preset", "llama-2-7b", "--infer", "--low-prec-bytes-per-val", "1"],  # inference precision
+    ["mem", "--preset", "llama-2-7b", "--infer", "--kv-cache-dtype", "fp8"],
     ["mem", "--preset", "llama-2-7b", "--disable-mixed-precision"],      # precision without a master copy
     ["mem", "--preset", "llama-2-7b", "--plot", "x.png"],
     ["mem", "--preset", "llama-2-7b", "--lora-rank", "8"],               # fine-tuning

@@ -79,6 +79,7 @@ TODAY = {'seq_len': 8192,
  'elementwise': False,
  'window_flops': 'square',
  'active_convention': 'all',
+ 'output_tokens': 1,
  'name': 'today',
  'label': "today's default",
  'precision': {'low': 2, 'grad': 4, 'high': 4}}

@@ -407,6 +407,64 @@ def plain_replica_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
+def plain_mem_infer(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 > 0):
+        return SLOW
+    t0 = 4*a1
+    t1 = a0*a1
+    t2 = a0*a4
+    t3 = a0*(a1)**2
+    t4 = max(a6, a3)
+    t5 = t0*t4
+    t6 = t5*a0
+    t7 = a10*a11
+    t8 = t7*4
+    n0 = ((t0)*a2*a6*a7 + t6 + 4*t3*t4 + (12*t1)*a2*a6 + (t0*t2 + t1*2 + 2*t2 + 4*t3)*a2 + (t0*a5)*a2*a7)
+    d0 = a2*a6*a7
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    r1 = 0
+    r2 = 0
+    n3 = (t5*t7 + (t7*t0 + t8*a4 + t8*a2)*a2 + (8*t7*a1)*a2*a6)
+    d3 = a2*a6
+    q3, m3 = divmod(n3, d3)
+    r3 = q3 if not m3 else Fraction(n3, d3)
+    n4 = t6*a10*(a12 + a11)
+    d4 = a2*a6*a7
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    r5 = 0
+    r6 = 0
+    return (r0, r1, r2, r3, r4, r5, r6,)
+
+def plain_replica_infer(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0):
+        return SLOW
+    t0 = 4*a1
+    t1 = a4*a0
+    t2 = 4*a0*(a1)**2
+    t3 = t0*a3
+    t4 = t3*a0
+    t5 = a8*a9
+    t6 = 4*t5
+    n0 = ((t0 + t2 + 2*t1 + t0*t1 + t0*a5 + 14*a1*a0)*a2 + t4 + t2*a3)
+    d0 = a2
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    r1 = 0
+    r2 = 0
+    n3 = (t3*t5 + (t6*a4 + t6*a2 + 12*t5*a1)*a2)
+    d3 = a2
+    q3, m3 = divmod(n3, d3)
+    r3 = q3 if not m3 else Fraction(n3, d3)
+    n4 = t4*a8*(a10 + a9)
+    d4 = a2
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    r5 = 0
+    r6 = 0
+    return (r0, r1, r2, r3, r4, r5, r6,)
+
 PLAIN_FLOPS_PARTS_NONE = ('forward/attention/qkv', 'forward/attention/scores', 'forward/attention/values', 'forward/attention/out', 'forward/mlp/up', 'forward/mlp/down', 'forward/lm_head', 'backward/attention/qkv', 'backward/attention/scores', 'backward/attention/values', 'backward/attention/out', 'backward/mlp/up', 'backward/mlp/down', 'backward/lm_head')
 
 def plain_flops_none(a0, a1, a2, a3, a4, a5, a6, a7, a8):
@@ -1212,6 +1270,64 @@ def swiglu_replica_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
+def swiglu_mem_infer(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 > 0):
+        return SLOW
+    t0 = 4*a1
+    t1 = a0*a1
+    t2 = a0*4
+    t3 = (a1)**2
+    t4 = max(a6, a3)
+    t5 = t4*a0
+    t6 = t0*t5
+    t7 = a10*a11
+    t8 = 8*t7
+    n0 = ((t0)*a2*a6*a7 + t6 + 4*t5*t3 + (2*t1 + t2*t3 + t2*a4 + 6*t1*a4)*a2 + (12*t1)*a2*a6 + (t0*a5)*a2*a7)
+    d0 = a2*a6*a7
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    r1 = 0
+    r2 = 0
+    n3 = ((t7*t0 + t8*a4 + t7*4*a2)*a2 + (t8*a1)*a2*a6 + t0*t4*t7)
+    d3 = a2*a6
+    q3, m3 = divmod(n3, d3)
+    r3 = q3 if not m3 else Fraction(n3, d3)
+    n4 = t6*a10*(a12 + a11)
+    d4 = a2*a6*a7
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    r5 = 0
+    r6 = 0
+    return (r0, r1, r2, r3, r4, r5, r6,)
+
+def swiglu_replica_infer(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0):
+        return SLOW
+    t0 = 4*a1
+    t1 = 4*a0
+    t2 = t1*(a1)**2
+    t3 = a1*a0
+    t4 = t0*a3
+    t5 = t4*a0
+    t6 = a8*a9
+    n0 = ((t0 + t2 + 14*t3 + t0*a5 + t1*a4 + 6*t3*a4)*a2 + t5 + t2*a3)
+    d0 = a2
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    r1 = 0
+    r2 = 0
+    n3 = (t4*t6 + (4*t6*a2 + 8*t6*a4 + 12*t6*a1)*a2)
+    d3 = a2
+    q3, m3 = divmod(n3, d3)
+    r3 = q3 if not m3 else Fraction(n3, d3)
+    n4 = t5*a8*(a10 + a9)
+    d4 = a2
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    r5 = 0
+    r6 = 0
+    return (r0, r1, r2, r3, r4, r5, r6,)
+
 SWIGLU_FLOPS_PARTS_NONE = ('forward/attention/qkv', 'forward/attention/scores', 'forward/attention/values', 'forward/attention/out', 'forward/mlp/up', 'forward/mlp/down', 'forward/lm_head', 'backward/attention/qkv', 'backward/attention/scores', 'backward/attention/values', 'backward/attention/out', 'backward/mlp/up', 'backward/mlp/down', 'backward/lm_head')
 
 def swiglu_flops_none(a0, a1, a2, a3, a4, a5, a6, a7, a8):
@@ -2012,6 +2128,64 @@ def gated_replica_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
     r2 = q2 if not m2 else Fraction(n2, d2)
     r3 = (t10*t17 + t17*t6 + 4*t17*a5)
     r4 = 0
+    r5 = 0
+    r6 = 0
+    return (r0, r1, r2, r3, r4, r5, r6,)
+
+def gated_mem_infer(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 > 0):
+        return SLOW
+    t0 = 4*a1
+    t1 = a0*a1
+    t2 = a0*4
+    t3 = (a1)**2
+    t4 = max(a6, a3)
+    t5 = t4*a0
+    t6 = t0*t5
+    t7 = a10*a11
+    t8 = 8*t7
+    n0 = ((t0)*a2*a6*a7 + t6 + 4*t5*t3 + (2*t1 + t2*t3 + t2*a4 + 6*t1*a4)*a2 + (12*t1)*a2*a6 + (t0*a5)*a2*a7)
+    d0 = a2*a6*a7
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    r1 = 0
+    r2 = 0
+    n3 = ((t7*t0 + t8*a4 + t7*4*a2)*a2 + (t8*a1)*a2*a6 + t0*t4*t7)
+    d3 = a2*a6
+    q3, m3 = divmod(n3, d3)
+    r3 = q3 if not m3 else Fraction(n3, d3)
+    n4 = t6*a10*(a12 + a11)
+    d4 = a2*a6*a7
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    r5 = 0
+    r6 = 0
+    return (r0, r1, r2, r3, r4, r5, r6,)
+
+def gated_replica_infer(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0):
+        return SLOW
+    t0 = 4*a1
+    t1 = 4*a0
+    t2 = t1*(a1)**2
+    t3 = a1*a0
+    t4 = t0*a3
+    t5 = t4*a0
+    t6 = a8*a9
+    n0 = ((t0 + t2 + 14*t3 + t0*a5 + t1*a4 + 6*t3*a4)*a2 + t5 + t2*a3)
+    d0 = a2
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    r1 = 0
+    r2 = 0
+    n3 = (t4*t6 + (4*t6*a2 + 8*t6*a4 + 12*t6*a1)*a2)
+    d3 = a2
+    q3, m3 = divmod(n3, d3)
+    r3 = q3 if not m3 else Fraction(n3, d3)
+    n4 = t5*a8*(a10 + a9)
+    d4 = a2
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
     r5 = 0
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)

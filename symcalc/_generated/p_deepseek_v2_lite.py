@@ -290,6 +290,40 @@ def replica_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
+def mem_infer(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a4*a5
+    n0 = ((4096)*a0*a1*a3 + (70765568)*a0*a3 + (838860800)*a1*a3 + (1713635328)*a3 + 28789702656)
+    d0 = a0*a1*a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    r1 = 0
+    r2 = 0
+    n3 = ((18432*t0)*a0 + 108096*t0)
+    d3 = a0
+    q3, m3 = divmod(n3, d3)
+    r3 = q3 if not m3 else Fraction(n3, d3)
+    n4 = 1152*a4*(27*a6 + 27*a5)
+    d4 = a1
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    r5 = 0
+    r6 = 0
+    return (r0, r1, r2, r3, r4, r5, r6,)
+
+def replica_infer(a0, a1, a2, a3, a4):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0):
+        return SLOW
+    r0 = 31412968448
+    r1 = 0
+    r2 = 0
+    r3 = 126528*a2*a3
+    r4 = a2*(31104*a4 + 31104*a3)
+    r5 = 0
+    r6 = 0
+    return (r0, r1, r2, r3, r4, r5, r6,)
+
 FLOPS_PARTS_NONE = ('forward/attention/q', 'forward/attention/kv_a', 'forward/attention/kv_b', 'forward/attention/scores', 'forward/attention/values', 'forward/attention/out', 'forward/mlp/up', 'forward/mlp/down', 'forward/moe/router', 'forward/moe/experts', 'forward/moe/shared_experts', 'forward/lm_head', 'backward/attention/q', 'backward/attention/kv_a', 'backward/attention/kv_b', 'backward/attention/scores', 'backward/attention/values', 'backward/attention/out', 'backward/mlp/up', 'backward/mlp/down', 'backward/moe/router', 'backward/moe/experts', 'backward/moe/shared_experts', 'backward/lm_head')
 
 def flops_none(a0, a1, a2):

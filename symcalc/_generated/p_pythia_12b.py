@@ -240,6 +240,40 @@ def replica_full(a0, a1, a2, a3, a4, a5, a6):
     r6 = 0
     return (r0, r1, r2, r3, r4, r5, r6,)
 
+def mem_infer(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a4*a5
+    n0 = ((20480)*a0*a1 + (2211840)*a0 + (1038090240)*a1 + 22651822080)
+    d0 = a0*a1
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    r1 = 0
+    r2 = 0
+    n3 = ((30720*t0)*a0 + 123040*t0)
+    d3 = a0
+    q3, m3 = divmod(n3, d3)
+    r3 = q3 if not m3 else Fraction(n3, d3)
+    n4 = 20480*a4*(36*a6 + 36*a5)
+    d4 = a0*a1
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    r5 = 0
+    r6 = 0
+    return (r0, r1, r2, r3, r4, r5, r6,)
+
+def replica_infer(a0, a1, a2, a3, a4):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0):
+        return SLOW
+    r0 = 23692144640
+    r1 = 0
+    r2 = 0
+    r3 = 153760*a2*a3
+    r4 = a2*(737280*a4 + 737280*a3)
+    r5 = 0
+    r6 = 0
+    return (r0, r1, r2, r3, r4, r5, r6,)
+
 FLOPS_PARTS_NONE = ('forward/attention/qkv', 'forward/attention/scores', 'forward/attention/values', 'forward/attention/out', 'forward/mlp/up', 'forward/mlp/down', 'forward/lm_head', 'backward/attention/qkv', 'backward/attention/scores', 'backward/attention/values', 'backward/attention/out', 'backward/mlp/up', 'backward/mlp/down', 'backward/lm_head')
 
 def flops_none(a0, a1, a2):

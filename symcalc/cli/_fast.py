@@ -12,7 +12,7 @@ Covered (anything else goes to the full path, which gives the same answer, only 
 - ``symcalc params --preset NAME [--json]``
 - ``symcalc flops --preset NAME`` with ``-s/--sequence-length``, ``-b/--batch-size``, ``--tokens``,
   ``--recompute``, ``-ca/--no-checkpoint-activations``, ``-i/--infer``, ``--json``
-- ``symcalc mem --preset NAME`` (training) with ``--num-gpus``, ``-tp``, ``-pp``, ``-ep``, ``-z``,
+- ``symcalc mem --preset NAME`` (training, or ``--infer`` with ``-o/--output-tokens``) with ``--num-gpus``, ``-tp``, ``-pp``, ``-ep``, ``-z``,
   ``-b/--batch-size-per-gpu``, ``-s/--sequence-length``, ``--recompute``, ``-ca``,
   ``--low-prec-bytes-per-val``, ``--high-prec-bytes-per-val``, ``--bytes-per-grad-ele``, ``--json``
 
@@ -70,6 +70,7 @@ _FLAGS = {
         "--checkpoint-activations": ("ca", "flag"), "-ca": ("ca", "flag"),
         "--low-prec-bytes-per-val": ("lo", "int"), "--high-prec-bytes-per-val": ("hi", "int"),
         "--bytes-per-grad-ele": ("grad", "int"),
+        "--infer": ("infer", "flag"), "--output-tokens": ("o", "int"), "-o": ("o", "int"),
     },
 }
 
@@ -355,12 +356,23 @@ def _mem(m, info: dict, opts: dict, today: dict, out: list) -> None:
     z, s, b = opts.get("z", today["zero_stage"]), opts.get("s", today["seq_len"]), opts.get("b", today["micro_batch"])
     if today["sequence_parallel"] and s % tp:  # sequence parallelism splits the s tokens over tp
         raise _Fallback
-    policy, why = _policy(opts, "selective", MEM_CA_SAYS, today["recompute"], today)
-    rec = today["precision"]
-    lo, grad, hi = opts.get("lo", rec["low"]), opts.get("grad", rec["grad"]), opts.get("hi", rec["high"])
-    line = info["settings_head"] + f"bytes per value: weight {lo}, grad {grad}, master {hi}, act {lo}"
-    device = getattr(m, f"mem_{policy}")(tp, pp, dp, ep, b, s, z, lo, grad, hi)
-    replica = getattr(m, f"replica_{policy}")(tp, pp, b, s, lo, grad, hi)
+    infer = bool(opts.get("infer"))
+    if infer:
+        if any(k in opts for k in ("z", "recompute", "ca", "grad", "lo", "hi")):
+            raise _Fallback  # training flags (the full path's error) or inference precision (not covered)
+        o = opts.get("o", today["output_tokens"])
+        line = f"defaults {today['name']}; attention {'flash' if today['flash_attention'] else 'eager'}"
+        device = m.mem_infer(tp, pp, dp, ep, b, s, o)
+        replica = m.replica_infer(tp, pp, b, s, o)
+    else:
+        if "o" in opts:
+            raise _Fallback  # -o is for --infer
+        policy, why = _policy(opts, "selective", MEM_CA_SAYS, today["recompute"], today)
+        rec = today["precision"]
+        lo, grad, hi = opts.get("lo", rec["low"]), opts.get("grad", rec["grad"]), opts.get("hi", rec["high"])
+        line = info["settings_head"] + f"bytes per value: weight {lo}, grad {grad}, master {hi}, act {lo}"
+        device = getattr(m, f"mem_{policy}")(tp, pp, dp, ep, b, s, z, lo, grad, hi)
+        replica = getattr(m, f"replica_{policy}")(tp, pp, b, s, lo, grad, hi)
     if device is m.SLOW or replica is m.SLOW:
         raise _Fallback
     dev = {p: _ceil(v) for p, v in zip(PARTS, device)}
@@ -368,21 +380,22 @@ def _mem(m, info: dict, opts: dict, today: dict, out: list) -> None:
     rep = {p: _ceil(v) for p, v in zip(PARTS, replica)}
     rep["total"] = _ceil(sum(replica))
     if opts.get("json"):
+        tune = {"storage": None} if infer else {
+            "finetune": "full", "adapter": None, "freeze": None, "storage": None, "offload": "none", "sharding": None,
+            "trainable_params": info["trainable_params"], "gpus_per_node": min(n, 8)}
         _json(out, {
-            "model": info["name"] or "custom", "mode": "training", "per_device": dev, "per_replica": rep,
-            "parallel": {"tp": tp, "pp": pp, "dp": dp, "ep": ep, "cp": 1, "n_devices": n},
-            "settings": {"zero_stage": z, "recompute": policy, "recompute_from": why,
-                         "activation_profile": today["activation_profile"],
+            "model": info["name"] or "custom", "mode": "inference" if infer else "training", "per_device": dev,
+            "per_replica": rep, "parallel": {"tp": tp, "pp": pp, "dp": dp, "ep": ep, "cp": 1, "n_devices": n},
+            "settings": {"zero_stage": None if infer else z, "recompute": None if infer else policy,
+                         "recompute_from": None if infer else why, "activation_profile": today["activation_profile"],
                          "sequence_parallel": bool(today["sequence_parallel"] and tp != 1), "defaults": today["name"],
-                         "dropout": info["dropout_places"], "line": line,
-                         "finetune": "full", "adapter": None, "freeze": None, "storage": None, "offload": "none",
-                         "sharding": None, "trainable_params": info["trainable_params"], "gpus_per_node": min(n, 8)},
+                         "dropout": None if infer else info["dropout_places"], "line": line, **tune},
             "units": MEM_UNITS,
         })
         return
-    out.append(f"symcalc mem (training): {info['name'] or 'custom model'} - {info['describe']}")
-    out.append(f"devices {n} = tp {tp} x pp {pp} x dp {dp} x cp 1 (ep {ep} inside dp); ZeRO {z}; recompute {policy}; "
-          f"s {s}, b {b}")
+    out.append(f"symcalc mem ({'inference' if infer else 'training'}): {info['name'] or 'custom model'} - {info['describe']}")
+    out.append(f"devices {n} = tp {tp} x pp {pp} x dp {dp} x cp 1 (ep {ep} inside dp)"
+               + ("" if infer else f"; ZeRO {z}; recompute {policy}") + f"; s {s}, b {b}")
     out.append(line)
     if opts.get("ca"):
         out.append("note: " + MEM_CA_MEANING)

@@ -245,20 +245,20 @@ def exact_pass(found: tuple, rows: list, settings_zr: list, costs_model: LayoutC
         t, p, d, e, b, v, layers = values
         out.append(((total, memory, t, p, e, v, z, r, b),
                     make_row(t, p, d, e, z, r, b, B // (b * d), memory, total, parts, v, layers,
-                             model_flops / (peak * n * total))))
+                             _mfu(model_flops, peak, n, total))))
     out.sort(key=lambda kr: kr[0])
     return [row for _, row in out]
+
+
+def _mfu(model_flops: Any, peak: Any, n: int, total: Any):
+    """model FLOPs / (n · peak · step time), computed when first asked for (most rows' MFU is never printed)."""
+    return lambda: model_flops / (peak * n * total)
 
 
 def to_exact(value: Any) -> Any:
     """A sympy rational (or Quantity) as an int or Fraction (the exact path's numbers)."""
     value = getattr(value, "exact", value)
     return value.p if value.q == 1 else Fraction(int(value.p), int(value.q))
-
-
-def exact_quantity(value: Any, unit: str):
-    """An exact-path number (int or Fraction) as a display Quantity whose sympy value is made on first use."""
-    return _Deferred(value, unit)
 
 
 def _deferred_class():
@@ -283,19 +283,31 @@ def _deferred_class():
             try:
                 return slot.__get__(self, Quantity)
             except AttributeError:
-                n = self._number
+                n = self.number
                 value = Integer(n) if isinstance(n, int) else Rational(n.numerator, n.denominator)
                 slot.__set__(self, value)
                 return value
 
+        @property
+        def number(self) -> Any:
+            """The exact value as an int or Fraction (a deferred one, such as a row's MFU, computed now)."""
+            n = self._number
+            if callable(n):
+                n = n()
+                object.__setattr__(self, "_number", n)
+            return n
+
         def __float__(self) -> float:
-            return float(self._number)
+            return float(self.number)
 
     return Deferred
 
 
 _CACHE: "OrderedDict[tuple, tuple]" = OrderedDict()
 _Deferred = _deferred_class()
+#: An exact-path number (int or Fraction, or a function computing one) as a display Quantity whose sympy value
+#: is made on first use: ``exact_quantity(value, unit)``.
+exact_quantity = _Deferred
 
 
 def layout_costs(model, stages: tuple, policies: tuple, costs: dict, common: dict) -> LayoutCosts:

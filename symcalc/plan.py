@@ -191,15 +191,15 @@ class PlanRow:
                n_microbatches: int, memory: Any, step_time: Any, time_parts: dict, virtual_stages: int,
                layers_per_stage: int, mfu: Any) -> "PlanRow":
         """A row from the planner's own checked numbers (ints and exact-path int/Fraction): no re-validation."""
-        from ._plancost import exact_quantity
+        from ._plancost import exact_quantity as q
 
         row = object.__new__(cls)
         row.__dict__.update(tp=tp, pp=pp, dp=dp, ep=ep, zero_stage=zero_stage, recompute=recompute,
                             micro_batch=micro_batch, n_microbatches=n_microbatches,
-                            memory=exact_quantity(memory, "bytes"), step_time=exact_quantity(step_time, "s"),
-                            time_parts={k: exact_quantity(v, "s") for k, v in time_parts.items()},
+                            memory=q(memory, "bytes"), step_time=q(step_time, "s"),
+                            time_parts={k: q(v, "s") for k, v in time_parts.items()},
                             virtual_stages=virtual_stages, layers_per_stage=layers_per_stage,
-                            mfu=exact_quantity(mfu, "%"))
+                            mfu=q(mfu, "%"))
         return row
 
     def as_dict(self) -> dict:

@@ -268,6 +268,16 @@ def test_fast_path_process_never_imports_sympy():
         assert fast.stdout == full.stdout and full.returncode == 0
 
 
+def test_closed_pipe_is_quiet():
+    """`symcalc mem --preset ... --json` into a pipe closed early exits 0 with nothing on stderr, as the full path."""
+    for env in ({}, {"SYMCALC_FULL_PATH": "1"}):
+        proc = subprocess.Popen([sys.executable, "-m", "symcalc", "mem", "--preset", "llama-2-7b", "--json"], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env={**os.environ, "PYTHONPATH": str(ROOT), **env})
+        proc.stdout.close()
+        assert proc.stderr.read() == b"" and proc.wait(timeout=300) == 0
+
+
 def test_refused_layout_gets_the_full_paths_error():
     """A layout the model refuses (tp 3 for 32 heads) falls back: the process prints the full path's one-line error, exit 2."""
     got = _process(["-m", "symcalc", "mem", "--preset", "llama-2-7b", "-tp", "3", "--num-gpus", "3"])

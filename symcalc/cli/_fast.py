@@ -493,5 +493,11 @@ def run(argv: Sequence[str]) -> Optional[int]:
         {"params": _params, "flops": _flops, "mem": _mem}[command](m, info, opts, TODAY, out)
     except _Fallback:
         return None
-    sys.stdout.write("\n".join(out) + "\n")
+    try:
+        sys.stdout.write("\n".join(out) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. `symcalc mem ... | head -1`: quiet, as the full path
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes at exit
     return 0

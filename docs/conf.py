@@ -3,7 +3,7 @@
 Build (offline; warnings are errors): ``python -m sphinx -W -b html docs docs/_build/html``.
 Pages are Markdown (MyST) except the generated references (``api/``, ``cli.rst``). Every table
 that describes the code (defaults, notation, CLI flags, API, validation) is generated from the code
-at build time by the local extension ``_ext/symcalc_docs.py``; nothing there is hand-copied.
+at build time by the local extension ``_ext/symcalc_docs/``; nothing there is hand-copied.
 """
 
 import sys

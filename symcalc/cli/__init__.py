@@ -117,9 +117,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """
     _check_argv(argv)
     if argv is None and not os.environ.get("SYMCALC_FULL_PATH"):
-        from ._fast import run
+        try:
+            from ._fast import run
 
-        status = run(sys.argv[1:])
+            status = run(sys.argv[1:])
+        except Exception:  # noqa: BLE001 - a fault of the fast path must not cost the answer: the full path gives it
+            status = None
         if status is not None:
             return status
     from .. import defaults as _defaults

@@ -50,8 +50,8 @@ elif what == "first":
     pass
 elif what == "all":
     out["all"] = best(lambda: plan(m, n_devices=n, top=None, **kw), 1)
-else:
-    out["top10"] = best(lambda: plan(m, n_devices=n, top=10, **kw))
+else:  # ~20 ms a call: best of 9, as one scheduling hiccup on a shared machine is as long as the call
+    out["top10"] = best(lambda: plan(m, n_devices=n, top=10, **kw), 9)
 print(json.dumps(out))
 """
 

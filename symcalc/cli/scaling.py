@@ -107,10 +107,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         opt = compute_optimal(_number(args.compute, "--compute"), fit, flops_per_param_token=k)
     a, b = frontier_exponents(fit)
-    out = opt.to_json()
-    out["exponents"] = {"params": float(a), "tokens": float(b)}
-    lines = [str(opt)]
-    if args.loss is not None:
+    # Floats of the closed forms cost evalf (deep powers of big rationals): build only the output asked for.
+    as_json, as_text = bool(args.json), not args.json and not args.latex
+    out = opt.to_json() if as_json else {}
+    if as_json:
+        out["exponents"] = {"params": float(a), "tokens": float(b)}
+    lines = [str(opt)] if as_text else []
+    if args.loss is not None and as_json:
         out["target_loss"] = float(target)
     if args.params is not None:
         if fit.kind != "parametric":
@@ -118,13 +121,17 @@ def run(args: argparse.Namespace) -> int:
         n = _count(args.params, "--params")
         d = opt.compute / (opt.flops_per_param_token * n)
         loss = fit.loss(n, d)
-        out["at_params"] = {"params": float(n), "tokens": float(d), "loss": float(loss)}
-        lines.append(f"  at N = {fmt(n, 'parameters')}: D = {fmt(d, 'tokens')}, loss {fmt(loss, 'nats/token')}")
+        if as_json:
+            out["at_params"] = {"params": float(n), "tokens": float(d), "loss": float(loss)}
+        if as_text:
+            lines.append(f"  at N = {fmt(n, 'parameters')}: D = {fmt(d, 'tokens')}, loss {fmt(loss, 'nats/token')}")
     if args.hardware is not None:
         cost = compute_cost(opt.compute, args.hardware, mfu=args.mfu, dtype=args.dtype)
-        out.update(gpu_hours=float(cost.gpu_hours), days_on_one_device=float(cost.days), mfu=float(cost.mfu),
-                   hardware=cost.info["hardware"])
-        lines.append(f"  on {cost.info['hardware']} at MFU {float(cost.mfu):g}: {fmt(cost.gpu_hours, 'GPU-hours')}")
+        if as_json:
+            out.update(gpu_hours=float(cost.gpu_hours), days_on_one_device=float(cost.days), mfu=float(cost.mfu),
+                       hardware=cost.info["hardware"])
+        if as_text:
+            lines.append(f"  on {cost.info['hardware']} at MFU {float(cost.mfu):g}: {fmt(cost.gpu_hours, 'GPU-hours')}")
     if args.inference_tokens is not None:
         d_inf = parse_amount(args.inference_tokens, "--inference-tokens", lambda t: parse_count(t, "--inference-tokens"),
                              positive=False)
@@ -132,19 +139,25 @@ def run(args: argparse.Namespace) -> int:
         inf = inference_optimal(d_inf, fit=fit, inference_flops_per_param_token=k_inf,
                                 flops_per_param_token=opt.flops_per_param_token,
                                 **({"loss": opt.loss} if args.loss is not None else {"compute": opt.compute}))
-        out["inference"] = {key: v for key, v in inf.to_json().items() if key not in ("fit",)}
-        lines.append(str(inf))
+        if as_json:
+            out["inference"] = {key: v for key, v in inf.to_json().items() if key not in ("fit",)}
+        if as_text:
+            lines.append(str(inf))
     if args.unique_tokens is not None:
         if args.loss is not None:
             raise SymcalcError("--unique-tokens answers for a --compute budget; give --compute instead of --loss")
         u = _count(args.unique_tokens, "--unique-tokens")
         dc = data_constrained_optimal(opt.compute, u, fit, flops_per_param_token=opt.flops_per_param_token)
-        out["data_constrained"] = {key: v for key, v in dc.to_json().items() if key not in ("fit", "compute")}
-        lines.append(str(dc))
+        if as_json:
+            out["data_constrained"] = {key: v for key, v in dc.to_json().items() if key not in ("fit", "compute")}
+        if as_text:
+            lines.append(str(dc))
     if args.exact_flops:
         sf = _shape(args, opt.compute, fit)
-        out["shape"] = sf.to_json()
-        lines.append(str(sf))
+        if as_json:
+            out["shape"] = sf.to_json()
+        if as_text:
+            lines.append(str(sf))
     if args.plot is not None:
         from ..plot import save_figure, scaling_figure
 

@@ -12,6 +12,7 @@ import pprint
 from typing import Any
 
 from ._fastgen import HEADER
+from .cli._fast_sources import _same_json
 
 __all__ = ["hf_spec", "generate_hf_index"]
 
@@ -98,17 +99,6 @@ def _keeps(config: dict, name: str, want, seen: set) -> bool:
         return _model(config, name, read) == want and read <= seen
     except SymcalcError:
         return False
-
-
-def _same_json(a: Any, b: Any) -> bool:
-    """JSON values equal with their types (``false`` is not ``0``, ``1`` is not ``1.0``)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same_json(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b))
-    return a == b
 
 
 def hf_spec(name: str) -> list:

@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Optional
 
-from sympy import Expr, Integer, Rational
+from sympy import Expr, Integer
 
 from . import symbols as S
 from .display import html_table, quantity, readable

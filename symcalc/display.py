@@ -42,8 +42,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sympy import Expr, Integer
+from sympy import Expr, Integer  # noqa: F401 (the doctests use it)
 
+from ._countfmt import scaled_count
 from .errors import SymcalcError
 from .inputs import _short, as_choice, as_expr, as_int
 
@@ -350,17 +351,10 @@ def format_count(value: Any, unit: str = "") -> str:
     value = as_expr("value", value)
     as_choice("unit", unit, ("params", "FLOP", "bytes", ""))
     number = _float(value)
-    suffixes = ["", " K", " M", " B", " T", " P", " E", " Z", " Y"] if unit != "FLOP" else [
-        " ", " K", " M", " G", " T", " P", " E", " Z", " Y"]
-    i = 0
-    while abs(number) >= 1000 and i < len(suffixes) - 1:
-        number /= 1000
-        i += 1
-    if unit == "FLOP":
-        return f"{number:.2f}{suffixes[i]}FLOP"
-    if i == 0:
+    text = scaled_count(number, unit)
+    if text is None:
         return f"{value}" if value.is_Integer else significant(number)
-    return f"{number:.2f}{suffixes[i]}"
+    return text
 
 
 def format_bytes(value: Any) -> str:

@@ -28,6 +28,8 @@ Conventions
 
 from __future__ import annotations
 
+from typing import Optional
+
 from sympy import Expr, Integer, Ne, Piecewise, true
 
 from .breakdown import Breakdown

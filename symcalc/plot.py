@@ -19,7 +19,7 @@ artist holds which numbers.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 from .errors import SymcalcError
 

@@ -146,20 +146,14 @@ def _number(value):
 
 def _count(value, unit: str) -> str:
     """:func:`symcalc.display.format_count` of an exact number (int or Fraction)."""
-    number = float(value)
-    suffixes = ["", " K", " M", " B", " T", " P", " E", " Z", " Y"] if unit != "FLOP" else [
-        " ", " K", " M", " G", " T", " P", " E", " Z", " Y"]
-    i = 0
-    while abs(number) >= 1000 and i < len(suffixes) - 1:
-        number /= 1000
-        i += 1
-    if unit == "FLOP":
-        return f"{number:.2f}{suffixes[i]}FLOP"
-    if i == 0:
+    from .._countfmt import scaled_count
+
+    text = scaled_count(float(value), unit)
+    if text is None:
         if not isinstance(_exact(value), int):
             raise _Fallback
         return f"{value}"
-    return f"{number:.2f}{suffixes[i]}"
+    return text
 
 
 def _table(title: str, parts: dict, extra: list, unit: str) -> str:

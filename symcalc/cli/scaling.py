@@ -178,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _shape(args: argparse.Namespace, compute, fit):
-    from sympy import Rational, ceiling
+    from sympy import Rational
 
     from ..model import Model
     from ..scaling import shape_frontier

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from sympy import Expr, Integer, Rational
+from sympy import Expr, Integer
 
 from .. import symbols as S
 from ..breakdown import Breakdown

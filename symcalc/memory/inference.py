@@ -22,7 +22,7 @@ from sympy import Expr, Integer
 from .. import symbols as S
 from ..breakdown import Breakdown
 from ..errors import SymcalcError
-from ..inputs import as_amount, as_bool, as_choice, as_model, as_positive, as_size
+from ..inputs import as_bool, as_choice, as_model, as_positive, as_size
 from ..structure import MLA_CACHE, WINDOW_CACHE
 from .activations import layer_activations
 from .parallel import Parallel, as_parallel, check_amounts

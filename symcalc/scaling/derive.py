@@ -18,9 +18,8 @@ from __future__ import annotations
 from functools import lru_cache, wraps
 
 from sympy.core.parameters import evaluate
-from typing import Any
 
-from sympy import Add, Dummy, Expr, Mul, Pow, Symbol, diff, exp, expand, expand_log, log, together, fraction
+from sympy import Add, Dummy, Expr, Symbol, diff, exp, expand, expand_log, log, together, fraction
 
 from .. import symbols as S
 

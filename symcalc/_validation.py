@@ -314,8 +314,56 @@ def training_rows() -> list[tuple[str, ...]]:
     return rows
 
 
+#: Multimodal wrappers whose text model transformers builds (symcalc reads the wrapper's config.json).
+HF_WRAPPERS = ("llama4", "gemma3")
+#: model_types transformers builds under another family (Kimi-K2 loads DeepseekV3ForCausalLM by remote code).
+HF_AS_FAMILY = {"kimi_k2": "deepseek_v3"}
+
+
+def hf_config(preset):
+    """The transformers config object of a preset's config.json fields (needs transformers)."""
+    import transformers
+
+    fields = {k: v for k, v in preset.config.items() if k != "model_type"}
+    return transformers.AutoConfig.for_model(HF_AS_FAMILY.get(preset.family, preset.family), **fields)
+
+
+def hf_model(cfg):
+    """``AutoModelForCausalLM.from_config(cfg)`` on the meta device (no weights allocated or downloaded)."""
+    import warnings
+
+    import torch
+    import transformers
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with torch.device("meta"):
+            return transformers.AutoModelForCausalLM.from_config(cfg)
+
+
+def transformers_rows() -> list[tuple[str, ...]]:
+    """Every preset's total against ``sum(p.numel())`` of the transformers model its config builds.
+
+    The same configs and the same build as ``tests/conformance/test_params_hf.py`` (which also
+    checks every part); needs torch and transformers (the ``conformance`` extra).
+    """
+    from . import params
+    from .presets import PRESETS
+
+    rows = []
+    for name, preset in PRESETS.items():
+        cfg = hf_config(preset)
+        built = hf_model(cfg.text_config if preset.family in HF_WRAPPERS else cfg)
+        theirs = sum(p.numel() for p in built.parameters())
+        ours = int(params(preset.model()).total)
+        rows.append((name, "parameters", _count(ours), f"{_count(theirs)} (transformers {preset.family}, meta device)",
+                     "exact" if ours == theirs else "**differs**"))
+    return rows
+
+
 TABLES: dict[str, Callable[[], list[tuple[str, ...]]]] = {
     "parameters": parameter_rows,
+    "transformers": transformers_rows,
     "serving": serving_rows,
     "scaling": scaling_rows,
     "training": training_rows,
@@ -324,6 +372,13 @@ TABLES: dict[str, Callable[[], list[tuple[str, ...]]]] = {
 
 def markdown(table: str) -> str:
     """One of :data:`TABLES` as a Markdown table (model, quantity, symcalc, reference, agreement)."""
+    if table == "transformers":
+        try:
+            import torch  # noqa: F401
+            import transformers
+        except ImportError:
+            return "*This table is built where torch and transformers are installed (the `conformance` extra).*"
+        transformers.logging.set_verbosity_error()
     rows = ["| model | quantity | symcalc | reference | agreement |", "|---|---|---|---|---|"]
     rows += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in TABLES[table]()]
     return "\n".join(rows)

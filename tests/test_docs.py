@@ -83,7 +83,12 @@ def test_validation_tables_agree():
     """Each generated validation row agrees with its published reference (exactly, to its digits, or as a ratio)."""
     from symcalc import _validation
 
+    import importlib.util
+
+    have_torch = importlib.util.find_spec("torch") and importlib.util.find_spec("transformers")
     for name in _validation.TABLES:
+        if name == "transformers" and not have_torch:
+            continue  # the page says the conformance extra builds it
         table = _validation.markdown(name)
         assert table.count("\n") >= 4
         assert "differs" not in table

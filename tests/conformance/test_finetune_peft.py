@@ -24,6 +24,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 peft = pytest.importorskip("peft")
 
+from symcalc._validation import HF_AS_FAMILY, HF_WRAPPERS  # noqa: E402
 from symcalc import Model  # noqa: E402
 from symcalc.finetune import LoRA, finetune_params  # noqa: E402
 from symcalc.presets import PRESETS  # noqa: E402
@@ -56,8 +57,7 @@ def _build(cfg, meta: bool = True):
 
 
 #: Multimodal wrappers (their text model is built) and model_types transformers knows under another name.
-WRAPPERS = ("llama4", "gemma3")
-AS_FAMILY = {"kimi_k2": "deepseek_v3"}
+WRAPPERS, AS_FAMILY = HF_WRAPPERS, HF_AS_FAMILY
 
 
 def _cut(fields: dict, n_layers: int) -> dict:

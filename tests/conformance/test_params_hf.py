@@ -19,6 +19,7 @@ transformers = pytest.importorskip("transformers")
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
 from symcalc import Model, params  # noqa: E402
+from symcalc._validation import HF_AS_FAMILY, HF_WRAPPERS, hf_config, hf_model  # noqa: E402
 from symcalc.presets import PRESETS  # noqa: E402
 
 pytestmark = pytest.mark.conformance
@@ -98,10 +99,7 @@ def _part(name: str, mla: bool = False) -> str:
 
 
 def _build(cfg):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with torch.device("meta"):
-            return transformers.AutoModelForCausalLM.from_config(cfg)
+    return hf_model(cfg)
 
 
 def torch_counts(cfg) -> dict[str, int]:
@@ -135,15 +133,10 @@ def config(model_type: str, **fields):
 
 # --- every preset: its config.json fields -> config object -> model ----------------------------
 #: Multimodal wrappers whose text model symcalc reads; model_types transformers builds under another name
-#: (Kimi-K2's config.json says kimi_k2 and loads DeepseekV3ForCausalLM through remote code).
-WRAPPERS = ("llama4", "gemma3")
-AS_FAMILY = {"kimi_k2": "deepseek_v3"}
-
-
-def preset_config(preset):
-    """The transformers config object of a preset's config.json fields."""
-    fields = {k: v for k, v in preset.config.items() if k != "model_type"}
-    return config(AS_FAMILY.get(preset.family, preset.family), **fields)
+#: (Kimi-K2's config.json says kimi_k2 and loads DeepseekV3ForCausalLM through remote code). Shared with
+#: the documentation's validation page (symcalc._validation), which builds the same models.
+WRAPPERS, AS_FAMILY = HF_WRAPPERS, HF_AS_FAMILY
+preset_config = hf_config
 
 
 @pytest.mark.parametrize("name", list(PRESETS))

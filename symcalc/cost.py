@@ -66,7 +66,7 @@ def as_mfu(name: str, value: Any) -> Expr:
     return as_fraction(name, value)
 
 
-def run_flops(model: Model, *, tokens: Any = S.tokens, seq_len: Any = S.seq_len, flops: str = "exact",
+def run_flops(model: Model, *, tokens: Any = S.tokens, seq_len: Any = S.seq_len, flops: Optional[str] = None,
               recompute: str = "none", causal: Optional[bool] = None) -> Expr:
     """Training FLOPs of a run of ``tokens`` tokens under a counting convention (see the module).
 
@@ -86,6 +86,7 @@ def run_flops(model: Model, *, tokens: Any = S.tokens, seq_len: Any = S.seq_len,
     from .defaults import resolve
 
     model, causal = as_model("model", model), as_bool("causal", resolve("causal", causal))
+    flops = resolve("flops_convention", flops)
     if flops not in FLOPS_CONVENTIONS:
         raise SymcalcError(f"flops={flops!r} is not a FLOPs convention; use one of {', '.join(FLOPS_CONVENTIONS)}")
     if recompute not in RECOMPUTE:
@@ -224,8 +225,8 @@ def _number(value: Expr) -> Any:
     return int(value) if value.is_integer else float(value)
 
 
-def planned(model: Model, *, n_devices: Any, hardware: Any, dtype: str = "bf16", peak_flops: Any = None,
-            seq_len: Any = None, global_batch: Any = None, flops: str = "exact", recompute: str = "none"):
+def planned(model: Model, *, n_devices: Any, hardware: Any, dtype: Optional[str] = None, peak_flops: Any = None,
+            seq_len: Any = None, global_batch: Any = None, flops: Optional[str] = None, recompute: str = "none"):
     """The planner's fastest layout (:func:`symcalc.plan.plan` with the hardware entry's memory, links and
     node size) for one step of ``global_batch`` sequences: its ``mfu`` is the exact model FLOPs of the
     step over n x peak x the estimated step time, so ``training_cost(mfu="plan")`` is steps x step time.
@@ -235,10 +236,11 @@ def planned(model: Model, *, n_devices: Any, hardware: Any, dtype: str = "bf16",
     >>> (row.tp, row.pp, row.dp), round(float(row.mfu), 3)
     ((1, 4, 16), 0.602)
     """
+    from .defaults import resolve
     from .hardware import DTYPES, get
     from .plan import plan
 
-    as_choice("dtype", dtype, DTYPES)
+    dtype, flops = as_choice("dtype", resolve("dtype", dtype), DTYPES), resolve("flops_convention", flops)
     if flops != "exact" or recompute != "none":
         raise SymcalcError("mfu='plan' is the planner's model-FLOPs utilisation: use flops='exact' and "
                            "recompute='none' (the planner already counts the recomputation it picks)")
@@ -264,7 +266,7 @@ def planned(model: Model, *, n_devices: Any, hardware: Any, dtype: str = "bf16",
 
 def training_cost(model: Model, *, tokens: Any = S.tokens, n_devices: Any = S.n_devices, hardware: Any = None,
                   dtype: Optional[str] = None, peak_flops: Any = None, mfu: Any = S.mfu, achieved_flops: Any = None,
-                  seq_len: Any = S.seq_len, flops: str = "exact", recompute: str = "none", causal: Optional[bool] = None,
+                  seq_len: Any = S.seq_len, flops: Optional[str] = None, recompute: str = "none", causal: Optional[bool] = None,
                   power: Any = None, pue: Any = None, price_per_device_hour: Any = None,
                   global_batch: Any = None) -> TrainingCost:
     """Time, GPU-hours, energy and cost of training ``model`` on ``tokens`` tokens (see the module).
@@ -278,7 +280,7 @@ def training_cost(model: Model, *, tokens: Any = S.tokens, n_devices: Any = S.n_
     mfu : fraction of the peak sustained (``0.4``, ``"40%"``), or ``"plan"``: the planner's estimate for its
         fastest layout (:func:`planned`; needs ``hardware`` and ``global_batch``); achieved_flops : a measured per-device
         rate [FLOP/s] instead (then MFU = achieved / peak)
-    flops : ``"exact"`` (default), ``"6N"`` or ``"8N"``; recompute, causal : for ``"exact"``
+    flops : ``"exact"`` (today's default; None: the active default), ``"6N"`` or ``"8N"``; recompute, causal : for ``"exact"``
     power : board power per device [W] (default: the hardware's, else the symbol P_dev)
     pue : power usage effectiveness (default 1: IT energy only); price_per_device_hour : c_h
     global_batch : sequences per optimizer step, for ``seconds_per_step``
@@ -310,6 +312,7 @@ def training_cost(model: Model, *, tokens: Any = S.tokens, n_devices: Any = S.n_
 
     model = as_model("model", model)
     dtype, pue = resolve("dtype", dtype), resolve("pue", pue)
+    flops = resolve("flops_convention", flops)
     causal = as_bool("causal", resolve("causal", causal))
     as_choice("dtype", dtype, DTYPES)
     hw = None if hardware is None else get(hardware, "hardware")

@@ -160,3 +160,21 @@ def test_structure_conventions_come_from_the_defaults_table(capsys, key, flag, v
         switched = cli_json(capsys, *argv)
     assert given == {**switched, **{k: given[k] for k in ("settings", "conventions") if k in given}}
     assert given != default
+
+
+def test_time_and_scaling_costs_read_mfu_dtype_and_flops_convention_from_the_table(capsys):
+    """compute_cost and training_cost take MFU, dtype and the FLOPs convention from the active set, not from literals."""
+    from sympy import Rational
+
+    from symcalc.cost import training_cost
+    from symcalc.scaling import compute_cost
+
+    base = compute_cost(10**24, "h100").gpu_hours
+    with defaults.using(defaults.active().replace(mfu=Rational(1, 5), dtype="fp8")):
+        assert compute_cost(10**24, "h100").gpu_hours == compute_cost(10**24, "h100", mfu="20%", dtype="fp8").gpu_hours
+        assert compute_cost(10**24, "h100").gpu_hours != base
+    m = Model.preset("llama-2-7b")
+    exact = training_cost(m, tokens="1T", seq_len=4096, mfu="40%").flops
+    with defaults.using(defaults.active().replace(flops_convention="6N")):
+        six = training_cost(m, tokens="1T", seq_len=4096, mfu="40%").flops
+    assert six == training_cost(m, tokens="1T", seq_len=4096, mfu="40%", flops="6N").flops != exact

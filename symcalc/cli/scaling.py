@@ -6,7 +6,7 @@ import argparse
 
 from ..errors import SymcalcError
 from ..inputs import parse_count, parse_number
-from .common import parse_amount, print_json
+from .common import default_help, parse_amount, print_json
 
 JSON_KEYS = (
     "JSON (--json), one object: compute (FLOP), params, tokens, tokens_per_param, loss (nats/token, null when "
@@ -64,8 +64,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--swiglu", action="store_true", help="gated MLP with f = 8h/3 rounded to 256 (else f = 4h)")
     h = p.add_argument_group("GPU-hours (the hardware catalogue, `symcalc hardware`)")
     h.add_argument("--hardware", metavar="NAME", help="a catalogue device: GPU-hours for the compute")
-    h.add_argument("--mfu", default="0.4", help="fraction of the peak sustained: 0.4 or 40%% (default 0.4)")
-    h.add_argument("--dtype", default="bf16", help="which dense peak of --hardware (default bf16)")
+    h.add_argument("--mfu", help="fraction of the peak sustained: 0.4 or 40%% ("
+                   + default_help("mfu", "scaling", lambda v: f"{float(v):g}") + ")")
+    h.add_argument("--dtype", help="which dense peak of --hardware (" + default_help("dtype", "scaling") + ")")
     o = p.add_argument_group("output")
     o.add_argument("--json", action="store_true", help="print one JSON object (keys above)")
     o.add_argument("--latex", action="store_true", help="print the law in the paper's notation (derived, named constants)")

@@ -375,16 +375,21 @@ def kaplan_compute(n_params: Any = S.n_params, tokens: Any = S.tokens) -> Expr:
     return kaplan_flops_per_token(n_params) * as_expr("tokens", tokens)
 
 
-def compute_cost(compute: Any, hardware: Any, *, mfu: Any = "0.4", dtype: str = "bf16", n_devices: Any = 1) -> Any:
+def compute_cost(compute: Any, hardware: Any, *, mfu: Any = None, dtype: Optional[str] = None, n_devices: Any = 1) -> Any:
     """GPU-hours (time, energy) of C training FLOPs on a catalogue device at an MFU.
+
+    ``mfu`` and ``dtype`` left at None are the active defaults (:mod:`symcalc.defaults`: 40 %, bf16).
 
     >>> round(float(compute_cost(10**24, "h100", mfu="40%").gpu_hours))
     701884
     """
     from ..cost import TrainingCost, as_mfu
+    from ..defaults import resolve
     from ..hardware import DTYPES, Hardware, get
     from ..inputs import as_choice, as_size
 
+    mfu = resolve("mfu") if mfu is None else mfu  # a given "40%" is as_mfu's to read
+    dtype = resolve("dtype", dtype)
     hw = hardware if isinstance(hardware, Hardware) else get(hardware, "hardware")
     u = as_mfu("mfu", mfu)
     peak = hw.peak(as_choice("dtype", dtype, DTYPES))

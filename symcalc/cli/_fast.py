@@ -39,6 +39,8 @@ POLICIES = ("none", "selective", "full")
 PASSES = ("forward", "backward", "recompute")
 PARTS = ("weights", "gradients", "optimizer", "activations", "kv_cache", "communication", "misc")
 
+#: Subcommands answered by their own module's ``answer(argv)`` (the text, or None: the full path answers).
+_OTHERS = {"presets": "_fast_catalog", "hardware": "_fast_catalog"}
 #: Flag spellings -> (key, kind): "int" a positive integer, "stage" 0-3, "policy", "flag" (no value), "name".
 _COMMON = {"--preset": ("preset", "name"), "--hf-config": ("hf_config", "name"), "--json": ("json", "flag")}
 #: A flag-built model's sizes and MLP (no --preset or --hf-config); "h" is --hidden-size, and so on.
@@ -352,6 +354,9 @@ def run(argv: Sequence[str]) -> Optional[int]:
 
     Nothing is printed unless the whole answer was computed (a fallback prints nothing).
     """
+    if argv and argv[0] in _OTHERS:  # other subcommands: each its own module, answer(argv) -> text or None
+        text = importlib.import_module(f"{__package__}.{_OTHERS[argv[0]]}").answer(argv)
+        return None if text is None else _write([text])
     parsed = _parse(argv)
     if parsed is None:
         return None
@@ -385,6 +390,11 @@ def run(argv: Sequence[str]) -> Optional[int]:
         {"params": _params, "flops": _flops, "mem": _mem}[command](m, info, opts, TODAY, out)
     except _Fallback:
         return None
+    return _write(out)
+
+
+def _write(out: list) -> int:
+    """Print the answer's lines; 0."""
     try:
         sys.stdout.write("\n".join(out) + "\n")
         sys.stdout.flush()

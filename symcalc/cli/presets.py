@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..breakdown import format_count
-from ..params import active_params, params
-from ..presets import PRESETS
-from .common import print_json
+from ._catalog_text import presets_json, presets_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,26 +19,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    rows = []
+def rows() -> list:
+    """``(name, family, total, active or None, description)`` of every preset (ints: exact counts)."""
+    from ..params import active_params, params
+    from ..presets import PRESETS
+
+    out = []
     for name, preset in PRESETS.items():
         model = preset.model()
         total = int(params(model).total)
         active = int(active_params(model).total) if model.is_moe else None
-        rows.append((name, preset.family, total, active, preset.description))
+        out.append((name, preset.family, total, active, preset.description))
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from .common import print_json
+
     if args.json:
-        print_json({
-            name: {"family": family, "total": total, **({"active": active} if active is not None else {}),
-                   "description": desc}
-            for name, family, total, active, desc in rows
-        })
+        print_json(presets_json(rows()))
         return 0
-    header = ("name", "family", "params", "description")
-    cells = [(name, family, format_count(total) + (f" ({format_count(active)} active)" if active else ""), desc)
-             for name, family, total, active, desc in rows]
-    widths = [max(len(str(r[i])) for r in [header, *cells]) for i in range(3)]
-    for row in [header, *cells]:
-        print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:>{widths[2]}}  {row[3]}")
-    print("params are exact counts shown with 1000-based suffixes (M = 10^6, B = 10^9); "
-          "`symcalc params --preset NAME` gives the breakdown")
+    print(presets_text(rows()))
     return 0

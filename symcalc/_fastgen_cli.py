@@ -1,0 +1,75 @@
+"""The catalogue part of :mod:`symcalc._fastgen`: the data ``symcalc presets|hardware|time`` print, as plain Python.
+
+:func:`generate_catalog` writes ``symcalc/_generated/catalog.py`` from the library itself: every
+preset's row of ``symcalc presets`` (its exact parameter counts from :func:`symcalc.params`), every
+hardware entry as ``Hardware.as_dict()`` with its summary, the accepted names, and the defaults
+``symcalc time`` reads. The sympy-free path (:mod:`symcalc.cli._fast_catalog`,
+:mod:`symcalc.cli._fast_time`) formats them with the same text functions as the full path.
+Regenerate with ``python -m symcalc._fastgen --write``; ``tests/test_fast_cli.py`` checks it is current.
+"""
+
+from __future__ import annotations
+
+import pprint
+
+from ._fastgen import HEADER
+
+__all__ = ["generate_catalog", "SOURCE_KEYS"]
+
+#: The keys of a figure's source in ``Hardware.as_dict()``.
+SOURCE_KEYS = ("source", "url", "date")
+
+
+def _fmt(value) -> str:
+    return pprint.pformat(value, width=110, sort_dicts=False)
+
+
+def _fraction(value) -> tuple:
+    """An exact sympy number as ``(numerator, denominator)`` ints."""
+    from sympy import Rational
+
+    value = Rational(value)
+    return int(value.p), int(value.q)
+
+
+def time_defaults() -> dict:
+    """The defaults ``symcalc time`` reads (today's set), as plain data."""
+    from . import defaults
+
+    d = defaults.TODAY
+    return {"name": d.name, "label": d.label, "mfu": _fraction(d.mfu), "dtype": d.dtype, "pue": _fraction(d.pue),
+            "flops_convention": d.flops_convention, "seq_len": int(d.seq_len), "causal": bool(d.causal)}
+
+
+def generate_catalog() -> str:
+    """The source of ``symcalc/_generated/catalog.py``."""
+    from .cli.hardware import view
+    from .cli.presets import rows
+    from .hardware import aliases, catalogue
+
+    views = [view(hw) for hw in catalogue()]
+    sources: list = []  # each (title, url, date) once: the figures name theirs by index
+    entries = []
+    for entry, _, _ in views:
+        figures = {}
+        for key, fig in entry["figures"].items():
+            source = {k: fig[k] for k in SOURCE_KEYS}
+            if source not in sources:
+                sources.append(source)
+            assert list(fig) == ["value", *SOURCE_KEYS, "note", "uncertain"], list(fig)
+            figures[key] = (fig["value"], sources.index(source), fig["note"], fig["uncertain"])
+        entries.append({**entry, "figures": figures})
+    return (HEADER.rstrip("\n").rstrip('"') + "\n\nThe data of ``symcalc presets`` and ``symcalc hardware`` "
+            "(read by :mod:`symcalc.cli._fast_catalog`) and the\ndefaults ``symcalc time`` reads "
+            "(:mod:`symcalc.cli._fast_time`).\n\"\"\"\n\n"
+            "#: (name, family, total parameters, active parameters or None, description) per preset.\n"
+            "PRESETS = " + _fmt(rows()) + "\n\n"
+            "#: A figure's source (Hardware.as_dict()'s keys), named by index in HARDWARE.\n"
+            "SOURCES = " + _fmt(sources) + "\n\n"
+            "#: Hardware.as_dict() of every entry, in catalogue order, each figure as (value, source index, note, uncertain).\n"
+            "HARDWARE = " + _fmt(entries) + "\n\n"
+            "SUMMARIES = " + _fmt({v[0]["name"]: v[1] for v in views}) + "\n\n"
+            "UNITS = " + _fmt(views[0][2]) + "\n\n"
+            "#: Every accepted name (lower case, as the catalogue normalises it) -> the canonical name.\n"
+            "ALIASES = " + _fmt(aliases()) + "\n\n"
+            "TIME_DEFAULTS = " + _fmt(time_defaults()) + "\n")

@@ -85,17 +85,16 @@ def _count(text: str, flag: str):
 def run(args: argparse.Namespace) -> int:
     from ..scaling import (FITS, compute_cost, compute_for_loss, compute_optimal, data_constrained_optimal,
                            frontier_exponents, get_fit, inference_optimal, law_latex)
-    from ..scaling.result import fmt
+    from .._scalefmt import CHINCHILLA_NOTE, at_params_line, heading, list_fits_text
+    from ..scaling.result import fmt, nearest_float
 
     if args.list_fits:
         fits = [f.describe() for f in FITS.values()]
         if args.json:
             print_json({"fits": fits, "default": "chinchilla"})
             return 0
-        for f in FITS.values():
-            consts = ", ".join(f"{k} = {float(v):.6g}" for k, v in f.constants().items())
-            print(f"{f.name:<17} {f.title}\n{'':<17} {consts}\n{'':<17} source: {f.source}\n{'':<17} "
-                  f"paper's example: {f.example}")
+        print(list_fits_text([(f["name"], f["title"], f["constants"], f["source"], fit.example)
+                              for f, fit in zip(fits, FITS.values())]))
         return 0
     if (args.compute is None) == (args.loss is None):
         raise SymcalcError("give --compute FLOP or --loss NATS (one of them); --list-fits lists the fits")
@@ -112,20 +111,21 @@ def run(args: argparse.Namespace) -> int:
     as_json, as_text = bool(args.json), not args.json and not args.latex
     out = opt.to_json() if as_json else {}
     if as_json:
-        out["exponents"] = {"params": float(a), "tokens": float(b)}
+        out["exponents"] = {"params": nearest_float(a), "tokens": nearest_float(b)}
     lines = [str(opt)] if as_text else []
     if args.loss is not None and as_json:
-        out["target_loss"] = float(target)
+        out["target_loss"] = nearest_float(target)
     if args.params is not None:
         if fit.kind != "parametric":
             raise SymcalcError(f"--params needs a fit with a loss L(N, D); {fit.name} is an allocation law")
         n = _count(args.params, "--params")
         d = opt.compute / (opt.flops_per_param_token * n)
         loss = fit.loss(n, d)
+        n, d, loss = nearest_float(n), nearest_float(d), nearest_float(loss)
         if as_json:
-            out["at_params"] = {"params": float(n), "tokens": float(d), "loss": float(loss)}
+            out["at_params"] = {"params": n, "tokens": d, "loss": loss}
         if as_text:
-            lines.append(f"  at N = {fmt(n, 'parameters')}: D = {fmt(d, 'tokens')}, loss {fmt(loss, 'nats/token')}")
+            lines.append(at_params_line(n, d, loss))
     if args.hardware is not None:
         cost = compute_cost(opt.compute, args.hardware, mfu=args.mfu, dtype=args.dtype)
         if as_json:
@@ -170,10 +170,9 @@ def run(args: argparse.Namespace) -> int:
     if args.latex:
         print(law_latex(fit, opt.flops_per_param_token))
         return 0
-    print(f"symcalc scaling ({fit.title}; source: {fit.source})")
+    print(heading(fit.title, fit.source))
     if fit.name == "chinchilla":
-        print("note: approach 3 as printed gives smaller models than approaches 1-2 (Hoffmann et al. §3.4; "
-              "Besiroglu et al. 2024); compare --fit chinchilla-1, chinchilla-3-tex, besiroglu")
+        print(CHINCHILLA_NOTE)
     print("\n".join(lines))
     return 0
 

@@ -63,9 +63,11 @@ class Fit:
         return "parametric" if isinstance(self, ParametricFit) else "allocation"
 
     def describe(self) -> dict[str, Any]:
-        """The fit as plain data (floats) for ``--json`` and ``--list-fits``."""
+        """The fit as plain data (floats, each the double nearest the constant) for ``--json`` and ``--list-fits``."""
+        from .result import nearest_float
+
         return {"name": self.name, "title": self.title, "kind": self.kind, "source": self.source,
-                "constants": {k: float(v) for k, v in self.constants().items()}}
+                "constants": {k: nearest_float(v) for k, v in self.constants().items()}}
 
     def constants(self) -> dict[str, Expr]:  # pragma: no cover - overridden
         """The fit's constants by their names in the paper (exact numbers)."""

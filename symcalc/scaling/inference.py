@@ -35,7 +35,8 @@ from ..inputs import as_amount, as_positive
 from .derive import inference_condition
 from .fits import CHINCHILLA, Fit, ParametricFit, get_fit
 from .optimum import ComputeOptimum, compute_for_loss, compute_optimal
-from .result import Readable, check_fields, fmt
+from .._scalefmt import inference_rows, inference_title
+from .result import Readable, check_fields, nearest_float
 
 def _mp(x: Any) -> Any:
     """A sympy number as an mpmath float at 60 digits."""
@@ -81,7 +82,7 @@ class InferenceOptimum(Readable):
     @property
     def title(self) -> str:
         """The heading its table prints under."""
-        return f"{self.fit.name}: least training + inference compute for loss {fmt(self.loss)} serving {fmt(self.inference_tokens, 'tokens')}"
+        return inference_title(self.fit.name, nearest_float(self.loss), nearest_float(self.inference_tokens))
 
     @property
     def training_compute(self) -> Expr:
@@ -106,18 +107,14 @@ class InferenceOptimum(Readable):
             return ref.compute + self.inference_flops_per_param_token * ref.n_params * self.inference_tokens
 
     def _rows(self):
-        return [("params", "N", self.n_params, "parameters"), ("tokens", "D (training)", self.tokens, "tokens"),
-                ("tokens_per_param", "D/N", self.tokens / self.n_params, ""),
-                ("training_compute", "training compute", self.training_compute, "FLOP"),
-                ("inference_compute", "inference compute", self.inference_compute, "FLOP"),
-                ("total_compute", "lifetime compute", self.total_compute, "FLOP"),
-                ("chinchilla_params", "Chinchilla-optimal N", self.reference.n_params, "parameters"),
-                ("chinchilla_total_compute", "its lifetime compute", self.reference_total_compute, "FLOP"),
-                ("savings", "saved", 1 - self.total_compute / Float(self.reference_total_compute.evalf(30), 30), "")]
+        return inference_rows(self.n_params, self.tokens, self.tokens / self.n_params, self.training_compute,
+                              self.inference_compute, self.total_compute, self.reference.n_params,
+                              self.reference_total_compute,
+                              1 - self.total_compute / Float(self.reference_total_compute.evalf(30), 30))
 
     def to_json(self) -> dict[str, Any]:
         """Plain floats for ``--json``."""
-        return {"loss": float(self.loss), "inference_tokens": float(self.inference_tokens), **super().to_json(),
+        return {"loss": nearest_float(self.loss), "inference_tokens": nearest_float(self.inference_tokens), **super().to_json(),
                 "fit": {"name": self.fit.name, "source": self.fit.source}}
 
 

@@ -38,7 +38,8 @@ from ..errors import SymcalcError
 from ..inputs import as_expr, as_positive
 from .derive import frontier, inverse_frontier
 from .fits import CHINCHILLA, PF_DAY, AllocationFit, Fit, KaplanFit, ParametricFit, get_fit
-from .result import Readable, check_fields, fmt
+from .._scalefmt import optimum_rows
+from .result import Readable, check_fields, fmt, nearest_float
 
 __all__ = ["ComputeOptimum", "compute_optimal", "loss_at_compute", "compute_for_loss", "frontier_exponents",
            "symbolic_frontier", "tokens_per_param", "chinchilla_loss", "kaplan_flops_per_token",
@@ -126,12 +127,8 @@ class ComputeOptimum(Readable):
 
     def _rows(self):
         scale = getattr(self.fit, "scale", "params")
-        n_label, n_unit = ("M_opt", "FLOP/token") if scale == "flops_per_token" else ("N_opt", "parameters")
-        rows = [("params", n_label, self.n_params, n_unit), ("tokens", "D_opt", self.tokens, "tokens")]
-        if scale == "params":
-            rows.append(("tokens_per_param", "D/N", self.tokens_per_param, ""))
-        rows.append(("loss", "loss", self.loss, "nats/token"))
-        return rows
+        return optimum_rows(scale, self.n_params, self.tokens, self.tokens_per_param if scale == "params" else None,
+                            self.loss)
 
     def __repr__(self) -> str:
         if as_expr("compute", self.compute).free_symbols:
@@ -157,12 +154,12 @@ class ComputeOptimum(Readable):
 
     def to_json(self) -> dict[str, Any]:
         """Plain floats for ``--json``."""
-        out = {"compute": float(self.compute), **super().to_json(),
-               "flops_per_param_token": float(self.flops_per_param_token)}
-        out.setdefault("tokens_per_param", float(self.tokens_per_param))
+        out = {"compute": nearest_float(self.compute), **super().to_json(),
+               "flops_per_param_token": nearest_float(self.flops_per_param_token)}
+        out.setdefault("tokens_per_param", nearest_float(self.tokens_per_param))
         if getattr(self.fit, "scale", "params") == "flops_per_token":
             out["flops_per_token"] = out["params"]
-            out["params"] = float(self.n_params / 6)  # DeepSeek's M as 6N-equivalent parameters
+            out["params"] = nearest_float(self.n_params / 6)  # DeepSeek's M as 6N-equivalent parameters
         out["fit"] = {"name": self.fit.name, "source": self.fit.source}
         return out
 

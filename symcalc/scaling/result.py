@@ -3,7 +3,7 @@
 Every result prints as decimals with units (``N_opt ≈ 4.13e10 parameters (41.3 B)``), renders as
 an HTML table in Jupyter (``_repr_html_``) and as LaTeX (``_repr_latex_``); ``.exact`` maps each
 quantity to its exact sympy value (a closed form, or a 30-digit Float where the optimum is the
-root of an equation without one) and ``to_json()`` gives floats.
+root of an equation without one) and ``to_json()`` gives floats, each the double nearest the exact value (:func:`nearest_float`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from typing import Any, Optional
 
 from sympy import Expr
 
-__all__ = ["fmt", "Readable", "check_fields"]
+from .._scalefmt import fmt_float, table
+
+__all__ = ["fmt", "nearest_float", "Readable", "check_fields"]
 
 
 def check_fields(obj: Any, exprs: tuple = (), optional: tuple = (), types: Optional[dict] = None) -> None:
@@ -38,7 +40,33 @@ def check_fields(obj: Any, exprs: tuple = (), optional: tuple = (), types: Optio
         if not isinstance(getattr(obj, name), cls):
             raise SymcalcError(f"{where}.{name} must be a {cls.__name__}, not {type(getattr(obj, name)).__name__}")
 
-_SUFFIXES = ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K"))
+def nearest_float(value: Any) -> float:
+    """The double nearest an exact number: a rational rounded once, anything else evaluated to 40
+    digits first, then rounded once to nearest (``float(expr)`` evaluates to 15 digits and misses
+    the nearest double in a few percent of cases; ``symcalc scaling``'s sympy-free path computes
+    the nearest one too, so both print the same digits).
+
+    >>> from sympy import Rational, sqrt
+    >>> nearest_float(Rational(1, 3)), nearest_float(sqrt(2)), nearest_float(None) is None
+    (0.3333333333333333, 1.4142135623730951, True)
+    """
+    from sympy import Float
+
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    from ..inputs import as_expr
+
+    v = as_expr("value", value)
+    if v.is_Rational:
+        return float(v)
+    f = v.evalf(40)
+    if not isinstance(f, Float):
+        return float(v)  # not a real number: float's own error
+    from mpmath.libmp import round_nearest, to_float
+
+    return to_float(f._mpf_, rnd=round_nearest)
 
 
 def fmt(value: Any, unit: str = "", *, digits: int = 3) -> str:
@@ -47,24 +75,7 @@ def fmt(value: Any, unit: str = "", *, digits: int = 3) -> str:
     >>> fmt(41_300_000_000, "parameters"), fmt(1.9713, "nats/token"), fmt(1e24, "FLOP")
     ('4.13e10 parameters (41.3 B)', '1.97 nats/token', '1e24 FLOP')
     """
-    if value is None:
-        return "n/a"
-    x = float(value)
-    if abs(x) < 1e4 and x.is_integer():
-        text = str(int(x))
-    elif x != 0 and (abs(x) >= 1e4 or abs(x) < 1e-3):
-        mant, exp = f"{x:.{digits - 1}e}".split("e")
-        mant = mant.rstrip("0").rstrip(".")
-        text = f"{mant}e{int(exp)}"
-    else:
-        text = f"{x:.{digits}g}"
-    suffix = ""
-    if unit in ("parameters", "tokens") and abs(x) >= 1e3:
-        for scale, letter in _SUFFIXES:
-            if abs(x) >= scale:
-                suffix = f" ({x / scale:.{digits}g} {letter})"
-                break
-    return f"{text} {unit}".rstrip() + suffix
+    return fmt_float(nearest_float(value), unit, digits)
 
 
 class Readable:
@@ -85,9 +96,7 @@ class Readable:
         return f"{type(self).__name__}({self.title}: {body})"
 
     def __str__(self) -> str:
-        rows = [(label, fmt(value, unit)) for _, label, value, unit in self._rows()]
-        width = max(len(label) for label, _ in rows)
-        return "\n".join([self.title] + [f"  {label:<{width}}  ≈ {text}" for label, text in rows])
+        return table(self.title, [(label, fmt(value, unit)) for _, label, value, unit in self._rows()])
 
     def _repr_html_(self) -> str:
         cells = "".join(f"<tr><td>{html.escape(label)}</td><td style='text-align:right'>{html.escape(fmt(value, unit))}</td></tr>"
@@ -108,4 +117,4 @@ class Readable:
 
     def to_json(self) -> dict[str, Any]:
         """Floats (and None where a quantity does not apply)."""
-        return {key: (None if value is None else float(value)) for key, _, value, _ in self._rows()}
+        return {key: nearest_float(value) for key, _, value, _ in self._rows()}

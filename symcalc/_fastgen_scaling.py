@@ -1,0 +1,212 @@
+"""Writes ``symcalc/_generated_scaling.py``: ``symcalc scaling``'s closed forms as decimal arithmetic, from sympy.
+
+``symcalc scaling`` answers without importing sympy (:mod:`symcalc.cli._fast_scaling`) from Python
+source generated here, once, from the very expressions the full path evaluates: for every fit of
+the catalogue this module runs the library's own functions with their inputs left symbolic
+(``compute_optimal(C, fit, flops_per_param_token=κ)``, ``compute_for_loss(𝓛, fit, κ)``, the fit's
+L(N, D), the derived inference condition of Sardana et al. with the fit's constants) and prints each
+result as :mod:`decimal` code (``Decimal`` ``+ - * /``, ``**``, ``.exp()``, ``.ln()``), evaluated at
+60 significant digits by the caller: each printed float is the double nearest the exact value, as
+the full path's :func:`symcalc.scaling.result.nearest_float`. The fits' names, titles, sources,
+aliases, default κ, frontier exponents and constants (``--list-fits``) are written as data.
+
+Regenerate after changing a fit or a derivation::
+
+    python -m symcalc._fastgen_scaling --write    # rewrite symcalc/_generated_scaling.py
+    python -m symcalc._fastgen_scaling --check    # exit 1 when it differs (tests/test_fast_scaling.py checks it)
+"""
+
+from __future__ import annotations
+
+import pprint
+import sys
+from pathlib import Path
+
+from sympy import Add, Expr, Mul, Pow, Rational, Symbol, diff, exp, log
+
+from . import symbols as S
+from .errors import SymcalcError
+
+__all__ = ["source", "check", "write", "decimal_code", "ARGS"]
+
+OUT = Path(__file__).resolve().parent / "_generated_scaling.py"
+#: The generated functions' arguments: symbol -> Python name.
+ARGS = {S.compute: "compute", S.flops_per_param_token: "k", S.loss: "loss", S.n_params: "n_params",
+        S.tokens: "tokens", S.inference_flops_per_param_token: "k_inf", S.inference_tokens: "d_inf"}
+
+
+def decimal_code(expr: Expr, names: dict = ARGS) -> str:
+    """``expr`` as a Python expression on :class:`decimal.Decimal` values (``_D`` is ``Decimal``).
+
+    Exact numbers enter exactly (integers) or as one division (rationals) at the caller's precision.
+
+    >>> from sympy import Rational, sqrt
+    >>> decimal_code(S.compute ** Rational(14, 31) * sqrt(2) + 1)
+    '(_D(1) + (_D(2) ** (_D(1) / _D(2))) * (compute ** (_D(14) / _D(31))))'
+    """
+    if isinstance(expr, Symbol):
+        if expr not in names:
+            raise ValueError(f"symbol {expr} is not an argument")
+        return names[expr]
+    if expr.is_Integer:
+        return f"_D({int(expr)})"
+    if expr.is_Rational:
+        return f"(_D({expr.p}) / _D({expr.q}))"
+    if isinstance(expr, exp):
+        return f"({decimal_code(expr.args[0], names)}).exp()"
+    if isinstance(expr, log):
+        return f"({decimal_code(expr.args[0], names)}).ln()"
+    if isinstance(expr, Pow):
+        base, power = expr.args
+        if power == -1:
+            return f"(_D(1) / {decimal_code(base, names)})"
+        return f"({decimal_code(base, names)} ** {decimal_code(power, names)})"
+    if isinstance(expr, (Add, Mul)):
+        op = " + " if isinstance(expr, Add) else " * "
+        return "(" + op.join(decimal_code(a, names) for a in expr.args) + ")"
+    raise ValueError(f"no decimal code for {type(expr).__name__}: {expr}")
+
+
+def _exact(value) -> tuple[int, int]:
+    value = Rational(value)
+    return int(value.p), int(value.q)
+
+
+def _function(name: str, args: tuple, body: dict, doc: str) -> list[str]:
+    """A generated function returning a tuple of decimal expressions (None where a value does not apply)."""
+    lines = [f"def {name}({', '.join(ARGS[a] for a in args)}):", f"    {doc!r}"]
+    parts = []
+    for key, expr in body.items():
+        if expr is None:
+            parts.append("None")
+            continue
+        extra = {s for s in expr.free_symbols if s not in args}
+        if extra:
+            raise ValueError(f"{name}: {key} depends on {extra}, not an argument")
+        parts.append(decimal_code(expr))
+    lines.append("    return (" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")")
+    return lines + ["", ""]
+
+
+#: The parametric fits' constants as arguments: one set of functions serves every parametric fit.
+CONSTANTS = (S.loss_irreducible, S.loss_coef_params, S.loss_coef_tokens, S.exp_params, S.exp_tokens)
+ARGS.update({S.loss_irreducible: "E", S.loss_coef_params: "A", S.loss_coef_tokens: "B", S.exp_params: "alpha",
+             S.exp_tokens: "beta"})
+
+
+def _parametric_code() -> list[str]:
+    """The functions of every parametric fit, its constants E, A, B, α, β as arguments (a fit with
+    symbols for constants through the library's own functions: the closed forms stay small)."""
+    from .scaling import ParametricFit, compute_for_loss, compute_optimal
+    from .scaling.derive import inference_condition
+
+    C, k, L, N, D = S.compute, S.flops_per_param_token, S.loss, S.n_params, S.tokens
+    E, A, B, alpha, beta = CONSTANTS
+    fit = ParametricFit(name="parametric", E=E, A=A, B=B, alpha=alpha, beta=beta)
+    opt = compute_optimal(C, fit, flops_per_param_token=k)
+    inv = compute_for_loss(L, fit, flops_per_param_token=k)
+    cond = inference_condition()
+    lowest = (B / (L - E)) ** (1 / beta)  # D where A/N^α -> 0 (N unbounded): F < 0 there, the root lies above
+    return (_function("parametric_optimum", (C, k, *CONSTANTS), {"n": opt.n_params, "d": opt.tokens, "loss": opt.loss},
+                      "compute_optimal(compute, fit, flops_per_param_token=k): (N_opt, D_opt, loss)")
+            + _function("parametric_for_loss", (L, k, *CONSTANTS),
+                        {"c": inv.compute, "n": inv.n_params, "d": inv.tokens, "loss": inv.loss},
+                        "compute_for_loss(loss, fit, flops_per_param_token=k): (C, N_opt, D_opt, loss)")
+            + _function("parametric_loss", (N, D, *CONSTANTS), {"loss": fit.loss(N, D)}, "the fit's L(N, D)")
+            + _function("parametric_inference", (D, L, k, S.inference_flops_per_param_token, S.inference_tokens,
+                                                 *CONSTANTS), {"F": cond["F"]},
+                        "F(D) of symcalc.scaling.derive.inference_condition: its root is the inference-aware D")
+            + _function("parametric_inference_slope", (D, L, k, S.inference_flops_per_param_token, S.inference_tokens,
+                                                       *CONSTANTS), {"dF": diff(cond["F"], D)},
+                        "dF/dD: Newton's steps towards the root")
+            + _function("parametric_params_of_tokens", (D, L, *CONSTANTS), {"n": cond["params_of_tokens"]},
+                        "N(D) on the loss (inference_condition's params_of_tokens)")
+            + _function("parametric_lowest_tokens", (L, *CONSTANTS), {"d": lowest},
+                        "D where N(D) diverges: the inference-aware root lies above it"))
+
+
+def _fit_code(fit) -> tuple[dict, list[str]]:
+    """The data of one fit and its functions (an allocation law's, or its constants for the parametric ones)."""
+    from .scaling import compute_for_loss, compute_optimal, frontier_exponents
+    from .scaling.fits import ParametricFit
+    from .scaling.optimum import _k
+    from .scaling.result import nearest_float
+
+    C, k, L = S.compute, S.flops_per_param_token, S.loss
+    ident = fit.name.replace("-", "_")
+    a, b = frontier_exponents(fit)
+    data = {"title": fit.title, "source": fit.source, "example": fit.example, "kind": fit.kind,
+            "scale": getattr(fit, "scale", "params"), "k": _exact(_k(fit, None)),
+            "exponents": (nearest_float(a), nearest_float(b)),
+            "constants": {key: nearest_float(v) for key, v in fit.constants().items()}}
+    if isinstance(fit, ParametricFit):
+        values = fit.values()
+        lines = _function(f"{ident}_constants", (), {str(c): values[c] for c in CONSTANTS},
+                          f"E, A, B, alpha, beta of {fit.name}")
+        return {**data, "functions": {"constants": f"{ident}_constants"}}, lines
+    opt = compute_optimal(C, fit, flops_per_param_token=k)
+    lines = _function(f"{ident}_optimum", (C, k), {"n": opt.n_params, "d": opt.tokens, "loss": opt.loss},
+                      f"compute_optimal(compute, {fit.name!r}, flops_per_param_token=k): (N_opt, D_opt, loss)")
+    funcs = {"optimum": f"{ident}_optimum"}
+    try:
+        inv = compute_for_loss(L, fit, flops_per_param_token=k)
+    except SymcalcError:  # an allocation law without a loss: the full path's error
+        return {**data, "functions": funcs}, lines
+    lines += _function(f"{ident}_for_loss", (L, k), {"c": inv.compute, "n": inv.n_params, "d": inv.tokens,
+                                                      "loss": inv.loss},
+                       f"compute_for_loss(loss, {fit.name!r}, flops_per_param_token=k): (C, N_opt, D_opt, loss)")
+    return {**data, "functions": {**funcs, "for_loss": f"{ident}_for_loss"}}, lines
+
+
+def source() -> str:
+    """The text of ``symcalc/_generated_scaling.py``."""
+    from .scaling.fits import ALIASES, DEFAULT_FIT, FITS
+
+    head = ['"""Generated by ``python -m symcalc._fastgen_scaling --write`` from symcalc.scaling\'s expressions; do not edit.',
+            "",
+            "``symcalc scaling``'s sympy-free path (:mod:`symcalc.cli._fast_scaling`): per fit its data (``FITS``) and",
+            "its closed forms as decimal code, evaluated by the caller at 60 significant digits.",
+            '"""',
+            "# flake8: noqa",
+            "from decimal import Decimal as _D",
+            "", ""]
+    body: list[str] = _parametric_code()
+    fits = {}
+    for fit in FITS.values():
+        data, lines = _fit_code(fit)
+        fits[fit.name] = data
+        body += lines
+    table = {name: {**data, "functions": "@@" + repr(data["functions"])} for name, data in fits.items()}
+    text = pprint.pformat(table, width=120, sort_dicts=False)
+    for name, data in fits.items():  # the function names as the functions themselves
+        names = data["functions"]
+        text = text.replace(repr("@@" + repr(names)), "{" + ", ".join(f"{k!r}: {v}" for k, v in names.items()) + "}")
+    tail = [f"DEFAULT_FIT = {DEFAULT_FIT!r}", f"ALIASES = {ALIASES!r}", "", "#: name -> the fit's data and functions",
+            f"FITS = {text}", ""]
+    return "\n".join(head + body + tail)
+
+
+def check() -> bool:
+    """True when the checked-in file is what :func:`source` gives today."""
+    return OUT.exists() and OUT.read_text(encoding="utf-8") == source()
+
+
+def write() -> None:
+    OUT.write_text(source(), encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--write"]:
+        write()
+        return 0
+    if argv == ["--check"]:
+        current = check()
+        print("symcalc/_generated_scaling.py is current" if current else "symcalc/_generated_scaling.py is stale")
+        return 0 if current else 1
+    print("usage: python -m symcalc._fastgen_scaling --write | --check")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

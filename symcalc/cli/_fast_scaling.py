@@ -1,0 +1,249 @@
+"""``symcalc scaling`` without sympy: the closed forms from generated decimal code, printed as the full path prints.
+
+The full path (:mod:`symcalc.cli.scaling`) builds each answer as an exact sympy expression and
+prints the double nearest it (:func:`symcalc.scaling.result.nearest_float`). This module evaluates
+the same closed forms from :mod:`symcalc._generated_scaling` (written by
+:mod:`symcalc._fastgen_scaling` from the library's own functions, checked current by the tests) in
+:mod:`decimal` arithmetic at 60 significant digits, rounds each value once to the nearest double,
+and prints it with the same formatting (:mod:`symcalc._scalefmt`): the same bytes, text or
+``--json``; ``tests/test_fast_scaling.py`` compares the two paths.
+
+Covered: ``--compute`` (``-C``) or ``--loss``, with ``--fit`` (any fit, any alias),
+``--flops-per-param-token``, ``--params``, ``--inference-tokens`` (with
+``--inference-flops-per-param-token``), ``--json``; and ``--list-fits`` (with ``--json``). Values are
+plain decimals (``1e24``, ``5.76e23``, ``2.0``; counts also ``7B``, ``2T``), each flag once, within the
+flags' range (1e-30 to 1e30). Everything else, and every case the full path answers with an error,
+goes to the full path: ``--hardware``, ``--unique-tokens``, ``--exact-flops``, ``--latex``, ``--plot``,
+``--cookbook``, ``--help``, abbreviated flags, fractions such as ``3/2``. Only the standard library and
+the generated module are imported.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, localcontext
+from fractions import Fraction
+
+__all__ = ["answer", "PRECISION"]
+
+#: Significant digits of the decimal evaluation (each printed float is the nearest double to it).
+PRECISION = 60
+#: Flag spellings -> (key, kind): "number" (1e24, 2.0), "count" (also 7B, 2T), "name", "flag" (no value).
+FLAGS = {
+    "--compute": ("compute", "number"), "-C": ("compute", "number"), "--loss": ("loss", "number"),
+    "--fit": ("fit", "name"), "--flops-per-param-token": ("k", "number"), "--params": ("params", "count"),
+    "--inference-tokens": ("d_inf", "count"), "--inference-flops-per-param-token": ("k_inf", "number"),
+    "--json": ("json", "flag"), "--list-fits": ("list_fits", "flag"),
+}
+_SCALE = {"k": 10**3, "m": 10**6, "b": 10**9, "t": 10**12}
+_LIMIT = 10**30  # symcalc.cli.common.MAX_AMOUNT: amounts within [1e-30, 1e30]
+
+
+def amount(text: str, count: bool) -> Fraction | None:
+    """The exact value of ``1e24``, ``5.76e23``, ``2.0`` (and with ``count``, ``7B``, ``2T``) within the
+    flags' range, as :func:`symcalc.inputs.parse_number`/``parse_count`` read it; None for any other text.
+
+    >>> amount("5.76e23", False), amount("7B", True), amount("7B", False), amount("3/2", False)
+    (Fraction(576000000000000000000000, 1), Fraction(7000000000, 1), None, None)
+    """
+    scale = 1
+    if count and text[-1:].lower() in _SCALE:
+        text, scale = text[:-1], _SCALE[text[-1:].lower()]
+    mantissa, e, exponent = text.lower().partition("e")
+    whole, dot, frac = mantissa.partition(".")
+    if e:
+        sign = exponent[:1] in ("+", "-")
+        digits = exponent[1:] if sign else exponent
+        if not (digits.isascii() and digits.isdigit() and len(digits) <= 3):
+            return None
+    if not (whole.isascii() and whole.isdigit()) or (dot and not (frac.isascii() and frac.isdigit())):
+        return None
+    value = Fraction(int(whole + frac), 10 ** len(frac)) * scale * Fraction(10) ** (int(exponent) if e else 0)
+    return value if Fraction(1, _LIMIT) <= value <= _LIMIT else None
+
+
+def _parse(words: list) -> dict | None:
+    opts: dict = {}
+    while words:
+        word = words.pop(0)
+        if "=" in word and word.startswith("--"):
+            word, value = word.split("=", 1)
+            words.insert(0, value)
+        if word not in FLAGS:
+            return None
+        key, kind = FLAGS[word]
+        if key in opts:
+            return None
+        if kind == "flag":
+            opts[key] = True
+            continue
+        if not words:
+            return None
+        value = words.pop(0)
+        if kind == "name":
+            opts[key] = value
+            continue
+        opts[key] = amount(value, kind == "count")
+        if opts[key] is None:
+            return None
+    return opts
+
+
+def _dec(value: Fraction) -> Decimal:
+    return Decimal(value.numerator) / Decimal(value.denominator)
+
+
+class _Fallback(Exception):
+    """The full path answers (an error, or a case left to it)."""
+
+
+def _root(f, slope, lo: Decimal) -> Decimal:
+    """The root above ``lo`` of an increasing ``f`` (f(lo) < 0 < f(∞)), to 1e-40 relative.
+
+    Newton's steps from a point above the root (F is convex there: steps stay above it and fall
+    monotonically), then a check that f changes sign within 1e-40 of the result; bisection in log
+    space if the steps did not get there.
+    """
+    hi = 2 * lo
+    for _ in range(4000):
+        if f(hi) > 0:
+            break
+        hi *= 2
+    else:
+        raise _Fallback
+    tol = Decimal(10) ** -40
+    x = hi
+    for _ in range(200):
+        step = f(x) / slope(x)
+        x -= step
+        if abs(step) < x * tol / 100:
+            break
+    if lo < x and f(x * (1 - tol)) <= 0 <= f(x * (1 + tol)):
+        return x
+    a, b = lo.ln(), hi.ln()
+    while b - a >= tol:
+        m = (a + b) / 2
+        a, b = (a, m) if f(m.exp()) > 0 else (m, b)
+    return ((a + b) / 2).exp()
+
+
+def _answer(opts: dict, G, out: list, data: dict | None) -> str:
+    """The optimum (and --params, --inference-tokens) into ``out`` (text lines) or ``data`` (--json); the fit's name."""
+    from .._scalefmt import at_params_line, fmt_float, inference_rows, inference_title, optimum_rows, table
+
+    if ("compute" in opts) == ("loss" in opts):
+        raise _Fallback
+    key = opts.get("fit", G.DEFAULT_FIT).strip().lower()
+    name = G.ALIASES.get(key, key)
+    if name not in G.FITS:
+        raise _Fallback
+    fit = G.FITS[name]
+    funcs, parametric = fit["functions"], fit["kind"] == "parametric"
+    k = opts.get("k", Fraction(*fit["k"]))
+    consts = funcs["constants"]() if parametric else ()
+    if "loss" in opts:
+        ell = _dec(opts["loss"])
+        if parametric:
+            if not ell - consts[0] > consts[0] * Decimal(10) ** -45:  # at or below E: the full path's error
+                raise _Fallback
+            c, n, d, loss = G.parametric_for_loss(ell, _dec(k), *consts)
+        elif "for_loss" in funcs:
+            c, n, d, loss = funcs["for_loss"](ell, _dec(k))
+        else:
+            raise _Fallback
+        exact_c = None
+    else:
+        exact_c = opts["compute"]
+        c = _dec(exact_c)
+        optimum = G.parametric_optimum(c, _dec(k), *consts) if parametric else funcs["optimum"](c, _dec(k))
+        n, d, loss = optimum
+    scale = fit["scale"]
+    c_f = float(exact_c) if exact_c is not None else float(c)
+    n_f, d_f, ratio_f = float(n), float(d), float(d / n)
+    loss_f = None if loss is None else float(loss)
+    if data is not None:
+        data.update(compute=c_f, params=n_f, tokens=d_f)
+        if scale == "params":
+            data["tokens_per_param"] = ratio_f
+        data.update(loss=loss_f, flops_per_param_token=float(k))
+        data.setdefault("tokens_per_param", ratio_f)
+        if scale == "flops_per_token":
+            data["flops_per_token"], data["params"] = data["params"], float(n / 6)  # M as 6N-equivalent parameters
+        data["fit"] = {"name": name, "source": fit["source"]}
+        data["exponents"] = {"params": fit["exponents"][0], "tokens": fit["exponents"][1]}
+        if "loss" in opts:
+            data["target_loss"] = float(opts["loss"])
+    else:
+        rows = optimum_rows(scale, n_f, d_f, ratio_f if scale == "params" else None, loss_f)
+        out.append(table(f"{name} at C = {fmt_float(c_f, 'FLOP')}", [(label, fmt_float(v, u)) for _, label, v, u in rows]))
+    if "params" in opts:
+        if not parametric:
+            raise _Fallback
+        n_at = opts["params"]
+        d_at = exact_c / (k * n_at) if exact_c is not None else c / (_dec(k) * _dec(n_at))
+        (loss_at,) = G.parametric_loss(_dec(n_at), _dec(d_at) if exact_c is not None else d_at, *consts)
+        at = (float(n_at), float(d_at), float(loss_at))
+        if data is not None:
+            data["at_params"] = {"params": at[0], "tokens": at[1], "loss": at[2]}
+        else:
+            out.append(at_params_line(*at))
+    if "d_inf" in opts:
+        if not parametric:
+            raise _Fallback
+        d_inf, k_inf = opts["d_inf"], opts.get("k_inf", Fraction(2))
+        if "loss" not in opts:
+            ell = loss
+        args = (_dec(k), _dec(k_inf), _dec(d_inf))
+        (lowest,) = G.parametric_lowest_tokens(ell, *consts)
+        d_opt = _root(lambda t: G.parametric_inference(t, ell, *args, *consts)[0],
+                      lambda t: G.parametric_inference_slope(t, ell, *args, *consts)[0], lowest * (1 + Decimal(10) ** -40))
+        (n_opt,) = G.parametric_params_of_tokens(d_opt, ell, *consts)
+        training, inference = args[0] * n_opt * d_opt, args[1] * n_opt * args[2]
+        reference_total = c + args[1] * n * args[2]
+        values = [float(v) for v in (n_opt, d_opt, d_opt / n_opt, training, inference, training + inference, n,
+                                     reference_total, 1 - (training + inference) / reference_total)]
+        rows = inference_rows(*values)
+        if data is not None:
+            data["inference"] = {"loss": float(ell), "inference_tokens": float(d_inf),
+                                 **{key: v for key, _, v, _ in rows}}
+        else:
+            out.append(table(inference_title(name, float(ell), float(d_inf)),
+                             [(label, fmt_float(v, u)) for _, label, v, u in rows]))
+    return name
+
+
+def _text(opts: dict, G) -> str:
+    import json as _json
+
+    from .._scalefmt import CHINCHILLA_NOTE, heading, list_fits_text
+
+    if opts.get("list_fits"):
+        if set(opts) - {"list_fits", "json"}:
+            raise _Fallback
+        fits = [(name, f["title"], f["constants"], f["source"], f["example"]) for name, f in G.FITS.items()]
+        if opts.get("json"):
+            return _json.dumps({"fits": [{"name": n, "title": t, "kind": G.FITS[n]["kind"], "source": s, "constants": c}
+                                         for n, t, c, s, _ in fits], "default": G.DEFAULT_FIT}, indent=2)
+        return list_fits_text(fits)
+    as_json = {} if opts.get("json") else None
+    lines: list = []
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        name = _answer(opts, G, lines, as_json)
+    if as_json is not None:
+        return _json.dumps(as_json, indent=2)
+    fit = G.FITS[name]
+    head = [heading(fit["title"], fit["source"])] + ([CHINCHILLA_NOTE] if name == "chinchilla" else [])
+    return "\n".join(head + lines)
+
+
+def answer(argv: list) -> str | None:
+    """The text ``symcalc scaling ...`` prints (``argv[0] == "scaling"``); None when the full path must answer."""
+    opts = _parse(list(argv[1:]))
+    if opts is None:
+        return None
+    from .. import _generated_scaling as G
+
+    try:
+        return _text(opts, G)
+    except (_Fallback, ArithmeticError):
+        return None

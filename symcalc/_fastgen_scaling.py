@@ -42,7 +42,7 @@ def decimal_code(expr: Expr, names: dict = ARGS) -> str:
 
     >>> from sympy import Rational, sqrt
     >>> decimal_code(S.compute ** Rational(14, 31) * sqrt(2) + 1)
-    '(_D(1) + (_D(2) ** (_D(1) / _D(2))) * (compute ** (_D(14) / _D(31))))'
+    '(_D(1) + ((_D(2) ** (_D(1) / _D(2))) * (compute ** (_D(14) / _D(31)))))'
     """
     if isinstance(expr, Symbol):
         if expr not in names:

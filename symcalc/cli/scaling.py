@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
                            frontier_exponents, get_fit, inference_optimal, law_latex)
     from .._scalefmt import CHINCHILLA_NOTE, at_params_line, heading, list_fits_text
     from ..scaling.result import fmt, nearest_float
+    from sympy.core.parameters import evaluate
 
     if args.list_fits:
         fits = [f.describe() for f in FITS.values()]
@@ -120,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
             raise SymcalcError(f"--params needs a fit with a loss L(N, D); {fit.name} is an allocation law")
         n = _count(args.params, "--params")
         d = opt.compute / (opt.flops_per_param_token * n)
-        loss = fit.loss(n, d)
+        with evaluate(False):  # numbers: no perfect-power search in N^alpha (minutes for muennighoff's alpha)
+            loss = fit.loss(n, d)
         n, d, loss = nearest_float(n), nearest_float(d), nearest_float(loss)
         if as_json:
             out["at_params"] = {"params": n, "tokens": d, "loss": loss}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 import os
 import subprocess
@@ -18,9 +16,8 @@ from hypothesis import strategies as st
 from sympy import Float, Rational
 from sympy.core.parameters import evaluate
 
-from symcalc import _generated_scaling as G
-from symcalc import symbols as S
-from symcalc.cli import _fast, main
+from test_fast_cli import _full, _quick
+from symcalc._generated import scaling as G
 from symcalc.cli._fast_scaling import PRECISION, amount
 from symcalc.inputs import parse_count, parse_number
 from symcalc.scaling import FITS, compute_for_loss, compute_optimal, inference_optimal
@@ -30,20 +27,6 @@ from symcalc.scaling.result import nearest_float
 ROOT = Path(__file__).resolve().parent.parent
 #: Relative error bound of the generated decimal code against the exact closed forms (60-digit evaluation).
 BOUND = Rational(1, 10**45)
-
-
-def _full(argv):
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        status = main(list(argv))
-    return status, out.getvalue()
-
-
-def _quick(argv):
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        status = _fast.run(list(argv))
-    return status, out.getvalue()
 
 
 def _same(argv):
@@ -63,11 +46,12 @@ def _close(decimal_value, exact, bound=BOUND):
 
 
 def test_generated_scaling_code_is_current():
-    """Regenerating symcalc/_generated_scaling.py from today's fits and derivations gives the checked-in file
-    (else: python -m symcalc._fastgen_scaling --write)."""
-    from symcalc._fastgen_scaling import check
+    """Regenerating symcalc/_generated/scaling.py from today's fits and derivations gives the checked-in file
+    (else: python -m symcalc._fastgen --write)."""
+    from symcalc._fastgen import OUT
+    from symcalc._fastgen_scaling import generate_scaling
 
-    assert check()
+    assert (OUT / "scaling.py").read_text() == generate_scaling()
 
 
 @pytest.mark.parametrize("name", list(FITS))

@@ -2,7 +2,7 @@
 
 The full path (:mod:`symcalc.cli.scaling`) builds each answer as an exact sympy expression and
 prints the double nearest it (:func:`symcalc.scaling.result.nearest_float`). This module evaluates
-the same closed forms from :mod:`symcalc._generated_scaling` (written by
+the same closed forms from :mod:`symcalc._generated.scaling` (written by
 :mod:`symcalc._fastgen_scaling` from the library's own functions, checked current by the tests) in
 :mod:`decimal` arithmetic at 60 significant digits, rounds each value once to the nearest double,
 and prints it with the same formatting (:mod:`symcalc._scalefmt`): the same bytes, text or
@@ -241,7 +241,7 @@ def answer(argv: list) -> str | None:
     opts = _parse(list(argv[1:]))
     if opts is None:
         return None
-    from .. import _generated_scaling as G
+    from .._generated import scaling as G
 
     try:
         return _text(opts, G)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from ..defaults import resolve
 from ..errors import SymcalcError
@@ -38,7 +38,8 @@ def _flat(np, name: str, value: Any):
 
 
 def memory_points(model, *, seq_len: Any, micro_batch: Any = 1, tp: Any = 1, pp: Any = 1, dp: Any = 1, ep: Any = 1,
-                  cp: Any = 1, zero_stage: Any = None, recompute: Any = None, chunk: int = 2**13, **settings: Any):
+                  cp: Any = 1, zero_stage: Any = None, recompute: Any = None, chunk: int = 2**13, threads: Optional[int] = None,
+                  **settings: Any):
     """Training memory per device (float64 bytes) of a flat list of configurations.
 
     Every argument is a scalar or a 1-D array (list, numpy, or dask); configuration i takes the
@@ -49,7 +50,10 @@ def memory_points(model, *, seq_len: Any, micro_batch: Any = 1, tp: Any = 1, pp:
     in the processor's cache, from small tables of the formula's coefficients over the values of
     z, the policy, t and p (:mod:`symcalc.sweep._tables`); where no table fits, one compiled total
     per (ZeRO stage, policy). Dask arrays in give a lazy dask array out, computed block by block (on a dask
-    cluster if one is running) by the same code.
+    cluster if one is running) by the same code. Lists of at least 2^18 configurations are split
+    between ``threads`` threads (default: the processors this process may use; numpy releases the
+    GIL in its loops); ``threads=1`` keeps everything on the calling thread. Dask blocks are
+    evaluated one thread each (dask runs blocks side by side).
 
     >>> from symcalc import Model
     >>> m = Model(n_layers=2, d_model=8, n_heads=2, n_kv_heads=2, d_ff=32, vocab=10)
@@ -64,11 +68,12 @@ def memory_points(model, *, seq_len: Any, micro_batch: Any = 1, tp: Any = 1, pp:
     check_settings(settings)
     settings = resolved_settings(model, settings)
     chunk = as_int("chunk", chunk, minimum=1)
+    threads = default_threads() if threads is None else as_int("threads", threads, minimum=1)
     zero_stage, recompute = resolve("zero_stage", zero_stage), resolve("recompute", recompute)
     values = dict(tp=tp, pp=pp, dp=dp, ep=ep, cp=cp, micro_batch=micro_batch, seq_len=seq_len)
 
-    def evaluate(t, p, d, e, c, b, s, z, r):
-        return _evaluate(np, model, settings, chunk, (t, p, d, e, c, b, s), z, r)
+    def evaluate(t, p, d, e, c, b, s, z, r, threads=1):
+        return _evaluate(np, model, settings, chunk, (t, p, d, e, c, b, s), z, r, threads)
 
     inputs = [values[n] for n in _NAMES] + [zero_stage, recompute]
     if any(is_dask(v) for v in inputs):
@@ -77,7 +82,7 @@ def memory_points(model, *, seq_len: Any, micro_batch: Any = 1, tp: Any = 1, pp:
         return map_points(evaluate, [v if is_dask(v) else _flat(np, n, v) if n != "recompute" else _policies(np, v)
                                      for n, v in zip(_NAMES + ("zero_stage", "recompute"), inputs)])
     arrays = [_flat(np, n, v) for n, v in zip(_NAMES, inputs[:7])]
-    return evaluate(*arrays, _flat(np, "zero_stage", zero_stage), _policies(np, recompute))
+    return evaluate(*arrays, _flat(np, "zero_stage", zero_stage), _policies(np, recompute), threads)
 
 
 def _policies(np, value: Any):
@@ -88,11 +93,12 @@ def _policies(np, value: Any):
     return arr
 
 
-def _codes(np, z, r) -> tuple:
+def _codes(np, z, r, check: bool = True) -> tuple:
     """(zs, z codes, rs, r codes): the ZeRO stages and policies, each configuration's position in them.
 
     A scalar is its own one-element tuple (codes None); an array ranges over every stage (0-3)
-    or policy, its codes checked once: stages 0-3, policies by name or by index in RECOMPUTE.
+    or policy: stages 0-3, policies by name or by index in RECOMPUTE. Integer codes are checked
+    over the whole array unless ``check`` is false (the table path checks them chunk by chunk).
     """
     if z.ndim == 0:
         zs, zc = (as_int("zero_stage", z.item(), minimum=0, maximum=3),), None
@@ -100,14 +106,14 @@ def _codes(np, z, r) -> tuple:
         if z.dtype.kind not in "iu" and not (z.dtype.kind == "f" and np.array_equal(z, np.floor(z))):
             raise SymcalcError("zero_stage holds values that are not whole numbers; give stages 0-3")
         zs, zc = (0, 1, 2, 3), z if z.dtype.kind in "iu" else z.astype(np.int64)
-        if z.size and (int(z.min()) < 0 or int(z.max()) > 3):
-            as_int("zero_stage", int(z.max()) if int(z.max()) > 3 else int(z.min()), minimum=0, maximum=3)
+        if (check or z.dtype.kind not in "iu") and zc.size and (int(zc.min()) < 0 or int(zc.max()) > 3):
+            as_int("zero_stage", int(zc.max()) if int(zc.max()) > 3 else int(zc.min()), minimum=0, maximum=3)
     if r.ndim == 0:
         value = r.item()
         value = RECOMPUTE[as_int("recompute", value, minimum=0, maximum=2)] if isinstance(value, int) else value
         return zs, zc, (as_choice("recompute", value, RECOMPUTE),), None
     if r.dtype.kind in "iu":
-        if r.size and (int(r.min()) < 0 or int(r.max()) > 2):
+        if check and r.size and (int(r.min()) < 0 or int(r.max()) > 2):
             raise SymcalcError(f"recompute holds {int(r.max()) if int(r.max()) > 2 else int(r.min())}; give "
                                "'none', 'selective', 'full' or their index 0-2")
         return zs, zc, RECOMPUTE, r
@@ -141,8 +147,8 @@ def _bad_of(np, checks: dict, name: str, values):
     return lambda chunk: ~np.vectorize(lambda v: float(v).is_integer() and ok(int(v)), otypes=[bool])(chunk)
 
 
-def _evaluate(np, model, settings: dict, chunk: int, arrays: tuple, z, r):
-    from ._tables import table_plan
+def _evaluate(np, model, settings: dict, chunk: int, arrays: tuple, z, r, threads: int = 1):
+    from ._tables import BadCodes, table_plan
 
     z, r = np.asarray(z), np.asarray(r)
     shape = np.broadcast_shapes(*(a.shape for a in (*arrays, z, r)))
@@ -151,7 +157,7 @@ def _evaluate(np, model, settings: dict, chunk: int, arrays: tuple, z, r):
     scalars = {k: v.item() for k, v in named.items() if not v.ndim}
     whole = all(float(v).is_integer() for v in scalars.values())
     scalars = {k: int(v) for k, v in scalars.items()} if whole else scalars
-    zs, zc, rs, rc = _codes(np, z, r)
+    zs, zc, rs, rc = _codes(np, z, r, check=False)
     zc = None if zc is None else np.broadcast_to(zc, shape).reshape(-1)
     rc = None if rc is None else np.broadcast_to(rc, shape).reshape(-1)
     n = max(1, int(np.prod(shape)))
@@ -161,6 +167,8 @@ def _evaluate(np, model, settings: dict, chunk: int, arrays: tuple, z, r):
     checks = _checks(model)
     plan = table_plan(np, model, settings, full, scalars, zs, rs, zc, rc,
                       lambda name, v: checks[name](v) if name in checks else True) if whole and full else None
+    if plan is None:
+        _codes(np, z, r)  # the codes checked whole (the table path checks them chunk by chunk)
     covered = plan[1] if plan else set()
     marks = {name: _bad_of(np, checks, name, full[name] if name in full else np.asarray(scalars[name]))
              for name in ("tp", "pp", "ep") if name not in covered}
@@ -181,18 +189,65 @@ def _evaluate(np, model, settings: dict, chunk: int, arrays: tuple, z, r):
                           for key in _NAMES]
                 res[i:i + chunk] = fn(*values)
             out[rows if rows is not None else slice(None)] = res
-    for i in range(0, n, chunk):
-        block = out[i:i + chunk]
-        if plan:
-            plan[0](i, i + block.size, block)
-        bad = False
-        for name, mark in marks.items():
-            if callable(mark):
-                bad = bad | mark(full[name][i:i + chunk])
-        if model.is_moe:
-            e = full["ep"][i:i + chunk] if "ep" in full else scalars["ep"]
-            d = full["dp"][i:i + chunk] if "dp" in full else scalars["dp"]
-            bad = bad | (np.fmod(d, e) != 0)
-        if np.any(bad):
-            block[bad] = np.nan
+    marks = [(full[name], mark) for name, mark in marks.items() if callable(mark)]
+    moe = (full.get("ep", scalars.get("ep")), full.get("dp", scalars.get("dp"))) if model.is_moe else None
+
+    def span(lo: int, hi: int) -> None:
+        """Configurations lo..hi, a chunk at a time (a thread's share)."""
+        for i in range(lo, hi, chunk):
+            j = min(i + chunk, hi)
+            block = out[i:j]
+            if plan:
+                plan[0](i, j, block)
+            bad = False
+            for values, mark in marks:
+                bad = bad | mark(values[i:j])
+            if moe is not None:
+                e, d = (v[i:j] if getattr(v, "ndim", 0) else v for v in moe)
+                bad = bad | (np.fmod(d, e) != 0)
+            if bad is not False and bad.any():
+                block[bad] = np.nan
+
+    try:
+        spans = _spans(n, chunk, threads)
+        if len(spans) == 1:
+            span(0, n)
+        else:
+            for done in [_pool(len(spans)).submit(span, lo, hi) for lo, hi in spans]:
+                done.result()
+    except BadCodes:
+        _codes(np, z, r)  # raises the one-line error naming the value
+        raise SymcalcError("zero_stage or recompute holds a code out of range; give stages 0-3 and policies 0-2") from None
     return out.reshape(shape)
+
+
+#: Fewest configurations a thread takes (smaller lists run on the calling thread alone).
+MIN_SPAN = 2**17
+_POOL: list = []
+
+
+def _spans(n: int, chunk: int, threads: int) -> list:
+    """``threads`` contiguous ranges of whole chunks covering 0..n (fewer when each would be under MIN_SPAN)."""
+    parts = max(1, min(threads, n // MIN_SPAN))
+    step = -(-n // parts)
+    step = -(-step // chunk) * chunk
+    return [(lo, min(lo + step, n)) for lo in range(0, n, step)]
+
+
+def _pool(workers: int):
+    """A shared thread pool (numpy releases the GIL in its loops, so chunks run side by side)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not _POOL or _POOL[0]._max_workers < workers:
+        _POOL[:] = [ThreadPoolExecutor(max_workers=workers, thread_name_prefix="symcalc-sweep")]
+    return _POOL[0]
+
+
+def default_threads() -> int:
+    """The processors this process may run on (``os.sched_getaffinity`` where it exists)."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)

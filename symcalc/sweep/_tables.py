@@ -24,7 +24,7 @@ from sympy import Add, Integer
 from ..numeric import compile_breakdown
 from ._functions import POINT_ARGS, RECOMPUTE, total_function
 
-__all__ = ["table_plan", "TABLE_LIMIT"]
+__all__ = ["table_plan", "TABLE_LIMIT", "BadCodes"]
 
 #: Largest table (entries): 2^17 float64 = 1 MiB.
 TABLE_LIMIT = 2**17
@@ -56,7 +56,23 @@ def _plan(model, settings_key, zs: tuple, rs: tuple, scalars: tuple, table_vars:
     coefs = [compile_breakdown(Breakdown({f"c{i}": g.get(m, Integer(0)) for i, m in enumerate(monos)}), tsyms,
                                total=False) for g in per_setting]
     mono_fn = compile_breakdown(Breakdown({f"m{i}": m for i, m in enumerate(monos)}), others, total=False)
-    return coefs, mono_fn, tuple(str(s) for s in others), tuple(m == 1 for m in monos)
+    return coefs, mono_fn, tuple(str(s) for s in others), tuple(_kind(m, others) for m in monos)
+
+
+def _kind(mono, others: tuple) -> tuple:
+    """How a chunk gets monomial ``mono``: ``("one",)``, ``("sym", i)`` (input i as it is), ``("inv", i)`` (1/input i), or ``("fn",)``.
+
+    An input and its reciprocal are applied directly to the integer chunk (a float64 product with
+    an integer array casts each value exactly; ``1/x`` is numpy's correctly rounded reciprocal);
+    other monomials come from the compiled monomial function.
+    """
+    if mono == 1:
+        return ("one",)
+    if mono in others:
+        return ("sym", others.index(mono))
+    if mono.is_Pow and mono.exp == -1 and mono.base in others:
+        return ("inv", others.index(mono.base))
+    return ("fn",)
 
 
 def table_plan(np, model, settings: dict, arrays: dict, scalars: dict, zs: tuple, rs: tuple, z_codes, r_codes, valid):
@@ -64,66 +80,106 @@ def table_plan(np, model, settings: dict, arrays: dict, scalars: dict, zs: tuple
 
     ``arrays`` maps input names to 1-D integer arrays, ``scalars`` to ints; ``zs``/``rs`` are the
     ZeRO stages and policies, ``z_codes``/``r_codes`` each configuration's position in them (integer
-    arrays; None when there is one); ``valid(name, v)`` says whether degree value v fits the model (NaN in the
-    table otherwise). ``covered`` names the degrees the table checked.
+    arrays, not yet checked: ``chunk`` raises :class:`BadCodes` when a chunk holds one out of range;
+    None when there is one); ``valid(name, v)`` says whether degree value v fits the model (NaN in
+    the table otherwise; it depends on the model alone). ``covered`` names the degrees the table checked.
+
+    Only the table variables' arrays are scanned whole (their largest value sizes the table); the
+    codes are checked chunk by chunk, where the chunk is in the processor's cache anyway.
     """
-    ranges = {}
-    for name, arr in arrays.items():
-        if arr.dtype.kind in "iu" and arr.size:
-            lo, hi = int(arr.min()), int(arr.max())
-            if lo >= 0 and hi < TABLE_LIMIT:
-                ranges[name] = hi + 1
     size = len(zs) * len(rs)
-    table_vars: list = []
+    table_vars, ranges = [], {}
     for name in ("tp", "pp", "ep", "cp", "dp", "micro_batch", "seq_len"):
-        if name in ranges and len(table_vars) < 2 and size * ranges[name] <= TABLE_LIMIT:
+        arr = arrays.get(name)
+        if arr is None or arr.dtype.kind not in "iu" or not arr.size or len(table_vars) == 2:
+            continue
+        top = int(_unsigned(np, arr).max())  # one pass: a negative value reads as >= 2^63
+        if top < TABLE_LIMIT and size * (top + 1) <= TABLE_LIMIT:
             table_vars.append(name)
-            size *= ranges[name]
+            ranges[name] = top + 1
+            size *= top + 1
     if not table_vars:
         return None
-    coefs, mono_fn, others, ones = _plan(model, tuple(sorted(settings.items())), tuple(zs), tuple(rs),
-                                         tuple(sorted(scalars.items())), tuple(table_vars))
-    grids = np.meshgrid(*(np.arange(ranges[n], dtype=np.float64) for n in table_vars), indexing="ij")
+    plan_key = (model, tuple(sorted(settings.items())), tuple(zs), tuple(rs), tuple(sorted(scalars.items())),
+                tuple(table_vars))
+    tables, mono_fn, others, kinds = _built(np, plan_key, tuple(ranges[n] for n in table_vars), valid)
+    generic = any(kind[0] == "fn" for kind in kinds)
+    # The table index in mixed radix (z code, policy code, first variable, second), by Horner's rule.
+    steps = ([(z_codes, len(zs), True)] if z_codes is not None else []) + (
+        [(r_codes, len(rs), True)] if r_codes is not None else []) + [(arrays[n], ranges[n], False) for n in table_vars]
+    steps = [(a, _unsigned(np, a) if check else None, radix) for a, radix, check in steps]
+    other_arrays = [arrays[n] for n in others]
+    intp = np.intp
+    direct = len(steps) == 1 and steps[0][0].dtype == intp
+
+    def chunk(i, j, out):
+        """Totals of configurations i..j written into ``out`` (a float64 block of j - i)."""
+        for _, view, radix in steps:
+            if view is not None and view[i:j].max() >= radix:
+                raise BadCodes
+        if direct:
+            idx = steps[0][0][i:j]
+        else:
+            idx = np.empty(j - i, dtype=intp)
+            np.multiply(steps[0][0][i:j], steps[1][2], out=idx, dtype=intp, casting="unsafe") if len(steps) > 1 else \
+                np.copyto(idx, steps[0][0][i:j], casting="unsafe")
+            for k in range(1, len(steps)):
+                np.add(idx, steps[k][0][i:j], out=idx, dtype=intp, casting="unsafe")
+                if k + 1 < len(steps):
+                    np.multiply(idx, steps[k + 1][2], out=idx)
+        ms = mono_fn.natural(*(a[i:j] for a in other_arrays)) if generic else None
+        looked = np.empty(j - i) if len(tables) > 1 else None
+        for k, kind in enumerate(kinds):
+            into = out if k == 0 else looked
+            tables[k].take(idx, out=into, mode="clip")  # every index is in range (checked above)
+            if kind[0] == "sym":
+                np.multiply(into, other_arrays[kind[1]][i:j], out=into)
+            elif kind[0] == "inv":
+                np.multiply(into, np.reciprocal(other_arrays[kind[1]][i:j], dtype=np.float64), out=into)
+            elif kind[0] == "fn":
+                into *= ms[k]
+            if k:
+                out += looked
+        return out
+
+    return chunk, set(table_vars)
+
+
+class BadCodes(Exception):
+    """A chunk holds a ZeRO stage or policy code out of range (the caller reports which, with the whole array)."""
+
+
+def _unsigned(np, arr):
+    """``arr`` viewed as unsigned integers of its width: one ``max`` then checks 0 <= v < bound."""
+    return arr if arr.dtype.kind == "u" else arr.view(f"u{arr.dtype.itemsize}")
+
+
+_BUILT: dict = {}
+
+
+def _built(np, plan_key: tuple, ranges: tuple, valid) -> tuple:
+    """The coefficient tables of a plan over ``ranges`` (NaN in the first where a degree does not fit); cached."""
+    key = (plan_key, ranges)
+    hit = _BUILT.get(key)
+    if hit is not None:
+        return hit
+    model, settings_key, zs, rs, scalars, table_vars = plan_key
+    coefs, mono_fn, others, kinds = _plan(model, settings_key, zs, rs, scalars, table_vars)
+    grids = np.meshgrid(*(np.arange(n, dtype=np.float64) for n in ranges), indexing="ij")
     inner = grids[0].size
-    tables = [np.empty(len(coefs) * inner) for _ in ones]
+    tables = [np.empty(len(coefs) * inner) for _ in kinds]
     with np.errstate(divide="ignore", invalid="ignore"):
         for s, fn in enumerate(coefs):
             for k, c in enumerate(fn.natural(*grids)):
                 tables[k][s * inner:(s + 1) * inner] = np.broadcast_to(c, grids[0].shape).reshape(-1)
     bad = np.zeros(grids[0].shape, dtype=bool)
     for k, name in enumerate(table_vars):
-        flags = np.asarray([not valid(name, v) for v in range(ranges[name])])
+        flags = np.asarray([not valid(name, v) for v in range(ranges[k])])
         bad |= flags.reshape([-1 if j == k else 1 for j in range(len(table_vars))])
     tables[0][np.tile(bad.reshape(-1), len(coefs))] = np.nan
-    first = arrays[table_vars[0]]
-    second = arrays[table_vars[1]] if len(table_vars) == 2 else None
-    stride = ranges[table_vars[1]] if second is not None else 1
-    rows = len(rs)
-    other_arrays = [arrays[n] for n in others]
-
-    def chunk(i, j, out):
-        """Totals of configurations i..j written into ``out`` (a float64 block of j - i)."""
-        idx = first[i:j].astype(np.intp)  # intp before any product: inputs may be narrow integers
-        if second is not None:
-            idx *= stride
-            idx += second[i:j]
-        if z_codes is not None or r_codes is not None:
-            setting = z_codes[i:j].astype(np.intp) if z_codes is not None else r_codes[i:j].astype(np.intp)
-            if z_codes is not None:
-                setting *= rows
-                if r_codes is not None:
-                    setting += r_codes[i:j]
-            setting *= inner
-            idx += setting
-        ms = mono_fn.natural(*(a[i:j] for a in other_arrays)) if not all(ones) else None
-        np.take(tables[0], idx, out=out)
-        if not ones[0]:
-            out *= ms[0]
-        for k in range(1, len(tables)):
-            looked = np.take(tables[k], idx)
-            if not ones[k]:
-                looked *= ms[k]
-            out += looked
-        return out
-
-    return chunk, set(table_vars)
+    for t in tables:
+        t.flags.writeable = False
+    if len(_BUILT) >= 64:
+        _BUILT.clear()
+    hit = _BUILT[key] = (tables, mono_fn, others, kinds)
+    return hit

@@ -6,7 +6,9 @@ order of :data:`DIMS`. Two compiled functions do all the work, one per part grou
 :mod:`symcalc.sweep._functions`): the model states (weights, gradients, optimizer, ZeRO buffers,
 misc) of ``(z, t, p, d, e, c)`` and the activations of ``(recompute, t, p, c, b, s)``, each
 evaluated once at its own small shape with the ZeRO stage and the recompute policy as arguments.
-The grid's total is then one broadcast add of those two arrays, the only full-size pass.
+The grid's total is then one broadcast add of those two arrays, the only full-size pass. A small
+grid of plain arguments (a few layouts) takes :mod:`symcalc.sweep._small` instead: the same two
+groups as Python float code, the same floats, a few microseconds a call.
 Configurations that are not valid (t not dividing the heads or the KV heads, p not dividing the
 layers, e not dividing the experts or d, e > 1 for a dense model) are NaN.
 

@@ -205,10 +205,19 @@ def memory_grid(model, *, seq_len: Any, micro_batch: Any = 1, tp: Any = 1, pp: A
     >>> g.total.tolist()   # the doctest of training_memory: 23712 bytes at dp=2
     [34368.0, 23712.0]
     """
+    if chunks is None:
+        small = (_SMALL[0] if _SMALL else _small())(model, seq_len, micro_batch, tp, pp, dp, ep, cp, zero_stage, recompute, settings)
+        if small is not None:  # the fields are ours, already checked: no __post_init__
+            sweep = Sweep.__new__(Sweep)
+            sweep.dims, sweep.coords, sweep.total = small
+            sweep.parts = parts = _SMALL[1]()
+            parts._build = lambda: _Prepared(model, _given(seq_len, micro_batch, tp, pp, dp, ep, cp, zero_stage,
+                                                           recompute), settings).parts
+            return sweep
     given = _given(seq_len, micro_batch, tp, pp, dp, ep, cp, zero_stage, recompute)
+    np = require_numpy()
     lazy = chunks is not None or any(is_dask(v) for v in given.values())
     prep = _Prepared(model, given, settings)
-    np = require_numpy()
     if lazy:
         from ._dask import lazy_total
 
@@ -217,6 +226,17 @@ def memory_grid(model, *, seq_len: Any, micro_batch: Any = 1, tp: Any = 1, pp: A
         total = np.empty(prep.shape, dtype=np.float64)
         np.add(prep.states, prep.acts, out=total)
     return Sweep(dims=prep.dims, coords={d: prep.coords[d] for d in prep.dims}, parts=prep.parts, total=total)
+
+
+_SMALL: list = []
+
+
+def _small():
+    """:func:`symcalc.sweep._small.small_grid`, imported once (the small path counts microseconds)."""
+    from ._small import LazyParts, small_grid
+
+    _SMALL[:] = [small_grid, LazyParts]
+    return small_grid
 
 
 def block_slices(shape: tuple, block_bytes: int) -> Iterator[tuple]:

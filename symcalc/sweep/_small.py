@@ -28,6 +28,7 @@ from ..defaults import active
 from ..inputs import as_model
 from ._functions import RECOMPUTE, RECOMPUTE_INDEX, check_settings, part_groups, resolved_settings
 from ._grid import DIMS
+from ._points import _checks
 
 __all__ = ["small_grid", "LIMIT", "LazyParts"]
 
@@ -52,12 +53,12 @@ class _Context:
         self.states = self.acts = None
         if model.free_symbols:
             return
-        heads, kv, layers = int(model.n_heads), int(model.n_kv_heads), int(model.n_layers)
-        # The degrees that fit the model (the checks of Parallel.check_model), as sets.
-        self.tp = frozenset(t for t in range(1, heads + 1) if heads % t == 0 and (kv % t == 0 or t % kv == 0))
-        self.pp = frozenset(p for p in range(1, layers + 1) if layers % p == 0)
-        experts = int(model.n_experts) if model.is_moe else 1
-        self.ep = frozenset(e for e in range(1, experts + 1) if experts % e == 0)
+        # The degrees that fit the model (the checks of Parallel.check_model), as sets: each is at
+        # most the number it divides (heads, layers, experts; a dense model's e is 1).
+        checks = _checks(model)
+        self.tp, self.pp, self.ep = (frozenset(v for v in range(1, int(top) + 1) if checks[name](v)) for name, top in
+                                     (("tp", model.n_heads), ("pp", model.n_layers),
+                                      ("ep", model.n_experts if model.is_moe else 1)))
         groups = part_groups(model, self.settings)
         try:
             self.states = scalar_group(groups.states.expr, groups.states.args[1:], S.zero_stage, (0, 1, 2, 3), True)

@@ -77,3 +77,24 @@ def test_threads_refused_below_one():
 
     with pytest.raises(SymcalcError, match="threads"):
         memory_points(M, seq_len=512, tp=[1, 2], threads=0)
+
+
+@pytest.mark.parametrize("late", [8, 5, -2])
+def test_a_value_outside_the_sample_is_still_exact(late):
+    """A degree larger (or negative) than every sampled one, deep inside the list, is planned again: the rows stay exact."""
+    from symcalc.sweep import memory_points
+
+    cols = _long(seed=3)
+    cols["tp"] = np.ones_like(cols["tp"])
+    cols["tp"][100_003] = late  # not a sampled position (every n/4096-th and the last)
+    for threads in (1, 2):
+        got = memory_points(M, seq_len=512, **cols, threads=threads)
+        cfg = {k: int(v[100_003]) for k, v in cols.items()}
+        cfg["recompute"] = ("none", "selective", "full")[cfg["recompute"]]
+        if late in (5, -2) or cfg["pp"] == 3:
+            assert np.isnan(got[100_003])
+        else:
+            want = float(training_memory(M, seq_len=512, **cfg).total)
+            assert abs(got[100_003] - want) <= 1e-12 * want
+        head = memory_points(M, seq_len=512, **{k: v[:100_003] for k, v in cols.items()})
+        assert np.allclose(got[:100_003], head, rtol=1e-12, equal_nan=True)  # a negative t: tables over other degrees

@@ -148,7 +148,7 @@ def _bad_of(np, checks: dict, name: str, values):
 
 
 def _evaluate(np, model, settings: dict, chunk: int, arrays: tuple, z, r, threads: int = 1):
-    from ._tables import BadCodes, table_plan
+    from ._tables import Regrow
 
     z, r = np.asarray(z), np.asarray(r)
     shape = np.broadcast_shapes(*(a.shape for a in (*arrays, z, r)))
@@ -164,9 +164,23 @@ def _evaluate(np, model, settings: dict, chunk: int, arrays: tuple, z, r, thread
     if not full:
         full = {"tp": np.full(n, scalars.pop("tp"))} if whole else {}
     out = np.empty(n, dtype=np.float64)
+    for exact in (False, True):  # table ranges from a sample; exactly when a chunk holds more
+        try:
+            return _fill(np, model, settings, chunk, threads, out, shape, full, scalars, whole, zs, zc, rs, rc, z, r,
+                         exact)
+        except Regrow:
+            continue
+    raise AssertionError("an exact plan never regrows")  # pragma: no cover
+
+
+def _fill(np, model, settings, chunk, threads, out, shape, full, scalars, whole, zs, zc, rs, rc, z, r, exact):
+    """``out`` filled with the totals (see :func:`_evaluate`); the table's ranges sampled unless ``exact``."""
+    from ._tables import BadCodes, table_plan
+
+    n = out.size
     checks = _checks(model)
     plan = table_plan(np, model, settings, full, scalars, zs, rs, zc, rc,
-                      lambda name, v: checks[name](v) if name in checks else True) if whole and full else None
+                      lambda name, v: checks[name](v) if name in checks else True, exact) if whole and full else None
     if plan is None:
         _codes(np, z, r)  # the codes checked whole (the table path checks them chunk by chunk)
     covered = plan[1] if plan else set()
@@ -213,8 +227,11 @@ def _evaluate(np, model, settings: dict, chunk: int, arrays: tuple, z, r, thread
         if len(spans) == 1:
             span(0, n)
         else:
-            for done in [_pool(len(spans)).submit(span, lo, hi) for lo, hi in spans]:
-                done.result()
+            futures = [_pool(len(spans)).submit(span, lo, hi) for lo, hi in spans]
+            errors = [f.exception() for f in futures]  # every thread done before anything is raised
+            for error in errors:
+                if error is not None:
+                    raise error
     except BadCodes:
         _codes(np, z, r)  # raises the one-line error naming the value
         raise SymcalcError("zero_stage or recompute holds a code out of range; give stages 0-3 and policies 0-2") from None

@@ -24,7 +24,7 @@ from sympy import Add, Integer
 from ..numeric import compile_breakdown
 from ._functions import POINT_ARGS, RECOMPUTE, total_function
 
-__all__ = ["table_plan", "TABLE_LIMIT", "BadCodes"]
+__all__ = ["table_plan", "TABLE_LIMIT", "BadCodes", "Regrow"]
 
 #: Largest table (entries): 2^17 float64 = 1 MiB.
 TABLE_LIMIT = 2**17
@@ -75,7 +75,8 @@ def _kind(mono, others: tuple) -> tuple:
     return ("fn",)
 
 
-def table_plan(np, model, settings: dict, arrays: dict, scalars: dict, zs: tuple, rs: tuple, z_codes, r_codes, valid):
+def table_plan(np, model, settings: dict, arrays: dict, scalars: dict, zs: tuple, rs: tuple, z_codes, r_codes, valid,
+               exact: bool = True):
     """``(chunk, covered)``: ``chunk(i, j, out)`` writes the totals of configurations i..j; None when no table fits.
 
     ``arrays`` maps input names to 1-D integer arrays, ``scalars`` to ints; ``zs``/``rs`` are the
@@ -84,8 +85,11 @@ def table_plan(np, model, settings: dict, arrays: dict, scalars: dict, zs: tuple
     None when there is one); ``valid(name, v)`` says whether degree value v fits the model (NaN in
     the table otherwise; it depends on the model alone). ``covered`` names the degrees the table checked.
 
-    Only the table variables' arrays are scanned whole (their largest value sizes the table); the
-    codes are checked chunk by chunk, where the chunk is in the processor's cache anyway.
+    The codes are checked chunk by chunk, where the chunk is in the processor's cache anyway. The
+    table variables' largest values size the table: with ``exact`` each array is scanned whole;
+    otherwise from a sample (every ``n/4096``-th value and the last), each chunk then checked
+    against it, raising :class:`Regrow` when one holds a larger value (the caller plans again,
+    exactly): a whole pass over each table variable saved, a third of the memory a list reads.
     """
     size = len(zs) * len(rs)
     table_vars, ranges = [], {}
@@ -93,7 +97,8 @@ def table_plan(np, model, settings: dict, arrays: dict, scalars: dict, zs: tuple
         arr = arrays.get(name)
         if arr is None or arr.dtype.kind not in "iu" or not arr.size or len(table_vars) == 2:
             continue
-        top = int(_unsigned(np, arr).max())  # one pass: a negative value reads as >= 2^63
+        view = _unsigned(np, arr)  # a negative value reads as >= 2^63
+        top = int(view.max()) if exact else max(int(view[::max(1, arr.size // 4096)].max()), int(view[-1]))
         if top < TABLE_LIMIT and size * (top + 1) <= TABLE_LIMIT:
             table_vars.append(name)
             ranges[name] = top + 1
@@ -105,18 +110,19 @@ def table_plan(np, model, settings: dict, arrays: dict, scalars: dict, zs: tuple
     tables, mono_fn, others, kinds = _built(np, plan_key, tuple(ranges[n] for n in table_vars), valid)
     generic = any(kind[0] == "fn" for kind in kinds)
     # The table index in mixed radix (z code, policy code, first variable, second), by Horner's rule.
-    steps = ([(z_codes, len(zs), True)] if z_codes is not None else []) + (
-        [(r_codes, len(rs), True)] if r_codes is not None else []) + [(arrays[n], ranges[n], False) for n in table_vars]
-    steps = [(a, _unsigned(np, a) if check else None, radix) for a, radix, check in steps]
+    steps = ([(z_codes, len(zs), BadCodes)] if z_codes is not None else []) + (
+        [(r_codes, len(rs), BadCodes)] if r_codes is not None else []) + [
+        (arrays[n], ranges[n], None if exact else Regrow) for n in table_vars]
+    steps = [(a, _unsigned(np, a) if error else None, radix, error) for a, radix, error in steps]
     other_arrays = [arrays[n] for n in others]
     intp = np.intp
     direct = len(steps) == 1 and steps[0][0].dtype == intp
 
     def chunk(i, j, out):
         """Totals of configurations i..j written into ``out`` (a float64 block of j - i)."""
-        for _, view, radix in steps:
+        for _, view, radix, error in steps:
             if view is not None and view[i:j].max() >= radix:
-                raise BadCodes
+                raise error
         if direct:
             idx = steps[0][0][i:j]
         else:
@@ -147,6 +153,10 @@ def table_plan(np, model, settings: dict, arrays: dict, scalars: dict, zs: tuple
 
 class BadCodes(Exception):
     """A chunk holds a ZeRO stage or policy code out of range (the caller reports which, with the whole array)."""
+
+
+class Regrow(Exception):
+    """A chunk holds a table variable's value beyond the sampled range (the caller plans again, exactly)."""
 
 
 def _unsigned(np, arr):

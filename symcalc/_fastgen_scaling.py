@@ -86,7 +86,22 @@ def _function(name: str, args: tuple, body: dict, doc: str) -> list[str]:
 #: The parametric fits' constants as arguments: one set of functions serves every parametric fit.
 CONSTANTS = (S.loss_irreducible, S.loss_coef_params, S.loss_coef_tokens, S.exp_params, S.exp_tokens)
 ARGS.update({S.loss_irreducible: "E", S.loss_coef_params: "A", S.loss_coef_tokens: "B", S.exp_params: "alpha",
-             S.exp_tokens: "beta"})
+             S.exp_tokens: "beta", S.peak_flops: "peak", S.mfu: "mfu"})
+
+
+def _hardware_code() -> tuple[dict, list[str]]:
+    """``--hardware``: GPU-hours and days of C FLOPs on one device from :class:`symcalc.cost.TrainingCost`'s own
+    properties (C, the peak and the MFU symbolic), and today's MFU and dtype (``symcalc.defaults``)."""
+    from .cost import TrainingCost
+    from .defaults import resolve, using
+
+    cost = TrainingCost(flops=S.compute, n_devices=1, rate=S.peak_flops * S.mfu, peak_flops=S.peak_flops, mfu=S.mfu,
+                        power=S.device_power, info={})
+    lines = _function("hardware_cost", (S.compute, S.peak_flops, S.mfu),
+                      {"gpu_hours": cost.gpu_hours, "days": cost.days},
+                      "compute_cost(compute, hardware, mfu=mfu): (GPU-hours, days on one device)")
+    with using("today"):
+        return {"mfu": _exact(resolve("mfu")), "dtype": resolve("dtype")}, lines
 
 
 def _parametric_code() -> list[str]:
@@ -176,6 +191,10 @@ def generate_scaling() -> str:
     for name, data in fits.items():  # the function names as the functions themselves
         names = data["functions"]
         text = text.replace(repr("@@" + repr(names)), "{" + ", ".join(f"{k!r}: {v}" for k, v in names.items()) + "}")
-    tail = [f"DEFAULT_FIT = {DEFAULT_FIT!r}", f"ALIASES = {ALIASES!r}", "", "#: name -> the fit's data and functions",
+    hardware_defaults, hardware_lines = _hardware_code()
+    body += hardware_lines
+    tail = [f"DEFAULT_FIT = {DEFAULT_FIT!r}", f"ALIASES = {ALIASES!r}",
+            f"#: --hardware's MFU (numerator, denominator) and dtype when not given (today's defaults)",
+            f"HARDWARE_DEFAULTS = {hardware_defaults!r}", "", "#: name -> the fit's data and functions",
             f"FITS = {text}", ""]
     return "\n".join(head + body + tail)

@@ -86,6 +86,11 @@ def at_params_line(n_params: float, tokens: float, loss: float) -> str:
             f"loss {fmt_float(loss, 'nats/token')}")
 
 
+def hardware_line(hardware: str, mfu: float, gpu_hours: float) -> str:
+    """``symcalc scaling --hardware``'s line: the GPU-hours of the compute on that device at the MFU."""
+    return f"  on {hardware} at MFU {mfu:g}: {fmt_float(gpu_hours, 'GPU-hours')}"
+
+
 def heading(title: str, source: str) -> str:
     """``symcalc scaling``'s first line: the fit's title and source."""
     return f"symcalc scaling ({title}; source: {source})"

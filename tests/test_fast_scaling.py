@@ -130,6 +130,10 @@ CASES = [
     ["--compute", "2e24", "--params", "70B", "--inference-tokens", "1e13", "--json"],
     ["--loss", "2.0", "--params", "1e10", "--json"], ["--compute", "1e24", "--fit", "muennighoff", "--params", "7e10"], ["--compute", "1e-3", "--json"], ["--compute", "1e30"],
     ["--list-fits"], ["--list-fits", "--json"],
+    ["--loss", "2.0", "--hardware", "h100", "--mfu", "40%"], ["--compute", "1e24", "--hardware", "a100", "--json"],
+    ["--compute", "3e23", "--hardware", "tpu-v5p", "--mfu", "0.55", "--dtype", "bf16", "--params", "2e10",
+     "--inference-tokens", "1T", "--json"],
+    ["--compute", "5e22", "--fit", "deepseek", "--hardware", "mi300x", "--dtype", "fp16", "--mfu", "100%"],
 ]
 
 
@@ -157,7 +161,10 @@ def test_random_budgets_and_targets_print_the_full_paths_json(mantissa, exponent
 
 
 OUTSIDE = [
-    ["--compute", "1e24", "--hardware", "h100"], ["--compute", "1e22", "--unique-tokens", "25B"],
+    ["--compute", "1e24", "--hardware", "H100"], ["--compute", "1e24", "--hardware", "h300"],
+    ["--compute", "1e24", "--hardware", "h100", "--mfu", "140%"], ["--compute", "1e24", "--hardware", "tpu-v5p",
+                                                                     "--dtype", "fp32"],
+    ["--compute", "1e24", "--mfu", "0.5"], ["--compute", "1e22", "--unique-tokens", "25B"],
     ["--compute", "1e22", "--exact-flops"], ["--compute", "1e24", "--latex"], ["--compute", "1e24", "--plot", "f.png"],
     ["--compute", "3/2"], ["--comp", "1e24"], ["--compute", "1e24", "--compute", "1e23"], ["--help"],
     ["--loss", "1.69"], ["--loss", "1.5"], ["--loss", "2", "--fit", "chinchilla-1"], ["--compute", "1e24", "--loss", "2"],

@@ -87,8 +87,15 @@ def deepseek_optimum(compute, k):
     return (((_D(343) / _D(2000)) * (compute ** (_D(5243) / _D(10000)))), ((_D(2000) / _D(343)) * (compute ** (_D(4757) / _D(10000))) * (_D(1) / k)), None)
 
 
+def hardware_cost(compute, peak, mfu):
+    'compute_cost(compute, hardware, mfu=mfu): (GPU-hours, days on one device)'
+    return (((_D(1) / _D(3600)) * compute * (_D(1) / mfu) * (_D(1) / peak)), ((_D(1) / _D(86400)) * compute * (_D(1) / mfu) * (_D(1) / peak)))
+
+
 DEFAULT_FIT = 'chinchilla'
 ALIASES = {'chinchilla-3': 'chinchilla', 'hoffmann': 'chinchilla', 'hoffmann-3': 'chinchilla', 'epoch': 'besiroglu', 'datablations': 'muennighoff', 'deepseek-llm': 'deepseek'}
+#: --hardware's MFU (numerator, denominator) and dtype when not given (today's defaults)
+HARDWARE_DEFAULTS = {'mfu': (2, 5), 'dtype': 'bf16'}
 
 #: name -> the fit's data and functions
 FITS = {'chinchilla': {'title': 'Chinchilla approach 3 (parametric loss, as printed)',

@@ -9,11 +9,12 @@ and prints it with the same formatting (:mod:`symcalc._scalefmt`): the same byte
 ``--json``; ``tests/test_fast_scaling.py`` compares the two paths.
 
 Covered: ``--compute`` (``-C``) or ``--loss``, with ``--fit`` (any fit, any alias),
-``--flops-per-param-token``, ``--params``, ``--inference-tokens`` (with
-``--inference-flops-per-param-token``), ``--json``; and ``--list-fits`` (with ``--json``). Values are
+``--flops-per-param-token``, ``--params``, ``--hardware`` (a catalogue name or alias as listed, with
+``--mfu``, ``--dtype``), ``--inference-tokens`` (with ``--inference-flops-per-param-token``), ``--json``;
+and ``--list-fits`` (with ``--json``). Values are
 plain decimals (``1e24``, ``5.76e23``, ``2.0``; counts also ``7B``, ``2T``), each flag once, within the
 flags' range (1e-30 to 1e30). Everything else, and every case the full path answers with an error,
-goes to the full path: ``--hardware``, ``--unique-tokens``, ``--exact-flops``, ``--latex``, ``--plot``,
+goes to the full path: ``--unique-tokens``, ``--exact-flops``, ``--latex``, ``--plot``,
 ``--cookbook``, ``--help``, abbreviated flags, fractions such as ``3/2``. Only the standard library and
 the generated module are imported.
 """
@@ -33,6 +34,7 @@ FLAGS = {
     "--fit": ("fit", "name"), "--flops-per-param-token": ("k", "number"), "--params": ("params", "count"),
     "--inference-tokens": ("d_inf", "count"), "--inference-flops-per-param-token": ("k_inf", "number"),
     "--json": ("json", "flag"), "--list-fits": ("list_fits", "flag"),
+    "--hardware": ("hardware", "name"), "--mfu": ("mfu", "name"), "--dtype": ("dtype", "name"),
 }
 _SCALE = {"k": 10**3, "m": 10**6, "b": 10**9, "t": 10**12}
 _LIMIT = 10**30  # symcalc.cli.common.MAX_AMOUNT: amounts within [1e-30, 1e30]
@@ -126,6 +128,37 @@ def _root(f, slope, lo: Decimal) -> Decimal:
     return ((a + b) / 2).exp()
 
 
+def _mfu(text: str) -> Fraction:
+    """``--mfu 0.4`` or ``40%`` exactly as :func:`symcalc.cost.as_mfu` reads it, in (0, 1]."""
+    percent = text.endswith("%")
+    value = amount(text[:-1] if percent else text, False)
+    if value is None or (value / 100 if percent else value) > 1:
+        raise _Fallback
+    return value / 100 if percent else value
+
+
+def _hardware(opts: dict, compute: Decimal, out: list, data: dict | None) -> None:
+    """``--hardware NAME`` (a catalogue name or alias as listed), ``--mfu``, ``--dtype``: GPU-hours of the compute."""
+    from .._generated import catalog
+    from .._generated.scaling import HARDWARE_DEFAULTS, hardware_cost
+    from .._scalefmt import hardware_line
+
+    name = catalog.ALIASES.get(opts["hardware"])
+    if name is None:
+        raise _Fallback
+    figures = next(hw["figures"] for hw in catalog.HARDWARE if hw["name"] == name)
+    dtype = opts.get("dtype", HARDWARE_DEFAULTS["dtype"])
+    peak = figures.get(f"peak_flops/{dtype}")
+    if peak is None:
+        raise _Fallback
+    mfu = _mfu(opts["mfu"]) if "mfu" in opts else Fraction(*HARDWARE_DEFAULTS["mfu"])
+    gpu_hours, days = hardware_cost(compute, Decimal(peak[0]), _dec(mfu))
+    if data is not None:
+        data.update(gpu_hours=float(gpu_hours), days_on_one_device=float(days), mfu=float(mfu), hardware=name)
+    else:
+        out.append(hardware_line(name, float(mfu), float(gpu_hours)))
+
+
 def _answer(opts: dict, G, out: list, data: dict | None) -> str:
     """The optimum (and --params, --inference-tokens) into ``out`` (text lines) or ``data`` (--json); the fit's name."""
     from .._scalefmt import at_params_line, fmt_float, inference_rows, inference_title, optimum_rows, table
@@ -186,6 +219,10 @@ def _answer(opts: dict, G, out: list, data: dict | None) -> str:
             data["at_params"] = {"params": at[0], "tokens": at[1], "loss": at[2]}
         else:
             out.append(at_params_line(*at))
+    if "hardware" in opts:
+        _hardware(opts, c, out, data)
+    elif "mfu" in opts or "dtype" in opts:
+        raise _Fallback  # unused without --hardware: the full path ignores them, left to it
     if "d_inf" in opts:
         if not parametric:
             raise _Fallback

@@ -85,8 +85,8 @@ def _count(text: str, flag: str):
 def run(args: argparse.Namespace) -> int:
     from ..scaling import (FITS, compute_cost, compute_for_loss, compute_optimal, data_constrained_optimal,
                            frontier_exponents, get_fit, inference_optimal, law_latex)
-    from .._scalefmt import CHINCHILLA_NOTE, at_params_line, heading, list_fits_text
-    from ..scaling.result import fmt, nearest_float
+    from .._scalefmt import CHINCHILLA_NOTE, at_params_line, hardware_line, heading, list_fits_text
+    from ..scaling.result import nearest_float
     from sympy.core.parameters import evaluate
 
     if args.list_fits:
@@ -131,10 +131,10 @@ def run(args: argparse.Namespace) -> int:
     if args.hardware is not None:
         cost = compute_cost(opt.compute, args.hardware, mfu=args.mfu, dtype=args.dtype)
         if as_json:
-            out.update(gpu_hours=float(cost.gpu_hours), days_on_one_device=float(cost.days), mfu=float(cost.mfu),
-                       hardware=cost.info["hardware"])
+            out.update(gpu_hours=nearest_float(cost.gpu_hours), days_on_one_device=nearest_float(cost.days),
+                       mfu=nearest_float(cost.mfu), hardware=cost.info["hardware"])
         if as_text:
-            lines.append(f"  on {cost.info['hardware']} at MFU {float(cost.mfu):g}: {fmt(cost.gpu_hours, 'GPU-hours')}")
+            lines.append(hardware_line(cost.info["hardware"], nearest_float(cost.mfu), nearest_float(cost.gpu_hours)))
     if args.inference_tokens is not None:
         d_inf = parse_amount(args.inference_tokens, "--inference-tokens", lambda t: parse_count(t, "--inference-tokens"),
                              positive=False)

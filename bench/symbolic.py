@@ -4,7 +4,9 @@ The model is ``Model()`` (every size a symbol) and the training-memory total has
 the micro-batch and the sequence length symbolic, the ZeRO stage the symbol z (one Piecewise over
 z), and today's defaults for the rest. Each operation runs in a fresh process (sympy's caches
 empty, as for a user) after the expression is built; the time is the operation's alone. Baseline:
-a bare ``python -c "import sympy"`` timed in the same run. Run: python bench/symbolic.py [timeout_s]
+a bare ``python -c "import sympy"`` timed in the same run. symcalc's own closed forms
+(:func:`symcalc.solve.closed_form`: the same roots per branch, without ``sympy.solve``) are timed
+the same way. Run: python bench/symbolic.py [timeout_s]
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sympy import Eq, Symbol, factor, simplify, solve
 from symcalc import Model, training_memory
 from symcalc import symbols as S
 from symcalc.relax import relax
+from symcalc.solve import closed_form
 total = training_memory(Model(), seq_len=S.seq_len, micro_batch=S.micro_batch, tp=S.tp, pp=S.pp, dp=S.dp,
                         zero_stage=S.zero_stage).total
 z1 = training_memory(Model(), seq_len=S.seq_len, micro_batch=S.micro_batch, tp=S.tp, pp=S.pp, dp=S.dp,
@@ -39,6 +42,9 @@ OPS = [
     ("sympy.solve(total = M, micro_batch), z symbolic", "solve(relax(Eq(total, M)), relax(S.micro_batch))"),
     ("sympy.solve(total = M, d_model), ZeRO-1", "solve(relax(Eq(z1, M)), relax(S.d_model))"),
     ("sympy.solve(total = M, d_model), z symbolic", "solve(relax(Eq(total, M)), relax(S.d_model))"),
+    ("symcalc.solve.closed_form(total, micro_batch, M), z symbolic", "closed_form(total, S.micro_batch, M)"),
+    ("symcalc.solve.closed_form(total, d_model, M), ZeRO-1", "closed_form(z1, S.d_model, M)"),
+    ("symcalc.solve.closed_form(total, d_model, M), z symbolic", "closed_form(total, S.d_model, M)"),
 ]
 #: For reference (not targets): the same solves without sympy's simplification of the roots,
 #: which is where sympy.solve spends most of its time on these expressions.

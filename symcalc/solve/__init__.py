@@ -15,6 +15,9 @@ wherever sympy can solve f(x) = budget. The engine (:func:`max_integer`, :func:`
    of up to 256 allowed values (ZeRO stages, divisors) is scanned whole; otherwise exponential
    bracketing, then bisection, assuming f is monotone, verified at the answer in the same way.
 
+On a model left symbolic, :func:`closed_form` gives the boundary itself as an expression (the
+micro-batch linear, the hidden size quadratic, one branch per ZeRO stage), without ``sympy.solve``.
+
 The :class:`Solution` says which method answered. An unsatisfiable budget is an answer too
 (``feasible=False``, with the shortfall to the best allowed value: the minimum over a finite
 set of up to 256 values; else the lowest allowed value for a largest-x question, the highest
@@ -34,6 +37,7 @@ False
 """
 
 from ._engine import Solution, divisors, max_integer, min_integer
+from ._closed import closed_form
 from ._models import max_d_model, max_n_layers, max_size, max_tokens, model_family
 from ._memory import (
     max_d_model_in_memory, max_micro_batch, max_n_layers_in_memory, max_seq_len, min_devices, min_pp, min_tp,
@@ -44,7 +48,7 @@ from ._serving import LayoutSolution, max_serving_batch, max_serving_context, mi
 from ._units import parse_bytes, parse_count, parse_number
 
 __all__ = [
-    "Solution", "max_integer", "min_integer", "parse_bytes", "parse_count", "parse_number",
+    "Solution", "max_integer", "min_integer", "closed_form", "parse_bytes", "parse_count", "parse_number",
     "model_family", "max_size", "max_d_model", "max_n_layers", "max_tokens",
     "max_micro_batch", "max_seq_len", "min_zero_stage", "min_tp", "min_pp", "min_devices",
     "max_d_model_in_memory", "max_n_layers_in_memory", "divisors",

@@ -46,12 +46,23 @@ OPS = [
     ("symcalc.solve.closed_form(total, d_model, M), ZeRO-1", "closed_form(z1, S.d_model, M)"),
     ("symcalc.solve.closed_form(total, d_model, M), z symbolic", "closed_form(total, S.d_model, M)"),
 ]
+_AGAIN = ("roots = {}\nfrom sympy.core.cache import clear_cache\nclear_cache()\nt0 = time.perf_counter()\n"
+          "[simplify(r) for r in roots]")
 #: For reference (not targets): the same solves without sympy's simplification of the roots,
-#: which is where sympy.solve spends most of its time on these expressions.
+#: which is where sympy.solve spends most of its time on these expressions, and simplify alone on
+#: the roots it returns (already simplified: what no shape of the input can make smaller).
 REFERENCE = [
     ("sympy.solve(..., micro_batch, simplify=False), z symbolic",
      "solve(relax(Eq(total, M)), relax(S.micro_batch), simplify=False)"),
     ("sympy.solve(..., d_model, simplify=False), ZeRO-1", "solve(relax(Eq(z1, M)), relax(S.d_model), simplify=False)"),
+    ("sympy.solve(..., d_model, simplify=False), z symbolic",
+     "solve(relax(Eq(total, M)), relax(S.d_model), simplify=False)"),
+    # the floor whatever the input's shape: simplify of the roots sympy.solve returns, already in their
+    # simplest form (sympy's caches cleared first)
+    ("simplify of solve's own (simplified) roots, micro_batch, z symbolic", _AGAIN.format(
+        "solve(relax(Eq(total, M)), relax(S.micro_batch))")),
+    ("simplify of solve's own (simplified) roots, d_model, ZeRO-1", _AGAIN.format(
+        "solve(relax(Eq(z1, M)), relax(S.d_model))")),
 ]
 
 

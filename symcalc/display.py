@@ -45,6 +45,7 @@ from typing import Any
 from sympy import Expr, Integer  # noqa: F401 (the doctests use it)
 
 from ._countfmt import scaled_count
+from ._numfmt import STYLES, number_text, significant_float
 from .errors import SymcalcError
 from .inputs import _short, as_choice, as_expr, as_int
 
@@ -52,31 +53,9 @@ __all__ = ["UNITS", "Quantity", "quantity", "readable", "latex_number", "html_ta
            "format_bytes", "significant"]
 
 #: unit -> (style, the unit's name in text, in LaTeX)
-_STYLES = {
-    "": ("plain", "", ""),
-    "params": ("count", "parameters", r"\text{parameters}"),
-    "tokens": ("count", "tokens", r"\text{tokens}"),
-    "FLOP": ("count", "FLOP", r"\mathrm{FLOP}"),
-    "FLOP/s": ("si", "FLOP/s", r"\mathrm{FLOP/s}"),
-    "bytes": ("binary", "B", r"\mathrm{B}"),
-    "B/s": ("si", "B/s", r"\mathrm{B/s}"),
-    "s": ("time", "s", r"\mathrm{s}"),
-    "%": ("percent", "%", r"\%"),
-    "nats": ("plain", "nats/token", r"\text{nats/token}"),
-    "tokens/param": ("plain", "tokens per parameter", r"\text{tokens per parameter}"),
-    "tokens/s": ("si", "tokens/s", r"\text{tokens/s}"),
-    "days": ("amount", "days", r"\text{days}"),
-    "device-hours": ("amount", "device-hours", r"\text{device-hours}"),
-    "kWh": ("amount", "kWh", r"\mathrm{kWh}"),
-    "W": ("amount", "W", r"\mathrm{W}"),
-    "currency": ("amount", "(currency)", r"\text{(currency)}"),
-}
+_STYLES = STYLES
 #: The units a :class:`Quantity` prints with.
 UNITS = tuple(_STYLES)
-#: Whole numbers up to this many digits print in full (with separators); longer ones as decimals.
-FULL_DIGITS = 15
-_SI = ["", "K", "M", "G", "T", "P", "E", "Z", "Y"]
-_BINARY = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
 
 
 def significant(x: Any, digits: int = 3) -> str:
@@ -91,15 +70,7 @@ def significant(x: Any, digits: int = 3) -> str:
         if value.free_symbols:
             raise SymcalcError(f"x={_short(value)} is symbolic; significant digits need a number")
         x = _float(value)
-    if x == 0:
-        return "0"
-    if not math.isfinite(x):
-        return str(x)
-    if 1e-3 <= abs(x) < 1e6:
-        decimals = max(digits - 1 - math.floor(math.log10(abs(x))), 0)
-        return f"{x:.{decimals}f}"
-    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
-    return f"{mantissa}e{int(exponent)}"
+    return significant_float(x, digits)
 
 
 def _float(value: Expr) -> float:
@@ -108,10 +79,6 @@ def _float(value: Expr) -> float:
         return float(value)
     except OverflowError:  # pragma: no cover - beyond 1e308
         return math.inf if value.is_positive else -math.inf
-
-
-def _whole(value: Expr) -> bool:
-    return bool(value.is_Integer) and len(str(abs(int(value)))) <= FULL_DIGITS
 
 
 def readable(value: Any, unit: str = "", *, digits: int = 3) -> str:
@@ -127,44 +94,9 @@ def readable(value: Any, unit: str = "", *, digits: int = 3) -> str:
     as_choice("unit", unit, UNITS)
     digits = as_int("digits", digits)
     value = as_expr("value", value)
-    style, name, _ = _STYLES[unit]
     if value.free_symbols:
-        return f"{value} {name}".strip()
-    x = _float(value)
-    if style == "percent":
-        pct = 100 * x
-        text = f"{pct:.1f}" if abs(pct) >= 1 or pct == 0 else significant(pct, 2)
-        return f"{text} %"
-    if style == "binary":
-        i = 0
-        while abs(x) >= 1024 and i < len(_BINARY) - 1:
-            x /= 1024
-            i += 1
-        return f"{int(value):,} B" if i == 0 and value.is_Integer else f"{x:.2f} {_BINARY[i]}"
-    if style == "si":
-        i = 0
-        while abs(x) >= 1000 and i < len(_SI) - 1:
-            x /= 1000
-            i += 1
-        return f"{x:.{digits + 1}g} {_SI[i]}{name}"  # 989.4 TFLOP/s, 156 TFLOP/s
-    if style == "time":
-        return _duration(value, x)
-    if style == "amount" and not _whole(value):
-        text = f"{x:,.0f}" if abs(x) >= 1000 else significant(x, digits + 1)
-    else:
-        text = f"{int(value):,}" if _whole(value) else significant(x, digits)
-    return f"{text} {name}".strip()
-
-
-def _duration(value: Expr, x: float) -> str:
-    """Seconds: short ones in s, long ones in min/h/days with the seconds beside."""
-    if abs(x) < 120:
-        return f"{significant(x, 3)} s"
-    seconds = f"{round(x):,} s"
-    for size, name in ((86400, "days"), (3600, "h"), (60, "min")):
-        if abs(x) >= 2 * size or size == 60:
-            return f"{significant(x / size, 3)} {name} ({seconds})"
-    return seconds  # pragma: no cover
+        return f"{value} {_STYLES[unit][1]}".strip()
+    return number_text(_float(value), int(value) if value.is_Integer else None, unit, digits)
 
 
 def latex_number(value: Any, unit: str = "", *, digits: int = 3) -> str:

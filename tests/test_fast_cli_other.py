@@ -57,7 +57,9 @@ def _process(args, **env):
 
 
 #: One invocation per covered subcommand, as bench/cli.py runs them.
-PROCESSES = [["presets"], ["hardware", "h100"], ["hardware", "--json"]]
+PROCESSES = [["presets"], ["hardware", "h100"], ["hardware", "--json"],
+             "time --preset llama-2-7b --tokens 2T --num-gpus 256 --hardware h100 --mfu 40%".split(),
+             "time --preset mixtral-8x7b --tokens 2T --num-gpus 64 --hardware h100 -gbs 512 --json".split()]
 
 
 @pytest.mark.parametrize("argv", PROCESSES, ids=[" ".join(a) for a in PROCESSES])
@@ -75,3 +77,98 @@ def test_unknown_hardware_gets_the_full_paths_error():
     """An unknown device falls back: the process prints the full path's one-line error, exit 2."""
     got = _process(["-m", "symcalc", "hardware", "h1000"])
     assert got.returncode == 2 and got.stdout == "" and "is not in the catalogue" in got.stderr
+
+
+# --- symcalc time ----------------------------------------------------------------------------------------------
+from symcalc.presets import PRESETS  # noqa: E402
+
+TIME = ["time", "--tokens", "2T", "--num-gpus", "256", "--hardware", "h100"]
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_time_every_preset_equals_the_full_path(name):
+    """`symcalc time --preset NAME` (defaults, and 8N with a batch, -s and a price) prints the full path's JSON exactly."""
+    _same([*TIME, "--preset", name, "--json"])
+    _same(["time", "--preset", name, "--tokens", "300e9", "-s", "1000", "--num-gpus", "64", "--hardware", "a100",
+           "--flops", "8N", "-gbs", "512", "--price-per-gpu-hour", "2.5", "--json"])
+
+
+TIME_CASES = [
+    [*TIME, "--preset", "llama-2-7b", "--mfu", "40%"],
+    [*TIME, "--preset", "llama-2-7b"],
+    [*TIME, "--preset", "llama-2-7b", "--mfu", "0.38", "--dtype", "fp8", "-s", "4k", "--recompute", "full"],
+    [*TIME, "--preset", "gpt2", "-s", "1024", "--flops", "6N"],                     # a learned table of s rows
+    [*TIME, "--preset", "gpt2", "--flops", "8N", "--json"],
+    ["time", "--preset", "mixtral-8x7b", "--tokens", "1.5T", "--num-gpus", "8", "--peak-flops", "h100",
+     "--power", "700", "--pue", "1.2", "--recompute", "selective"],                # MoE, peak by name, no --hardware
+    ["time", "--preset", "llama-3.1-405b", "--tokens=15.6T", "-s", "8192", "--num-gpus", "16384", "--hardware",
+     "h100", "--mfu", "40%", "-gbs", "2048", "--price-per-gpu-hour", "0"],
+    ["time", "--preset", "llama-2-7b", "--tokens", "1000", "--num-gpus", "1", "--peak-flops", "989.4T",
+     "--power", "700", "--mfu", "1"],                                               # seconds below 120
+    ["time", "--preset", "llama-2-7b", "--tokens", "7e9", "--num-gpus", "3", "--hardware", "rtx-4090",
+     "--achieved-flops", "100T", "--json"],
+    ["time", "--preset", "deepseek-v3", "--tokens", "14.8T", "--num-gpus", "2048", "--hardware", "h800"
+     if "h800" in aliases() else "h100", "--mfu", "23%", "--dtype", "fp8"],
+    ["time", "--hf-config", "examples/configs/llama-3-8b", "--tokens", "15T", "--num-gpus", "1024", "--hardware",
+     "b200", "--json"],
+]
+
+
+@pytest.mark.parametrize("argv", TIME_CASES, ids=[" ".join(a) for a in TIME_CASES])
+def test_time_flag_combinations_equal_the_full_path(argv):
+    """`symcalc time` with each covered flag (text and --json) prints the full path's bytes."""
+    _same(argv)
+
+
+TIME_OUTSIDE = [
+    [*TIME, "--preset", "llama-2-7b", "--causal"], [*TIME, "--preset", "llama-2-7b", "--mfu", "plan", "-gbs", "8"],
+    [*TIME, "--preset", "llama-2-7b", "--mfu", "140%"], [*TIME, "--preset", "llama-2-7b", "--mfu", "2/5"],
+    [*TIME, "--preset", "llama-2-7b", "--mfu", "0.4", "--achieved-flops", "100T"],
+    [*TIME, "--preset", "llama-2-7b", "--dtype", "fp4"], [*TIME, "--preset", "llama-2-7b", "--pue", "0.9"],
+    [*TIME, "--preset", "llama-2-7b", "--flops", "6N", "--recompute", "full"],
+    [*TIME, "--preset", "llama-2-7b", "--achieved-flops", "2000T"], [*TIME, "--preset", "nope"],
+    ["time", "--preset", "llama-2-7b", "--tokens", "2T", "--num-gpus", "8"],           # no peak: an error
+    ["time", "--preset", "llama-2-7b", "--tokens", "2T", "--num-gpus", "8", "--hardware", "tpu-v5e"],  # no power
+    ["time", "--preset", "llama-2-7b", "--tokens", "2.5", "--num-gpus", "8", "--hardware", "h100"],
+    ["time", "--preset", "llama-2-7b", "--tokens", "-2T", "--num-gpus", "8", "--hardware", "h100"],
+    ["time", "--preset", "llama-2-7b", "--tokens", "2T", "--num-gpus", "0", "--hardware", "h100"],
+    ["time", "--preset", "llama-2-7b", "--tokens", "2T", "--hardware", "h100"],
+    [*TIME, "--preset", "llama-2-7b", "-l", "40"], [*TIME, "--preset", "llama-2-7b", "--hardware", "a100"],
+]
+
+
+@pytest.mark.parametrize("argv", TIME_OUTSIDE, ids=[" ".join(a) for a in TIME_OUTSIDE])
+def test_time_uncovered_input_goes_to_the_full_path(argv):
+    """`symcalc time` input outside the covered set (or refused by the full path) prints nothing and returns None."""
+    assert _quick(argv) == (None, "")
+
+
+def test_time_bad_input_gets_the_full_paths_error():
+    """A refused value (MFU above 1) falls back: the process prints the full path's one-line error, exit 2."""
+    got = _process(["-m", "symcalc", *TIME, "--preset", "llama-2-7b", "--mfu", "140%"])
+    assert got.returncode == 2 and got.stdout == "" and "--mfu" in got.stderr and len(got.stderr.splitlines()) == 1
+
+
+def test_time_random_flags_answer_as_the_full_path_or_fall_back():
+    """Random `symcalc time` invocations: where the fast path answers, its text and JSON are the full path's."""
+    import random
+
+    rng = random.Random(14)
+    names = list(PRESETS)
+    covered = 0
+    for _ in range(40):
+        argv = ["time", "--preset", rng.choice(names), "--tokens", rng.choice(["2T", "300e9", "1.5e12", "123456789"]),
+                "--num-gpus", str(rng.choice([1, 8, 96, 4096]))]
+        options = [["--hardware", rng.choice(list(aliases()))], ["--dtype", rng.choice(["bf16", "fp8", "fp32", "fp4"])],
+                   ["-s", rng.choice(["2048", "4k", "1000"])], ["-gbs", rng.choice(["1", "512"])],
+                   ["--flops", rng.choice(["exact", "6N", "8N"])], ["--recompute", rng.choice(["none", "full"])],
+                   ["--mfu", rng.choice(["35%", "0.5", "1"])], ["--achieved-flops", rng.choice(["100T", "1e14"])],
+                   ["--peak-flops", rng.choice(["989e12", "h200", "2P"])], ["--power", rng.choice(["700", "1.5e3"])],
+                   ["--pue", rng.choice(["1", "1.1"])], ["--price-per-gpu-hour", rng.choice(["2", "0.75"])], ["--json"]]
+        for option in rng.sample(options, rng.randint(1, 6)):
+            argv += option
+        fast = _quick(argv)
+        if fast[0] is not None:
+            covered += 1
+            assert fast == _full(argv), " ".join(argv)
+    assert covered >= 10

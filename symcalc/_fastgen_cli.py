@@ -41,6 +41,44 @@ def time_defaults() -> dict:
             "flops_convention": d.flops_convention, "seq_len": int(d.seq_len), "causal": bool(d.causal)}
 
 
+def linear_micro_batch() -> dict:
+    """Per preset, the recompute policies under which training memory per device is A + B b in the micro-batch b.
+
+    Checked on the expression ``symcalc solve micro-batch`` solves (:func:`symcalc.memory.training_memory`
+    with the layout, the sequence length, the ZeRO stage and the bytes per value symbolic): it is of
+    degree 1 in b, and no floor, ceiling, Max or Min has b inside, nor a Piecewise condition. With every
+    other value a number, the solver's closed form (:func:`symcalc.solve.max_integer`) is then the largest
+    b with A + B b <= budget, which the sympy-free path computes from two evaluations of the generated
+    memory functions (:mod:`symcalc.cli._fast_solve`).
+    """
+    from sympy import Max, Min, Piecewise, ceiling, diff, floor
+
+    from . import defaults
+    from . import symbols as S
+    from .memory import training_memory
+    from .memory.states import precision_recipe
+    from .model import Model
+    from .presets import PRESETS
+
+    b = S.micro_batch
+    out = {}
+    with defaults.using("today"):
+        for name in PRESETS:
+            model = Model.preset(name)
+            ep = {"ep": S.ep} if model.is_moe else {}
+            policies = []
+            for policy in ("none", "selective", "full"):
+                total = training_memory(model, micro_batch=b, seq_len=S.seq_len, tp=S.tp, pp=S.pp, n_devices=S.n_devices,
+                                        zero_stage=S.zero_stage, recompute=policy, precision=precision_recipe(None),
+                                        **ep).total
+                inside = [a for a in total.atoms(floor, ceiling, Max, Min) if b in a.free_symbols]
+                conditions = [c for pw in total.atoms(Piecewise) for _, c in pw.args if b in c.free_symbols]
+                if not inside and not conditions and diff(total, b, 2) == 0:
+                    policies.append(policy)
+            out[name] = tuple(policies)
+    return out
+
+
 def generate_catalog() -> str:
     """The source of ``symcalc/_generated/catalog.py``."""
     from .cli.hardware import view
@@ -72,4 +110,6 @@ def generate_catalog() -> str:
             "UNITS = " + _fmt(views[0][2]) + "\n\n"
             "#: Every accepted name (lower case, as the catalogue normalises it) -> the canonical name.\n"
             "ALIASES = " + _fmt(aliases()) + "\n\n"
-            "TIME_DEFAULTS = " + _fmt(time_defaults()) + "\n")
+            "TIME_DEFAULTS = " + _fmt(time_defaults()) + "\n\n"
+            "#: Per preset, the recompute policies whose training memory is A + B b in the micro-batch b (linear_micro_batch).\n"
+            "MICRO_BATCH_LINEAR = " + _fmt(linear_micro_batch()) + "\n")

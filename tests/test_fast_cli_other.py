@@ -59,7 +59,8 @@ def _process(args, **env):
 #: One invocation per covered subcommand, as bench/cli.py runs them.
 PROCESSES = [["presets"], ["hardware", "h100"], ["hardware", "--json"],
              "time --preset llama-2-7b --tokens 2T --num-gpus 256 --hardware h100 --mfu 40%".split(),
-             "time --preset mixtral-8x7b --tokens 2T --num-gpus 64 --hardware h100 -gbs 512 --json".split()]
+             "time --preset mixtral-8x7b --tokens 2T --num-gpus 64 --hardware h100 -gbs 512 --json".split(),
+             "solve micro-batch --preset llama-2-7b -s 4096 --num-gpus 8 -z 3 --recompute full --budget 80GiB".split()]
 
 
 @pytest.mark.parametrize("argv", PROCESSES, ids=[" ".join(a) for a in PROCESSES])
@@ -172,3 +173,88 @@ def test_time_random_flags_answer_as_the_full_path_or_fall_back():
             covered += 1
             assert fast == _full(argv), " ".join(argv)
     assert covered >= 10
+
+
+# --- symcalc solve micro-batch ---------------------------------------------------------------------------------
+SOLVE = ["solve", "micro-batch"]
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_solve_micro_batch_every_preset_equals_the_full_path(name):
+    """`symcalc solve micro-batch --preset NAME` (a budget that fits, one for 64 devices under ZeRO-3) as the full path,
+    or, where nothing fits, left to it."""
+    for argv in ([*SOLVE, "--preset", name, "--budget", "80GiB", "-s", "1024", "--json"],
+                 [*SOLVE, "--preset", name, "--hardware", "b200", "--num-gpus", "64", "-z", "3", "--recompute", "full"]):
+        if _quick(argv)[0] is None:  # nothing fits, or a layout the model refuses: the full path answers
+            status, _ = _full(argv)
+            assert status in (1, 2), " ".join(argv)
+            continue
+        _same(argv)
+
+
+SOLVE_CASES = [
+    [*SOLVE, "--preset", "llama-2-7b", "-s", "4096", "--num-gpus", "8", "-z", "3", "--recompute", "full",
+     "--budget", "80GiB"],
+    [*SOLVE, "--preset", "llama-2-7b", "-s", "4k", "--num-gpus", "8", "-z", "3", "--budget", "80GB", "--json"],
+    [*SOLVE, "--preset", "llama-2-70b", "-tp", "8", "-pp", "4", "--num-gpus", "64", "-z", "1", "--hardware", "h100"],
+    [*SOLVE, "--preset", "llama-2-70b", "-tp", "16", "-pp", "4", "--num-gpus", "64", "--budget", "80GiB",  # t > g
+     "--recompute", "selective"],
+    [*SOLVE, "--preset", "mixtral-8x7b", "--num-gpus", "64", "-ep", "8", "-tp", "2", "--hardware", "h200", "--json"],
+    [*SOLVE, "--preset", "qwen3-30b-a3b", "--num-gpus", "16", "-ep", "16", "-z", "2", "--budget", "1e11"],
+    [*SOLVE, "--preset", "llama-3-8b", "-pp", "4", "--num-gpus", "4", "-ca", "-s", "2048", "--budget", "80GiB"],  # dp = 1
+    [*SOLVE, "--preset", "gpt2", "--budget", "24GiB", "-s", "1024", "--low-prec-bytes-per-val", "4",
+     "--high-prec-bytes-per-val", "4", "--bytes-per-grad-ele", "4"],
+    [*SOLVE, "--preset", "mistral-7b", "-s", "32k", "--num-gpus", "8", "-tp", "8", "--budget=80GiB", "--json"],
+    [*SOLVE, "--hf-config", "examples/configs/llama-3-8b", "--num-gpus", "8", "-z", "3", "--budget", "80GiB"],
+]
+
+
+@pytest.mark.parametrize("argv", SOLVE_CASES, ids=[" ".join(a) for a in SOLVE_CASES])
+def test_solve_micro_batch_flag_combinations_equal_the_full_path(argv):
+    """`symcalc solve micro-batch` with the covered flags (text and --json) prints the full path's bytes."""
+    _same(argv)
+
+
+SOLVE_OUTSIDE = [
+    [*SOLVE, "--preset", "llama-2-7b", "--budget", "10GiB"],                                 # nothing fits
+    [*SOLVE, "--preset", "llama-2-7b", "--budget", "0"], [*SOLVE, "--preset", "llama-2-7b"],  # no budget
+    [*SOLVE, "--preset", "llama-2-7b", "--budget", "80GIB"], [*SOLVE, "--preset", "llama-2-7b", "--budget", "-1"],
+    [*SOLVE, "--preset", "llama-2-7b", "--budget", "80GiB", "-b", "4"],
+    [*SOLVE, "--preset", "llama-2-7b", "--budget", "80GiB", "--infer"],
+    [*SOLVE, "--preset", "llama-2-7b", "--budget", "80GiB", "-tp", "3", "--num-gpus", "3"],
+    [*SOLVE, "--preset", "llama-2-7b", "--budget", "80GiB", "-ca", "--recompute", "full"],
+    [*SOLVE, "--preset", "llama-2-7b", "--budget", "80GiB", "--plot", "x.png"],
+    ["solve", "seq-len", "--preset", "llama-2-7b", "--budget", "80GiB"],
+    [*SOLVE, "--preset", "llama-2-7b", "--hardware", "H100"],
+]
+
+
+@pytest.mark.parametrize("argv", SOLVE_OUTSIDE, ids=[" ".join(a) for a in SOLVE_OUTSIDE])
+def test_solve_uncovered_input_goes_to_the_full_path(argv):
+    """Nothing fitting, other questions, flags not covered and refused values print nothing and return None."""
+    assert _quick(argv) == (None, "")
+
+
+def test_solve_random_layouts_answer_as_the_full_path_or_fall_back():
+    """Random presets, layouts, policies and budgets: where the fast path answers, it is the full path's answer."""
+    import random
+
+    rng = random.Random(6)
+    names = list(PRESETS)
+    covered = 0
+    for _ in range(30):
+        argv = [*SOLVE, "--preset", rng.choice(names), "--budget", rng.choice(["24GiB", "80GiB", "141GB", "1e12"]),
+                "-s", rng.choice(["512", "2048", "8k"]), "--num-gpus", str(rng.choice([1, 2, 8, 64])),
+                "-tp", str(rng.choice([1, 2, 8])), "-z", rng.choice("0123"), "--recompute",
+                rng.choice(["none", "selective", "full"])] + rng.choice([[], ["-ep", "2"], ["-pp", "2"], ["--json"]])
+        fast = _quick(argv)
+        if fast[0] is not None:
+            covered += 1
+            assert fast == _full(argv), " ".join(argv)
+    assert covered >= 8
+
+
+def test_solve_nothing_fits_gets_the_full_paths_answer():
+    """A budget nothing fits falls back: the process prints the full path's shortfall and fixes, exit 1."""
+    got = _process(["-m", "symcalc", *SOLVE, "--preset", "llama-2-7b", "--budget", "10GiB"])
+    assert got.returncode == 1 and got.stdout.startswith("nothing fits") and got.stderr == ""

@@ -40,7 +40,8 @@ PASSES = ("forward", "backward", "recompute")
 PARTS = ("weights", "gradients", "optimizer", "activations", "kv_cache", "communication", "misc")
 
 #: Subcommands answered by their own module's ``answer(argv)`` (the text, or None: the full path answers).
-_OTHERS = {"presets": "_fast_catalog", "hardware": "_fast_catalog", "scaling": "_fast_scaling", "time": "_fast_time"}
+_OTHERS = {"presets": "_fast_catalog", "hardware": "_fast_catalog", "scaling": "_fast_scaling", "time": "_fast_time",
+           "solve": "_fast_solve"}
 #: Flag spellings -> (key, kind): "int" a positive integer, "stage" 0-3, "policy", "flag" (no value), "name".
 _COMMON = {"--preset": ("preset", "name"), "--hf-config": ("hf_config", "name"), "--json": ("json", "flag")}
 #: A flag-built model's sizes and MLP (no --preset or --hf-config); "h" is --hidden-size, and so on.
@@ -281,9 +282,8 @@ def _ceil(value) -> int:
     return value if isinstance(value, int) else math.ceil(value)
 
 
-def _mem(m, info: dict, opts: dict, today: dict, out: list) -> None:
-    from ._texts import MEM_CA_MEANING, MEM_CA_SAYS, MEM_FOOTER, MEM_UNITS
-
+def layout(info: dict, opts: dict) -> tuple:
+    """``(tp, pp, dp, ep, n)`` from the layout flags; the full path answers a layout the model refuses."""
     tp, pp, ep = opts.get("tp", 1), opts.get("pp", 1), opts.get("ep", 1)
     n = opts.get("n", tp * pp)  # without --num-gpus: tp*pp*cp devices, dp 1 (cp is 1 here)
     if n % (tp * pp) or info["n_heads"] % tp or info["n_layers"] % pp:
@@ -293,6 +293,13 @@ def _mem(m, info: dict, opts: dict, today: dict, out: list) -> None:
     dp = n // (tp * pp)
     if (info["is_moe"] and (info["n_experts"] % ep or dp % ep)) or (not info["is_moe"] and ep != 1):
         raise _Fallback
+    return tp, pp, dp, ep, n
+
+
+def _mem(m, info: dict, opts: dict, today: dict, out: list) -> None:
+    from ._texts import MEM_CA_MEANING, MEM_CA_SAYS, MEM_FOOTER, MEM_UNITS
+
+    tp, pp, dp, ep, n = layout(info, opts)
     z, s, b = opts.get("z", today["zero_stage"]), opts.get("s", today["seq_len"]), opts.get("b", today["micro_batch"])
     if today["sequence_parallel"] and s % tp:  # sequence parallelism splits the s tokens over tp
         raise _Fallback

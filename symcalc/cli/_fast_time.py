@@ -17,7 +17,8 @@ from __future__ import annotations
 import importlib
 from fractions import Fraction
 
-from ._fast_args import amount, number, parse
+from ._fast import _Fallback
+from ._fast_args import amount, parse
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,10 +39,6 @@ FLAGS = {
 SECONDS_PER_DAY, SECONDS_PER_HOUR, JOULES_PER_KWH = 86400, 3600, 3_600_000
 UNITS = {"flops": "FLOP", "seconds": "s", "gpu_hours": "device-hours", "energy_kwh": "kWh",
          "cost": "currency of --price-per-gpu-hour", "peak_flops": "FLOP/s per device"}
-
-
-class _Fallback(Exception):
-    """Not covered here: the full path answers."""
 
 
 def _need(value):

@@ -23,6 +23,8 @@ from ..solve import (
 )
 from .common import add_model_arguments, parse_amount, positive_int, print_json, seq_len_type
 from . import solve_infer
+from ._solve_text import GIB, answer_line
+from ._solve_text import amount as _amount, number as _num
 from .hwargs import add_hardware_arguments
 from .plotargs import add_plot_argument, write_plot
 
@@ -52,7 +54,6 @@ ANSWERS = {"micro-batch": "largest micro-batch", "seq-len": "longest sequence", 
            "pp": "smallest PP degree", "zero-stage": "smallest ZeRO stage", "devices": "fewest devices"}
 #: Exit status when nothing fits the budget.
 NOTHING_FITS = 1
-GIB = 2**30
 
 
 def _mem_parent() -> argparse.ArgumentParser:
@@ -142,16 +143,6 @@ def _memory_budget(args: argparse.Namespace, flag: str):
     return value
 
 
-def _num(v: Any) -> str:
-    return f"{v:,}" if isinstance(v, int) else f"{v:,.6g}"
-
-
-def _amount(v: Any, unit: str) -> str:
-    if unit == "bytes":
-        return f"{_num(v)} bytes ({v / GIB:.2f} GiB)"
-    return f"{_num(v)} {unit}".rstrip()
-
-
 #: How a changed setting is written on the command line (the fixes of "nothing fits").
 def _flag_of(change) -> str:
     v = change.value
@@ -205,8 +196,7 @@ def _report(args: argparse.Namespace, sol: Solution, what: str, tried: Optional[
             print("no single change of ZeRO stage, recompute, attention, TP, PP, devices, micro-batch or sequence "
                   "length fits; change two, or the budget")
         return status
-    print(f"{what}: {_num(sol.value)}  ({sol.method}); {_amount(out['quantity_at_answer'], unit)} of "
-          f"{_amount(out['budget'], unit)}, headroom {_amount(out['headroom'], unit)}")
+    print(answer_line(what, sol.value, out))
     return status
 
 

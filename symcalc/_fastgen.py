@@ -266,12 +266,12 @@ def files(names=None) -> dict:
     """``{file name: source}`` of every generated file (or of the presets ``names`` and the index)."""
     from .presets import PRESETS
 
-    from ._fastgen_cli import generate_catalog
+    from ._fastgen_cli import generate_catalog, generate_latex
     from ._fastgen_hf import generate_hf_index
     from ._fastgen_scaling import generate_scaling
 
     out = {"__init__.py": generate_index(), "hf.py": generate_hf_index(), "flags.py": generate_flags(),
-           "catalog.py": generate_catalog(), "scaling.py": generate_scaling()}
+           "catalog.py": generate_catalog(), "scaling.py": generate_scaling(), "latex.py": generate_latex()}
     for name in (PRESETS if names is None else names):
         out[module_name(name) + ".py"] = generate(name)
     return out
@@ -281,7 +281,8 @@ def file_names() -> set:
     """The names of every generated file (without generating them)."""
     from .presets import PRESETS
 
-    return {"__init__.py", "hf.py", "flags.py", "catalog.py", "scaling.py"} | {module_name(n) + ".py" for n in PRESETS}
+    return ({"__init__.py", "hf.py", "flags.py", "catalog.py", "scaling.py", "latex.py"}
+            | {module_name(n) + ".py" for n in PRESETS})
 
 
 def check(names=None, folder: Path = OUT) -> list:

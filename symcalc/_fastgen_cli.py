@@ -113,3 +113,44 @@ def generate_catalog() -> str:
             "TIME_DEFAULTS = " + _fmt(time_defaults()) + "\n\n"
             "#: Per preset, the recompute policies whose training memory is A + B b in the micro-batch b (linear_micro_batch).\n"
             "MICRO_BATCH_LINEAR = " + _fmt(linear_micro_batch()) + "\n")
+
+
+#: ``symcalc latex`` quantities whose text the sympy-free path prints (each also with --breakdown and --preset NAME).
+LATEX_QUANTITIES = ("params", "flops", "mem")
+
+
+def latex_key(quantity: str, preset=None, breakdown: bool = False) -> str:
+    """The key of one ``symcalc latex`` invocation in the generated table: ``"mem --preset gpt2 --breakdown"``."""
+    return quantity + (f" --preset {preset}" if preset else "") + (" --breakdown" if breakdown else "")
+
+
+def generate_latex() -> str:
+    """The source of ``symcalc/_generated/latex.py``: what ``symcalc latex params|flops|mem`` prints (the full
+    path run here, today's defaults), with no model flags and for every preset, with and without --breakdown."""
+    import contextlib
+    import io
+
+    from . import defaults
+    from .cli import main
+    from .presets import PRESETS
+
+    texts: list = []
+    index = {}
+    with defaults.using("today"):
+        for quantity in LATEX_QUANTITIES:
+            for preset in (None, *PRESETS):
+                for breakdown in (False, True):
+                    out = io.StringIO()
+                    argv = ["latex", *latex_key(quantity, preset, breakdown).split()]
+                    with contextlib.redirect_stdout(out):
+                        assert main(argv) == 0, argv
+                    text = out.getvalue()
+                    assert text.endswith("\n")
+                    if text[:-1] not in texts:
+                        texts.append(text[:-1])
+                    index[latex_key(quantity, preset, breakdown)] = texts.index(text[:-1])
+    return (HEADER.rstrip("\n").rstrip('"') + "\n\nWhat ``symcalc latex params|flops|mem [--preset NAME] [--breakdown]`` "
+            "prints (read by\n:mod:`symcalc.cli._fast_latex`): ``TEXTS[INDEX[key]]``, key as "
+            ":func:`symcalc._fastgen_cli.latex_key` writes it.\n\"\"\"\n\n"
+            "TEXTS = " + _fmt(texts) + "\n\n"
+            "INDEX = " + _fmt(index) + "\n")

@@ -240,7 +240,7 @@ OUTSIDE = [
     ["params", "--preset", "llama-2-7b", "-l", "40"],                    # flags over a preset's fields
     ["params", "--preset", "llama-2-7b", "--hf-config", "examples/configs/llama-3-8b"],
     ["params", "--hf-config", "examples/configs/llama-3-8b", "--mtp"],
-    ["latex", "params", "--preset", "llama-2-7b"], ["params", "--preset", "llama-2-7b", "--mtp"],
+    ["latex", "params", "--preset", "llama-2-7b", "-l", "40"], ["params", "--preset", "llama-2-7b", "--mtp"],
 ]
 
 

@@ -60,7 +60,8 @@ def _process(args, **env):
 PROCESSES = [["presets"], ["hardware", "h100"], ["hardware", "--json"],
              "time --preset llama-2-7b --tokens 2T --num-gpus 256 --hardware h100 --mfu 40%".split(),
              "time --preset mixtral-8x7b --tokens 2T --num-gpus 64 --hardware h100 -gbs 512 --json".split(),
-             "solve micro-batch --preset llama-2-7b -s 4096 --num-gpus 8 -z 3 --recompute full --budget 80GiB".split()]
+             "solve micro-batch --preset llama-2-7b -s 4096 --num-gpus 8 -z 3 --recompute full --budget 80GiB".split(),
+             ["latex", "params"], ["latex", "mem", "--preset", "mixtral-8x7b", "--breakdown"]]
 
 
 @pytest.mark.parametrize("argv", PROCESSES, ids=[" ".join(a) for a in PROCESSES])
@@ -258,3 +259,27 @@ def test_solve_nothing_fits_gets_the_full_paths_answer():
     """A budget nothing fits falls back: the process prints the full path's shortfall and fixes, exit 1."""
     got = _process(["-m", "symcalc", *SOLVE, "--preset", "llama-2-7b", "--budget", "10GiB"])
     assert got.returncode == 1 and got.stdout.startswith("nothing fits") and got.stderr == ""
+
+
+# --- symcalc latex ---------------------------------------------------------------------------------------------
+LATEX_CASES = [["latex", q, *extra] for q in ("params", "flops", "mem")
+               for extra in ([], ["--breakdown"], ["--preset", "llama-2-70b"], ["--breakdown", "--preset", "gpt2"],
+                             ["--preset", "deepseek-v3", "--breakdown"])]
+
+
+@pytest.mark.parametrize("argv", LATEX_CASES, ids=[" ".join(a) for a in LATEX_CASES])
+def test_latex_equals_the_full_path(argv):
+    """`symcalc latex params|flops|mem` (symbolic, a preset, --breakdown in either place) prints the full path's text;
+    every preset's text is regenerated from the full path by test_generated_code_is_current."""
+    assert _same(argv).startswith("\\begin{aligned}")
+
+
+LATEX_OUTSIDE = [["latex", "params", "-l", "32"], ["latex", "params", "--preset", "nope"], ["latex", "sheets"],
+                 ["latex", "mem", "--cookbook"], ["latex", "flops", "--hf-config", "examples/configs/llama-3-8b"],
+                 ["latex"], ["latex", "params", "--breakdown", "--breakdown"]]
+
+
+@pytest.mark.parametrize("argv", LATEX_OUTSIDE, ids=[" ".join(a) for a in LATEX_OUTSIDE])
+def test_latex_uncovered_input_goes_to_the_full_path(argv):
+    """`symcalc latex` with size flags, other quantities, unknown presets or --cookbook is left to the full path."""
+    assert _quick(argv) == (None, "")

@@ -235,6 +235,9 @@ def generate(name: str) -> str:
         lines.append("INFO = " + pprint.pformat(info, width=110, sort_dicts=False) + "\n\n")
         _mem(["--preset", name], lines)
         _flops(["--preset", name], lines)
+        from ._fastgen_serve import serve_source
+
+        lines.append(serve_source(model))
     return "\n".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 

@@ -79,6 +79,19 @@ def linear_micro_batch() -> dict:
     return out
 
 
+def serve_defaults() -> dict:
+    """The defaults ``symcalc serve`` reads (today's set) and the bytes of each storage dtype, as plain data."""
+    from . import defaults
+    from .memory.states import WEIGHT_DTYPES
+
+    d = defaults.TODAY
+    return {"dtype": d.dtype, "weight_dtype": d.weight_dtype, "kv_cache_dtype": d.kv_cache_dtype,
+            "seq_len": int(d.seq_len), "output_tokens": int(d.serve_output_tokens), "batch": int(d.micro_batch),
+            "experts": d.experts_read, "causal": bool(d.prefill_causal),
+            "efficiency": {k: _fraction(d[f"{k}_efficiency"]) for k in ("compute", "memory", "link")},
+            "storage": {k: _fraction(v) for k, v in WEIGHT_DTYPES.items()}}
+
+
 def generate_catalog() -> str:
     """The source of ``symcalc/_generated/catalog.py``."""
     from .cli.hardware import view
@@ -112,7 +125,8 @@ def generate_catalog() -> str:
             "ALIASES = " + _fmt(aliases()) + "\n\n"
             "TIME_DEFAULTS = " + _fmt(time_defaults()) + "\n\n"
             "#: Per preset, the recompute policies whose training memory is A + B b in the micro-batch b (linear_micro_batch).\n"
-            "MICRO_BATCH_LINEAR = " + _fmt(linear_micro_batch()) + "\n")
+            "MICRO_BATCH_LINEAR = " + _fmt(linear_micro_batch()) + "\n\n"
+            "SERVE_DEFAULTS = " + _fmt(serve_defaults()) + "\n")
 
 
 #: ``symcalc latex`` quantities whose text the sympy-free path prints (each also with --breakdown and --preset NAME).

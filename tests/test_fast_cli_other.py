@@ -61,7 +61,8 @@ PROCESSES = [["presets"], ["hardware", "h100"], ["hardware", "--json"],
              "time --preset llama-2-7b --tokens 2T --num-gpus 256 --hardware h100 --mfu 40%".split(),
              "time --preset mixtral-8x7b --tokens 2T --num-gpus 64 --hardware h100 -gbs 512 --json".split(),
              "solve micro-batch --preset llama-2-7b -s 4096 --num-gpus 8 -z 3 --recompute full --budget 80GiB".split(),
-             ["latex", "params"], ["latex", "mem", "--preset", "mixtral-8x7b", "--breakdown"]]
+             ["latex", "params"], ["latex", "mem", "--preset", "mixtral-8x7b", "--breakdown"],
+             "serve --preset llama-3-70b --hardware h100 -tp 4 -s 2048 -o 256 -b 16".split()]
 
 
 @pytest.mark.parametrize("argv", PROCESSES, ids=[" ".join(a) for a in PROCESSES])
@@ -283,3 +284,73 @@ LATEX_OUTSIDE = [["latex", "params", "-l", "32"], ["latex", "params", "--preset"
 def test_latex_uncovered_input_goes_to_the_full_path(argv):
     """`symcalc latex` with size flags, other quantities, unknown presets or --cookbook is left to the full path."""
     assert _quick(argv) == (None, "")
+
+
+# --- symcalc serve ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_serve_every_preset_equals_the_full_path(name):
+    """`symcalc serve --preset NAME --hardware h100` (text, and --json with TP 2): the full path's bytes, or, for
+    a preset without generated serving code (an MoE's expected experts), left to the full path."""
+    argv = ["serve", "--preset", name, "--hardware", "h100", "-s", "2048", "-o", "128", "-b", "8"]
+    if _quick(argv)[0] is None:
+        from symcalc import Model
+
+        assert Model.preset(name).is_moe, name
+        return
+    _same(argv)
+    argv = ["serve", "--preset", name, "--hardware", "b200", "-tp", "2", "--json"]
+    if _quick(argv)[0] is not None:  # else tp 2 does not fit the heads: the full path's error
+        _same(argv)
+
+
+SERVE_CASES = [
+    "serve --preset llama-3-70b --hardware h100 -tp 4 -s 2048 -o 256 -b 16",
+    "serve --preset llama-3-70b --hardware h100 -tp 4 -s 2048 -o 256 -b 16 --json",
+    "serve --preset llama-3-70b --hardware h100 -tp 16 -s 100 -o 2",            # t > g, one decode step
+    "serve --preset llama-2-70b --hardware rtx-4090 -tp 2 -o 3",                # nothing fits the device
+    "serve --preset gpt2 --hardware a100 --dtype fp16 --json",                  # fp16: another name, same bytes
+    "serve --preset gemma-2-9b --hardware l40s -o 2 -b 3 --dtype tf32",         # windows; a peak that stores nothing
+    "serve --preset mistral-7b --hardware mi300x -s 32768 -o 1024 -b 64",
+    "serve --hf-config examples/configs/llama-3-8b --hardware h100 -s 2048 -b 8",
+]
+
+
+@pytest.mark.parametrize("argv", SERVE_CASES)
+def test_serve_flag_combinations_equal_the_full_path(argv):
+    """`symcalc serve` with the covered flags (text and --json) prints the full path's bytes."""
+    _same(argv.split())
+
+
+SERVE_OUTSIDE = [
+    "serve --preset llama-3-8b --hardware h100 -o 1", "serve --preset llama-3-8b --hardware h100 --dtype fp8",
+    "serve --preset llama-3-8b", "serve --preset llama-3-8b --peak-flops 989e12 --mem-bandwidth 3.35TB",
+    "serve --preset llama-3-8b --hardware h100 -tp 3", "serve --preset llama-3-8b --hardware h100 -s 4k",
+    "serve --preset llama-3-8b --hardware h100 --memory-efficiency 0.8",
+    "serve --preset llama-3-8b --hardware h100 --weight-dtype int4", "serve --preset mixtral-8x7b --hardware h100",
+    "serve --preset llama-3-8b --hardware h100 --dtype fp4", "serve --preset llama-3-8b --hardware pcie-4090",
+    "serve --preset llama-3-8b --hardware h100-pcie --prefill-batch 1",
+]
+
+
+@pytest.mark.parametrize("argv", SERVE_OUTSIDE)
+def test_serve_uncovered_input_goes_to_the_full_path(argv):
+    """`symcalc serve` flags not covered, MoE presets and refused values print nothing and return None."""
+    assert _quick(argv.split()) == (None, "")
+
+
+def test_serve_random_workloads_answer_as_the_full_path_or_fall_back():
+    """Random presets, devices, TP degrees and workloads: where the fast path answers, it is the full path's answer."""
+    import random
+
+    rng = random.Random(11)
+    names = list(PRESETS)
+    covered = 0
+    for _ in range(25):
+        argv = ["serve", "--preset", rng.choice(names), "--hardware", rng.choice(list(aliases())),
+                "-tp", str(rng.choice([1, 2, 4, 8])), "-s", str(rng.choice([1, 100, 4096])),
+                "-o", str(rng.choice([2, 7, 500])), "-b", str(rng.choice([1, 3, 256]))] + rng.choice([[], ["--json"]])
+        fast = _quick(argv)
+        if fast[0] is not None:
+            covered += 1
+            assert fast == _full(argv), " ".join(argv)
+    assert covered >= 8

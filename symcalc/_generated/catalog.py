@@ -1094,3 +1094,14 @@ MICRO_BATCH_LINEAR = {'llama-2-7b': ('none', 'selective', 'full'),
  'phi-3.5-moe': ('none', 'selective', 'full'),
  'mistral-small-24b': ('none', 'selective', 'full'),
  'glm-4.5-air': ('none', 'selective', 'full')}
+
+SERVE_DEFAULTS = {'dtype': 'bf16',
+ 'weight_dtype': 'bf16',
+ 'kv_cache_dtype': 'bf16',
+ 'seq_len': 8192,
+ 'output_tokens': 128,
+ 'batch': 1,
+ 'experts': 'expected',
+ 'causal': True,
+ 'efficiency': {'compute': (1, 1), 'memory': (1, 1), 'link': (1, 1)},
+ 'storage': {'fp32': (4, 1), 'bf16': (2, 1), 'fp16': (2, 1), 'fp8': (1, 1), 'int8': (1, 1), 'int4': (1, 2)}}

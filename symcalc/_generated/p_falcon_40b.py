@@ -505,3 +505,164 @@ def flops_infer(a0, a1, a2):
     r20 = 1065353216
     r21 = 247819763712*a0
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21,)
+
+SERVE = {'prefill_flops': ('attention/qkv', 'attention/core', 'attention/out', 'mlp/up', 'mlp/down', 'lm_head'),
+ 'prefill_traffic': ('attention/qkv',
+                     'attention/core',
+                     'attention/out',
+                     'mlp/up',
+                     'mlp/down',
+                     'lm_head',
+                     'norms'),
+ 'decode_flops': ('attention/qkv', 'attention/core', 'attention/out', 'mlp/up', 'mlp/down', 'lm_head'),
+ 'decode_traffic': ('attention/qkv',
+                    'attention/core',
+                    'attention/out',
+                    'mlp/up',
+                    'mlp/down',
+                    'lm_head',
+                    'norms'),
+ 'max_batch_linear': True}
+
+def serve(a0, a1, a2, a3):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0):
+        return SLOW
+    t0 = 9059696640*a2
+    t1 = 983040*a2
+    t2 = 8053063680*a2
+    t3 = 32212254720*a2
+    t4 = t3*a0
+    t5 = 1065353216*a2
+    t6 = max(a3, 8)
+    t7 = ((8192)*a3 + 8192)
+    t8 = 120*a2
+    t9 = t8*(t7 + 128*t6)
+    t10 = 125829120*t6
+    t11 = (t10 + 8053063680)
+    t12 = a2*a0
+    t13 = t6*t12
+    t14 = 1966080*a2
+    t15 = t7*t8
+    t16 = t8*((8192)*a3 + 32768)
+    t17 = (32212254720 + t16*a0)
+    t18 = (1065353216 + 2*a2*((8192)*a3 + 65024))
+    t19 = t1*((-2) + 2*a3)
+    t20 = 60*a0
+    t21 = 256*t6*a2
+    t22 = (t16 + 32212254720)
+    t23 = t21*(t20 + 60*a1)
+    n0 = t0*a0
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    n1 = t1*(a0)**2
+    d1 = a3
+    q1, m1 = divmod(n1, d1)
+    r1 = q1 if not m1 else Fraction(n1, d1)
+    n2 = t2*a0
+    d2 = a3
+    q2, m2 = divmod(n2, d2)
+    r2 = q2 if not m2 else Fraction(n2, d2)
+    n3 = t4
+    d3 = a3
+    q3, m3 = divmod(n3, d3)
+    r3 = q3 if not m3 else Fraction(n3, d3)
+    n4 = t4
+    d4 = a3
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    n5 = t5
+    d5 = a3
+    q5, m5 = divmod(n5, d5)
+    r5 = q5 if not m5 else Fraction(n5, d5)
+    n6 = (t11 + t9*a0)
+    d6 = a3
+    q6, m6 = divmod(n6, d6)
+    r6 = q6 if not m6 else Fraction(n6, d6)
+    n7 = (15360*t13 + t14*a0)
+    d7 = a3
+    q7, m7 = divmod(n7, d7)
+    r7 = q7 if not m7 else Fraction(n7, d7)
+    n8 = (8053063680 + t15*a0)
+    d8 = a3
+    q8, m8 = divmod(n8, d8)
+    r8 = q8 if not m8 else Fraction(n8, d8)
+    n9 = t17
+    d9 = a3
+    q9, m9 = divmod(n9, d9)
+    r9 = q9 if not m9 else Fraction(n9, d9)
+    n10 = t17
+    d10 = a3
+    q10, m10 = divmod(n10, d10)
+    r10 = q10 if not m10 else Fraction(n10, d10)
+    n11 = t18
+    d11 = a3
+    q11, m11 = divmod(n11, d11)
+    r11 = q11 if not m11 else Fraction(n11, d11)
+    r12 = 3964928
+    n13 = t19*a0
+    d13 = a3
+    q13, m13 = divmod(n13, d13)
+    r13 = q13 if not m13 else Fraction(n13, d13)
+    n14 = t0
+    d14 = a3
+    q14, m14 = divmod(n14, d14)
+    r14 = q14 if not m14 else Fraction(n14, d14)
+    n15 = ((t1)*2 + t1*(((-1) + a0)*2 + a1))
+    d15 = a3
+    q15, m15 = divmod(n15, d15)
+    r15 = q15 if not m15 else Fraction(n15, d15)
+    n16 = t2
+    d16 = a3
+    q16, m16 = divmod(n16, d16)
+    r16 = q16 if not m16 else Fraction(n16, d16)
+    n17 = t3
+    d17 = a3
+    q17, m17 = divmod(n17, d17)
+    r17 = q17 if not m17 else Fraction(n17, d17)
+    n18 = t3
+    d18 = a3
+    q18, m18 = divmod(n18, d18)
+    r18 = q18 if not m18 else Fraction(n18, d18)
+    n19 = t5
+    d19 = a3
+    q19, m19 = divmod(n19, d19)
+    r19 = q19 if not m19 else Fraction(n19, d19)
+    n20 = (t9 + t11)
+    d20 = a3
+    q20, m20 = divmod(n20, d20)
+    r20 = q20 if not m20 else Fraction(n20, d20)
+    n21 = (t14 + t21*(t20 + 30*a1))
+    d21 = a3
+    q21, m21 = divmod(n21, d21)
+    r21 = q21 if not m21 else Fraction(n21, d21)
+    n22 = (t15 + 8053063680)
+    d22 = a3
+    q22, m22 = divmod(n22, d22)
+    r22 = q22 if not m22 else Fraction(n22, d22)
+    n23 = t22
+    d23 = a3
+    q23, m23 = divmod(n23, d23)
+    r23 = q23 if not m23 else Fraction(n23, d23)
+    n24 = t22
+    d24 = a3
+    q24, m24 = divmod(n24, d24)
+    r24 = q24 if not m24 else Fraction(n24, d24)
+    n25 = t18
+    d25 = a3
+    q25, m25 = divmod(n25, d25)
+    r25 = q25 if not m25 else Fraction(n25, d25)
+    r26 = 3964928
+    n27 = t19
+    d27 = a3
+    q27, m27 = divmod(n27, d27)
+    r27 = q27 if not m27 else Fraction(n27, d27)
+    n28 = ((3964928 + 49152*t12)*a3 + t10 + t23 + 256*t13 + 81595990016 + 164352*a2*a0)
+    d28 = a3
+    q28, m28 = divmod(n28, d28)
+    r28 = q28 if not m28 else Fraction(n28, d28)
+    n29 = t23
+    d29 = a3
+    q29, m29 = divmod(n29, d29)
+    r29 = q29 if not m29 else Fraction(n29, d29)
+    return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29,)

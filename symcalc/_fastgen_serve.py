@@ -1,0 +1,61 @@
+"""The ``symcalc serve`` part of :mod:`symcalc._fastgen`: a preset's serving roofline as generated code.
+
+:func:`serve_source` runs :func:`symcalc.serving.serving` (the function ``symcalc serve`` calls) on
+a preset with the prompt length s, the tokens generated n, the batch b and the TP degree t left
+symbolic, today's defaults otherwise (weights and KV cache bf16, 2 bytes per activation, the
+expected experts, the causal prefill, flash attention), and writes one integer function
+``serve(s, n, b, t)`` of every number the report prints before the hardware divides it: the
+FLOPs and the memory traffic of each operation of the prefill and of the decode step (at the mean
+context s + (n - 2)/2), the bytes of their TP all-reduces, the inference memory per device and
+its KV cache. :mod:`symcalc.cli._fast_serve` divides them by the device's roofs. A preset whose
+expressions are not integer code (the expected distinct experts of an MoE, (1 - k/E)^tokens)
+gets none, and the full path answers it.
+"""
+
+from __future__ import annotations
+
+import pprint
+
+__all__ = ["serve_source", "SERVE_ARGS"]
+
+
+def _args():
+    from . import symbols as S
+
+    return (S.seq_len, S.n_generate, S.micro_batch, S.tp)
+
+
+#: The arguments of ``serve``: prompt tokens s, tokens generated n, sequences b, TP degree t.
+SERVE_ARGS = ("s", "n", "b", "t")
+
+
+def _linear_in(expr, symbol) -> bool:
+    """Degree 1 in ``symbol``, which no floor, ceiling, Max, Min or Piecewise condition holds."""
+    from sympy import Max, Min, Piecewise, ceiling, diff, floor
+
+    inside = [a for a in expr.atoms(floor, ceiling, Max, Min) if symbol in a.free_symbols]
+    conditions = [c for pw in expr.atoms(Piecewise) for _, c in pw.args if symbol in c.free_symbols]
+    return not inside and not conditions and diff(expr, symbol, 2) == 0
+
+
+def serve_source(model) -> str:
+    """The ``SERVE`` table and the ``serve`` function of one preset (empty when not integer code)."""
+    from sympy import Integer
+
+    from ._fastgen import _function
+    from .serving import serving
+
+    s, n, b, t = _args()
+    est = serving(model, prompt_len=s, n_generate=n, batch=b, tp=t)
+    table, exprs = {}, []
+    for phase, step in (("prefill", est.prefill), ("decode", est.decode)):
+        table[f"{phase}_flops"] = tuple(step.flops)
+        table[f"{phase}_traffic"] = tuple(step.traffic)
+        exprs += list(step.flops.values()) + list(step.traffic.values()) + [step.comm]
+    exprs += [est.memory.total, est.memory.get("kv_cache", Integer(0))]
+    table["max_batch_linear"] = _linear_in(est.memory.total, b)
+    try:
+        source = _function("serve", _args(), tuple(exprs))
+    except Exception:  # noqa: BLE001 - no integer code for this model (a symbolic power): the full path serves it
+        return ""
+    return "SERVE = " + pprint.pformat(table, width=110, sort_dicts=False) + "\n\n" + source

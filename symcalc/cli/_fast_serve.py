@@ -1,0 +1,176 @@
+"""``symcalc serve`` without sympy: the roofline from a preset's generated ``serve`` function.
+
+The generated function (:mod:`symcalc._fastgen_serve`) gives, exactly, each operation's FLOPs and
+memory traffic for the prefill and the decode step, their TP all-reduce bytes, the inference memory
+and its KV cache; here each operation takes max(F / (peak x eta_c), B / (W_mem x eta_m)) and the
+all-reduces bytes / (W_up x eta_l), in Fractions, as :class:`symcalc.serving.Step` writes them, and
+the largest batch is the solver's closed form on memory A + B b (linear in b: checked on the
+expression when generated). The text and JSON are :class:`symcalc.serving.ServingEstimate`'s.
+
+Covered: ``--preset NAME`` (or ``--hf-config`` holding a preset's model) of a preset with a
+generated ``serve`` (not the MoE presets: their expected experts are a power with the token count
+as exponent), ``--hardware NAME`` with a memory size and the peak of ``--dtype`` (a dtype that keeps
+the stored weights at today's bytes), ``-tp``, ``-s``, ``-o`` (at least 2), ``-b`` and ``--json``.
+Other flags (figures and efficiencies given as flags, precisions, ``--experts``, ``--prefill-batch``)
+go to the full path.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ._fast import _Fallback, layout
+from ._fast_args import parse
+from ._fast_time import _exact, _hardware, _json_number, _need, model_module
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional, Sequence
+
+__all__ = ["answer"]
+
+DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8", "fp4")
+FLAGS = {
+    "--preset": ("preset", "text"), "--hf-config": ("hf_config", "text"), "--json": ("json", "flag"),
+    "--sequence-length": ("s", "int"), "-s": ("s", "int"), "--output-tokens": ("n", "int"), "-o": ("n", "int"),
+    "--batch-size": ("b", "int"), "-b": ("b", "int"), "--tensor-parallel-size": ("t", "int"), "-tp": ("t", "int"),
+    "--hardware": ("hardware", "text"), "--dtype": ("dtype", DTYPES),
+}
+TIME = ("roofline per operation: max(FLOPs / (peak x compute_efficiency), bytes / (bandwidth x memory_efficiency)), "
+        "summed, plus TP all-reduces / (scale-up link x link_efficiency); a lower bound on time")
+UNITS = {"ttft_s": "s", "tpot_s": "s", "tokens_per_s": "output tokens/s of the replica",
+         "kv_cache_bytes": "bytes per device", "memory_bytes": "bytes per device", "max_batch": "sequences"}
+
+
+def _figure(hw: dict, key: str):
+    fig = hw["figures"].get(key)
+    if fig is None:
+        return None
+    value = fig["value"]
+    return value if isinstance(value, int) else _exact(Fraction(value))
+
+
+def _ceil(value) -> int:
+    value = _exact(value)
+    return value if type(value) is int else -(-value.numerator // value.denominator)
+
+
+def _step(table: dict, phase: str, values: list, device: dict) -> dict:
+    """One step's numbers as :class:`symcalc.serving.Step` computes them (``values``: FLOPs, traffic, comm)."""
+    ops, moved = table[f"{phase}_flops"], table[f"{phase}_traffic"]
+    flops, traffic, comm = dict(zip(ops, values)), dict(zip(moved, values[len(ops):])), values[len(ops) + len(moved)]
+    compute, memory = device["peak"] * device["compute"], device["bw"] * device["memory"]
+    time = {k: max(Fraction(flops.get(k, 0)) / compute, Fraction(traffic.get(k, 0)) / memory)
+            for k in list(flops) + [k for k in traffic if k not in flops]}
+    time["tp_comm"] = Fraction(comm) / (device["up"] * device["link"]) if comm else Fraction(0)
+    total = {"flops": sum(flops.values()), "traffic": sum(traffic.values())}
+    out = {"time": {k: _exact(v) for k, v in time.items()}, "seconds": _exact(sum(time.values())),
+           "flops": _exact(total["flops"]), "traffic": _exact(total["traffic"]),
+           "compute_s": _exact(total["flops"] / compute), "memory_s": _exact(total["traffic"] / memory),
+           "comm_s": _exact(time["tp_comm"])}
+    out["bound"] = "memory" if out["memory_s"] - out["compute_s"] >= 0 else "compute"
+    return out
+
+
+def compute(opts: dict, defaults: dict) -> tuple:
+    """The estimate's JSON object and its text lines."""
+    from .._numfmt import readable_exact as readable, significant_float
+
+    m, model_name = model_module(opts)
+    if not hasattr(m, "serve") or "hardware" not in opts:
+        raise _Fallback
+    s, n, b = opts.get("s", defaults["seq_len"]), opts.get("n", defaults["output_tokens"]), opts.get("b", defaults["batch"])
+    t = opts.get("t", 1)
+    layout(m.INFO, {"tp": t})
+    storage = defaults["storage"]
+    dtype = opts.get("dtype") or defaults["dtype"]
+    if n < 2 or (dtype in storage and storage[dtype] != storage[defaults["weight_dtype"]]):
+        raise _Fallback  # one token generated (no decode step), or other stored weights
+    weights = opts["dtype"] if opts.get("dtype") in storage else defaults["weight_dtype"]
+    hw = _hardware(opts["hardware"])
+    eff = {k: Fraction(*v) for k, v in defaults["efficiency"].items()}
+    device = {"peak": _need(_figure(hw, f"peak_flops/{dtype}")), "bw": _need(_figure(hw, "mem_bandwidth")),
+              "up": _figure(hw, "bandwidth_scaleup"), "mem": _need(_figure(hw, "memory")), **eff}
+    if device["up"] is None and t != 1:
+        raise _Fallback  # the full path's error
+    values = m.serve(s, n, b, t)
+    if values is m.SLOW:
+        raise _Fallback
+    table = m.SERVE
+    k = len(table["prefill_flops"]) + len(table["prefill_traffic"]) + 1
+    pre = _step(table, "prefill", values[:k], device)
+    dec = _step(table, "decode", values[k:-2], device)
+    memory, kv = _exact(values[-2]), _exact(values[-1])
+    ctx = _exact(s + Fraction(n - 2, 2))
+    tpot = dec["seconds"]
+    results = {"ttft": pre["seconds"], "tpot": tpot, "tokens_per_s": _exact(b / Fraction(tpot)),
+               "latency": _exact(pre["seconds"] + (n - 1) * Fraction(tpot))}
+    results["e2e_tokens_per_s"] = _exact(b * n / Fraction(results["latency"]))
+    results.update(kv_cache_bytes=kv, memory_bytes=memory)
+    max_batch, method = None, None
+    if table["max_batch_linear"]:
+        one = _exact(m.serve(s, n, 1, t)[-2])
+        slope = _exact(m.serve(s, n, 2, t)[-2] - one)
+        if slope <= 0:
+            raise _Fallback
+        if one <= device["mem"]:
+            max_batch, method = int((device["mem"] - (one - slope)) // slope), "closed-form"
+    else:
+        raise _Fallback
+    causal = defaults["causal"]
+    out = {"model": model_name or "custom", "hardware": hw["name"], "dtype": dtype, "prompt_len": s, "n_generate": n,
+           "batch": b, "tp": t, "decode_context": _json_number(ctx),
+           "conventions": {"time": TIME, "tpot": "decode step at the mean context s + (n - 2)/2",
+                           "experts": defaults["experts"], "prefill_attention": "causal half" if causal else "full square",
+                           "memory": "weights + KV cache (s + n tokens) + one layer's prefill activations"
+                                     " (flash attention)"}}
+    out.update(ttft_s=_json_number(results["ttft"]), tpot_s=_json_number(tpot),
+               tokens_per_s=_json_number(results["tokens_per_s"]), bound=dec["bound"], prefill_bound=pre["bound"],
+               kv_cache_bytes=_ceil(kv), memory_bytes=_ceil(memory), device_memory_bytes=_ceil(device["mem"]),
+               fits=bool(memory - device["mem"] <= 0), max_batch=max_batch, latency_s=_json_number(results["latency"]),
+               e2e_tokens_per_s=_json_number(results["e2e_tokens_per_s"]))
+    for name, step in (("prefill", pre), ("decode", dec)):
+        out[f"{name}_parts_s"] = {op: _json_number(v) for op, v in step["time"].items()}
+        for key, label in (("flops", "flops"), ("traffic", "traffic_bytes"), ("compute_s", "compute_s"),
+                           ("memory_s", "memory_s"), ("comm_s", "comm_s")):
+            out[f"{name}_{label}"] = _json_number(step[key])
+    out["exact"] = {key: str(v) for key, v in results.items()}
+    out.update(weight_dtype=weights, kv_cache_dtype=defaults["kv_cache_dtype"], units=UNITS)
+
+    def ms(v) -> str:
+        return f"{significant_float(float(v) * 1000, 4)} ms"
+
+    rows = [("time to first token", ms(results["ttft"]) + f" (prefill, {pre['bound']}-bound)"),
+            ("time per output token", ms(tpot) + f" (decode at context {out['decode_context']}, {dec['bound']}-bound)"),
+            ("throughput", readable(results["tokens_per_s"], "tokens/s") + f" (batch {b} / TPOT)"),
+            ("latency", ms(results["latency"]) + f" (TTFT + {n - 1} x TPOT)"),
+            ("KV cache", readable(kv, "bytes") + " per device"),
+            ("memory", readable(memory, "bytes") + f" per device of {readable(device['mem'], 'bytes')}"),
+            ("max batch", f"{max_batch} sequences ({method})" if max_batch is not None else
+             "none fits (the weights alone exceed the device)")]
+    width = max(len(k) for k, _ in rows)
+    effs = ", ".join(f"{k} {float(eff[k]):g}" for k in ("compute", "memory", "link"))
+    lines = [f"symcalc serve: {model_name or 'custom model'} on {t} x {hw['name']} ({dtype}); weights {weights}, "
+             f"KV cache {defaults['kv_cache_dtype']}; {b} x ({s} prompt + {n} generated) tokens"]
+    lines += [f"{k:<{width}}  {v}" for k, v in rows]
+    lines.append(f"roofline per operation, efficiencies {effs} (1 = the physical limit: times are lower bounds); "
+                 "docs/guides/hardware-time-serving.md")
+    return out, lines
+
+
+def answer(argv: Sequence[str]) -> Optional[str]:
+    """The text ``symcalc serve ...`` prints, or None when the full path must answer."""
+    from .._generated.catalog import SERVE_DEFAULTS
+
+    opts = parse(argv[1:], FLAGS)
+    if opts is None:
+        return None
+    try:
+        out, lines = compute(opts, SERVE_DEFAULTS)
+    except _Fallback:
+        return None
+    if opts.get("json"):
+        import json
+
+        return json.dumps(out, indent=2)
+    return "\n".join(lines)

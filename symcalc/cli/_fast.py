@@ -82,56 +82,16 @@ def _parse(argv: Sequence[str]) -> Optional[tuple]:
     """``(command, options)`` when ``argv`` is in the covered set, else None."""
     if not argv or argv[0] not in _FLAGS:
         return None
+    from ._fast_args import parse, table
+
     command, flags = argv[0], {**_COMMON, **_MODEL, **_FLAGS[argv[0]]}
-    opts: dict = {}
-    words = list(argv[1:])
-    while words:
-        word = words.pop(0)
-        if "=" in word and word.startswith("--"):
-            word, value = word.split("=", 1)
-            words.insert(0, value)
-        if word not in flags:
-            return None
-        key, kind = flags[word]
-        if key in opts:
-            return None
-        if kind == "flag":
-            opts[key] = True
-            continue
-        if not words:
-            return None
-        value = words.pop(0)
-        if kind == "name":
-            opts[key] = value
-        elif kind == "policy":
-            if value not in POLICIES:
-                return None
-            opts[key] = value
-        elif kind == "stage":
-            if value not in ("0", "1", "2", "3"):
-                return None
-            opts[key] = int(value)
-        else:
-            if kind == "seq" and value[-1:] in ("k", "K", "m", "M"):  # 4k = 4096, 1M = 1024**2 (model cards)
-                value = _kibi(value)
-                if value is None:
-                    return None
-            if not value.isascii() or not value.isdigit() or value[0] == "0" or len(value) > 18:
-                return None  # suffixes, exponents, signs, 0 and values past the flags' 1e18: the full path
-            opts[key] = int(value)
+    opts = parse(argv[1:], table(flags))
+    if opts is None:
+        return None
+    if "z" in opts:
+        opts["z"] = int(opts["z"])
     sources = ("preset" in opts) + ("hf_config" in opts) + any(flags[f][0] in opts for f in _MODEL)
     return (command, opts) if sources <= 1 else None  # flags over a preset's or config's fields: the full path
-
-
-def _kibi(text: str) -> Optional[str]:
-    """``"4k"`` -> ``"4096"``, ``"1.5k"`` -> ``"1536"``, ``"1M"`` -> ``"1048576"`` (symcalc.cli.common.seq_len_type);
-    None unless a whole number of tokens."""
-    digits, scale = text[:-1], 1024 if text[-1] in "kK" else 1024**2
-    whole, _, frac = digits.partition(".")
-    if not (whole.isascii() and whole.isdigit() and (not frac or frac.isascii() and frac.isdigit())):
-        return None
-    numerator, denominator = int(whole + frac) * scale, 10 ** len(frac)
-    return None if numerator % denominator else str(numerator // denominator)
 
 
 def _exact(value):

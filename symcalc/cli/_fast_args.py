@@ -10,13 +10,11 @@ path. Imports no sympy (nor ``re``).
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional, Sequence
 
-__all__ = ["parse", "number", "whole"]
+__all__ = ["parse", "table", "number", "amount", "whole", "kibi", "answer_with"]
 
 _SCALE = {"k": 10**3, "m": 10**6, "b": 10**9, "t": 10**12}
 #: Exact values outside [1e-30, 1e30] are the full path's (its flags refuse them with an error).
@@ -29,6 +27,8 @@ def number(text: str, suffix: bool = True) -> Optional[object]:
     >>> number("2T"), number("989.4e12"), number("0.4"), number("1.5k"), number("7b", suffix=False)
     (2000000000000, 989400000000000, Fraction(2, 5), 1500, None)
     """
+    from fractions import Fraction
+
     if not text.isascii() or not text or len(text) > 40:
         return None
     scale = 1
@@ -52,6 +52,8 @@ def number(text: str, suffix: bool = True) -> Optional[object]:
 
 def amount(text: str, suffix: bool = True, zero: bool = False) -> Optional[object]:
     """:func:`number` within the CLI's range (above 0, or 0 with ``zero``, up to 1e30); else None."""
+    from fractions import Fraction
+
     value = number(text, suffix)
     if value is None or value > MAX_AMOUNT or value < 0 or (value == 0 and not zero):
         return None
@@ -65,14 +67,32 @@ def whole(text: str) -> Optional[int]:
     return int(text)
 
 
+def kibi(text: str) -> Optional[str]:
+    """``"4k"`` -> ``"4096"``, ``"1.5k"`` -> ``"1536"``, ``"1M"`` -> ``"1048576"`` (symcalc.cli.common.seq_len_type);
+    None unless a whole number of tokens."""
+    digits, scale = text[:-1], 1024 if text[-1] in "kK" else 1024**2
+    whole_part, _, frac = digits.partition(".")
+    if not (whole_part.isascii() and whole_part.isdigit() and (not frac or frac.isascii() and frac.isdigit())):
+        return None
+    numerator, denominator = int(whole_part + frac) * scale, 10 ** len(frac)
+    return None if numerator % denominator else str(numerator // denominator)
+
+
+#: The numeric path's kinds of flag (:mod:`symcalc.cli._fast`) as :func:`parse` reads them.
+_KINDS = {"name": "text", "policy": ("none", "selective", "full"), "stage": ("0", "1", "2", "3")}
+
+
+def table(flags: dict) -> dict:
+    """``flags`` with the numeric path's kinds (``name``, ``policy``, ``stage``) as :func:`parse` reads them."""
+    return {k: (key, _KINDS.get(kind, kind)) for k, (key, kind) in flags.items()}
+
+
 def parse(argv: Sequence[str], flags: dict) -> Optional[dict]:
     """``{key: value}`` of ``argv`` by ``flags`` (spelling -> (key, kind)); None when not covered.
 
     Kinds: ``"flag"`` (no value: True), ``"text"`` (the value as given), ``"int"`` (:func:`whole`),
     ``"seq"`` (a sequence length: :func:`whole`, or ``4k``/``1M`` with k = 1024), or a tuple of choices.
     """
-    from ._fast import _kibi
-
     opts: dict = {}
     words = list(argv)
     while words:
@@ -95,8 +115,8 @@ def parse(argv: Sequence[str], flags: dict) -> Optional[dict]:
             if value not in kind:
                 return None
         elif kind == "int" or kind == "seq":
-            if kind == "seq" and value[-1:] in ("k", "K", "m", "M"):
-                value = _kibi(value)
+            if kind == "seq" and value[-1:] in ("k", "K", "m", "M"):  # 4k = 4096, 1M = 1024**2 (model cards)
+                value = kibi(value)
                 if value is None:
                     return None
             value = whole(value)
@@ -104,3 +124,22 @@ def parse(argv: Sequence[str], flags: dict) -> Optional[dict]:
                 return None
         opts[key] = value
     return opts
+
+
+def answer_with(argv: Sequence[str], flags: dict, compute, defaults: dict) -> Optional[str]:
+    """A command's text (its JSON with ``--json``) from ``compute(opts, defaults) -> (json object, text lines)``;
+    None when ``argv`` is not covered or ``compute`` raises :class:`symcalc.cli._fast._Fallback`."""
+    from ._fast import _Fallback
+
+    opts = parse(argv[1:], flags)
+    if opts is None:
+        return None
+    try:
+        out, lines = compute(opts, defaults)
+    except _Fallback:
+        return None
+    if opts.get("json"):
+        import json
+
+        return json.dumps(out, indent=2)
+    return "\n".join(lines)

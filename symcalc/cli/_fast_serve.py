@@ -20,7 +20,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ._fast import _Fallback, layout
-from ._fast_args import parse
+from ._fast_args import answer_with
 from ._fast_time import _exact, _hardware, _json_number, _need, model_module
 
 TYPE_CHECKING = False
@@ -162,15 +162,4 @@ def answer(argv: Sequence[str]) -> Optional[str]:
     """The text ``symcalc serve ...`` prints, or None when the full path must answer."""
     from .._generated.catalog import SERVE_DEFAULTS
 
-    opts = parse(argv[1:], FLAGS)
-    if opts is None:
-        return None
-    try:
-        out, lines = compute(opts, SERVE_DEFAULTS)
-    except _Fallback:
-        return None
-    if opts.get("json"):
-        import json
-
-        return json.dumps(out, indent=2)
-    return "\n".join(lines)
+    return answer_with(argv, FLAGS, compute, SERVE_DEFAULTS)

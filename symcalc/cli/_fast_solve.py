@@ -16,9 +16,7 @@ and every other flag go to the full path.
 
 from __future__ import annotations
 
-import importlib
-
-from ._fast_args import amount, parse
+from ._fast_args import amount, parse, table
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,8 +47,7 @@ def _flags() -> dict:
 
     flags = {k: v for k, v in _FLAGS["mem"].items() if v[0] not in ("b", "infer", "o")}
     flags.update({k: v for k, v in _COMMON.items()}, **{"--budget": ("budget", "name"), "--hardware": ("hardware", "name")})
-    return {k: (key, {"name": "text", "stage": ("0", "1", "2", "3"), "policy": ("none", "selective", "full")}.get(kind, kind))
-            for k, (key, kind) in flags.items()}
+    return table(flags)
 
 
 def answer(argv: Sequence[str]) -> Optional[str]:

@@ -18,7 +18,7 @@ import importlib
 from fractions import Fraction
 
 from ._fast import _Fallback
-from ._fast_args import amount, parse
+from ._fast_args import amount, answer_with
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -196,15 +196,4 @@ def answer(argv: Sequence[str]) -> Optional[str]:
     """The text ``symcalc time ...`` prints, or None when the full path must answer."""
     from .._generated.catalog import TIME_DEFAULTS
 
-    opts = parse(argv[1:], FLAGS)
-    if opts is None:
-        return None
-    try:
-        out, lines = compute(opts, TIME_DEFAULTS)
-    except _Fallback:
-        return None
-    if opts.get("json"):
-        import json
-
-        return json.dumps(out, indent=2)
-    return "\n".join(lines)
+    return answer_with(argv, FLAGS, compute, TIME_DEFAULTS)

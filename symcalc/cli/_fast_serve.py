@@ -21,7 +21,7 @@ from fractions import Fraction
 
 from ._fast import _Fallback, layout
 from ._fast_args import answer_with
-from ._fast_time import _exact, _hardware, _json_number, _need, model_module
+from ._fast_time import _exact, _figure, _hardware, _json_number, _need, model_module
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -40,14 +40,6 @@ TIME = ("roofline per operation: max(FLOPs / (peak x compute_efficiency), bytes 
         "summed, plus TP all-reduces / (scale-up link x link_efficiency); a lower bound on time")
 UNITS = {"ttft_s": "s", "tpot_s": "s", "tokens_per_s": "output tokens/s of the replica",
          "kv_cache_bytes": "bytes per device", "memory_bytes": "bytes per device", "max_batch": "sequences"}
-
-
-def _figure(hw: dict, key: str):
-    fig = hw["figures"].get(key)
-    if fig is None:
-        return None
-    value = fig["value"]
-    return value if isinstance(value, int) else _exact(Fraction(value))
 
 
 def _ceil(value) -> int:

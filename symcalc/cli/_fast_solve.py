@@ -55,7 +55,7 @@ def answer(argv: Sequence[str]) -> Optional[str]:
     from .._generated import MODULES, TODAY
     from .._generated.catalog import MICRO_BATCH_LINEAR
     from ._fast import _Fallback, _policy, layout
-    from ._fast_time import _hardware, _exact, _json_number, model_module
+    from ._fast_time import _exact, _figure, _hardware, _json_number, model_module
     from ._solve_text import answer_line
     from ._texts import MEM_CA_SAYS
 
@@ -78,7 +78,7 @@ def answer(argv: Sequence[str]) -> Optional[str]:
         if "budget" in opts:
             budget = budget_bytes(opts["budget"])
         else:
-            budget = _hardware(opts["hardware"])["memory"] if "hardware" in opts else None
+            budget = _figure(_hardware(opts["hardware"]), "memory") if "hardware" in opts else None
         if budget is None:
             raise _Fallback
         rec = TODAY["precision"]

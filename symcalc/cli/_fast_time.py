@@ -100,6 +100,15 @@ def _hardware(name: str):
     return hardware_entry(next(i for i, hw in enumerate(HARDWARE) if hw["name"] == canonical))
 
 
+def _figure(hw: dict, key: str):
+    """A figure's exact value (an int, or a Fraction from its text), None where the entry has none."""
+    fig = hw["figures"].get(key)
+    if fig is None:
+        return None
+    value = fig["value"]
+    return value if isinstance(value, int) else _exact(Fraction(value))
+
+
 def compute(opts: dict, defaults: dict) -> tuple:
     """The run's exact numbers and the texts around them: ``(json object, text lines)``."""
     from .._numfmt import readable_exact as readable
@@ -114,9 +123,9 @@ def compute(opts: dict, defaults: dict) -> tuple:
     if "peak" in opts:
         from .._generated.catalog import ALIASES
 
-        peak = _hardware(opts["peak"])["peak_flops"].get(dtype) if opts["peak"] in ALIASES else amount(opts["peak"])
+        peak = _figure(_hardware(opts["peak"]), f"peak_flops/{dtype}") if opts["peak"] in ALIASES else amount(opts["peak"])
     else:
-        peak = None if hw is None else hw["peak_flops"].get(dtype)
+        peak = None if hw is None else _figure(hw, f"peak_flops/{dtype}")
     peak = _need(peak)  # no peak (or the dtype's missing): the full path's error, or a symbolic answer
     if opts.get("mfu") == "plan":
         raise _Fallback
@@ -134,8 +143,7 @@ def compute(opts: dict, defaults: dict) -> tuple:
         if mfu > 1:
             raise _Fallback
         rate = peak * mfu
-    watts = amount(opts["power"], suffix=False) if "power" in opts else (
-        None if hw is None or hw["power"] is None else hw["power"])
+    watts = amount(opts["power"], suffix=False) if "power" in opts else (None if hw is None else _figure(hw, "power"))
     pue = amount(opts["pue"], suffix=False) if "pue" in opts else Fraction(*defaults["pue"])
     price = amount(opts["price"], suffix=False, zero=True) if "price" in opts else None
     if _need(watts) is None or _need(pue) < 1 or ("price" in opts and price is None):

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import Any
+from typing import Any, Optional
 
 from sympy import (
     Add, And, Eq, Integer, Max, Min, Mul, Ne, Not, Or, Piecewise, Pow, Rational, cse, ceiling, floor,
@@ -35,7 +35,7 @@ from sympy import (
 from sympy.core.relational import Relational
 from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
 
-__all__ = ["SLOW", "Unsupported", "int_function"]
+__all__ = ["SLOW", "Unsupported", "int_function", "finish"]
 
 
 class Unsupported(Exception):
@@ -215,8 +215,22 @@ except (AttributeError, TypeError):
 _FRACTION = _coprime_fraction if _ok else Fraction
 
 
-def int_function(args: tuple, exprs: Any) -> tuple:
+def finish(num: int, den: int) -> Any:
+    """The value of a pair returned raw by :func:`int_function`: an ``int`` when whole, else a ``Fraction``.
+
+    >>> finish(6, 3), finish(-3, 6)
+    (2, Fraction(-1, 2))
+    """
+    q, m = divmod(num, den)
+    return q if not m else _FRACTION(num, den)
+
+
+def int_function(args: tuple, exprs: Any, raw_from: Optional[int] = None) -> tuple:
     """``(function, source)``: ``exprs`` (one expression or a tuple) on int arguments; raises :class:`Unsupported`.
+
+    With ``raw_from`` (a tuple of expressions), the outputs from that index on come back as pairs
+    ``(numerator, denominator)`` (the denominator positive, the pair not reduced) for :func:`finish`, for
+    callers that need those values only for some of the calls.
 
     >>> from symcalc.symbols import tp, micro_batch as b
     >>> from sympy import Max
@@ -225,6 +239,9 @@ def int_function(args: tuple, exprs: Any) -> tuple:
     (53, Fraction(53, 4), Fraction(101, 32))
     >>> f(2.0, 4) is SLOW, f(0, 4) is SLOW
     (True, True)
+    >>> g, _ = int_function((b, tp), (b + 1, b / tp), raw_from=1)
+    >>> g(3, 2)
+    (4, (3, 2))
     """
     many = isinstance(exprs, tuple)
     gen = _Generator(tuple(args))
@@ -240,7 +257,9 @@ def int_function(args: tuple, exprs: Any) -> tuple:
     for i, e in enumerate(reduced):
         v = gen.gen(e)
         d = _product(v.den, v.c)
-        if d == "1":
+        if raw_from is not None and many and i >= raw_from:
+            gen.lines.append(f"r{i} = ({v.num}, {d})")
+        elif d == "1":
             gen.lines.append(f"r{i} = {v.num}")
         else:
             gen.lines.append(f"n{i} = {v.num}")

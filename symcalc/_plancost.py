@@ -90,7 +90,7 @@ class LayoutCosts:
         self._exact: dict = {}
         self._model_flops = None
 
-    def _exact_function(self, z: int, r: str):
+    def _exact_function(self, z: int, r: str) -> "_ExactFunction":
         fn = self._exact.get((z, r))
         if fn is None:
             stage, policy = self._by_stage[z], self._by_policy[r]
@@ -99,9 +99,10 @@ class LayoutCosts:
             busy = Add(*parts.values())
             parts["pipeline_bubble"] = self._shared["bubble"] * busy
             parts["dp_comm"] = stage["dp_comm"]
+            # what every re-checked row needs first (its fit and rank), then the time parts, raw until asked for
             exprs = {"memory": plain, "memory_interleaved": plain + self._shared["interleaving"] * policy["activations"],
-                     **parts, "step_time": Add(*parts.values())}
-            fn = self._exact[(z, r)] = _ExactFunction(exprs)
+                     "step_time": Add(*parts.values()), **parts}
+            fn = self._exact[(z, r)] = _ExactFunction(exprs, 3)
         return fn
 
     def model_flops(self, model, common: dict) -> Any:
@@ -123,7 +124,7 @@ class LayoutCosts:
         :func:`~symcalc.steptime.layout_memory` and :func:`~symcalc.steptime.step_time` assembled from the
         pieces as sympy expressions, compiled once per (z, r) on the exact path.
         """
-        memory, interleaved, *parts, total = self._exact_function(z, r)(*values)
+        memory, interleaved, total, *parts = self._exact_function(z, r)(*values)
         return (interleaved if values[5] != 1 else memory), dict(zip(self.time_names, parts)), total
 
 
@@ -131,19 +132,22 @@ class _ExactFunction:
     """The exact path of a tuple of expressions: integer code (:mod:`symcalc._intcode`) for int arguments,
     as :class:`~symcalc.numeric.CompiledExpr` runs it, without compiling its Fraction function unless an
     argument needs it (the planner's degrees are ints; the integer code alone compiles in about a third of
-    the time)."""
+    the time). The outputs from ``raw_from`` on are finished (reduced to an int or Fraction) only by
+    :meth:`__call__`; :meth:`raw` leaves them as (numerator, denominator) pairs for :func:`~symcalc._intcode.finish`.
+    """
 
-    def __init__(self, exprs: dict) -> None:
+    def __init__(self, exprs: dict, raw_from: int) -> None:
         from ._intcode import Unsupported, int_function
 
-        self.exprs = exprs
+        self.exprs, self.raw_from = exprs, raw_from
         try:
-            self._int = int_function(ARGS, tuple(exprs.values()))[0]
+            self._int = int_function(ARGS, tuple(exprs.values()), raw_from)[0]
         except Unsupported:
             self._int = None
         self._fraction = None
 
-    def __call__(self, *values: Any) -> tuple:
+    def raw(self, *values: Any) -> tuple:
+        """The outputs before ``raw_from`` as int/Fraction, the others as (numerator, denominator) pairs."""
         from ._intcode import SLOW
 
         if self._int is not None:
@@ -152,7 +156,16 @@ class _ExactFunction:
                 return out
         if self._fraction is None:
             self._fraction = compile_breakdown(Breakdown(self.exprs), ARGS, exact=True, total=False)
-        return self._fraction(*values)
+        out = tuple(Fraction(x) for x in self._fraction(*values))
+        k = self.raw_from
+        return tuple(x.numerator if x.denominator == 1 else x for x in out[:k]) + tuple(
+            (x.numerator, x.denominator) for x in out[k:])
+
+    def __call__(self, *values: Any) -> tuple:
+        from ._intcode import finish
+
+        out, k = self.raw(*values), self.raw_from
+        return out[:k] + tuple(finish(n, d) for n, d in out[k:])
 
 
 class FloatCosts:
@@ -233,21 +246,37 @@ def float_pass(model, layouts: list, recompute: tuple, costs: dict, common: dict
 def exact_pass(found: tuple, rows: list, settings_zr: list, costs_model: LayoutCosts, budget: Any, cutoff: float,
                want: int, make_row: Any, *, B: int, n: int, model_flops: Any, peak: Any) -> list:
     """Re-check the rows fastest first (float64) with the exact path until ``want`` fit and the rest are slower;
-    the rows (``make_row``) sorted exactly by (step time, memory, t, p, e, v, z, r, b)."""
+    the rows (``make_row``) sorted exactly by (step time, memory, t, p, e, v, z, r, b).
+
+    Per row only the memory and the step time are finished to an int or Fraction; the time parts stay
+    (numerator, denominator) pairs for the row to reduce when they are read, the MFU a function of the
+    step time (most rows of a long plan are never printed)."""
     out = []
+    functions: dict = {}
+    names = costs_model.time_names
     for time, i, k in zip(*found):
         if time > cutoff and len(out) >= want:
             break
-        values, (z, r) = rows[i], settings_zr[k]
-        memory, parts, total = costs_model.exact(values, z, r)
+        fn = functions.get(k)
+        if fn is None:
+            fn = functions[k] = costs_model._exact_function(*settings_zr[k]).raw
+        values = rows[i]
+        memory, interleaved, total, *parts = fn(*values)
+        t, p, d, e, b, v, layers = values
+        if v != 1:
+            memory = interleaved
         if memory > budget:
             continue
-        t, p, d, e, b, v, layers = values
+        z, r = settings_zr[k]
         out.append(((total, memory, t, p, e, v, z, r, b),
-                    make_row(t, p, d, e, z, r, b, B // (b * d), memory, total, parts, v, layers,
+                    make_row(t, p, d, e, z, r, b, B // (b * d), memory, total, (names, parts), v, layers,
                              _mfu(model_flops, peak, n, total))))
-    out.sort(key=lambda kr: kr[0])
+    out.sort(key=_first)
     return [row for _, row in out]
+
+
+def _first(item: tuple) -> Any:
+    return item[0]
 
 
 def _mfu(model_flops: Any, peak: Any, n: int, total: Any):

@@ -37,7 +37,7 @@ from . import defaults as _defaults
 from .display import html_table, latex_number, quantity, readable
 from .errors import SymcalcError
 from .inputs import as_bool, as_choice, as_expr, as_fraction, as_int, as_model, as_positive, as_size
-from ._plancost import exact_pass, float_pass, to_exact
+from ._plancost import exact_pass, exact_quantity as _q, float_pass, to_exact
 
 from .steptime import RECOMPUTE, ZERO_STAGES, layout_memory, step_time
 
@@ -150,6 +150,20 @@ def _layouts(model, n: int, B: int, fw, max_tp: int, max_b: int, max_v: int, sta
                 yield t, p, d, e, b, v, zs, layers
 
 
+def _get_time_parts(row: "PlanRow") -> dict:
+    parts = row.__dict__["_time_parts"]
+    if isinstance(parts, tuple):  # from the planner's exact pass: (names, raw pairs), reduced on first read
+        from ._intcode import finish
+
+        names, pairs = parts
+        parts = row.__dict__["_time_parts"] = {k: _q(finish(n, d), "s") for k, (n, d) in zip(names, pairs)}
+    return parts
+
+
+def _set_time_parts(row: "PlanRow", value: Any) -> None:
+    row.__dict__["_time_parts"] = value
+
+
 @dataclass
 class PlanRow:
     """One layout that fits: degrees, settings, exact memory [bytes], step time [s] by part, and the
@@ -190,16 +204,15 @@ class PlanRow:
     def _exact(cls, tp: int, pp: int, dp: int, ep: int, zero_stage: int, recompute: str, micro_batch: int,
                n_microbatches: int, memory: Any, step_time: Any, time_parts: dict, virtual_stages: int,
                layers_per_stage: int, mfu: Any) -> "PlanRow":
-        """A row from the planner's own checked numbers (ints and exact-path int/Fraction): no re-validation."""
-        from ._plancost import exact_quantity as q
+        """A row from the planner's own checked numbers (ints and exact-path int/Fraction): no re-validation.
 
+        ``time_parts`` may be (names, (numerator, denominator) pairs), reduced when first read."""
         row = object.__new__(cls)
         row.__dict__.update(tp=tp, pp=pp, dp=dp, ep=ep, zero_stage=zero_stage, recompute=recompute,
                             micro_batch=micro_batch, n_microbatches=n_microbatches,
-                            memory=q(memory, "bytes"), step_time=q(step_time, "s"),
-                            time_parts={k: q(v, "s") for k, v in time_parts.items()},
+                            memory=_q(memory, "bytes"), step_time=_q(step_time, "s"), _time_parts=time_parts,
                             virtual_stages=virtual_stages, layers_per_stage=layers_per_stage,
-                            mfu=q(mfu, "%"))
+                            mfu=_q(mfu, "%"))
         return row
 
     def as_dict(self) -> dict:
@@ -212,6 +225,10 @@ class PlanRow:
         out["mfu"] = None if self.mfu is None else float(self.mfu)
         out["time_parts_s"] = {k: float(v) for k, v in self.time_parts.items()}
         return out
+
+
+# time parts behind a property (a dataclass field all the same): the planner's rows reduce them when first read
+PlanRow.time_parts = property(_get_time_parts, _set_time_parts, doc="Step time by part [s].")
 
 
 @dataclass

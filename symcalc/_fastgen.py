@@ -271,21 +271,24 @@ def files(names=None) -> dict:
 
     from ._fastgen_cli import generate_catalog, generate_latex
     from ._fastgen_hf import generate_hf_index
+    from ._fastgen_plan import files as plan_files
     from ._fastgen_scaling import generate_scaling
 
     out = {"__init__.py": generate_index(), "hf.py": generate_hf_index(), "flags.py": generate_flags(),
            "catalog.py": generate_catalog(), "scaling.py": generate_scaling(), "latex.py": generate_latex()}
     for name in (PRESETS if names is None else names):
         out[module_name(name) + ".py"] = generate(name)
-    return out
+    return {**out, **plan_files(names)}
 
 
 def file_names() -> set:
     """The names of every generated file (without generating them)."""
     from .presets import PRESETS
 
+    from ._fastgen_plan import file_names as plan_file_names
+
     return ({"__init__.py", "hf.py", "flags.py", "catalog.py", "scaling.py", "latex.py"}
-            | {module_name(n) + ".py" for n in PRESETS})
+            | {module_name(n) + ".py" for n in PRESETS} | plan_file_names())
 
 
 def check(names=None, folder: Path = OUT) -> list:

@@ -25,9 +25,9 @@ from collections import OrderedDict
 from fractions import Fraction
 from typing import Any
 
-from sympy import Add, Integer
+from sympy import Integer
 
-from . import symbols as S
+from . import _plancombine as combine, symbols as S
 from .breakdown import Breakdown
 from .numeric import compile_breakdown
 
@@ -42,6 +42,41 @@ MEMORY_SETTINGS = ("precision", "flash_attention", "sequence_parallel", "dropout
 POLICY_PARTS = ("compute", "tp_comm", "ep_comm", "pp_comm")
 
 
+def build_pieces(model, stages: tuple, policies: tuple, costs: dict, common: dict) -> tuple:
+    """(pieces, part names): memory and step time of one model and setting as sympy expressions in :data:`ARGS`,
+    in pieces that depend on the ZeRO stage or on the recompute policy only (:mod:`symcalc._plancombine` puts
+    a (z, r) together); ``part_names`` are the policy's step-time parts the bubble stretches."""
+    from .steptime import _memory_pieces, _step_pieces, interleaving
+
+    z0, r0 = stages[0], policies[0]
+    memory = dict(seq_len=common["seq_len"], micro_batch=S.micro_batch, tp=S.tp, dp=S.dp, ep=None, pp=S.pp,
+                  layers_per_stage=S.layers_per_stage, **{k: common[k] for k in MEMORY_SETTINGS})
+    rest, act = {}, {}
+    for z in stages:
+        rest[z], a = _memory_pieces(model, zero_stage=z, recompute=r0, **memory)
+        act.setdefault(r0, a)
+    for r in policies[1:]:
+        act[r] = _memory_pieces(model, zero_stage=z0, recompute=r, **memory)[1]
+    time = dict(seq_len=common["seq_len"], global_batch=common["global_batch"], micro_batch=S.micro_batch,
+                tp=S.tp, pp=S.pp, dp=S.dp, ep=None, virtual_stages=S.virtual_stages,
+                layers_per_stage=S.layers_per_stage, precision=common["precision"], causal=None,
+                mfu=costs.get("mfu"), kernel_efficiency=costs.get("kernel_efficiency"),
+                gemm_half_size=costs.get("gemm_half_size"), peak_flops=costs["peak_flops"],
+                bandwidth_tp=costs["bandwidth_tp"], bandwidth_dp=costs["bandwidth_dp"],
+                bandwidth_pp=costs["bandwidth_pp"], bandwidth_ep=costs["bandwidth_ep"])
+    parts, dp = {}, {}
+    for i, r in enumerate(policies):
+        parts[r], bubble, dps = _step_pieces(model, zero_stages=stages if i == 0 else (), recompute=r, **time)
+        dp.update(dps)
+    part_names = tuple(k for k in POLICY_PARTS if k in parts[r0])
+    pieces = {"interleaving": interleaving(S.pp, S.virtual_stages), "bubble": bubble}
+    for z in stages:
+        pieces.update({f"rest@{z}": rest[z], f"dp_comm@{z}": dp[z]})
+    for r in policies:
+        pieces.update({f"activations@{r}": act[r], **{f"{k}@{r}": v for k, v in parts[r].items()}})
+    return pieces, part_names
+
+
 class LayoutCosts:
     """Memory and step time of every layout of one model and setting, built and compiled once.
 
@@ -50,58 +85,23 @@ class LayoutCosts:
     """
 
     def __init__(self, model, stages: tuple, policies: tuple, costs: dict, common: dict) -> None:
-        from .steptime import _memory_pieces, _step_pieces, interleaving
-
         self.stages, self.policies = tuple(stages), tuple(policies)
-        z0, r0 = self.stages[0], self.policies[0]
-        memory = dict(seq_len=common["seq_len"], micro_batch=S.micro_batch, tp=S.tp, dp=S.dp, ep=None, pp=S.pp,
-                      layers_per_stage=S.layers_per_stage, **{k: common[k] for k in MEMORY_SETTINGS})
-        rest, act = {}, {}
-        for z in self.stages:
-            rest[z], a = _memory_pieces(model, zero_stage=z, recompute=r0, **memory)
-            act.setdefault(r0, a)
-        for r in self.policies[1:]:
-            act[r] = _memory_pieces(model, zero_stage=z0, recompute=r, **memory)[1]
-        time = dict(seq_len=common["seq_len"], global_batch=common["global_batch"], micro_batch=S.micro_batch,
-                    tp=S.tp, pp=S.pp, dp=S.dp, ep=None, virtual_stages=S.virtual_stages,
-                    layers_per_stage=S.layers_per_stage, precision=common["precision"], causal=None,
-                    mfu=costs.get("mfu"), kernel_efficiency=costs.get("kernel_efficiency"),
-                    gemm_half_size=costs.get("gemm_half_size"), peak_flops=costs["peak_flops"],
-                    bandwidth_tp=costs["bandwidth_tp"], bandwidth_dp=costs["bandwidth_dp"],
-                    bandwidth_pp=costs["bandwidth_pp"], bandwidth_ep=costs["bandwidth_ep"])
-        parts, dp = {}, {}
-        for i, r in enumerate(self.policies):
-            parts[r], bubble, dps = _step_pieces(model, zero_stages=self.stages if i == 0 else (), recompute=r,
-                                                 **time)
-            dp.update(dps)
-        self.part_names = tuple(k for k in POLICY_PARTS if k in parts[r0])
+        self.pieces, self.part_names = build_pieces(model, self.stages, self.policies, costs, common)
         self.time_names = self.part_names + ("pipeline_bubble", "dp_comm")
-        shared = {"interleaving": interleaving(S.pp, S.virtual_stages), "bubble": bubble}
-        by_stage = {z: {"rest": rest[z], "dp_comm": dp[z]} for z in self.stages}
-        by_policy = {r: {"activations": act[r], **parts[r]} for r in self.policies}
-        pieces = dict(shared)
-        for z, d in by_stage.items():
-            pieces.update({f"{k}@{z}": v for k, v in d.items()})
-        for r, d in by_policy.items():
-            pieces.update({f"{k}@{r}": v for k, v in d.items()})
-        self._float = compile_breakdown(Breakdown(pieces), ARGS, total=False)
+        self._float = compile_breakdown(Breakdown(self.pieces), ARGS, total=False)
         # exact functions compiled on first use, one per (z, r): a re-check of the best rows needs only a few
-        self._shared, self._by_stage, self._by_policy = shared, by_stage, by_policy
         self._exact: dict = {}
         self._model_flops = None
 
     def _exact_function(self, z: int, r: str) -> "_ExactFunction":
         fn = self._exact.get((z, r))
         if fn is None:
-            stage, policy = self._by_stage[z], self._by_policy[r]
-            plain = stage["rest"] + policy["activations"]
-            parts = {k: policy[k] for k in self.part_names}
-            busy = Add(*parts.values())
-            parts["pipeline_bubble"] = self._shared["bubble"] * busy
-            parts["dp_comm"] = stage["dp_comm"]
+            pieces = self.pieces
             # what every re-checked row needs first (its fit and rank), then the time parts, raw until asked for
-            exprs = {"memory": plain, "memory_interleaved": plain + self._shared["interleaving"] * policy["activations"],
-                     "step_time": Add(*parts.values()), **parts}
+            exprs = {"memory": combine.memory(pieces, z, r, 0),
+                     "memory_interleaved": combine.memory(pieces, z, r, pieces["interleaving"]),
+                     "step_time": combine.time(pieces, self.part_names, z, r),
+                     **combine.parts(pieces, self.part_names, z, r)}
             fn = self._exact[(z, r)] = _ExactFunction(exprs, 3)
         return fn
 
@@ -177,20 +177,18 @@ class FloatCosts:
         self._interleaved = pieces["interleaving"] * (v != 1)
 
     def memory(self, z: int, r: str):
-        p = self.pieces
-        return p[f"rest@{z}"] + p[f"activations@{r}"] * (1 + self._interleaved)
+        return combine.memory(self.pieces, z, r, self._interleaved)
 
     def time(self, z: int, r: str):
-        p = self.pieces
-        busy = sum(p[f"{k}@{r}"] for k in self.costs.part_names)
-        return busy * (1 + p["bubble"]) + p[f"dp_comm@{z}"]
+        return combine.time(self.pieces, self.costs.part_names, z, r)
 
 
 def float_pass(model, layouts: list, recompute: tuple, costs: dict, common: dict, budget: Any, np: Any) -> tuple:
     """The planner's float64 pass over every candidate (layouts as :func:`symcalc.plan._layouts` yields them).
 
     Returns (cost model or None, rows (t, p, d, e, b, v, L_s), the (z, r) list, the candidates that fit
-    fastest first as (times, row indices, (z, r) indices), how many candidates, the least memory of any).
+    fastest first as (times, row indices, (z, r) indices), how many candidates, the least memory of any
+    (exact: the float64 leanest candidates re-checked with the exact path; None without candidates).
     """
     from .steptime import ZERO_STAGES
 
@@ -199,6 +197,7 @@ def float_pass(model, layouts: list, recompute: tuple, costs: dict, common: dict
     found_time, found_index, found_setting = [], [], []  # per (z, r) block: what fits
     settings_zr = [(z, r) for z in ZERO_STAGES for r in recompute]
     least = None  # least memory of any candidate (float64 bytes)
+    lean = []  # per (z, r) block: (its least memory, [(row index, (z, r) index) within 1e-9 of it])
     n_candidates = 0
     rows = [(t, p, d, e, b, v, layers) for t, p, d, e, b, v, zs, layers in layouts]
     if layouts:
@@ -214,6 +213,8 @@ def float_pass(model, layouts: list, recompute: tuple, costs: dict, common: dict
                     mem = pieces.memory(z, r)[index]
                     leanest = np.where(np.isfinite(mem), mem, np.inf).min(initial=np.inf)
                     least = leanest if least is None else min(least, leanest)
+                    k = settings_zr.index((z, r))
+                    lean.append((leanest, [(i, k) for i in index[np.nonzero(mem <= leanest * (1 + 1e-9))[0]].tolist()]))
                     ok = np.nonzero(mem <= ceiling)[0]
                     found_time.append(pieces.time(z, r)[index][ok])
                     found_index.append(index[ok])
@@ -226,6 +227,7 @@ def float_pass(model, layouts: list, recompute: tuple, costs: dict, common: dict
                     mem, time = pieces.memory(z, r), pieces.time(z, r)
                     if mem == mem:
                         least = mem if least is None else min(least, mem)
+                        lean.append((mem, [(i, settings_zr.index((z, r)))]))
                     if mem <= ceiling:
                         found_time.append([time])
                         found_index.append([i])
@@ -240,7 +242,27 @@ def float_pass(model, layouts: list, recompute: tuple, costs: dict, common: dict
         flat = sorted(zip(itertools.chain(*found_time), itertools.chain(*found_index),
                           itertools.chain(*found_setting)), key=lambda x: x[0])
         found = tuple(map(list, zip(*flat))) if flat else ([], [], [])
+    if least is not None and least != float("inf"):
+        near = [ik for value, block in lean if value <= least * (1 + 1e-9) for ik in block]
+        least = min(_exact_memory(costs_model, rows[i], *settings_zr[k]) for i, k in near)
+    else:
+        least = None
     return costs_model, rows, settings_zr, found, n_candidates, least
+
+
+def _exact_memory(costs_model: LayoutCosts, values: tuple, z: int, r: str) -> Any:
+    """A layout's memory, exact: with the (z, r)'s compiled function when there is one, else with memory alone
+    (the leanest candidate's (z, r) is seldom among the fastest: a third of the compile time)."""
+    fn = costs_model._exact.get((z, r))
+    if fn is None:
+        fn = costs_model._exact.get(("memory", z, r))
+        if fn is None:
+            pieces = costs_model.pieces
+            fn = costs_model._exact[("memory", z, r)] = _ExactFunction(
+                {"memory": combine.memory(pieces, z, r, 0),
+                 "memory_interleaved": combine.memory(pieces, z, r, pieces["interleaving"])}, 2)
+    memory, interleaved = fn.raw(*values)[:2]
+    return interleaved if values[5] != 1 else memory
 
 
 def exact_pass(found: tuple, rows: list, settings_zr: list, costs_model: LayoutCosts, budget: Any, cutoff: float,

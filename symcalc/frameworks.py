@@ -43,12 +43,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator, Optional
 
-from sympy import divisors
-
 from .errors import SymcalcError
-from .inputs import as_choice, as_int
 
-__all__ = ["Framework", "FRAMEWORKS", "NAMES", "get_framework", "stage_layers", "virtual_stages", "layouts"]
+# No sympy here (nor symcalc.inputs at import): the sympy-free ``symcalc plan`` path (symcalc.cli._fast_plan)
+# enumerates its candidates with this module's own code.
+
+__all__ = ["Framework", "FRAMEWORKS", "NAMES", "get_framework", "stage_layers", "virtual_stages", "layouts",
+           "divisors"]
 
 
 @dataclass(frozen=True)
@@ -63,17 +64,17 @@ class Framework:
     summary: str
 
     def __post_init__(self) -> None:
-        from .inputs import as_bool, as_text
-
-        as_text("Framework.name", self.name)
-        as_text("Framework.summary", self.summary)
+        for key in ("name", "summary"):
+            if not isinstance(getattr(self, key), str) or not getattr(self, key).strip():
+                raise SymcalcError(f"Framework.{key}={getattr(self, key)!r:.60} is not a non-empty string")
         for key in ("zero_stages", "zero_with_pp"):
             value = getattr(self, key)
             if not isinstance(value, tuple) or not value or not all(z in (0, 1, 2, 3) and not isinstance(z, bool)
                                                                     for z in value):
                 raise SymcalcError(f"Framework.{key}={value!r:.60} is not a tuple of ZeRO stages 0-3")
-        as_bool("Framework.interleaved", self.interleaved)
-        as_bool("Framework.microbatches_multiple_of_pp", self.microbatches_multiple_of_pp)
+        for key in ("interleaved", "microbatches_multiple_of_pp"):
+            if not isinstance(getattr(self, key), bool):
+                raise SymcalcError(f"Framework.{key}={getattr(self, key)!r:.60} is not True or False")
 
     def stages(self, *, pipelined: bool) -> tuple:
         """The ZeRO stages allowed with (``pipelined``) or without pipeline parallelism."""
@@ -100,6 +101,7 @@ NAMES = tuple(FRAMEWORKS)
 def get_framework(name: Optional[str] = None) -> Framework:
     """The rules of ``name`` (None: the active default of :mod:`symcalc.defaults`, Megatron today)."""
     from .defaults import resolve
+    from .inputs import as_choice
 
     return FRAMEWORKS[as_choice("framework", resolve("framework", name), NAMES)]
 
@@ -114,6 +116,8 @@ def _uneven(layers: int, p: int) -> Optional[int]:
 
 def stage_layers(layers: int, p: int) -> int:
     """The most layers one of p stages holds: L/p, or (L + k)/p with one layer fewer at each end."""
+    from .inputs import as_int
+
     layers, p = as_int("n_layers", layers), as_int("pp", p)
     k = _uneven(layers, p)
     if k is None:
@@ -128,6 +132,8 @@ def virtual_stages(layers: int, p: int, m: int, framework: Framework, max_v: int
     >>> virtual_stages(126, 16, 16, FRAMEWORKS["megatron"], 8), virtual_stages(126, 16, 12, FRAMEWORKS["megatron"], 8)
     ([1, 2, 4, 8], [1])
     """
+    from .inputs import as_int
+
     if not isinstance(framework, Framework):
         raise SymcalcError(f"framework={framework!r:.60} is not a Framework; use FRAMEWORKS[name] or get_framework(name)")
     layers, p, m, max_v = as_int("n_layers", layers), as_int("pp", p), as_int("m", m), as_int("max_v", max_v)
@@ -148,6 +154,8 @@ def layouts(layers: int, heads: int, kv_heads: int, experts: int, n: int, batch:
     t divides the heads and n (and t | g or g | t), t <= ``max_tp``; p splits the layers
     (:func:`stage_layers`); e (MoE only, ``experts > 0``) divides the experts and d; b·d divides B.
     """
+    from .inputs import as_int
+
     layers, heads, kv_heads, n, batch, max_tp, max_b = (
         as_int(k, v) for k, v in (("n_layers", layers), ("n_heads", heads), ("n_kv_heads", kv_heads),
                                   ("n_devices", n), ("global_batch", batch), ("max_tp", max_tp),
@@ -158,16 +166,65 @@ def layouts(layers: int, heads: int, kv_heads: int, experts: int, n: int, batch:
 
 def _layouts(layers: int, heads: int, kv_heads: int, experts: int, n: int, batch: int, max_tp: int,
              max_b: int) -> Iterator[tuple]:
-    for t in (int(x) for x in divisors(n)):
+    for t in _divisors(n):
         if t > max_tp or heads % t or (kv_heads % t and t % kv_heads):
             continue
-        for p in (int(x) for x in divisors(n // t)):
+        for p in _divisors(n // t):
             if p > layers or _uneven(layers, p) is None:
                 continue
             d = n // (t * p)
             if batch % d:
                 continue
-            bs = [int(b) for b in divisors(batch // d) if b <= max_b]
-            eps = [int(e) for e in divisors(d) if experts % e == 0] if experts else [1]
+            bs = [b for b in _divisors(batch // d) if b <= max_b]
+            eps = [e for e in _divisors(d) if experts % e == 0] if experts else [1]
             for e in eps:
                 yield t, p, d, e, bs
+
+
+def divisors(n: int) -> list[int]:
+    """The divisors of a positive int, ascending (from its prime factorisation: a global batch can be in the
+    millions).
+
+    >>> divisors(12), divisors(1), divisors(2**13 * 3**2 * 5 * 7)[-3:]
+    ([1, 2, 3, 4, 6, 12], [1], [860160, 1290240, 2580480])
+    """
+    from .inputs import as_int
+
+    return list(_divisors(as_int("n", n)))
+
+
+@lru_cache(maxsize=4096)
+def _divisors(n: int) -> tuple:
+    out, rest, f = [1], n, 2
+    while f * f <= rest:
+        k = 0
+        while rest % f == 0:
+            rest //= f
+            k += 1
+        if k:
+            out = [x * f**i for x in out for i in range(k + 1)]
+        f += 1 if f == 2 else 2
+    if rest > 1:
+        out = [x * m for x in out for m in (1, rest)]
+    return tuple(sorted(out))
+
+
+def _candidate_layouts(layers: int, heads: int, kv_heads: int, experts: int, n: int, batch: int, fw: Framework,
+                      max_tp: int, max_b: int, max_v: int, stages: Optional[tuple]) -> Iterator[tuple]:
+    """(t, p, d, e, b, v, ZeRO stages, layers of the fullest stage) of every layout the planner considers
+    (:func:`symcalc.plan.candidates`), for checked ints."""
+    for t, p, d, e, bs in _layouts(layers, heads, kv_heads, experts, n, batch, max_tp, max_b):
+        allowed = fw.zero_with_pp if p > 1 else fw.zero_stages
+        zs = allowed if stages is None else tuple(z for z in stages if z in allowed)
+        if d == 1:
+            zs = zs[:1]  # ZeRO shards nothing over one data-parallel rank: keep the lowest stage
+        if not zs:
+            continue
+        k = _uneven(layers, p)
+        per_stage = (layers + k) // p
+        chunks = _chunks(per_stage, max_v) if p > 1 and fw.interleaved else [1]
+        for b in bs:
+            m = batch // (b * d)
+            # as virtual_stages, per p once: Megatron interleaves only when p divides m
+            for v in (chunks if not (fw.microbatches_multiple_of_pp and m % p) else [1]):
+                yield t, p, d, e, b, v, zs, per_stage

@@ -31,12 +31,13 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from sympy import Expr, Integer, divisors
+from sympy import Expr, Integer
 
 from . import defaults as _defaults
 from .display import html_table, latex_number, quantity, readable
 from .errors import SymcalcError
 from .inputs import as_bool, as_choice, as_expr, as_fraction, as_int, as_model, as_positive, as_size
+from . import _plancombine as combine
 from ._plancost import exact_pass, exact_quantity as _q, float_pass, to_exact
 
 from .steptime import RECOMPUTE, ZERO_STAGES, layout_memory, step_time
@@ -87,11 +88,6 @@ def _policies(recompute: Any) -> tuple:
     return tuple(out)
 
 
-def _divisors(n: int) -> list[int]:
-    """The divisors of n, ascending (from its factorisation: a global batch can be in the millions)."""
-    return [int(k) for k in divisors(n)]
-
-
 def candidates(model, *, n_devices: int, global_batch: int, max_tp: Optional[int] = None,
                max_micro_batch: Optional[int] = None, zero_stages=None, recompute=("none", "selective", "full"),
                framework: Optional[str] = None, max_virtual_stages: Optional[int] = None) -> list[dict]:
@@ -130,27 +126,14 @@ def _limits(framework: Any, max_tp: Any, max_micro_batch: Any, max_virtual_stage
 
 def _layouts(model, n: int, B: int, fw, max_tp: int, max_b: int, max_v: int, stages: Optional[tuple]):
     """(t, p, d, e, b, v, ZeRO stages, layers of the fullest stage) of every candidate layout."""
-    from .frameworks import _chunks, layouts, stage_layers
+    from .frameworks import _candidate_layouts
 
-    L = int(model.n_layers)
-    for t, p, d, e, bs in layouts(L, int(model.n_heads), int(model.n_kv_heads), int(model.n_experts), n, B,
-                                  max_tp, max_b):
-        allowed = fw.stages(pipelined=p > 1)
-        zs = allowed if stages is None else tuple(z for z in stages if z in allowed)
-        if d == 1:
-            zs = zs[:1]  # ZeRO shards nothing over one data-parallel rank: keep the lowest stage
-        if not zs:
-            continue
-        layers = stage_layers(L, p)
-        chunks = _chunks(layers, max_v) if p > 1 and fw.interleaved else [1]
-        for b in bs:
-            m = B // (b * d)
-            # as frameworks.virtual_stages, per p once: Megatron interleaves only when p divides m
-            for v in (chunks if not (fw.microbatches_multiple_of_pp and m % p) else [1]):
-                yield t, p, d, e, b, v, zs, layers
+    return _candidate_layouts(int(model.n_layers), int(model.n_heads), int(model.n_kv_heads), int(model.n_experts), n,
+                             B, fw, max_tp, max_b, max_v, stages)
 
 
 def _get_time_parts(row: "PlanRow") -> dict:
+    """Step time by part [s]: compute, TP/EP/PP traffic, the pipeline bubble, DP traffic."""
     parts = row.__dict__["_time_parts"]
     if isinstance(parts, tuple):  # from the planner's exact pass: (names, raw pairs), reduced on first read
         from ._intcode import finish
@@ -161,6 +144,7 @@ def _get_time_parts(row: "PlanRow") -> dict:
 
 
 def _set_time_parts(row: "PlanRow", value: Any) -> None:
+    """Set the parts (a dict of part -> seconds)."""
     row.__dict__["_time_parts"] = value
 
 
@@ -217,14 +201,9 @@ class PlanRow:
 
     def as_dict(self) -> dict:
         """JSON-ready: memory rounded up to whole bytes, times as float seconds, MFU as a fraction."""
-        out = {k: getattr(self, k) for k in ("tp", "pp", "dp", "ep", "virtual_stages", "zero_stage", "recompute",
-                                              "micro_batch", "n_microbatches", "layers_per_stage")}
-        memory = as_expr("memory", self.memory)
-        out["memory_bytes"] = int(-(-memory.p // memory.q))
-        out["step_time_s"] = float(self.step_time)
-        out["mfu"] = None if self.mfu is None else float(self.mfu)
-        out["time_parts_s"] = {k: float(v) for k, v in self.time_parts.items()}
-        return out
+        from .cli._plan_output import row_dict
+
+        return row_dict(self)
 
 
 # time parts behind a property (a dataclass field all the same): the planner's rows reduce them when first read
@@ -239,7 +218,8 @@ class PlanResult:
     n_candidates: int
     n_fit: int
     settings: dict
-    #: Bytes per device of the candidate needing the least memory (float64; None without candidates),
+    #: Bytes per device of the candidate needing the least memory (its exact value as a float; None without
+    #: candidates),
     #: so "nothing fits" can say by how much.
     least_memory: Optional[float] = None
 
@@ -380,13 +360,9 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
         if not value.is_number:
             raise SymcalcError(f"{name}={value} is symbolic; plan needs numbers")
     precision_recipe_check(precision)
-    from .defaults import dropout_for
-
-    common = dict(seq_len=as_size("seq_len", resolve("seq_len", seq_len)), global_batch=Integer(B),
-                  precision=precision, flash_attention=flash_attention,
-                  sequence_parallel=as_bool("sequence_parallel", resolve("sequence_parallel", sequence_parallel)),
-                  dropout=dropout_for(model, dropout), allgather_bucket=resolve("allgather_bucket", allgather_bucket),
-                  max_live_params=resolve("max_live_params", max_live_params))
+    common = memory_settings(model, seq_len=seq_len, global_batch=Integer(B), precision=precision,
+                             flash_attention=flash_attention, sequence_parallel=sequence_parallel, dropout=dropout,
+                             allgather_bucket=allgather_bucket, max_live_params=max_live_params)
     if not common["seq_len"].is_number:
         raise SymcalcError(f"seq_len={common['seq_len']} is symbolic; plan needs numbers")
     # Lists of many small objects, none cyclic: the cyclic collector's passes over every live sympy object
@@ -401,6 +377,21 @@ def plan(model, *, n_devices: int, memory: Any, peak_flops: Any, seq_len: Any = 
             gc.enable()
 
 
+def memory_settings(model, *, seq_len: Any, global_batch: Any, precision: Any = None, flash_attention: Any = None,
+                    sequence_parallel: Any = None, dropout: Any = None, allgather_bucket: Any = None,
+                    max_live_params: Any = None) -> dict:
+    """The settings :func:`plan` builds its cost model with (each None: the active default); also what the
+    sympy-free ``symcalc plan`` path's code is generated from (``symcalc._fastgen_plan``)."""
+    from .defaults import dropout_for, resolve
+
+    return dict(seq_len=as_size("seq_len", resolve("seq_len", seq_len)), global_batch=global_batch,
+                precision=resolve("precision", precision),
+                flash_attention=as_bool("flash_attention", resolve("flash_attention", flash_attention)),
+                sequence_parallel=as_bool("sequence_parallel", resolve("sequence_parallel", sequence_parallel)),
+                dropout=dropout_for(model, dropout), allgather_bucket=resolve("allgather_bucket", allgather_bucket),
+                max_live_params=resolve("max_live_params", max_live_params))
+
+
 def _plan(model, n: int, B: int, fw, max_tp: int, max_b: int, max_v: int, stages, recompute: tuple, top, budget,
           costs: dict, common: dict, node: int, cross: bool, w_tp, precision, flash_attention, np) -> PlanResult:
     """:func:`plan` once its inputs are checked: the float64 pass over every candidate, the exact pass."""
@@ -412,19 +403,10 @@ def _plan(model, n: int, B: int, fw, max_tp: int, max_b: int, max_v: int, stages
     n_fit = len(found[0])
     model_flops = costs_model.model_flops(model, common) if layouts else None  # per step, no recompute
     peak_total = to_exact(costs["peak_flops"])
-    settings = dict(n_devices=n, memory=budget, peak_flops=costs["peak_flops"], seq_len=common["seq_len"],
-                    global_batch=B, framework=fw.name, node_size=node,
-                    compute=("fixed MFU " + str(costs["mfu"])) if "mfu" in costs else
-                    f"efficiency model (kernel {float(costs['kernel_efficiency']):g}, half size {costs['gemm_half_size']})",
-                    mfu=costs.get("mfu"), kernel_efficiency=costs.get("kernel_efficiency"),
-                    gemm_half_size=costs.get("gemm_half_size"),
-                    bandwidth_tp=w_tp, bandwidth_dp=costs["bandwidth_dp"], bandwidth_pp=costs["bandwidth_pp"],
-                    bandwidth_ep=costs["bandwidth_ep"], crosses_nodes=cross,
-                    max_tp=max_tp, max_micro_batch=max_b, max_virtual_stages=max_v, precision=str(precision),
-                    flash_attention=flash_attention, dropout=common["dropout"],
-                    sequence_parallel="when tp > 1" if common["sequence_parallel"] else "off",
-                    defaults=active().name)
-    least = None if least is None or least == float("inf") else float(least)
+    settings = combine.settings(n=n, global_batch=B, budget=budget, costs=costs, common=common, framework=fw.name, node=node,
+                                cross=cross, w_tp=w_tp, max_tp=max_tp, max_b=max_b, max_v=max_v, precision=precision,
+                                flash_attention=flash_attention, defaults=active().name)
+    least = None if least is None else float(least)
     if not n_fit:
         return PlanResult([], n_candidates, 0, settings, least)
     budget_exact = to_exact(budget)

@@ -41,7 +41,8 @@ PARTS = ("weights", "gradients", "optimizer", "activations", "kv_cache", "commun
 
 #: Subcommands answered by their own module's ``answer(argv)`` (the text, or None: the full path answers).
 _OTHERS = {"presets": "_fast_catalog", "hardware": "_fast_catalog", "scaling": "_fast_scaling", "time": "_fast_time",
-           "solve": "_fast_solve", "latex": "_fast_latex", "serve": "_fast_serve"}
+           "solve": "_fast_solve", "latex": "_fast_latex", "serve": "_fast_serve",
+           "plan": "_fast_plan"}
 #: Flag spellings -> (key, kind): "int" a positive integer, "stage" 0-3, "policy", "flag" (no value), "name".
 _COMMON = {"--preset": ("preset", "name"), "--hf-config": ("hf_config", "name"), "--json": ("json", "flag")}
 #: A flag-built model's sizes and MLP (no --preset or --hf-config); "h" is --hidden-size, and so on.

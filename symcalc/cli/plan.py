@@ -146,30 +146,19 @@ def run(args: argparse.Namespace) -> int:
 
     plotted = write_plot(args, figure) if res.rows else None
     if args.json:
-        print_json({
-            **({"plot": plotted} if plotted else {}),
-            "model": model.name or "custom",
-            "n_candidates": res.n_candidates,
-            "n_fit": res.n_fit,
-            "settings": {k: _jsonable(v) for k, v in res.settings.items()},
-            "hardware": None if hardware_from_args(args) is None else hardware_from_args(args).name,
-            "sources": cluster["sources"],
-            "rows": [r.as_dict() for r in res.rows],
-            "least_memory_bytes": None if res.least_memory is None else int(-(-res.least_memory // 1)),
-            "fixes": [{"flag": flag, "fits": n} for flag, n in fixes],
-            "units": "memory in bytes (rounded up), times in seconds, mfu a fraction of the peak",
-        })
+        from ._plan_output import json_object
+
+        hardware = hardware_from_args(args)
+        obj = json_object(model.name or "custom", res.n_candidates, res.n_fit, res.settings,
+                          None if hardware is None else hardware.name, cluster["sources"], res.rows)
+        obj["least_memory_bytes"] = None if res.least_memory is None else int(-(-res.least_memory // 1))
+        obj["fixes"] = [{"flag": flag, "fits": n} for flag, n in fixes]
+        print_json({**({"plot": plotted} if plotted else {}), **obj})
         return 0 if res.rows else 1
+    from ._plan_output import text_head, text_rows
+
     st = res.settings
-    on = f" ({args.hardware})" if args.hardware else ""
-    print(f"symcalc plan: {model.name or 'custom model'} on {st['n_devices']} devices{on} x "
-          f"{float(st['memory']) / GIB:.2f} GiB, peak {float(st['peak_flops']):.3g} FLOP/s; s={st['seq_len']}, "
-          f"B={st['global_batch']}; framework {st['framework']}; compute: {st['compute']}")
-    src = cluster["sources"]
-    where = "scale-out NIC" if st["crosses_nodes"] else "scale-up link (one node)"
-    print(f"nodes of {st['node_size']} devices ({src['node_size']}): TP {float(st['bandwidth_tp']) / 1e9:g} GB/s "
-          f"({src['bandwidth_tp']}); DP/PP {float(st['bandwidth_dp']) / 1e9:g} GB/s, EP "
-          f"{float(st['bandwidth_ep']) / 1e9:g} GB/s on the {where}")
+    print("\n".join(text_head(model.name or "custom model", st, args.hardware, cluster["sources"])))
     print(f"{res.n_fit} of {res.n_candidates} layouts fit" + (f"; fastest {len(res.rows)}:" if res.rows else ""))
     if not res.rows:
         if res.least_memory is not None:
@@ -184,18 +173,7 @@ def run(args: argparse.Namespace) -> int:
             print("no single change of devices, --max-tp, --zero-stages, --recompute or --attention fits; "
                   "add memory (--gpu-memory) or change two")
         return 1
-    head = (f"{'tp':>3} {'pp':>3} {'dp':>5} {'ep':>3} {'v':>2} {'zero':>4} {'recompute':>9} {'b':>3} {'m':>5}  "
-            f"{'mem GiB':>8}  {'step s':>9}  {'MFU':>5}  {'compute':>8} {'bubble':>8} {'comm':>8}")
-    print(head)
-    print("-" * len(head))
-    for r in res.rows:
-        parts = {k: float(v) for k, v in r.time_parts.items()}
-        comm = sum(v for k, v in parts.items() if k.endswith("_comm"))
-        print(f"{r.tp:>3} {r.pp:>3} {r.dp:>5} {r.ep:>3} {r.virtual_stages:>2} {r.zero_stage:>4} {r.recompute:>9} "
-              f"{r.micro_batch:>3} {r.n_microbatches:>5}  {float(r.memory) / GIB:>8.2f}  {float(r.step_time):>9.4f}  "
-              f"{100 * float(r.mfu):>4.1f}%  {parts['compute']:>8.4f} {parts['pipeline_bubble']:>8.4f} {comm:>8.4f}")
-    print("GiB = 2^30 bytes; times in seconds per step; v = model chunks per pipeline rank (interleaved 1F1B); "
-          "MFU = model FLOPs / (n x peak x step time); comm = TP + EP + PP + DP (not overlapped); docs/guides/planning.md")
+    print("\n".join(text_rows(res.rows)))
     if plotted:
         print(f"figure written to {plotted}")
     return 0
@@ -275,15 +253,3 @@ def _cluster(args: argparse.Namespace) -> dict[str, Any]:
     out.update(bandwidth_tp=tp, bandwidth_dp=dp, bandwidth_ep=ep, node_size=int(node))
     out["sources"].update(bandwidth_tp=tp_from, bandwidth_dp=dp_from, bandwidth_ep=ep_from, node_size=node_from)
     return out
-
-
-def _jsonable(value: Any) -> Any:
-    from ..dropout import Dropout
-
-    if isinstance(value, (bool, int, float, str)) or value is None:
-        return value
-    if isinstance(value, Dropout):
-        from dataclasses import asdict
-
-        return asdict(value)
-    return int(value) if getattr(value, "is_integer", False) else float(value)

@@ -1,0 +1,245 @@
+"""``symcalc plan --preset NAME`` without sympy: the planner from generated code (``symcalc/_generated/plan*.py``).
+
+The full path (:func:`symcalc.plan.plan`) builds its cost model as sympy expressions, compiles them,
+ranks every candidate in float64 and re-checks the best exactly. This path evaluates the same cost
+model from code generated once from those expressions (``python -m symcalc._fastgen --write``,
+checked current by the test suite): every piece of every candidate layout as an exact int or
+Fraction, put together by the full path's own :mod:`symcalc._plancombine`, the candidates by
+:func:`symcalc.frameworks._candidate_layouts`, the output by :mod:`symcalc.cli._plan_output`. It
+decides fit and rank exactly, so its rows are those of the full path's exact re-check, and it prints
+the same bytes (text and ``--json``; ``tests/test_fast_plan.py`` compares them).
+
+Covered: ``--preset NAME`` with ``--num-gpus``, ``--gpu-memory`` (``80GiB``, ``80GB``, ``512MiB``,
+``1TiB``, ``1TB`` or bytes), ``--peak-flops`` (``989e12``, ``989.4e12`` or a whole number),
+``-s/--sequence-length``, ``-gbs/--global-batch-size``, ``--max-tp``, ``--max-micro-batch``,
+``--max-virtual-stages``, ``--node-size``, ``--framework``, ``--zero-stages``, ``--recompute``,
+``--tp-bandwidth``/``--dp-bandwidth``/``--ep-bandwidth`` (as ``--gpu-memory``), ``--kernel-efficiency``
+(a decimal), ``--gemm-half-size``, ``--top``, ``--json``, each once, today's defaults. Anything else
+(``--hardware``, ``--mfu``, ``--attention``, ``--dropout``, ``--sequence-parallel``, ``--plot``,
+``--cookbook``, size flags, a config.json, ``-s`` for a model with learned positions, whose table it
+sizes), a plan where nothing fits (the full path suggests
+fixes), more than :data:`MAX_LAYOUTS` layouts, or a memory within 1e-11 of the budget (where the
+full path's float64 count could differ from the exact one) goes to the full path.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional, Sequence
+
+__all__ = ["answer", "MAX_LAYOUTS"]
+
+#: Above this many layouts the full path (numpy over every candidate) is faster than exact Python arithmetic.
+MAX_LAYOUTS = 4000
+_UNITS = {"": 1, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+#: flag -> (key, kind)
+_FLAGS = {
+    "--preset": ("preset", "name"), "--json": ("json", "flag"), "--num-gpus": ("n", "int"),
+    "--gpu-memory": ("memory", "bytes"), "--peak-flops": ("peak", "decimal"),
+    "--sequence-length": ("s", "seq"), "-s": ("s", "seq"),
+    "--global-batch-size": ("B", "int"), "-gbs": ("B", "int"),
+    "--max-tp": ("max_tp", "int"), "--max-micro-batch": ("max_b", "int"), "--max-virtual-stages": ("max_v", "int"),
+    "--node-size": ("node", "int"), "--framework": ("framework", "name"), "--zero-stages": ("zero", "name"),
+    "--recompute": ("recompute", "name"), "--tp-bandwidth": ("w_tp", "bytes"), "--dp-bandwidth": ("w_dp", "bytes"),
+    "--ep-bandwidth": ("w_ep", "bytes"), "--kernel-efficiency": ("keff", "decimal"),
+    "--gemm-half-size": ("half", "int"), "--top": ("top", "int"),
+}
+ZERO_STAGES = (0, 1, 2, 3)
+POLICIES = ("none", "selective", "full")
+
+
+class _Fallback(Exception):
+    """The full path answers."""
+
+
+def _bytes(text: str):
+    """``80GiB``, ``80GB``, ``512MiB``, ``1TiB``, ``1TB``, ``500MB`` or plain bytes as an int; None for any other form."""
+    digits = text.rstrip("MGTiB") if text[-1:] == "B" else text
+    unit = text[len(digits):]
+    if unit not in _UNITS or not (digits.isascii() and digits.isdigit()) or digits[:1] in ("", "0") or len(digits) > 15:
+        return None
+    return int(digits) * _UNITS[unit]
+
+
+def _parse(argv: Sequence[str]) -> Optional[dict]:
+    """The options of a covered ``plan`` command line, else None."""
+    from ._fast_args import amount, parse
+
+    opts = parse(argv[1:], {k: (key, "text" if kind in ("name", "bytes", "decimal") else kind)
+                            for k, (key, kind) in _FLAGS.items()})
+    if opts is None or not all(k in opts for k in ("preset", "n", "memory", "peak")):
+        return None
+    for key, kind in set(_FLAGS.values()):
+        if key in opts and kind in ("bytes", "decimal"):
+            opts[key] = _bytes(opts[key]) if kind == "bytes" else amount(opts[key], suffix=False)
+            if opts[key] is None:
+                return None
+    return opts
+
+
+def _choices(text: str, allowed: tuple) -> tuple:
+    """symcalc.cli.plan's comma-separated list, each allowed value once (else the full path's error)."""
+    items = tuple(x.strip() for x in text.split(",") if x.strip())
+    names = {str(a): a for a in allowed}
+    out = []
+    for item in items:
+        if item not in names or names[item] in out:
+            raise _Fallback
+        out.append(names[item])
+    if not out:
+        raise _Fallback
+    return tuple(out)
+
+
+class _Row:
+    """A row as :class:`symcalc.plan.PlanRow` shows it (ints, and exact ints or Fractions)."""
+
+    def __init__(self, **fields) -> None:
+        self.__dict__.update(fields)
+
+
+def _first(item: tuple):
+    return item[0]
+
+
+def _finish(num: int, den: int):
+    """An int when whole, else the Fraction."""
+    from fractions import Fraction
+
+    q, m = divmod(num, den)
+    return q if not m else Fraction(num, den)
+
+
+def _pair(value) -> tuple:
+    from fractions import Fraction
+
+    value = Fraction(value)
+    return value.numerator, value.denominator
+
+
+def _plan(opts: dict, gen, info: dict, today: dict) -> tuple:
+    """(settings, sources, n_candidates, n_fit, rows) as symcalc.plan.plan and symcalc.cli.plan give them."""
+    from fractions import Fraction
+
+    from .. import _plancombine as combine
+    from ..frameworks import FRAMEWORKS, _candidate_layouts
+
+    if info["learned_positions"] and "s" in opts:
+        raise _Fallback  # -s sizes a learned position table (symcalc.cli.common.model_from_args): not generated
+    n = opts["n"]
+    B = opts.get("B", today["global_batch"])
+    s = opts.get("s", today["seq_len"])
+    framework = opts.get("framework", today["framework"])
+    if framework not in FRAMEWORKS:
+        raise _Fallback
+    fw = FRAMEWORKS[framework]
+    max_tp = opts.get("max_tp", today["max_tp"])
+    node = opts.get("node", max_tp)
+    max_tp = min(max_tp, node)
+    max_b, max_v = opts.get("max_b", today["max_micro_batch"]), opts.get("max_v", today["max_virtual_stages"])
+    stages = _choices(opts["zero"], ZERO_STAGES) if "zero" in opts else None
+    if stages is not None and not set(stages) & set(fw.zero_stages):
+        raise _Fallback
+    recompute = _choices(opts.get("recompute", "none,selective,full"), POLICIES)
+    keff = opts.get("keff", Fraction(*today["kernel_efficiency"]) if isinstance(today["kernel_efficiency"], tuple)
+                    else Fraction(today["kernel_efficiency"]))
+    if keff > 1:
+        raise _Fallback
+    half = opts.get("half", today["gemm_half_size"])
+    budget, peak = opts["memory"], opts["peak"]
+    w_tp, w_dp = opts.get("w_tp", today["bandwidth_tp"]), opts.get("w_dp", today["bandwidth_dp"])
+    w_ep = opts.get("w_ep", w_dp)
+    cross = n > node
+    costs = dict(peak_flops=peak, bandwidth_tp=w_tp, bandwidth_dp=w_dp if cross else w_tp,
+                 bandwidth_pp=w_dp if cross else w_tp, bandwidth_ep=w_ep if cross else w_tp,
+                 kernel_efficiency=keff, gemm_half_size=half)
+    layouts = list(_candidate_layouts(info["n_layers"], info["n_heads"], info["n_kv_heads"], info["n_experts"], n, B,
+                                     fw, max_tp, max_b, max_v, stages))
+    if not layouts or len(layouts) > MAX_LAYOUTS:
+        raise _Fallback
+    settings_args = (s, B, half, *_pair(peak), *_pair(costs["bandwidth_tp"]), *_pair(costs["bandwidth_dp"]),
+                     *_pair(costs["bandwidth_ep"]), *_pair(keff))
+    names, part_names = info["pieces"], info["part_names"]
+    memory_names = [i for i, k in enumerate(names) if k == "interleaving" or k.startswith(("rest@", "activations@"))]
+    window = Fraction(budget) * (1 + Fraction(1, 10**11))
+    n_candidates, fits, least = 0, [], None
+    for t, p, d, e, b, v, zs, layers in layouts:
+        raw = gen.pieces(t, p, d, e, b, v, layers, *settings_args)
+        if raw is None:
+            raise _Fallback
+        exact = {names[i]: _finish(*raw[i]) for i in memory_names}  # what decides the fit, exactly
+        interleaved = exact["interleaving"] if v != 1 else 0
+        floats = None
+        for z in zs:
+            for r in recompute:
+                n_candidates += 1
+                memory = combine.memory(exact, z, r, interleaved)
+                if least is None or memory < least:
+                    least = memory
+                if memory > budget:
+                    if memory <= window:
+                        raise _Fallback  # float64 and exact could count it differently: the full path decides
+                    continue
+                if floats is None:  # the ranking in float64 first, as the full path's
+                    floats = {k: num / den for k, (num, den) in zip(names, raw)}
+                fits.append((combine.time(floats, part_names, z, r), memory, (t, p, d, e, b, v, z, r, layers), raw))
+    if not fits:
+        raise _Fallback  # nothing fits: the full path (it suggests the changes that would fit)
+    top = opts.get("top", 10)
+    fits.sort(key=_first)
+    cutoff = fits[min(top, len(fits)) - 1][0] * (1 + 1e-9)
+    ranked = []
+    for time, memory, (t, p, d, e, b, v, z, r, layers), raw in fits:  # every row that could be among the best
+        if time > cutoff:
+            break
+        pieces = {k: _finish(num, den) for k, (num, den) in zip(names, raw)}
+        ranked.append(((combine.time(pieces, part_names, z, r), memory, t, p, e, v, z, r, b), (pieces, d, layers)))
+    ranked.sort(key=_first)
+    flops = gen.model_flops(s, B)
+    rows = []
+    for (total, memory, t, p, e, v, z, r, b), (pieces, d, layers) in ranked[:top]:
+        rows.append(_Row(tp=t, pp=p, dp=d, ep=e, zero_stage=z, recompute=r, micro_batch=b, n_microbatches=B // (b * d),
+                         memory=memory, step_time=total, time_parts=combine.parts(pieces, part_names, z, r),
+                         virtual_stages=v, layers_per_stage=layers, mfu=flops / (peak * n * total)))
+    common = dict(seq_len=s, dropout=info["dropout"], sequence_parallel=today["sequence_parallel"])
+    settings = combine.settings(n=n, global_batch=B, budget=budget, costs=costs, common=common, framework=fw.name,
+                                node=node, cross=cross, w_tp=w_tp, max_tp=max_tp, max_b=max_b, max_v=max_v,
+                                precision=today["precision"], flash_attention=today["flash_attention"],
+                                defaults=today["name"])
+    sources = {"memory": "--gpu-memory", "peak_flops": "--peak-flops",
+               "bandwidth_tp": "--tp-bandwidth" if "w_tp" in opts else "default",
+               "bandwidth_dp": "--dp-bandwidth" if "w_dp" in opts else "default"}
+    sources["bandwidth_ep"] = "--ep-bandwidth" if "w_ep" in opts else sources["bandwidth_dp"]
+    sources["node_size"] = "--node-size" if "node" in opts else "default: --max-tp"
+    return settings, sources, n_candidates, len(fits), rows, float(least)
+
+
+def answer(argv: Sequence[str]) -> Optional[str]:
+    """The text a covered ``symcalc plan`` prints, from the generated code; None when the full path must answer."""
+    opts = _parse(argv)
+    if opts is None:
+        return None
+    from .._generated.plan import MODULES, TODAY
+
+    module = MODULES.get(opts["preset"])
+    if module is None:
+        return None
+    gen = importlib.import_module(f"symcalc._generated.{module}")
+    try:
+        settings, sources, n_candidates, n_fit, rows, least = _plan(opts, gen, gen.INFO, TODAY)
+    except _Fallback:
+        return None
+    from ._plan_output import json_object, text_head, text_rows
+
+    name = gen.INFO["name"]
+    if opts.get("json"):
+        import json
+
+        obj = json_object(name, n_candidates, n_fit, settings, None, sources, rows)
+        obj["least_memory_bytes"] = int(-(-least // 1))  # as symcalc.cli.plan, from the float
+        return json.dumps(obj, indent=2)
+    return "\n".join([*text_head(name, settings, None, sources),
+                      f"{n_fit} of {n_candidates} layouts fit; fastest {len(rows)}:", *text_rows(rows)])

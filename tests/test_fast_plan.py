@@ -58,12 +58,14 @@ def test_edge_regimes_are_among_the_cases():
 
 
 def test_budget_met_to_the_byte_equals_the_full_path():
-    """A budget equal to the leanest fitting row's exact memory (a tie decided exactly) prints as the full path."""
+    """A budget equal to a row's exact memory (a tie decided exactly), and one byte below it, print as the full path."""
     argv = ["plan", "--preset", "llama-2-7b", "--num-gpus", "8", "--peak-flops", "989e12", "-gbs", "64"]
     got = json.loads(_quick([*argv, "--gpu-memory", "80GiB", "--json", "--top", "1000"])[1])
-    need = min(r["memory_bytes"] for r in got["rows"])
+    need = sorted(r["memory_bytes"] for r in got["rows"])[len(got["rows"]) // 2]  # a row in the middle
     out = _same([*argv, "--gpu-memory", str(need), "--json", "--top", "3"])
     assert json.loads(out)["n_fit"] >= 1
+    below = _same([*argv, "--gpu-memory", str(need - 1), "--json", "--top", "3"])  # one byte short: that row is out
+    assert json.loads(below)["n_fit"] < json.loads(out)["n_fit"]
 
 
 def test_random_problems_answer_as_the_full_path_or_fall_back():

@@ -3,11 +3,13 @@
 The full path (:func:`symcalc.plan.plan`) builds its cost model as sympy expressions, compiles them,
 ranks every candidate in float64 and re-checks the best exactly. This path evaluates the same cost
 model from code generated once from those expressions (``python -m symcalc._fastgen --write``,
-checked current by the test suite): every piece of every candidate layout as an exact int or
-Fraction, put together by the full path's own :mod:`symcalc._plancombine`, the candidates by
-:func:`symcalc.frameworks._candidate_layouts`, the output by :mod:`symcalc.cli._plan_output`. It
-decides fit and rank exactly, so its rows are those of the full path's exact re-check, and it prints
-the same bytes (text and ``--json``; ``tests/test_fast_plan.py`` compares them).
+checked current by the test suite): every piece of every candidate layout as an exact
+numerator/denominator pair, put together by the full path's own :mod:`symcalc._plancombine`, the
+candidates by :func:`symcalc.frameworks._candidate_layouts`, the output by
+:mod:`symcalc.cli._plan_output`. Like the full path it filters and ranks in float64 and decides
+exactly wherever float64 could be wrong (a memory within 1e-9 of the budget or of the least, every
+row that could be among the best), so its rows are those of the full path's exact re-check, and it
+prints the same bytes (text and ``--json``; ``tests/test_fast_plan.py`` compares them).
 
 Covered: ``--preset NAME`` with ``--num-gpus``, ``--gpu-memory`` (``80GiB``, ``80GB``, ``512MiB``,
 ``1TiB``, ``1TB`` or bytes), ``--peak-flops`` (``989e12``, ``989.4e12`` or a whole number),
@@ -164,38 +166,50 @@ def _plan(opts: dict, gen, info: dict, today: dict) -> tuple:
                      *_pair(costs["bandwidth_ep"]), *_pair(keff))
     names, part_names = info["pieces"], info["part_names"]
     memory_names = [i for i, k in enumerate(names) if k == "interleaving" or k.startswith(("rest@", "activations@"))]
+
+    def exact_memory(raw: tuple, z: int, r: str, v: int):
+        exact = {names[i]: _finish(*raw[i]) for i in memory_names}
+        return combine.memory(exact, z, r, exact["interleaving"] if v != 1 else 0)
+
+    # float64 first (as the full path ranks); exact wherever float64 could decide wrongly: a memory within 1e-9 of
+    # the budget or of the least, and every row that could be among the best
     window = Fraction(budget) * (1 + Fraction(1, 10**11))
-    n_candidates, fits, least = 0, [], None
+    low, high = float(budget) * (1 - 1e-9), float(budget) * (1 + 1e-9)
+    n_candidates, fits, least, lean = 0, [], float("inf"), []
     for t, p, d, e, b, v, zs, layers in layouts:
         raw = gen.pieces(t, p, d, e, b, v, layers, *settings_args)
         if raw is None:
             raise _Fallback
-        exact = {names[i]: _finish(*raw[i]) for i in memory_names}  # what decides the fit, exactly
-        interleaved = exact["interleaving"] if v != 1 else 0
-        floats = None
+        floats = {k: num / den for k, (num, den) in zip(names, raw)}
+        interleaved = floats["interleaving"] if v != 1 else 0.0
         for z in zs:
             for r in recompute:
                 n_candidates += 1
-                memory = combine.memory(exact, z, r, interleaved)
-                if least is None or memory < least:
-                    least = memory
-                if memory > budget:
-                    if memory <= window:
-                        raise _Fallback  # float64 and exact could count it differently: the full path decides
+                memory = combine.memory(floats, z, r, interleaved)
+                if memory <= least * (1 + 1e-9):
+                    least = min(least, memory)
+                    lean.append((memory, raw, z, r, v))
+                if memory > high:
                     continue
-                if floats is None:  # the ranking in float64 first, as the full path's
-                    floats = {k: num / den for k, (num, den) in zip(names, raw)}
-                fits.append((combine.time(floats, part_names, z, r), memory, (t, p, d, e, b, v, z, r, layers), raw))
+                if memory >= low:
+                    exact = exact_memory(raw, z, r, v)
+                    if exact > budget:
+                        if exact <= window:
+                            raise _Fallback  # float64 and exact could count it differently: the full path decides
+                        continue
+                fits.append((combine.time(floats, part_names, z, r), (t, p, d, e, b, v, z, r, layers), raw))
     if not fits:
         raise _Fallback  # nothing fits: the full path (it suggests the changes that would fit)
+    least = min(exact_memory(raw, z, r, v) for memory, raw, z, r, v in lean if memory <= least * (1 + 1e-9))
     top = opts.get("top", 10)
     fits.sort(key=_first)
     cutoff = fits[min(top, len(fits)) - 1][0] * (1 + 1e-9)
     ranked = []
-    for time, memory, (t, p, d, e, b, v, z, r, layers), raw in fits:  # every row that could be among the best
+    for time, (t, p, d, e, b, v, z, r, layers), raw in fits:  # every row that could be among the best
         if time > cutoff:
             break
         pieces = {k: _finish(num, den) for k, (num, den) in zip(names, raw)}
+        memory = combine.memory(pieces, z, r, pieces["interleaving"] if v != 1 else 0)
         ranked.append(((combine.time(pieces, part_names, z, r), memory, t, p, e, v, z, r, b), (pieces, d, layers)))
     ranked.sort(key=_first)
     flops = gen.model_flops(s, B)

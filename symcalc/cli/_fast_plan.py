@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["answer", "MAX_LAYOUTS"]
 
-#: Above this many layouts the full path (numpy over every candidate) is faster than exact Python arithmetic.
+#: Above this many layouts the full path answers (a bound on this pure-Python pass: 0.1-0.3 ms a layout).
 MAX_LAYOUTS = 4000
 _UNITS = {"": 1, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "MB": 10**6, "GB": 10**9, "TB": 10**12}
 #: flag -> (key, kind)

@@ -24,6 +24,8 @@ from __future__ import annotations
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
+from . import _fast_args
+
 __all__ = ["answer", "PRECISION"]
 
 #: Significant digits of the decimal evaluation (each printed float is the nearest double to it).
@@ -36,8 +38,6 @@ FLAGS = {
     "--json": ("json", "flag"), "--list-fits": ("list_fits", "flag"),
     "--hardware": ("hardware", "name"), "--mfu": ("mfu", "name"), "--dtype": ("dtype", "name"),
 }
-_SCALE = {"k": 10**3, "m": 10**6, "b": 10**9, "t": 10**12}
-_LIMIT = 10**30  # symcalc.cli.common.MAX_AMOUNT: amounts within [1e-30, 1e30]
 
 
 def amount(text: str, count: bool) -> Fraction | None:
@@ -47,46 +47,20 @@ def amount(text: str, count: bool) -> Fraction | None:
     >>> amount("5.76e23", False), amount("7B", True), amount("7B", False), amount("3/2", False)
     (Fraction(576000000000000000000000, 1), Fraction(7000000000, 1), None, None)
     """
-    scale = 1
-    if count and text[-1:].lower() in _SCALE:
-        text, scale = text[:-1], _SCALE[text[-1:].lower()]
-    mantissa, e, exponent = text.lower().partition("e")
-    whole, dot, frac = mantissa.partition(".")
-    if e:
-        sign = exponent[:1] in ("+", "-")
-        digits = exponent[1:] if sign else exponent
-        if not (digits.isascii() and digits.isdigit() and len(digits) <= 3):
-            return None
-    if not (whole.isascii() and whole.isdigit()) or (dot and not (frac.isascii() and frac.isdigit())):
-        return None
-    value = Fraction(int(whole + frac), 10 ** len(frac)) * scale * Fraction(10) ** (int(exponent) if e else 0)
-    return value if Fraction(1, _LIMIT) <= value <= _LIMIT else None
+    value = _fast_args.amount(text, suffix=count)
+    return None if value is None else Fraction(value)
 
 
 def _parse(words: list) -> dict | None:
-    opts: dict = {}
-    while words:
-        word = words.pop(0)
-        if "=" in word and word.startswith("--"):
-            word, value = word.split("=", 1)
-            words.insert(0, value)
-        if word not in FLAGS:
-            return None
-        key, kind = FLAGS[word]
-        if key in opts:
-            return None
-        if kind == "flag":
-            opts[key] = True
-            continue
-        if not words:
-            return None
-        value = words.pop(0)
-        if kind == "name":
-            opts[key] = value
-            continue
-        opts[key] = amount(value, kind == "count")
-        if opts[key] is None:
-            return None
+    """``{key: value}`` of the flags (numbers exact, by :func:`amount`); None when not covered."""
+    opts = _fast_args.parse(words, {word: (key, "flag" if kind == "flag" else "text") for word, (key, kind) in FLAGS.items()})
+    if opts is None:
+        return None
+    for key, kind in set(FLAGS.values()):
+        if kind in ("number", "count") and key in opts:
+            opts[key] = amount(opts[key], kind == "count")
+            if opts[key] is None:
+                return None
     return opts
 
 

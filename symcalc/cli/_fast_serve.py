@@ -21,7 +21,7 @@ from fractions import Fraction
 
 from ._fast import _Fallback, layout
 from ._fast_args import answer_with
-from ._fast_time import _exact, _figure, _hardware, _json_number, _need, model_module
+from ._fast_time import DTYPES, MODEL_FLAGS, _exact, _figure, _hardware, _json_number, _need, model_module
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -29,9 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = ["answer"]
 
-DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8", "fp4")
 FLAGS = {
-    "--preset": ("preset", "text"), "--hf-config": ("hf_config", "text"), "--json": ("json", "flag"),
+    **MODEL_FLAGS,
     "--sequence-length": ("s", "int"), "-s": ("s", "int"), "--output-tokens": ("n", "int"), "-o": ("n", "int"),
     "--batch-size": ("b", "int"), "-b": ("b", "int"), "--tensor-parallel-size": ("t", "int"), "-tp": ("t", "int"),
     "--hardware": ("hardware", "text"), "--dtype": ("dtype", DTYPES),

@@ -27,8 +27,10 @@ if TYPE_CHECKING:
 __all__ = ["answer"]
 
 DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8", "fp4")
+#: The model and output flags every sympy-free command of this kind takes (time, serve).
+MODEL_FLAGS = {"--preset": ("preset", "text"), "--hf-config": ("hf_config", "text"), "--json": ("json", "flag")}
 FLAGS = {
-    "--preset": ("preset", "text"), "--hf-config": ("hf_config", "text"), "--json": ("json", "flag"),
+    **MODEL_FLAGS,
     "--tokens": ("tokens", "text"), "--sequence-length": ("s", "seq"), "-s": ("s", "seq"),
     "--global-batch-size": ("gbs", "int"), "-gbs": ("gbs", "int"), "--flops": ("flops", ("exact", "6N", "8N")),
     "--recompute": ("recompute", ("none", "selective", "full")), "--num-gpus": ("n", "int"),

@@ -3,7 +3,7 @@
 Each target is measured against a baseline timed in the same run (the cookbook's script or
 function, a bare ``import sympy``, a full-size numpy add, ...); the header states the machine,
 the versions and the load average, at the start and at the end. ``--quick`` runs one round of
-the process timings instead of three. About 10 minutes on 2 shared cores (the planner's
+the process timings instead of three. About a minute on 2 quiet cores, several under load (the planner's
 ``top=None`` and the symbolic solves are stopped at their time limits).
 """
 

@@ -35,9 +35,10 @@ def _fraction(value) -> tuple:
 def time_defaults() -> dict:
     """The defaults ``symcalc time`` reads (today's set), as plain data."""
     from . import defaults
+    from .cost import MFU_RECOMPUTE
 
     d = defaults.TODAY
-    return {"name": d.name, "label": d.label, "mfu": _fraction(d.mfu), "dtype": d.dtype, "pue": _fraction(d.pue),
+    return {"recompute": MFU_RECOMPUTE, "name": d.name, "label": d.label, "mfu": _fraction(d.mfu), "dtype": d.dtype, "pue": _fraction(d.pue),
             "flops_convention": d.flops_convention, "seq_len": int(d.seq_len), "causal": bool(d.causal)}
 
 

@@ -47,6 +47,8 @@ from .model import Model
 
 __all__ = ["FLOPS_CONVENTIONS", "run_flops", "training_cost", "TrainingCost", "as_mfu", "planned"]
 
+#: The recomputation a run's FLOPs count unless told: none, the model FLOPs MFU is defined on (PaLM appendix B).
+MFU_RECOMPUTE = "none"
 #: How ``training_cost`` counts the FLOPs of a run: ``exact`` model FLOPs (the default), Kaplan's ``6N``, or ``8N`` (with one full recompute, Narayanan et al. 2021 eq. 4).
 FLOPS_CONVENTIONS = ("exact", "6N", "8N")
 RECOMPUTE = ("none", "selective", "full")
@@ -67,7 +69,7 @@ def as_mfu(name: str, value: Any) -> Expr:
 
 
 def run_flops(model: Model, *, tokens: Any = S.tokens, seq_len: Any = S.seq_len, flops: Optional[str] = None,
-              recompute: str = "none", causal: Optional[bool] = None) -> Expr:
+              recompute: str = MFU_RECOMPUTE, causal: Optional[bool] = None) -> Expr:
     """Training FLOPs of a run of ``tokens`` tokens under a counting convention (see the module).
 
     >>> from symcalc import Model
@@ -266,7 +268,7 @@ def planned(model: Model, *, n_devices: Any, hardware: Any, dtype: Optional[str]
 
 def training_cost(model: Model, *, tokens: Any = S.tokens, n_devices: Any = S.n_devices, hardware: Any = None,
                   dtype: Optional[str] = None, peak_flops: Any = None, mfu: Any = S.mfu, achieved_flops: Any = None,
-                  seq_len: Any = S.seq_len, flops: Optional[str] = None, recompute: str = "none", causal: Optional[bool] = None,
+                  seq_len: Any = S.seq_len, flops: Optional[str] = None, recompute: str = MFU_RECOMPUTE, causal: Optional[bool] = None,
                   power: Any = None, pue: Any = None, price_per_device_hour: Any = None,
                   global_batch: Any = None) -> TrainingCost:
     """Time, GPU-hours, energy and cost of training ``model`` on ``tokens`` tokens (see the module).

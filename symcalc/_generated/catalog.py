@@ -1025,7 +1025,8 @@ ALIASES = {'a100-40gb': 'a100-40gb',
  'v6e': 'tpu-v6e',
  'trillium': 'tpu-v6e'}
 
-TIME_DEFAULTS = {'name': 'today',
+TIME_DEFAULTS = {'recompute': 'none',
+ 'name': 'today',
  'label': "today's default",
  'mfu': (2, 5),
  'dtype': 'bf16',

@@ -81,7 +81,7 @@ def model_module(opts: dict):
 
 def run_flops(m, opts: dict, convention: str, tokens: int, s: int):
     """:func:`symcalc.cost.run_flops` of ``tokens`` tokens from the generated FLOPs functions."""
-    policy = opts.get("recompute", "none")
+    policy = opts["recompute"]
     if convention != "exact" and policy != "none":
         raise _Fallback  # the full path's error
     values = getattr(m, f"flops_{policy}")(tokens, 1, s)
@@ -152,6 +152,7 @@ def compute(opts: dict, defaults: dict) -> tuple:
         raise _Fallback
     s = opts.get("s", defaults["seq_len"])
     convention = opts.get("flops") or defaults["flops_convention"]
+    opts.setdefault("recompute", defaults["recompute"])
     flops = run_flops(m, opts, convention, tokens, s)
     step = run_flops(m, opts, convention, opts["gbs"] * s, s) if "gbs" in opts else None
     seconds = Fraction(flops) / (n * rate)
@@ -161,7 +162,7 @@ def compute(opts: dict, defaults: dict) -> tuple:
     results["cost"] = None if price is None else price * gpu_hours
     results["seconds_per_step"] = None if step is None else Fraction(step) / (n * rate)
     results = {k: None if v is None else _exact(v) for k, v in results.items()}
-    policy = opts.get("recompute", "none")
+    policy = opts["recompute"]
     conventions = {"flops": convention, "recompute": policy if convention == "exact" else
                    ("none" if convention == "6N" else "full (in 8N)"), "attention": "full square",
                    "rate": "achieved (given)" if "achieved" in opts else "peak x MFU",
@@ -170,7 +171,7 @@ def compute(opts: dict, defaults: dict) -> tuple:
     if "mfu" not in opts and "achieved" not in opts:
         notes.append(f"MFU {float(Fraction(*defaults['mfu'])):g} is {defaults['label']}; "
                      "set --mfu (or --achieved-flops, or --mfu plan)")
-    if (opts.get("flops") or "exact") == "exact" and policy == "none" and "achieved" in opts:
+    if convention == "exact" and policy == "none" and "achieved" in opts:
         notes.append("--achieved-flops with model FLOPs (no recompute): a measured rate that counts recomputation "
                      "(hardware FLOPs) pairs with --recompute full or --flops 8N")
     out = {"model": model_name or "custom", "hardware": None if hw is None else hw["name"], "n_devices": n,

@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="sequences per optimizer step: also report seconds per step")
     w.add_argument("--flops", choices=("exact", "6N", "8N"),
                    help="FLOPs convention (default exact; 6N: Kaplan; 8N: Narayanan eq. 4 with one recompute)")
-    w.add_argument("--recompute", choices=("none", "selective", "full"), default="none",
+    w.add_argument("--recompute", choices=("none", "selective", "full"),
                    help="recomputation counted by --flops exact (default none: model FLOPs, as MFU counts)")
     w.add_argument("--causal", action="store_true", default=None, help="count half of the attention square (Megatron)")
     c = p.add_argument_group("cluster (a flag given wins over --hardware)")
@@ -64,7 +64,7 @@ def _number(flag: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cost import as_mfu, training_cost
+    from ..cost import MFU_RECOMPUTE, as_mfu, training_cost
 
     if args.mfu is not None and args.achieved_flops is not None:
         raise SymcalcError("--mfu and --achieved-flops both given; give one (MFU = achieved / peak)")
@@ -81,11 +81,12 @@ def run(args: argparse.Namespace) -> int:
     d = active()
     seq_len = args.sequence_length if args.sequence_length is not None else d.seq_len
     flops = args.flops or d.flops_convention
+    recompute = args.recompute or MFU_RECOMPUTE
     run_ = training_cost(
         model, tokens=tokens, n_devices=args.num_gpus, hardware=hw, dtype=args.dtype, peak_flops=peak,
         **({"mfu": "plan" if args.mfu == "plan" else as_mfu("--mfu", args.mfu) if args.mfu is not None else d.mfu}
            if achieved is None else {"achieved_flops": achieved}),
-        seq_len=seq_len, flops=flops, recompute=args.recompute, causal=args.causal,
+        seq_len=seq_len, flops=flops, recompute=recompute, causal=args.causal,
         power=None if args.power is None else _number("--power")(args.power),
         pue=None if args.pue is None else _number("--pue")(args.pue),
         price_per_device_hour=None if args.price_per_gpu_hour is None else
@@ -122,7 +123,8 @@ def _notes(args: argparse.Namespace, hw: Any, run_: Any) -> list[str]:
     if run_.power.free_symbols:
         where = f"the catalogue has none for {hw.name}" if hw is not None else "no --hardware"
         notes.append(f"energy needs the board power ({where}); give --power W")
-    if (args.flops or "exact") == "exact" and args.recompute == "none" and args.achieved_flops is not None:
+    conv = run_.info["conventions"]
+    if conv["flops"] == "exact" and conv["recompute"] == "none" and args.achieved_flops is not None:
         notes.append("--achieved-flops with model FLOPs (no recompute): a measured rate that counts recomputation "
                      "(hardware FLOPs) pairs with --recompute full or --flops 8N")
     return notes

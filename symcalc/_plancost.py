@@ -28,6 +28,7 @@ from typing import Any
 from sympy import Integer
 
 from . import _plancombine as combine, symbols as S
+from ._intcode import SLOW, finish
 from .breakdown import Breakdown
 from .numeric import compile_breakdown
 
@@ -148,8 +149,6 @@ class _ExactFunction:
 
     def raw(self, *values: Any) -> tuple:
         """The outputs before ``raw_from`` as int/Fraction, the others as (numerator, denominator) pairs."""
-        from ._intcode import SLOW
-
         if self._int is not None:
             out = self._int(*values)
             if out is not SLOW:
@@ -162,8 +161,6 @@ class _ExactFunction:
             (x.numerator, x.denominator) for x in out[k:])
 
     def __call__(self, *values: Any) -> tuple:
-        from ._intcode import finish
-
         out, k = self.raw(*values), self.raw_from
         return out[:k] + tuple(finish(n, d) for n, d in out[k:])
 
@@ -280,10 +277,14 @@ def exact_pass(found: tuple, rows: list, settings_zr: list, costs_model: LayoutC
         if time > cutoff and len(out) >= want:
             break
         fn = functions.get(k)
-        if fn is None:
-            fn = functions[k] = costs_model._exact_function(*settings_zr[k]).raw
+        if fn is None:  # the integer code itself where there is one (the planner's degrees are ints), else raw
+            exact = costs_model._exact_function(*settings_zr[k])
+            fn = functions[k] = (exact._int, exact.raw) if exact._int is not None else (exact.raw, exact.raw)
         values = rows[i]
-        memory, interleaved, total, *parts = fn(*values)
+        out_row = fn[0](*values)
+        if out_row is SLOW:
+            out_row = fn[1](*values)
+        memory, interleaved, total, *parts = out_row
         t, p, d, e, b, v, layers = values
         if v != 1:
             memory = interleaved

@@ -49,8 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--inference-tokens", metavar="TOKENS",
                    help="lifetime tokens served: minimise training + inference compute at the loss of --loss "
                         "(or of the compute-optimal model at --compute)")
-    i.add_argument("--inference-flops-per-param-token", default="2", metavar="K",
-                   help="inference FLOPs per parameter per token (default 2)")
+    i.add_argument("--inference-flops-per-param-token", metavar="K",
+                   help="inference FLOPs per parameter per token ("
+                        + default_help("inference_flops_per_param_token", "scaling") + ")")
     d = p.add_argument_group("data-constrained (Muennighoff et al. 2023)")
     d.add_argument("--unique-tokens", metavar="TOKENS", help="unique tokens available: the optimum with repetition")
     s = p.add_argument_group("frontier on exact FLOPs of a model shape (instead of 6N)")
@@ -87,7 +88,6 @@ def run(args: argparse.Namespace) -> int:
                            frontier_exponents, get_fit, inference_optimal, law_latex)
     from .._scalefmt import CHINCHILLA_NOTE, at_params_line, hardware_line, heading, list_fits_text
     from ..scaling.result import nearest_float
-    from sympy.core.parameters import evaluate
 
     if args.list_fits:
         fits = [f.describe() for f in FITS.values()]
@@ -121,8 +121,7 @@ def run(args: argparse.Namespace) -> int:
             raise SymcalcError(f"--params needs a fit with a loss L(N, D); {fit.name} is an allocation law")
         n = _count(args.params, "--params")
         d = opt.compute / (opt.flops_per_param_token * n)
-        with evaluate(False):  # numbers: no perfect-power search in N^alpha (minutes for muennighoff's alpha)
-            loss = fit.loss(n, d)
+        loss = fit.loss(n, d)  # numbers stay unevaluated powers (ParametricFit.loss)
         n, d, loss = nearest_float(n), nearest_float(d), nearest_float(loss)
         if as_json:
             out["at_params"] = {"params": n, "tokens": d, "loss": loss}
@@ -138,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
     if args.inference_tokens is not None:
         d_inf = parse_amount(args.inference_tokens, "--inference-tokens", lambda t: parse_count(t, "--inference-tokens"),
                              positive=False)
-        k_inf = _number(args.inference_flops_per_param_token, "--inference-flops-per-param-token")
+        k_inf = (None if args.inference_flops_per_param_token is None else
+                 _number(args.inference_flops_per_param_token, "--inference-flops-per-param-token"))
         inf = inference_optimal(d_inf, fit=fit, inference_flops_per_param_token=k_inf,
                                 flops_per_param_token=opt.flops_per_param_token,
                                 **({"loss": opt.loss} if args.loss is not None else {"compute": opt.compute}))

@@ -22,10 +22,12 @@ are ``exp`` of the printed logarithms, as their code defines them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from sympy import Expr, Integer, Rational, exp
+from sympy.core.parameters import evaluate
 
 from .. import symbols as S
 from ..errors import SymcalcError
@@ -36,6 +38,14 @@ __all__ = ["Fit", "ParametricFit", "AllocationFit", "KaplanFit", "DeepSeekFit", 
 
 #: One petaflop/s-day in FLOP (Kaplan et al. 2020, §1.3: 10^15 × 24 × 3600).
 PF_DAY = Integer(10) ** 15 * 24 * 3600
+
+
+def _numbers_unevaluated(*values: Expr):
+    """``evaluate(False)`` when any of ``values`` is a number, else no change: a number to a published
+    exponent such as 0.3526596 = 881649/2500000 stays an unevaluated power, as elsewhere in
+    :mod:`symcalc.scaling` (evaluated, sympy raises the number to the numerator and takes the
+    2500000th root exactly: minutes). Its value (``float``, ``evalf``) is the same."""
+    return evaluate(False) if any(not v.free_symbols for v in values) else nullcontext()
 
 
 def _coerce(obj: Any, names: tuple[str, ...], where: str) -> None:
@@ -108,9 +118,15 @@ class ParametricFit(Fit):
         return out
 
     def loss(self, n_params: Any = S.n_params, tokens: Any = S.tokens) -> Expr:
-        """L(N, D) in nats per token."""
+        """L(N, D) in nats per token (numbers stay unevaluated powers: see :func:`_numbers_unevaluated`).
+
+        >>> from symcalc.scaling import get_fit
+        >>> round(float(get_fit("muennighoff").loss(6.34e9, 242e9)), 4)  # 242B unique tokens (Figure 1: 2.2256 on 25B)
+        2.1949
+        """
         N, D = as_expr("n_params", n_params), as_expr("tokens", tokens)
-        return self.E + self.A / N**self.alpha + self.B / D**self.beta
+        with _numbers_unevaluated(N, D):
+            return self.E + self.A / N**self.alpha + self.B / D**self.beta
 
 
 @dataclass(frozen=True)
@@ -196,7 +212,8 @@ class KaplanFit(AllocationFit):
     def loss(self, n_params: Any = S.n_params, tokens: Any = S.tokens) -> Expr:
         """L(N, D) = [(N_c/N)^{α_N/α_D} + D_c/D]^{α_D} (Kaplan et al. 2020, eq. 1.5, Table 2)."""
         N, D = as_expr("n_params", n_params), as_expr("tokens", tokens)
-        return ((self.n_c / N) ** (self.alpha_n / self.alpha_d) + self.d_c / D) ** self.alpha_d
+        with _numbers_unevaluated(N, D):
+            return ((self.n_c / N) ** (self.alpha_n / self.alpha_d) + self.d_c / D) ** self.alpha_d
 
 
 @dataclass(frozen=True)

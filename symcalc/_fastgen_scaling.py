@@ -91,7 +91,8 @@ ARGS.update({S.loss_irreducible: "E", S.loss_coef_params: "A", S.loss_coef_token
 
 def _hardware_code() -> tuple[dict, list[str]]:
     """``--hardware``: GPU-hours and days of C FLOPs on one device from :class:`symcalc.cost.TrainingCost`'s own
-    properties (C, the peak and the MFU symbolic), and today's MFU and dtype (``symcalc.defaults``)."""
+    properties (C, the peak and the MFU symbolic), and today's MFU, dtype and inference FLOPs per parameter-token
+    (``symcalc.defaults``)."""
     from .cost import TrainingCost
     from .defaults import resolve, using
 
@@ -101,7 +102,8 @@ def _hardware_code() -> tuple[dict, list[str]]:
                       {"gpu_hours": cost.gpu_hours, "days": cost.days},
                       "compute_cost(compute, hardware, mfu=mfu): (GPU-hours, days on one device)")
     with using("today"):
-        return {"mfu": _exact(resolve("mfu")), "dtype": resolve("dtype")}, lines
+        return {"mfu": _exact(resolve("mfu")), "dtype": resolve("dtype"),
+                "inference_flops_per_param_token": _exact(resolve("inference_flops_per_param_token"))}, lines
 
 
 def _parametric_code() -> list[str]:
@@ -191,10 +193,11 @@ def generate_scaling() -> str:
     for name, data in fits.items():  # the function names as the functions themselves
         names = data["functions"]
         text = text.replace(repr("@@" + repr(names)), "{" + ", ".join(f"{k!r}: {v}" for k, v in names.items()) + "}")
-    hardware_defaults, hardware_lines = _hardware_code()
+    defaults, hardware_lines = _hardware_code()
     body += hardware_lines
     tail = [f"DEFAULT_FIT = {DEFAULT_FIT!r}", f"ALIASES = {ALIASES!r}",
-            f"#: --hardware's MFU (numerator, denominator) and dtype when not given (today's defaults)",
-            f"HARDWARE_DEFAULTS = {hardware_defaults!r}", "", "#: name -> the fit's data and functions",
+            "#: today's defaults of the flags: --hardware's MFU and --inference-flops-per-param-token as "
+            "(numerator, denominator), --dtype",
+            f"DEFAULTS = {defaults!r}", "", "#: name -> the fit's data and functions",
             f"FITS = {text}", ""]
     return "\n".join(head + body + tail)

@@ -25,7 +25,6 @@ from sympy import Add, Expr, Integer, Rational, Symbol
 from .display import format_bytes, format_count, html_table, latex_number, readable
 from .errors import SymcalcError
 from .inputs import _short, as_callable, as_choice, as_expr, as_int, as_symbol, as_text
-from .symbols import LATEX_NAMES
 
 __all__ = ["Breakdown", "as_substitutions", "evaluate_expr", "format_count", "format_bytes"]
 

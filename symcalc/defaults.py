@@ -267,6 +267,9 @@ _TODAY_ENTRIES: dict[str, Default] = {
     "pue": Default(Integer(1), "power usage effectiveness 1 (IT energy only)", "energy as the board power reports it",
                    "--pue"),
     "dtype": Default("bf16", "the peak FLOP/s of a device at bf16", "the precision recipe's compute dtype", "--dtype"),
+    "inference_flops_per_param_token": Default(Integer(2), "inference FLOPs per parameter per served token: one "
+                                               "forward pass, 2N", "Kaplan et al. 2020 §2.1 (C_forward ≈ 2N); Sardana "
+                                               "et al. 2023 §2", "--inference-flops-per-param-token"),
     # --- planner
     "global_batch": Default(Integer(512), "sequences per step of symcalc plan", "symcalc plan's own choice (the "
                             "cookbook has no planner)", "-gbs/--global-batch-size"),

@@ -94,8 +94,8 @@ def hardware_cost(compute, peak, mfu):
 
 DEFAULT_FIT = 'chinchilla'
 ALIASES = {'chinchilla-3': 'chinchilla', 'hoffmann': 'chinchilla', 'hoffmann-3': 'chinchilla', 'epoch': 'besiroglu', 'datablations': 'muennighoff', 'deepseek-llm': 'deepseek'}
-#: --hardware's MFU (numerator, denominator) and dtype when not given (today's defaults)
-HARDWARE_DEFAULTS = {'mfu': (2, 5), 'dtype': 'bf16'}
+#: today's defaults of the flags: --hardware's MFU and --inference-flops-per-param-token as (numerator, denominator), --dtype
+DEFAULTS = {'mfu': (2, 5), 'dtype': 'bf16', 'inference_flops_per_param_token': (2, 1)}
 
 #: name -> the fit's data and functions
 FITS = {'chinchilla': {'title': 'Chinchilla approach 3 (parametric loss, as printed)',

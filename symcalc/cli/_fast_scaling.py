@@ -114,18 +114,18 @@ def _mfu(text: str) -> Fraction:
 def _hardware(opts: dict, compute: Decimal, out: list, data: dict | None) -> None:
     """``--hardware NAME`` (a catalogue name or alias as listed), ``--mfu``, ``--dtype``: GPU-hours of the compute."""
     from .._generated import catalog
-    from .._generated.scaling import HARDWARE_DEFAULTS, hardware_cost
+    from .._generated.scaling import DEFAULTS, hardware_cost
     from .._scalefmt import hardware_line
 
     name = catalog.ALIASES.get(opts["hardware"])
     if name is None:
         raise _Fallback
     figures = next(hw["figures"] for hw in catalog.HARDWARE if hw["name"] == name)
-    dtype = opts.get("dtype", HARDWARE_DEFAULTS["dtype"])
+    dtype = opts.get("dtype", DEFAULTS["dtype"])
     peak = figures.get(f"peak_flops/{dtype}")
     if peak is None:
         raise _Fallback
-    mfu = _mfu(opts["mfu"]) if "mfu" in opts else Fraction(*HARDWARE_DEFAULTS["mfu"])
+    mfu = _mfu(opts["mfu"]) if "mfu" in opts else Fraction(*DEFAULTS["mfu"])
     gpu_hours, days = hardware_cost(compute, Decimal(peak[0]), _dec(mfu))
     if data is not None:
         data.update(gpu_hours=float(gpu_hours), days_on_one_device=float(days), mfu=float(mfu), hardware=name)
@@ -200,7 +200,7 @@ def _answer(opts: dict, G, out: list, data: dict | None) -> str:
     if "d_inf" in opts:
         if not parametric:
             raise _Fallback
-        d_inf, k_inf = opts["d_inf"], opts.get("k_inf", Fraction(2))
+        d_inf, k_inf = opts["d_inf"], opts.get("k_inf", Fraction(*G.DEFAULTS["inference_flops_per_param_token"]))
         if "loss" not in opts:
             ell = loss
         args = (_dec(k), _dec(k_inf), _dec(d_inf))

@@ -16,6 +16,7 @@ from .hwargs import add_hardware_arguments, figure_or_flag, hardware_from_args, 
 
 def register(sub: argparse._SubParsersAction) -> None:
     from ..defaults import active
+    from ..memory.states import precision_recipe
     from ..serving import EXPERTS
 
     d = active()
@@ -64,8 +65,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                          "int4 = 1/2 byte")
     pr.add_argument("--kv-cache-dtype", choices=list(WEIGHT_DTYPES),
                     help=f"KV-cache values (default {d.kv_cache_dtype})")
-    pr.add_argument("--activation-bytes", type=positive_int, default=Integer(2),
-                    help="bytes per activation value (default 2)")
+    pr.add_argument("--activation-bytes", type=positive_int,
+                    help="bytes per activation value (default: the precision recipe's, "
+                         f"{precision_recipe(d.precision).act})")
     c = p.add_argument_group("device (a flag given wins over --hardware)")
     add_hardware_arguments(c, fills="--peak-flops (at --dtype), --mem-bandwidth, --scaleup-bandwidth and --gpu-memory")
     c.add_argument("--peak-flops", help="peak FLOP/s per device: 989e12, 989.4T or a catalogue name")

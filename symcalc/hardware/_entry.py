@@ -29,7 +29,7 @@ from difflib import get_close_matches
 from types import MappingProxyType
 from typing import Any, Mapping, Optional
 
-from sympy import Expr, Integer, Rational
+from sympy import Expr, Rational
 
 from .. import symbols as S
 from ..errors import SymcalcError

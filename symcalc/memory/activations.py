@@ -66,7 +66,6 @@ from sympy import Eq, Expr, Integer, Piecewise
 
 from .. import symbols as S
 from ..breakdown import Breakdown
-from ..dropout import Dropout
 from ..errors import SymcalcError
 from ..inputs import as_amount, as_bool, as_choice, as_model, as_size
 from .parallel import local_kv_heads

@@ -185,13 +185,13 @@ def inference_memory(
     {'weights': 1184, 'kv_cache': 128, 'activations': 744, 'misc': 0}
     """
     from ..defaults import active, resolve
-    from .states import precision_recipe
+    from .states import activation_bytes
 
     model = as_model("model", model)
     flash_attention = as_bool("flash_attention", resolve("flash_attention", flash_attention))
     weights = resolve("weight_dtype", weights)
     bytes_kv = WEIGHT_DTYPES[active().kv_cache_dtype] if bytes_kv is None else bytes_kv
-    bytes_act = precision_recipe(None).act if bytes_act is None else bytes_act
+    bytes_act = activation_bytes(bytes_act)
     misc_bytes = resolve("misc_bytes", misc_bytes)
     par = as_parallel(parallel, degrees)
     n = check_amounts(seq_len=seq_len, n_generate=n_generate, micro_batch=micro_batch, misc_bytes=misc_bytes)

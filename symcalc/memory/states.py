@@ -89,6 +89,16 @@ OPTIMIZERS: dict[str, Expr] = {
 }
 
 
+def activation_bytes(value: Any = None) -> Any:
+    """Bytes per activation value: ``value``, or the active precision recipe's (bf16: 2) when None; what
+    inference memory and serving charge for activations unless told.
+
+    >>> activation_bytes(), activation_bytes(4)
+    (2, 4)
+    """
+    return precision_recipe(None).act if value is None else value
+
+
 def precision_recipe(precision: Union[str, Precision, None]) -> Precision:
     """A :class:`Precision` from a recipe name (or itself); ``None`` is the active default recipe.
 

@@ -21,7 +21,6 @@ boundaries is the answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import mpmath
@@ -31,10 +30,10 @@ from sympy.core.parameters import evaluate
 from .. import symbols as S
 from ..errors import SymcalcError
 from ..inputs import as_positive
-from .derive import derived, frontier, solve_log_linear
+from .derive import derived, solve_log_linear
 from .fits import Fit, ParametricFit, get_fit
 from .inference import bisect_increasing
-from .optimum import ComputeOptimum, _law, compute_optimal
+from .optimum import ComputeOptimum, _k, _law, compute_optimal
 from .result import Readable, check_fields, fmt
 
 def _mp(x: Any) -> Any:
@@ -170,7 +169,7 @@ class DataConstrainedOptimum(Readable):
 
 
 def data_constrained_optimal(compute: Any, unique_tokens: Any, fit: Any = _MUENNIGHOFF, *,
-                             flops_per_param_token: Any = 6) -> DataConstrainedOptimum:
+                             flops_per_param_token: Any = None) -> DataConstrainedOptimum:
     """N and D minimising the data-constrained loss on C = κ·N·D with U unique tokens.
 
     >>> opt = data_constrained_optimal(6 * 8.67e9 * 178e9, 25e9)    # the authors' README example
@@ -180,7 +179,7 @@ def data_constrained_optimal(compute: Any, unique_tokens: Any, fit: Any = _MUENN
     fit = _fit(fit)
     C = as_positive("compute", compute)
     U = as_positive("unique_tokens", unique_tokens)
-    k = as_positive("flops_per_param_token", flops_per_param_token)
+    k = _k(fit, flops_per_param_token)
     if C.free_symbols or U.free_symbols:
         raise SymcalcError("the data-constrained optimum is numeric: give compute and unique_tokens as numbers")
     reference = compute_optimal(C, fit, flops_per_param_token=k)

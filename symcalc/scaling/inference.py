@@ -23,18 +23,19 @@ D_inf = 0 it is Chinchilla's optimum at that loss, D = (B(α+β)/(α(𝓛−E)))
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import mpmath
 from sympy import Expr, Float, lambdify
 from sympy.core.parameters import evaluate
 
 from .. import symbols as S
+from ..defaults import resolve
 from ..errors import SymcalcError
 from ..inputs import as_amount, as_positive
 from .derive import inference_condition
 from .fits import CHINCHILLA, Fit, ParametricFit, get_fit
-from .optimum import ComputeOptimum, compute_for_loss, compute_optimal
+from .optimum import ComputeOptimum, _k, compute_for_loss, compute_optimal
 from .._scalefmt import inference_rows, inference_title
 from .result import Readable, check_fields, nearest_float
 
@@ -119,7 +120,7 @@ class InferenceOptimum(Readable):
 
 
 def inference_optimal(inference_tokens: Any, loss: Any = None, fit: Any = CHINCHILLA, *, compute: Any = None,
-                      flops_per_param_token: Any = 6, inference_flops_per_param_token: Any = 2) -> InferenceOptimum:
+                      flops_per_param_token: Any = None, inference_flops_per_param_token: Any = None) -> InferenceOptimum:
     """The N and D minimising training plus inference compute at a target loss (Sardana et al. 2023).
 
     Give the target as ``loss`` or as ``compute`` (the loss of the compute-optimal model at C:
@@ -139,8 +140,9 @@ def inference_optimal(inference_tokens: Any, loss: Any = None, fit: Any = CHINCH
     if not isinstance(fit, ParametricFit):
         raise SymcalcError(f"fit {fit.name} has no loss L(N, D); the inference-aware optimum needs a parametric fit")
     d_inf = as_amount("inference_tokens", inference_tokens)
-    k = as_positive("flops_per_param_token", flops_per_param_token)
-    k_inf = as_positive("inference_flops_per_param_token", inference_flops_per_param_token)
+    k = _k(fit, flops_per_param_token)
+    k_inf = as_positive("inference_flops_per_param_token", resolve("inference_flops_per_param_token",
+                                                                   inference_flops_per_param_token))
     if (loss is None) == (compute is None):
         raise SymcalcError("give exactly one target: loss= (nats per token) or compute= (the Chinchilla-optimal loss at C)")
     if compute is not None:

@@ -9,14 +9,13 @@ LLM's model scale M and its batch-size and learning-rate laws.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from sympy import Eq, Expr, Symbol, limit, oo, solve
 
 from .. import symbols as S
 from ..errors import SymcalcError
-from ..inputs import as_expr, as_fraction, as_positive, as_size
+from ..inputs import as_fraction, as_positive, as_size
 from .derive import derived
 from .fits import PF_DAY, DeepSeekFit, KaplanFit, get_fit
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Optional
 
-from sympy import Expr, Integer, Symbol
+from sympy import Expr, Integer
 from sympy.core.parameters import evaluate
 
 from .. import symbols as S

@@ -18,7 +18,7 @@ from ..errors import SymcalcError
 from ..inputs import as_callable, as_choice, as_expr, as_int, as_model, as_positive, as_size, as_symbol
 from .fits import CHINCHILLA, ParametricFit, get_fit
 from .optimum import ComputeOptimum, compute_optimal, kaplan_flops_per_token
-from .result import Readable, check_fields, fmt
+from .result import Readable, check_fields
 
 __all__ = ["ShapeOptimum", "compute_optimal_shape", "ShapeFrontier", "shape_frontier"]
 

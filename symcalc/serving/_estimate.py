@@ -181,7 +181,7 @@ def _ceil(value: Expr) -> Any:
 
 def serving(model: Model, *, prompt_len: Any = S.seq_len, n_generate: Any = S.n_generate, batch: Any = S.micro_batch,
             tp: Any = 1, pp: Any = 1, prefill_batch: Any = None, weights: Any = None, bytes_kv: Any = None,
-            bytes_act: Any = 2, experts: Optional[str] = None, causal: Optional[bool] = None,
+            bytes_act: Any = None, experts: Optional[str] = None, causal: Optional[bool] = None,
             flash_attention: bool = True, hardware: Any = None, dtype: Optional[str] = None, peak_flops: Any = None, mem_bandwidth: Any = None,
             bandwidth_scaleup: Any = None, memory: Any = None, compute_efficiency: Any = None,
             memory_efficiency: Any = None, link_efficiency: Any = None) -> ServingEstimate:
@@ -195,6 +195,7 @@ def serving(model: Model, *, prompt_len: Any = S.seq_len, n_generate: Any = S.n_
         memory only (latency is modelled for tp alone: ``pp`` must be 1 for the times)
     prefill_batch : prompts prefilled at once, for the transient memory (default b: the whole batch)
     weights, bytes_kv, bytes_act : bytes per weight (``"int4"``, ``"fp8"``...), per KV value, per activation
+        (None: the active defaults; activations the precision recipe's, bf16: 2)
     experts : ``"expected"`` or ``"all"`` routed experts read per MoE layer (see :mod:`symcalc.serving`)
     causal : the prefill's attention computes half the square (flash attention); flash_attention :
         the prefill's transient memory keeps no s^2 scores

@@ -241,11 +241,12 @@ def _step(model: Model, phase: str, *, flops: Breakdown, tokens: Expr, cached: E
           info: dict) -> Step:
     from ..memory.inference import kv_cache, weight_bytes
     from ..memory.parallel import Parallel
+    from ..memory.states import activation_bytes
 
     t = as_size("tp", tp)
     Parallel(tp=t).check_model(model)
     bw = weight_bytes(_default("weight_dtype", weights))
-    bkv, ba = weight_bytes(_default("kv_cache_dtype", bytes_kv)), as_positive("bytes_act", bytes_act)
+    bkv, ba = weight_bytes(_default("kv_cache_dtype", bytes_kv)), as_positive("bytes_act", activation_bytes(bytes_act))
     experts = as_choice("experts", _default("experts_read", experts), EXPERTS)
     fraction = Integer(1)
     if model.is_moe and experts == "expected":
@@ -286,7 +287,7 @@ def _device(device: Optional[Roofline], hardware: Any, dtype: str, figures: dict
 
 
 def decode_step(model: Model, *, context_len: Any = S.context_len, batch: Any = S.micro_batch, tp: Any = 1,
-                weights: Any = None, bytes_kv: Any = None, bytes_act: Any = 2, experts: Optional[str] = None,
+                weights: Any = None, bytes_kv: Any = None, bytes_act: Any = None, experts: Optional[str] = None,
                 device: Optional[Roofline] = None, hardware: Any = None, dtype: Optional[str] = None,
                 peak_flops: Any = None, mem_bandwidth: Any = None, bandwidth_scaleup: Any = None,
                 compute_efficiency: Any = None, memory_efficiency: Any = None,
@@ -332,7 +333,7 @@ def decode_step(model: Model, *, context_len: Any = S.context_len, batch: Any = 
 
 
 def prefill_step(model: Model, *, prompt_len: Any = S.seq_len, batch: Any = S.micro_batch, tp: Any = 1,
-                 causal: Optional[bool] = None, weights: Any = None, bytes_kv: Any = None, bytes_act: Any = 2,
+                 causal: Optional[bool] = None, weights: Any = None, bytes_kv: Any = None, bytes_act: Any = None,
                  experts: Optional[str] = None, device: Optional[Roofline] = None, hardware: Any = None,
                  dtype: Optional[str] = None, peak_flops: Any = None, mem_bandwidth: Any = None,
                  bandwidth_scaleup: Any = None, compute_efficiency: Any = None, memory_efficiency: Any = None,

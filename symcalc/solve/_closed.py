@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sympy import Add, Expr, Function, Integer, Piecewise, Pow, Symbol, sqrt
+from sympy import Add, Expr, Function, Piecewise, Pow, Symbol, sqrt
 
 from ..breakdown import Breakdown
 from ..errors import SymcalcError

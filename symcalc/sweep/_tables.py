@@ -22,7 +22,7 @@ from functools import lru_cache
 from sympy import Add, Integer
 
 from ..numeric import compile_breakdown
-from ._functions import POINT_ARGS, RECOMPUTE, total_function
+from ._functions import POINT_ARGS, total_function
 
 __all__ = ["table_plan", "TABLE_LIMIT", "BadCodes", "Regrow"]
 

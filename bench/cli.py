@@ -41,6 +41,7 @@ OTHER = [
     ("time (llama-2-7b, 2T tokens, 256 H100)", "time --preset llama-2-7b --tokens 2T --num-gpus 256 --hardware h100 "
      "--mfu 40%".split()),
     ("serve (llama-3-70b, 4 H100)", "serve --preset llama-3-70b --hardware h100 -tp 4 -s 2048 -o 256 -b 16".split()),
+    ("serve (mixtral-8x7b, 2 H100)", "serve --preset mixtral-8x7b --hardware h100 -tp 2".split()),
 ]
 #: compute_optimal and the closed-form solvers: the frontier, its inverse (a loss target), the loss at a
 #: given N, the inference-aware optimum (bisection on the derived condition)

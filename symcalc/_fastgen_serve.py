@@ -7,9 +7,14 @@ expected experts, the causal prefill, flash attention), and writes one integer f
 ``serve(s, n, b, t)`` of every number the report prints before the hardware divides it: the
 FLOPs and the memory traffic of each operation of the prefill and of the decode step (at the mean
 context s + (n - 2)/2), the bytes of their TP all-reduces, the inference memory per device and
-its KV cache. :mod:`symcalc.cli._fast_serve` divides them by the device's roofs. A preset whose
-expressions are not integer code (the expected distinct experts of an MoE, (1 - k/E)^tokens)
-gets none, and the full path answers it.
+its KV cache. :mod:`symcalc.cli._fast_serve` divides them by the device's roofs.
+
+An MoE's expected distinct experts, E (1 - (1 - k/E)^T) for the T tokens a step routes (T = b s in
+the prefill, b in a decode step), hold a power with a symbolic exponent, which integer code does
+not evaluate: each such power (p/q)^T is replaced by P / Q with two more integer arguments
+P = p^T >= 0 and Q = q^T > 0 that the caller computes exactly (``SERVE["expert_powers"]`` lists
+(p, q, the exponent's arguments) for each pair); ``--experts all`` is P = 0, Q = 1 (a fraction of 1).
+A preset whose expressions are still not integer code gets none, and the full path answers it.
 """
 
 from __future__ import annotations
@@ -38,6 +43,26 @@ def _linear_in(expr, symbol) -> bool:
     return not inside and not conditions and diff(expr, symbol, 2) == 0
 
 
+def _expert_powers(exprs: list) -> tuple:
+    """``(substitutions, extra arguments, table rows)`` for each power (p/q)^T with a symbolic exponent T."""
+    from sympy import Pow, Rational, Symbol
+
+    names = dict(zip(_args(), SERVE_ARGS))
+    powers = sorted({p for e in exprs for p in e.atoms(Pow) if p.exp.free_symbols}, key=str)
+    subs, args, rows = {}, [], []
+    for i, p in enumerate(powers):
+        base, factors = p.base, p.exp.as_ordered_factors()
+        if not (isinstance(base, Rational) and 0 < base < 1 and all(f in names for f in factors)):
+            raise ValueError(f"no integer code for {p}")  # only (p/q)^(a product of serve's arguments)
+        exp_args = tuple(names[f] for f in factors)
+        num, den = Symbol(f"experts_unpicked_num{i}", integer=True, nonnegative=True), \
+            Symbol(f"experts_unpicked_den{i}", integer=True, positive=True)
+        subs[p] = num / den
+        args += [num, den]
+        rows.append((int(base.p), int(base.q), exp_args))
+    return subs, tuple(args), tuple(rows)
+
+
 def serve_source(model) -> str:
     """The ``SERVE`` table and the ``serve`` function of one preset (empty when not integer code)."""
     from sympy import Integer
@@ -55,7 +80,11 @@ def serve_source(model) -> str:
     exprs += [est.memory.total, est.memory.get("kv_cache", Integer(0))]
     table["max_batch_linear"] = _linear_in(est.memory.total, b)
     try:
-        source = _function("serve", _args(), tuple(exprs))
+        subs, extra, rows = _expert_powers(exprs)
+        if rows:
+            table["expert_powers"] = rows
+            exprs = [e.xreplace(subs) for e in exprs]
+        source = _function("serve", _args() + extra, tuple(exprs))
     except Exception:  # noqa: BLE001 - no integer code for this model (a symbolic power): the full path serves it
         return ""
     return "SERVE = " + pprint.pformat(table, width=110, sort_dicts=False) + "\n\n" + source

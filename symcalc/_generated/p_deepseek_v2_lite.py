@@ -703,4 +703,260 @@ def flops_infer(a0, a1, a2):
     r36 = 15966901248*a0
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30, r31, r32, r33, r34, r35, r36,)
 
+SERVE = {'prefill_flops': ('attention/q',
+                   'attention/kv_a',
+                   'attention/kv_b',
+                   'attention/core',
+                   'attention/out',
+                   'mlp/up',
+                   'mlp/down',
+                   'moe/router',
+                   'moe/experts',
+                   'moe/shared_experts',
+                   'lm_head'),
+ 'prefill_traffic': ('attention/q',
+                     'attention/kv_a',
+                     'attention/kv_b',
+                     'attention/core',
+                     'attention/out',
+                     'mlp/up',
+                     'mlp/down',
+                     'moe/router',
+                     'moe/experts',
+                     'moe/shared_experts',
+                     'lm_head',
+                     'attention/latent_norms',
+                     'norms'),
+ 'decode_flops': ('attention/q',
+                  'attention/kv_a',
+                  'attention/kv_b',
+                  'attention/core',
+                  'attention/out',
+                  'mlp/up',
+                  'mlp/down',
+                  'moe/router',
+                  'moe/experts',
+                  'moe/shared_experts',
+                  'lm_head'),
+ 'decode_traffic': ('attention/q',
+                    'attention/kv_a',
+                    'attention/kv_b',
+                    'attention/core',
+                    'attention/out',
+                    'mlp/up',
+                    'mlp/down',
+                    'moe/router',
+                    'moe/experts',
+                    'moe/shared_experts',
+                    'lm_head',
+                    'attention/latent_norms',
+                    'norms'),
+ 'max_batch_linear': True,
+ 'expert_powers': ((29, 32, ('b', 's')), (29, 32, ('b',)))}
 
+def serve(a0, a1, a2, a3, a4, a5, a6, a7):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 >= 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0):
+        return SLOW
+    t0 = 339738624*a2
+    t1 = 63700992*a2
+    t2 = a2*a0
+    t3 = 226492416*a2
+    t4 = 89653248*a2
+    t5 = 44826624*a2
+    t6 = 6815744*a2
+    t7 = 2699034624*a2
+    t8 = 899678208*a2
+    t9 = 419430400*a2
+    t10 = 31104*a0
+    t11 = 331776*a2
+    t12 = 54*a2*((2048)*a3 + 3072)
+    t13 = 2*a2
+    t14 = t13*((2048)*a3 + 21888)
+    t15 = t13*((2048)*a3 + 10944)
+    t16 = 109824*a2
+    t17 = a2*((4096)*a3 + 4224)
+    t18 = 312*t17
+    t19 = 104*t17
+    t20 = (419430400 + t13*((2048)*a3 + 102400))
+    t21 = 221184*a2*((-2) + 2*a3)
+    t22 = 113246208*a2
+    t23 = (((-1) + a0)*2 + a1)
+    t24 = 110592*a2
+    t25 = 165888*a2
+    t26 = a2*(t10 + 31104*a1)
+    n0 = t0*a0
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    n1 = t1*a0
+    d1 = a3
+    q1, m1 = divmod(n1, d1)
+    r1 = q1 if not m1 else Fraction(n1, d1)
+    n2 = 113246208*t2
+    d2 = a3
+    q2, m2 = divmod(n2, d2)
+    r2 = q2 if not m2 else Fraction(n2, d2)
+    n3 = 138240*a2*(a0)**2
+    d3 = a3
+    q3, m3 = divmod(n3, d3)
+    r3 = q3 if not m3 else Fraction(n3, d3)
+    n4 = t3*a0
+    d4 = a3
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    n5 = t4*a0
+    d5 = a3
+    q5, m5 = divmod(n5, d5)
+    r5 = q5 if not m5 else Fraction(n5, d5)
+    n6 = t5*a0
+    d6 = a3
+    q6, m6 = divmod(n6, d6)
+    r6 = q6 if not m6 else Fraction(n6, d6)
+    r7 = t6*a0
+    n8 = t7*a0
+    d8 = a3
+    q8, m8 = divmod(n8, d8)
+    r8 = q8 if not m8 else Fraction(n8, d8)
+    n9 = t8*a0
+    d9 = a3
+    q9, m9 = divmod(n9, d9)
+    r9 = q9 if not m9 else Fraction(n9, d9)
+    n10 = t9
+    d10 = a3
+    q10, m10 = divmod(n10, d10)
+    r10 = q10 if not m10 else Fraction(n10, d10)
+    n11 = 339738624
+    d11 = a3
+    q11, m11 = divmod(n11, d11)
+    r11 = q11 if not m11 else Fraction(n11, d11)
+    r12 = 63700992
+    n13 = 113246208
+    d13 = a3
+    q13, m13 = divmod(n13, d13)
+    r13 = q13 if not m13 else Fraction(n13, d13)
+    n14 = ((t10*a2)*a3 + t11*a0)
+    d14 = a3
+    q14, m14 = divmod(n14, d14)
+    r14 = q14 if not m14 else Fraction(n14, d14)
+    n15 = (226492416 + t12*a0)
+    d15 = a3
+    q15, m15 = divmod(n15, d15)
+    r15 = q15 if not m15 else Fraction(n15, d15)
+    n16 = (89653248 + t14*a0)
+    d16 = a3
+    q16, m16 = divmod(n16, d16)
+    r16 = q16 if not m16 else Fraction(n16, d16)
+    n17 = (44826624 + t15*a0)
+    d17 = a3
+    q17, m17 = divmod(n17, d17)
+    r17 = q17 if not m17 else Fraction(n17, d17)
+    r18 = (6815744 + t16*a0)
+    n19 = (28789702656*(a5 + (-1)*a4) + (t18*a0)*a5)
+    d19 = a3*a5
+    q19, m19 = divmod(n19, d19)
+    r19 = q19 if not m19 else Fraction(n19, d19)
+    n20 = (899678208 + t19*a0)
+    d20 = a3
+    q20, m20 = divmod(n20, d20)
+    r20 = q20 if not m20 else Fraction(n20, d20)
+    n21 = t20
+    d21 = a3
+    q21, m21 = divmod(n21, d21)
+    r21 = q21 if not m21 else Fraction(n21, d21)
+    r22 = 27648
+    r23 = 225280
+    n24 = t21*a0
+    d24 = a3
+    q24, m24 = divmod(n24, d24)
+    r24 = q24 if not m24 else Fraction(n24, d24)
+    n25 = t0
+    d25 = a3
+    q25, m25 = divmod(n25, d25)
+    r25 = q25 if not m25 else Fraction(n25, d25)
+    n26 = t1
+    d26 = a3
+    q26, m26 = divmod(n26, d26)
+    r26 = q26 if not m26 else Fraction(n26, d26)
+    n27 = ((t22)*2 + t22*t23)
+    d27 = 2*a3
+    q27, m27 = divmod(n27, d27)
+    r27 = q27 if not m27 else Fraction(n27, d27)
+    n28 = (((t24)*2 + t23*t24) + ((t25)*2 + t23*t25))
+    d28 = 2*a3
+    q28, m28 = divmod(n28, d28)
+    r28 = q28 if not m28 else Fraction(n28, d28)
+    n29 = t3
+    d29 = a3
+    q29, m29 = divmod(n29, d29)
+    r29 = q29 if not m29 else Fraction(n29, d29)
+    n30 = t4
+    d30 = a3
+    q30, m30 = divmod(n30, d30)
+    r30 = q30 if not m30 else Fraction(n30, d30)
+    n31 = t5
+    d31 = a3
+    q31, m31 = divmod(n31, d31)
+    r31 = q31 if not m31 else Fraction(n31, d31)
+    r32 = t6
+    n33 = t7
+    d33 = a3
+    q33, m33 = divmod(n33, d33)
+    r33 = q33 if not m33 else Fraction(n33, d33)
+    n34 = t8
+    d34 = a3
+    q34, m34 = divmod(n34, d34)
+    r34 = q34 if not m34 else Fraction(n34, d34)
+    n35 = t9
+    d35 = a3
+    q35, m35 = divmod(n35, d35)
+    r35 = q35 if not m35 else Fraction(n35, d35)
+    n36 = 339738624
+    d36 = a3
+    q36, m36 = divmod(n36, d36)
+    r36 = q36 if not m36 else Fraction(n36, d36)
+    r37 = 63700992
+    n38 = 113246208
+    d38 = a3
+    q38, m38 = divmod(n38, d38)
+    r38 = q38 if not m38 else Fraction(n38, d38)
+    n39 = (t11 + (a2*(t10 + 15552*a1))*a3)
+    d39 = a3
+    q39, m39 = divmod(n39, d39)
+    r39 = q39 if not m39 else Fraction(n39, d39)
+    n40 = (t12 + 226492416)
+    d40 = a3
+    q40, m40 = divmod(n40, d40)
+    r40 = q40 if not m40 else Fraction(n40, d40)
+    n41 = (t14 + 89653248)
+    d41 = a3
+    q41, m41 = divmod(n41, d41)
+    r41 = q41 if not m41 else Fraction(n41, d41)
+    n42 = (44826624 + t15)
+    d42 = a3
+    q42, m42 = divmod(n42, d42)
+    r42 = q42 if not m42 else Fraction(n42, d42)
+    r43 = (6815744 + t16)
+    n44 = ((t18)*a7 + 28789702656*(a7 + (-1)*a6))
+    d44 = a3*a7
+    q44, m44 = divmod(n44, d44)
+    r44 = q44 if not m44 else Fraction(n44, d44)
+    n45 = (899678208 + t19)
+    d45 = a3
+    q45, m45 = divmod(n45, d45)
+    r45 = q45 if not m45 else Fraction(n45, d45)
+    n46 = t20
+    d46 = a3
+    q46, m46 = divmod(n46, d46)
+    r46 = q46 if not m46 else Fraction(n46, d46)
+    r47 = 27648
+    r48 = 225280
+    n49 = t21
+    d49 = a3
+    q49, m49 = divmod(n49, d49)
+    r49 = q49 if not m49 else Fraction(n49, d49)
+    n50 = ((70769664 + t26 + 18432*t2)*a3 + 31342198784 + 108096*a2*a0)
+    d50 = a3
+    q50, m50 = divmod(n50, d50)
+    r50 = q50 if not m50 else Fraction(n50, d50)
+    r51 = t26
+    return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30, r31, r32, r33, r34, r35, r36, r37, r38, r39, r40, r41, r42, r43, r44, r45, r46, r47, r48, r49, r50, r51,)

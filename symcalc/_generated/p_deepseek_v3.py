@@ -735,4 +735,275 @@ def flops_infer(a0, a1, a2):
     r39 = 225313695744*a0
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30, r31, r32, r33, r34, r35, r36, r37, r38, r39,)
 
+SERVE = {'prefill_flops': ('attention/q_a',
+                   'attention/q_b',
+                   'attention/kv_a',
+                   'attention/kv_b',
+                   'attention/core',
+                   'attention/out',
+                   'mlp/up',
+                   'mlp/down',
+                   'moe/router',
+                   'moe/experts',
+                   'moe/shared_experts',
+                   'lm_head'),
+ 'prefill_traffic': ('attention/q_a',
+                     'attention/q_b',
+                     'attention/kv_a',
+                     'attention/kv_b',
+                     'attention/core',
+                     'attention/out',
+                     'mlp/up',
+                     'mlp/down',
+                     'moe/router',
+                     'moe/experts',
+                     'moe/shared_experts',
+                     'lm_head',
+                     'attention/latent_norms',
+                     'norms'),
+ 'decode_flops': ('attention/q_a',
+                  'attention/q_b',
+                  'attention/kv_a',
+                  'attention/kv_b',
+                  'attention/core',
+                  'attention/out',
+                  'mlp/up',
+                  'mlp/down',
+                  'moe/router',
+                  'moe/experts',
+                  'moe/shared_experts',
+                  'lm_head'),
+ 'decode_traffic': ('attention/q_a',
+                    'attention/q_b',
+                    'attention/kv_a',
+                    'attention/kv_b',
+                    'attention/core',
+                    'attention/out',
+                    'mlp/up',
+                    'mlp/down',
+                    'moe/router',
+                    'moe/experts',
+                    'moe/shared_experts',
+                    'lm_head',
+                    'attention/latent_norms',
+                    'norms'),
+ 'max_batch_linear': True,
+ 'expert_powers': ((31, 32, ('b', 's')), (31, 32, ('b',)))}
 
+def serve(a0, a1, a2, a3, a4, a5, a6, a7):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 >= 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0):
+        return SLOW
+    t0 = 1343225856*a2
+    t1 = 4605345792*a2
+    t2 = 503709696*a2
+    t3 = a2*a0
+    t4 = 14327742464*a2
+    t5 = 1585446912*a2
+    t6 = 792723456*a2
+    t7 = 212860928*a2
+    t8 = 40869298176*a2
+    t9 = 5108662272*a2
+    t10 = 1853358080*a2
+    t11 = 70272*a0
+    t12 = 5996544*a2
+    t13 = 122*a2*((7168)*a3 + 24576)
+    t14 = 6*a2
+    t15 = t14*((7168)*a3 + 36864)
+    t16 = t14*((7168)*a3 + 18432)
+    t17 = 861184*a2
+    t18 = a2*((14336)*a3 + 6144)
+    t19 = 928*t18
+    t20 = 116*t18
+    t21 = (1853358080 + 2*a2*((7168)*a3 + 129280))
+    t22 = 1748992*a2*((-2) + 2*a3)
+    t23 = 2046820352*a2
+    t24 = (((-1) + a0)*2 + a1)
+    t25 = 1998848*a2
+    t26 = 2998272*a2
+    t27 = a2*(t11 + 70272*a1)
+    n0 = t0*a0
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    n1 = t1*a0
+    d1 = a3
+    q1, m1 = divmod(n1, d1)
+    r1 = q1 if not m1 else Fraction(n1, d1)
+    n2 = t2*a0
+    d2 = a3
+    q2, m2 = divmod(n2, d2)
+    r2 = q2 if not m2 else Fraction(n2, d2)
+    n3 = 2046820352*t3
+    d3 = a3
+    q3, m3 = divmod(n3, d3)
+    r3 = q3 if not m3 else Fraction(n3, d3)
+    n4 = 2498560*a2*(a0)**2
+    d4 = a3
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    n5 = t4*a0
+    d5 = a3
+    q5, m5 = divmod(n5, d5)
+    r5 = q5 if not m5 else Fraction(n5, d5)
+    n6 = t5*a0
+    d6 = a3
+    q6, m6 = divmod(n6, d6)
+    r6 = q6 if not m6 else Fraction(n6, d6)
+    n7 = t6*a0
+    d7 = a3
+    q7, m7 = divmod(n7, d7)
+    r7 = q7 if not m7 else Fraction(n7, d7)
+    r8 = t7*a0
+    n9 = t8*a0
+    d9 = a3
+    q9, m9 = divmod(n9, d9)
+    r9 = q9 if not m9 else Fraction(n9, d9)
+    n10 = t9*a0
+    d10 = a3
+    q10, m10 = divmod(n10, d10)
+    r10 = q10 if not m10 else Fraction(n10, d10)
+    n11 = t10
+    d11 = a3
+    q11, m11 = divmod(n11, d11)
+    r11 = q11 if not m11 else Fraction(n11, d11)
+    r12 = 1343225856
+    n13 = 4605345792
+    d13 = a3
+    q13, m13 = divmod(n13, d13)
+    r13 = q13 if not m13 else Fraction(n13, d13)
+    r14 = 503709696
+    n15 = 2046820352
+    d15 = a3
+    q15, m15 = divmod(n15, d15)
+    r15 = q15 if not m15 else Fraction(n15, d15)
+    n16 = ((t11*a2)*a3 + t12*a0)
+    d16 = a3
+    q16, m16 = divmod(n16, d16)
+    r16 = q16 if not m16 else Fraction(n16, d16)
+    n17 = (14327742464 + t13*a0)
+    d17 = a3
+    q17, m17 = divmod(n17, d17)
+    r17 = q17 if not m17 else Fraction(n17, d17)
+    n18 = (1585446912 + t15*a0)
+    d18 = a3
+    q18, m18 = divmod(n18, d18)
+    r18 = q18 if not m18 else Fraction(n18, d18)
+    n19 = (792723456 + t16*a0)
+    d19 = a3
+    q19, m19 = divmod(n19, d19)
+    r19 = q19 if not m19 else Fraction(n19, d19)
+    r20 = (212860928 + t17*a0)
+    n21 = (1307817541632*(a5 + (-1)*a4) + (t19*a0)*a5)
+    d21 = a3*a5
+    q21, m21 = divmod(n21, d21)
+    r21 = q21 if not m21 else Fraction(n21, d21)
+    n22 = (5108662272 + t20*a0)
+    d22 = a3
+    q22, m22 = divmod(n22, d22)
+    r22 = q22 if not m22 else Fraction(n22, d22)
+    n23 = t21
+    d23 = a3
+    q23, m23 = divmod(n23, d23)
+    r23 = q23 if not m23 else Fraction(n23, d23)
+    r24 = 249856
+    r25 = 1763328
+    n26 = t22*a0
+    d26 = a3
+    q26, m26 = divmod(n26, d26)
+    r26 = q26 if not m26 else Fraction(n26, d26)
+    n27 = t0
+    d27 = a3
+    q27, m27 = divmod(n27, d27)
+    r27 = q27 if not m27 else Fraction(n27, d27)
+    n28 = t1
+    d28 = a3
+    q28, m28 = divmod(n28, d28)
+    r28 = q28 if not m28 else Fraction(n28, d28)
+    n29 = t2
+    d29 = a3
+    q29, m29 = divmod(n29, d29)
+    r29 = q29 if not m29 else Fraction(n29, d29)
+    n30 = ((t23)*2 + t23*t24)
+    d30 = 2*a3
+    q30, m30 = divmod(n30, d30)
+    r30 = q30 if not m30 else Fraction(n30, d30)
+    n31 = (((t25)*2 + t24*t25) + ((t26)*2 + t24*t26))
+    d31 = 2*a3
+    q31, m31 = divmod(n31, d31)
+    r31 = q31 if not m31 else Fraction(n31, d31)
+    n32 = t4
+    d32 = a3
+    q32, m32 = divmod(n32, d32)
+    r32 = q32 if not m32 else Fraction(n32, d32)
+    n33 = t5
+    d33 = a3
+    q33, m33 = divmod(n33, d33)
+    r33 = q33 if not m33 else Fraction(n33, d33)
+    n34 = t6
+    d34 = a3
+    q34, m34 = divmod(n34, d34)
+    r34 = q34 if not m34 else Fraction(n34, d34)
+    r35 = t7
+    n36 = t8
+    d36 = a3
+    q36, m36 = divmod(n36, d36)
+    r36 = q36 if not m36 else Fraction(n36, d36)
+    n37 = t9
+    d37 = a3
+    q37, m37 = divmod(n37, d37)
+    r37 = q37 if not m37 else Fraction(n37, d37)
+    n38 = t10
+    d38 = a3
+    q38, m38 = divmod(n38, d38)
+    r38 = q38 if not m38 else Fraction(n38, d38)
+    r39 = 1343225856
+    n40 = 4605345792
+    d40 = a3
+    q40, m40 = divmod(n40, d40)
+    r40 = q40 if not m40 else Fraction(n40, d40)
+    r41 = 503709696
+    n42 = 2046820352
+    d42 = a3
+    q42, m42 = divmod(n42, d42)
+    r42 = q42 if not m42 else Fraction(n42, d42)
+    n43 = (t12 + (a2*(t11 + 35136*a1))*a3)
+    d43 = a3
+    q43, m43 = divmod(n43, d43)
+    r43 = q43 if not m43 else Fraction(n43, d43)
+    n44 = (t13 + 14327742464)
+    d44 = a3
+    q44, m44 = divmod(n44, d44)
+    r44 = q44 if not m44 else Fraction(n44, d44)
+    n45 = (1585446912 + t15)
+    d45 = a3
+    q45, m45 = divmod(n45, d45)
+    r45 = q45 if not m45 else Fraction(n45, d45)
+    n46 = (792723456 + t16)
+    d46 = a3
+    q46, m46 = divmod(n46, d46)
+    r46 = q46 if not m46 else Fraction(n46, d46)
+    r47 = (212860928 + t17)
+    n48 = ((t19)*a7 + 1307817541632*(a7 + (-1)*a6))
+    d48 = a3*a7
+    q48, m48 = divmod(n48, d48)
+    r48 = q48 if not m48 else Fraction(n48, d48)
+    n49 = (5108662272 + t20)
+    d49 = a3
+    q49, m49 = divmod(n49, d49)
+    r49 = q49 if not m49 else Fraction(n49, d49)
+    n50 = t21
+    d50 = a3
+    q50, m50 = divmod(n50, d50)
+    r50 = q50 if not m50 else Fraction(n50, d50)
+    r51 = 249856
+    r52 = 1763328
+    n53 = t22
+    d53 = a3
+    q53, m53 = divmod(n53, d53)
+    r53 = q53 if not m53 else Fraction(n53, d53)
+    n54 = ((2061809664 + t27 + 65536*t3)*a3 + 1339990999040 + 311808*a2*a0)
+    d54 = a3
+    q54, m54 = divmod(n54, d54)
+    r54 = q54 if not m54 else Fraction(n54, d54)
+    r55 = t27
+    return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30, r31, r32, r33, r34, r35, r36, r37, r38, r39, r40, r41, r42, r43, r44, r45, r46, r47, r48, r49, r50, r51, r52, r53, r54, r55,)

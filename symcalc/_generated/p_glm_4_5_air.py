@@ -635,4 +635,229 @@ def flops_infer(a0, a1, a2):
     r30 = 80544743424*a0
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30,)
 
+SERVE = {'prefill_flops': ('attention/qkv',
+                   'attention/core',
+                   'attention/out',
+                   'mlp/up',
+                   'mlp/down',
+                   'moe/router',
+                   'moe/experts',
+                   'moe/shared_experts',
+                   'lm_head'),
+ 'prefill_traffic': ('attention/qkv',
+                     'attention/core',
+                     'attention/out',
+                     'mlp/up',
+                     'mlp/down',
+                     'moe/router',
+                     'moe/experts',
+                     'moe/shared_experts',
+                     'lm_head',
+                     'norms'),
+ 'decode_flops': ('attention/qkv',
+                  'attention/core',
+                  'attention/out',
+                  'mlp/up',
+                  'mlp/down',
+                  'moe/router',
+                  'moe/experts',
+                  'moe/shared_experts',
+                  'lm_head'),
+ 'decode_traffic': ('attention/qkv',
+                    'attention/core',
+                    'attention/out',
+                    'mlp/up',
+                    'mlp/down',
+                    'moe/router',
+                    'moe/experts',
+                    'moe/shared_experts',
+                    'lm_head',
+                    'norms'),
+ 'max_batch_linear': True,
+ 'expert_powers': ((15, 16, ('b', 's')), (15, 16, ('b',)))}
 
+def serve(a0, a1, a2, a3, a4, a5, a6, a7):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 >= 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0):
+        return SLOW
+    t0 = 5402263552*a2
+    t1 = 1130496*a2
+    t2 = 4630511616*a2
+    t3 = 179306496*a2
+    t4 = 89653248*a2
+    t5 = 47185920*a2
+    t6 = 12457082880*a2
+    t7 = 1557135360*a2
+    t8 = 1241513984*a2
+    t9 = max(a3, 8)
+    t10 = ((4096)*a3 + 12288)
+    t11 = 92*a2
+    t12 = t11*(t10 + 256*t9)
+    t13 = 96492544*t9
+    t14 = (t13 + 4631642112)
+    t15 = a2*a0
+    t16 = t9*t15
+    t17 = 2260992*a2
+    t18 = t10*t11
+    t19 = 2*a2
+    t20 = t19*((4096)*a3 + 21888)
+    t21 = t19*((4096)*a3 + 10944)
+    t22 = 380160*a2
+    t23 = a2*((8192)*a3 + 4224)
+    t24 = 720*t23
+    t25 = 90*t23
+    t26 = (1241513984 + t19*((4096)*a3 + 151552))
+    t27 = 753664*a2*((-2) + 2*a3)
+    t28 = 46*a0
+    t29 = 512*t9*a2
+    t30 = t29*(t28 + 46*a1)
+    n0 = t0*a0
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    n1 = t1*(a0)**2
+    d1 = a3
+    q1, m1 = divmod(n1, d1)
+    r1 = q1 if not m1 else Fraction(n1, d1)
+    n2 = t2*a0
+    d2 = a3
+    q2, m2 = divmod(n2, d2)
+    r2 = q2 if not m2 else Fraction(n2, d2)
+    n3 = t3*a0
+    d3 = a3
+    q3, m3 = divmod(n3, d3)
+    r3 = q3 if not m3 else Fraction(n3, d3)
+    n4 = t4*a0
+    d4 = a3
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    r5 = t5*a0
+    n6 = t6*a0
+    d6 = a3
+    q6, m6 = divmod(n6, d6)
+    r6 = q6 if not m6 else Fraction(n6, d6)
+    n7 = t7*a0
+    d7 = a3
+    q7, m7 = divmod(n7, d7)
+    r7 = q7 if not m7 else Fraction(n7, d7)
+    n8 = t8
+    d8 = a3
+    q8, m8 = divmod(n8, d8)
+    r8 = q8 if not m8 else Fraction(n8, d8)
+    n9 = (t14 + t12*a0)
+    d9 = a3
+    q9, m9 = divmod(n9, d9)
+    r9 = q9 if not m9 else Fraction(n9, d9)
+    n10 = (23552*t16 + t17*a0)
+    d10 = a3
+    q10, m10 = divmod(n10, d10)
+    r10 = q10 if not m10 else Fraction(n10, d10)
+    n11 = (4630511616 + t18*a0)
+    d11 = a3
+    q11, m11 = divmod(n11, d11)
+    r11 = q11 if not m11 else Fraction(n11, d11)
+    n12 = (179306496 + t20*a0)
+    d12 = a3
+    q12, m12 = divmod(n12, d12)
+    r12 = q12 if not m12 else Fraction(n12, d12)
+    n13 = (89653248 + t21*a0)
+    d13 = a3
+    q13, m13 = divmod(n13, d13)
+    r13 = q13 if not m13 else Fraction(n13, d13)
+    r14 = (47185920 + t22*a0)
+    n15 = (199313326080*(a5 + (-1)*a4) + (t24*a0)*a5)
+    d15 = a3*a5
+    q15, m15 = divmod(n15, d15)
+    r15 = q15 if not m15 else Fraction(n15, d15)
+    n16 = (1557135360 + t25*a0)
+    d16 = a3
+    q16, m16 = divmod(n16, d16)
+    r16 = q16 if not m16 else Fraction(n16, d16)
+    n17 = t26
+    d17 = a3
+    q17, m17 = divmod(n17, d17)
+    r17 = q17 if not m17 else Fraction(n17, d17)
+    r18 = 761856
+    n19 = t27*a0
+    d19 = a3
+    q19, m19 = divmod(n19, d19)
+    r19 = q19 if not m19 else Fraction(n19, d19)
+    n20 = t0
+    d20 = a3
+    q20, m20 = divmod(n20, d20)
+    r20 = q20 if not m20 else Fraction(n20, d20)
+    n21 = ((t1)*2 + t1*(((-1) + a0)*2 + a1))
+    d21 = a3
+    q21, m21 = divmod(n21, d21)
+    r21 = q21 if not m21 else Fraction(n21, d21)
+    n22 = t2
+    d22 = a3
+    q22, m22 = divmod(n22, d22)
+    r22 = q22 if not m22 else Fraction(n22, d22)
+    n23 = t3
+    d23 = a3
+    q23, m23 = divmod(n23, d23)
+    r23 = q23 if not m23 else Fraction(n23, d23)
+    n24 = t4
+    d24 = a3
+    q24, m24 = divmod(n24, d24)
+    r24 = q24 if not m24 else Fraction(n24, d24)
+    r25 = t5
+    n26 = t6
+    d26 = a3
+    q26, m26 = divmod(n26, d26)
+    r26 = q26 if not m26 else Fraction(n26, d26)
+    n27 = t7
+    d27 = a3
+    q27, m27 = divmod(n27, d27)
+    r27 = q27 if not m27 else Fraction(n27, d27)
+    n28 = t8
+    d28 = a3
+    q28, m28 = divmod(n28, d28)
+    r28 = q28 if not m28 else Fraction(n28, d28)
+    n29 = (t12 + t14)
+    d29 = a3
+    q29, m29 = divmod(n29, d29)
+    r29 = q29 if not m29 else Fraction(n29, d29)
+    n30 = (t17 + t29*(t28 + 23*a1))
+    d30 = a3
+    q30, m30 = divmod(n30, d30)
+    r30 = q30 if not m30 else Fraction(n30, d30)
+    n31 = (t18 + 4630511616)
+    d31 = a3
+    q31, m31 = divmod(n31, d31)
+    r31 = q31 if not m31 else Fraction(n31, d31)
+    n32 = (t20 + 179306496)
+    d32 = a3
+    q32, m32 = divmod(n32, d32)
+    r32 = q32 if not m32 else Fraction(n32, d32)
+    n33 = (t21 + 89653248)
+    d33 = a3
+    q33, m33 = divmod(n33, d33)
+    r33 = q33 if not m33 else Fraction(n33, d33)
+    r34 = (47185920 + t22)
+    n35 = ((t24)*a7 + 199313326080*(a7 + (-1)*a6))
+    d35 = a3*a7
+    q35, m35 = divmod(n35, d35)
+    r35 = q35 if not m35 else Fraction(n35, d35)
+    n36 = (1557135360 + t25)
+    d36 = a3
+    q36, m36 = divmod(n36, d36)
+    r36 = q36 if not m36 else Fraction(n36, d36)
+    n37 = t26
+    d37 = a3
+    q37, m37 = divmod(n37, d37)
+    r37 = q37 if not m37 else Fraction(n37, d37)
+    r38 = 761856
+    n39 = t27
+    d39 = a3
+    q39, m39 = divmod(n39, d39)
+    r39 = q39 if not m39 else Fraction(n39, d39)
+    n40 = ((47947776 + 32768*t15)*a3 + t13 + t30 + 512*t16 + 212884602880 + 137088*a2*a0)
+    d40 = a3
+    q40, m40 = divmod(n40, d40)
+    r40 = q40 if not m40 else Fraction(n40, d40)
+    n41 = t30
+    d41 = a3
+    q41, m41 = divmod(n41, d41)
+    r41 = q41 if not m41 else Fraction(n41, d41)
+    return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30, r31, r32, r33, r34, r35, r36, r37, r38, r39, r40, r41,)

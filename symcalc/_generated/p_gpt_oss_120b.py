@@ -564,4 +564,169 @@ def flops_infer(a0, a1, a2):
     r21 = 34271897472*a0
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21,)
 
+SERVE = {'prefill_flops': ('attention/qkv',
+                   'attention/core',
+                   'attention/out',
+                   'moe/router',
+                   'moe/experts',
+                   'lm_head'),
+ 'prefill_traffic': ('attention/qkv',
+                     'attention/core',
+                     'attention/out',
+                     'moe/router',
+                     'moe/experts',
+                     'lm_head',
+                     'attention/sinks',
+                     'norms'),
+ 'decode_flops': ('attention/qkv', 'attention/core', 'attention/out', 'moe/router', 'moe/experts', 'lm_head'),
+ 'decode_traffic': ('attention/qkv',
+                    'attention/core',
+                    'attention/out',
+                    'moe/router',
+                    'moe/experts',
+                    'lm_head',
+                    'attention/sinks',
+                    'norms'),
+ 'max_batch_linear': True,
+ 'expert_powers': ((31, 32, ('b', 's')), (31, 32, ('b',)))}
 
+def serve(a0, a1, a2, a3, a4, a5, a6, a7):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 >= 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0):
+        return SLOW
+    t0 = 1061683200*a2
+    t1 = 849346560*a2
+    t2 = 26542080*a2
+    t3 = 7166361600*a2
+    t4 = 1158266880*a2
+    t5 = max(a3, 8)
+    t6 = ((2880)*a3 + 4096)
+    t7 = 72*a2
+    t8 = t7*(t6 + 128*t5)
+    t9 = 26551296*t5
+    t10 = (t9 + 849641472)
+    t11 = 18*a0
+    t12 = 256*t5
+    t13 = t12*a2
+    t14 = 589824*a2
+    t15 = t6*t7
+    t16 = ((207360)*a3 + 849346560)
+    t17 = 216576*a2
+    t18 = 288*a2*((5760)*a3 + 8640)
+    t19 = (1158266880 + 2*a2*((2880)*a3 + 201088))
+    t20 = 414720*a2*((-2) + 2*a3)
+    t21 = 147456*a2
+    t22 = ((a0)*2 + a1)
+    t23 = min((128)*2, t22)
+    t24 = a2*a0
+    t25 = t13*(t11 + 18*a1 + 18*min(128, (a1 + a0)))
+    n0 = t0*a0
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    n1 = 294912*a2*(a0)**2
+    d1 = a3
+    q1, m1 = divmod(n1, d1)
+    r1 = q1 if not m1 else Fraction(n1, d1)
+    n2 = t1*a0
+    d2 = a3
+    q2, m2 = divmod(n2, d2)
+    r2 = q2 if not m2 else Fraction(n2, d2)
+    r3 = t2*a0
+    n4 = t3*a0
+    d4 = a3
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    n5 = t4
+    d5 = a3
+    q5, m5 = divmod(n5, d5)
+    r5 = q5 if not m5 else Fraction(n5, d5)
+    n6 = (t10 + t8*a0)
+    d6 = a3
+    q6, m6 = divmod(n6, d6)
+    r6 = q6 if not m6 else Fraction(n6, d6)
+    n7 = (t13*(t11 + 18*min(128, a0)) + t14*a0)
+    d7 = a3
+    q7, m7 = divmod(n7, d7)
+    r7 = q7 if not m7 else Fraction(n7, d7)
+    n8 = (t16 + t15*a0)
+    d8 = a3
+    q8, m8 = divmod(n8, d8)
+    r8 = q8 if not m8 else Fraction(n8, d8)
+    r9 = (26551296 + t17*a0)
+    n10 = ((79626240)*a3*a5 + 229323571200*(a5 + (-1)*a4) + (t18*a0)*a5)
+    d10 = a3*a5
+    q10, m10 = divmod(n10, d10)
+    r10 = q10 if not m10 else Fraction(n10, d10)
+    n11 = t19
+    d11 = a3
+    q11, m11 = divmod(n11, d11)
+    r11 = q11 if not m11 else Fraction(n11, d11)
+    n12 = 4608
+    d12 = a3
+    q12, m12 = divmod(n12, d12)
+    r12 = q12 if not m12 else Fraction(n12, d12)
+    r13 = 420480
+    n14 = t20*a0
+    d14 = a3
+    q14, m14 = divmod(n14, d14)
+    r14 = q14 if not m14 else Fraction(n14, d14)
+    n15 = t0
+    d15 = a3
+    q15, m15 = divmod(n15, d15)
+    r15 = q15 if not m15 else Fraction(n15, d15)
+    n16 = ((t21)*2 + t21*t23 + t21*(((-1))*2 + t22))
+    d16 = a3
+    q16, m16 = divmod(n16, d16)
+    r16 = q16 if not m16 else Fraction(n16, d16)
+    n17 = t1
+    d17 = a3
+    q17, m17 = divmod(n17, d17)
+    r17 = q17 if not m17 else Fraction(n17, d17)
+    r18 = t2
+    n19 = t3
+    d19 = a3
+    q19, m19 = divmod(n19, d19)
+    r19 = q19 if not m19 else Fraction(n19, d19)
+    n20 = t4
+    d20 = a3
+    q20, m20 = divmod(n20, d20)
+    r20 = q20 if not m20 else Fraction(n20, d20)
+    n21 = (t8 + t10)
+    d21 = a3
+    q21, m21 = divmod(n21, d21)
+    r21 = q21 if not m21 else Fraction(n21, d21)
+    n22 = (t14 + t13*(t11 + 9*a1 + 9*t23))
+    d22 = a3
+    q22, m22 = divmod(n22, d22)
+    r22 = q22 if not m22 else Fraction(n22, d22)
+    n23 = (t15 + t16)
+    d23 = a3
+    q23, m23 = divmod(n23, d23)
+    r23 = q23 if not m23 else Fraction(n23, d23)
+    r24 = (26551296 + t17)
+    n25 = ((79626240)*a3*a7 + (t18)*a7 + 229323571200*(a7 + (-1)*a6))
+    d25 = a3*a7
+    q25, m25 = divmod(n25, d25)
+    r25 = q25 if not m25 else Fraction(n25, d25)
+    n26 = t19
+    d26 = a3
+    q26, m26 = divmod(n26, d26)
+    r26 = q26 if not m26 else Fraction(n26, d26)
+    n27 = 4608
+    d27 = a3
+    q27, m27 = divmod(n27, d27)
+    r27 = q27 if not m27 else Fraction(n27, d27)
+    r28 = 420480
+    n29 = t20
+    d29 = a3
+    q29, m29 = divmod(n29, d29)
+    r29 = q29 if not m29 else Fraction(n29, d29)
+    n30 = ((106805376 + 23040*t24)*a3 + t9 + t25 + 233339097600 + t12*t24 + 39680*a2*a0)
+    d30 = a3
+    q30, m30 = divmod(n30, d30)
+    r30 = q30 if not m30 else Fraction(n30, d30)
+    n31 = t25
+    d31 = a3
+    q31, m31 = divmod(n31, d31)
+    r31 = q31 if not m31 else Fraction(n31, d31)
+    return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30, r31,)

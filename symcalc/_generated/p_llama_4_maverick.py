@@ -629,4 +629,231 @@ def flops_infer(a0, a1, a2):
     r30 = 103108147200*a0
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30,)
 
+SERVE = {'prefill_flops': ('attention/qkv',
+                   'attention/core',
+                   'attention/out',
+                   'mlp/up',
+                   'mlp/down',
+                   'moe/router',
+                   'moe/experts',
+                   'moe/shared_experts',
+                   'lm_head'),
+ 'prefill_traffic': ('attention/qkv',
+                     'attention/core',
+                     'attention/out',
+                     'mlp/up',
+                     'mlp/down',
+                     'moe/router',
+                     'moe/experts',
+                     'moe/shared_experts',
+                     'lm_head',
+                     'norms'),
+ 'decode_flops': ('attention/qkv',
+                  'attention/core',
+                  'attention/out',
+                  'mlp/up',
+                  'mlp/down',
+                  'moe/router',
+                  'moe/experts',
+                  'moe/shared_experts',
+                  'lm_head'),
+ 'decode_traffic': ('attention/qkv',
+                    'attention/core',
+                    'attention/out',
+                    'mlp/up',
+                    'mlp/down',
+                    'moe/router',
+                    'moe/experts',
+                    'moe/shared_experts',
+                    'lm_head',
+                    'norms'),
+ 'max_batch_linear': True,
+ 'expert_powers': ((127, 128, ('b', 's')), (127, 128, ('b',)))}
 
+def serve(a0, a1, a2, a3, a4, a5, a6, a7):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 >= 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0):
+        return SLOW
+    t0 = 3523215360*a2
+    t1 = 2516582400*a2
+    t2 = 8053063680*a2
+    t3 = 4026531840*a2
+    t4 = 31457280*a2
+    t5 = 6039797760*a2
+    t6 = t5*a0
+    t7 = 2068971520*a2
+    t8 = max(a3, 8)
+    t9 = ((5120)*a3 + 5120)
+    t10 = 96*a2
+    t11 = t10*(t9 + 256*t8)
+    t12 = 125829120*t8
+    t13 = (t12 + 2516582400)
+    t14 = 12*a0
+    t15 = 512*t8
+    t16 = t15*a2
+    t17 = 983040*a2
+    t18 = t17*a0
+    t19 = t9*t10
+    t20 = 48*a2
+    t21 = t20*((5120)*a3 + 32768)
+    t22 = t20*((5120)*a3 + 16384)
+    t23 = 251904*a2
+    t24 = t20*((10240)*a3 + 24576)
+    t25 = t24*a0
+    t26 = (2068971520 + 2*a2*((5120)*a3 + 202048))
+    t27 = ((-2) + 2*a3)
+    t28 = 122880*a2
+    t29 = ((a0)*2 + a1)
+    t30 = min((8192)*2, t29)
+    t31 = a2*a0
+    t32 = t16*(t14 + 12*a1 + 36*min(8192, (a1 + a0)))
+    n0 = t0*a0
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    n1 = 491520*a2*(a0)**2
+    d1 = a3
+    q1, m1 = divmod(n1, d1)
+    r1 = q1 if not m1 else Fraction(n1, d1)
+    n2 = t1*a0
+    d2 = a3
+    q2, m2 = divmod(n2, d2)
+    r2 = q2 if not m2 else Fraction(n2, d2)
+    n3 = t2*a0
+    d3 = a3
+    q3, m3 = divmod(n3, d3)
+    r3 = q3 if not m3 else Fraction(n3, d3)
+    n4 = t3*a0
+    d4 = a3
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    r5 = t4*a0
+    n6 = t6
+    d6 = a3
+    q6, m6 = divmod(n6, d6)
+    r6 = q6 if not m6 else Fraction(n6, d6)
+    n7 = t6
+    d7 = a3
+    q7, m7 = divmod(n7, d7)
+    r7 = q7 if not m7 else Fraction(n7, d7)
+    n8 = t7
+    d8 = a3
+    q8, m8 = divmod(n8, d8)
+    r8 = q8 if not m8 else Fraction(n8, d8)
+    n9 = (t13 + t11*a0)
+    d9 = a3
+    q9, m9 = divmod(n9, d9)
+    r9 = q9 if not m9 else Fraction(n9, d9)
+    n10 = (t18 + t16*(t14 + 36*min(8192, a0)))
+    d10 = a3
+    q10, m10 = divmod(n10, d10)
+    r10 = q10 if not m10 else Fraction(n10, d10)
+    n11 = (2516582400 + t19*a0)
+    d11 = a3
+    q11, m11 = divmod(n11, d11)
+    r11 = q11 if not m11 else Fraction(n11, d11)
+    n12 = (8053063680 + t21*a0)
+    d12 = a3
+    q12, m12 = divmod(n12, d12)
+    r12 = q12 if not m12 else Fraction(n12, d12)
+    n13 = (4026531840 + t22*a0)
+    d13 = a3
+    q13, m13 = divmod(n13, d13)
+    r13 = q13 if not m13 else Fraction(n13, d13)
+    r14 = (31457280 + t23*a0)
+    n15 = ((t25)*a5 + 773094113280*(a5 + (-1)*a4))
+    d15 = a3*a5
+    q15, m15 = divmod(n15, d15)
+    r15 = q15 if not m15 else Fraction(n15, d15)
+    n16 = (6039797760 + t25)
+    d16 = a3
+    q16, m16 = divmod(n16, d16)
+    r16 = q16 if not m16 else Fraction(n16, d16)
+    n17 = t26
+    d17 = a3
+    q17, m17 = divmod(n17, d17)
+    r17 = q17 if not m17 else Fraction(n17, d17)
+    r18 = 993280
+    n19 = t18*t27
+    d19 = a3
+    q19, m19 = divmod(n19, d19)
+    r19 = q19 if not m19 else Fraction(n19, d19)
+    n20 = t0
+    d20 = a3
+    q20, m20 = divmod(n20, d20)
+    r20 = q20 if not m20 else Fraction(n20, d20)
+    n21 = ((t28 + 184320*t30*a2)*2 + t28*(((-1))*2 + t29))
+    d21 = a3
+    q21, m21 = divmod(n21, d21)
+    r21 = q21 if not m21 else Fraction(n21, d21)
+    n22 = t1
+    d22 = a3
+    q22, m22 = divmod(n22, d22)
+    r22 = q22 if not m22 else Fraction(n22, d22)
+    n23 = t2
+    d23 = a3
+    q23, m23 = divmod(n23, d23)
+    r23 = q23 if not m23 else Fraction(n23, d23)
+    n24 = t3
+    d24 = a3
+    q24, m24 = divmod(n24, d24)
+    r24 = q24 if not m24 else Fraction(n24, d24)
+    r25 = t4
+    n26 = t5
+    d26 = a3
+    q26, m26 = divmod(n26, d26)
+    r26 = q26 if not m26 else Fraction(n26, d26)
+    n27 = t5
+    d27 = a3
+    q27, m27 = divmod(n27, d27)
+    r27 = q27 if not m27 else Fraction(n27, d27)
+    n28 = t7
+    d28 = a3
+    q28, m28 = divmod(n28, d28)
+    r28 = q28 if not m28 else Fraction(n28, d28)
+    n29 = (t11 + t13)
+    d29 = a3
+    q29, m29 = divmod(n29, d29)
+    r29 = q29 if not m29 else Fraction(n29, d29)
+    n30 = (t17 + t16*(t14 + 6*a1 + 18*t30))
+    d30 = a3
+    q30, m30 = divmod(n30, d30)
+    r30 = q30 if not m30 else Fraction(n30, d30)
+    n31 = (t19 + 2516582400)
+    d31 = a3
+    q31, m31 = divmod(n31, d31)
+    r31 = q31 if not m31 else Fraction(n31, d31)
+    n32 = (t21 + 8053063680)
+    d32 = a3
+    q32, m32 = divmod(n32, d32)
+    r32 = q32 if not m32 else Fraction(n32, d32)
+    n33 = (t22 + 4026531840)
+    d33 = a3
+    q33, m33 = divmod(n33, d33)
+    r33 = q33 if not m33 else Fraction(n33, d33)
+    r34 = (31457280 + t23)
+    n35 = ((t24)*a7 + 773094113280*(a7 + (-1)*a6))
+    d35 = a3*a7
+    q35, m35 = divmod(n35, d35)
+    r35 = q35 if not m35 else Fraction(n35, d35)
+    n36 = (6039797760 + t24)
+    d36 = a3
+    q36, m36 = divmod(n36, d36)
+    r36 = q36 if not m36 else Fraction(n36, d36)
+    n37 = t26
+    d37 = a3
+    q37, m37 = divmod(n37, d37)
+    r37 = q37 if not m37 else Fraction(n37, d37)
+    r38 = 993280
+    n39 = t17*t27
+    d39 = a3
+    q39, m39 = divmod(n39, d39)
+    r39 = q39 if not m39 else Fraction(n39, d39)
+    n40 = ((32450560 + 40960*t31)*a3 + t12 + t32 + 800384614400 + t15*t31 + 151712*a2*a0)
+    d40 = a3
+    q40, m40 = divmod(n40, d40)
+    r40 = q40 if not m40 else Fraction(n40, d40)
+    n41 = t32
+    d41 = a3
+    q41, m41 = divmod(n41, d41)
+    r41 = q41 if not m41 else Fraction(n41, d41)
+    return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30, r31, r32, r33, r34, r35, r36, r37, r38, r39, r40, r41,)

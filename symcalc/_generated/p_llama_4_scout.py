@@ -555,4 +555,187 @@ def flops_infer(a0, a1, a2):
     r24 = 103037368320*a0
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24,)
 
+SERVE = {'prefill_flops': ('attention/qkv',
+                   'attention/core',
+                   'attention/out',
+                   'moe/router',
+                   'moe/experts',
+                   'moe/shared_experts',
+                   'lm_head'),
+ 'prefill_traffic': ('attention/qkv',
+                     'attention/core',
+                     'attention/out',
+                     'moe/router',
+                     'moe/experts',
+                     'moe/shared_experts',
+                     'lm_head',
+                     'norms'),
+ 'decode_flops': ('attention/qkv',
+                  'attention/core',
+                  'attention/out',
+                  'moe/router',
+                  'moe/experts',
+                  'moe/shared_experts',
+                  'lm_head'),
+ 'decode_traffic': ('attention/qkv',
+                    'attention/core',
+                    'attention/out',
+                    'moe/router',
+                    'moe/experts',
+                    'moe/shared_experts',
+                    'lm_head',
+                    'norms'),
+ 'max_batch_linear': True,
+ 'expert_powers': ((15, 16, ('b', 's')), (15, 16, ('b',)))}
 
+def serve(a0, a1, a2, a3, a4, a5, a6, a7):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 >= 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0):
+        return SLOW
+    t0 = 3523215360*a2
+    t1 = 2516582400*a2
+    t2 = 7864320*a2
+    t3 = 12079595520*a2
+    t4 = t3*a0
+    t5 = 2068971520*a2
+    t6 = max(a3, 8)
+    t7 = ((5120)*a3 + 5120)
+    t8 = 96*a2
+    t9 = t8*(t7 + 256*t6)
+    t10 = 125829120*t6
+    t11 = (t10 + 2516582400)
+    t12 = 12*a0
+    t13 = 512*t6
+    t14 = t13*a2
+    t15 = 983040*a2
+    t16 = t15*a0
+    t17 = t7*t8
+    t18 = 493056*a2
+    t19 = t8*((10240)*a3 + 24576)
+    t20 = t19*a0
+    t21 = 2*a2
+    t22 = (2068971520 + t21*((5120)*a3 + 202048))
+    t23 = ((-2) + 2*a3)
+    t24 = 122880*a2
+    t25 = ((a0)*2 + a1)
+    t26 = min((8192)*2, t25)
+    t27 = a2*a0
+    t28 = t14*(t12 + 12*a1 + 36*min(8192, (a1 + a0)))
+    n0 = t0*a0
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    n1 = 491520*a2*(a0)**2
+    d1 = a3
+    q1, m1 = divmod(n1, d1)
+    r1 = q1 if not m1 else Fraction(n1, d1)
+    n2 = t1*a0
+    d2 = a3
+    q2, m2 = divmod(n2, d2)
+    r2 = q2 if not m2 else Fraction(n2, d2)
+    r3 = t2*a0
+    n4 = t4
+    d4 = a3
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    n5 = t4
+    d5 = a3
+    q5, m5 = divmod(n5, d5)
+    r5 = q5 if not m5 else Fraction(n5, d5)
+    n6 = t5
+    d6 = a3
+    q6, m6 = divmod(n6, d6)
+    r6 = q6 if not m6 else Fraction(n6, d6)
+    n7 = (t11 + t9*a0)
+    d7 = a3
+    q7, m7 = divmod(n7, d7)
+    r7 = q7 if not m7 else Fraction(n7, d7)
+    n8 = (t16 + t14*(t12 + 36*min(8192, a0)))
+    d8 = a3
+    q8, m8 = divmod(n8, d8)
+    r8 = q8 if not m8 else Fraction(n8, d8)
+    n9 = (2516582400 + t17*a0)
+    d9 = a3
+    q9, m9 = divmod(n9, d9)
+    r9 = q9 if not m9 else Fraction(n9, d9)
+    r10 = (7864320 + t18*a0)
+    n11 = ((t20)*a5 + 193273528320*(a5 + (-1)*a4))
+    d11 = a3*a5
+    q11, m11 = divmod(n11, d11)
+    r11 = q11 if not m11 else Fraction(n11, d11)
+    n12 = (t20 + 12079595520)
+    d12 = a3
+    q12, m12 = divmod(n12, d12)
+    r12 = q12 if not m12 else Fraction(n12, d12)
+    n13 = t22
+    d13 = a3
+    q13, m13 = divmod(n13, d13)
+    r13 = q13 if not m13 else Fraction(n13, d13)
+    r14 = 993280
+    n15 = t16*t23
+    d15 = a3
+    q15, m15 = divmod(n15, d15)
+    r15 = q15 if not m15 else Fraction(n15, d15)
+    n16 = t0
+    d16 = a3
+    q16, m16 = divmod(n16, d16)
+    r16 = q16 if not m16 else Fraction(n16, d16)
+    n17 = ((t24 + 184320*t26*a2)*2 + t24*(((-1))*2 + t25))
+    d17 = a3
+    q17, m17 = divmod(n17, d17)
+    r17 = q17 if not m17 else Fraction(n17, d17)
+    n18 = t1
+    d18 = a3
+    q18, m18 = divmod(n18, d18)
+    r18 = q18 if not m18 else Fraction(n18, d18)
+    r19 = t2
+    n20 = t3
+    d20 = a3
+    q20, m20 = divmod(n20, d20)
+    r20 = q20 if not m20 else Fraction(n20, d20)
+    n21 = t3
+    d21 = a3
+    q21, m21 = divmod(n21, d21)
+    r21 = q21 if not m21 else Fraction(n21, d21)
+    n22 = t5
+    d22 = a3
+    q22, m22 = divmod(n22, d22)
+    r22 = q22 if not m22 else Fraction(n22, d22)
+    n23 = (t9 + t11)
+    d23 = a3
+    q23, m23 = divmod(n23, d23)
+    r23 = q23 if not m23 else Fraction(n23, d23)
+    n24 = (t15 + t14*(t12 + 6*a1 + 18*t26))
+    d24 = a3
+    q24, m24 = divmod(n24, d24)
+    r24 = q24 if not m24 else Fraction(n24, d24)
+    n25 = (t17 + 2516582400)
+    d25 = a3
+    q25, m25 = divmod(n25, d25)
+    r25 = q25 if not m25 else Fraction(n25, d25)
+    r26 = (7864320 + t18)
+    n27 = ((t19)*a7 + 193273528320*(a7 + (-1)*a6))
+    d27 = a3*a7
+    q27, m27 = divmod(n27, d27)
+    r27 = q27 if not m27 else Fraction(n27, d27)
+    n28 = (t19 + 12079595520)
+    d28 = a3
+    q28, m28 = divmod(n28, d28)
+    r28 = q28 if not m28 else Fraction(n28, d28)
+    n29 = t22
+    d29 = a3
+    q29, m29 = divmod(n29, d29)
+    r29 = q29 if not m29 else Fraction(n29, d29)
+    r30 = 993280
+    n31 = t15*t23
+    d31 = a3
+    q31, m31 = divmod(n31, d31)
+    r31 = q31 if not m31 else Fraction(n31, d31)
+    n32 = ((8857600 + 40960*t27)*a3 + t10 + t28 + 214524231680 + t13*t27 + 151712*a2*a0 + t21*a0*(5120 + 128*t6))
+    d32 = a3
+    q32, m32 = divmod(n32, d32)
+    r32 = q32 if not m32 else Fraction(n32, d32)
+    n33 = t28
+    d33 = a3
+    q33, m33 = divmod(n33, d33)
+    r33 = q33 if not m33 else Fraction(n33, d33)
+    return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30, r31, r32, r33,)

@@ -506,4 +506,157 @@ def flops_infer(a0, a1, a2):
     r21 = 77279551488*a0
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21,)
 
+SERVE = {'prefill_flops': ('attention/qkv',
+                   'attention/core',
+                   'attention/out',
+                   'moe/router',
+                   'moe/experts',
+                   'lm_head'),
+ 'prefill_traffic': ('attention/qkv',
+                     'attention/core',
+                     'attention/out',
+                     'moe/router',
+                     'moe/experts',
+                     'lm_head',
+                     'norms'),
+ 'decode_flops': ('attention/qkv', 'attention/core', 'attention/out', 'moe/router', 'moe/experts', 'lm_head'),
+ 'decode_traffic': ('attention/qkv',
+                    'attention/core',
+                    'attention/out',
+                    'moe/router',
+                    'moe/experts',
+                    'lm_head',
+                    'norms'),
+ 'max_batch_linear': True,
+ 'expert_powers': ((3, 4, ('b', 's')), (3, 4, ('b',)))}
 
+def serve(a0, a1, a2, a3, a4, a5, a6, a7):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 >= 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0):
+        return SLOW
+    t0 = 1610612736*a2
+    t1 = 262144*a2
+    t2 = 1073741824*a2
+    t3 = 2097152*a2
+    t4 = 22548578304*a2
+    t5 = 262144000*a2
+    t6 = max(a3, 8)
+    t7 = ((4096)*a3 + 4096)
+    t8 = 64*a2
+    t9 = t8*(t7 + 256*t6)
+    t10 = 67108864*t6
+    t11 = (t10 + 1073741824)
+    t12 = a2*a0
+    t13 = t6*t12
+    t14 = 524288*a2
+    t15 = t14*a0
+    t16 = t7*t8
+    t17 = 262656*a2
+    t18 = 128*a2*((8192)*a3 + 43008)
+    t19 = (262144000 + 2*a2*((4096)*a3 + 32000))
+    t20 = ((-2) + 2*a3)
+    t21 = 32*a0
+    t22 = 512*t6*a2
+    t23 = t22*(t21 + 32*a1)
+    n0 = t0*a0
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    n1 = t1*(a0)**2
+    d1 = a3
+    q1, m1 = divmod(n1, d1)
+    r1 = q1 if not m1 else Fraction(n1, d1)
+    n2 = t2*a0
+    d2 = a3
+    q2, m2 = divmod(n2, d2)
+    r2 = q2 if not m2 else Fraction(n2, d2)
+    r3 = t3*a0
+    n4 = t4*a0
+    d4 = a3
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    n5 = t5
+    d5 = a3
+    q5, m5 = divmod(n5, d5)
+    r5 = q5 if not m5 else Fraction(n5, d5)
+    n6 = (t11 + t9*a0)
+    d6 = a3
+    q6, m6 = divmod(n6, d6)
+    r6 = q6 if not m6 else Fraction(n6, d6)
+    n7 = (t15 + 16384*t13)
+    d7 = a3
+    q7, m7 = divmod(n7, d7)
+    r7 = q7 if not m7 else Fraction(n7, d7)
+    n8 = (1073741824 + t16*a0)
+    d8 = a3
+    q8, m8 = divmod(n8, d8)
+    r8 = q8 if not m8 else Fraction(n8, d8)
+    r9 = (2097152 + t17*a0)
+    n10 = (90194313216*(a5 + (-1)*a4) + (t18*a0)*a5)
+    d10 = a3*a5
+    q10, m10 = divmod(n10, d10)
+    r10 = q10 if not m10 else Fraction(n10, d10)
+    n11 = t19
+    d11 = a3
+    q11, m11 = divmod(n11, d11)
+    r11 = q11 if not m11 else Fraction(n11, d11)
+    r12 = 532480
+    n13 = t15*t20
+    d13 = a3
+    q13, m13 = divmod(n13, d13)
+    r13 = q13 if not m13 else Fraction(n13, d13)
+    n14 = t0
+    d14 = a3
+    q14, m14 = divmod(n14, d14)
+    r14 = q14 if not m14 else Fraction(n14, d14)
+    n15 = ((t1)*2 + t1*(((-1) + a0)*2 + a1))
+    d15 = a3
+    q15, m15 = divmod(n15, d15)
+    r15 = q15 if not m15 else Fraction(n15, d15)
+    n16 = t2
+    d16 = a3
+    q16, m16 = divmod(n16, d16)
+    r16 = q16 if not m16 else Fraction(n16, d16)
+    r17 = t3
+    n18 = t4
+    d18 = a3
+    q18, m18 = divmod(n18, d18)
+    r18 = q18 if not m18 else Fraction(n18, d18)
+    n19 = t5
+    d19 = a3
+    q19, m19 = divmod(n19, d19)
+    r19 = q19 if not m19 else Fraction(n19, d19)
+    n20 = (t9 + t11)
+    d20 = a3
+    q20, m20 = divmod(n20, d20)
+    r20 = q20 if not m20 else Fraction(n20, d20)
+    n21 = (t14 + t22*(t21 + 16*a1))
+    d21 = a3
+    q21, m21 = divmod(n21, d21)
+    r21 = q21 if not m21 else Fraction(n21, d21)
+    n22 = (t16 + 1073741824)
+    d22 = a3
+    q22, m22 = divmod(n22, d22)
+    r22 = q22 if not m22 else Fraction(n22, d22)
+    r23 = (2097152 + t17)
+    n24 = ((t18)*a7 + 90194313216*(a7 + (-1)*a6))
+    d24 = a3*a7
+    q24, m24 = divmod(n24, d24)
+    r24 = q24 if not m24 else Fraction(n24, d24)
+    n25 = t19
+    d25 = a3
+    q25, m25 = divmod(n25, d25)
+    r25 = q25 if not m25 else Fraction(n25, d25)
+    r26 = 532480
+    n27 = t14*t20
+    d27 = a3
+    q27, m27 = divmod(n27, d27)
+    r27 = q27 if not m27 else Fraction(n27, d27)
+    n28 = ((2629632 + 32768*t12)*a3 + t10 + t23 + 512*t13 + 92866084864 + 131200*a2*a0)
+    d28 = a3
+    q28, m28 = divmod(n28, d28)
+    r28 = q28 if not m28 else Fraction(n28, d28)
+    n29 = t23
+    d29 = a3
+    q29, m29 = divmod(n29, d29)
+    r29 = q29 if not m29 else Fraction(n29, d29)
+    return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29,)

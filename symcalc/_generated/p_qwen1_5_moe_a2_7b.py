@@ -598,4 +598,193 @@ def flops_infer(a0, a1, a2):
     r27 = 16135041024*a0
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27,)
 
+SERVE = {'prefill_flops': ('attention/qkv',
+                   'attention/core',
+                   'attention/out',
+                   'moe/router',
+                   'moe/experts',
+                   'moe/shared_experts',
+                   'moe/shared_expert_gate',
+                   'lm_head'),
+ 'prefill_traffic': ('attention/qkv',
+                     'attention/core',
+                     'attention/out',
+                     'moe/router',
+                     'moe/experts',
+                     'moe/shared_experts',
+                     'moe/shared_expert_gate',
+                     'lm_head',
+                     'norms'),
+ 'decode_flops': ('attention/qkv',
+                  'attention/core',
+                  'attention/out',
+                  'moe/router',
+                  'moe/experts',
+                  'moe/shared_experts',
+                  'moe/shared_expert_gate',
+                  'lm_head'),
+ 'decode_traffic': ('attention/qkv',
+                    'attention/core',
+                    'attention/out',
+                    'moe/router',
+                    'moe/experts',
+                    'moe/shared_experts',
+                    'moe/shared_expert_gate',
+                    'lm_head',
+                    'norms'),
+ 'max_batch_linear': True,
+ 'expert_powers': ((14, 15, ('b', 's')), (14, 15, ('b',)))}
 
+def serve(a0, a1, a2, a3, a4, a5, a6, a7):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 >= 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0):
+        return SLOW
+    t0 = 603979776*a2
+    t1 = 98304*a2
+    t2 = 201326592*a2
+    t3 = 5898240*a2
+    t4 = 1660944384*a2
+    t5 = t4*a0
+    t6 = 622329856*a2
+    t7 = 48*a2
+    t8 = t7*((2048)*a3 + 6144)
+    t9 = a2*a0
+    t10 = t7*((2048)*a3 + 2048)
+    t11 = 101184*a2
+    t12 = 192*a2*((4096)*a3 + 4224)
+    t13 = t7*((4096)*a3 + 16896)
+    t14 = 98352*a2
+    t15 = (622329856 + 2*a2*((2048)*a3 + 151936))
+    t16 = 196608*a2
+    t17 = t16*((-2) + 2*a3)
+    t18 = 24*a0
+    t19 = 8192*a2
+    t20 = t19*(t18 + 24*a1)
+    n0 = t0*a0
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    n1 = t1*(a0)**2
+    d1 = a3
+    q1, m1 = divmod(n1, d1)
+    r1 = q1 if not m1 else Fraction(n1, d1)
+    n2 = t2*a0
+    d2 = a3
+    q2, m2 = divmod(n2, d2)
+    r2 = q2 if not m2 else Fraction(n2, d2)
+    r3 = t3*a0
+    n4 = t5
+    d4 = a3
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    n5 = t5
+    d5 = a3
+    q5, m5 = divmod(n5, d5)
+    r5 = q5 if not m5 else Fraction(n5, d5)
+    n6 = t1*a0
+    d6 = a3
+    q6, m6 = divmod(n6, d6)
+    r6 = q6 if not m6 else Fraction(n6, d6)
+    n7 = t6
+    d7 = a3
+    q7, m7 = divmod(n7, d7)
+    r7 = q7 if not m7 else Fraction(n7, d7)
+    n8 = (604274688 + t8*a0)
+    d8 = a3
+    q8, m8 = divmod(n8, d8)
+    r8 = q8 if not m8 else Fraction(n8, d8)
+    n9 = 393216*t9
+    d9 = a3
+    q9, m9 = divmod(n9, d9)
+    r9 = q9 if not m9 else Fraction(n9, d9)
+    n10 = (201326592 + t10*a0)
+    d10 = a3
+    q10, m10 = divmod(n10, d10)
+    r10 = q10 if not m10 else Fraction(n10, d10)
+    r11 = (5898240 + t11*a0)
+    n12 = (24914165760*(a5 + (-1)*a4) + (t12*a0)*a5)
+    d12 = a3*a5
+    q12, m12 = divmod(n12, d12)
+    r12 = q12 if not m12 else Fraction(n12, d12)
+    n13 = (1660944384 + t13*a0)
+    d13 = a3
+    q13, m13 = divmod(n13, d13)
+    r13 = q13 if not m13 else Fraction(n13, d13)
+    r14 = (98304 + t14*a0)
+    n15 = t15
+    d15 = a3
+    q15, m15 = divmod(n15, d15)
+    r15 = q15 if not m15 else Fraction(n15, d15)
+    r16 = 200704
+    n17 = t17*a0
+    d17 = a3
+    q17, m17 = divmod(n17, d17)
+    r17 = q17 if not m17 else Fraction(n17, d17)
+    n18 = t0
+    d18 = a3
+    q18, m18 = divmod(n18, d18)
+    r18 = q18 if not m18 else Fraction(n18, d18)
+    n19 = ((t1)*2 + t1*(((-1) + a0)*2 + a1))
+    d19 = a3
+    q19, m19 = divmod(n19, d19)
+    r19 = q19 if not m19 else Fraction(n19, d19)
+    n20 = t2
+    d20 = a3
+    q20, m20 = divmod(n20, d20)
+    r20 = q20 if not m20 else Fraction(n20, d20)
+    r21 = t3
+    n22 = t4
+    d22 = a3
+    q22, m22 = divmod(n22, d22)
+    r22 = q22 if not m22 else Fraction(n22, d22)
+    n23 = t4
+    d23 = a3
+    q23, m23 = divmod(n23, d23)
+    r23 = q23 if not m23 else Fraction(n23, d23)
+    n24 = t1
+    d24 = a3
+    q24, m24 = divmod(n24, d24)
+    r24 = q24 if not m24 else Fraction(n24, d24)
+    n25 = t6
+    d25 = a3
+    q25, m25 = divmod(n25, d25)
+    r25 = q25 if not m25 else Fraction(n25, d25)
+    n26 = (604274688 + t8)
+    d26 = a3
+    q26, m26 = divmod(n26, d26)
+    r26 = q26 if not m26 else Fraction(n26, d26)
+    n27 = (t16 + t19*(t18 + 12*a1))
+    d27 = a3
+    q27, m27 = divmod(n27, d27)
+    r27 = q27 if not m27 else Fraction(n27, d27)
+    n28 = (t10 + 201326592)
+    d28 = a3
+    q28, m28 = divmod(n28, d28)
+    r28 = q28 if not m28 else Fraction(n28, d28)
+    r29 = (5898240 + t11)
+    n30 = ((t12)*a7 + 24914165760*(a7 + (-1)*a6))
+    d30 = a3*a7
+    q30, m30 = divmod(n30, d30)
+    r30 = q30 if not m30 else Fraction(n30, d30)
+    n31 = (t13 + 1660944384)
+    d31 = a3
+    q31, m31 = divmod(n31, d31)
+    r31 = q31 if not m31 else Fraction(n31, d31)
+    r32 = (98304 + t14)
+    n33 = t15
+    d33 = a3
+    q33, m33 = divmod(n33, d33)
+    r33 = q33 if not m33 else Fraction(n33, d33)
+    r34 = 200704
+    n35 = t17
+    d35 = a3
+    q35, m35 = divmod(n35, d35)
+    r35 = q35 if not m35 else Fraction(n35, d35)
+    n36 = ((6197248 + 16384*a2*a0)*a3 + t20 + 61504*t9 + 28625371136)
+    d36 = a3
+    q36, m36 = divmod(n36, d36)
+    r36 = q36 if not m36 else Fraction(n36, d36)
+    n37 = t20
+    d37 = a3
+    q37, m37 = divmod(n37, d37)
+    r37 = q37 if not m37 else Fraction(n37, d37)
+    return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30, r31, r32, r33, r34, r35, r36, r37,)

@@ -519,4 +519,161 @@ def flops_infer(a0, a1, a2):
     r21 = 133144581120*a0
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21,)
 
+SERVE = {'prefill_flops': ('attention/qkv',
+                   'attention/core',
+                   'attention/out',
+                   'moe/router',
+                   'moe/experts',
+                   'lm_head'),
+ 'prefill_traffic': ('attention/qkv',
+                     'attention/core',
+                     'attention/out',
+                     'moe/router',
+                     'moe/experts',
+                     'lm_head',
+                     'attention/qk_norm',
+                     'norms'),
+ 'decode_flops': ('attention/qkv', 'attention/core', 'attention/out', 'moe/router', 'moe/experts', 'lm_head'),
+ 'decode_traffic': ('attention/qkv',
+                    'attention/core',
+                    'attention/out',
+                    'moe/router',
+                    'moe/experts',
+                    'lm_head',
+                    'attention/qk_norm',
+                    'norms'),
+ 'max_batch_linear': True,
+ 'expert_powers': ((15, 16, ('b', 's')), (15, 16, ('b',)))}
 
+def serve(a0, a1, a2, a3, a4, a5, a6, a7):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 >= 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 >= 0 and type(a7) is int and a7 > 0):
+        return SLOW
+    t0 = 7096762368*a2
+    t1 = 1540096*a2
+    t2 = 6308233216*a2
+    t3 = 98566144*a2
+    t4 = 28387049472*a2
+    t5 = 1244659712*a2
+    t6 = max(a3, 4)
+    t7 = ((4096)*a3 + 8192)
+    t8 = 188*a2
+    t9 = t8*(t7 + 256*t6)
+    t10 = 197132288*t6
+    t11 = (t10 + 6308233216)
+    t12 = a2*a0
+    t13 = t6*t12
+    t14 = 3080192*a2
+    t15 = t7*t8
+    t16 = 794112*a2
+    t17 = 1504*a2*((8192)*a3 + 4608)
+    t18 = 2*a2
+    t19 = (1244659712 + t18*((4096)*a3 + 151936))
+    t20 = t1*((-2) + 2*a3)
+    t21 = 94*a0
+    t22 = 512*t6*a2
+    t23 = t22*(t21 + 94*a1)
+    n0 = t0*a0
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    n1 = t1*(a0)**2
+    d1 = a3
+    q1, m1 = divmod(n1, d1)
+    r1 = q1 if not m1 else Fraction(n1, d1)
+    n2 = t2*a0
+    d2 = a3
+    q2, m2 = divmod(n2, d2)
+    r2 = q2 if not m2 else Fraction(n2, d2)
+    r3 = t3*a0
+    n4 = t4*a0
+    d4 = a3
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    n5 = t5
+    d5 = a3
+    q5, m5 = divmod(n5, d5)
+    r5 = q5 if not m5 else Fraction(n5, d5)
+    n6 = (t11 + t9*a0)
+    d6 = a3
+    q6, m6 = divmod(n6, d6)
+    r6 = q6 if not m6 else Fraction(n6, d6)
+    n7 = (48128*t13 + t14*a0)
+    d7 = a3
+    q7, m7 = divmod(n7, d7)
+    r7 = q7 if not m7 else Fraction(n7, d7)
+    n8 = (6308233216 + t15*a0)
+    d8 = a3
+    q8, m8 = divmod(n8, d8)
+    r8 = q8 if not m8 else Fraction(n8, d8)
+    r9 = (98566144 + t16*a0)
+    n10 = (454192791552*(a5 + (-1)*a4) + (t17*a0)*a5)
+    d10 = a3*a5
+    q10, m10 = divmod(n10, d10)
+    r10 = q10 if not m10 else Fraction(n10, d10)
+    n11 = t19
+    d11 = a3
+    q11, m11 = divmod(n11, d11)
+    r11 = q11 if not m11 else Fraction(n11, d11)
+    r12 = 48128
+    r13 = 1548288
+    n14 = t20*a0
+    d14 = a3
+    q14, m14 = divmod(n14, d14)
+    r14 = q14 if not m14 else Fraction(n14, d14)
+    n15 = t0
+    d15 = a3
+    q15, m15 = divmod(n15, d15)
+    r15 = q15 if not m15 else Fraction(n15, d15)
+    n16 = ((t1)*2 + t1*(((-1) + a0)*2 + a1))
+    d16 = a3
+    q16, m16 = divmod(n16, d16)
+    r16 = q16 if not m16 else Fraction(n16, d16)
+    n17 = t2
+    d17 = a3
+    q17, m17 = divmod(n17, d17)
+    r17 = q17 if not m17 else Fraction(n17, d17)
+    r18 = t3
+    n19 = t4
+    d19 = a3
+    q19, m19 = divmod(n19, d19)
+    r19 = q19 if not m19 else Fraction(n19, d19)
+    n20 = t5
+    d20 = a3
+    q20, m20 = divmod(n20, d20)
+    r20 = q20 if not m20 else Fraction(n20, d20)
+    n21 = (t9 + t11)
+    d21 = a3
+    q21, m21 = divmod(n21, d21)
+    r21 = q21 if not m21 else Fraction(n21, d21)
+    n22 = (t14 + t22*(t21 + 47*a1))
+    d22 = a3
+    q22, m22 = divmod(n22, d22)
+    r22 = q22 if not m22 else Fraction(n22, d22)
+    n23 = (t15 + 6308233216)
+    d23 = a3
+    q23, m23 = divmod(n23, d23)
+    r23 = q23 if not m23 else Fraction(n23, d23)
+    r24 = (98566144 + t16)
+    n25 = ((t17)*a7 + 454192791552*(a7 + (-1)*a6))
+    d25 = a3*a7
+    q25, m25 = divmod(n25, d25)
+    r25 = q25 if not m25 else Fraction(n25, d25)
+    n26 = t19
+    d26 = a3
+    q26, m26 = divmod(n26, d26)
+    r26 = q26 if not m26 else Fraction(n26, d26)
+    r27 = 48128
+    r28 = 1548288
+    n29 = t20
+    d29 = a3
+    q29, m29 = divmod(n29, d29)
+    r29 = q29 if not m29 else Fraction(n29, d29)
+    n30 = ((100162560 + 32768*t12)*a3 + t10 + t23 + 512*t13 + 469298577408 + 131328*a2*a0 + t18*a0*(8192 + 128*t6))
+    d30 = a3
+    q30, m30 = divmod(n30, d30)
+    r30 = q30 if not m30 else Fraction(n30, d30)
+    n31 = t23
+    d31 = a3
+    q31, m31 = divmod(n31, d31)
+    r31 = q31 if not m31 else Fraction(n31, d31)
+    return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30, r31,)

@@ -8,11 +8,12 @@ the largest batch is the solver's closed form on memory A + B b (linear in b: ch
 expression when generated). The text and JSON are :class:`symcalc.serving.ServingEstimate`'s.
 
 Covered: ``--preset NAME`` (or ``--hf-config`` holding a preset's model) of a preset with a
-generated ``serve`` (not the MoE presets: their expected experts are a power with the token count
-as exponent), ``--hardware NAME`` with a memory size and the peak of ``--dtype`` (a dtype that keeps
-the stored weights at today's bytes), ``-tp``, ``-s``, ``-o`` (at least 2), ``-b`` and ``--json``.
-Other flags (figures and efficiencies given as flags, precisions, ``--experts``, ``--prefill-batch``)
-go to the full path.
+generated ``serve`` (every preset; an MoE's expected experts E (1 - (p/q)^T) take P = p^T and
+Q = q^T, computed here exactly, as two more arguments: ``SERVE["expert_powers"]``), ``--hardware
+NAME`` with a memory size and the peak of ``--dtype`` (a dtype that keeps the stored weights at
+today's bytes), ``-tp``, ``-s``, ``-o`` (at least 2), ``-b``, ``--experts`` and ``--json``. Other
+flags (figures and efficiencies given as flags, precisions, ``--prefill-batch``), a step routing more
+than :data:`MAX_ROUTED_TOKENS` tokens and exact values too long for ``str`` go to the full path.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ FLAGS = {
     **MODEL_FLAGS,
     "--sequence-length": ("s", "int"), "-s": ("s", "int"), "--output-tokens": ("n", "int"), "-o": ("n", "int"),
     "--batch-size": ("b", "int"), "-b": ("b", "int"), "--tensor-parallel-size": ("t", "int"), "-tp": ("t", "int"),
-    "--hardware": ("hardware", "text"), "--dtype": ("dtype", DTYPES),
+    "--hardware": ("hardware", "text"), "--dtype": ("dtype", DTYPES), "--experts": ("experts", ("expected", "all")),
 }
 TIME = ("roofline per operation: max(FLOPs / (peak x compute_efficiency), bytes / (bandwidth x memory_efficiency)), "
         "summed, plus TP all-reduces / (scale-up link x link_efficiency); a lower bound on time")
@@ -63,6 +64,26 @@ def _step(table: dict, phase: str, values: list, device: dict) -> dict:
     return out
 
 
+#: The most tokens a step may route for the exact powers (p/q)^T here (the full path's time at larger T).
+MAX_ROUTED_TOKENS = 1 << 20
+
+
+def _expert_powers(table: dict, experts: str, sizes: dict) -> list:
+    """``serve``'s arguments P = p^T, Q = q^T of each expected-experts power (p/q)^T (P = 0, Q = 1: all experts)."""
+    out = []
+    for p, q, names in table.get("expert_powers", ()):
+        if experts == "all":
+            out += [0, 1]
+            continue
+        tokens = 1
+        for name in names:
+            tokens *= sizes[name]
+        if tokens > MAX_ROUTED_TOKENS:
+            raise _Fallback
+        out += [p ** tokens, q ** tokens]
+    return out
+
+
 def compute(opts: dict, defaults: dict) -> tuple:
     """The estimate's JSON object and its text lines."""
     from .._numfmt import readable_exact as readable, significant_float
@@ -84,10 +105,15 @@ def compute(opts: dict, defaults: dict) -> tuple:
               "up": _figure(hw, "bandwidth_scaleup"), "mem": _need(_figure(hw, "memory")), **eff}
     if device["up"] is None and t != 1:
         raise _Fallback  # the full path's error
-    values = m.serve(s, n, b, t)
+    experts = opts.get("experts") or defaults["experts"]
+    table = m.SERVE
+
+    def serve(batch: int) -> tuple:
+        return m.serve(s, n, batch, t, *_expert_powers(table, experts, {"s": s, "n": n, "b": batch, "t": t}))
+
+    values = serve(b)
     if values is m.SLOW:
         raise _Fallback
-    table = m.SERVE
     k = len(table["prefill_flops"]) + len(table["prefill_traffic"]) + 1
     pre = _step(table, "prefill", values[:k], device)
     dec = _step(table, "decode", values[k:-2], device)
@@ -100,8 +126,8 @@ def compute(opts: dict, defaults: dict) -> tuple:
     results.update(kv_cache_bytes=kv, memory_bytes=memory)
     max_batch, method = None, None
     if table["max_batch_linear"]:
-        one = _exact(m.serve(s, n, 1, t)[-2])
-        slope = _exact(m.serve(s, n, 2, t)[-2] - one)
+        one = _exact(serve(1)[-2])
+        slope = _exact(serve(2)[-2] - one)
         if slope <= 0:
             raise _Fallback
         if one <= device["mem"]:
@@ -112,7 +138,7 @@ def compute(opts: dict, defaults: dict) -> tuple:
     out = {"model": model_name or "custom", "hardware": hw["name"], "dtype": dtype, "prompt_len": s, "n_generate": n,
            "batch": b, "tp": t, "decode_context": _json_number(ctx),
            "conventions": {"time": TIME, "tpot": "decode step at the mean context s + (n - 2)/2",
-                           "experts": defaults["experts"], "prefill_attention": "causal half" if causal else "full square",
+                           "experts": experts, "prefill_attention": "causal half" if causal else "full square",
                            "memory": "weights + KV cache (s + n tokens) + one layer's prefill activations"
                                      " (flash attention)"}}
     out.update(ttft_s=_json_number(results["ttft"]), tpot_s=_json_number(tpot),
@@ -125,7 +151,10 @@ def compute(opts: dict, defaults: dict) -> tuple:
         for key, label in (("flops", "flops"), ("traffic", "traffic_bytes"), ("compute_s", "compute_s"),
                            ("memory_s", "memory_s"), ("comm_s", "comm_s")):
             out[f"{name}_{label}"] = _json_number(step[key])
-    out["exact"] = {key: str(v) for key, v in results.items()}
+    try:
+        out["exact"] = {key: str(v) for key, v in results.items()} if opts.get("json") else {}
+    except ValueError:  # past Python's digits for a str (an MoE's (p/q)^T): the full path's answer (its error)
+        raise _Fallback from None
     out.update(weight_dtype=weights, kv_cache_dtype=defaults["kv_cache_dtype"], units=UNITS)
 
     def ms(v) -> str:

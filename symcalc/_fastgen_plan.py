@@ -38,7 +38,7 @@ PAIRS = ("peak_flops", "bandwidth_tp", "bandwidth_dp", "bandwidth_ep", "kernel_e
 #: Today's defaults the fast path reads.
 DEFAULT_KEYS = ("seq_len", "global_batch", "max_tp", "max_micro_batch", "max_virtual_stages", "framework",
                 "bandwidth_tp", "bandwidth_dp", "bandwidth_ep", "kernel_efficiency", "gemm_half_size", "precision",
-                "flash_attention", "sequence_parallel")
+                "flash_attention", "sequence_parallel", "dtype")
 
 
 def _pair_symbols() -> dict:

@@ -89,9 +89,75 @@ def test_random_problems_answer_as_the_full_path_or_fall_back():
     assert answered >= 4
 
 
+HW_PRESETS = ("llama-2-7b", "mixtral-8x7b", "gemma-2-2b", "qwen3-30b-a3b", "llama-3.2-1b")
+
+
+def test_every_catalogue_entry_alias_and_dtype_equals_the_full_path():
+    """`--hardware NAME` for every catalogue name and alias, at every --dtype: text and --json equal the full path's
+    (memory, the peak at --dtype, the scale-up link, the scale-out NIC and the node size from the entry, or the
+    defaults where it has none), and where the entry has no peak at that dtype the fast path leaves the error to the
+    full path (exit 2)."""
+    from symcalc._generated.catalog import ALIASES, HARDWARE
+    from symcalc.cli._fast_plan import DTYPES
+
+    used, answered, refused = set(), 0, 0
+    for i, hw in enumerate(HARDWARE):
+        names = [a for a, canonical in ALIASES.items() if canonical == hw["name"]]
+        assert len(names) <= len(DTYPES)
+        for j, dtype in enumerate(DTYPES):
+            name = names[j % len(names)]
+            used.add(name)
+            argv = ["plan", "--preset", HW_PRESETS[(i + j) % len(HW_PRESETS)], "--num-gpus", str((8, 16, 64, 128)[j % 4]),
+                    "--hardware", name, "--dtype", dtype, "-gbs", "256", "--top", "4"]
+            if f"peak_flops/{dtype}" not in hw["figures"]:
+                assert _quick(argv) == (None, "") and _full(argv)[0] == 2, " ".join(argv)
+                refused += 1
+                continue
+            fast = _quick(argv)
+            if fast[0] is None:  # nothing fits on this small device: the full path suggests fixes
+                assert _full(argv)[0] == 1, " ".join(argv)
+                continue
+            _same(argv)
+            _same([*argv, "--json"])
+            answered += 1
+    assert used == set(ALIASES) and answered >= 50 and refused >= 10
+
+
+HW_CASES = [
+    ["plan", "--preset", "llama-2-7b", "--num-gpus", "64", "--hardware", "h100"],             # the natural command
+    ["plan", "--preset", "llama-2-7b", "--num-gpus", "64", "--hardware", "h100", "--gpu-memory", "70GiB"],  # flag wins
+    ["plan", "--preset", "llama-3-8b", "--num-gpus", "32", "--hardware", "a100", "--peak-flops", "250e12",
+     "--tp-bandwidth", "200GB", "--dp-bandwidth", "12500MB", "--node-size", "4", "--max-tp", "4"],  # every flag wins
+    ["plan", "--preset", "mixtral-8x7b", "--num-gpus", "64", "--hardware", "b200", "--ep-bandwidth", "50GB",
+     "--dtype", "fp8"],                                                                        # MoE with EP, fp8 peak
+    ["plan", "--preset", "llama-2-13b", "--num-gpus", "8", "--hardware", "h200", "-gbs", "64"],  # one node: dp, pp = 1
+    ["plan", "--preset", "gemma-2-2b", "--num-gpus", "16", "--hardware", "h100-pcie", "-gbs", "64"],  # no NIC, no node
+    ["plan", "--preset", "llama-3.1-8b", "--num-gpus", "128", "--hardware", "gb200-nvl72", "--max-tp", "16"],  # node 72
+    ["plan", "--preset", "qwen2.5-7b", "--num-gpus", "64", "--hardware", "trillium", "-s", "4096"],  # TPU pod slice
+    ["plan", "--preset", "llama-2-7b", "--num-gpus", "16", "--gpu-memory", "80GiB", "--peak-flops", "h100",
+     "--dtype", "fp8"],                                                                        # --peak-flops NAME
+    ["plan", "--preset", "llama-2-7b", "--num-gpus", "16", "--gpu-memory", "24GiB", "--peak-flops", "4090",
+     "--hardware", "mi300x"],                                       # 4090 is an alias; the flags win over mi300x
+]
+
+
+@pytest.mark.parametrize("argv", HW_CASES, ids=[" ".join(a[2:]) for a in HW_CASES])
+def test_hardware_flag_sets_equal_the_full_path(argv):
+    """--hardware with flags given explicitly winning over its figures, --dtype, --peak-flops NAME: text and --json
+    equal the full path's byte for byte."""
+    _same(argv)
+    _same([*argv, "--json"])
+
+
 OUTSIDE = [
     ["plan", "--preset", "llama-2-7b", *BASE, "--mfu", "0.5"],
-    ["plan", "--preset", "llama-2-7b", "--num-gpus", "8", "--hardware", "h100"],
+    ["plan", "--preset", "llama-2-7b", "--num-gpus", "8", "--hardware", "H100"],            # another spelling
+    ["plan", "--preset", "llama-2-7b", "--num-gpus", "8", "--hardware", "h300"],            # not in the catalogue
+    ["plan", "--preset", "llama-2-7b", "--num-gpus", "8", "--hardware", "tpu-v5e", "--dtype", "fp8"],  # no such peak
+    ["plan", "--preset", "llama-2-7b", "--num-gpus", "8", "--hardware", "h100", "--dtype", "int8"],
+    ["plan", "--preset", "llama-2-7b", "--num-gpus", "8", "--gpu-memory", "80GiB", "--peak-flops", "a100",
+     "--dtype", "fp8"],                                                                     # a100 has no fp8 peak
+    ["plan", "--preset", "llama-2-70b", "--num-gpus", "8", "--hardware", "rtx-4090"],      # nothing fits
     ["plan", "--preset", "llama-2-7b", *BASE, "--attention", "eager"],
     ["plan", "--preset", "llama-2-7b", *BASE, "--no-sequence-parallel"],
     ["plan", "--preset", "llama-2-7b", *BASE, "--cookbook"],
@@ -125,11 +191,12 @@ def test_many_layouts_go_to_the_full_path():
 
 
 def test_fast_plan_process_never_imports_sympy():
-    """`symcalc plan --preset` as a process answers with 'sympy' not in sys.modules, as the full path does."""
+    """`symcalc plan --preset` (with --gpu-memory/--peak-flops, or --hardware) as a process answers with 'sympy' not in sys.modules, as the full path does."""
     code = ("import sys; from symcalc.cli import main; sys.argv = ['symcalc'] + sys.argv[1:]; status = main(); "
             "assert 'sympy' not in sys.modules, 'sympy imported'; sys.exit(status)")
-    argv = ["plan", "--preset", "mixtral-8x7b", *BASE, "-s", "4096", "--top", "5", "--json"]
-    fast = _process(["-c", code, *argv])
-    assert fast.returncode == 0, fast.stderr
-    full = _process(["-m", "symcalc", *argv], SYMCALC_FULL_PATH="1")
-    assert fast.stdout == full.stdout and full.returncode == 0
+    for argv in (["plan", "--preset", "mixtral-8x7b", *BASE, "-s", "4096", "--top", "5", "--json"],
+                 ["plan", "--preset", "llama-2-7b", "--num-gpus", "64", "--hardware", "h100", "--dtype", "fp8"]):
+        fast = _process(["-c", code, *argv])
+        assert fast.returncode == 0, fast.stderr
+        full = _process(["-m", "symcalc", *argv], SYMCALC_FULL_PATH="1")
+        assert fast.stdout == full.stdout and full.returncode == 0

@@ -78,4 +78,5 @@ TODAY = {'seq_len': 8192,
  'precision': 'mixed-fp32-grads',
  'flash_attention': True,
  'sequence_parallel': True,
+ 'dtype': 'bf16',
  'name': 'today'}

@@ -11,13 +11,18 @@ exactly wherever float64 could be wrong (a memory within 1e-9 of the budget or o
 row that could be among the best), so its rows are those of the full path's exact re-check, and it
 prints the same bytes (text and ``--json``; ``tests/test_fast_plan.py`` compares them).
 
-Covered: ``--preset NAME`` with ``--num-gpus``, ``--gpu-memory`` (``80GiB``, ``80GB``, ``512MiB``,
-``1TiB``, ``1TB`` or bytes), ``--peak-flops`` (``989e12``, ``989.4e12`` or a whole number),
+Covered: ``--preset NAME`` with ``--num-gpus``, ``--hardware NAME`` (a catalogue name or alias as
+``symcalc hardware`` lists it: its memory, dense peak at ``--dtype``, scale-up link for TP, scale-out
+NIC for DP/PP/EP and scale-up domain as the node size, each where the entry has it, else the
+planner's default, as :func:`symcalc.cli.plan._cluster` fills them; a flag given wins), ``--dtype``,
+``--gpu-memory`` (``80GiB``, ``80GB``, ``512MiB``, ``1TiB``, ``1TB`` or bytes), ``--peak-flops``
+(``989e12``, ``989.4e12``, a whole number, or a catalogue name or alias: its peak at ``--dtype``),
 ``-s/--sequence-length``, ``-gbs/--global-batch-size``, ``--max-tp``, ``--max-micro-batch``,
 ``--max-virtual-stages``, ``--node-size``, ``--framework``, ``--zero-stages``, ``--recompute``,
 ``--tp-bandwidth``/``--dp-bandwidth``/``--ep-bandwidth`` (as ``--gpu-memory``), ``--kernel-efficiency``
 (a decimal), ``--gemm-half-size``, ``--top``, ``--json``, each once, today's defaults. Anything else
-(``--hardware``, ``--mfu``, ``--attention``, ``--dropout``, ``--sequence-parallel``, ``--plot``,
+(another spelling of a hardware name, an entry without a peak at ``--dtype`` (the full path's error),
+``--mfu``, ``--attention``, ``--dropout``, ``--sequence-parallel``, ``--plot``,
 ``--cookbook``, size flags, a config.json, ``-s`` for a model with learned positions, whose table it
 sizes), a plan where nothing fits (the full path suggests
 fixes), more than :data:`MAX_LAYOUTS` layouts, or a memory within 1e-11 of the budget (where the
@@ -48,7 +53,9 @@ _FLAGS = {
     "--recompute": ("recompute", "name"), "--tp-bandwidth": ("w_tp", "bytes"), "--dp-bandwidth": ("w_dp", "bytes"),
     "--ep-bandwidth": ("w_ep", "bytes"), "--kernel-efficiency": ("keff", "decimal"),
     "--gemm-half-size": ("half", "int"), "--top": ("top", "int"),
+    "--hardware": ("hardware", "hardware"), "--dtype": ("dtype", "dtype"),
 }
+DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8", "fp4")
 ZERO_STAGES = (0, 1, 2, 3)
 POLICIES = ("none", "selective", "full")
 
@@ -70,16 +77,83 @@ def _parse(argv: Sequence[str]) -> Optional[dict]:
     """The options of a covered ``plan`` command line, else None."""
     from ._fast_args import amount, parse
 
-    opts = parse(argv[1:], {k: (key, "text" if kind in ("name", "bytes", "decimal") else kind)
-                            for k, (key, kind) in _FLAGS.items()})
-    if opts is None or not all(k in opts for k in ("preset", "n", "memory", "peak")):
+    kinds = {"name": "text", "bytes": "text", "decimal": "text", "hardware": "text", "dtype": DTYPES}
+    opts = parse(argv[1:], {k: (key, kinds.get(kind, kind)) for k, (key, kind) in _FLAGS.items()})
+    if opts is None or not all(k in opts for k in ("preset", "n")):
         return None
+    if "hardware" not in opts and not ("memory" in opts and "peak" in opts):
+        return None  # the full path's error: plan needs --gpu-memory/--peak-flops or --hardware
+    if "peak" in opts and opts["peak"] in _aliases():
+        opts["peak_name"] = opts.pop("peak")  # --peak-flops h100: its dense peak at --dtype
     for key, kind in set(_FLAGS.values()):
         if key in opts and kind in ("bytes", "decimal"):
             opts[key] = _bytes(opts[key]) if kind == "bytes" else amount(opts[key], suffix=False)
             if opts[key] is None:
                 return None
     return opts
+
+
+def _aliases() -> dict:
+    """Every catalogue name and alias as ``symcalc hardware`` lists it -> the entry's name."""
+    from .._generated.catalog import ALIASES
+
+    return ALIASES
+
+
+def _entry(name: str) -> dict:
+    """The catalogue entry of a listed name or alias (other spellings: the full path)."""
+    from .._generated.catalog import HARDWARE
+
+    canonical = _aliases().get(name)
+    if canonical is None:
+        raise _Fallback  # another spelling, or not in the catalogue (the full path's error)
+    return next(hw for hw in HARDWARE if hw["name"] == canonical)
+
+
+def _figure(hw: dict, key: str):
+    """An entry's figure (an int), or None where it has none."""
+    figure = hw["figures"].get(key)
+    if figure is None:
+        return None
+    if type(figure[0]) is not int:
+        raise _Fallback
+    return figure[0]
+
+
+def _cluster(opts: dict, today: dict) -> tuple:
+    """(memory, peak, TP, DP and EP bandwidths, node size, sources): each flag given, else --hardware's figure,
+    else the planner's default, as symcalc.cli.plan._cluster and symcalc.cli.hwargs give them."""
+    hw = _entry(opts["hardware"]) if "hardware" in opts else None
+    dtype = opts.get("dtype") or today["dtype"]
+    if "peak" in opts:
+        peak, peak_from = opts["peak"], "--peak-flops"
+    else:
+        peak = None if hw is None else _figure(hw, f"peak_flops/{dtype}")
+        if "peak_name" in opts:
+            peak, peak_from = _figure(_entry(opts["peak_name"]), f"peak_flops/{dtype}"), "--peak-flops"
+        else:
+            peak_from = f"{opts.get('hardware')} ({dtype})"
+    if peak is None:
+        raise _Fallback  # no such peak at --dtype: the full path's error
+
+    def pick(key: str, flag: str, figure: str, default):
+        if key in opts:
+            return opts[key], flag
+        value = None if hw is None else _figure(hw, figure)
+        if value is not None:
+            return value, hw["name"]
+        if default is None:
+            raise _Fallback  # the full path's error: the catalogue has no such figure
+        return default, "default"
+
+    memory, memory_from = pick("memory", "--gpu-memory", "memory", None)
+    w_dp, dp_from = pick("w_dp", "--dp-bandwidth", "bandwidth_scaleout", today["bandwidth_dp"])
+    w_tp, tp_from = pick("w_tp", "--tp-bandwidth", "bandwidth_scaleup", today["bandwidth_tp"])
+    w_ep, ep_from = (opts["w_ep"], "--ep-bandwidth") if "w_ep" in opts else (w_dp, dp_from)
+    node, node_from = pick("node", "--node-size", "scaleup_domain", opts.get("max_tp", today["max_tp"]))
+    sources = {"memory": memory_from, "peak_flops": peak_from, "bandwidth_tp": tp_from, "bandwidth_dp": dp_from,
+               "bandwidth_ep": ep_from, "node_size": "default: --max-tp" if node_from == "default" else node_from}
+    return memory, peak, w_tp, w_dp, w_ep, node, sources, hw
 
 
 def _choices(text: str, allowed: tuple) -> tuple:
@@ -138,9 +212,8 @@ def _plan(opts: dict, gen, info: dict, today: dict) -> tuple:
     if framework not in FRAMEWORKS:
         raise _Fallback
     fw = FRAMEWORKS[framework]
-    max_tp = opts.get("max_tp", today["max_tp"])
-    node = opts.get("node", max_tp)
-    max_tp = min(max_tp, node)
+    budget, peak, w_tp, w_dp, w_ep, node, sources, hw = _cluster(opts, today)
+    max_tp = min(opts.get("max_tp", today["max_tp"]), node)
     max_b, max_v = opts.get("max_b", today["max_micro_batch"]), opts.get("max_v", today["max_virtual_stages"])
     stages = _choices(opts["zero"], ZERO_STAGES) if "zero" in opts else None
     if stages is not None and not set(stages) & set(fw.zero_stages):
@@ -151,9 +224,6 @@ def _plan(opts: dict, gen, info: dict, today: dict) -> tuple:
     if keff > 1:
         raise _Fallback
     half = opts.get("half", today["gemm_half_size"])
-    budget, peak = opts["memory"], opts["peak"]
-    w_tp, w_dp = opts.get("w_tp", today["bandwidth_tp"]), opts.get("w_dp", today["bandwidth_dp"])
-    w_ep = opts.get("w_ep", w_dp)
     cross = n > node
     costs = dict(peak_flops=peak, bandwidth_tp=w_tp, bandwidth_dp=w_dp if cross else w_tp,
                  bandwidth_pp=w_dp if cross else w_tp, bandwidth_ep=w_ep if cross else w_tp,
@@ -223,12 +293,7 @@ def _plan(opts: dict, gen, info: dict, today: dict) -> tuple:
                                 node=node, cross=cross, w_tp=w_tp, max_tp=max_tp, max_b=max_b, max_v=max_v,
                                 precision=today["precision"], flash_attention=today["flash_attention"],
                                 defaults=today["name"])
-    sources = {"memory": "--gpu-memory", "peak_flops": "--peak-flops",
-               "bandwidth_tp": "--tp-bandwidth" if "w_tp" in opts else "default",
-               "bandwidth_dp": "--dp-bandwidth" if "w_dp" in opts else "default"}
-    sources["bandwidth_ep"] = "--ep-bandwidth" if "w_ep" in opts else sources["bandwidth_dp"]
-    sources["node_size"] = "--node-size" if "node" in opts else "default: --max-tp"
-    return settings, sources, n_candidates, len(fits), rows, float(least)
+    return settings, sources, n_candidates, len(fits), rows, float(least), hw
 
 
 def answer(argv: Sequence[str]) -> Optional[str]:
@@ -243,7 +308,7 @@ def answer(argv: Sequence[str]) -> Optional[str]:
         return None
     gen = importlib.import_module(f"symcalc._generated.{module}")
     try:
-        settings, sources, n_candidates, n_fit, rows, least = _plan(opts, gen, gen.INFO, TODAY)
+        settings, sources, n_candidates, n_fit, rows, least, hw = _plan(opts, gen, gen.INFO, TODAY)
     except _Fallback:
         return None
     from ._plan_output import json_object, text_head, text_rows
@@ -252,8 +317,8 @@ def answer(argv: Sequence[str]) -> Optional[str]:
     if opts.get("json"):
         import json
 
-        obj = json_object(name, n_candidates, n_fit, settings, None, sources, rows)
+        obj = json_object(name, n_candidates, n_fit, settings, None if hw is None else hw["name"], sources, rows)
         obj["least_memory_bytes"] = int(-(-least // 1))  # as symcalc.cli.plan, from the float
         return json.dumps(obj, indent=2)
-    return "\n".join([*text_head(name, settings, None, sources),
+    return "\n".join([*text_head(name, settings, opts.get("hardware"), sources),
                       f"{n_fit} of {n_candidates} layouts fit; fastest {len(rows)}:", *text_rows(rows)])

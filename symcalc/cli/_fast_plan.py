@@ -33,6 +33,9 @@ from __future__ import annotations
 
 import importlib
 
+from ._fast import _Fallback
+from ._fast_time import DTYPES, _figure, _hardware
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional, Sequence
@@ -55,13 +58,8 @@ _FLAGS = {
     "--gemm-half-size": ("half", "int"), "--top": ("top", "int"),
     "--hardware": ("hardware", "hardware"), "--dtype": ("dtype", "dtype"),
 }
-DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8", "fp4")
 ZERO_STAGES = (0, 1, 2, 3)
 POLICIES = ("none", "selective", "full")
-
-
-class _Fallback(Exception):
-    """The full path answers."""
 
 
 def _bytes(text: str):
@@ -100,39 +98,17 @@ def _aliases() -> dict:
     return ALIASES
 
 
-def _entry(name: str) -> dict:
-    """The catalogue entry of a listed name or alias (other spellings: the full path)."""
-    from .._generated.catalog import HARDWARE
-
-    canonical = _aliases().get(name)
-    if canonical is None:
-        raise _Fallback  # another spelling, or not in the catalogue (the full path's error)
-    return next(hw for hw in HARDWARE if hw["name"] == canonical)
-
-
-def _figure(hw: dict, key: str):
-    """An entry's figure (an int), or None where it has none."""
-    figure = hw["figures"].get(key)
-    if figure is None:
-        return None
-    if type(figure[0]) is not int:
-        raise _Fallback
-    return figure[0]
-
-
 def _cluster(opts: dict, today: dict) -> tuple:
     """(memory, peak, TP, DP and EP bandwidths, node size, sources): each flag given, else --hardware's figure,
     else the planner's default, as symcalc.cli.plan._cluster and symcalc.cli.hwargs give them."""
-    hw = _entry(opts["hardware"]) if "hardware" in opts else None
+    hw = _hardware(opts["hardware"]) if "hardware" in opts else None
     dtype = opts.get("dtype") or today["dtype"]
     if "peak" in opts:
         peak, peak_from = opts["peak"], "--peak-flops"
-    else:
-        peak = None if hw is None else _figure(hw, f"peak_flops/{dtype}")
-        if "peak_name" in opts:
-            peak, peak_from = _figure(_entry(opts["peak_name"]), f"peak_flops/{dtype}"), "--peak-flops"
-        else:
-            peak_from = f"{opts.get('hardware')} ({dtype})"
+    elif "peak_name" in opts:  # --peak-flops h100
+        peak, peak_from = _figure(_hardware(opts["peak_name"]), f"peak_flops/{dtype}"), "--peak-flops"
+    else:  # _parse: --hardware is given
+        peak, peak_from = _figure(hw, f"peak_flops/{dtype}"), f"{opts['hardware']} ({dtype})"
     if peak is None:
         raise _Fallback  # no such peak at --dtype: the full path's error
 

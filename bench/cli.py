@@ -39,6 +39,8 @@ OTHER = [
     ("plan (llama-2-7b, 64 GPUs, top 5)", "plan --preset llama-2-7b --num-gpus 64 --gpu-memory 80GiB --peak-flops 989e12 "
      "-s 4096 -gbs 512 --top 5".split()),
     ("plan --hardware h100 (llama-2-7b, 64 GPUs)", "plan --preset llama-2-7b --num-gpus 64 --hardware h100".split()),
+    ("plan --hardware h100 --mfu 0.45 (llama-2-7b, 64 GPUs)",
+     "plan --preset llama-2-7b --num-gpus 64 --hardware h100 --mfu 0.45".split()),
     ("time (llama-2-7b, 2T tokens, 256 H100)", "time --preset llama-2-7b --tokens 2T --num-gpus 256 --hardware h100 "
      "--mfu 40%".split()),
     ("serve (llama-3-70b, 4 H100)", "serve --preset llama-3-70b --hardware h100 -tp 4 -s 2048 -o 256 -b 16".split()),

@@ -8,6 +8,8 @@ model's half size, and as numerator/denominator pairs the peak FLOP/s, the TP, D
 bandwidths and the kernel efficiency. Every piece (each depending on the ZeRO stage or on the
 recompute policy only; :mod:`symcalc._plancombine` puts them together) is written as integer
 code (:func:`symcalc._intcode.int_function`, each piece a raw numerator/denominator pair), with the
+compute pieces again at one fixed MFU (``--mfu``; the planner built with ``mfu`` instead of the
+efficiency model, the MFU given in the kernel efficiency's pair) and the
 model FLOPs of a step (each row's MFU) as a function of (s, B): ``symcalc/_generated/plan_<preset>.py``,
 with ``plan.py`` indexing them and holding the defaults the path reads. Regenerate with
 ``python -m symcalc._fastgen --write``; ``tests/test_fast_cli.py`` checks the files are current.
@@ -72,15 +74,24 @@ def generate(name: str) -> str:
                      bandwidth_ep=pairs["bandwidth_ep"], kernel_efficiency=pairs["kernel_efficiency"],
                      gemm_half_size=HALF)
         pieces, part_names = build_pieces(model, STAGES, POLICIES, costs, common)
+        # --mfu: the compute pieces at one fixed fraction of the peak (the efficiency model's pair stands for it)
+        fixed = {k: v for k, v in costs.items() if k not in ("kernel_efficiency", "gemm_half_size")}
+        fixed_pieces = build_pieces(model, STAGES, POLICIES, {**fixed, "mfu": pairs["kernel_efficiency"]}, common)[0]
         flops = training_flops(model, seq_len=S.seq_len, batch=S.global_batch).total
     info = dict(name=model.name, learned_positions=model.position == "learned", n_layers=int(model.n_layers), n_heads=int(model.n_heads),
                 n_kv_heads=int(model.n_kv_heads), n_experts=int(model.n_experts), part_names=part_names,
                 pieces=tuple(pieces), dropout=asdict(common["dropout"]))
     _, source = int_function(arguments(), tuple(pieces.values()), 0)
+    compute = tuple(k for k in pieces if k.startswith("compute@"))
+    info["fixed_mfu_pieces"] = compute
+    _, fixed_source = int_function(arguments(), tuple(fixed_pieces[k] for k in compute), 0)
     _, flops_source = int_function((S.seq_len, S.global_batch), flops)
     lines = [HEADER, PRELUDE, "INFO = " + pprint.pformat(info, width=110, sort_dicts=False) + "\n\n",
              "#: Every piece of INFO['pieces'] as a (numerator, denominator) pair, of the layout and the settings.",
              source.replace("def _int_path(", "def pieces(", 1),
+             "\n#: INFO['fixed_mfu_pieces'] (the compute time) at a fixed MFU (--mfu) given as the kernel efficiency's pair"
+             " (the half size unused), as pieces.",
+             fixed_source.replace("def _int_path(", "def fixed_mfu_pieces(", 1),
              "\n#: The model FLOPs of one step (no recompute), of the sequence length and the global batch.",
              flops_source.replace("def _int_path(", "def model_flops(", 1)]
     return "\n".join(line if line.endswith("\n") else line + "\n" for line in lines)

@@ -149,8 +149,29 @@ def test_hardware_flag_sets_equal_the_full_path(argv):
     _same([*argv, "--json"])
 
 
+MFU_PRESETS = ("llama-2-7b", "mixtral-8x7b", "gemma-2-2b", "qwen1.5-moe-a2.7b", "llama-3-8b", "deepseek-v2-lite",
+               "phi-3-mini", "falcon-7b")
+
+
+@pytest.mark.parametrize("name", MFU_PRESETS)
+def test_fixed_mfu_equals_the_full_path(name):
+    """--mfu (one fixed fraction of the peak instead of the efficiency model) for dense, GQA, MoE and MLA presets,
+    with --hardware or the flags, across nodes and in one: text and --json equal the full path's byte for byte."""
+    i = MFU_PRESETS.index(name)
+    for argv in (["plan", "--preset", name, "--num-gpus", "64", "--hardware", ("h100", "b200", "a100")[i % 3],
+                  "--mfu", ("0.45", "1", "0.333", "0.5")[i % 4], "-gbs", "256", "--top", "20"],
+                 ["plan", "--preset", name, "--num-gpus", "8", "--gpu-memory", "141GB", "--peak-flops", "989e12",
+                  "--mfu", "0.38", "-gbs", "64", "--framework", "any", "--max-virtual-stages", "4", "--top", "50"]):
+        _same(argv)
+        _same([*argv, "--json"])
+
+
 OUTSIDE = [
-    ["plan", "--preset", "llama-2-7b", *BASE, "--mfu", "0.5"],
+    ["plan", "--preset", "llama-2-7b", *BASE, "--mfu", "1.5"],                             # above 1: an error
+    ["plan", "--preset", "llama-2-7b", *BASE, "--mfu", "0.5", "--kernel-efficiency", "0.7"],  # both: an error
+    ["plan", "--preset", "llama-2-7b", *BASE, "--mfu", "0.5", "--gemm-half-size", "64"],
+    ["plan", "--preset", "llama-2-7b", *BASE, "--mfu", "50%"],                              # plan's --mfu: no percent
+    ["plan", "--preset", "llama-2-7b", *BASE, "--mfu", "1/2"],
     ["plan", "--preset", "llama-2-7b", "--num-gpus", "8", "--hardware", "H100"],            # another spelling
     ["plan", "--preset", "llama-2-7b", "--num-gpus", "8", "--hardware", "h300"],            # not in the catalogue
     ["plan", "--preset", "llama-2-7b", "--num-gpus", "8", "--hardware", "tpu-v5e", "--dtype", "fp8"],  # no such peak
@@ -195,7 +216,8 @@ def test_fast_plan_process_never_imports_sympy():
     code = ("import sys; from symcalc.cli import main; sys.argv = ['symcalc'] + sys.argv[1:]; status = main(); "
             "assert 'sympy' not in sys.modules, 'sympy imported'; sys.exit(status)")
     for argv in (["plan", "--preset", "mixtral-8x7b", *BASE, "-s", "4096", "--top", "5", "--json"],
-                 ["plan", "--preset", "llama-2-7b", "--num-gpus", "64", "--hardware", "h100", "--dtype", "fp8"]):
+                 ["plan", "--preset", "llama-2-7b", "--num-gpus", "64", "--hardware", "h100", "--dtype", "fp8",
+                  "--mfu", "0.4"]):
         fast = _process(["-c", code, *argv])
         assert fast.returncode == 0, fast.stderr
         full = _process(["-m", "symcalc", *argv], SYMCALC_FULL_PATH="1")

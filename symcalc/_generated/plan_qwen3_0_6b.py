@@ -41,7 +41,8 @@ INFO = {'name': 'qwen3-0.6b',
             'compute@full',
             'tp_comm@full',
             'pp_comm@full'),
- 'dropout': {'attention': False, 'attention_residual': False, 'mlp_residual': False, 'embedding': False}}
+ 'dropout': {'attention': False, 'attention_residual': False, 'mlp_residual': False, 'embedding': False},
+ 'fixed_mfu_pieces': ('compute@none', 'compute@selective', 'compute@full')}
 
 
 #: Every piece of INFO['pieces'] as a (numerator, denominator) pair, of the layout and the settings.
@@ -97,6 +98,23 @@ def pieces(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15,
     r20 = (12288*t21*a6, a0*a12*a2)
     r21 = (t23, a0*a14*a2)
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21,)
+
+
+#: INFO['fixed_mfu_pieces'] (the compute time) at a fixed MFU (--mfu) given as the kernel efficiency's pair (the half size unused), as pieces.
+
+def fixed_mfu_pieces(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0 and type(a12) is int and a12 > 0 and type(a13) is int and a13 > 0 and type(a14) is int and a14 > 0 and type(a15) is int and a15 > 0 and type(a16) is int and a16 > 0 and type(a17) is int and a17 > 0 and type(a18) is int and a18 > 0 and type(a19) is int and a19 > 0):
+        return SLOW
+    t0 = a4*a7
+    t1 = 933494784*t0
+    t2 = a4*(a7)**2
+    t3 = 2642411520*t0
+    t4 = a8*a19*a11
+    t5 = 917504*t2
+    r0 = (t4*((t1)*28 + a6*(t3 + 688128*t2)), 28*a0*a10*a18*a2*a4)
+    r1 = (t4*((t1)*28 + a6*(t3 + t5)), 28*a0*a10*a18*a2*a4)
+    r2 = (t4*((t1)*28 + a6*(t5 + 3523215360*t0)), 28*a0*a10*a18*a2*a4)
+    return (r0, r1, r2,)
 
 
 #: The model FLOPs of one step (no recompute), of the sequence length and the global batch.

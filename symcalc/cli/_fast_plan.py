@@ -20,9 +20,10 @@ planner's default, as :func:`symcalc.cli.plan._cluster` fills them; a flag given
 ``-s/--sequence-length``, ``-gbs/--global-batch-size``, ``--max-tp``, ``--max-micro-batch``,
 ``--max-virtual-stages``, ``--node-size``, ``--framework``, ``--zero-stages``, ``--recompute``,
 ``--tp-bandwidth``/``--dp-bandwidth``/``--ep-bandwidth`` (as ``--gpu-memory``), ``--kernel-efficiency``
-(a decimal), ``--gemm-half-size``, ``--top``, ``--json``, each once, today's defaults. Anything else
+(a decimal), ``--gemm-half-size``, ``--mfu`` (a decimal: the compute at that fixed fraction of the peak,
+from its own generated code), ``--top``, ``--json``, each once, today's defaults. Anything else
 (another spelling of a hardware name, an entry without a peak at ``--dtype`` (the full path's error),
-``--mfu``, ``--attention``, ``--dropout``, ``--sequence-parallel``, ``--plot``,
+``--mfu`` as a fraction or with the efficiency model's flags, ``--attention``, ``--dropout``, ``--sequence-parallel``, ``--plot``,
 ``--cookbook``, size flags, a config.json, ``-s`` for a model with learned positions, whose table it
 sizes), a plan where nothing fits (the full path suggests
 fixes), more than :data:`MAX_LAYOUTS` layouts, or a memory within 1e-11 of the budget (where the
@@ -56,7 +57,7 @@ _FLAGS = {
     "--recompute": ("recompute", "name"), "--tp-bandwidth": ("w_tp", "bytes"), "--dp-bandwidth": ("w_dp", "bytes"),
     "--ep-bandwidth": ("w_ep", "bytes"), "--kernel-efficiency": ("keff", "decimal"),
     "--gemm-half-size": ("half", "int"), "--top": ("top", "int"),
-    "--hardware": ("hardware", "hardware"), "--dtype": ("dtype", "dtype"),
+    "--hardware": ("hardware", "hardware"), "--dtype": ("dtype", "dtype"), "--mfu": ("mfu", "decimal"),
 }
 ZERO_STAGES = (0, 1, 2, 3)
 POLICIES = ("none", "selective", "full")
@@ -197,20 +198,25 @@ def _plan(opts: dict, gen, info: dict, today: dict) -> tuple:
     recompute = _choices(opts.get("recompute", "none,selective,full"), POLICIES)
     keff = opts.get("keff", Fraction(*today["kernel_efficiency"]) if isinstance(today["kernel_efficiency"], tuple)
                     else Fraction(today["kernel_efficiency"]))
-    if keff > 1:
-        raise _Fallback
+    mfu = opts.get("mfu")
+    if keff > 1 or (mfu is not None and (mfu > 1 or "keff" in opts or "half" in opts)):
+        raise _Fallback  # the full path's errors
     half = opts.get("half", today["gemm_half_size"])
     cross = n > node
     costs = dict(peak_flops=peak, bandwidth_tp=w_tp, bandwidth_dp=w_dp if cross else w_tp,
-                 bandwidth_pp=w_dp if cross else w_tp, bandwidth_ep=w_ep if cross else w_tp,
-                 kernel_efficiency=keff, gemm_half_size=half)
+                 bandwidth_pp=w_dp if cross else w_tp, bandwidth_ep=w_ep if cross else w_tp)
+    costs.update(dict(kernel_efficiency=keff, gemm_half_size=half) if mfu is None else dict(mfu=mfu))
     layouts = list(_candidate_layouts(info["n_layers"], info["n_heads"], info["n_kv_heads"], info["n_experts"], n, B,
                                      fw, max_tp, max_b, max_v, stages))
     if not layouts or len(layouts) > MAX_LAYOUTS:
         raise _Fallback
     settings_args = (s, B, half, *_pair(peak), *_pair(costs["bandwidth_tp"]), *_pair(costs["bandwidth_dp"]),
                      *_pair(costs["bandwidth_ep"]), *_pair(keff))
+    # --mfu: the compute pieces at that fixed fraction of the peak (the generated code takes it as the kernel
+    # efficiency's pair); the others do not depend on the efficiency model
+    fixed_args = None if mfu is None else (*settings_args[:-2], *_pair(mfu))
     names, part_names = info["pieces"], info["part_names"]
+    compute = [names.index(k) for k in info["fixed_mfu_pieces"]]
     memory_names = [i for i, k in enumerate(names) if k == "interleaving" or k.startswith(("rest@", "activations@"))]
 
     def exact_memory(raw: tuple, z: int, r: str, v: int):
@@ -226,6 +232,10 @@ def _plan(opts: dict, gen, info: dict, today: dict) -> tuple:
         raw = gen.pieces(t, p, d, e, b, v, layers, *settings_args)
         if raw is None:
             raise _Fallback
+        if fixed_args is not None:
+            raw = list(raw)
+            for i, pair in zip(compute, gen.fixed_mfu_pieces(t, p, d, e, b, v, layers, *fixed_args)):
+                raw[i] = pair
         floats = {k: num / den for k, (num, den) in zip(names, raw)}
         interleaved = floats["interleaving"] if v != 1 else 0.0
         for z in zs:

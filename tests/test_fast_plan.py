@@ -134,6 +134,8 @@ HW_CASES = [
     ["plan", "--preset", "gemma-2-2b", "--num-gpus", "16", "--hardware", "h100-pcie", "-gbs", "64"],  # no NIC, no node
     ["plan", "--preset", "llama-3.1-8b", "--num-gpus", "128", "--hardware", "gb200-nvl72", "--max-tp", "16"],  # node 72
     ["plan", "--preset", "qwen2.5-7b", "--num-gpus", "64", "--hardware", "trillium", "-s", "4096"],  # TPU pod slice
+    ["plan", "--preset", "llama-2-7b", "--num-gpus", "64", "--gpu-memory", "80GiB", "--peak-flops", "989.4T"],
+    ["plan", "--preset", "llama-2-7b", "--num-gpus", "64", "--hardware", "a100", "--peak-flops", "0.25t"],  # K M B T
     ["plan", "--preset", "llama-2-7b", "--num-gpus", "16", "--gpu-memory", "80GiB", "--peak-flops", "h100",
      "--dtype", "fp8"],                                                                        # --peak-flops NAME
     ["plan", "--preset", "llama-2-7b", "--num-gpus", "16", "--gpu-memory", "24GiB", "--peak-flops", "4090",
@@ -172,6 +174,7 @@ OUTSIDE = [
     ["plan", "--preset", "llama-2-7b", *BASE, "--mfu", "0.5", "--gemm-half-size", "64"],
     ["plan", "--preset", "llama-2-7b", *BASE, "--mfu", "50%"],                              # plan's --mfu: no percent
     ["plan", "--preset", "llama-2-7b", *BASE, "--mfu", "1/2"],
+    ["plan", "--preset", "llama-2-7b", "--num-gpus", "64", "--gpu-memory", "80GiB", "--peak-flops", "989/1000T"],
     ["plan", "--preset", "llama-2-7b", "--num-gpus", "8", "--hardware", "H100"],            # another spelling
     ["plan", "--preset", "llama-2-7b", "--num-gpus", "8", "--hardware", "h300"],            # not in the catalogue
     ["plan", "--preset", "llama-2-7b", "--num-gpus", "8", "--hardware", "tpu-v5e", "--dtype", "fp8"],  # no such peak
@@ -187,7 +190,6 @@ OUTSIDE = [
     ["plan", "--preset", "llama-2-7b", *BASE, "--zero-stages", "2", "--framework", "megatron"],
     ["plan", "--preset", "llama-2-7b", *BASE, "--kernel-efficiency", "1.5"],
     ["plan", "--preset", "llama-2-7b", "--num-gpus", "64", "--gpu-memory", "80 GiB", "--peak-flops", "989e12"],
-    ["plan", "--preset", "llama-2-7b", "--num-gpus", "64", "--gpu-memory", "80GiB", "--peak-flops", "989.4T"],
     ["plan", "--preset", "llama-2-7b", "--num-gpus", "64", "--gpu-memory", "80GiB"],
     ["plan", "--preset", "no-such-model", *BASE],
     ["plan", "-l", "32", "-hs", "4096", "-a", "32", *BASE],

@@ -16,7 +16,8 @@ Covered: ``--preset NAME`` with ``--num-gpus``, ``--hardware NAME`` (a catalogue
 NIC for DP/PP/EP and scale-up domain as the node size, each where the entry has it, else the
 planner's default, as :func:`symcalc.cli.plan._cluster` fills them; a flag given wins), ``--dtype``,
 ``--gpu-memory`` (``80GiB``, ``80GB``, ``512MiB``, ``1TiB``, ``1TB`` or bytes), ``--peak-flops``
-(``989e12``, ``989.4e12``, a whole number, or a catalogue name or alias: its peak at ``--dtype``),
+(``989e12``, ``989.4e12``, ``989.4T`` (K M B T), a whole number, or a catalogue name or alias: its peak at
+``--dtype``),
 ``-s/--sequence-length``, ``-gbs/--global-batch-size``, ``--max-tp``, ``--max-micro-batch``,
 ``--max-virtual-stages``, ``--node-size``, ``--framework``, ``--zero-stages``, ``--recompute``,
 ``--tp-bandwidth``/``--dp-bandwidth``/``--ep-bandwidth`` (as ``--gpu-memory``), ``--kernel-efficiency``
@@ -49,7 +50,7 @@ _UNITS = {"": 1, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "MB": 10**6, "GB": 10
 #: flag -> (key, kind)
 _FLAGS = {
     "--preset": ("preset", "name"), "--json": ("json", "flag"), "--num-gpus": ("n", "int"),
-    "--gpu-memory": ("memory", "bytes"), "--peak-flops": ("peak", "decimal"),
+    "--gpu-memory": ("memory", "bytes"), "--peak-flops": ("peak", "count"),
     "--sequence-length": ("s", "seq"), "-s": ("s", "seq"),
     "--global-batch-size": ("B", "int"), "-gbs": ("B", "int"),
     "--max-tp": ("max_tp", "int"), "--max-micro-batch": ("max_b", "int"), "--max-virtual-stages": ("max_v", "int"),
@@ -76,7 +77,7 @@ def _parse(argv: Sequence[str]) -> Optional[dict]:
     """The options of a covered ``plan`` command line, else None."""
     from ._fast_args import amount, parse
 
-    kinds = {"name": "text", "bytes": "text", "decimal": "text", "hardware": "text", "dtype": DTYPES}
+    kinds = {"name": "text", "bytes": "text", "decimal": "text", "count": "text", "hardware": "text", "dtype": DTYPES}
     opts = parse(argv[1:], {k: (key, kinds.get(kind, kind)) for k, (key, kind) in _FLAGS.items()})
     if opts is None or not all(k in opts for k in ("preset", "n")):
         return None
@@ -85,8 +86,8 @@ def _parse(argv: Sequence[str]) -> Optional[dict]:
     if "peak" in opts and opts["peak"] in _aliases():
         opts["peak_name"] = opts.pop("peak")  # --peak-flops h100: its dense peak at --dtype
     for key, kind in set(_FLAGS.values()):
-        if key in opts and kind in ("bytes", "decimal"):
-            opts[key] = _bytes(opts[key]) if kind == "bytes" else amount(opts[key], suffix=False)
+        if key in opts and kind in ("bytes", "decimal", "count"):
+            opts[key] = _bytes(opts[key]) if kind == "bytes" else amount(opts[key], suffix=kind == "count")
             if opts[key] is None:
                 return None
     return opts

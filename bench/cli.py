@@ -36,6 +36,13 @@ OTHER = [
     ("latex params", ["latex", "params"]),
     ("solve micro-batch (llama-2-7b, ZeRO-3)", "solve micro-batch --preset llama-2-7b -s 4096 --num-gpus 8 -z 3 "
      "--recompute full --budget 80GiB".split()),
+    ("solve seq-len (llama-2-7b, 8 GPUs, ZeRO-3)", "solve seq-len --preset llama-2-7b --budget 80GiB --num-gpus 8 "
+     "-z 3".split()),
+    ("solve tp (llama-3-70b, 64 GPUs, ZeRO-3)", "solve tp --preset llama-3-70b --budget 80GiB --num-gpus 64 -z 3".split()),
+    ("solve pp (llama-2-70b, 64 GPUs, TP 8)", "solve pp --preset llama-2-70b --budget 80GiB --num-gpus 64 -tp 8".split()),
+    ("solve zero-stage (llama-2-7b, 8 GPUs)", "solve zero-stage --preset llama-2-7b --budget 40GiB --num-gpus 8 "
+     "--recompute full".split()),
+    ("solve devices (llama-2-7b, ZeRO-3, TP 2)", "solve devices --preset llama-2-7b -z 3 -tp 2 --budget 40GiB".split()),
     ("plan (llama-2-7b, 64 GPUs, top 5)", "plan --preset llama-2-7b --num-gpus 64 --gpu-memory 80GiB --peak-flops 989e12 "
      "-s 4096 -gbs 512 --top 5".split()),
     ("plan --hardware h100 (llama-2-7b, 64 GPUs)", "plan --preset llama-2-7b --num-gpus 64 --hardware h100".split()),

@@ -272,9 +272,11 @@ def files(names=None) -> dict:
     from ._fastgen_hf import generate_hf_index
     from ._fastgen_plan import files as plan_files
     from ._fastgen_scaling import generate_scaling
+    from ._fastgen_solve import generate_solve
 
     out = {"__init__.py": generate_index(), "hf.py": generate_hf_index(), "flags.py": generate_flags(),
-           "catalog.py": generate_catalog(), "scaling.py": generate_scaling(), "latex.py": generate_latex()}
+           "catalog.py": generate_catalog(), "scaling.py": generate_scaling(), "latex.py": generate_latex(),
+           "solve.py": generate_solve()}
     for name in (PRESETS if names is None else names):
         out[module_name(name) + ".py"] = generate(name)
     return {**out, **plan_files(names)}
@@ -286,7 +288,7 @@ def file_names() -> set:
 
     from ._fastgen_plan import file_names as plan_file_names
 
-    return ({"__init__.py", "hf.py", "flags.py", "catalog.py", "scaling.py", "latex.py"}
+    return ({"__init__.py", "hf.py", "flags.py", "catalog.py", "scaling.py", "latex.py", "solve.py"}
             | {module_name(n) + ".py" for n in PRESETS} | plan_file_names())
 
 

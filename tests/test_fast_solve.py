@@ -103,11 +103,37 @@ def test_flag_combinations_equal_the_full_path(line):
     assert fast == _full(argv), line
 
 
+NOTHING_FITS = [
+    "tp --preset llama-3-70b --budget 80GiB --num-gpus 64",
+    "tp --preset mixtral-8x7b --budget 40GiB --num-gpus 64 -ep 8 -b 4 --json",
+    "tp --preset llama-2-7b --budget 2GiB -s 4096",                     # dp = 1
+    "pp --preset llama-2-70b --budget 30GiB --num-gpus 64 -tp 16",      # t > g
+    "pp --preset llama-2-7b --budget 10GiB --num-gpus 8 --json",
+    "zero-stage --preset llama-2-7b --budget 40GiB --num-gpus 8",
+    "zero-stage --preset llama-2-7b --budget 10GiB --num-gpus 8 -b 2",
+    "zero-stage --preset qwen3-30b-a3b --budget 40GiB --num-gpus 16 -ep 4 --recompute none",
+    "micro-batch --preset llama-2-7b --budget 10GiB",
+    "micro-batch --preset llama-2-7b --budget 40GiB --num-gpus 8 -s 8192 --recompute none -z 1",
+    "micro-batch --preset gpt2 --budget 1GiB --json",
+    "micro-batch --preset llama-2-70b --budget 20GiB --num-gpus 64 -tp 8 -pp 2 -z 1",
+    "seq-len --preset llama-2-7b --budget 80GiB",
+    "seq-len --preset llama-2-7b --budget 1GiB --multiple-of 128",
+    "seq-len --preset mixtral-8x7b --budget 10GiB --num-gpus 64 -ep 8 -b 2 -z 3 --json",
+]
+
+
+@pytest.mark.parametrize("line", NOTHING_FITS)
+def test_nothing_fits_equals_the_full_path(line):
+    """Where nothing fits, the fast path prints the full path's shortfall and single changes (text and --json), exit 1:
+    over ZeRO stages, policies, dp = 1, t > g, MoE with EP, micro-batches above 1."""
+    argv = ["solve", *line.split()]
+    fast = _quick(argv)
+    assert fast[0] == 1, f"the fast path does not cover {line}"
+    assert fast == _full(argv), line
+
+
 OUTSIDE = [
-    "tp --preset llama-3-70b --budget 80GiB --num-gpus 64",               # nothing fits
-    "zero-stage --preset llama-2-7b --budget 10GiB --num-gpus 8",        # nothing fits
-    "seq-len --preset llama-2-7b --budget 1GiB",                         # nothing fits
-    "devices --preset llama-2-7b -z 0 --budget 40GiB",                   # more devices never help
+    "devices --preset llama-2-7b -z 0 --budget 40GiB",                   # nothing fits: the limit n -> oo
     "devices --preset llama-2-7b -z 3 --budget 40GiB --max-devices 2",   # nothing fits below the bound
     "seq-len --preset llama-2-7b --budget 80GiB -s 4096",                # the unknown's flag
     "tp --preset llama-2-7b --budget 80GiB -tp 2",
@@ -127,8 +153,8 @@ OUTSIDE = [
 
 @pytest.mark.parametrize("line", OUTSIDE)
 def test_uncovered_input_goes_to_the_full_path(line):
-    """Nothing fitting, the unknown's own flag, refused layouts, bad values and other questions print nothing and
-    return None (the full path answers: nothing fits, exit 1, or its one-line error, exit 2)."""
+    """Devices where nothing fits, the unknown's own flag, refused layouts, bad values and other questions print
+    nothing and return None (the full path answers: nothing fits, exit 1, or its one-line error, exit 2)."""
     assert _quick(["solve", *line.split()]) == (None, "")
 
 
@@ -172,7 +198,12 @@ def test_fast_path_process_never_imports_sympy(line):
     assert fast.stdout == full.stdout and full.returncode == 0
 
 
-def test_nothing_fits_gets_the_full_paths_answer():
-    """A budget nothing fits falls back: the process prints the full path's shortfall and fixes, exit 1."""
-    got = _process(["-m", "symcalc", "solve", "tp", "--preset", "llama-3-70b", "--budget", "80GiB", "--num-gpus", "64"])
-    assert got.returncode == 1 and got.stdout.startswith("nothing fits") and got.stderr == ""
+def test_nothing_fits_process_never_imports_sympy():
+    """As a process, a budget nothing fits prints the full path's shortfall and fixes, exit 1, sympy never imported."""
+    code = ("import sys; from symcalc.cli import main; sys.argv = ['symcalc'] + sys.argv[1:]; status = main(); "
+            "assert 'sympy' not in sys.modules, 'sympy imported'; sys.exit(status)")
+    argv = ["solve", "tp", "--preset", "llama-3-70b", "--budget", "80GiB", "--num-gpus", "64"]
+    fast = _process(["-c", code, *argv])
+    assert fast.returncode == 1 and fast.stdout.startswith("nothing fits") and fast.stderr == ""
+    full = _process(["-m", "symcalc", *argv], SYMCALC_FULL_PATH="1")
+    assert fast.stdout == full.stdout and full.returncode == 1

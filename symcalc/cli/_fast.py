@@ -324,6 +324,9 @@ def run(argv: Sequence[str]) -> Optional[int]:
     """
     if argv and argv[0] in _OTHERS:  # other subcommands: each its own module, answer(argv) -> text or None
         text = importlib.import_module(f"{__package__}.{_OTHERS[argv[0]]}").answer(argv)
+        if isinstance(text, tuple):  # (text, exit status): solve's "nothing fits" exits 1
+            text, status = text
+            return _write([text]) or status
         return None if text is None else _write([text])
     parsed = _parse(argv)
     if parsed is None:

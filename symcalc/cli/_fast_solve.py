@@ -21,8 +21,9 @@ or Fractions) and gives the full path's answer (:mod:`symcalc.cli.solve`, :mod:`
 Covered: ``--preset NAME`` (or ``--hf-config`` holding a preset's model), the layout and training flags of the
 sympy-free ``symcalc mem`` (``--num-gpus -tp -pp -ep -z -b -s --recompute -ca`` and the precision flags; the
 unknown's own flag goes to the full path), ``--budget`` (bytes: ``80GiB``, ``80GB``, ``1e9``) or ``--hardware
-NAME``, ``--multiple-of`` (seq-len, devices), ``--max-devices`` (devices), ``--json``. Nothing fitting (the full
-path then lists the single changes that would fit, exit 1), ``--infer`` and every other flag go to the full path.
+NAME``, ``--multiple-of`` (seq-len, devices), ``--max-devices`` (devices), ``--json``. Where nothing fits,
+:mod:`symcalc.cli._fast_solve_fixes` prints the shortfall and the single changes that would fit (exit 1), except
+for ``devices``. ``--infer`` and every other flag go to the full path.
 """
 
 from __future__ import annotations
@@ -112,15 +113,24 @@ class _Problem:
         if self.today["sequence_parallel"] and s % tp:
             raise _Fallback
 
-    def total(self, tp: int, pp: int, dp: int, ep: int, *, b=None, s=None, z=None):
+    def total(self, tp: int, pp: int, dp: int, ep: int, *, b=None, s=None, z=None, policy=None):
         """Training memory per device (exact int or Fraction) at this layout; the problem's values by default."""
         from ._fast import _Fallback
 
-        parts = self.memory(tp, pp, dp, ep, self.b if b is None else b, self.s if s is None else s,
-                            self.z if z is None else z, *self.bytes_per)
+        memory = self.memory if policy is None else getattr(self.m, f"mem_{policy}")
+        parts = memory(tp, pp, dp, ep, self.b if b is None else b, self.s if s is None else s,
+                       self.z if z is None else z, *self.bytes_per)
         if parts is self.m.SLOW:
             raise _Fallback
         return sum(parts)
+
+
+class NothingFits(Exception):
+    """Provably no allowed value fits: the value the full path reports as tried, and the memory it reports."""
+
+    def __init__(self, tried: dict, quantity):
+        super().__init__(tried, quantity)
+        self.tried, self.quantity = tried, quantity
 
 
 def _divisors(n: int) -> list:
@@ -137,8 +147,10 @@ def _micro_batch(pr: _Problem) -> tuple:
         raise _Fallback
     one, two = pr.total(tp, pp, dp, ep, b=1), pr.total(tp, pp, dp, ep, b=2)
     slope = two - one
-    if slope <= 0 or one > pr.budget:
-        raise _Fallback  # nothing fits: the full path's answer, with the changes that would fit
+    if slope <= 0:
+        raise _Fallback  # the full path's error (every b fits)
+    if one > pr.budget:
+        raise NothingFits({"micro_batch": 1}, one)
     b = int((pr.budget - (one - slope)) // slope)
     return b, pr.total(tp, pp, dp, ep, b=b)
 
@@ -148,7 +160,7 @@ def _zero_stage(pr: _Problem) -> tuple:
 
     tp, pp, dp, ep, _ = layout(pr.info, pr.opts)
     pr.check(tp, pp, dp, ep, pr.s)
-    return _smallest([(z, pr.total(tp, pp, dp, ep, z=z)) for z in range(4)], pr.budget)
+    return _smallest([(z, pr.total(tp, pp, dp, ep, z=z)) for z in range(4)], pr.budget, "zero_stage")
 
 
 def _degree(pr: _Problem, unknown: str) -> tuple:
@@ -173,16 +185,15 @@ def _degree(pr: _Problem, unknown: str) -> tuple:
         dp = 1 if n is None else n // (t * p)
         pr.check(t, p, dp, ep, pr.s)
         rows.append((v, pr.total(t, p, dp, ep)))
-    return _smallest(rows, pr.budget)
+    return _smallest(rows, pr.budget, unknown)
 
 
-def _smallest(rows: list, budget) -> tuple:
-    """The first ``(value, memory)`` whose memory fits; nothing fitting goes to the full path."""
-    from ._fast import _Fallback
-
+def _smallest(rows: list, budget, key: str) -> tuple:
+    """The first ``(value, memory)`` whose memory fits. Nothing fitting: the highest value was tried, and the
+    least memory of any (the first where several tie) is reported, as the full path's engine does."""
     found = next((row for row in rows if row[1] <= budget), None)
     if found is None:
-        raise _Fallback  # nothing fits: the full path's answer, with the changes that would fit
+        raise NothingFits({key: rows[-1][0]}, min((row[1] for row in rows)))
     return found
 
 
@@ -199,6 +210,7 @@ def _devices(pr: _Problem) -> tuple:
     k_hi = None if "max_devices" not in opts else opts["max_devices"] // step
     if k_hi is not None and k_hi < 1:
         raise _Fallback  # the full path's error
+    tried = {"n_devices": step}
     pr.check(tp, pp, step // mp, ep, pr.s)
 
     def fits(k: int):
@@ -213,11 +225,15 @@ def _devices(pr: _Problem) -> tuple:
     two, four = pr.total(tp, pp, 2, ep), pr.total(tp, pp, 4, ep)
     beta = 4 * (two - four)
     alpha = two - Fraction(beta, 2)
+    if (beta > 0 and alpha >= pr.budget) or (beta == 0 and alpha > pr.budget):
+        raise NothingFits(tried, None)  # alpha + beta/d > budget for every d >= 2
     if beta <= 0 or alpha >= pr.budget:
-        raise _Fallback  # more devices never fit: the full path's answer
+        raise _Fallback
     d_min = Fraction(beta) / (pr.budget - alpha)  # exactly: d >= d_min fits
     k = max(2, int(-(-d_min * mp // step)))
-    if (k_hi is not None and k > k_hi) or fits(k) is None or fits(k - 1) is not None:
+    if k_hi is not None and k > k_hi:
+        raise NothingFits(tried, None)
+    if fits(k) is None or fits(k - 1) is not None:
         raise _Fallback
     pr.check(tp, pp, k * step // mp, ep, pr.s)
     return k * step, fits(k)
@@ -243,8 +259,10 @@ def _seq_len(pr: _Problem) -> tuple:
     def poly(s: int):
         return (a * s + b) * s + c
 
-    if a < 0 or 2 * a + b < 0 or (a == 0 and b <= 0) or poly(multiple) > pr.budget:
-        raise _Fallback  # not increasing (the full path's own answer or error), or nothing fits
+    if a < 0 or 2 * a + b < 0 or (a == 0 and b <= 0):
+        raise _Fallback  # not increasing: the full path's own answer or error
+    if poly(multiple) > pr.budget:
+        raise NothingFits({"seq_len": pr.opts.get("multiple_of", 1)}, pr.total(tp, pp, dp, ep, s=multiple))
     good, bad = 1, 2
     while poly(bad * multiple) <= pr.budget:
         good, bad = bad, bad * 2
@@ -282,6 +300,10 @@ def answer(argv: Sequence[str]) -> Optional[str]:
         pr = _Problem(question, opts)
         value, at = _SOLVERS[question](pr)
         at = _exact(at)
+    except NothingFits as nothing:
+        from ._fast_solve_fixes import nothing_fits
+
+        return nothing_fits(pr, question, nothing)
     except _Fallback:
         return None
     budget = pr.budget

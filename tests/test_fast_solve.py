@@ -117,6 +117,11 @@ NOTHING_FITS = [
     "micro-batch --preset gpt2 --budget 1GiB --json",
     "micro-batch --preset llama-2-70b --budget 20GiB --num-gpus 64 -tp 8 -pp 2 -z 1",
     "seq-len --preset llama-2-7b --budget 80GiB",
+    "devices --preset llama-2-7b -z 0 --budget 40GiB",                  # no ZeRO: more devices never help
+    "devices --preset llama-2-7b -z 3 --budget 10GiB --json",           # the limit n -> oo
+    "devices --preset llama-2-7b -z 3 --budget 40GiB --max-devices 2",  # nothing fits below the bound
+    "devices --preset mixtral-8x7b -z 1 -ep 8 -tp 2 --budget 40GiB",
+    "devices --preset llama-2-70b -z 3 -tp 8 --budget 10GiB --max-devices 64 --multiple-of 16",
     "seq-len --preset llama-2-7b --budget 1GiB --multiple-of 128",
     "seq-len --preset mixtral-8x7b --budget 10GiB --num-gpus 64 -ep 8 -b 2 -z 3 --json",
 ]
@@ -133,8 +138,6 @@ def test_nothing_fits_equals_the_full_path(line):
 
 
 OUTSIDE = [
-    "devices --preset llama-2-7b -z 0 --budget 40GiB",                   # nothing fits: the limit n -> oo
-    "devices --preset llama-2-7b -z 3 --budget 40GiB --max-devices 2",   # nothing fits below the bound
     "seq-len --preset llama-2-7b --budget 80GiB -s 4096",                # the unknown's flag
     "tp --preset llama-2-7b --budget 80GiB -tp 2",
     "pp --preset llama-2-7b --budget 80GiB -pp 2",
@@ -153,8 +156,7 @@ OUTSIDE = [
 
 @pytest.mark.parametrize("line", OUTSIDE)
 def test_uncovered_input_goes_to_the_full_path(line):
-    """Devices where nothing fits, the unknown's own flag, refused layouts, bad values and other questions print
-    nothing and return None (the full path answers: nothing fits, exit 1, or its one-line error, exit 2)."""
+    """The unknown's own flag, refused layouts, bad values and other questions print nothing and return None (the full path answers: nothing fits, exit 1, or its one-line error, exit 2)."""
     assert _quick(["solve", *line.split()]) == (None, "")
 
 

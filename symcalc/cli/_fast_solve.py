@@ -22,8 +22,8 @@ Covered: ``--preset NAME`` (or ``--hf-config`` holding a preset's model), the la
 sympy-free ``symcalc mem`` (``--num-gpus -tp -pp -ep -z -b -s --recompute -ca`` and the precision flags; the
 unknown's own flag goes to the full path), ``--budget`` (bytes: ``80GiB``, ``80GB``, ``1e9``) or ``--hardware
 NAME``, ``--multiple-of`` (seq-len, devices), ``--max-devices`` (devices), ``--json``. Where nothing fits,
-:mod:`symcalc.cli._fast_solve_fixes` prints the shortfall and the single changes that would fit (exit 1), except
-for ``devices``. ``--infer`` and every other flag go to the full path.
+:mod:`symcalc.cli._fast_solve_fixes` prints the shortfall and the single changes that would fit (exit 1).
+``--infer`` and every other flag go to the full path.
 """
 
 from __future__ import annotations
@@ -225,14 +225,22 @@ def _devices(pr: _Problem) -> tuple:
     two, four = pr.total(tp, pp, 2, ep), pr.total(tp, pp, 4, ep)
     beta = 4 * (two - four)
     alpha = two - Fraction(beta, 2)
+
+    def nothing() -> NothingFits:
+        """min_devices' report: the memory at the bound (without one, the limit n -> oo: alpha), or at the first
+        count where that is less."""
+        at = alpha if k_hi is None else pr.total(tp, pp, k_hi * step // mp, ep)
+        one = pr.total(tp, pp, step // mp, ep)
+        return NothingFits(tried, one if one < at else at)
+
     if (beta > 0 and alpha >= pr.budget) or (beta == 0 and alpha > pr.budget):
-        raise NothingFits(tried, None)  # alpha + beta/d > budget for every d >= 2
+        raise nothing()  # alpha + beta/d > budget for every d >= 2
     if beta <= 0 or alpha >= pr.budget:
         raise _Fallback
     d_min = Fraction(beta) / (pr.budget - alpha)  # exactly: d >= d_min fits
     k = max(2, int(-(-d_min * mp // step)))
     if k_hi is not None and k > k_hi:
-        raise NothingFits(tried, None)
+        raise nothing()
     if fits(k) is None or fits(k - 1) is not None:
         raise _Fallback
     pr.check(tp, pp, k * step // mp, ep, pr.s)

@@ -4,11 +4,11 @@ The full path (:func:`symcalc.cli.solve.solve_memory`) reports the value tried a
 :func:`symcalc.solve.single_changes` tries one setting at a time, in its order: a higher ZeRO stage, more
 recomputation, (flash attention, sequence parallelism: on by today's defaults, else the full path answers), a
 larger TP degree (a divisor of the heads), a larger PP degree (a divisor of the layers), more devices (with
-``--num-gpus``; at most 4,096), a smaller micro-batch (when it was above 1), a shorter sequence. Each change is
+``--num-gpus``; at most 4,096; not for ``solve devices``), a smaller micro-batch (when it was above 1), a shorter
+sequence. Each change is
 evaluated with the generated memory functions, the same exact numbers; a layout the full path refuses (its
 ``SymcalcError``, skipped there) is one :func:`symcalc.cli._fast.layout` or the sequence-parallel split refuses,
 and the devices, micro-batch and sequence answers come from :mod:`symcalc.cli._fast_solve`'s own solvers.
-``solve devices`` with nothing fitting (it reports the memory as n grows without bound) goes to the full path.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ TRIED_NAMES = {"micro_batch": "micro-batch", "seq_len": "sequence", "zero_stage"
 NO_CHANGE = ("no single change of ZeRO stage, recompute, attention, TP, PP, devices, micro-batch or sequence "
              "length fits; change two, or the budget")
 #: The question -> the key of its unknown in the problem's options.
-_KEYS = {"micro_batch": "b", "seq_len": "s", "zero_stage": "z", "tp": "tp", "pp": "pp"}
+_KEYS = {"micro_batch": "b", "seq_len": "s", "zero_stage": "z", "tp": "tp", "pp": "pp", "n_devices": "n"}
 
 
 def _flag(setting: str, value, was) -> str:
@@ -41,7 +41,7 @@ def _flag(setting: str, value, was) -> str:
             "seq_len": "-s"}[setting] + f" {value}"
 
 
-def _changes(pr, state: dict) -> list:
+def _changes(pr, state: dict, devices: bool = True) -> list:
     """single_changes of the layout tried: ``[(setting, value, memory, was)]``."""
     import copy
 
@@ -87,7 +87,7 @@ def _changes(pr, state: dict) -> list:
             return None
 
     degrees = {"tp": state["tp"], "pp": state["pp"], "ep": state["ep"]}
-    if state["n"] is not None:
+    if devices and state["n"] is not None:
         found = solved(_devices, {**degrees, "max_devices": MAX_DEVICES}, b=state["b"], s=state["s"], z=state["z"])
         if found is not None and found[0] > state["n"]:
             out.append(("n_devices", found[0], found[1], state["n"]))
@@ -108,15 +108,13 @@ def nothing_fits(pr, question: str, nothing) -> Optional[tuple]:
     from ._fast_time import _exact, _json_number
     from ._solve_text import GIB, amount, number
 
-    if question == "devices" or nothing.quantity is None:
-        return None
     opts = pr.opts
     state = {"tp": opts.get("tp", 1), "pp": opts.get("pp", 1), "ep": opts.get("ep", 1), "n": opts.get("n"),
              "b": pr.b, "s": pr.s, "z": pr.z, "policy": pr.policy}
     ((key, tried),) = nothing.tried.items()
     state[_KEYS[key]] = tried
     try:
-        changes = _changes(pr, state)
+        changes = _changes(pr, state, devices=question != "devices")
     except _Fallback:
         return None
     quantity, budget = _exact(nothing.quantity), pr.budget

@@ -317,7 +317,7 @@ SERVE_OUTSIDE = [
     "serve --preset llama-3-8b --hardware h100 -o 1", "serve --preset llama-3-8b --hardware h100 --dtype fp8",
     "serve --preset llama-3-8b", "serve --preset llama-3-8b --peak-flops 989e12 --mem-bandwidth 3.35TB",
     "serve --preset llama-3-8b --hardware h100 -tp 3", "serve --preset llama-3-8b --hardware h100 -s 4k",
-    "serve --preset llama-3-8b --hardware h100 --memory-efficiency 0.8",
+    "serve --preset llama-3-8b --hardware h100 --prefill-batch 2",
     "serve --preset llama-3-8b --hardware h100 --weight-dtype int4",
     "serve --preset llama-3-8b --hardware h100 --dtype fp4", "serve --preset llama-3-8b --hardware pcie-4090",
     "serve --preset llama-3-8b --hardware h100-pcie --prefill-batch 1",

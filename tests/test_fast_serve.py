@@ -14,10 +14,17 @@ from symcalc.presets import PRESETS
 MOE = [name for name in PRESETS
        if "expert_powers" in getattr(importlib.import_module(f"symcalc._generated.{MODULES[name]}"), "SERVE", {})]
 
-#: (TP degree, batch, more flags): text and --json, expected experts (the power (1 - k/E)^T) and all experts.
-WORKLOADS = [(1, 1, ["-s", "2048"]), (2, 8, ["-s", "100", "-o", "7", "--json"]),
-             (8, 3, ["-s", "512", "--experts", "all"]), (4, 1, ["-s", "1", "-o", "2", "--experts", "expected", "--json"]),
-             (16, 64, ["-s", "64", "-o", "300"])]
+H100 = ["--hardware", "h100"]
+FIGURES = "--peak-flops 989.4T --mem-bandwidth 3.35TB --scaleup-bandwidth 450GB --gpu-memory 80GiB".split()
+#: (TP degree, batch, more flags): text and --json, expected experts (the power (1 - k/E)^T) and all experts,
+#: the device from --hardware, from flags alone, or both (a flag wins), efficiencies.
+WORKLOADS = [(1, 1, [*H100, "-s", "2048"]), (2, 8, [*H100, "-s", "100", "-o", "7", "--json"]),
+             (8, 3, [*H100, "-s", "512", "--experts", "all"]),
+             (4, 1, [*H100, "-s", "1", "-o", "2", "--experts", "expected", "--json"]),
+             (16, 64, [*H100, "-s", "64", "-o", "300"]),
+             (2, 4, [*FIGURES, "-s", "300", "--memory-efficiency", "80%", "--json"]),
+             (1, 2, ["--hardware", "b200", "--gpu-memory", "300GiB", "--mem-bandwidth", "10TB", "-s", "128",
+                     "--compute-efficiency", "0.55", "--link-efficiency", "7e-1"])]
 
 
 def test_every_moe_preset_has_generated_serving_code():
@@ -29,18 +36,19 @@ def test_every_moe_preset_has_generated_serving_code():
 
 @pytest.mark.parametrize("name", MOE)
 def test_serve_moe_presets_equal_the_full_path(name):
-    """`symcalc serve --preset MOE` over TP degrees, batches, prompt lengths, --experts and --json prints the
-    full path's bytes; a TP degree the model cannot take is left to the full path (its error, exit 2)."""
+    """`symcalc serve --preset MOE` over TP degrees, batches, prompt lengths, --experts, device figures and
+    efficiencies by flag and --json prints the full path's bytes; a TP degree the model cannot take is left
+    to the full path (its error, exit 2)."""
     covered = 0
     for tp, batch, more in WORKLOADS:
-        argv = ["serve", "--preset", name, "--hardware", "h100", "-tp", str(tp), "-b", str(batch), *more]
+        argv = ["serve", "--preset", name, "-tp", str(tp), "-b", str(batch), *more]
         fast = _quick(argv)
         if fast[0] is None:
             assert _full(argv)[0] == 2, " ".join(argv)
             continue
         covered += 1
         assert fast == _full(argv), " ".join(argv)
-    assert covered >= 3, name
+    assert covered >= 4, name
 
 
 MOE_CASES = [
@@ -61,6 +69,51 @@ def test_serve_moe_flag_combinations_equal_the_full_path(argv):
     _same(argv.split())
 
 
+DEVICE_CASES = [
+    "serve --preset llama-3-8b --peak-flops 989e12 --mem-bandwidth 3.35TB --gpu-memory 80GiB",   # no --hardware, TP 1
+    "serve --preset llama-3-8b --peak-flops 989.4T --mem-bandwidth 3.35e12 --gpu-memory 80GB --json",
+    "serve --preset llama-3-70b --peak-flops h100 --mem-bandwidth 3.35TB --scaleup-bandwidth 450GB --gpu-memory 80GiB "
+    "-tp 4 --json",                                                                               # a peak by name
+    "serve --preset llama-3-70b --hardware h100 --gpu-memory 70GiB -tp 4 --memory-efficiency 80% "
+    "--compute-efficiency 0.7 --link-efficiency 1",                                               # flags win
+    "serve --preset mixtral-8x7b --hardware h200 --mem-bandwidth 4TB -tp 2 --link-efficiency 0.5 --json",
+    "serve --preset mixtral-8x7b --hardware h200 --peak-flops a100 --dtype tf32 -tp 2",           # a100's tf32 peak
+    "serve --preset llama-2-70b --hardware rtx-4090 --gpu-memory 24GB -tp 2 -o 3",                # nothing fits
+    "serve --preset gemma-2-9b --peak-flops 1e15 --mem-bandwidth 2e12 --gpu-memory 512MiB --scaleup-bandwidth 1e11 "
+    "-tp 2 --json",
+]
+
+
+@pytest.mark.parametrize("argv", DEVICE_CASES)
+def test_serve_device_flags_equal_the_full_path(argv):
+    """`symcalc serve` with the device's figures and efficiencies given by flag (with or without --hardware;
+    a flag wins over the entry) prints the full path's bytes, text and --json."""
+    _same(argv.split())
+
+
+DEVICE_BAD = [
+    "serve --preset llama-3-8b --peak-flops 989e12 --mem-bandwidth 3.35TB --gpu-memory 80GiB -tp 2",  # no link
+    "serve --preset llama-3-8b --peak-flops 989e12", "serve --preset llama-3-8b --mem-bandwidth 3TB",
+    "serve --preset llama-3-8b --hardware h100 --memory-efficiency 150%",
+    "serve --preset llama-3-8b --hardware h100 --compute-efficiency 0",
+    "serve --preset llama-3-8b --hardware h100 --link-efficiency 2",
+    "serve --preset llama-3-8b --hardware h100 --memory-efficiency fast",
+    "serve --preset llama-3-8b --hardware h100 --gpu-memory 1e31",
+    "serve --preset llama-3-8b --hardware h100 --gpu-memory 1e-31",
+    "serve --preset llama-3-8b --hardware h100 --mem-bandwidth 0",
+    "serve --preset llama-3-8b --hardware h100 --scaleup-bandwidth eighty",
+    "serve --preset llama-3-8b --hardware h100 --peak-flops h1000",
+    "serve --preset llama-3-8b --hardware h100 --peak-flops tpu-v5e --dtype fp16",              # no fp16 peak
+]
+
+
+@pytest.mark.parametrize("argv", DEVICE_BAD)
+def test_serve_bad_device_flags_get_the_full_paths_error(argv):
+    """A device flag the full path refuses (or a figure missing) is left to it: its one-line error, exit 2."""
+    assert _quick(argv.split()) == (None, "")
+    assert _full(argv.split())[0] == 2
+
+
 def test_serve_exact_strings_past_pythons_digit_limit_go_to_the_full_path():
     """--json whose exact values would exceed Python's int-to-str digit limit (kimi-k2, (47/48)^8192) is left to
     the full path, as is a step routing more tokens than the fast path takes."""
@@ -68,9 +121,16 @@ def test_serve_exact_strings_past_pythons_digit_limit_go_to_the_full_path():
     assert _quick("serve --preset mixtral-8x7b --hardware h100 -s 32768 -b 64".split()) == (None, "")
 
 
-def test_serve_moe_process_never_imports_sympy():
-    """As a process, `symcalc serve` on an MoE preset answers with 'sympy' never imported, as the full path."""
-    argv = "serve --preset mixtral-8x7b --hardware h100 -tp 2 --json".split()
+PROCESSES = ["serve --preset mixtral-8x7b --hardware h100 -tp 2 --json",
+             "serve --preset llama-3-8b --peak-flops 989e12 --mem-bandwidth 3.35TB --gpu-memory 80GiB "
+             "--memory-efficiency 80%"]
+
+
+@pytest.mark.parametrize("command", PROCESSES)
+def test_serve_process_never_imports_sympy(command):
+    """As a process, `symcalc serve` on an MoE preset or with the device by flag answers with 'sympy' never
+    imported, as the full path."""
+    argv = command.split()
     code = ("import sys; from symcalc.cli import main; sys.argv = ['symcalc'] + sys.argv[1:]; status = main(); "
             "assert 'sympy' not in sys.modules, 'sympy imported'; sys.exit(status)")
     fast = _process(["-c", code, *argv])

@@ -9,11 +9,15 @@ expression when generated). The text and JSON are :class:`symcalc.serving.Servin
 
 Covered: ``--preset NAME`` (or ``--hf-config`` holding a preset's model) of a preset with a
 generated ``serve`` (every preset; an MoE's expected experts E (1 - (p/q)^T) take P = p^T and
-Q = q^T, computed here exactly, as two more arguments: ``SERVE["expert_powers"]``), ``--hardware
-NAME`` with a memory size and the peak of ``--dtype`` (a dtype that keeps the stored weights at
-today's bytes), ``-tp``, ``-s``, ``-o`` (at least 2), ``-b``, ``--experts`` and ``--json``. Other
-flags (figures and efficiencies given as flags, precisions, ``--prefill-batch``), a step routing more
-than :data:`MAX_ROUTED_TOKENS` tokens and exact values too long for ``str`` go to the full path.
+Q = q^T, computed here exactly, as two more arguments: ``SERVE["expert_powers"]``), the device from
+``--hardware NAME`` (the peak of ``--dtype``, a dtype that keeps the stored weights at today's bytes)
+and/or the flags ``--peak-flops`` (a number or a catalogue name), ``--mem-bandwidth``,
+``--scaleup-bandwidth`` and ``--gpu-memory`` (bytes as :func:`symcalc.inputs.parse_bytes` reads them;
+a flag wins over the entry; a memory size is needed, a link for TP > 1), the efficiencies
+``--compute-efficiency``, ``--memory-efficiency``, ``--link-efficiency`` (0.7 or 70%), ``-tp``, ``-s``,
+``-o`` (at least 2), ``-b``, ``--experts`` and ``--json``. Other flags (precisions,
+``--prefill-batch``, the attention flags), a step routing more than :data:`MAX_ROUTED_TOKENS` tokens
+and exact values too long for ``str`` go to the full path.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ._fast import _Fallback, layout
-from ._fast_args import answer_with
+from ._fast_args import MAX_AMOUNT, answer_with
 from ._fast_time import DTYPES, MODEL_FLAGS, _exact, _figure, _hardware, _json_number, _need, model_module
 
 TYPE_CHECKING = False
@@ -35,6 +39,9 @@ FLAGS = {
     "--sequence-length": ("s", "int"), "-s": ("s", "int"), "--output-tokens": ("n", "int"), "-o": ("n", "int"),
     "--batch-size": ("b", "int"), "-b": ("b", "int"), "--tensor-parallel-size": ("t", "int"), "-tp": ("t", "int"),
     "--hardware": ("hardware", "text"), "--dtype": ("dtype", DTYPES), "--experts": ("experts", ("expected", "all")),
+    "--peak-flops": ("peak", "text"), "--mem-bandwidth": ("bw", "text"), "--scaleup-bandwidth": ("up", "text"),
+    "--gpu-memory": ("mem", "text"), "--compute-efficiency": ("compute_efficiency", "text"),
+    "--memory-efficiency": ("memory_efficiency", "text"), "--link-efficiency": ("link_efficiency", "text"),
 }
 TIME = ("roofline per operation: max(FLOPs / (peak x compute_efficiency), bytes / (bandwidth x memory_efficiency)), "
         "summed, plus TP all-reduces / (scale-up link x link_efficiency); a lower bound on time")
@@ -84,12 +91,49 @@ def _expert_powers(table: dict, experts: str, sizes: dict) -> list:
     return out
 
 
+def _device(opts: dict, dtype: str, defaults: dict) -> tuple:
+    """``(the --hardware entry or None, the roofline's figures)``: each figure's flag wins over the entry's
+    (:func:`symcalc.cli.serve.device_from_args`); a figure neither gives, or a value the full path refuses,
+    falls back."""
+    from ._fast_args import amount
+    from ._fast_solve import budget_bytes
+    from ._fast_time import peak_flops
+
+    hw = _hardware(opts["hardware"]) if "hardware" in opts else None
+
+    def rate(key: str, figure: str):
+        if key in opts:
+            value = _need(budget_bytes(opts[key]))  # symcalc.inputs.parse_bytes, within the flags' range
+            if value == 0 or value > MAX_AMOUNT or value < Fraction(1, MAX_AMOUNT):
+                raise _Fallback
+            return value
+        return None if hw is None else _need(_figure(hw, figure))  # a figure the entry lacks: the full path's error
+
+    def efficiency(key: str):
+        text = opts.get(f"{key}_efficiency")
+        if text is None:
+            return Fraction(*defaults["efficiency"][key])
+        value = _need(amount(text[:-1]) if text.endswith("%") else amount(text))  # 70% or 0.7, as symcalc.cost.as_mfu
+        value = Fraction(value, 100) if text.endswith("%") else value
+        if value > 1:
+            raise _Fallback  # symcalc.cost.as_mfu's error
+        return Fraction(value)
+
+    peak = peak_flops(opts["peak"], dtype) if "peak" in opts else None if hw is None else \
+        _figure(hw, f"peak_flops/{dtype}")
+    device = {"peak": _need(peak), "bw": _need(rate("bw", "mem_bandwidth")), "up": rate("up", "bandwidth_scaleup"),
+              "mem": _need(rate("mem", "memory")), **{k: efficiency(k) for k in ("compute", "memory", "link")}}
+    if device["up"] is None and opts.get("t", 1) != 1:
+        raise _Fallback  # the full path's error
+    return hw, device
+
+
 def compute(opts: dict, defaults: dict) -> tuple:
     """The estimate's JSON object and its text lines."""
     from .._numfmt import readable_exact as readable, significant_float
 
     m, model_name = model_module(opts)
-    if not hasattr(m, "serve") or "hardware" not in opts:
+    if not hasattr(m, "serve"):
         raise _Fallback
     s, n, b = opts.get("s", defaults["seq_len"]), opts.get("n", defaults["output_tokens"]), opts.get("b", defaults["batch"])
     t = opts.get("t", 1)
@@ -99,12 +143,8 @@ def compute(opts: dict, defaults: dict) -> tuple:
     if n < 2 or (dtype in storage and storage[dtype] != storage[defaults["weight_dtype"]]):
         raise _Fallback  # one token generated (no decode step), or other stored weights
     weights = opts["dtype"] if opts.get("dtype") in storage else defaults["weight_dtype"]
-    hw = _hardware(opts["hardware"])
-    eff = {k: Fraction(*v) for k, v in defaults["efficiency"].items()}
-    device = {"peak": _need(_figure(hw, f"peak_flops/{dtype}")), "bw": _need(_figure(hw, "mem_bandwidth")),
-              "up": _figure(hw, "bandwidth_scaleup"), "mem": _need(_figure(hw, "memory")), **eff}
-    if device["up"] is None and t != 1:
-        raise _Fallback  # the full path's error
+    hw, device = _device(opts, dtype, defaults)
+    eff = {k: device[k] for k in ("compute", "memory", "link")}
     experts = opts.get("experts") or defaults["experts"]
     table = m.SERVE
 
@@ -135,7 +175,7 @@ def compute(opts: dict, defaults: dict) -> tuple:
     else:
         raise _Fallback
     causal = defaults["causal"]
-    out = {"model": model_name or "custom", "hardware": hw["name"], "dtype": dtype, "prompt_len": s, "n_generate": n,
+    out = {"model": model_name or "custom", "hardware": None if hw is None else hw["name"], "dtype": dtype, "prompt_len": s, "n_generate": n,
            "batch": b, "tp": t, "decode_context": _json_number(ctx),
            "conventions": {"time": TIME, "tpot": "decode step at the mean context s + (n - 2)/2",
                            "experts": experts, "prefill_attention": "causal half" if causal else "full square",
@@ -170,7 +210,8 @@ def compute(opts: dict, defaults: dict) -> tuple:
              "none fits (the weights alone exceed the device)")]
     width = max(len(k) for k, _ in rows)
     effs = ", ".join(f"{k} {float(eff[k]):g}" for k in ("compute", "memory", "link"))
-    lines = [f"symcalc serve: {model_name or 'custom model'} on {t} x {hw['name']} ({dtype}); weights {weights}, "
+    on = "devices" if hw is None else f"{hw['name']} ({dtype})"
+    lines = [f"symcalc serve: {model_name or 'custom model'} on {t} x {on}; weights {weights}, "
              f"KV cache {defaults['kv_cache_dtype']}; {b} x ({s} prompt + {n} generated) tokens"]
     lines += [f"{k:<{width}}  {v}" for k, v in rows]
     lines.append(f"roofline per operation, efficiencies {effs} (1 = the physical limit: times are lower bounds); "

@@ -111,6 +111,14 @@ def _figure(hw: dict, key: str):
     return value if isinstance(value, int) else _exact(Fraction(value))
 
 
+def peak_flops(text: str, dtype: str):
+    """``--peak-flops``: a catalogue name's peak at ``dtype`` (None where it has none), or a number
+    (:func:`symcalc.cli.hwargs.parse_peak`); None for anything else."""
+    from .._generated.catalog import ALIASES
+
+    return _figure(_hardware(text), f"peak_flops/{dtype}") if text in ALIASES else amount(text)
+
+
 def compute(opts: dict, defaults: dict) -> tuple:
     """The run's exact numbers and the texts around them: ``(json object, text lines)``."""
     from .._numfmt import readable_exact as readable
@@ -123,9 +131,7 @@ def compute(opts: dict, defaults: dict) -> tuple:
     hw = _hardware(opts["hardware"]) if "hardware" in opts else None
     dtype = opts.get("dtype") or defaults["dtype"]
     if "peak" in opts:
-        from .._generated.catalog import ALIASES
-
-        peak = _figure(_hardware(opts["peak"]), f"peak_flops/{dtype}") if opts["peak"] in ALIASES else amount(opts["peak"])
+        peak = peak_flops(opts["peak"], dtype)
     else:
         peak = None if hw is None else _figure(hw, f"peak_flops/{dtype}")
     peak = _need(peak)  # no peak (or the dtype's missing): the full path's error, or a symbolic answer

@@ -54,6 +54,8 @@ OTHER = [
     ("serve (mixtral-8x7b, 2 H100)", "serve --preset mixtral-8x7b --hardware h100 -tp 2".split()),
     ("serve (llama-3-8b, device by flag)", "serve --preset llama-3-8b --peak-flops 989e12 --mem-bandwidth 3.35TB "
      "--gpu-memory 80GiB --memory-efficiency 80%".split()),
+    ("serve (llama-3-8b, fp8 KV cache)", "serve --preset llama-3-8b --hardware h100 --kv-cache-dtype fp8 "
+     "--activation-bytes 1".split()),
 ]
 #: compute_optimal and the closed-form solvers: the frontier, its inverse (a loss target), the loss at a
 #: given N, the inference-aware optimum (bisection on the derived condition)

@@ -83,10 +83,12 @@ def linear_micro_batch() -> dict:
 def serve_defaults() -> dict:
     """The defaults ``symcalc serve`` reads (today's set) and the bytes of each storage dtype, as plain data."""
     from . import defaults
-    from .memory.states import WEIGHT_DTYPES
+    from .memory.states import WEIGHT_DTYPES, activation_bytes
 
     d = defaults.TODAY
-    return {"dtype": d.dtype, "weight_dtype": d.weight_dtype, "kv_cache_dtype": d.kv_cache_dtype,
+    with defaults.using("today"):
+        act = int(activation_bytes())
+    return {"dtype": d.dtype, "weight_dtype": d.weight_dtype, "kv_cache_dtype": d.kv_cache_dtype, "activation_bytes": act,
             "seq_len": int(d.seq_len), "output_tokens": int(d.serve_output_tokens), "batch": int(d.micro_batch),
             "experts": d.experts_read, "causal": bool(d.prefill_causal),
             "efficiency": {k: _fraction(d[f"{k}_efficiency"]) for k in ("compute", "memory", "link")},

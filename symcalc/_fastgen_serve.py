@@ -1,10 +1,12 @@
 """The ``symcalc serve`` part of :mod:`symcalc._fastgen`: a preset's serving roofline as generated code.
 
 :func:`serve_source` runs :func:`symcalc.serving.serving` (the function ``symcalc serve`` calls) on
-a preset with the prompt length s, the tokens generated n, the batch b and the TP degree t left
-symbolic, today's defaults otherwise (weights and KV cache bf16, 2 bytes per activation, the
-expected experts, the causal prefill, flash attention), and writes one integer function
-``serve(s, n, b, t)`` of every number the report prints before the hardware divides it: the
+a preset with the prompt length s, the tokens generated n, the batch b, the TP degree t and the
+bytes left symbolic (w bytes per stored weight, a dtype of at least 16 bits: below, the linears
+take a quantized storage format; 2 x the bytes per KV-cache value, kv2, an integer for every dtype
+int4 included; a bytes per activation), today's defaults otherwise (the expected experts, the
+causal prefill, flash attention), and writes one integer function
+``serve(s, n, b, t, w, kv2, a, ...)`` of every number the report prints before the hardware divides it: the
 FLOPs and the memory traffic of each operation of the prefill and of the decode step (at the mean
 context s + (n - 2)/2), the bytes of their TP all-reduces, the inference memory per device and
 its KV cache. :mod:`symcalc.cli._fast_serve` divides them by the device's roofs.
@@ -25,13 +27,17 @@ __all__ = ["serve_source", "SERVE_ARGS"]
 
 
 def _args():
+    from sympy import Symbol
+
     from . import symbols as S
 
-    return (S.seq_len, S.n_generate, S.micro_batch, S.tp)
+    return (S.seq_len, S.n_generate, S.micro_batch, S.tp, Symbol("bytes_weight", integer=True, positive=True),
+            Symbol("bytes_kv_halves", integer=True, positive=True), Symbol("bytes_act", integer=True, positive=True))
 
 
-#: The arguments of ``serve``: prompt tokens s, tokens generated n, sequences b, TP degree t.
-SERVE_ARGS = ("s", "n", "b", "t")
+#: The arguments of ``serve``: prompt tokens s, tokens generated n, sequences b, TP degree t, bytes per weight
+#: w (a dtype of 16 bits or more), twice the bytes per KV-cache value kv2, bytes per activation a.
+SERVE_ARGS = ("s", "n", "b", "t", "w", "kv2", "a")
 
 
 def _linear_in(expr, symbol) -> bool:
@@ -70,8 +76,8 @@ def serve_source(model) -> str:
     from ._fastgen import _function
     from .serving import serving
 
-    s, n, b, t = _args()
-    est = serving(model, prompt_len=s, n_generate=n, batch=b, tp=t)
+    s, n, b, t, w, kv2, a = _args()
+    est = serving(model, prompt_len=s, n_generate=n, batch=b, tp=t, weights=w, bytes_kv=kv2 / 2, bytes_act=a)
     table, exprs = {}, []
     for phase, step in (("prefill", est.prefill), ("decode", est.decode)):
         table[f"{phase}_flops"] = tuple(step.flops)

@@ -24,7 +24,9 @@ WORKLOADS = [(1, 1, [*H100, "-s", "2048"]), (2, 8, [*H100, "-s", "100", "-o", "7
              (16, 64, [*H100, "-s", "64", "-o", "300"]),
              (2, 4, [*FIGURES, "-s", "300", "--memory-efficiency", "80%", "--json"]),
              (1, 2, ["--hardware", "b200", "--gpu-memory", "300GiB", "--mem-bandwidth", "10TB", "-s", "128",
-                     "--compute-efficiency", "0.55", "--link-efficiency", "7e-1"])]
+                     "--compute-efficiency", "0.55", "--link-efficiency", "7e-1"]),
+             (2, 16, [*H100, "-s", "64", "--kv-cache-dtype", "fp8", "--activation-bytes", "1", "--json"]),
+             (4, 2, ["--hardware", "h200", "--dtype", "fp32", "--kv-cache-dtype", "int4", "-s", "77", "-o", "9"])]
 
 
 def test_every_moe_preset_has_generated_serving_code():
@@ -107,11 +109,55 @@ DEVICE_BAD = [
 ]
 
 
-@pytest.mark.parametrize("argv", DEVICE_BAD)
-def test_serve_bad_device_flags_get_the_full_paths_error(argv):
-    """A device flag the full path refuses (or a figure missing) is left to it: its one-line error, exit 2."""
+PRECISION_CASES = [
+    "serve --preset llama-3-8b --hardware h100 --weight-dtype fp32 --kv-cache-dtype fp8 --activation-bytes 4",
+    "serve --preset llama-3-8b --hardware h100 --dtype fp32 --json",                  # fp32 weights from --dtype
+    "serve --preset llama-3-8b --hardware h100 --kv-cache-dtype int4 --json",         # half a byte per KV value
+    "serve --preset mixtral-8x7b --hardware h100 -tp 2 --kv-cache-dtype fp8 --weight-dtype fp16 --activation-bytes 1 "
+    "--json",
+    "serve --preset deepseek-v3 --hardware h200 -tp 8 --kv-cache-dtype int8 --activation-bytes 4",   # MLA's latent cache
+    "serve --preset gemma-3-27b --hardware a100 -tp 2 --kv-cache-dtype fp32 --dtype tf32 --json",    # windows
+    "serve --preset llama-3-70b --hardware h100 -tp 16 -s 100 -o 2 --weight-dtype fp32 --kv-cache-dtype fp16",  # t > g
+]
+
+
+@pytest.mark.parametrize("argv", PRECISION_CASES)
+def test_serve_precision_flags_equal_the_full_path(argv):
+    """`symcalc serve` with --weight-dtype (16 bits or more), --kv-cache-dtype (any) and --activation-bytes prints
+    the full path's bytes, text and --json."""
+    _same(argv.split())
+
+
+PRECISION_OUTSIDE = [
+    "serve --preset llama-3-8b --hardware h100 --weight-dtype int4",      # quantized linears: a storage format
+    "serve --preset llama-3-8b --hardware h100 --weight-dtype fp8", "serve --preset llama-3-8b --hardware h100 --dtype fp8",
+    "serve --preset mixtral-8x7b --hardware h100 -tp 2 --weight-dtype int8",
+]
+
+
+@pytest.mark.parametrize("argv", PRECISION_OUTSIDE)
+def test_serve_quantized_weights_go_to_the_full_path(argv):
+    """Weights below 16 bits (the linears take a quantized storage format) are left to the full path."""
     assert _quick(argv.split()) == (None, "")
-    assert _full(argv.split())[0] == 2
+
+
+DEVICE_BAD += [
+    "serve --preset llama-3-8b --hardware h100 --weight-dtype BF16", "serve --preset llama-3-8b --hardware h100 "
+    "--kv-cache-dtype fp4", "serve --preset llama-3-8b --hardware h100 --activation-bytes 0",
+    "serve --preset llama-3-8b --hardware h100 --activation-bytes 1.5",
+]
+
+
+@pytest.mark.parametrize("argv", DEVICE_BAD)
+def test_serve_bad_device_and_precision_flags_get_the_full_paths_error(argv):
+    """A device or precision flag the full path refuses (or a figure missing) is left to it: its one-line
+    error, exit 2."""
+    assert _quick(argv.split()) == (None, "")
+    try:
+        status = _full(argv.split())[0]
+    except SystemExit as exc:  # argparse's own error (a choice or a type it refuses)
+        status = exc.code
+    assert status == 2
 
 
 def test_serve_exact_strings_past_pythons_digit_limit_go_to_the_full_path():

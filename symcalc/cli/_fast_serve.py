@@ -10,14 +10,15 @@ expression when generated). The text and JSON are :class:`symcalc.serving.Servin
 Covered: ``--preset NAME`` (or ``--hf-config`` holding a preset's model) of a preset with a
 generated ``serve`` (every preset; an MoE's expected experts E (1 - (p/q)^T) take P = p^T and
 Q = q^T, computed here exactly, as two more arguments: ``SERVE["expert_powers"]``), the device from
-``--hardware NAME`` (the peak of ``--dtype``, a dtype that keeps the stored weights at today's bytes)
-and/or the flags ``--peak-flops`` (a number or a catalogue name), ``--mem-bandwidth``,
+``--hardware NAME`` (the peak of ``--dtype``) and/or the flags ``--peak-flops`` (a number or a catalogue name), ``--mem-bandwidth``,
 ``--scaleup-bandwidth`` and ``--gpu-memory`` (bytes as :func:`symcalc.inputs.parse_bytes` reads them;
 a flag wins over the entry; a memory size is needed, a link for TP > 1), the efficiencies
 ``--compute-efficiency``, ``--memory-efficiency``, ``--link-efficiency`` (0.7 or 70%), ``-tp``, ``-s``,
-``-o`` (at least 2), ``-b``, ``--experts`` and ``--json``. Other flags (precisions,
-``--prefill-batch``, the attention flags), a step routing more than :data:`MAX_ROUTED_TOKENS` tokens
-and exact values too long for ``str`` go to the full path.
+``-o`` (at least 2), ``-b``, ``--experts``, ``--weight-dtype`` (or ``--dtype`` naming a storage type)
+of 16 bits or more, ``--kv-cache-dtype``, ``--activation-bytes`` (the generated code takes the bytes as
+arguments) and ``--json``. Other flags (weights below 16 bits: the linears take a quantized storage
+format; ``--prefill-batch``, the attention flags), a step routing more than :data:`MAX_ROUTED_TOKENS`
+tokens and exact values too long for ``str`` go to the full path.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ FLAGS = {
     "--peak-flops": ("peak", "text"), "--mem-bandwidth": ("bw", "text"), "--scaleup-bandwidth": ("up", "text"),
     "--gpu-memory": ("mem", "text"), "--compute-efficiency": ("compute_efficiency", "text"),
     "--memory-efficiency": ("memory_efficiency", "text"), "--link-efficiency": ("link_efficiency", "text"),
+    "--weight-dtype": ("weight_dtype", "text"), "--kv-cache-dtype": ("kv_cache_dtype", "text"),
+    "--activation-bytes": ("act", "int"),
 }
 TIME = ("roofline per operation: max(FLOPs / (peak x compute_efficiency), bytes / (bandwidth x memory_efficiency)), "
         "summed, plus TP all-reduces / (scale-up link x link_efficiency); a lower bound on time")
@@ -140,16 +143,21 @@ def compute(opts: dict, defaults: dict) -> tuple:
     layout(m.INFO, {"tp": t})
     storage = defaults["storage"]
     dtype = opts.get("dtype") or defaults["dtype"]
-    if n < 2 or (dtype in storage and storage[dtype] != storage[defaults["weight_dtype"]]):
-        raise _Fallback  # one token generated (no decode step), or other stored weights
-    weights = opts["dtype"] if opts.get("dtype") in storage else defaults["weight_dtype"]
+    weights = opts.get("weight_dtype") or (dtype if dtype in storage else defaults["weight_dtype"])
+    kv_dtype = opts.get("kv_cache_dtype") or defaults["kv_cache_dtype"]
+    if n < 2 or weights not in storage or kv_dtype not in storage:
+        raise _Fallback  # one token generated (no decode step), or a dtype the full path refuses
+    (w, w_den), (kv_num, kv_den) = storage[weights], storage[kv_dtype]
+    if w_den != 1 or w < 2 or 2 * kv_num % kv_den:
+        raise _Fallback  # weights below 16 bits: the linears take a quantized storage format
+    bytes_ = (w, 2 * kv_num // kv_den, opts.get("act", defaults["activation_bytes"]))
     hw, device = _device(opts, dtype, defaults)
     eff = {k: device[k] for k in ("compute", "memory", "link")}
     experts = opts.get("experts") or defaults["experts"]
     table = m.SERVE
 
     def serve(batch: int) -> tuple:
-        return m.serve(s, n, batch, t, *_expert_powers(table, experts, {"s": s, "n": n, "b": batch, "t": t}))
+        return m.serve(s, n, batch, t, *bytes_, *_expert_powers(table, experts, {"s": s, "n": n, "b": batch, "t": t}))
 
     values = serve(b)
     if values is m.SLOW:
@@ -195,7 +203,7 @@ def compute(opts: dict, defaults: dict) -> tuple:
         out["exact"] = {key: str(v) for key, v in results.items()} if opts.get("json") else {}
     except ValueError:  # past Python's digits for a str (an MoE's (p/q)^T): the full path's answer (its error)
         raise _Fallback from None
-    out.update(weight_dtype=weights, kv_cache_dtype=defaults["kv_cache_dtype"], units=UNITS)
+    out.update(weight_dtype=weights, kv_cache_dtype=kv_dtype, units=UNITS)
 
     def ms(v) -> str:
         return f"{significant_float(float(v) * 1000, 4)} ms"
@@ -212,7 +220,7 @@ def compute(opts: dict, defaults: dict) -> tuple:
     effs = ", ".join(f"{k} {float(eff[k]):g}" for k in ("compute", "memory", "link"))
     on = "devices" if hw is None else f"{hw['name']} ({dtype})"
     lines = [f"symcalc serve: {model_name or 'custom model'} on {t} x {on}; weights {weights}, "
-             f"KV cache {defaults['kv_cache_dtype']}; {b} x ({s} prompt + {n} generated) tokens"]
+             f"KV cache {kv_dtype}; {b} x ({s} prompt + {n} generated) tokens"]
     lines += [f"{k:<{width}}  {v}" for k, v in rows]
     lines.append(f"roofline per operation, efficiencies {effs} (1 = the physical limit: times are lower bounds); "
                  "docs/guides/hardware-time-serving.md")

@@ -12,8 +12,9 @@ print the same text.
 from __future__ import annotations
 
 import math
+import sys
 
-__all__ = ["STYLES", "FULL_DIGITS", "significant_float", "number_text", "readable_exact"]
+__all__ = ["STYLES", "FULL_DIGITS", "significant_float", "number_text", "readable_exact", "exact_text"]
 
 #: unit -> (style, the unit's name in text, in LaTeX)
 STYLES = {
@@ -116,3 +117,24 @@ def readable_exact(value, unit: str = "", digits: int = 3) -> str:
     except OverflowError:  # pragma: no cover - beyond 1e308
         x = math.inf if value > 0 else -math.inf
     return number_text(x, value if type(value) is int else None, unit, digits)
+
+
+def exact_text(value) -> str:
+    """``str(value)`` of an exact number (int, Fraction or sympy Rational), however many digits it has.
+
+    Python refuses to write an int of more than 4300 digits as text (``sys.set_int_max_str_digits``);
+    an exact serving time of a MoE model holds powers such as (47/48)^8192, with more. The limit is
+    lifted for this conversion only.
+
+    >>> len(exact_text(3**10000))
+    4772
+    """
+    get = getattr(sys, "get_int_max_str_digits", None)
+    if get is None:  # Python without the limit
+        return str(value)
+    limit = get()
+    sys.set_int_max_str_digits(0)
+    try:
+        return str(value)
+    finally:
+        sys.set_int_max_str_digits(limit)

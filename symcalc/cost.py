@@ -40,6 +40,7 @@ from typing import Any, Mapping, Optional
 from sympy import Expr, Integer
 
 from . import symbols as S
+from ._numfmt import exact_text
 from .display import html_table, quantity, readable
 from .errors import SymcalcError
 from .inputs import as_amount, as_bool, as_choice, as_expr, as_fraction, as_model, as_positive, as_size
@@ -191,7 +192,7 @@ class TrainingCost:
                    achieved_flops_per_device=_number(self.rate), power_w=_number(self.power), pue=_number(self.pue))
         if self.price is not None:
             out["price_per_gpu_hour"] = _number(self.price)
-        out["exact"] = {k: str(as_expr(k, v)) for k, v in res.items() if v is not None}
+        out["exact"] = {k: exact_text(as_expr(k, v)) for k, v in res.items() if v is not None}
         return out
 
     def _lines(self) -> list[tuple[str, str]]:

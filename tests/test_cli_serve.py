@@ -28,6 +28,18 @@ def test_json_keys_and_library_numbers(capsys):
         assert data[key] == float(getattr(lib, attr)) and Rational(data["exact"][attr]) == getattr(lib, attr)
 
 
+def test_json_exact_values_past_the_int_digit_limit(capsys):
+    """A MoE prefill routing 8192 tokens holds (47/48)^8192 exactly: --json still prints it (was a traceback past 4300 digits)."""
+    from symcalc._numfmt import exact_text
+
+    code, out, _ = run_cli(capsys, ["serve", "--preset", "kimi-k2", "--hardware", "b200", "-tp", "8", "--json"])
+    assert code == 0
+    data = json.loads(out)
+    lib = serving(Model.preset("kimi-k2"), prompt_len=8192, n_generate=128, batch=1, tp=8, hardware="b200")
+    assert len(data["exact"]["ttft"]) > 4300 and data["exact"]["ttft"] == exact_text(lib.ttft.exact)
+    assert data["ttft_s"] == float(lib.ttft)
+
+
 def test_text_output_names_units_and_the_lower_bound(capsys):
     """The table prints ms, tokens/s, GiB and says the times are lower bounds."""
     code, out, _ = run_cli(capsys, BASE[:-1])

@@ -126,6 +126,7 @@ class ServingEstimate:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: seconds and bytes as numbers (null while symbolic), the exact values as strings."""
+        from .._numfmt import exact_text
         from ..cost import _number
 
         out: dict[str, Any] = dict(self.info)
@@ -142,7 +143,7 @@ class ServingEstimate:
             out[f"{name}_compute_s"] = _number(step.compute_seconds)
             out[f"{name}_memory_s"] = _number(step.memory_seconds)
             out[f"{name}_comm_s"] = _number(step.comm_seconds)
-        out["exact"] = {k: str(as_expr(k, v)) for k, v in self.results().items()}
+        out["exact"] = {k: exact_text(as_expr(k, v)) for k, v in self.results().items()}
         return out
 
     def _lines(self) -> list[tuple[str, str]]:

@@ -62,7 +62,10 @@ PROCESSES = [["presets"], ["hardware", "h100"], ["hardware", "--json"],
              "time --preset mixtral-8x7b --tokens 2T --num-gpus 64 --hardware h100 -gbs 512 --json".split(),
              "solve micro-batch --preset llama-2-7b -s 4096 --num-gpus 8 -z 3 --recompute full --budget 80GiB".split(),
              ["latex", "params"], ["latex", "mem", "--preset", "mixtral-8x7b", "--breakdown"],
-             "serve --preset llama-3-70b --hardware h100 -tp 4 -s 2048 -o 256 -b 16".split()]
+             "serve --preset llama-3-70b --hardware h100 -tp 4 -s 2048 -o 256 -b 16".split(),
+             "serve --preset mixtral-8x7b --hardware h100 -tp 2 --json".split(),
+             "serve --preset llama-3-8b --peak-flops 989e12 --mem-bandwidth 3.35TB --gpu-memory 80GiB "
+             "--memory-efficiency 80%".split()]
 
 
 @pytest.mark.parametrize("argv", PROCESSES, ids=[" ".join(a) for a in PROCESSES])

@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 from test_fast_cli import _full, _quick
-from test_fast_cli_other import _process, _same
+from test_fast_cli_other import _same
 from symcalc._generated import MODULES
 from symcalc.presets import PRESETS
 
@@ -167,19 +167,5 @@ def test_serve_exact_strings_past_pythons_digit_limit_go_to_the_full_path():
     assert _quick("serve --preset mixtral-8x7b --hardware h100 -s 32768 -b 64".split()) == (None, "")
 
 
-PROCESSES = ["serve --preset mixtral-8x7b --hardware h100 -tp 2 --json",
-             "serve --preset llama-3-8b --peak-flops 989e12 --mem-bandwidth 3.35TB --gpu-memory 80GiB "
-             "--memory-efficiency 80%"]
-
-
-@pytest.mark.parametrize("command", PROCESSES)
-def test_serve_process_never_imports_sympy(command):
-    """As a process, `symcalc serve` on an MoE preset or with the device by flag answers with 'sympy' never
-    imported, as the full path."""
-    argv = command.split()
-    code = ("import sys; from symcalc.cli import main; sys.argv = ['symcalc'] + sys.argv[1:]; status = main(); "
-            "assert 'sympy' not in sys.modules, 'sympy imported'; sys.exit(status)")
-    fast = _process(["-c", code, *argv])
-    assert fast.returncode == 0, fast.stderr
-    full = _process(["-m", "symcalc", *argv], SYMCALC_FULL_PATH="1")
-    assert fast.stdout == full.stdout and full.returncode == 0
+# As processes (sympy never imported): the MoE and device-by-flag cases are rows of
+# test_fast_cli_other.PROCESSES.

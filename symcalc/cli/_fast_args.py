@@ -14,7 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional, Sequence
 
-__all__ = ["parse", "table", "number", "amount", "whole", "kibi", "answer_with"]
+__all__ = ["parse", "table", "number", "amount", "budget_bytes", "whole", "kibi", "answer_with"]
 
 _SCALE = {"k": 10**3, "m": 10**6, "b": 10**9, "t": 10**12}
 #: Exact values outside [1e-30, 1e30] are the full path's (its flags refuse them with an error).
@@ -58,6 +58,24 @@ def amount(text: str, suffix: bool = True, zero: bool = False) -> Optional[objec
     if value is None or value > MAX_AMOUNT or value < 0 or (value == 0 and not zero):
         return None
     return None if value != 0 and value < Fraction(1, MAX_AMOUNT) else value
+
+
+_BYTES = {"k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12, "p": 10**15,
+          "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40, "pi": 2**50}
+
+
+def budget_bytes(text: str):
+    """:func:`symcalc.inputs.parse_bytes` for ``80GiB``, ``80GB``, ``80G``, ``512MiB``, ``1e9``, ``1e9B``; else None."""
+    if text[-1:] in ("b", "B"):
+        text = text[:-1]
+    scale = 1
+    for suffix in ("ki", "mi", "gi", "ti", "pi", "k", "m", "g", "t", "p"):
+        cut = len(suffix)
+        if text[-cut:].lower() == suffix and (cut == 1 or text[-1] == "i"):
+            scale, text = _BYTES[suffix], text[:-cut]
+            break
+    value = amount(text, suffix=False, zero=True) if text else None
+    return None if value is None else value * scale
 
 
 def whole(text: str) -> Optional[int]:

@@ -99,7 +99,7 @@ def _device(opts: dict, dtype: str, defaults: dict) -> tuple:
     (:func:`symcalc.cli.serve.device_from_args`); a figure neither gives, or a value the full path refuses,
     falls back."""
     from ._fast_args import amount
-    from ._fast_solve import budget_bytes
+    from ._fast_args import budget_bytes
     from ._fast_time import peak_flops
 
     hw = _hardware(opts["hardware"]) if "hardware" in opts else None

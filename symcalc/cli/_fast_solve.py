@@ -28,7 +28,7 @@ NAME``, ``--multiple-of`` (seq-len, devices), ``--max-devices`` (devices), ``--j
 
 from __future__ import annotations
 
-from ._fast_args import amount, parse, table
+from ._fast_args import budget_bytes, parse, table
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ["answer"]
 
-_BYTES = {"k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12, "p": 10**15,
-          "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40, "pi": 2**50}
 #: The question -> the key of the flag it solves for (given, it goes to the full path) and its text answer.
 QUESTIONS = {"micro-batch": ("b", "largest micro-batch"), "seq-len": ("s", "longest sequence"),
              "tp": ("tp", "smallest TP degree"), "pp": ("pp", "smallest PP degree"),
@@ -45,20 +43,6 @@ QUESTIONS = {"micro-batch": ("b", "largest micro-batch"), "seq-len": ("s", "long
 #: Flags of one question only.
 _EXTRA = {"seq-len": {"--multiple-of": ("multiple_of", "int")},
           "devices": {"--multiple-of": ("multiple_of", "int"), "--max-devices": ("max_devices", "int")}}
-
-
-def budget_bytes(text: str):
-    """:func:`symcalc.inputs.parse_bytes` for ``80GiB``, ``80GB``, ``80G``, ``512MiB``, ``1e9``, ``1e9B``; else None."""
-    if text[-1:] in ("b", "B"):
-        text = text[:-1]
-    scale = 1
-    for suffix in ("ki", "mi", "gi", "ti", "pi", "k", "m", "g", "t", "p"):
-        cut = len(suffix)
-        if text[-cut:].lower() == suffix and (cut == 1 or text[-1] == "i"):
-            scale, text = _BYTES[suffix], text[:-cut]
-            break
-    value = amount(text, suffix=False, zero=True) if text else None
-    return None if value is None else value * scale
 
 
 def _flags(question: str) -> dict:

@@ -14,7 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional, Sequence
 
-__all__ = ["parse", "table", "number", "amount", "budget_bytes", "whole", "kibi", "answer_with"]
+__all__ = ["parse", "table", "number", "amount", "share", "budget_bytes", "whole", "kibi", "answer_with"]
 
 _SCALE = {"k": 10**3, "m": 10**6, "b": 10**9, "t": 10**12}
 #: Exact values outside [1e-30, 1e30] are the full path's (its flags refuse them with an error).
@@ -58,6 +58,16 @@ def amount(text: str, suffix: bool = True, zero: bool = False) -> Optional[objec
     if value is None or value > MAX_AMOUNT or value < 0 or (value == 0 and not zero):
         return None
     return None if value != 0 and value < Fraction(1, MAX_AMOUNT) else value
+
+
+def share(text: str) -> Optional[object]:
+    """A fraction written ``0.4`` or ``40%`` (an MFU, an efficiency) as :func:`symcalc.cost.as_mfu` reads those
+    forms, exact; None for any other form (the caller checks the range and falls back)."""
+    from fractions import Fraction
+
+    percent = text.endswith("%")
+    value = amount(text[:-1] if percent else text, suffix=False)
+    return None if value is None else Fraction(value, 100) if percent else value
 
 
 _BYTES = {"k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12, "p": 10**15,

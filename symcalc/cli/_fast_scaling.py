@@ -104,11 +104,10 @@ def _root(f, slope, lo: Decimal) -> Decimal:
 
 def _mfu(text: str) -> Fraction:
     """``--mfu 0.4`` or ``40%`` exactly as :func:`symcalc.cost.as_mfu` reads it, in (0, 1]."""
-    percent = text.endswith("%")
-    value = amount(text[:-1] if percent else text, False)
-    if value is None or (value / 100 if percent else value) > 1:
+    value = _fast_args.share(text)
+    if value is None or value > 1:
         raise _Fallback
-    return value / 100 if percent else value
+    return value
 
 
 def _hardware(opts: dict, compute: Decimal, out: list, data: dict | None) -> None:

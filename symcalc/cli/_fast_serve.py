@@ -98,8 +98,7 @@ def _device(opts: dict, dtype: str, defaults: dict) -> tuple:
     """``(the --hardware entry or None, the roofline's figures)``: each figure's flag wins over the entry's
     (:func:`symcalc.cli.serve.device_from_args`); a figure neither gives, or a value the full path refuses,
     falls back."""
-    from ._fast_args import amount
-    from ._fast_args import budget_bytes
+    from ._fast_args import budget_bytes, share
     from ._fast_time import peak_flops
 
     hw = _hardware(opts["hardware"]) if "hardware" in opts else None
@@ -116,8 +115,7 @@ def _device(opts: dict, dtype: str, defaults: dict) -> tuple:
         text = opts.get(f"{key}_efficiency")
         if text is None:
             return Fraction(*defaults["efficiency"][key])
-        value = _need(amount(text[:-1]) if text.endswith("%") else amount(text))  # 70% or 0.7, as symcalc.cost.as_mfu
-        value = Fraction(value, 100) if text.endswith("%") else value
+        value = _need(share(text))  # 70% or 0.7, as symcalc.cost.as_mfu
         if value > 1:
             raise _Fallback  # symcalc.cost.as_mfu's error
         return Fraction(value)

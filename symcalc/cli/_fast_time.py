@@ -18,7 +18,7 @@ import importlib
 from fractions import Fraction
 
 from ._fast import _Fallback
-from ._fast_args import amount, answer_with
+from ._fast_args import amount, answer_with, share
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -144,8 +144,7 @@ def compute(opts: dict, defaults: dict) -> tuple:
             raise _Fallback
     else:
         if "mfu" in opts:
-            text = opts["mfu"].strip()
-            mfu = _need(amount(text[:-1].strip())) / Fraction(100) if text.endswith("%") else _need(amount(text))
+            mfu = _need(share(opts["mfu"]))
         else:
             mfu = Fraction(*defaults["mfu"])
         if mfu > 1:

@@ -41,6 +41,23 @@ def test_unknown_name_is_one_line_exit_2(capsys):
     assert code == 2 and len(err.strip().splitlines()) == 1 and "did you mean" in err
 
 
+#: Every figure the command needs given by flag, so the entry would not be read at all.
+EVERY_FIGURE_GIVEN = [
+    "solve micro-batch --preset llama-2-7b -s 4096 --num-gpus 8 -z 3 --budget 80GiB",
+    "solve tp --preset llama-2-7b --num-gpus 8 -z 3 --budget 80GiB",
+    "serve --preset llama-3-8b --peak-flops 989e12 --mem-bandwidth 3.35TB --gpu-memory 80GiB",
+    "plan --preset llama-2-7b --num-gpus 64 --gpu-memory 80GiB --peak-flops 989e12",
+    "time --preset llama-2-7b --tokens 1T --num-gpus 64 --peak-flops 989e12",
+]
+
+
+@pytest.mark.parametrize("line", EVERY_FIGURE_GIVEN)
+def test_unknown_name_is_refused_even_when_every_figure_is_a_flag(capsys, line):
+    """A misspelt --hardware is one line naming --hardware, exit 2, even where flags give every figure it would fill."""
+    code, out, err = _run(capsys, line.split() + ["--hardware", "h1000"])
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "--hardware 'h1000'" in err
+
+
 def test_plan_hardware_equals_explicit_flags(capsys):
     """plan --hardware h100 ranks exactly as the same memory, peak and bandwidths given as flags."""
     h = get("h100")

@@ -78,10 +78,11 @@ class _Problem:
                 raise _Fallback
         self.s, self.z, self.b = (opts.get("s", TODAY["seq_len"]), opts.get("z", TODAY["zero_stage"]),
                                   opts.get("b", TODAY["micro_batch"]))
+        hw = _hardware(opts["hardware"]) if "hardware" in opts else None  # an unknown name: the full path's error
         if "budget" in opts:
             budget = budget_bytes(opts["budget"])
         else:
-            budget = _figure(_hardware(opts["hardware"]), "memory") if "hardware" in opts else None
+            budget = _figure(hw, "memory") if hw is not None else None
         if budget is None:
             raise _Fallback
         self.budget = budget

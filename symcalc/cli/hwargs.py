@@ -68,10 +68,10 @@ def figure_or_flag(args: argparse.Namespace, attr: str, flag: str, figure: str, 
     ``parse`` turns the flag's text into a number (the flag's name goes into its errors). Returns
     ``(value, origin)`` with origin ``flag``, the entry's name, or ``default`` (value None when none).
     """
+    hw = hardware_from_args(args)  # a misspelt --hardware is an error even where every figure is given
     text = getattr(args, attr, None)
     if text is not None:
         return parse(text), flag
-    hw = hardware_from_args(args)
     if hw is not None and hw.figures.get(figure) is not None:
         return hw.figures[figure].value, hw.name
     if default is None and hw is not None:

@@ -140,6 +140,10 @@ HW_CASES = [
      "--dtype", "fp8"],                                                                        # --peak-flops NAME
     ["plan", "--preset", "llama-2-7b", "--num-gpus", "16", "--gpu-memory", "24GiB", "--peak-flops", "4090",
      "--hardware", "mi300x"],                                       # 4090 is an alias; the flags win over mi300x
+    ["plan", "--preset", "llama-2-7b", "--num-gpus", "64", "--gpu-memory", "80G", "--peak-flops", "989e12",
+     "--tp-bandwidth", "4.5e11", "--dp-bandwidth", "50gb"],          # byte sizes as parse_bytes reads them
+    ["plan", "--preset", "llama-3-8b", "--num-gpus", "32", "--gpu-memory", "141e9", "--peak-flops", "989e12",
+     "--ep-bandwidth", "0.05TB", "--tp-bandwidth", "921600MiB"],
 ]
 
 
@@ -190,6 +194,8 @@ OUTSIDE = [
     ["plan", "--preset", "llama-2-7b", *BASE, "--zero-stages", "2", "--framework", "megatron"],
     ["plan", "--preset", "llama-2-7b", *BASE, "--kernel-efficiency", "1.5"],
     ["plan", "--preset", "llama-2-7b", "--num-gpus", "64", "--gpu-memory", "80 GiB", "--peak-flops", "989e12"],
+    ["plan", "--preset", "llama-2-7b", "--num-gpus", "64", "--gpu-memory", "0GiB", "--peak-flops", "989e12"],
+    ["plan", "--preset", "llama-2-7b", "--num-gpus", "64", "--gpu-memory", "80.5B", "--peak-flops", "989e12"],
     ["plan", "--preset", "llama-2-7b", "--num-gpus", "64", "--gpu-memory", "80GiB"],
     ["plan", "--preset", "no-such-model", *BASE],
     ["plan", "-l", "32", "-hs", "4096", "-a", "32", *BASE],

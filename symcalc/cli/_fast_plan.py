@@ -15,7 +15,8 @@ Covered: ``--preset NAME`` with ``--num-gpus``, ``--hardware NAME`` (a catalogue
 ``symcalc hardware`` lists it: its memory, dense peak at ``--dtype``, scale-up link for TP, scale-out
 NIC for DP/PP/EP and scale-up domain as the node size, each where the entry has it, else the
 planner's default, as :func:`symcalc.cli.plan._cluster` fills them; a flag given wins), ``--dtype``,
-``--gpu-memory`` (``80GiB``, ``80GB``, ``512MiB``, ``1TiB``, ``1TB`` or bytes), ``--peak-flops``
+``--gpu-memory`` (a whole positive number of bytes as :func:`symcalc.inputs.parse_bytes` reads it: ``80GiB``,
+``80G``, ``141e9``, ``512MiB``), ``--peak-flops``
 (``989e12``, ``989.4e12``, ``989.4T`` (K M B T), a whole number, or a catalogue name or alias: its peak at
 ``--dtype``),
 ``-s/--sequence-length``, ``-gbs/--global-batch-size``, ``--max-tp``, ``--max-micro-batch``,
@@ -36,6 +37,7 @@ from __future__ import annotations
 import importlib
 
 from ._fast import _Fallback
+from ._fast_args import budget_bytes
 from ._fast_time import DTYPES, _figure, _hardware
 
 TYPE_CHECKING = False
@@ -46,7 +48,6 @@ __all__ = ["answer", "MAX_LAYOUTS"]
 
 #: Above this many layouts the full path answers (a bound on this pure-Python pass: 0.1-0.3 ms a layout).
 MAX_LAYOUTS = 4000
-_UNITS = {"": 1, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "MB": 10**6, "GB": 10**9, "TB": 10**12}
 #: flag -> (key, kind)
 _FLAGS = {
     "--preset": ("preset", "name"), "--json": ("json", "flag"), "--num-gpus": ("n", "int"),
@@ -65,12 +66,10 @@ POLICIES = ("none", "selective", "full")
 
 
 def _bytes(text: str):
-    """``80GiB``, ``80GB``, ``512MiB``, ``1TiB``, ``1TB``, ``500MB`` or plain bytes as an int; None for any other form."""
-    digits = text.rstrip("MGTiB") if text[-1:] == "B" else text
-    unit = text[len(digits):]
-    if unit not in _UNITS or not (digits.isascii() and digits.isdigit()) or digits[:1] in ("", "0") or len(digits) > 15:
-        return None
-    return int(digits) * _UNITS[unit]
+    """A byte size as :func:`symcalc.inputs.parse_bytes` reads it (``80GiB``, ``80G``, ``141e9``) when a positive
+    whole number of bytes; None for any other form (the full path answers or refuses it)."""
+    value = budget_bytes(text)
+    return int(value) if value is not None and value > 0 and value.denominator == 1 else None
 
 
 def _parse(argv: Sequence[str]) -> Optional[dict]:

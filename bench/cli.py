@@ -45,6 +45,8 @@ OTHER = [
     ("solve devices (llama-2-7b, ZeRO-3, TP 2)", "solve devices --preset llama-2-7b -z 3 -tp 2 --budget 40GiB".split()),
     ("solve micro-batch, nothing fits (llama-2-70b, 24GiB; exit 1)",
      "solve micro-batch --preset llama-2-70b --budget 24GiB -s 4096".split()),
+    ("solve tokens (llama-2-7b, 1e24 FLOP, 6N)", "solve tokens --preset llama-2-7b --budget 1e24".split()),
+    ("solve tokens (mixtral-8x7b, 1e24 FLOP, -s 4096)", "solve tokens --preset mixtral-8x7b --budget 1e24 -s 4096".split()),
     ("plan (llama-2-7b, 64 GPUs, top 5)", "plan --preset llama-2-7b --num-gpus 64 --gpu-memory 80GiB --peak-flops 989e12 "
      "-s 4096 -gbs 512 --top 5".split()),
     ("plan --hardware h100 (llama-2-7b, 64 GPUs)", "plan --preset llama-2-7b --num-gpus 64 --hardware h100".split()),

@@ -285,7 +285,9 @@ def answer(argv: Sequence[str]) -> Optional[str]:
 
     question = argv[1] if len(argv) > 1 else None
     if question not in QUESTIONS:
-        return None
+        from . import _fast_solve_models
+
+        return _fast_solve_models.answer(argv) if question in _fast_solve_models.QUESTIONS else None
     opts = parse(argv[2:], _flags(question))
     if opts is None:
         return None

@@ -47,6 +47,11 @@ OTHER = [
      "solve micro-batch --preset llama-2-70b --budget 24GiB -s 4096".split()),
     ("solve tokens (llama-2-7b, 1e24 FLOP, 6N)", "solve tokens --preset llama-2-7b --budget 1e24".split()),
     ("solve tokens (mixtral-8x7b, 1e24 FLOP, -s 4096)", "solve tokens --preset mixtral-8x7b --budget 1e24 -s 4096".split()),
+    ("solve layers (llama-2-7b, 10B params)", "solve layers --preset llama-2-7b --budget 10B".split()),
+    ("solve hidden-size (llama-3-8b, 7B params)", "solve hidden-size --preset llama-3-8b --budget 7B "
+     "--multiple-of 128".split()),
+    ("solve hidden-size (mixtral-8x7b, aspect ratio)", "solve hidden-size --preset mixtral-8x7b --budget 47B "
+     "--aspect-ratio 128".split()),
     ("plan (llama-2-7b, 64 GPUs, top 5)", "plan --preset llama-2-7b --num-gpus 64 --gpu-memory 80GiB --peak-flops 989e12 "
      "-s 4096 -gbs 512 --top 5".split()),
     ("plan --hardware h100 (llama-2-7b, 64 GPUs)", "plan --preset llama-2-7b --num-gpus 64 --hardware h100".split()),

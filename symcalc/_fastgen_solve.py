@@ -22,7 +22,11 @@ Regenerate with ``python -m symcalc._fastgen --write``; ``tests/test_fast_cli.py
 
 from __future__ import annotations
 
-__all__ = ["solve_facts", "QUESTIONS"]
+__all__ = ["solve_facts", "model_facts", "QUESTIONS"]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 #: The memory questions the sympy-free path answers besides micro-batch, and the symbol each solves for.
 QUESTIONS = {"tp": "tp", "pp": "pp", "zero-stage": "zero_stage", "devices": "n_devices", "seq-len": "seq_len"}
@@ -114,6 +118,59 @@ def solve_facts() -> dict:
     return out
 
 
+def _coefficients(poly) -> Optional[tuple]:
+    """``((exponents, numerator, denominator), ...)`` of a polynomial with rational coefficients; None otherwise."""
+    if not (poly.domain.is_ZZ or poly.domain.is_QQ):
+        return None
+    return tuple((monom, int(c.p), int(c.q)) for monom, c in poly.terms())
+
+
+def model_facts() -> dict:
+    """Per preset, the parameter count of ``symcalc solve layers``' and ``hidden-size``'s families as polynomials.
+
+    ``{preset: {"layers": coefficients in L or None, "hidden": coefficients in (h, L) or None, "multiple": m}}``:
+    ``layers`` is the parameter count of :func:`symcalc.solve.model_family` (``"n_layers"``) in L; ``hidden`` that
+    of the ``"d_model"`` family with the depth L left symbolic, checked to be the family's count at the preset's
+    depth and, with L = h/r, the count of the family with a symbolic aspect ratio r; ``multiple`` the multiple of h
+    :func:`symcalc.solve._models._auto_multiple` adds (an aspect ratio r adds r). None where the count is not a
+    polynomial with rational coefficients (a ``Piecewise`` in h, a layer pattern with floor(L/2)): the full path
+    answers those.
+    """
+    from sympy import Poly, PolynomialError, Symbol, expand
+
+    from . import defaults
+    from . import symbols as S
+    from .model import Model
+    from .params import params
+    from .presets import PRESETS
+    from .solve._models import _auto_multiple, model_family
+
+    r = Symbol("r", positive=True, integer=True)
+    L = S.n_layers
+    out = {}
+    with defaults.using("today"):
+        for name in PRESETS:
+            model = Model.preset(name)
+            facts: dict = {"layers": None, "hidden": None, "multiple": None}
+            try:
+                facts["layers"] = _coefficients(Poly(params(model_family(model, "n_layers")[0]).total, L))
+            except PolynomialError:
+                pass
+            try:
+                family, h = model_family(model, "d_model")
+                both = Poly(params(family.replace(n_layers=L)).total, h, L)
+                plain = params(family).total
+                ratio = params(model_family(model, "d_model", aspect_ratio=r)[0]).total
+                if (expand(both.as_expr().subs(L, model.n_layers) - plain) == 0
+                        and expand(both.as_expr().subs(L, h / r) - ratio) == 0):
+                    facts["hidden"] = _coefficients(both)
+                    facts["multiple"] = _auto_multiple(family, h)
+            except PolynomialError:
+                pass
+            out[name] = facts
+    return out
+
+
 def generate_solve() -> str:
     """The source of ``symcalc/_generated/solve.py``: per preset and policy, the questions the sympy-free path answers."""
     import pprint
@@ -127,4 +184,8 @@ def generate_solve() -> str:
     return (HEADER.rstrip("\n").rstrip('"') + "\n\nRead by :mod:`symcalc.cli._fast_solve`; checked on the expressions "
             "by :func:`symcalc._fastgen_solve.solve_facts`.\n\"\"\"\n\n"
             "#: Per preset and recompute policy, the memory questions (besides micro-batch) answered without sympy.\n"
-            "COVERED = " + pprint.pformat(covered, width=110, sort_dicts=False) + "\n")
+            "COVERED = " + pprint.pformat(covered, width=110, sort_dicts=False) + "\n\n"
+            "#: Per preset, the parameter count of ``solve layers``' family in L and of ``solve hidden-size``'s in (h, L)\n"
+            "#: as ((exponents, numerator, denominator), ...), and the multiple of h that keeps every size whole\n"
+            "#: (:func:`symcalc._fastgen_solve.model_facts`; None: the full path answers).\n"
+            "MODELS = " + pprint.pformat(model_facts(), width=110, sort_dicts=False) + "\n")

@@ -73,8 +73,101 @@ def test_tokens_from_hf_config_equals_the_full_path():
     _same(["solve", "tokens", "--hf-config", "examples/configs/llama-3-8b", "--budget", "1e23", "-s", "4096"])
 
 
+def test_sizes_every_preset_equals_the_full_path():
+    """solve layers and hidden-size (parameter budgets) on every preset, with --multiple-of, --aspect-ratio and
+    --json at budgets from nothing fitting to 1T: the full path's bytes wherever the fast path answers, and it
+    answers all but the few presets whose count is no polynomial (or not increasing) in the unknown."""
+    from symcalc.presets import PRESETS
+
+    rng = random.Random(16)
+    covered = total = 0
+    for name in PRESETS:
+        for question in ("layers", "hidden-size"):
+            argv = ["solve", question, "--preset", name, "--budget", rng.choice(["7B", "1e10", "70b", "1e9", "1T", "1e6"])]
+            argv += rng.choice([[], ["--multiple-of", "4"], ["--multiple-of", "128"], ["--json"]])
+            if question == "hidden-size" and rng.random() < 0.4:
+                argv += ["--aspect-ratio", rng.choice(["128", "100", "64", "7"])]
+            fast = _quick(argv)
+            total += 1
+            if fast[0] is None:
+                assert fast[1] == "", " ".join(argv)
+                continue
+            covered += 1
+            assert fast == _full(argv), " ".join(argv)
+    assert covered >= total - 8
+
+
+SIZES = [
+    "layers --preset llama-2-7b --budget 7B", "layers --preset llama-2-7b --budget 10B --multiple-of 4 --json",
+    "layers --preset deepseek-v3 --budget 671B --json",               # MoE after dense layers: A < 0
+    "layers --preset mixtral-8x7b --budget 47B", "layers --preset gpt2 --budget 1e9 --multiple-of 12",
+    "layers --preset llama-2-7b --budget 6940798976",                 # met to the parameter (32 layers)
+    "layers --preset llama-2-7b --budget 6940798975 --json",          # one short: 31
+    "layers --hf-config examples/configs/llama-3-8b --budget 8B",
+    "hidden-size --preset llama-2-7b --budget 7B --multiple-of 128",
+    "hidden-size --preset llama-2-7b --budget 6738415616 --multiple-of 128",       # met to the parameter
+    "hidden-size --preset llama-2-7b --budget 6738415615 --multiple-of 128 --json",
+    "hidden-size --preset llama-3-70b --budget 70B --json",           # GQA
+    "hidden-size --preset mixtral-8x7b --budget 47B",                 # MoE: the experts keep f/h
+    "hidden-size --preset deepseek-v3 --budget 671B --json",          # MLA: head sizes fixed
+    "hidden-size --preset gemma-7b --budget 8.5B",                    # d_head != h/a
+    "hidden-size --preset gpt2 --budget 1.5B --aspect-ratio 64 --multiple-of 64",
+    "hidden-size --preset llama-2-7b --budget 1e30 --aspect-ratio 128",
+    "hidden-size --hf-config examples/configs/llama-3-8b --budget 8B --multiple-of 256",
+    "hidden-size --preset llama-2-7b --budget=7e9 --multiple-of=64",
+]
+
+
+@pytest.mark.parametrize("line", SIZES)
+def test_sizes_flag_combinations_equal_the_full_path(line):
+    """solve layers / hidden-size: GQA, MoE, MLA, dense-then-MoE layers, d_head != h/a, aspect ratios, budgets met
+    to the parameter and one short, --hf-config: the full path's text and --json."""
+    _same(["solve", *line.split()])
+
+
+SIZES_NOTHING = ["layers --preset llama-2-7b --budget 0", "layers --preset llama-2-7b --budget 1e6 --json",
+                 "hidden-size --preset llama-2-7b --budget 0", "hidden-size --preset mixtral-8x7b --budget 1e6 --json",
+                 "hidden-size --preset llama-2-7b --budget 1e9 --aspect-ratio 7 --multiple-of 4096"]
+
+
+@pytest.mark.parametrize("line", SIZES_NOTHING)
+def test_sizes_nothing_fits_equals_the_full_path(line):
+    """A parameter budget below the smallest allowed size: the full path's shortfall (text and --json), exit 1."""
+    _same(["solve", *line.split()], status=1)
+
+
+SIZES_OUTSIDE = ["layers --preset llama-2-7b --budget -1", "layers --preset llama-2-7b --budget 7.5",
+                 "layers --preset llama-2-7b --budget 7e9 --multiple-of 0", "layers --preset llama-2-7b --budget 7e9 -l 3",
+                 "hidden-size --preset llama-2-7b --budget 7e9 --aspect-ratio 0",
+                 "hidden-size --preset llama-2-7b --budget 7e9 -hs 4096",
+                 "hidden-size --preset llama-2-7b --memory-budget 80GiB", "layers --preset llama-2-7b --memory-budget 80GiB",
+                 "hidden-size --preset llama-2-7b --budget 7B --fixed-head-dim 128",
+                 "hidden-size --preset llama-2-7b --budget 7B --multiple-of 128 --multiple-of 64",
+                 "hidden-size --preset llama-2-7b", "layers --preset no-such-model --budget 7B",
+                 "layers --preset llama-4-maverick --budget 7B",        # floor(L/2): no polynomial in L
+                 "hidden-size --preset opt-350m --budget 1e9",          # a Piecewise in h
+                 "hidden-size --preset glm-4.5-air --budget 1e10 --aspect-ratio 128",  # not increasing in h
+                 "layers -l 32 -hs 4096 -a 32 --budget 7B", "hidden-size --preset llama-2-7b --budget 7B --plot x.png"]
+
+
+@pytest.mark.parametrize("line", SIZES_OUTSIDE)
+def test_sizes_uncovered_or_bad_input_goes_to_the_full_path(line):
+    """Bad values, memory budgets, other flags and counts the generator found no increasing polynomial for print
+    nothing on the fast path; the full path answers or gives its one-line error (exit 2)."""
+    test_uncovered_or_bad_input_goes_to_the_full_path(line)
+
+
+def test_sizes_bad_budget_is_the_full_paths_one_line_error():
+    """A negative parameter budget, as a process: the full path's one-line error, exit 2."""
+    out = _process(["-m", "symcalc", "solve", "hidden-size", "--preset", "llama-2-7b", "--budget", "-1"])
+    assert out.returncode == 2 and out.stdout == "" and len(out.stderr.strip().splitlines()) == 1
+
+
 PROCESSES = ["tokens --preset llama-2-7b --budget 1e24",
-             "tokens --preset mixtral-8x7b --budget 1e24 -s 4096 --json"]
+             "tokens --preset mixtral-8x7b --budget 1e24 -s 4096 --json",
+             "layers --preset llama-2-7b --budget 10B",
+             "hidden-size --preset llama-3-8b --budget 7B --multiple-of 128",
+             "hidden-size --preset mixtral-8x7b --budget 47B --aspect-ratio 128 --json"]
 
 
 @pytest.mark.parametrize("line", PROCESSES)

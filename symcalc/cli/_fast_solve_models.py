@@ -9,9 +9,19 @@ of quantity = budget) gives the largest allowed value that fits. Here:
   (the generated FLOPs function). The answer is floor(C / F) when it is at least 1; else nothing fits, and the
   quantity reported is F (at D = 1), exit 1.
 
+- ``layers`` and ``hidden-size`` with a parameter budget: the parameter count of the solver's family
+  (:func:`symcalc.solve.model_family`) is a polynomial in the unknown whose exact coefficients are generated per preset
+  (``MODELS`` of :mod:`symcalc._generated.solve`, by :func:`symcalc._fastgen_solve.model_facts`: in L, and in (h, L)
+  with L the preset's depth or h/r for ``--aspect-ratio r``). With no negative coefficient above degree 0 it
+  increases for x > 0, so the closed form is the largest allowed x = k m (m: ``--multiple-of`` with the multiple
+  that keeps every size whole) with p(x) <= budget, found exactly by bracketing and bisection; none: nothing fits,
+  and p(m) is reported.
+
 Covered: ``--preset NAME`` or ``--hf-config`` holding a preset's model, ``--budget``/``--compute`` (a decimal with an
-optional exponent, ``1e24``, ``5.76e23``, within the CLI's range, whole), ``-s``, ``--json``. Anything else (a
-fraction, a flag-built model, another flag) goes to the full path, which gives the same answer or its error.
+optional exponent, ``1e24``, ``5.76e23``, within the CLI's range, whole), ``-s`` (tokens), ``--budget`` (a whole count,
+``7B``, ``7e9``), ``--multiple-of`` and ``--aspect-ratio`` (layers, hidden-size), ``--json``. Anything else (a fraction,
+a flag-built model, a memory budget, ``--fixed-head-dim``, another flag) goes to the full path, which gives the same
+answer or its error.
 Imports neither sympy nor typing.
 """
 
@@ -26,11 +36,19 @@ if TYPE_CHECKING:
 __all__ = ["answer", "QUESTIONS"]
 
 #: The model questions -> how the text answer names them, and the budget's unit.
-QUESTIONS = {"tokens": ("most tokens", "FLOP")}
+QUESTIONS = {"tokens": ("most tokens", "FLOP"), "layers": ("most layers", "params"),
+             "hidden-size": ("largest hidden size", "params")}
 
 _TOKENS_FLAGS = {"--preset": ("preset", "name"), "--hf-config": ("hf_config", "name"), "--json": ("json", "flag"),
                  "--budget": ("budget", "name"), "--compute": ("budget", "name"),
                  "--sequence-length": ("s", "seq"), "-s": ("s", "seq")}
+
+
+_SIZE_FLAGS = {"--preset": ("preset", "name"), "--hf-config": ("hf_config", "name"), "--json": ("json", "flag"),
+               "--budget": ("budget", "name"), "--multiple-of": ("multiple_of", "int")}
+#: Each question's flags.
+_FLAGS = {"tokens": _TOKENS_FLAGS, "layers": _SIZE_FLAGS,
+          "hidden-size": {**_SIZE_FLAGS, "--aspect-ratio": ("aspect_ratio", "int")}}
 
 
 class NothingFits(Exception):
@@ -90,6 +108,86 @@ def _dumps(obj) -> str:
     return json.dumps(obj, indent=2)
 
 
+def _largest(coefficients: dict, multiple: int, budget: int) -> tuple:
+    """``(k m, p(k m))`` for the largest k >= 1 with p(k m) <= budget, p the polynomial of ``coefficients``
+    (degree -> exact coefficient), increasing for x > 0 (checked: no negative coefficient above degree 0; else the
+    full path answers). Then quantity = budget has at most one positive root and the full path's closed form (the
+    largest allowed value at or below a root) is exactly this value.
+
+    >>> _largest({0: 10, 1: 3}, 4, 100)     # 10 + 3x <= 100: x <= 30, a multiple of 4
+    (28, 94)
+    """
+    from ._fast import _Fallback
+
+    if any(c < 0 for d, c in coefficients.items() if d > 0) or not any(c for d, c in coefficients.items() if d > 0):
+        raise _Fallback
+
+    def p(x: int):
+        return sum(c * x**d for d, c in coefficients.items())
+
+    if p(multiple) > budget:
+        raise NothingFits(_whole(p(multiple)))
+    good, bad = 1, 2
+    while p(bad * multiple) <= budget:
+        good, bad = bad, bad * 2
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        if p(mid * multiple) <= budget:
+            good = mid
+        else:
+            bad = mid
+    return good * multiple, _whole(p(good * multiple))
+
+
+def _facts(opts: dict, key: str):
+    """The preset's generated facts for ``solve layers``/``hidden-size`` (:data:`symcalc._generated.solve.MODELS`)."""
+    from .._generated import MODULES
+    from .._generated.solve import MODELS
+    from ._fast import _Fallback
+    from ._fast_time import model_module
+
+    m, _ = model_module(opts)
+    preset = next(p for p, module in MODULES.items() if module == m.__name__.rsplit(".", 1)[1])
+    facts = MODELS.get(preset)
+    if facts is None or facts[key] is None:
+        raise _Fallback  # not a polynomial with rational coefficients: the full path
+    return m, facts
+
+
+def _layers(opts: dict) -> tuple:
+    """``(budget, L, params at L)``: the most layers at fixed width, params A + B L."""
+    from fractions import Fraction
+
+    _, facts = _facts(opts, "layers")
+    budget = _budget(opts, suffix=True)
+    coefficients = {exps[0]: Fraction(num, den) for exps, num, den in facts["layers"]}
+    return (budget, *_largest(coefficients, opts.get("multiple_of", 1), budget))
+
+
+def _hidden(opts: dict) -> tuple:
+    """``(budget, h, params at h)``: the largest hidden size at the preset's depth (or L = h/r), params P(h, L)."""
+    from fractions import Fraction
+    from math import lcm
+
+    m, facts = _facts(opts, "hidden")
+    budget = _budget(opts, suffix=True)
+    ratio = opts.get("aspect_ratio")
+    depth = m.INFO["n_layers"]
+    coefficients: dict = {}
+    for (i, j), num, den in facts["hidden"]:
+        c = Fraction(num, den)
+        if ratio is None:  # h^i L^j at the preset's depth L
+            degree, c = i, c * depth**j
+        else:  # L = h / r: h^(i+j) / r^j
+            degree, c = i + j, c / ratio**j
+        coefficients[degree] = coefficients.get(degree, 0) + c
+    multiple = lcm(opts.get("multiple_of", 1), facts["multiple"], *(() if ratio is None else (ratio,)))
+    return (budget, *_largest(coefficients, multiple, budget))
+
+
+_SOLVERS = {"tokens": _tokens, "layers": _layers, "hidden-size": _hidden}
+
+
 def answer(argv: Sequence[str]) -> Optional[object]:
     """The text ``symcalc solve tokens ...`` prints (a ``(text, 1)`` pair when nothing fits), or None (the full path)."""
     from ._fast import _Fallback
@@ -97,16 +195,16 @@ def answer(argv: Sequence[str]) -> Optional[object]:
 
     question = argv[1]
     what, unit = QUESTIONS[question]
-    opts = parse(argv[2:], table(_TOKENS_FLAGS))
+    opts = parse(argv[2:], table(_FLAGS[question]))
     if opts is None:
         return None
     key = question.replace("-", "_")
     try:
-        budget, value, at = _tokens(opts)
+        budget, value, at = _SOLVERS[question](opts)
     except _Fallback:
         return None
     except NothingFits as nothing:
-        budget = _budget(opts, suffix=False)
+        budget = _budget(opts, suffix=question != "tokens")
         at = nothing.quantity
         out = {key: None, "feasible": False, "method": "closed-form", "quantity_at_answer": at, "budget": budget,
                "headroom": budget - at, "shortfall": at - budget, "unit": unit}

@@ -8,6 +8,7 @@ import pytest
 
 from test_fast_cli import _full, _quick
 from test_fast_cli_other import _process
+from test_fast_solve import test_fast_path_process_never_imports_sympy as _never_imports_sympy
 
 #: Dense, GQA, MoE (6N counts every expert), learned positions, sliding windows, MLA.
 PRESETS = ["llama-2-7b", "llama-3-70b", "mixtral-8x7b", "qwen3-30b-a3b", "gpt2", "opt-1.3b", "gemma-2-2b",
@@ -29,30 +30,47 @@ def test_tokens_presets_budgets_equal_the_full_path(name):
         _same(["solve", "tokens", "--preset", name, "--budget", budget, *seq, *rng.choice([[], ["--json"]])])
 
 
-TOKENS_NOTHING = ["tokens --preset llama-2-7b --budget 10", "tokens --preset llama-2-7b --budget 10 --json",
-                  "tokens --preset llama-2-7b --compute 0", "tokens --preset gpt2 --budget 1e6 -s 1024 --json",
-                  "tokens --preset mixtral-8x7b --budget 0.0 -s 4096"]
+NOTHING = ["tokens --preset llama-2-7b --budget 10", "tokens --preset llama-2-7b --budget 10 --json",
+           "tokens --preset llama-2-7b --compute 0", "tokens --preset gpt2 --budget 1e6 -s 1024 --json",
+           "tokens --preset mixtral-8x7b --budget 0.0 -s 4096",
+           "layers --preset llama-2-7b --budget 0", "layers --preset llama-2-7b --budget 1e6 --json",
+           "hidden-size --preset llama-2-7b --budget 0", "hidden-size --preset mixtral-8x7b --budget 1e6 --json",
+           "hidden-size --preset llama-2-7b --budget 1e9 --aspect-ratio 7 --multiple-of 4096"]
 
 
-@pytest.mark.parametrize("line", TOKENS_NOTHING)
-def test_tokens_nothing_fits_equals_the_full_path(line):
-    """A compute budget below one token's FLOPs: the full path's shortfall (text and --json), exit 1."""
+@pytest.mark.parametrize("line", NOTHING)
+def test_nothing_fits_equals_the_full_path(line):
+    """A compute budget below one token's FLOPs, a parameter budget below the smallest allowed size: the full path's
+    shortfall (text and --json), exit 1."""
     _same(["solve", *line.split()], status=1)
 
 
+#: Bad values, memory budgets, other flags, counts the generator found no increasing polynomial for.
 OUTSIDE = ["tokens --preset llama-2-7b --budget -1", "tokens --preset llama-2-7b --budget 1e31",
            "tokens --preset llama-2-7b --budget 7B", "tokens --preset llama-2-7b --budget abc",
            "tokens --preset llama-2-7b", "tokens --preset llama-2-7b --budget 1e24 -s 0",
            "tokens --preset no-such-model --budget 1e24", "tokens --preset llama-2-7b --budget 1e24 -l 3",
            "tokens --preset llama-2-7b --budget 1e24 --budget 1e24", "tokens --preset llama-2-7b --budget 3/2",
            "tokens --preset llama-2-7b --budget 2.5e-1", "tokens --preset llama-2-7b --budget 1e24 --bogus",
-           "tokens --preset llama-2-7b --budget 1e24 --hf-config examples/configs/llama-3-8b"]
+           "tokens --preset llama-2-7b --budget 1e24 --hf-config examples/configs/llama-3-8b",
+           "layers --preset llama-2-7b --budget -1", "layers --preset llama-2-7b --budget 7.5",
+           "layers --preset llama-2-7b --budget 7e9 --multiple-of 0", "layers --preset llama-2-7b --budget 7e9 -l 3",
+           "hidden-size --preset llama-2-7b --budget 7e9 --aspect-ratio 0",
+           "hidden-size --preset llama-2-7b --budget 7e9 -hs 4096",
+           "hidden-size --preset llama-2-7b --memory-budget 80GiB", "layers --preset llama-2-7b --memory-budget 80GiB",
+           "hidden-size --preset llama-2-7b --budget 7B --fixed-head-dim 128",
+           "hidden-size --preset llama-2-7b --budget 7B --multiple-of 128 --multiple-of 64",
+           "hidden-size --preset llama-2-7b", "layers --preset no-such-model --budget 7B",
+           "layers --preset llama-4-maverick --budget 7B",        # floor(L/2): no polynomial in L
+           "hidden-size --preset opt-350m --budget 1e9",          # a Piecewise in h
+           "hidden-size --preset glm-4.5-air --budget 1e10 --aspect-ratio 128",  # not increasing in h
+           "layers -l 32 -hs 4096 -a 32 --budget 7B", "hidden-size --preset llama-2-7b --budget 7B --plot x.png"]
 
 
 @pytest.mark.parametrize("line", OUTSIDE)
 def test_uncovered_or_bad_input_goes_to_the_full_path(line):
-    """Bad values, fractional budgets, size flags and unknown flags print nothing on the fast path; the full path then
-    answers (a fraction: its float form) or gives its one-line error, exit 2."""
+    """Bad values, fractional budgets, memory budgets, size flags, unknown flags and presets whose count is no
+    increasing polynomial print nothing on the fast path; the full path then answers or gives its error, exit 2."""
     argv = ["solve", *line.split()]
     assert _quick(argv) == (None, "")
     try:
@@ -62,9 +80,10 @@ def test_uncovered_or_bad_input_goes_to_the_full_path(line):
     assert status in (0, 1, 2)
 
 
-def test_tokens_bad_budget_is_the_full_paths_one_line_error():
-    """A negative compute budget, as a process: the full path's one-line error, exit 2."""
-    out = _process(["-m", "symcalc", "solve", "tokens", "--preset", "llama-2-7b", "--budget", "-1"])
+@pytest.mark.parametrize("question", ["tokens", "layers", "hidden-size"])
+def test_bad_budget_is_the_full_paths_one_line_error(question):
+    """A negative budget, as a process: the full path's one-line error, exit 2."""
+    out = _process(["-m", "symcalc", "solve", question, "--preset", "llama-2-7b", "--budget", "-1"])
     assert out.returncode == 2 and out.stdout == "" and len(out.stderr.strip().splitlines()) == 1
 
 
@@ -125,44 +144,6 @@ def test_sizes_flag_combinations_equal_the_full_path(line):
     _same(["solve", *line.split()])
 
 
-SIZES_NOTHING = ["layers --preset llama-2-7b --budget 0", "layers --preset llama-2-7b --budget 1e6 --json",
-                 "hidden-size --preset llama-2-7b --budget 0", "hidden-size --preset mixtral-8x7b --budget 1e6 --json",
-                 "hidden-size --preset llama-2-7b --budget 1e9 --aspect-ratio 7 --multiple-of 4096"]
-
-
-@pytest.mark.parametrize("line", SIZES_NOTHING)
-def test_sizes_nothing_fits_equals_the_full_path(line):
-    """A parameter budget below the smallest allowed size: the full path's shortfall (text and --json), exit 1."""
-    _same(["solve", *line.split()], status=1)
-
-
-SIZES_OUTSIDE = ["layers --preset llama-2-7b --budget -1", "layers --preset llama-2-7b --budget 7.5",
-                 "layers --preset llama-2-7b --budget 7e9 --multiple-of 0", "layers --preset llama-2-7b --budget 7e9 -l 3",
-                 "hidden-size --preset llama-2-7b --budget 7e9 --aspect-ratio 0",
-                 "hidden-size --preset llama-2-7b --budget 7e9 -hs 4096",
-                 "hidden-size --preset llama-2-7b --memory-budget 80GiB", "layers --preset llama-2-7b --memory-budget 80GiB",
-                 "hidden-size --preset llama-2-7b --budget 7B --fixed-head-dim 128",
-                 "hidden-size --preset llama-2-7b --budget 7B --multiple-of 128 --multiple-of 64",
-                 "hidden-size --preset llama-2-7b", "layers --preset no-such-model --budget 7B",
-                 "layers --preset llama-4-maverick --budget 7B",        # floor(L/2): no polynomial in L
-                 "hidden-size --preset opt-350m --budget 1e9",          # a Piecewise in h
-                 "hidden-size --preset glm-4.5-air --budget 1e10 --aspect-ratio 128",  # not increasing in h
-                 "layers -l 32 -hs 4096 -a 32 --budget 7B", "hidden-size --preset llama-2-7b --budget 7B --plot x.png"]
-
-
-@pytest.mark.parametrize("line", SIZES_OUTSIDE)
-def test_sizes_uncovered_or_bad_input_goes_to_the_full_path(line):
-    """Bad values, memory budgets, other flags and counts the generator found no increasing polynomial for print
-    nothing on the fast path; the full path answers or gives its one-line error (exit 2)."""
-    test_uncovered_or_bad_input_goes_to_the_full_path(line)
-
-
-def test_sizes_bad_budget_is_the_full_paths_one_line_error():
-    """A negative parameter budget, as a process: the full path's one-line error, exit 2."""
-    out = _process(["-m", "symcalc", "solve", "hidden-size", "--preset", "llama-2-7b", "--budget", "-1"])
-    assert out.returncode == 2 and out.stdout == "" and len(out.stderr.strip().splitlines()) == 1
-
-
 PROCESSES = ["tokens --preset llama-2-7b --budget 1e24",
              "tokens --preset mixtral-8x7b --budget 1e24 -s 4096 --json",
              "layers --preset llama-2-7b --budget 10B",
@@ -173,10 +154,4 @@ PROCESSES = ["tokens --preset llama-2-7b --budget 1e24",
 @pytest.mark.parametrize("line", PROCESSES)
 def test_fast_path_process_never_imports_sympy(line):
     """As a process, each question answers with 'sympy' never imported, and prints what the full path prints."""
-    code = ("import sys; from symcalc.cli import main; sys.argv = ['symcalc'] + sys.argv[1:]; status = main(); "
-            "assert 'sympy' not in sys.modules, 'sympy imported'; sys.exit(status)")
-    argv = ["solve", *line.split()]
-    fast = _process(["-c", code, *argv])
-    assert fast.returncode == 0, fast.stderr
-    full = _process(["-m", "symcalc", *argv], SYMCALC_FULL_PATH="1")
-    assert fast.stdout == full.stdout and full.returncode == 0
+    _never_imports_sympy(line)

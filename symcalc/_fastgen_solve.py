@@ -22,7 +22,7 @@ Regenerate with ``python -m symcalc._fastgen --write``; ``tests/test_fast_cli.py
 
 from __future__ import annotations
 
-__all__ = ["solve_facts", "model_facts", "QUESTIONS"]
+__all__ = ["solve_facts", "model_facts", "flag_model_facts", "QUESTIONS"]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -171,6 +171,29 @@ def model_facts() -> dict:
     return out
 
 
+def flag_model_facts() -> dict:
+    """Per flag-built structure (:data:`symcalc._fastgen.VARIANTS`), the parameter count of ``symcalc mem``'s model
+    as a polynomial in its sizes (L, h, 1/a, g, f, v), as :func:`_coefficients` writes it (None: not one)."""
+    from sympy import Poly, PolynomialError, Symbol
+
+    from . import defaults
+    from ._fastgen import DIMS, VARIANTS, _args
+    from .cli import mem
+    from .params import params
+
+    out = {}
+    with defaults.using("today"):
+        for variant, argv in VARIANTS.items():
+            model = mem.model_from_mem_args(_args(["mem", *argv], DIMS))
+            try:
+                inverse = Symbol("inverse_a", positive=True)  # the head count enters as d_h = h/a
+                total = params(model).total.subs(DIMS[2], 1 / inverse)
+                out[variant] = _coefficients(Poly(total, *DIMS[:2], inverse, *DIMS[3:]))
+            except PolynomialError:
+                out[variant] = None
+    return out
+
+
 def generate_solve() -> str:
     """The source of ``symcalc/_generated/solve.py``: per preset and policy, the questions the sympy-free path answers."""
     import pprint
@@ -188,4 +211,7 @@ def generate_solve() -> str:
             "#: Per preset, the parameter count of ``solve layers``' family in L and of ``solve hidden-size``'s in (h, L)\n"
             "#: as ((exponents, numerator, denominator), ...), and the multiple of h that keeps every size whole\n"
             "#: (:func:`symcalc._fastgen_solve.model_facts`; None: the full path answers).\n"
-            "MODELS = " + pprint.pformat(model_facts(), width=110, sort_dicts=False) + "\n")
+            "MODELS = " + pprint.pformat(model_facts(), width=110, sort_dicts=False) + "\n\n"
+            "#: Per flag-built structure, the parameter count in (L, h, 1/a, g, f, v), as MODELS writes it\n"
+            "#: (:func:`symcalc._fastgen_solve.flag_model_facts`).\n"
+            "FLAG_MODELS = " + pprint.pformat(flag_model_facts(), width=110, sort_dicts=False) + "\n")

@@ -64,7 +64,9 @@ OUTSIDE = ["tokens --preset llama-2-7b --budget -1", "tokens --preset llama-2-7b
            "layers --preset llama-4-maverick --budget 7B",        # floor(L/2): no polynomial in L
            "hidden-size --preset opt-350m --budget 1e9",          # a Piecewise in h
            "hidden-size --preset glm-4.5-air --budget 1e10 --aspect-ratio 128",  # not increasing in h
-           "layers -l 32 -hs 4096 -a 32 --budget 7B", "hidden-size --preset llama-2-7b --budget 7B --plot x.png"]
+           "hidden-size -l 32 -hs 4096 -a 32 --num-kv-heads 5 --budget 7B", "hidden-size -l 32 -a 32 -kv 2 --budget 7B",
+           "hidden-size -l 32 -a 32 --head-dim 64 --budget 7B", "layers --preset llama-2-7b -l 32 --budget 7B",
+           "hidden-size --preset llama-2-7b --budget 7B --plot x.png"]
 
 
 @pytest.mark.parametrize("line", OUTSIDE)
@@ -116,7 +118,35 @@ def test_sizes_every_preset_equals_the_full_path():
     assert covered >= total - 8
 
 
+def test_flag_built_models_equal_the_full_path():
+    """tokens, layers and hidden-size for models built from the size flags (MHA, GQA, an own f, SwiGLU, -nl 3, a
+    vocabulary, aspect ratios, nothing fitting): the full path's text and --json."""
+    rng = random.Random(3)
+    covered = 0
+    for _ in range(30):
+        question = rng.choice(["layers", "hidden-size", "tokens"])
+        a = rng.choice([8, 12, 32, 40, 64])
+        h = a * rng.choice([64, 96, 100, 128])
+        flags = ["-l", str(rng.choice([12, 32, 80])), "-hs", str(h), "-a", str(a)]
+        flags += rng.choice([[], ["--num-kv-heads", str(a // 4)], ["--ffn-hidden-size", str(rng.choice([3 * h, 11008]))],
+                             ["--swiglu"], ["-nl", "3"], ["-v", "32000"]])
+        if question == "tokens":
+            argv = [question, *flags, "--budget", rng.choice(["1e24", "1e21", "10"]), *rng.choice([[], ["-s", "4096"]])]
+        else:
+            argv = [question, *flags, "--budget", rng.choice(["7B", "70B", "1e9", "1e6"]),
+                    *rng.choice([[], ["--multiple-of", "128"], ["--json"]])]
+            if question == "hidden-size" and rng.random() < 0.4:
+                argv += ["--aspect-ratio", rng.choice(["128", "64", "100"])]
+        fast = _quick(["solve", *argv])
+        assert fast[0] in (0, 1), " ".join(argv)
+        assert fast == _full(["solve", *argv]), " ".join(argv)
+        covered += 1
+    assert covered == 30
+
+
 SIZES = [
+    "hidden-size -l 32 -a 32 --budget 7B --multiple-of 128",          # the --help example: the default sizes
+    "layers --budget 7B", "tokens --budget 1e24 -s 2048",              # no source: symcalc mem's default model
     "layers --preset llama-2-7b --budget 7B", "layers --preset llama-2-7b --budget 10B --multiple-of 4 --json",
     "layers --preset deepseek-v3 --budget 671B --json",               # MoE after dense layers: A < 0
     "layers --preset mixtral-8x7b --budget 47B", "layers --preset gpt2 --budget 1e9 --multiple-of 12",
@@ -148,6 +178,7 @@ PROCESSES = ["tokens --preset llama-2-7b --budget 1e24",
              "tokens --preset mixtral-8x7b --budget 1e24 -s 4096 --json",
              "layers --preset llama-2-7b --budget 10B",
              "hidden-size --preset llama-3-8b --budget 7B --multiple-of 128",
+             "hidden-size -l 32 -a 32 --budget 7B --multiple-of 128",
              "hidden-size --preset mixtral-8x7b --budget 47B --aspect-ratio 128 --json"]
 
 

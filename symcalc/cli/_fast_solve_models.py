@@ -17,16 +17,19 @@ of quantity = budget) gives the largest allowed value that fits. Here:
   that keeps every size whole) with p(x) <= budget, found exactly by bracketing and bisection; none: nothing fits,
   and p(m) is reported.
 
-Covered: ``--preset NAME`` or ``--hf-config`` holding a preset's model, ``--budget``/``--compute`` (a decimal with an
+Covered: ``--preset NAME``, ``--hf-config`` holding a preset's model, or the size flags of the sympy-free ``symcalc
+mem`` (``-l -hs -a --num-kv-heads --ffn-hidden-size -v --swiglu -nl``; for layers and hidden-size the structure's
+parameter count in (L, h, 1/a, g, f, v) is generated: ``FLAG_MODELS``), ``--budget``/``--compute`` (a decimal with an
 optional exponent, ``1e24``, ``5.76e23``, within the CLI's range, whole), ``-s`` (tokens), ``--budget`` (a whole count,
 ``7B``, ``7e9``), ``--multiple-of`` and ``--aspect-ratio`` (layers, hidden-size), ``--json``. Anything else (a fraction,
-a flag-built model, a memory budget, ``--fixed-head-dim``, another flag) goes to the full path, which gives the same
+a memory budget, ``--fixed-head-dim``, another flag) goes to the full path, which gives the same
 answer or its error.
 Imports neither sympy nor typing.
 """
 
 from __future__ import annotations
 
+from ._fast import _MODEL
 from ._fast_args import amount, parse, table
 
 TYPE_CHECKING = False
@@ -39,12 +42,12 @@ __all__ = ["answer", "QUESTIONS"]
 QUESTIONS = {"tokens": ("most tokens", "FLOP"), "layers": ("most layers", "params"),
              "hidden-size": ("largest hidden size", "params")}
 
-_TOKENS_FLAGS = {"--preset": ("preset", "name"), "--hf-config": ("hf_config", "name"), "--json": ("json", "flag"),
+_TOKENS_FLAGS = {**_MODEL, "--preset": ("preset", "name"), "--hf-config": ("hf_config", "name"), "--json": ("json", "flag"),
                  "--budget": ("budget", "name"), "--compute": ("budget", "name"),
                  "--sequence-length": ("s", "seq"), "-s": ("s", "seq")}
 
 
-_SIZE_FLAGS = {"--preset": ("preset", "name"), "--hf-config": ("hf_config", "name"), "--json": ("json", "flag"),
+_SIZE_FLAGS = {**_MODEL, "--preset": ("preset", "name"), "--hf-config": ("hf_config", "name"), "--json": ("json", "flag"),
                "--budget": ("budget", "name"), "--multiple-of": ("multiple_of", "int")}
 #: Each question's flags.
 _FLAGS = {"tokens": _TOKENS_FLAGS, "layers": _SIZE_FLAGS,
@@ -83,9 +86,8 @@ def _budget(opts: dict, suffix: bool) -> int:
 def _tokens(opts: dict) -> tuple:
     """``(tokens, F tokens)``: the most tokens D with F D <= C."""
     from ._fast import _Fallback
-    from ._fast_time import model_module
 
-    m, _ = model_module(opts)
+    m, info, _, _ = _model(opts)
     budget = _budget(opts, suffix=False)
     if "s" in opts:
         values = m.flops_none(1, 1, opts["s"])  # one token's training FLOPs at sequence length s
@@ -93,7 +95,7 @@ def _tokens(opts: dict) -> tuple:
             raise _Fallback
         per_token = _whole(sum(values[:len(m.FLOPS_PARTS_NONE)]))
     else:
-        per_token = 6 * m.INFO["params"]["total"]  # Kaplan's 6N, N every parameter
+        per_token = 6 * info["params"]["total"]  # Kaplan's 6N, N every parameter
     if per_token <= 0:
         raise _Fallback
     tokens = budget // per_token
@@ -139,49 +141,101 @@ def _largest(coefficients: dict, multiple: int, budget: int) -> tuple:
     return good * multiple, _whole(p(good * multiple))
 
 
-def _facts(opts: dict, key: str):
-    """The preset's generated facts for ``solve layers``/``hidden-size`` (:data:`symcalc._generated.solve.MODELS`)."""
+def _model(opts: dict) -> tuple:
+    """``(module, INFO, preset, sizes)``: a preset's (``--preset``, or ``--hf-config`` holding its model; sizes None)
+    or the size flags' model (:func:`symcalc.cli._fast_sources.flag_model`, ``symcalc mem``'s defaults; preset None,
+    sizes (L, h, a, g, f, v))."""
     from .._generated import MODULES
-    from .._generated.solve import MODELS
-    from ._fast import _Fallback
+    from ._fast import _MODEL, _Fallback
     from ._fast_time import model_module
 
-    m, _ = model_module(opts)
-    preset = next(p for p, module in MODULES.items() if module == m.__name__.rsplit(".", 1)[1])
-    facts = MODELS.get(preset)
-    if facts is None or facts[key] is None:
-        raise _Fallback  # not a polynomial with rational coefficients: the full path
-    return m, facts
+    sized = any(key in opts for key, _ in _MODEL.values())
+    if ("preset" in opts) + ("hf_config" in opts) + sized > 1:
+        raise _Fallback  # flags over a preset's fields: the full path
+    if "preset" in opts or "hf_config" in opts:
+        m, _ = model_module(opts)
+        return m, m.INFO, next(p for p, module in MODULES.items() if module == m.__name__.rsplit(".", 1)[1]), None
+    from ._fast_sources import flag_model
+
+    built = flag_model("mem", opts)
+    if built is None:
+        raise _Fallback
+    return (*built, None, built[0]._dims)
+
+
+def _polynomial(terms, value_of) -> dict:
+    """``{degree: coefficient}`` of a generated polynomial (``((exponents, numerator, denominator), ...)``) with
+    ``value_of(exponents) -> (degree in the unknown, exact factor)`` giving each term's."""
+    from fractions import Fraction
+
+    from ._fast import _Fallback
+
+    if terms is None:
+        raise _Fallback  # not a polynomial with rational coefficients (checked when generated): the full path
+    out: dict = {}
+    for exponents, num, den in terms:
+        degree, factor = value_of(exponents)
+        out[degree] = out.get(degree, 0) + Fraction(num, den) * factor
+    return out
 
 
 def _layers(opts: dict) -> tuple:
     """``(budget, L, params at L)``: the most layers at fixed width, params A + B L."""
-    from fractions import Fraction
+    from .._generated.solve import FLAG_MODELS, MODELS
 
-    _, facts = _facts(opts, "layers")
+    m, info, preset, sizes = _model(opts)
     budget = _budget(opts, suffix=True)
-    coefficients = {exps[0]: Fraction(num, den) for exps, num, den in facts["layers"]}
+    if sizes is None:
+        coefficients = _polynomial(MODELS[preset]["layers"], lambda e: (e[0], 1))
+    else:
+        _, h, a, g, f, v = sizes
+        coefficients = _polynomial(FLAG_MODELS[m._variant], lambda e: (e[0], _sizes_factor(e, h, a, g, f, v)))
     return (budget, *_largest(coefficients, opts.get("multiple_of", 1), budget))
 
 
+def _sizes_factor(e: tuple, h, a, g, f, v):
+    """The value of h^e1 (1/a)^e2 g^e3 f^e4 v^e5 (the sizes but L of a flag-built model's term)."""
+    from fractions import Fraction
+
+    return h**e[1] * Fraction(1, a**e[2]) * g**e[3] * f**e[4] * v**e[5]
+
+
 def _hidden(opts: dict) -> tuple:
-    """``(budget, h, params at h)``: the largest hidden size at the preset's depth (or L = h/r), params P(h, L)."""
+    """``(budget, h, params at h)``: the largest hidden size at fixed depth (or L = h/r), f/h kept, heads fixed."""
     from fractions import Fraction
     from math import lcm
 
-    m, facts = _facts(opts, "hidden")
+    from .._generated.solve import FLAG_MODELS, MODELS
+
+    m, info, preset, sizes = _model(opts)
     budget = _budget(opts, suffix=True)
     ratio = opts.get("aspect_ratio")
-    depth = m.INFO["n_layers"]
-    coefficients: dict = {}
-    for (i, j), num, den in facts["hidden"]:
-        c = Fraction(num, den)
-        if ratio is None:  # h^i L^j at the preset's depth L
-            degree, c = i, c * depth**j
-        else:  # L = h / r: h^(i+j) / r^j
-            degree, c = i + j, c / ratio**j
-        coefficients[degree] = coefficients.get(degree, 0) + c
-    multiple = lcm(opts.get("multiple_of", 1), facts["multiple"], *(() if ratio is None else (ratio,)))
+    depth = info["n_layers"]
+
+    def layers(i: int) -> tuple:
+        """L^i: at the model's depth, or (h/r)^i."""
+        return (0, depth**i) if ratio is None else (i, Fraction(1, ratio**i))
+
+    if sizes is None:
+        facts = MODELS[preset]
+        auto = facts["multiple"]
+
+        def value_of(e: tuple) -> tuple:  # h^e0 L^e1
+            degree, factor = layers(e[1])
+            return e[0] + degree, factor
+
+        coefficients = _polynomial(facts["hidden"], value_of)
+    else:
+        _, h0, a, g, f0, v = sizes
+        ratio_f = Fraction(f0, h0)  # the MLP keeps f/h
+        auto = lcm(a, ratio_f.denominator)  # d_h = h/a and f = (f0/h0) h whole
+
+        def value_of(e: tuple) -> tuple:  # L^e0 h^e1 (1/a)^e2 g^e3 f^e4 v^e5
+            degree, factor = layers(e[0])
+            return degree + e[1] + e[4], factor * _sizes_factor((0, 0, *e[2:4], 0, e[5]), 1, a, g, 1, v) * ratio_f**e[4]
+
+        coefficients = _polynomial(FLAG_MODELS[m._variant], value_of)
+    multiple = lcm(opts.get("multiple_of", 1), auto, *(() if ratio is None else (ratio,)))
     return (budget, *_largest(coefficients, multiple, budget))
 
 

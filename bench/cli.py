@@ -52,6 +52,10 @@ OTHER = [
      "--multiple-of 128".split()),
     ("solve hidden-size (mixtral-8x7b, aspect ratio)", "solve hidden-size --preset mixtral-8x7b --budget 47B "
      "--aspect-ratio 128".split()),
+    ("solve layers (llama-2-7b, 80GiB, 8 GPUs, ZeRO-3)", "solve layers --preset llama-2-7b --memory-budget 80GiB "
+     "--num-gpus 8 -z 3".split()),
+    ("solve hidden-size (llama-2-7b, 80GB, 8 GPUs, ZeRO-3)", "solve hidden-size --preset llama-2-7b --memory-budget "
+     "80GB -s 2048 --num-gpus 8 -z 3 --recompute full --multiple-of 128".split()),
     ("plan (llama-2-7b, 64 GPUs, top 5)", "plan --preset llama-2-7b --num-gpus 64 --gpu-memory 80GiB --peak-flops 989e12 "
      "-s 4096 -gbs 512 --top 5".split()),
     ("plan --hardware h100 (llama-2-7b, 64 GPUs)", "plan --preset llama-2-7b --num-gpus 64 --hardware h100".split()),

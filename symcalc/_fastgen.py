@@ -273,13 +273,14 @@ def files(names=None) -> dict:
     from ._fastgen_plan import files as plan_files
     from ._fastgen_scaling import generate_scaling
     from ._fastgen_solve import generate_solve
+    from ._fastgen_solve_sizes import files as solve_files
 
     out = {"__init__.py": generate_index(), "hf.py": generate_hf_index(), "flags.py": generate_flags(),
            "catalog.py": generate_catalog(), "scaling.py": generate_scaling(), "latex.py": generate_latex(),
            "solve.py": generate_solve()}
     for name in (PRESETS if names is None else names):
         out[module_name(name) + ".py"] = generate(name)
-    return {**out, **plan_files(names)}
+    return {**out, **plan_files(names), **solve_files(names)}
 
 
 def file_names() -> set:
@@ -287,9 +288,10 @@ def file_names() -> set:
     from .presets import PRESETS
 
     from ._fastgen_plan import file_names as plan_file_names
+    from ._fastgen_solve_sizes import file_names as solve_file_names
 
     return ({"__init__.py", "hf.py", "flags.py", "catalog.py", "scaling.py", "latex.py", "solve.py"}
-            | {module_name(n) + ".py" for n in PRESETS} | plan_file_names())
+            | {module_name(n) + ".py" for n in PRESETS} | plan_file_names() | solve_file_names())
 
 
 def check(names=None, folder: Path = OUT) -> list:

@@ -45,7 +45,7 @@ def test_nothing_fits_equals_the_full_path(line):
     _same(["solve", *line.split()], status=1)
 
 
-#: Bad values, memory budgets, other flags, counts the generator found no increasing polynomial for.
+#: Bad values, other flags, counts the generator found no increasing polynomial for.
 OUTSIDE = ["tokens --preset llama-2-7b --budget -1", "tokens --preset llama-2-7b --budget 1e31",
            "tokens --preset llama-2-7b --budget 7B", "tokens --preset llama-2-7b --budget abc",
            "tokens --preset llama-2-7b", "tokens --preset llama-2-7b --budget 1e24 -s 0",
@@ -57,7 +57,6 @@ OUTSIDE = ["tokens --preset llama-2-7b --budget -1", "tokens --preset llama-2-7b
            "layers --preset llama-2-7b --budget 7e9 --multiple-of 0", "layers --preset llama-2-7b --budget 7e9 -l 3",
            "hidden-size --preset llama-2-7b --budget 7e9 --aspect-ratio 0",
            "hidden-size --preset llama-2-7b --budget 7e9 -hs 4096",
-           "hidden-size --preset llama-2-7b --memory-budget 80GiB", "layers --preset llama-2-7b --memory-budget 80GiB",
            "hidden-size --preset llama-2-7b --budget 7B --fixed-head-dim 128",
            "hidden-size --preset llama-2-7b --budget 7B --multiple-of 128 --multiple-of 64",
            "hidden-size --preset llama-2-7b", "layers --preset no-such-model --budget 7B",
@@ -71,7 +70,7 @@ OUTSIDE = ["tokens --preset llama-2-7b --budget -1", "tokens --preset llama-2-7b
 
 @pytest.mark.parametrize("line", OUTSIDE)
 def test_uncovered_or_bad_input_goes_to_the_full_path(line):
-    """Bad values, fractional budgets, memory budgets, size flags, unknown flags and presets whose count is no
+    """Bad values, fractional budgets, size flags over a preset, unknown flags and presets whose count is no
     increasing polynomial print nothing on the fast path; the full path then answers or gives its error, exit 2."""
     argv = ["solve", *line.split()]
     assert _quick(argv) == (None, "")
@@ -174,11 +173,96 @@ def test_sizes_flag_combinations_equal_the_full_path(line):
     _same(["solve", *line.split()])
 
 
+MEMORY_MODELS = {"llama-2-7b": [], "llama-2-70b": ["-tp", "16"], "mixtral-8x7b": ["-ep", "8"],
+                 "qwen3-30b-a3b": ["-ep", "4"], "gpt2": [], "gemma-2-2b": [], "deepseek-v3": ["-ep", "8"]}
+
+
+@pytest.mark.parametrize("question", ["layers", "hidden-size"])
+def test_memory_budget_presets_layouts_policies_equal_the_full_path(question):
+    """layers / hidden-size with a memory budget over dense, GQA with t > g, MoE with EP, MLA, learned-position and
+    windowed presets, ZeRO stages, policies, dp = 1, pp > 1, aspect ratios: the full path's text and --json wherever
+    the fast path answers, and it answers most."""
+    rng = random.Random(question)
+    covered = total = 0
+    for name, extra in MEMORY_MODELS.items():
+        for _ in range(4):
+            argv = ["solve", question, "--preset", name, "--memory-budget", rng.choice(["80GiB", "141GB", "24GiB", "1e12"]),
+                    "-z", rng.choice("0123"), "--recompute", rng.choice(["none", "selective", "full"]), *extra,
+                    "--num-gpus", "64", *rng.choice([[], ["-pp", "2"], ["-s", "2048", "-b", "2"], ["--json"]])]
+            if question == "hidden-size":
+                argv += rng.choice([[], ["--multiple-of", "128"], ["--aspect-ratio", "128"]])
+            fast = _quick(argv)
+            total += 1
+            if fast[0] is None:
+                assert fast[1] == "", " ".join(argv)
+                continue
+            covered += 1
+            assert fast == _full(argv), " ".join(argv)
+    assert covered >= total * 2 // 3
+
+
+MEMORY = [
+    "layers --preset llama-2-7b --memory-budget 80GB -s 4096 -b 1 --num-gpus 8 -z 1 --recompute full",
+    "layers --preset llama-2-7b --memory-budget 80GiB --json",                        # dp = 1, pp = 1
+    "layers --preset llama-2-7b --memory-budget 80GiB -pp 4 --num-gpus 8 -z 3",        # L a multiple of pp
+    "layers --preset llama-2-70b --memory-budget 80GiB -tp 16 --num-gpus 64 -z 1",     # t > g
+    "layers --preset mixtral-8x7b --memory-budget 80GiB -ep 8 --num-gpus 64 -z 3 --json",
+    "layers --preset llama-2-7b --hardware h100 -z 2 --num-gpus 8 --json",
+    "layers --preset llama-2-7b --memory-budget 80GiB --multiple-of 8 -ca",
+    "hidden-size --preset llama-2-7b --memory-budget 80GB -s 2048 -b 1 --num-gpus 8 -z 3 --recompute full "
+    "--multiple-of 128",
+    "hidden-size --preset llama-2-7b --memory-budget 80GiB --json",
+    "hidden-size --preset llama-2-7b --memory-budget 80GiB --aspect-ratio 128 -z 3 --num-gpus 64",
+    "hidden-size --preset llama-2-7b --memory-budget 80GiB -tp 8 --num-gpus 8",
+    "hidden-size --preset mixtral-8x7b --memory-budget 80GiB -ep 8 --num-gpus 64 -z 3 --json",
+    "hidden-size --preset llama-2-7b --hardware h100 -z 2 --num-gpus 8",
+    "hidden-size --hf-config examples/configs/llama-3-8b --memory-budget 80GiB -z 3 --num-gpus 8",
+]
+
+
+@pytest.mark.parametrize("line", MEMORY)
+def test_memory_budget_flag_combinations_equal_the_full_path(line):
+    """layers / hidden-size with a memory budget (or --hardware): dp = 1, pp > 1, t > g, MoE with EP, -ca,
+    --multiple-of, --aspect-ratio, --hf-config: the full path's text and --json."""
+    _same(["solve", *line.split()])
+
+
+MEMORY_NOTHING = ["layers --preset llama-2-7b --memory-budget 1GiB", "layers --preset llama-2-7b --memory-budget 1GiB --json",
+                  "hidden-size --preset llama-2-7b --memory-budget 1GiB",
+                  "hidden-size --preset mixtral-8x7b --memory-budget 1GiB -ep 8 --num-gpus 64 --json"]
+
+
+@pytest.mark.parametrize("line", MEMORY_NOTHING)
+def test_memory_budget_nothing_fits_equals_the_full_path(line):
+    """A memory budget below the smallest allowed model: the full path's shortfall (text and --json), exit 1."""
+    _same(["solve", *line.split()], status=1)
+
+
+MEMORY_OUTSIDE = ["layers --preset llama-2-7b --memory-budget -1", "layers --preset llama-2-7b --memory-budget 80GIB",
+                  "layers --preset llama-2-7b --memory-budget 80GiB --budget 7B",
+                  "layers --preset llama-2-7b --memory-budget 80GiB --infer",
+                  "hidden-size --preset llama-2-7b --memory-budget 80GiB --fixed-head-dim 128",
+                  "hidden-size --preset llama-2-70b --memory-budget 80GiB -tp 16 --num-gpus 64",  # t > g: its error
+                  "layers --preset llama-2-7b --memory-budget 80GiB -tp 3",                     # refused layout
+                  "layers -l 32 -hs 4096 -a 32 --memory-budget 80GiB",                           # a flag-built model
+                  "layers --preset llama-2-7b --budget 7B -z 3",                                  # mem flags, params
+                  "layers --preset llama-2-7b --hardware no-such-gpu --budget 7B"]
+
+
+@pytest.mark.parametrize("line", MEMORY_OUTSIDE)
+def test_memory_budget_uncovered_input_goes_to_the_full_path(line):
+    """Bad memory budgets, both budgets, --infer, --fixed-head-dim, t > g for hidden-size, refused layouts and
+    flag-built models print nothing on the fast path; the full path answers or gives its error."""
+    test_uncovered_or_bad_input_goes_to_the_full_path(line)
+
+
 PROCESSES = ["tokens --preset llama-2-7b --budget 1e24",
              "tokens --preset mixtral-8x7b --budget 1e24 -s 4096 --json",
              "layers --preset llama-2-7b --budget 10B",
              "hidden-size --preset llama-3-8b --budget 7B --multiple-of 128",
              "hidden-size -l 32 -a 32 --budget 7B --multiple-of 128",
+             "layers --preset llama-2-7b --memory-budget 80GiB -z 3 --num-gpus 8",
+             "hidden-size --preset llama-2-7b --hardware h100 -z 3 --num-gpus 8 --recompute full --json",
              "hidden-size --preset mixtral-8x7b --budget 47B --aspect-ratio 128 --json"]
 
 

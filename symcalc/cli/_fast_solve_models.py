@@ -21,15 +21,16 @@ Covered: ``--preset NAME``, ``--hf-config`` holding a preset's model, or the siz
 mem`` (``-l -hs -a --num-kv-heads --ffn-hidden-size -v --swiglu -nl``; for layers and hidden-size the structure's
 parameter count in (L, h, 1/a, g, f, v) is generated: ``FLAG_MODELS``), ``--budget``/``--compute`` (a decimal with an
 optional exponent, ``1e24``, ``5.76e23``, within the CLI's range, whole), ``-s`` (tokens), ``--budget`` (a whole count,
-``7B``, ``7e9``), ``--multiple-of`` and ``--aspect-ratio`` (layers, hidden-size), ``--json``. Anything else (a fraction,
-a memory budget, ``--fixed-head-dim``, another flag) goes to the full path, which gives the same
-answer or its error.
+``7B``, ``7e9``), ``--multiple-of`` and ``--aspect-ratio`` (layers, hidden-size), ``--json``. A memory budget
+(``--memory-budget``, ``--hardware``) with ``symcalc mem``'s training flags: :mod:`symcalc.cli._fast_solve_sizes`.
+Anything else (a fraction, ``--fixed-head-dim``, another flag) goes to the full path, which gives the same answer or
+its error.
 Imports neither sympy nor typing.
 """
 
 from __future__ import annotations
 
-from ._fast import _MODEL
+from ._fast import _FLAGS as _FLAGS_ALL, _MODEL
 from ._fast_args import amount, parse, table
 
 TYPE_CHECKING = False
@@ -52,14 +53,16 @@ _SIZE_FLAGS = {**_MODEL, "--preset": ("preset", "name"), "--hf-config": ("hf_con
 #: Each question's flags.
 _FLAGS = {"tokens": _TOKENS_FLAGS, "layers": _SIZE_FLAGS,
           "hidden-size": {**_SIZE_FLAGS, "--aspect-ratio": ("aspect_ratio", "int")}}
+#: ``symcalc mem``'s covered training flags, taken by layers and hidden-size with a memory budget.
+_MEM_FLAGS = {k: v for k, v in _FLAGS_ALL["mem"].items() if v[0] not in ("infer", "o")}
 
 
 class NothingFits(Exception):
-    """No allowed value fits: the quantity at the lowest allowed value (what the full path reports)."""
+    """No allowed value fits: the quantity at the lowest allowed value (what the full path reports), and the budget."""
 
-    def __init__(self, quantity):
-        super().__init__(quantity)
-        self.quantity = quantity
+    def __init__(self, quantity, budget):
+        super().__init__(quantity, budget)
+        self.quantity, self.budget = quantity, budget
 
 
 def _whole(value):
@@ -100,7 +103,7 @@ def _tokens(opts: dict) -> tuple:
         raise _Fallback
     tokens = budget // per_token
     if tokens < 1:
-        raise NothingFits(per_token)
+        raise NothingFits(per_token, budget)
     return budget, tokens, per_token * tokens
 
 
@@ -110,7 +113,7 @@ def _dumps(obj) -> str:
     return json.dumps(obj, indent=2)
 
 
-def _largest(coefficients: dict, multiple: int, budget: int) -> tuple:
+def _largest(coefficients: dict, multiple: int, budget, whole: bool = True) -> tuple:
     """``(k m, p(k m))`` for the largest k >= 1 with p(k m) <= budget, p the polynomial of ``coefficients``
     (degree -> exact coefficient), increasing for x > 0 (checked: no negative coefficient above degree 0; else the
     full path answers). Then quantity = budget has at most one positive root and the full path's closed form (the
@@ -127,8 +130,9 @@ def _largest(coefficients: dict, multiple: int, budget: int) -> tuple:
     def p(x: int):
         return sum(c * x**d for d, c in coefficients.items())
 
+    exact = _whole if whole else (lambda value: value)
     if p(multiple) > budget:
-        raise NothingFits(_whole(p(multiple)))
+        raise NothingFits(exact(p(multiple)), budget)
     good, bad = 1, 2
     while p(bad * multiple) <= budget:
         good, bad = bad, bad * 2
@@ -138,7 +142,7 @@ def _largest(coefficients: dict, multiple: int, budget: int) -> tuple:
             good = mid
         else:
             bad = mid
-    return good * multiple, _whole(p(good * multiple))
+    return good * multiple, exact(p(good * multiple))
 
 
 def _model(opts: dict) -> tuple:
@@ -245,29 +249,45 @@ _SOLVERS = {"tokens": _tokens, "layers": _layers, "hidden-size": _hidden}
 def answer(argv: Sequence[str]) -> Optional[object]:
     """The text ``symcalc solve tokens ...`` prints (a ``(text, 1)`` pair when nothing fits), or None (the full path)."""
     from ._fast import _Fallback
+    from ._fast_time import _json_number
     from ._solve_text import amount as _amount, answer_line
 
     question = argv[1]
     what, unit = QUESTIONS[question]
-    opts = parse(argv[2:], table(_FLAGS[question]))
+    flags = _FLAGS[question]
+    if question != "tokens":
+        from ._fast_solve_sizes import FLAGS
+
+        flags = {**flags, **_MEM_FLAGS, **FLAGS}
+    opts = parse(argv[2:], table(flags))
     if opts is None:
         return None
     key = question.replace("-", "_")
+    memory = "memory_budget" in opts or "hardware" in opts
+    if memory:
+        unit = "bytes"
+    elif question != "tokens" and any(flag_key in opts for flag_key, _ in _MEM_FLAGS.values()):
+        return None  # symcalc mem's flags beside a parameter budget: the full path
     try:
-        budget, value, at = _SOLVERS[question](opts)
+        if memory:
+            from ._fast_solve_sizes import memory_answer
+
+            budget, value, at = memory_answer(question, opts)
+        else:
+            budget, value, at = _SOLVERS[question](opts)
     except _Fallback:
         return None
     except NothingFits as nothing:
-        budget = _budget(opts, suffix=question != "tokens")
-        at = nothing.quantity
-        out = {key: None, "feasible": False, "method": "closed-form", "quantity_at_answer": at, "budget": budget,
-               "headroom": budget - at, "shortfall": at - budget, "unit": unit}
+        budget, at = nothing.budget, nothing.quantity
+        out = {key: None, "feasible": False, "method": "closed-form", "quantity_at_answer": _json_number(at),
+               "budget": _json_number(budget), "headroom": _json_number(budget - at),
+               "shortfall": _json_number(at - budget), "unit": unit}
         if opts.get("json"):
             return _dumps(out), 1
-        return (f"nothing fits ({what}): the best allowed value needs {_amount(at, unit)}, "
-                f"{_amount(at - budget, unit)} over the budget {_amount(budget, unit)}"), 1
-    out = {key: value, "feasible": True, "method": "closed-form", "quantity_at_answer": at, "budget": budget,
-           "headroom": budget - at, "unit": unit}
+        return (f"nothing fits ({what}): the best allowed value needs {_amount(out['quantity_at_answer'], unit)}, "
+                f"{_amount(out['shortfall'], unit)} over the budget {_amount(out['budget'], unit)}"), 1
+    out = {key: value, "feasible": True, "method": "closed-form", "quantity_at_answer": _json_number(at),
+           "budget": _json_number(budget), "headroom": _json_number(budget - at), "unit": unit}
     if opts.get("json"):
         return _dumps(out)
     return answer_line(what, value, out)

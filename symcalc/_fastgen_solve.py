@@ -199,6 +199,7 @@ def generate_solve() -> str:
     import pprint
 
     from ._fastgen import HEADER
+    from ._fastgen_solve_sizes import flag_memory_facts
 
     covered = {}
     for name, per in solve_facts().items():
@@ -214,4 +215,7 @@ def generate_solve() -> str:
             "MODELS = " + pprint.pformat(model_facts(), width=110, sort_dicts=False) + "\n\n"
             "#: Per flag-built structure, the parameter count in (L, h, 1/a, g, f, v), as MODELS writes it\n"
             "#: (:func:`symcalc._fastgen_solve.flag_model_facts`).\n"
-            "FLAG_MODELS = " + pprint.pformat(flag_model_facts(), width=110, sort_dicts=False) + "\n")
+            "FLAG_MODELS = " + pprint.pformat(flag_model_facts(), width=110, sort_dicts=False) + "\n\n"
+            "#: Per flag-built structure, the memory facts of its generated mem_<policy> for solve layers/hidden-size\n"
+            "#: (:func:`symcalc._fastgen_solve_sizes.flag_memory_facts`).\n"
+            "FLAG_MEMORY = " + pprint.pformat(flag_memory_facts(), width=110, sort_dicts=False) + "\n")

@@ -22,7 +22,7 @@ Regenerate with ``python -m symcalc._fastgen --write``; ``tests/test_fast_cli.py
 
 from __future__ import annotations
 
-__all__ = ["files", "file_names", "solve_module"]
+__all__ = ["files", "file_names", "solve_module", "flag_memory_facts"]
 
 
 def solve_module(preset: str) -> str:
@@ -51,18 +51,35 @@ def _polynomial_degree(total, symbols) -> object:
     return max(Poly(v, *symbols).total_degree() for v in branches)
 
 
+def _memory_of(argv: list, dims: tuple, policy: str) -> tuple:
+    """``(model, total)``: ``symcalc mem``'s model of ``argv`` (sizes ``dims`` symbolic, none for a preset) and the
+    function giving a model's training memory per device as ``symcalc mem`` computes it (layout, micro-batch,
+    sequence, ZeRO stage and bytes per value symbolic, as the preset's ``mem_<policy>``)."""
+    from sympy import Integer
+
+    from . import symbols as S
+    from ._fastgen import _args, _symbolic_precision
+    from .cli import mem
+    from .memory import Parallel
+
+    args = _symbolic_precision(_args(["mem", *argv, "--recompute", policy], dims))
+    model = mem.model_from_mem_args(args)
+    st, misc = mem._settings(args), mem.misc_bytes_of(args)
+    args.sequence_length, args.batch_size_per_gpu = S.seq_len, S.micro_batch
+    par = Parallel(tp=S.tp, pp=S.pp, dp=S.dp, ep=S.ep if model.is_moe else Integer(1), cp=1)
+    return model, lambda family: mem._memory(family, args, st, par, zero=S.zero_stage, buffers=True, misc=misc).total
+
+
 def generate(name: str) -> str:
     """The source of ``solve_<preset>.py``: the memory functions of both families and their facts."""
     import pprint
 
-    from sympy import Integer, divisors
+    from sympy import divisors
 
     from . import defaults
     from . import symbols as S
     from .errors import SymcalcError
-    from ._fastgen import HEADER, MEM_ARGS, PRELUDE, RECOMPUTE, _args, _function, _symbolic_precision
-    from .cli import mem
-    from .memory import Parallel
+    from ._fastgen import HEADER, MEM_ARGS, PRELUDE, RECOMPUTE, _function
     from .model import Model
     from .solve._memory import _tp_multiple
     from .solve._models import model_family
@@ -80,12 +97,9 @@ def generate(name: str) -> str:
             except SymcalcError:  # t > the KV heads: the full path's error
                 pass
         for policy in RECOMPUTE:
-            args = _symbolic_precision(_args(["mem", "--preset", name, "--recompute", policy], ()))
-            st, misc = mem._settings(args), mem.misc_bytes_of(args)
-            args.sequence_length, args.batch_size_per_gpu = S.seq_len, S.micro_batch
-            par = Parallel(tp=S.tp, pp=S.pp, dp=S.dp, ep=S.ep if model.is_moe else Integer(1), cp=1)
+            _, memory = _memory_of(["--preset", name], (), policy)
             for kind, family, unknowns in (("layers", layers_family, (L,)), ("hidden", hidden_family, (h, L))):
-                total = mem._memory(family, args, st, par, zero=S.zero_stage, buffers=True, misc=misc).total
+                total = memory(family)
                 degree = _polynomial_degree(total, unknowns)
                 if kind == "layers":
                     if degree is not None and degree <= 1:
@@ -98,6 +112,29 @@ def generate(name: str) -> str:
              "(:mod:`symcalc._fastgen_solve_sizes`).\nFACTS = " + pprint.pformat(facts, width=110, sort_dicts=False)
              + "\n\n", *functions]
     return "\n".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def flag_memory_facts() -> dict:
+    """Per flag-built structure, ``FACTS``' ``layers`` and ``hidden`` of its generated ``<variant>_mem_<policy>``
+    (:mod:`symcalc._generated.flags`): the policies whose memory is linear in L, and the total degree in (L, h, f)
+    (the family keeps f/h, so along h = k m it is a polynomial in k of at most that degree)."""
+    from . import defaults
+    from . import symbols as S
+    from ._fastgen import DIMS, RECOMPUTE, VARIANTS
+
+    out = {}
+    with defaults.using("today"):
+        for variant, argv in VARIANTS.items():
+            facts: dict = {"layers": [], "hidden": {}}
+            for policy in RECOMPUTE:
+                model, memory = _memory_of(argv, DIMS, policy)
+                total = memory(model)
+                degree = _polynomial_degree(total, (S.n_layers,))
+                if degree is not None and degree <= 1:
+                    facts["layers"].append(policy)
+                facts["hidden"][policy] = _polynomial_degree(total, (S.n_layers, S.d_model, S.d_ff))
+            out[variant] = {"layers": tuple(facts["layers"]), "hidden": facts["hidden"]}
+    return out
 
 
 def files(names=None) -> dict:

@@ -227,6 +227,27 @@ def test_memory_budget_flag_combinations_equal_the_full_path(line):
     _same(["solve", *line.split()])
 
 
+def test_memory_budget_flag_built_models_equal_the_full_path():
+    """layers / hidden-size with a memory budget for models built from the size flags (MHA, GQA, an own f, SwiGLU,
+    -nl 3, ZeRO stages, policies, TP, PP, aspect ratios, nothing fitting): the full path's text and --json."""
+    rng = random.Random(5)
+    for _ in range(16):
+        question = rng.choice(["layers", "hidden-size"])
+        a = rng.choice([8, 16, 32, 64])
+        h = a * rng.choice([64, 96, 128])
+        argv = [question, "-l", str(rng.choice([12, 32, 80])), "-hs", str(h), "-a", str(a),
+                *rng.choice([[], ["--num-kv-heads", str(a // 4)], ["--ffn-hidden-size", str(rng.choice([3 * h, 11008]))],
+                             ["--swiglu"], ["-nl", "3"]]),
+                "--memory-budget", rng.choice(["80GiB", "24GiB", "1GiB"]), "-z", rng.choice("0123"),
+                "--recompute", rng.choice(["none", "selective", "full"]), "--num-gpus", "8",
+                *rng.choice([[], ["-tp", "2"], ["-pp", "2"], ["-s", "4096", "-b", "2"], ["--json"]])]
+        if question == "hidden-size":
+            argv += rng.choice([[], ["--multiple-of", "128"], ["--aspect-ratio", "128"]])
+        fast = _quick(["solve", *argv])
+        assert fast[0] in (0, 1), " ".join(argv)
+        assert fast == _full(["solve", *argv]), " ".join(argv)
+
+
 MEMORY_NOTHING = ["layers --preset llama-2-7b --memory-budget 1GiB", "layers --preset llama-2-7b --memory-budget 1GiB --json",
                   "hidden-size --preset llama-2-7b --memory-budget 1GiB",
                   "hidden-size --preset mixtral-8x7b --memory-budget 1GiB -ep 8 --num-gpus 64 --json"]
@@ -244,15 +265,15 @@ MEMORY_OUTSIDE = ["layers --preset llama-2-7b --memory-budget -1", "layers --pre
                   "hidden-size --preset llama-2-7b --memory-budget 80GiB --fixed-head-dim 128",
                   "hidden-size --preset llama-2-70b --memory-budget 80GiB -tp 16 --num-gpus 64",  # t > g: its error
                   "layers --preset llama-2-7b --memory-budget 80GiB -tp 3",                     # refused layout
-                  "layers -l 32 -hs 4096 -a 32 --memory-budget 80GiB",                           # a flag-built model
+                  "hidden-size -l 32 -hs 4096 -a 32 --num-kv-heads 8 --memory-budget 80GiB -tp 16 --num-gpus 16",
                   "layers --preset llama-2-7b --budget 7B -z 3",                                  # mem flags, params
                   "layers --preset llama-2-7b --hardware no-such-gpu --budget 7B"]
 
 
 @pytest.mark.parametrize("line", MEMORY_OUTSIDE)
 def test_memory_budget_uncovered_input_goes_to_the_full_path(line):
-    """Bad memory budgets, both budgets, --infer, --fixed-head-dim, t > g for hidden-size, refused layouts and
-    flag-built models print nothing on the fast path; the full path answers or gives its error."""
+    """Bad memory budgets, both budgets, --infer, --fixed-head-dim, t > g for hidden-size (preset or flag-built) and
+    refused layouts print nothing on the fast path; the full path answers or gives its error."""
     test_uncovered_or_bad_input_goes_to_the_full_path(line)
 
 
@@ -263,6 +284,7 @@ PROCESSES = ["tokens --preset llama-2-7b --budget 1e24",
              "hidden-size -l 32 -a 32 --budget 7B --multiple-of 128",
              "layers --preset llama-2-7b --memory-budget 80GiB -z 3 --num-gpus 8",
              "hidden-size --preset llama-2-7b --hardware h100 -z 3 --num-gpus 8 --recompute full --json",
+             "hidden-size -l 32 -a 32 --memory-budget 80GiB -z 3 --num-gpus 8",
              "hidden-size --preset mixtral-8x7b --budget 47B --aspect-ratio 128 --json"]
 
 

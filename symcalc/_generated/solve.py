@@ -397,3 +397,9 @@ FLAG_MODELS = {'plain': (((1, 2, 1, 1, 0, 0), 2, 1),
            ((1, 0, 0, 0, 1, 0), 2, 1),
            ((0, 1, 0, 0, 0, 1), 2, 1),
            ((0, 1, 0, 0, 0, 0), 2, 1))}
+
+#: Per flag-built structure, the memory facts of its generated mem_<policy> for solve layers/hidden-size
+#: (:func:`symcalc._fastgen_solve_sizes.flag_memory_facts`).
+FLAG_MEMORY = {'plain': {'layers': ('none', 'selective', 'full'), 'hidden': {'none': 3, 'selective': 3, 'full': 3}},
+ 'swiglu': {'layers': ('none', 'selective', 'full'), 'hidden': {'none': 3, 'selective': 3, 'full': 3}},
+ 'gated': {'layers': ('none', 'selective', 'full'), 'hidden': {'none': 3, 'selective': 3, 'full': 3}}}

@@ -16,11 +16,13 @@ argument, and what the search relies on was checked on the sympy expression when
   multiple of ``--multiple-of``, the multiple that keeps every size whole, the one that keeps the heads divisible
   by the TP degree (generated per TP degree) and the aspect ratio r.
 
-Covered: ``--preset NAME`` (or ``--hf-config`` holding a preset's model), ``--memory-budget`` (``80GiB``, ``80GB``,
+Covered: ``--preset NAME`` (or ``--hf-config`` holding a preset's model, or the size flags: the structure's generated
+``<variant>_mem_<policy>`` of :mod:`symcalc._generated.flags` with L, h and f = (f0/h0) h as arguments, its facts in
+``FLAG_MEMORY`` of :mod:`symcalc._generated.solve`), ``--memory-budget`` (``80GiB``, ``80GB``,
 ``1e9``) or ``--hardware NAME``, the training flags of the sympy-free ``symcalc mem`` (``--num-gpus -tp -pp -ep -z
 -b -s --recompute -ca`` and the precision flags), ``--multiple-of``, ``--aspect-ratio`` (hidden-size), ``--json``.
-Anything else (``--fixed-head-dim``, ``--infer``, a flag-built model, a memory that is not such a polynomial or
-not increasing) goes to the full path. Imports neither sympy nor typing.
+Anything else (``--fixed-head-dim``, ``--infer``, a memory that is not such a polynomial or not increasing) goes to
+the full path. Imports neither sympy nor typing.
 """
 
 from __future__ import annotations
@@ -56,29 +58,71 @@ def _coefficients(values: list) -> dict:
     return out
 
 
+class _Memory:
+    """One model's training memory per device with the unknown an argument: a preset's ``solve_<preset>`` functions,
+    or a flag-built structure's ``<variant>_mem_<policy>`` (:mod:`symcalc._generated.flags`) at its sizes, with
+    the facts checked when they were generated and the multiple of h that keeps every size whole."""
+
+    def __init__(self, m, info: dict, preset, sizes, policy: str, tp: int):
+        import importlib
+        from fractions import Fraction
+        from math import lcm
+
+        from .._generated.solve import FLAG_MEMORY, MODELS
+        from ._fast import _Fallback
+
+        self.policy = policy
+        if preset is not None:
+            module = importlib.import_module(f"symcalc._generated.solve_{m.__name__.rsplit('.', 1)[1][2:]}")
+            facts = module.FACTS
+            self.layers_at = getattr(module, f"layers_{policy}")
+            self.hidden_at = getattr(module, f"hidden_{policy}")
+            auto, tp_multiple = MODELS[preset]["multiple"], facts["tp_multiple"].get(tp)
+            if auto is None or tp_multiple is None:
+                self.multiple = None  # no parameter polynomial, or t above the KV heads: the full path
+            else:
+                self.multiple = lcm(auto, tp_multiple)
+        else:
+            from .._generated import flags
+
+            facts = FLAG_MEMORY[m._variant]
+            function = getattr(flags, f"{m._variant}_mem_{policy}")
+            L0, h0, a, g, f0, v = sizes
+            ratio = Fraction(f0, h0)  # the MLP keeps f/h
+
+            def total(parts):
+                return parts if parts is flags.SLOW else (sum(parts),)
+
+            self.layers_at = lambda L, *rest: total(function(L, h0, a, g, f0, v, *rest))
+            self.hidden_at = lambda h, L, *rest: total(function(L, h, a, g, int(ratio * h), v, *rest))
+            # d_h = h/a and f whole; the TP multiple (heads a/t, d_h = h t/a) divides a; t must divide the KV heads
+            self.multiple = lcm(a, ratio.denominator) if g % tp == 0 else None
+        self.linear_in_layers = policy in facts["layers"]
+        self.degree = facts["hidden"][policy]
+        if self.degree is None and not self.linear_in_layers:
+            raise _Fallback
+
+
 def memory_answer(question: str, opts: dict) -> tuple:
     """``(budget, value, memory there)`` of ``solve layers|hidden-size`` with a memory budget per device; raises
     :class:`symcalc.cli._fast_solve_models.NothingFits` (the memory at the smallest allowed value) or falls back."""
-    import importlib
     from math import lcm
 
     from .._generated import TODAY
-    from .._generated.solve import MODELS
     from ._fast import _Fallback, _policy, layout
     from ._fast_solve_models import NothingFits, _largest, _model
     from ._fast_time import _figure, _hardware
     from ._texts import MEM_CA_SAYS
 
-    m, info, preset, _ = _model(opts)
-    if preset is None or "budget" in opts or "fixed_head_dim" in opts:
-        raise _Fallback  # a flag-built model, or --budget beside a memory budget (the full path's error)
+    m, info, preset, sizes = _model(opts)
+    if "budget" in opts or "fixed_head_dim" in opts:
+        raise _Fallback  # --budget beside a memory budget (the full path's error)
     if "memory_budget" in opts:
         budget = budget_bytes(opts["memory_budget"])
     else:
         budget = _figure(_hardware(opts["hardware"]), "memory")
     if budget is None:
         raise _Fallback
-    sizes = importlib.import_module(f"symcalc._generated.solve_{m.__name__.rsplit('.', 1)[1][2:]}")
     policy, _ = _policy(opts, "selective", MEM_CA_SAYS, TODAY["recompute"], TODAY)
     rec = TODAY["precision"]
     z = int(opts.get("z", TODAY["zero_stage"]))
@@ -88,35 +132,35 @@ def memory_answer(question: str, opts: dict) -> tuple:
     tp, pp, dp, ep, _ = layout({**info, "n_layers": pp} if question == "layers" else info, opts)
     if TODAY["sequence_parallel"] and s % tp:
         raise _Fallback
+    memory = _Memory(m, info, preset, sizes, policy, tp)
     ratio = opts.get("aspect_ratio")
     if question == "layers":
-        if policy not in sizes.FACTS["layers"]:
+        if not memory.linear_in_layers:
             raise _Fallback
         multiple = lcm(opts.get("multiple_of", 1), pp)
-        at = lambda k: sizes.__dict__[f"layers_{policy}"](k * multiple, tp, pp, dp, ep, *settings)  # noqa: E731
+        at = lambda k: memory.layers_at(k * multiple, tp, pp, dp, ep, *settings)  # noqa: E731
         degree = 1
     else:
-        degree, auto = sizes.FACTS["hidden"][policy], MODELS[preset]["multiple"]
-        if degree is None or auto is None or tp not in sizes.FACTS["tp_multiple"]:
+        degree = memory.degree
+        if degree is None or memory.multiple is None:
             raise _Fallback
-        multiple = lcm(opts.get("multiple_of", 1), auto, sizes.FACTS["tp_multiple"][tp], *([ratio] if ratio else []))
+        multiple = lcm(opts.get("multiple_of", 1), memory.multiple, *([ratio] if ratio else []))
         depth = info["n_layers"]
 
         def at(k: int):
             h = k * multiple
-            return sizes.__dict__[f"hidden_{policy}"](h, depth if ratio is None else h // ratio, tp, pp, dp, ep,
-                                                      *settings)
+            return memory.hidden_at(h, depth if ratio is None else h // ratio, tp, pp, dp, ep, *settings)
 
     values = []
     for k in range(1, degree + 2):
         value = at(k)
-        if value is sizes.SLOW:
+        if value is None:  # SLOW: an argument the integer code does not take
             raise _Fallback
         values.append(value[0])
     try:
-        k, memory = _largest(_coefficients(values), 1, budget, whole=False)
+        k, found = _largest(_coefficients(values), 1, budget, whole=False)
     except NothingFits:
         raise NothingFits(values[0], budget) from None
-    if at(k)[0] != memory or at(k + 1)[0] <= budget:
+    if at(k)[0] != found or at(k + 1)[0] <= budget:
         raise _Fallback  # not the polynomial the facts promise: the full path
-    return budget, k * multiple, memory
+    return budget, k * multiple, found

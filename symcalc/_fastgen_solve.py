@@ -128,11 +128,14 @@ def _coefficients(poly) -> Optional[tuple]:
 def model_facts() -> dict:
     """Per preset, the parameter count of ``symcalc solve layers``' and ``hidden-size``'s families as polynomials.
 
-    ``{preset: {"layers": coefficients in L or None, "hidden": coefficients in (h, L) or None, "multiple": m}}``:
+    ``{preset: {"layers": coefficients in L or None, "hidden": coefficients in (h, L) or None, "multiple": m,
+    "head_dim": coefficients in (h, L, d, 1/d) or None, "head_dim_multiple": m}}``:
     ``layers`` is the parameter count of :func:`symcalc.solve.model_family` (``"n_layers"``) in L; ``hidden`` that
     of the ``"d_model"`` family with the depth L left symbolic, checked to be the family's count at the preset's
     depth and, with L = h/r, the count of the family with a symbolic aspect ratio r; ``multiple`` the multiple of h
-    :func:`symcalc.solve._models._auto_multiple` adds (an aspect ratio r adds r). None where the count is not a
+    :func:`symcalc.solve._models._auto_multiple` adds (an aspect ratio r adds r); ``head_dim`` the count of the
+    family with ``--fixed-head-dim d`` (heads h/d) in (h, L, d, 1/d) and ``head_dim_multiple`` the multiple its
+    other sizes add (d and the KV heads' g/(a d) add theirs at run time). None where the count is not a
     polynomial with rational coefficients (a ``Piecewise`` in h, a layer pattern with floor(L/2)): the full path
     answers those.
     """
@@ -142,16 +145,18 @@ def model_facts() -> dict:
     from . import symbols as S
     from .model import Model
     from .params import params
+    from .errors import SymcalcError
     from .presets import PRESETS
     from .solve._models import _auto_multiple, model_family
 
     r = Symbol("r", positive=True, integer=True)
+    d = Symbol("d", positive=True, integer=True)
     L = S.n_layers
     out = {}
     with defaults.using("today"):
         for name in PRESETS:
             model = Model.preset(name)
-            facts: dict = {"layers": None, "hidden": None, "multiple": None}
+            facts: dict = {"layers": None, "hidden": None, "multiple": None, "head_dim": None, "head_dim_multiple": None}
             try:
                 facts["layers"] = _coefficients(Poly(params(model_family(model, "n_layers")[0]).total, L))
             except PolynomialError:
@@ -166,6 +171,12 @@ def model_facts() -> dict:
                     facts["hidden"] = _coefficients(both)
                     facts["multiple"] = _auto_multiple(family, h)
             except PolynomialError:
+                pass
+            try:  # --fixed-head-dim D: heads h/D (KV heads in proportion), d_h = D
+                family, h = model_family(model, "d_model", d_head=d)
+                facts["head_dim"] = _coefficients(Poly(params(family.replace(n_layers=L)).total, h, L, d, 1 / d))
+                facts["head_dim_multiple"] = _auto_multiple(family, h)  # the sizes whose multiple is not D's
+            except (PolynomialError, SymcalcError):  # MLA: the head sizes are the attention's own
                 pass
             out[name] = facts
     return out

@@ -150,7 +150,8 @@ OUTSIDE = [
     "tp --preset llama-2-7b --budget -1", "tp --preset llama-2-7b", "tp --preset llama-2-7b --budget 80GIB",
     "tp --preset llama-2-7b --budget 80GiB --infer", "tp --preset llama-2-7b --budget 80GiB --plot x.png",
     "seq-len --preset llama-2-7b --budget 80GiB --multiple-of 64 --multiple-of 64",
-    "tp --preset no-such-model --budget 80GiB", "tp --preset llama-2-7b --budget 80GiB --hardware h1000", "hidden-size --preset llama-2-7b --budget 7B --fixed-head-dim 128",
+    "tp --preset no-such-model --budget 80GiB", "tp --preset llama-2-7b --budget 80GiB --hardware h1000",
+    "hidden-size --preset deepseek-v3 --budget 7B --fixed-head-dim 128",
 ]
 
 

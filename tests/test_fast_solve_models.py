@@ -57,7 +57,7 @@ OUTSIDE = ["tokens --preset llama-2-7b --budget -1", "tokens --preset llama-2-7b
            "layers --preset llama-2-7b --budget 7e9 --multiple-of 0", "layers --preset llama-2-7b --budget 7e9 -l 3",
            "hidden-size --preset llama-2-7b --budget 7e9 --aspect-ratio 0",
            "hidden-size --preset llama-2-7b --budget 7e9 -hs 4096",
-           "hidden-size --preset llama-2-7b --budget 7B --fixed-head-dim 128",
+           "hidden-size --preset deepseek-v3 --budget 7B --fixed-head-dim 128",  # MLA: the full path's error
            "hidden-size --preset llama-2-7b --budget 7B --multiple-of 128 --multiple-of 64",
            "hidden-size --preset llama-2-7b", "layers --preset no-such-model --budget 7B",
            "layers --preset llama-4-maverick --budget 7B",        # floor(L/2): no polynomial in L
@@ -141,6 +141,33 @@ def test_flag_built_models_equal_the_full_path():
         assert fast == _full(["solve", *argv]), " ".join(argv)
         covered += 1
     assert covered == 30
+
+
+def test_fixed_head_dim_equals_the_full_path():
+    """hidden-size --fixed-head-dim (heads h/d, KV heads in proportion) on every preset and on flag-built models, with
+    --multiple-of, --aspect-ratio and --json: the full path's bytes wherever the fast path answers (all but MLA and
+    the presets whose count is no polynomial)."""
+    from symcalc.presets import PRESETS
+
+    rng = random.Random(7)
+    covered = total = 0
+    lines = [["--preset", name] for name in PRESETS]
+    for _ in range(12):
+        a = rng.choice([8, 16, 32, 64])
+        lines.append(["-l", str(rng.choice([12, 32])), "-hs", str(a * rng.choice([64, 96, 128])), "-a", str(a),
+                      *rng.choice([[], ["--num-kv-heads", str(a // 4)], ["--swiglu"], ["-nl", "3"]])])
+    for model in lines:
+        argv = ["solve", "hidden-size", *model, "--budget", rng.choice(["7B", "70B", "1e9", "1e6"]),
+                "--fixed-head-dim", rng.choice(["64", "128", "96"]),
+                *rng.choice([[], ["--multiple-of", "128"], ["--aspect-ratio", "128"], ["--json"]])]
+        fast = _quick(argv)
+        total += 1
+        if fast[0] is None:
+            assert fast[1] == "", " ".join(argv)
+            continue
+        covered += 1
+        assert fast == _full(argv), " ".join(argv)
+    assert covered >= total - 8
 
 
 SIZES = [

@@ -21,9 +21,10 @@ Covered: ``--preset NAME``, ``--hf-config`` holding a preset's model, or the siz
 mem`` (``-l -hs -a --num-kv-heads --ffn-hidden-size -v --swiglu -nl``; for layers and hidden-size the structure's
 parameter count in (L, h, 1/a, g, f, v) is generated: ``FLAG_MODELS``), ``--budget``/``--compute`` (a decimal with an
 optional exponent, ``1e24``, ``5.76e23``, within the CLI's range, whole), ``-s`` (tokens), ``--budget`` (a whole count,
-``7B``, ``7e9``), ``--multiple-of`` and ``--aspect-ratio`` (layers, hidden-size), ``--json``. A memory budget
+``7B``, ``7e9``), ``--multiple-of``, ``--aspect-ratio`` and ``--fixed-head-dim`` (hidden-size: heads h/d, the count
+generated in (h, L, d, 1/d)), ``--json``. A memory budget
 (``--memory-budget``, ``--hardware``) with ``symcalc mem``'s training flags: :mod:`symcalc.cli._fast_solve_sizes`.
-Anything else (a fraction, ``--fixed-head-dim``, another flag) goes to the full path, which gives the same answer or
+Anything else (a fraction, another flag) goes to the full path, which gives the same answer or
 its error.
 Imports neither sympy nor typing.
 """
@@ -52,7 +53,8 @@ _SIZE_FLAGS = {**_MODEL, "--preset": ("preset", "name"), "--hf-config": ("hf_con
                "--budget": ("budget", "name"), "--multiple-of": ("multiple_of", "int")}
 #: Each question's flags.
 _FLAGS = {"tokens": _TOKENS_FLAGS, "layers": _SIZE_FLAGS,
-          "hidden-size": {**_SIZE_FLAGS, "--aspect-ratio": ("aspect_ratio", "int")}}
+          "hidden-size": {**_SIZE_FLAGS, "--aspect-ratio": ("aspect_ratio", "int"),
+                          "--fixed-head-dim": ("fixed_head_dim", "int")}}
 #: ``symcalc mem``'s covered training flags, taken by layers and hidden-size with a memory budget.
 _MEM_FLAGS = {k: v for k, v in _FLAGS_ALL["mem"].items() if v[0] not in ("infer", "o")}
 
@@ -124,7 +126,8 @@ def _largest(coefficients: dict, multiple: int, budget, whole: bool = True) -> t
     """
     from ._fast import _Fallback
 
-    if any(c < 0 for d, c in coefficients.items() if d > 0) or not any(c for d, c in coefficients.items() if d > 0):
+    if (any(c < 0 for d, c in coefficients.items() if d > 0) or not any(c for d, c in coefficients.items() if d > 0)
+            or any(c for d, c in coefficients.items() if d < 0)):
         raise _Fallback
 
     def p(x: int):
@@ -210,6 +213,7 @@ def _hidden(opts: dict) -> tuple:
     from math import lcm
 
     from .._generated.solve import FLAG_MODELS, MODELS
+    from ._fast import _Fallback
 
     m, info, preset, sizes = _model(opts)
     budget = _budget(opts, suffix=True)
@@ -220,23 +224,38 @@ def _hidden(opts: dict) -> tuple:
         """L^i: at the model's depth, or (h/r)^i."""
         return (0, depth**i) if ratio is None else (i, Fraction(1, ratio**i))
 
+    d = opts.get("fixed_head_dim")  # heads h/d, KV heads in proportion (g/a)(h/d), d_h = d
+    kv = None if d is None else Fraction(info["n_kv_heads"], info["n_heads"] * d)
     if sizes is None:
         facts = MODELS[preset]
-        auto = facts["multiple"]
+        if d is None:
+            auto = facts["multiple"]
 
-        def value_of(e: tuple) -> tuple:  # h^e0 L^e1
-            degree, factor = layers(e[1])
-            return e[0] + degree, factor
+            def value_of(e: tuple) -> tuple:  # h^e0 L^e1
+                degree, factor = layers(e[1])
+                return e[0] + degree, factor
+        else:
+            if facts["head_dim"] is None:
+                raise _Fallback  # MLA (its head sizes are its own: the full path's error) or no polynomial
+            auto = lcm(facts["head_dim_multiple"], d, kv.denominator)
 
-        coefficients = _polynomial(facts["hidden"], value_of)
+            def value_of(e: tuple) -> tuple:  # h^e0 L^e1 d^e2 (1/d)^e3
+                degree, factor = layers(e[1])
+                return e[0] + degree, factor * Fraction(d**e[2], d**e[3])
+
+        coefficients = _polynomial(facts["hidden" if d is None else "head_dim"], value_of)
     else:
         _, h0, a, g, f0, v = sizes
         ratio_f = Fraction(f0, h0)  # the MLP keeps f/h
-        auto = lcm(a, ratio_f.denominator)  # d_h = h/a and f = (f0/h0) h whole
+        auto = lcm(a, ratio_f.denominator) if d is None else lcm(d, kv.denominator, ratio_f.denominator)
 
         def value_of(e: tuple) -> tuple:  # L^e0 h^e1 (1/a)^e2 g^e3 f^e4 v^e5
             degree, factor = layers(e[0])
-            return degree + e[1] + e[4], factor * _sizes_factor((0, 0, *e[2:4], 0, e[5]), 1, a, g, 1, v) * ratio_f**e[4]
+            factor *= ratio_f**e[4] * v**e[5]
+            if d is None:
+                return degree + e[1] + e[4], factor * Fraction(g**e[3], a**e[2])
+            # a = h/d, g = kv h: (1/a)^e2 g^e3 = d^e2 kv^e3 h^(e3 - e2)
+            return degree + e[1] + e[4] + e[3] - e[2], factor * d**e[2] * kv**e[3]
 
         coefficients = _polynomial(FLAG_MODELS[m._variant], value_of)
     multiple = lcm(opts.get("multiple_of", 1), auto, *(() if ratio is None else (ratio,)))

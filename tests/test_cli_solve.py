@@ -105,9 +105,27 @@ def test_help_lists_every_question(capsys):
     (["solve", "devices", "--preset", "llama-2-7b", "--infer", "--max-tp", "0", "--budget", "80GiB"], "not positive"),
     (["solve", "tp", "--preset", "llama-2-7b", "--budget", "80 GiBs"], "is not a number"),
     (["solve", "pp", "--preset", "llama-2-7b", "--num-gpus", "8", "-tp", "3", "--budget", "80GiB"], "does not divide"),
+    # a parameter budget: the training and device flags would be parsed and never used
+    (["solve", "hidden-size", "--preset", "llama-2-7b", "--budget", "7B", "-z", "3"], "--zero-stage has no effect"),
+    (["solve", "layers", "-l", "32", "-hs", "4096", "-a", "32", "--budget", "7B", "--num-gpus", "8"],
+     "--num-gpus has no effect"),
+    (["solve", "hidden-size", "--preset", "llama-2-7b", "--budget", "7B", "--infer"], "--infer has no effect"),
+    (["solve", "hidden-size", "--preset", "llama-2-7b", "--budget", "7B", "--disable-mixed-precision"],
+     "--disable-mixed-precision has no effect"),
+    (["solve", "hidden-size", "--preset", "llama-2-7b", "--budget", "7B", "--hardware", "h100"], "give one"),
+    (["solve", "layers", "--preset", "llama-2-7b", "--budget", "7B", "--dtype", "fp8"], "--dtype has no effect"),
 ])
 def test_bad_input_exits_2_with_one_line(capsys, argv, message):
     """Bad flags are one line on stderr and exit status 2, never a traceback."""
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv", [
+    ["solve", "hidden-size", "-l", "32", "-a", "32", "--budget", "7B", "--multiple-of", "128", "-s", "4096"],
+    ["solve", "layers", "--preset", "gpt2", "--budget", "1B", "--json"],
+])
+def test_parameter_budget_keeps_the_model_flags(capsys, argv):
+    """With a parameter budget the model's flags, -s (a flag-built model's position table) and --json still answer."""
+    assert main(argv) == 0 and capsys.readouterr().err == ""

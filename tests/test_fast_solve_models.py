@@ -61,6 +61,9 @@ OUTSIDE = ["tokens --preset llama-2-7b --budget -1", "tokens --preset llama-2-7b
            "hidden-size --preset llama-2-7b --budget 7B --multiple-of 128 --multiple-of 64",
            "hidden-size --preset llama-2-7b", "layers --preset no-such-model --budget 7B",
            "layers --preset llama-4-maverick --budget 7B",        # floor(L/2): no polynomial in L
+           # training or device flags beside a parameter budget: the full path's error
+           "hidden-size --preset llama-2-7b --budget 7B --hardware h100", "layers --preset llama-2-7b --budget 7B -z 3",
+           "hidden-size --preset llama-2-7b --budget 7B --dtype fp8", "layers --preset llama-2-7b --budget 7B --infer",
            "hidden-size --preset opt-350m --budget 1e9",          # a Piecewise in h
            "hidden-size --preset glm-4.5-air --budget 1e10 --aspect-ratio 128",  # not increasing in h
            "hidden-size -l 32 -hs 4096 -a 32 --num-kv-heads 5 --budget 7B", "hidden-size -l 32 -a 32 -kv 2 --budget 7B",

@@ -340,6 +340,23 @@ def compare_memory(args: argparse.Namespace, order=()) -> int:
                 status=lambda sol: 0 if sol.feasible else NOTHING_FITS)
 
 
+def _parameter_budget_only(args: argparse.Namespace) -> None:
+    """With ``--budget`` (a parameter count) the training and device flags change nothing: refuse them.
+
+    Only the model's flags count, and ``-s``, which sizes a flag-built model's learned position table.
+    """
+    model = argparse.ArgumentParser(prog="symcalc params", add_help=False)
+    add_model_arguments(model)
+    kept = {a.dest for a in model._actions} | {"help", "json", "plot", "sequence_length"}
+    device = [(a.dest, a.default, a.option_strings[0]) for a in _mem_parent()._actions if a.dest not in kept]
+    for dest, default, flag in device + [("hardware", None, "--hardware"), ("dtype", None, "--dtype")]:
+        if getattr(args, dest, default) != default:
+            if dest == "hardware":
+                raise SymcalcError("--budget is a parameter count and --hardware a memory budget per device: give one")
+            raise SymcalcError(f"--budget is a parameter count, so {flag} has no effect: drop {flag}, or fit training "
+                               "memory per device with --memory-budget (e.g. 80GiB) instead of --budget")
+
+
 def run_hidden(args: argparse.Namespace) -> int:
     _no_plot(args, "for a model size")
     kw = dict(multiple_of=int(args.multiple_of), aspect_ratio=args.aspect_ratio, d_head=args.fixed_head_dim)
@@ -347,6 +364,7 @@ def run_hidden(args: argparse.Namespace) -> int:
         model, options = _training(args)
         sol = max_d_model_in_memory(_required_memory(args), model, **kw, **options)
     else:
+        _parameter_budget_only(args)
         sol = max_d_model(_count(args.budget), _plain_model(args), **kw)
     return _report(args, sol, "largest hidden size")
 
@@ -357,6 +375,7 @@ def run_layers(args: argparse.Namespace) -> int:
         model, options = _training(args)
         sol = max_n_layers_in_memory(_required_memory(args), model, multiple_of=int(args.multiple_of), **options)
     else:
+        _parameter_budget_only(args)
         sol = max_n_layers(_count(args.budget), _plain_model(args), multiple_of=int(args.multiple_of))
     return _report(args, sol, "most layers")
 

@@ -81,6 +81,18 @@ def test_hidden_size_and_layers_in_a_memory_budget(capsys):
     assert mem_total(capsys, [*deep, "-l", str(L)]) <= 20 * 10**9 < mem_total(capsys, [*deep, "-l", str(L + 2)])
 
 
+@pytest.mark.parametrize("name", ["llama-2-7b", "mixtral-8x7b", "deepseek-v3", "qwen3-30b-a3b"])
+def test_tokens_6n_is_the_flops_rule_of_thumb(capsys, name):
+    """`solve tokens`' 6N per token is `symcalc flops`' 6N*D rule per token (active parameters of an MoE, so the
+    two commands agree on what a token costs), and the answer is the largest D within the budget."""
+    _, flops = run_json(capsys, ["flops", "--preset", name, "--json"])
+    per_token = flops["six_n"] // flops["tokens"]
+    assert per_token * flops["tokens"] == flops["six_n"]
+    _, got = run_json(capsys, ["solve", "tokens", "--preset", name, "--budget", "1e24", "--json"])
+    assert got["quantity_at_answer"] == got["tokens"] * per_token
+    assert got["tokens"] * per_token <= 10**24 < (got["tokens"] + 1) * per_token
+
+
 def test_tokens_budget_alias(capsys):
     """`solve tokens --budget` is `--compute`: the largest D with 6ND ≤ C (same answer both ways)."""
     _, a = run_json(capsys, ["solve", "tokens", "--preset", "llama-2-7b", "--budget", "1e23", "--json"])

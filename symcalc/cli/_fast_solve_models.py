@@ -4,7 +4,7 @@ The full path (:func:`symcalc.cli.solve.run_tokens`, ``run_layers``, ``run_hidde
 expression in the unknown and hands it to :func:`symcalc.solve.max_integer`, whose closed form (the exact real roots
 of quantity = budget) gives the largest allowed value that fits. Here:
 
-- ``tokens``: the quantity is F D, F the training FLOPs per token: Kaplan's 6N with N the preset's parameter count
+- ``tokens``: the quantity is F D, F the training FLOPs per token: Kaplan's 6N with N the preset's active parameter count
   (generated), or with ``-s`` symcalc's exact training FLOPs of one token at that sequence length, recompute none
   (the generated FLOPs function). The answer is floor(C / F) when it is at least 1; else nothing fits, and the
   quantity reported is F (at D = 1), exit 1.
@@ -100,7 +100,7 @@ def _tokens(opts: dict) -> tuple:
             raise _Fallback
         per_token = _whole(sum(values[:len(m.FLOPS_PARTS_NONE)]))
     else:
-        per_token = 6 * info["params"]["total"]  # Kaplan's 6N, N every parameter
+        per_token = 6 * info["params"]["active"]  # Kaplan's 6N, N the active parameters (symcalc.flops.six_n)
     if per_token <= 0:
         raise _Fallback
     tokens = budget // per_token

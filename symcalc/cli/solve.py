@@ -38,7 +38,7 @@ QUESTIONS = {
     "devices": "smallest device count (a multiple of tp*pp*cp*ep) that fits --budget",
     "hidden-size": "largest hidden size at fixed depth or aspect ratio for a parameter or memory budget",
     "layers": "most layers at fixed width for a parameter or memory budget",
-    "tokens": "most training tokens for a compute budget (6N, or exact FLOPs with -s)",
+    "tokens": "most training tokens for a compute budget (6N, N the active parameters, or exact FLOPs with -s)",
 }
 #: The memory question -> (its library solver, the training_memory keyword it solves for, the mem flag ignored).
 MEMORY_SOLVERS: dict[str, tuple[Callable[..., Solution], str, str]] = {
@@ -122,7 +122,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_model_arguments(t)
     t.add_argument("--budget", "--compute", dest="compute", required=True, help="training FLOP, e.g. 1e24")
     t.add_argument("--sequence-length", "-s", type=seq_len_type,
-                   help="use symcalc's exact training FLOPs per token at this sequence length (default: 6N)")
+                   help="use symcalc's exact training FLOPs per token at this sequence length (default: 6N, N the "
+                        "active parameters, as symcalc flops' rule of thumb)")
     t.add_argument("--json", action="store_true", help="print one JSON object")
     t.set_defaults(func=run_tokens)
 

@@ -130,7 +130,8 @@ def max_tokens(compute_budget: Any, model: Model, *, seq_len: Any = None,
 
     F is symcalc's exact training FLOPs per token (:func:`symcalc.flops.training_flops` with
     ``tokens=1``) when ``seq_len`` is given, else ``flops_per_token(model)`` when given, else
-    Kaplan's 6N (:func:`symcalc.scaling.kaplan_flops_per_token`).
+    Kaplan's 6N with N the active parameters (:func:`symcalc.flops.six_n`, as ``symcalc flops``'
+    rule of thumb: every parameter of a dense model, the routed experts a token uses of an MoE).
 
     >>> from symcalc import Model
     >>> m = Model(n_layers=32, d_model=4096, n_heads=32, n_kv_heads=32, d_ff=16384, vocab=50304)
@@ -139,8 +140,7 @@ def max_tokens(compute_budget: Any, model: Model, *, seq_len: Any = None,
     >>> max_tokens("1e23", m, seq_len=4096).value    # exact FLOPs per token at s = 4096
     2158268985009
     """
-    from ..flops import training_flops
-    from ..scaling import kaplan_flops_per_token
+    from ..flops import six_n, training_flops
 
     model = as_model("model", model)
     if flops_per_token is not None:
@@ -151,6 +151,6 @@ def max_tokens(compute_budget: Any, model: Model, *, seq_len: Any = None,
         F = _total(as_callable("flops_per_token", flops_per_token)(model))
     else:
         as_choice("recompute", recompute, ("none", "selective", "full"))
-        F = kaplan_flops_per_token(_params_total(model))
+        F = six_n(model)
     C = as_amount("compute_budget", compute_budget)
     return max_integer(F * S.tokens, S.tokens, C, unit="FLOP")

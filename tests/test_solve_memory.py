@@ -222,3 +222,18 @@ def test_max_n_layers_in_memory_matches_brute_force(model, opts, pp, k, u):
     sol = max_n_layers_in_memory(budget, model, pp=pp, **opts)
     assert sol.value == L0 and sol.unit == "bytes"
     assert all(mem(L) > budget for L in range(L0 + pp, L0 + 20 * pp, pp))
+
+
+def test_max_d_model_in_memory_with_tp_above_the_kv_heads():
+    """TP 16 over 8 KV heads (replicated) is a valid layout: the largest h (a multiple of the 64 heads) fits and
+    the next one does not, on the numeric model built at each h."""
+    model = Model.preset("llama-2-70b")
+    opts = dict(tp=16, n_devices=64, seq_len=4096, micro_batch=1, zero_stage=1, recompute="full")
+    ratio = model.d_ff / model.d_model
+
+    def mem(h):
+        return training_memory(model.replace(d_model=h, d_ff=ratio * h), **opts).total
+
+    sol = max_d_model_in_memory("80GiB", model, **opts)
+    assert sol.value % 64 == 0 and (ratio * sol.value).is_integer
+    assert mem(sol.value) <= 80 * 2**30 < mem(sol.value + 64)

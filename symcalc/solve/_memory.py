@@ -220,7 +220,11 @@ def min_devices(budget: Any, model: Model, *, hi: Optional[int] = None, multiple
 def _tp_multiple(family: Model, symbol: Symbol, options: dict[str, Any]) -> int:
     """The multiple of ``symbol`` that keeps the (KV) head counts divisible by the TP degree."""
     t = _int(options.get("tp", 1), "tp")
-    probe = family.replace(n_heads=family.n_heads / t, n_kv_heads=family.n_kv_heads / t)
+
+    def split(count: Any) -> Any:  # a count fixed in h stays (the layout's own check, KV heads replicated when t > g)
+        return count / t if symbol in getattr(count, "free_symbols", ()) else count
+
+    probe = family.replace(n_heads=split(family.n_heads), n_kv_heads=split(family.n_kv_heads))
     return _auto_multiple(probe, symbol)
 
 

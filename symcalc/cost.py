@@ -41,7 +41,7 @@ from sympy import Expr, Integer
 
 from . import symbols as S
 from ._numfmt import exact_text
-from .display import html_table, quantity, readable
+from .display import _float, html_table, quantity, readable
 from .errors import SymcalcError
 from .inputs import as_amount, as_bool, as_choice, as_expr, as_fraction, as_model, as_positive, as_size
 from .model import Model
@@ -225,7 +225,7 @@ def _number(value: Expr) -> Any:
     value = as_expr("value", value)
     if value.free_symbols:
         return None
-    return int(value) if value.is_integer else float(value)
+    return int(value) if value.is_integer else _float(value)
 
 
 def planned(model: Model, *, n_devices: Any, hardware: Any, dtype: Optional[str] = None, peak_flops: Any = None,

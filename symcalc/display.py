@@ -74,8 +74,13 @@ def significant(x: Any, digits: int = 3) -> str:
 
 
 def _float(value: Expr) -> float:
-    """A float of an exact number (big integers through their digits: no overflow to inf)."""
+    """A float of an exact number (big integers through their digits: no overflow to inf), correctly rounded
+    also when it holds a huge power kept as a power (:mod:`symcalc._routedpower`)."""
     try:
+        if isinstance(value, Expr) and not value.is_Atom:
+            from ._routedpower import exact_float
+
+            return exact_float(value)
         return float(value)
     except OverflowError:  # pragma: no cover - beyond 1e308
         return math.inf if value.is_positive else -math.inf
@@ -157,7 +162,7 @@ class Quantity:
         return getattr(self.exact, name)
 
     def __float__(self) -> float:
-        return float(self.exact)
+        return _float(self.exact)
 
     def __int__(self) -> int:
         return int(self.exact)
@@ -253,7 +258,7 @@ class Quantity:
 
     def to_json(self) -> Any:
         """An int for a whole number, else a float."""
-        return int(self.exact) if self.exact.is_integer else float(self.exact)
+        return int(self.exact) if self.exact.is_integer else _float(self.exact)
 
 
 def _exact(value: Any) -> Any:

@@ -64,6 +64,7 @@ PROCESSES = [["presets"], ["hardware", "h100"], ["hardware", "--json"],
              ["latex", "params"], ["latex", "mem", "--preset", "mixtral-8x7b", "--breakdown"],
              "serve --preset llama-3-70b --hardware h100 -tp 4 -s 2048 -o 256 -b 16".split(),
              "serve --preset mixtral-8x7b --hardware h100 -tp 2 --json".split(),
+             "serve --preset mixtral-8x7b --hardware h100 -tp 2 -s 32768 -b 64".split(),
              "serve --preset llama-3-8b --peak-flops 989e12 --mem-bandwidth 3.35TB --gpu-memory 80GiB "
              "--memory-efficiency 80%".split()]
 

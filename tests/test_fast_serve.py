@@ -60,7 +60,14 @@ MOE_CASES = [
     "serve --preset qwen3-30b-a3b --hardware a100 -s 100 -o 2 -b 3",                     # one decode step
     "serve --preset kimi-k2 --hardware b200 -tp 8 -s 8192",                              # (47/48)^8192, text
     "serve --preset llama-4-scout --hardware rtx-4090 -tp 2 -o 3",                       # nothing fits the device
-    "serve --preset gpt-oss-20b --hardware mi300x -s 4096 -o 1024 -b 64 --json",
+    "serve --preset gpt-oss-20b --hardware mi300x -s 4096 -o 1024 -b 64 --json",          # (7/8)^262144 kept
+    # 2,097,152 routed prefill tokens: (3/4)^T kept a power (symcalc._powers), compute- and memory-bound prefills
+    "serve --preset mixtral-8x7b --hardware h100 -tp 2 -s 32768 -b 64",
+    "serve --preset mixtral-8x7b --hardware h100 -tp 2 -s 32768 -b 64 --json",
+    "serve --preset mixtral-8x7b --hardware h100 -tp 2 -s 32768 -b 64 --peak-flops 1e20 --json",
+    "serve --preset mixtral-8x7b --hardware h100 -tp 2 -s 32768 -b 64 --peak-flops 1e20",
+    "serve --preset deepseek-v3 --hardware h200 -tp 8 -s 16384 -b 8 --json",               # (31/32)^131072, MLA
+    "serve --preset kimi-k2 --hardware b200 -tp 8 -s 8192 -b 4 --peak-flops 1e19 --json",   # (47/48)^32768
     "serve --preset llama-3-8b --hardware h100 --experts all --json",                    # a dense model: all = expected
 ]
 
@@ -160,12 +167,18 @@ def test_serve_bad_device_and_precision_flags_get_the_full_paths_error(argv):
     assert status == 2
 
 
-def test_serve_exact_strings_past_pythons_digit_limit_go_to_the_full_path():
-    """--json whose exact values would exceed Python's int-to-str digit limit (kimi-k2, (47/48)^8192) is left to
-    the full path, as is a step routing more tokens than the fast path takes."""
-    assert _quick("serve --preset kimi-k2 --hardware b200 -tp 8 -s 8192 --json".split()) == (None, "")
-    assert _quick("serve --preset mixtral-8x7b --hardware h100 -s 32768 -b 64".split()) == (None, "")
+def test_serve_exact_strings_past_pythons_digit_limit_equal_the_full_path():
+    """--json whose exact values exceed Python's int-to-str digit limit (kimi-k2, (47/48)^8192, written out) and
+    a step routing 2,097,152 tokens (the power kept) print the full path's bytes."""
+    _same("serve --preset kimi-k2 --hardware b200 -tp 8 -s 8192 --json".split())
+    _same("serve --preset mixtral-8x7b --hardware h100 -s 32768 -b 64 --json".split())
 
 
 # As processes (sympy never imported): the MoE and device-by-flag cases are rows of
 # test_fast_cli_other.PROCESSES.
+
+
+def test_serve_decode_routing_a_kept_power_is_left_to_the_full_path():
+    """A decode step of 40,000 sequences (Mixtral: (3/4)^40000 kept a power) is left to the full path, which answers."""
+    argv = "serve --preset mixtral-8x7b --hardware h100 -tp 2 -s 1 -o 2 -b 40000 --json".split()
+    assert _quick(argv)[0] is None and _full(argv)[0] == 0

@@ -17,17 +17,24 @@ a flag wins over the entry; a memory size is needed, a link for TP > 1), the eff
 ``-o`` (at least 2), ``-b``, ``--experts``, ``--weight-dtype`` (or ``--dtype`` naming a storage type)
 of 16 bits or more, ``--kv-cache-dtype``, ``--activation-bytes`` (the generated code takes the bytes as
 arguments) and ``--json``. Other flags (weights below 16 bits: the linears take a quantized storage
-format; ``--prefill-batch``, the attention flags), a step routing more than :data:`MAX_ROUTED_TOKENS`
-tokens and exact values too long for ``str`` go to the full path.
+format; ``--prefill-batch``, the attention flags), a decode step routing so many tokens that the full path
+keeps its (p/q)^T a power, and two kept powers go to the full path.
+
+A prefill routing so many tokens that written out (p/q)^T would pass 2^16 bits (:func:`symcalc._powers.kept`;
+the full path keeps it a :class:`symcalc._routedpower.RoutedPower`) is answered here too: ``serve`` is
+evaluated at P/Q = 0, 1 and 2, checked affine, and each number carried as c0 + c1 (p/q)^T
+(:mod:`symcalc.cli._fast_kept`), decided and rounded exactly by :mod:`symcalc._powers` as the full path does.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 
+from .._powers import kept
 from ._fast import _Fallback, layout
 from ._fast_args import MAX_AMOUNT, answer_with
-from ._fast_time import DTYPES, MODEL_FLAGS, _exact, _figure, _hardware, _json_number, _need, model_module
+from ._fast_kept import Kept, Over, kept_or_number
+from ._fast_time import DTYPES, MODEL_FLAGS, _exact as _whole, _figure, _hardware, _json_number, _need, model_module
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -62,7 +69,7 @@ def _step(table: dict, phase: str, values: list, device: dict) -> dict:
     ops, moved = table[f"{phase}_flops"], table[f"{phase}_traffic"]
     flops, traffic, comm = dict(zip(ops, values)), dict(zip(moved, values[len(ops):])), values[len(ops) + len(moved)]
     compute, memory = device["peak"] * device["compute"], device["bw"] * device["memory"]
-    time = {k: max(Fraction(flops.get(k, 0)) / compute, Fraction(traffic.get(k, 0)) / memory)
+    time = {k: _larger(Fraction(flops.get(k, 0)) / compute, _fraction(traffic.get(k, 0)) / memory)
             for k in list(flops) + [k for k in traffic if k not in flops]}
     time["tp_comm"] = Fraction(comm) / (device["up"] * device["link"]) if comm else Fraction(0)
     total = {"flops": sum(flops.values()), "traffic": sum(traffic.values())}
@@ -70,17 +77,37 @@ def _step(table: dict, phase: str, values: list, device: dict) -> dict:
            "flops": _exact(total["flops"]), "traffic": _exact(total["traffic"]),
            "compute_s": _exact(total["flops"] / compute), "memory_s": _exact(total["traffic"] / memory),
            "comm_s": _exact(time["tp_comm"])}
-    out["bound"] = "memory" if out["memory_s"] - out["compute_s"] >= 0 else "compute"
+    out["bound"] = "memory" if _sign(out["memory_s"] - out["compute_s"]) >= 0 else "compute"
     return out
 
 
-#: The most tokens a step may route for the exact powers (p/q)^T here (the full path's time at larger T).
-MAX_ROUTED_TOKENS = 1 << 20
+def _exact(value):
+    """An int for a whole number, else the Fraction (a :class:`Kept` value as it is)."""
+    return value if isinstance(value, Kept) else _whole(value)
 
 
-def _expert_powers(table: dict, experts: str, sizes: dict) -> list:
-    """``serve``'s arguments P = p^T, Q = q^T of each expected-experts power (p/q)^T (P = 0, Q = 1: all experts)."""
-    out = []
+def _fraction(value):
+    return value if isinstance(value, Kept) else Fraction(value)
+
+
+def _sign(value) -> int:
+    return value.sign() if isinstance(value, Kept) else (value > 0) - (value < 0)
+
+
+def _larger(a, b):
+    """max(a, b), the first on a tie (as the full path's :func:`symcalc._routedpower.exact_max`)."""
+    return a if _sign(a - b) >= 0 else b
+
+
+def _json_value(value):
+    return float(value) if isinstance(value, (Kept, Over)) else _json_number(value)
+
+
+def _expert_powers(table: dict, experts: str, sizes: dict) -> tuple:
+    """``(serve's arguments P = p^T, Q = q^T of each expected-experts power (p/q)^T, the powers kept)``: P = 0,
+    Q = 1 for all experts; a power the full path keeps unevaluated (:func:`symcalc._powers.kept`) is listed
+    as ``(index of its P, (p, q, T))`` and its arguments left None."""
+    out, keep = [], []
     for p, q, names in table.get("expert_powers", ()):
         if experts == "all":
             out += [0, 1]
@@ -88,10 +115,34 @@ def _expert_powers(table: dict, experts: str, sizes: dict) -> list:
         tokens = 1
         for name in names:
             tokens *= sizes[name]
-        if tokens > MAX_ROUTED_TOKENS:
+        if kept(p, q, tokens):
+            keep.append((len(out), (p, q, tokens)))
+            out += [None, None]
+        else:
+            out += [p ** tokens, q ** tokens]
+    return out, keep
+
+
+def _values(m, args: tuple, powers: list, keep: list) -> list:
+    """The generated ``serve``'s values; with one kept power x, each as c0 + c1 x (:class:`Kept`): the function is
+    evaluated at x = 0, 1, 2 and checked to be affine in x (else, or with two kept powers, the full path)."""
+    if not keep:
+        values = m.serve(*args, *powers)
+        if values is m.SLOW:
             raise _Fallback
-        out += [p ** tokens, q ** tokens]
-    return out
+        return list(values)
+    if len(keep) > 1:
+        raise _Fallback
+    (i, power), = keep
+    at = []
+    for x in (0, 1, 2):
+        powers[i:i + 2] = [x, 1]
+        at.append(m.serve(*args, *powers))
+        if at[-1] is m.SLOW:
+            raise _Fallback
+    if any(Fraction(v2) - v1 != Fraction(v1) - v0 for v0, v1, v2 in zip(*at)):
+        raise _Fallback
+    return [kept_or_number(v0, Fraction(v1) - v0, power) for v0, v1 in zip(at[0], at[1])]
 
 
 def _device(opts: dict, dtype: str, defaults: dict) -> tuple:
@@ -131,7 +182,7 @@ def _device(opts: dict, dtype: str, defaults: dict) -> tuple:
 
 def compute(opts: dict, defaults: dict) -> tuple:
     """The estimate's JSON object and its text lines."""
-    from .._numfmt import readable_exact as readable, significant_float
+    from .._numfmt import exact_text, readable_exact as readable, significant_float
 
     m, model_name = model_module(opts)
     if not hasattr(m, "serve"):
@@ -154,26 +205,27 @@ def compute(opts: dict, defaults: dict) -> tuple:
     experts = opts.get("experts") or defaults["experts"]
     table = m.SERVE
 
-    def serve(batch: int) -> tuple:
-        return m.serve(s, n, batch, t, *bytes_, *_expert_powers(table, experts, {"s": s, "n": n, "b": batch, "t": t}))
+    def serve(batch: int, read: str = experts) -> tuple:
+        return m.serve(s, n, batch, t, *bytes_, *_expert_powers(table, read, {"s": s, "n": n, "b": batch, "t": t})[0])
 
-    values = serve(b)
-    if values is m.SLOW:
-        raise _Fallback
+    values = _values(m, (s, n, b, t, *bytes_), *_expert_powers(table, experts, {"s": s, "n": n, "b": b, "t": t}))
     k = len(table["prefill_flops"]) + len(table["prefill_traffic"]) + 1
     pre = _step(table, "prefill", values[:k], device)
     dec = _step(table, "decode", values[k:-2], device)
     memory, kv = _exact(values[-2]), _exact(values[-1])
     ctx = _exact(s + Fraction(n - 2, 2))
     tpot = dec["seconds"]
+    if any(isinstance(v, Kept) for v in (tpot, memory, kv)):
+        raise _Fallback  # a decode step routing so many tokens that its power is kept: the full path
     results = {"ttft": pre["seconds"], "tpot": tpot, "tokens_per_s": _exact(b / Fraction(tpot)),
                "latency": _exact(pre["seconds"] + (n - 1) * Fraction(tpot))}
-    results["e2e_tokens_per_s"] = _exact(b * n / Fraction(results["latency"]))
+    latency = results["latency"]
+    results["e2e_tokens_per_s"] = Over(b * n, latency) if isinstance(latency, Kept) else _exact(b * n / latency)
     results.update(kv_cache_bytes=kv, memory_bytes=memory)
     max_batch, method = None, None
     if table["max_batch_linear"]:
-        one = _exact(serve(1)[-2])
-        slope = _exact(serve(2)[-2] - one)
+        one = _exact(serve(1, "all")[-2])  # the memory: every expert resident, whatever a step reads
+        slope = _exact(serve(2, "all")[-2] - one)
         if slope <= 0:
             raise _Fallback
         if one <= device["mem"]:
@@ -187,19 +239,20 @@ def compute(opts: dict, defaults: dict) -> tuple:
                            "experts": experts, "prefill_attention": "causal half" if causal else "full square",
                            "memory": "weights + KV cache (s + n tokens) + one layer's prefill activations"
                                      " (flash attention)"}}
-    out.update(ttft_s=_json_number(results["ttft"]), tpot_s=_json_number(tpot),
+    out.update(ttft_s=_json_value(results["ttft"]), tpot_s=_json_number(tpot),
                tokens_per_s=_json_number(results["tokens_per_s"]), bound=dec["bound"], prefill_bound=pre["bound"],
                kv_cache_bytes=_ceil(kv), memory_bytes=_ceil(memory), device_memory_bytes=_ceil(device["mem"]),
-               fits=bool(memory - device["mem"] <= 0), max_batch=max_batch, latency_s=_json_number(results["latency"]),
-               e2e_tokens_per_s=_json_number(results["e2e_tokens_per_s"]))
+               fits=bool(memory - device["mem"] <= 0), max_batch=max_batch, latency_s=_json_value(results["latency"]),
+               e2e_tokens_per_s=_json_value(results["e2e_tokens_per_s"]))
     for name, step in (("prefill", pre), ("decode", dec)):
-        out[f"{name}_parts_s"] = {op: _json_number(v) for op, v in step["time"].items()}
+        out[f"{name}_parts_s"] = {op: _json_value(v) for op, v in step["time"].items()}
         for key, label in (("flops", "flops"), ("traffic", "traffic_bytes"), ("compute_s", "compute_s"),
                            ("memory_s", "memory_s"), ("comm_s", "comm_s")):
-            out[f"{name}_{label}"] = _json_number(step[key])
+            out[f"{name}_{label}"] = _json_value(step[key])
     try:
-        out["exact"] = {key: str(v) for key, v in results.items()} if opts.get("json") else {}
-    except ValueError:  # past Python's digits for a str (an MoE's (p/q)^T): the full path's answer (its error)
+        out["exact"] = {key: str(v) if isinstance(v, (Kept, Over)) else exact_text(v) for key, v in results.items()} \
+            if opts.get("json") else {}
+    except ValueError:  # a kept value the text is not written for: the full path
         raise _Fallback from None
     out.update(weight_dtype=weights, kv_cache_dtype=kv_dtype, units=UNITS)
 

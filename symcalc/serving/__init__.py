@@ -33,6 +33,7 @@ Conventions (stated once here):
   tokens reach: by default the expected number of distinct experts per MoE layer,
   :math:`E\\,(1 - (1 - k/E)^T)` for T tokens routed independently and uniformly (k for one token,
   all E as T grows); ``experts="all"`` reads every expert. FLOPs are the ``top_k`` experts per token.
+  Past 2^16 bits written out, (1 - k/E)^T stays a power (:mod:`symcalc._routedpower`): still exact.
 - **TP all-reduces**: 2 per layer (after attention and after the MLP; 1 for a parallel block), each
   of ``tokens x h x bytes_act``, ring volume :math:`2 (t-1)/t` per device (:mod:`symcalc.comm`),
   on the scale-up link, **not overlapped** with compute; no per-message latency.

@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Optional
 
-from sympy import Expr, Integer, Max
+from sympy import Expr, Integer
 
 from .. import symbols as S
+from .._routedpower import exact_max, exact_sign, power
 from ..breakdown import Breakdown, as_substitutions
 from ..comm import allreduce_bytes, seconds
 from ..errors import SymcalcError
@@ -138,8 +139,8 @@ class Step:
     def time(self) -> Breakdown:
         """Seconds by operation (each at its own roofline) and ``tp_comm``; ``.total`` is the step."""
         names = list(self.flops) + [k for k in self.traffic if k not in self.flops]
-        parts = {k: Max(self._compute(self.flops.get(k, Integer(0))), self._memory(self.traffic.get(k, Integer(0))))
-                 for k in names}
+        parts = {k: exact_max(self._compute(self.flops.get(k, Integer(0))),
+                              self._memory(self.traffic.get(k, Integer(0)))) for k in names}
         parts["tp_comm"] = seconds(self.comm, self.device.bandwidth_scaleup, self.device.link_efficiency)
         return Breakdown(parts, unit="", title=f"{self.info.get('phase', 'step')} time per device [s]")
 
@@ -171,7 +172,7 @@ class Step:
         diff = as_expr("seconds", self.memory_seconds - self.compute_seconds)
         if diff.free_symbols:
             return None
-        return "memory" if diff >= 0 else "compute"
+        return "memory" if exact_sign(diff) >= 0 else "compute"
 
     def subs(self, *args: Any, **kwargs: Any) -> "Step":
         """Substitute into every quantity: ``step.subs(micro_batch=8)``."""
@@ -251,7 +252,8 @@ def _step(model: Model, phase: str, *, flops: Breakdown, tokens: Expr, cached: E
     fraction = Integer(1)
     if model.is_moe and experts == "expected":
         # each token picks top_k of E experts: P(an expert is not picked by any of T tokens) = (1 - k/E)^T
-        fraction = 1 - (1 - model.top_k / model.n_experts) ** tokens
+        # (a RoutedPower when written out it would be huge: symcalc._powers)
+        fraction = 1 - power(1 - model.top_k / model.n_experts, tokens)
     per_device: dict[str, Expr] = {}
     for part, value in flops.items():
         op = "attention/core" if part in _CORE else part

@@ -67,6 +67,8 @@ OTHER = [
     ("serve (mixtral-8x7b, 2 H100)", "serve --preset mixtral-8x7b --hardware h100 -tp 2".split()),
     ("serve (mixtral-8x7b, 64 x 32k prompts)", "serve --preset mixtral-8x7b --hardware h100 -tp 2 -s 32768 "
      "-b 64".split()),
+    ("serve (llama-3-8b, -o 1, --prefill-batch 1)", "serve --preset llama-3-8b --hardware h100 -o 1 "
+     "--prefill-batch 1".split()),
     ("serve (llama-3-8b, device by flag)", "serve --preset llama-3-8b --peak-flops 989e12 --mem-bandwidth 3.35TB "
      "--gpu-memory 80GiB --memory-efficiency 80%".split()),
     ("serve (llama-3-8b, fp8 KV cache)", "serve --preset llama-3-8b --hardware h100 --kv-cache-dtype fp8 "

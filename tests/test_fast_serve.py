@@ -148,6 +148,37 @@ def test_serve_quantized_weights_go_to_the_full_path(argv):
     assert _quick(argv.split()) == (None, "")
 
 
+ONE_TOKEN_AND_PREFILL_BATCH = [
+    "serve --preset llama-3-8b --hardware h100 -o 1 -b 4",                              # no decode step: context s
+    "serve --preset llama-3-8b --hardware h100 -o 1 -b 4 --json",
+    "serve --preset llama-3-8b --hardware h100 -b 4 --prefill-batch 8",                 # more prompts than sequences
+    "serve --preset llama-3-8b --hardware h100 -b 4 --prefill-batch 1 -s 100000 --json",  # one prompt at a time
+    "serve --preset mixtral-8x7b --hardware h100 -tp 2 -o 1 -b 8 --prefill-batch 2 --json",
+    "serve --preset mixtral-8x7b --hardware h100 -tp 2 -s 32768 -b 64 -o 1 --prefill-batch 1 --json",  # power kept
+    "serve --preset deepseek-v3 --hardware h200 -tp 8 -o 1 --json",                     # MLA
+    "serve --preset gemma-2-9b --hardware l40s -o 1 -b 3 -s 9000",                       # windows shorter than s
+    "serve --preset gemma-2-9b --hardware l40s -o 1 -b 3 -s 9000 --prefill-batch 2 --json",
+    "serve --preset llama-3-70b --hardware h100 -tp 16 -s 100 -o 1 --prefill-batch 3",  # t > g
+    "serve --preset llama-2-70b --hardware rtx-4090 -tp 2 -o 1 --prefill-batch 1",      # nothing fits the device
+    "serve --preset llama-2-70b --hardware rtx-4090 -tp 2 -o 3 --prefill-batch 1 --gpu-memory 1GiB",
+    "serve --preset gpt2 --hardware a100 -o 1 --prefill-batch 5 -b 2 -s 1024 --json",   # learned positions
+    "serve --preset gpt2 --hardware a100 -o 1 -b 2 -s 1 --json",
+    "serve --preset llama-3-8b --hardware h100-pcie --prefill-batch 1",
+]
+
+
+@pytest.mark.parametrize("argv", ONE_TOKEN_AND_PREFILL_BATCH)
+def test_serve_one_output_token_and_prefill_batch_equal_the_full_path(argv):
+    """`symcalc serve -o 1` (the decode step at the context s, latency = TTFT) and --prefill-batch (the transient
+    activations of that many prompts; the largest batch with them fixed) print the full path's bytes."""
+    _same(argv.split())
+
+
+DEVICE_BAD += [
+    "serve --preset llama-3-8b --hardware h100 --prefill-batch 0", "serve --preset llama-3-8b --hardware h100 "
+    "--prefill-batch -1", "serve --preset llama-3-8b --hardware h100 --prefill-batch x",
+    "serve --preset llama-3-8b --hardware h100 --prefill-batch 1.5", "serve --preset llama-3-8b --hardware h100 -o 0",
+]
 DEVICE_BAD += [
     "serve --preset llama-3-8b --hardware h100 --weight-dtype BF16", "serve --preset llama-3-8b --hardware h100 "
     "--kv-cache-dtype fp4", "serve --preset llama-3-8b --hardware h100 --activation-bytes 0",

@@ -69,6 +69,11 @@ class Kept:
     def __rtruediv__(self, k):
         return Over(k, self)
 
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Kept) and (self.c0, self.c1, self.power) == (other.c0, other.c1, other.power)
+
+    __hash__ = None
+
     def poly(self) -> list:
         return [((0,), self.c0), ((1,), self.c1)]
 

@@ -14,10 +14,11 @@ Q = q^T, computed here exactly, as two more arguments: ``SERVE["expert_powers"]`
 ``--scaleup-bandwidth`` and ``--gpu-memory`` (bytes as :func:`symcalc.inputs.parse_bytes` reads them;
 a flag wins over the entry; a memory size is needed, a link for TP > 1), the efficiencies
 ``--compute-efficiency``, ``--memory-efficiency``, ``--link-efficiency`` (0.7 or 70%), ``-tp``, ``-s``,
-``-o`` (at least 2), ``-b``, ``--experts``, ``--weight-dtype`` (or ``--dtype`` naming a storage type)
+``-o`` (1: the decode step at the context s, from the code's s + (n - 2)/2 at n = 2), ``-b``, ``--prefill-batch``
+(the memory: M(p) - KV(p) + KV(b) of the generated memory and KV cache at batch p and b), ``--experts``, ``--weight-dtype`` (or ``--dtype`` naming a storage type)
 of 16 bits or more, ``--kv-cache-dtype``, ``--activation-bytes`` (the generated code takes the bytes as
 arguments) and ``--json``. Other flags (weights below 16 bits: the linears take a quantized storage
-format; ``--prefill-batch``, the attention flags), a decode step routing so many tokens that the full path
+format; the attention flags), a decode step routing so many tokens that the full path
 keeps its (p/q)^T a power, and two kept powers go to the full path.
 
 A prefill routing so many tokens that written out (p/q)^T would pass 2^16 bits (:func:`symcalc._powers.kept`;
@@ -51,7 +52,7 @@ FLAGS = {
     "--gpu-memory": ("mem", "text"), "--compute-efficiency": ("compute_efficiency", "text"),
     "--memory-efficiency": ("memory_efficiency", "text"), "--link-efficiency": ("link_efficiency", "text"),
     "--weight-dtype": ("weight_dtype", "text"), "--kv-cache-dtype": ("kv_cache_dtype", "text"),
-    "--activation-bytes": ("act", "int"),
+    "--activation-bytes": ("act", "int"), "--prefill-batch": ("prefill_batch", "int"),
 }
 TIME = ("roofline per operation: max(FLOPs / (peak x compute_efficiency), bytes / (bandwidth x memory_efficiency)), "
         "summed, plus TP all-reduces / (scale-up link x link_efficiency); a lower bound on time")
@@ -194,8 +195,8 @@ def compute(opts: dict, defaults: dict) -> tuple:
     dtype = opts.get("dtype") or defaults["dtype"]
     weights = opts.get("weight_dtype") or (dtype if dtype in storage else defaults["weight_dtype"])
     kv_dtype = opts.get("kv_cache_dtype") or defaults["kv_cache_dtype"]
-    if n < 2 or weights not in storage or kv_dtype not in storage:
-        raise _Fallback  # one token generated (no decode step), or a dtype the full path refuses
+    if weights not in storage or kv_dtype not in storage:
+        raise _Fallback  # a dtype the full path refuses
     (w, w_den), (kv_num, kv_den) = storage[weights], storage[kv_dtype]
     if w_den != 1 or w < 2 or 2 * kv_num % kv_den:
         raise _Fallback  # weights below 16 bits: the linears take a quantized storage format
@@ -210,10 +211,19 @@ def compute(opts: dict, defaults: dict) -> tuple:
 
     values = _values(m, (s, n, b, t, *bytes_), *_expert_powers(table, experts, {"s": s, "n": n, "b": b, "t": t}))
     k = len(table["prefill_flops"]) + len(table["prefill_traffic"]) + 1
+    if n == 1:  # one token: the decode step at the context s (symcalc.serving.mean_context), the code's s + (n-2)/2 at n = 2
+        two = _values(m, (s, 2, b, t, *bytes_), *_expert_powers(table, experts, {"s": s, "n": 2, "b": b, "t": t}))
+        if two[:k] != values[:k]:
+            raise _Fallback
+        values = values[:k] + two[k:-2] + values[-2:]
+    prefill_batch = opts.get("prefill_batch")
+    if prefill_batch is not None:  # the memory: weights + activations of the prompts prefilled at once + KV cache of b
+        at = serve(prefill_batch, "all")
+        values[-2] = at[-2] - at[-1] + values[-1]
     pre = _step(table, "prefill", values[:k], device)
     dec = _step(table, "decode", values[k:-2], device)
     memory, kv = _exact(values[-2]), _exact(values[-1])
-    ctx = _exact(s + Fraction(n - 2, 2))
+    ctx = s if n == 1 else _exact(s + Fraction(n - 2, 2))
     tpot = dec["seconds"]
     if any(isinstance(v, Kept) for v in (tpot, memory, kv)):
         raise _Fallback  # a decode step routing so many tokens that its power is kept: the full path
@@ -224,8 +234,15 @@ def compute(opts: dict, defaults: dict) -> tuple:
     results.update(kv_cache_bytes=kv, memory_bytes=memory)
     max_batch, method = None, None
     if table["max_batch_linear"]:
-        one = _exact(serve(1, "all")[-2])  # the memory: every expert resident, whatever a step reads
-        slope = _exact(serve(2, "all")[-2] - one)
+        if prefill_batch is None:
+            one = _exact(serve(1, "all")[-2])  # the memory: every expert resident, whatever a step reads
+            slope = _exact(serve(2, "all")[-2] - one)
+        else:  # the activations fixed: the KV cache alone grows with b (checked linear)
+            kvs = [serve(batch, "all")[-1] for batch in (1, 2, 3)]
+            slope = _exact(kvs[1] - kvs[0])
+            if kvs[2] - kvs[1] != slope:
+                raise _Fallback
+            one = _exact(memory - values[-1] + kvs[0])
         if slope <= 0:
             raise _Fallback
         if one <= device["mem"]:

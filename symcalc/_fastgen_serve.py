@@ -17,6 +17,10 @@ not evaluate: each such power (p/q)^T is replaced by P / Q with two more integer
 P = p^T >= 0 and Q = q^T > 0 that the caller computes exactly (``SERVE["expert_powers"]`` lists
 (p, q, the exponent's arguments) for each pair); ``--experts all`` is P = 0, Q = 1 (a fraction of 1).
 A preset whose expressions are still not integer code gets none, and the full path answers it.
+
+Two more functions of the same arguments cover two flags: ``serve_square`` (the prefill's FLOPs by
+operation with the full attention square, ``--full-attention-square``) and ``serve_eager`` (the inference
+memory keeping the prefill's s^2 attention scores, ``--no-flash-attention``).
 """
 
 from __future__ import annotations
@@ -93,4 +97,30 @@ def serve_source(model) -> str:
         source = _function("serve", _args() + extra, tuple(exprs))
     except Exception:  # noqa: BLE001 - no integer code for this model (a symbolic power): the full path serves it
         return ""
+    source += _variants(model, table)
     return "SERVE = " + pprint.pformat(table, width=110, sort_dicts=False) + "\n\n" + source
+
+
+def _variants(model, table: dict) -> str:
+    """``serve_square``: the prefill's FLOPs by operation with the full attention square (``--full-attention-square``);
+    ``serve_eager``: the inference memory keeping the prefill's s^2 scores (``--no-flash-attention``), with
+    ``SERVE["eager_linear"]`` (linear in b). Same arguments as ``serve``; left out when not integer code."""
+    from ._fastgen import _function
+    from .serving import serving
+
+    s, n, b, t, w, kv2, a = _args()
+    kw = dict(prompt_len=s, n_generate=n, batch=b, tp=t, weights=w, bytes_kv=kv2 / 2, bytes_act=a)
+    out = ""
+    square = serving(model, causal=False, **kw).prefill.flops
+    if tuple(square) == table["prefill_flops"]:
+        try:
+            out += "\n\n" + _function("serve_square", _args(), tuple(square.values()))
+        except Exception:  # noqa: BLE001 - not integer code: the full path answers the flag
+            pass
+    eager = serving(model, flash_attention=False, **kw).memory.total
+    try:
+        out += "\n\n" + _function("serve_eager", _args(), (eager,))
+        table["eager_linear"] = _linear_in(eager, b)
+    except Exception:  # noqa: BLE001
+        pass
+    return out

@@ -65,7 +65,8 @@ PROCESSES = [["presets"], ["hardware", "h100"], ["hardware", "--json"],
              "serve --preset llama-3-70b --hardware h100 -tp 4 -s 2048 -o 256 -b 16".split(),
              "serve --preset mixtral-8x7b --hardware h100 -tp 2 --json".split(),
              "serve --preset mixtral-8x7b --hardware h100 -tp 2 -s 32768 -b 64".split(),
-             "serve --preset llama-3-8b --hardware h100 -o 1 --prefill-batch 1 --json".split(),
+             "serve --preset llama-3-8b --hardware h100 -o 1 --prefill-batch 1 --no-flash-attention "
+             "--full-attention-square --json".split(),
              "serve --preset llama-3-8b --peak-flops 989e12 --mem-bandwidth 3.35TB --gpu-memory 80GiB "
              "--memory-efficiency 80%".split()]
 
@@ -325,7 +326,7 @@ SERVE_OUTSIDE = [
     "serve --preset llama-3-8b --hardware h100 --prefill-batch 02",
     "serve --preset llama-3-8b --hardware h100 --weight-dtype int4",
     "serve --preset llama-3-8b --hardware h100 --dtype fp4", "serve --preset llama-3-8b --hardware pcie-4090",
-    "serve --preset llama-3-8b --hardware h100 --prefill-batch 1 --full-attention-square",
+    "serve --preset llama-3-8b --hardware h100 --full-attention-square --weight-dtype int4",
 ]
 
 

@@ -164,13 +164,29 @@ ONE_TOKEN_AND_PREFILL_BATCH = [
     "serve --preset gpt2 --hardware a100 -o 1 --prefill-batch 5 -b 2 -s 1024 --json",   # learned positions
     "serve --preset gpt2 --hardware a100 -o 1 -b 2 -s 1 --json",
     "serve --preset llama-3-8b --hardware h100-pcie --prefill-batch 1",
+    # --full-attention-square (the generated serve_square) and --no-flash-attention (serve_eager)
+    "serve --preset llama-3-8b --hardware h100 --full-attention-square",
+    "serve --preset llama-3-8b --hardware h100 --full-attention-square --json",
+    "serve --preset llama-3-8b --hardware h100 --no-flash-attention -b 4 --json",
+    "serve --preset llama-3-8b --hardware h100 --no-flash-attention --full-attention-square -b 4 --prefill-batch 1 -o 1 "
+    "--json",
+    "serve --preset mixtral-8x7b --hardware h100 -tp 2 --full-attention-square --no-flash-attention --json",
+    "serve --preset mixtral-8x7b --hardware h100 -tp 2 -s 32768 -b 64 --full-attention-square --peak-flops 1e20 --json",
+    "serve --preset deepseek-v3 --hardware h200 -tp 8 --full-attention-square --no-flash-attention",
+    "serve --preset gemma-2-9b --hardware l40s -o 3 -b 3 -s 9000 --full-attention-square --json",
+    "serve --preset gemma-2-9b --hardware l40s -o 3 -b 3 -s 9000 --no-flash-attention --json",
+    "serve --preset gpt2 --hardware a100 -b 2 -s 1024 --no-flash-attention --full-attention-square",
+    "serve --preset llama-3-70b --hardware h100 -tp 16 -s 100 -o 2 --no-flash-attention --prefill-batch 7",
+    "serve --preset llama-2-70b --hardware rtx-4090 -tp 2 -o 3 --no-flash-attention",            # nothing fits
+    "serve --preset llama-3-8b --hardware h100 -s 100000 --no-flash-attention",
 ]
 
 
 @pytest.mark.parametrize("argv", ONE_TOKEN_AND_PREFILL_BATCH)
-def test_serve_one_output_token_and_prefill_batch_equal_the_full_path(argv):
-    """`symcalc serve -o 1` (the decode step at the context s, latency = TTFT) and --prefill-batch (the transient
-    activations of that many prompts; the largest batch with them fixed) print the full path's bytes."""
+def test_serve_one_output_token_prefill_batch_and_attention_flags_equal_the_full_path(argv):
+    """`symcalc serve -o 1` (the decode step at the context s, latency = TTFT), --prefill-batch (the transient
+    activations of that many prompts; the largest batch with them fixed), --full-attention-square and
+    --no-flash-attention print the full path's bytes."""
     _same(argv.split())
 
 
@@ -178,6 +194,8 @@ DEVICE_BAD += [
     "serve --preset llama-3-8b --hardware h100 --prefill-batch 0", "serve --preset llama-3-8b --hardware h100 "
     "--prefill-batch -1", "serve --preset llama-3-8b --hardware h100 --prefill-batch x",
     "serve --preset llama-3-8b --hardware h100 --prefill-batch 1.5", "serve --preset llama-3-8b --hardware h100 -o 0",
+    "serve --preset llama-3-8b --hardware h100 --no-flash-attention=yes",
+    "serve --preset llama-3-8b --hardware h100 --full-attention-square=1",
 ]
 DEVICE_BAD += [
     "serve --preset llama-3-8b --hardware h100 --weight-dtype BF16", "serve --preset llama-3-8b --hardware h100 "

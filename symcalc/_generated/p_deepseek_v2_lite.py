@@ -752,7 +752,8 @@ SERVE = {'prefill_flops': ('attention/q',
                     'attention/latent_norms',
                     'norms'),
  'max_batch_linear': True,
- 'expert_powers': ((29, 32, ('b', 's')), (29, 32, ('b',)))}
+ 'expert_powers': ((29, 32, ('b', 's')), (29, 32, ('b',))),
+ 'eager_linear': True}
 
 def serve(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 >= 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 >= 0 and type(a10) is int and a10 > 0):
@@ -975,3 +976,63 @@ def serve(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):
     q51, m51 = divmod(n51, d51)
     r51 = q51 if not m51 else Fraction(n51, d51)
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30, r31, r32, r33, r34, r35, r36, r37, r38, r39, r40, r41, r42, r43, r44, r45, r46, r47, r48, r49, r50, r51,)
+
+
+def serve_square(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a2*a0
+    n0 = 339738624*t0
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    n1 = 63700992*t0
+    d1 = a3
+    q1, m1 = divmod(n1, d1)
+    r1 = q1 if not m1 else Fraction(n1, d1)
+    n2 = 113246208*t0
+    d2 = a3
+    q2, m2 = divmod(n2, d2)
+    r2 = q2 if not m2 else Fraction(n2, d2)
+    n3 = 276480*a2*(a0)**2
+    d3 = a3
+    q3, m3 = divmod(n3, d3)
+    r3 = q3 if not m3 else Fraction(n3, d3)
+    n4 = 226492416*t0
+    d4 = a3
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    n5 = 89653248*t0
+    d5 = a3
+    q5, m5 = divmod(n5, d5)
+    r5 = q5 if not m5 else Fraction(n5, d5)
+    n6 = 44826624*t0
+    d6 = a3
+    q6, m6 = divmod(n6, d6)
+    r6 = q6 if not m6 else Fraction(n6, d6)
+    r7 = 6815744*t0
+    n8 = 2699034624*t0
+    d8 = a3
+    q8, m8 = divmod(n8, d8)
+    r8 = q8 if not m8 else Fraction(n8, d8)
+    n9 = 899678208*t0
+    d9 = a3
+    q9, m9 = divmod(n9, d9)
+    r9 = q9 if not m9 else Fraction(n9, d9)
+    n10 = 419430400*a2
+    d10 = a3
+    q10, m10 = divmod(n10, d10)
+    r10 = q10 if not m10 else Fraction(n10, d10)
+    return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10,)
+
+
+def serve_eager(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a6*a2
+    t1 = t0*a0
+    n0 = ((9216*t1 + 35384832*a4)*2*a3 + (54016*t1 + 15671099392*a4 + 16*t0*(a0)**2)*2 + (a5*a2*(15552*a1 + 15552*a0))*a3)
+    d0 = 2*a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)

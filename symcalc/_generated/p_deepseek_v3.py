@@ -788,7 +788,8 @@ SERVE = {'prefill_flops': ('attention/q_a',
                     'attention/latent_norms',
                     'norms'),
  'max_batch_linear': True,
- 'expert_powers': ((31, 32, ('b', 's')), (31, 32, ('b',)))}
+ 'expert_powers': ((31, 32, ('b', 's')), (31, 32, ('b',))),
+ 'eager_linear': True}
 
 def serve(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 >= 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 >= 0 and type(a10) is int and a10 > 0):
@@ -1024,3 +1025,67 @@ def serve(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):
     q55, m55 = divmod(n55, d55)
     r55 = q55 if not m55 else Fraction(n55, d55)
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30, r31, r32, r33, r34, r35, r36, r37, r38, r39, r40, r41, r42, r43, r44, r45, r46, r47, r48, r49, r50, r51, r52, r53, r54, r55,)
+
+
+def serve_square(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a2*a0
+    n0 = 1343225856*t0
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    n1 = 4605345792*t0
+    d1 = a3
+    q1, m1 = divmod(n1, d1)
+    r1 = q1 if not m1 else Fraction(n1, d1)
+    n2 = 503709696*t0
+    d2 = a3
+    q2, m2 = divmod(n2, d2)
+    r2 = q2 if not m2 else Fraction(n2, d2)
+    n3 = 2046820352*t0
+    d3 = a3
+    q3, m3 = divmod(n3, d3)
+    r3 = q3 if not m3 else Fraction(n3, d3)
+    n4 = 4997120*a2*(a0)**2
+    d4 = a3
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    n5 = 14327742464*t0
+    d5 = a3
+    q5, m5 = divmod(n5, d5)
+    r5 = q5 if not m5 else Fraction(n5, d5)
+    n6 = 1585446912*t0
+    d6 = a3
+    q6, m6 = divmod(n6, d6)
+    r6 = q6 if not m6 else Fraction(n6, d6)
+    n7 = 792723456*t0
+    d7 = a3
+    q7, m7 = divmod(n7, d7)
+    r7 = q7 if not m7 else Fraction(n7, d7)
+    r8 = 212860928*t0
+    n9 = 40869298176*t0
+    d9 = a3
+    q9, m9 = divmod(n9, d9)
+    r9 = q9 if not m9 else Fraction(n9, d9)
+    n10 = 5108662272*t0
+    d10 = a3
+    q10, m10 = divmod(n10, d10)
+    r10 = q10 if not m10 else Fraction(n10, d10)
+    n11 = 1853358080*a2
+    d11 = a3
+    q11, m11 = divmod(n11, d11)
+    r11 = q11 if not m11 else Fraction(n11, d11)
+    return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11,)
+
+
+def serve_eager(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a6*a2
+    t1 = t0*a0
+    n0 = ((32768*t1 + 1030904832*a4)*2*a3 + (155648*t1 + 669995499520*a4 + 128*t0*(a0)**2)*2 + (a5*a2*(35136*a1 + 35136*a0))*a3)
+    d0 = 2*a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)

@@ -526,7 +526,8 @@ SERVE = {'prefill_flops': ('attention/qkv', 'attention/core', 'attention/out', '
                     'mlp/down',
                     'lm_head',
                     'norms'),
- 'max_batch_linear': True}
+ 'max_batch_linear': True,
+ 'eager_linear': True}
 
 def serve(a0, a1, a2, a3, a4, a5, a6):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
@@ -676,3 +677,47 @@ def serve(a0, a1, a2, a3, a4, a5, a6):
     q29, m29 = divmod(n29, d29)
     r29 = q29 if not m29 else Fraction(n29, d29)
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29,)
+
+
+def serve_square(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a2*a0
+    n0 = 1610612736*t0
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    n1 = 524288*a2*(a0)**2
+    d1 = a3
+    q1, m1 = divmod(n1, d1)
+    r1 = q1 if not m1 else Fraction(n1, d1)
+    n2 = 1073741824*t0
+    d2 = a3
+    q2, m2 = divmod(n2, d2)
+    r2 = q2 if not m2 else Fraction(n2, d2)
+    n3 = 7516192768*t0
+    d3 = a3
+    q3, m3 = divmod(n3, d3)
+    r3 = q3 if not m3 else Fraction(n3, d3)
+    n4 = 3758096384*t0
+    d4 = a3
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    n5 = 1050673152*a2
+    d5 = a3
+    q5, m5 = divmod(n5, d5)
+    r5 = q5 if not m5 else Fraction(n5, d5)
+    return (r0, r1, r2, r3, r4, r5,)
+
+
+def serve_eager(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 8)
+    t1 = a6*a2
+    t2 = t1*a0
+    n0 = ((16384*t2 + 266240*a4)*a3 + a4*(33554432*t0 + 536870912) + 256*t0*t2 + 65536*t2 + 7224688640*a4 + 32*t1*(a0)**2 + 128*t0*a5*a2*(32*a1 + 32*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)

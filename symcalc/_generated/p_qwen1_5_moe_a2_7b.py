@@ -633,7 +633,8 @@ SERVE = {'prefill_flops': ('attention/qkv',
                     'lm_head',
                     'norms'),
  'max_batch_linear': True,
- 'expert_powers': ((14, 15, ('b', 's')), (14, 15, ('b',)))}
+ 'expert_powers': ((14, 15, ('b', 's')), (14, 15, ('b',))),
+ 'eager_linear': True}
 
 def serve(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 >= 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 >= 0 and type(a10) is int and a10 > 0):
@@ -799,3 +800,52 @@ def serve(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):
     q37, m37 = divmod(n37, d37)
     r37 = q37 if not m37 else Fraction(n37, d37)
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30, r31, r32, r33, r34, r35, r36, r37,)
+
+
+def serve_square(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a2*a0
+    t1 = 1660944384*t0
+    n0 = 603979776*t0
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    n1 = 196608*a2*(a0)**2
+    d1 = a3
+    q1, m1 = divmod(n1, d1)
+    r1 = q1 if not m1 else Fraction(n1, d1)
+    n2 = 201326592*t0
+    d2 = a3
+    q2, m2 = divmod(n2, d2)
+    r2 = q2 if not m2 else Fraction(n2, d2)
+    r3 = 5898240*t0
+    n4 = t1
+    d4 = a3
+    q4, m4 = divmod(n4, d4)
+    r4 = q4 if not m4 else Fraction(n4, d4)
+    n5 = t1
+    d5 = a3
+    q5, m5 = divmod(n5, d5)
+    r5 = q5 if not m5 else Fraction(n5, d5)
+    n6 = 98304*t0
+    d6 = a3
+    q6, m6 = divmod(n6, d6)
+    r6 = q6 if not m6 else Fraction(n6, d6)
+    n7 = 622329856*a2
+    d7 = a3
+    q7, m7 = divmod(n7, d7)
+    r7 = q7 if not m7 else Fraction(n7, d7)
+    return (r0, r1, r2, r3, r4, r5, r6, r7,)
+
+
+def serve_eager(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a6*a2
+    t1 = t0*a0
+    n0 = ((8192*t1 + 3098624*a4)*a3 + 30720*t1 + 14312685568*a4 + 16*t0*(a0)**2 + 2048*a5*a2*(24*a1 + 24*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)

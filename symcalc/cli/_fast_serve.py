@@ -15,10 +15,12 @@ Q = q^T, computed here exactly, as two more arguments: ``SERVE["expert_powers"]`
 a flag wins over the entry; a memory size is needed, a link for TP > 1), the efficiencies
 ``--compute-efficiency``, ``--memory-efficiency``, ``--link-efficiency`` (0.7 or 70%), ``-tp``, ``-s``,
 ``-o`` (1: the decode step at the context s, from the code's s + (n - 2)/2 at n = 2), ``-b``, ``--prefill-batch``
-(the memory: M(p) - KV(p) + KV(b) of the generated memory and KV cache at batch p and b), ``--experts``, ``--weight-dtype`` (or ``--dtype`` naming a storage type)
+(the memory: M(p) - KV(p) + KV(b) of the generated memory and KV cache at batch p and b),
+``--full-attention-square`` (the generated ``serve_square``: the prefill's FLOPs with the whole square),
+``--no-flash-attention`` (``serve_eager``: the memory with the s^2 scores), ``--experts``, ``--weight-dtype`` (or ``--dtype`` naming a storage type)
 of 16 bits or more, ``--kv-cache-dtype``, ``--activation-bytes`` (the generated code takes the bytes as
 arguments) and ``--json``. Other flags (weights below 16 bits: the linears take a quantized storage
-format; the attention flags), a decode step routing so many tokens that the full path
+format), a decode step routing so many tokens that the full path
 keeps its (p/q)^T a power, and two kept powers go to the full path.
 
 A prefill routing so many tokens that written out (p/q)^T would pass 2^16 bits (:func:`symcalc._powers.kept`;
@@ -53,6 +55,7 @@ FLAGS = {
     "--memory-efficiency": ("memory_efficiency", "text"), "--link-efficiency": ("link_efficiency", "text"),
     "--weight-dtype": ("weight_dtype", "text"), "--kv-cache-dtype": ("kv_cache_dtype", "text"),
     "--activation-bytes": ("act", "int"), "--prefill-batch": ("prefill_batch", "int"),
+    "--full-attention-square": ("square", "flag"), "--no-flash-attention": ("eager", "flag"),
 }
 TIME = ("roofline per operation: max(FLOPs / (peak x compute_efficiency), bytes / (bandwidth x memory_efficiency)), "
         "summed, plus TP all-reduces / (scale-up link x link_efficiency); a lower bound on time")
@@ -122,6 +125,14 @@ def _expert_powers(table: dict, experts: str, sizes: dict) -> tuple:
         else:
             out += [p ** tokens, q ** tokens]
     return out, keep
+
+
+def _call(function, *args) -> tuple:
+    """A generated function's values; None of them (its arguments outside its integer code): the full path."""
+    values = function(*args)
+    if values is None:  # the generated modules' SLOW
+        raise _Fallback
+    return values
 
 
 def _values(m, args: tuple, powers: list, keep: list) -> list:
@@ -207,7 +218,15 @@ def compute(opts: dict, defaults: dict) -> tuple:
     table = m.SERVE
 
     def serve(batch: int, read: str = experts) -> tuple:
-        return m.serve(s, n, batch, t, *bytes_, *_expert_powers(table, read, {"s": s, "n": n, "b": batch, "t": t})[0])
+        return _call(m.serve, s, n, batch, t, *bytes_, *_expert_powers(table, read, {"s": s, "n": n, "b": batch, "t": t})[0])
+
+    square, eager = opts.get("square", False), opts.get("eager", False)
+    if (square and not hasattr(m, "serve_square")) or (eager and not table.get("eager_linear")):
+        raise _Fallback
+
+    def total(batch: int):
+        """The inference memory at ``batch`` sequences (every expert resident, whatever a step reads)."""
+        return _call(m.serve_eager, s, n, batch, t, *bytes_)[0] if eager else serve(batch, "all")[-2]
 
     values = _values(m, (s, n, b, t, *bytes_), *_expert_powers(table, experts, {"s": s, "n": n, "b": b, "t": t}))
     k = len(table["prefill_flops"]) + len(table["prefill_traffic"]) + 1
@@ -216,10 +235,13 @@ def compute(opts: dict, defaults: dict) -> tuple:
         if two[:k] != values[:k]:
             raise _Fallback
         values = values[:k] + two[k:-2] + values[-2:]
+    if square:  # --full-attention-square: the prefill's FLOPs with the whole s x s square
+        values[:len(table["prefill_flops"])] = _call(m.serve_square, s, n, b, t, *bytes_)
     prefill_batch = opts.get("prefill_batch")
     if prefill_batch is not None:  # the memory: weights + activations of the prompts prefilled at once + KV cache of b
-        at = serve(prefill_batch, "all")
-        values[-2] = at[-2] - at[-1] + values[-1]
+        values[-2] = total(prefill_batch) - serve(prefill_batch, "all")[-1] + values[-1]
+    elif eager:
+        values[-2] = total(b)
     pre = _step(table, "prefill", values[:k], device)
     dec = _step(table, "decode", values[k:-2], device)
     memory, kv = _exact(values[-2]), _exact(values[-1])
@@ -233,10 +255,10 @@ def compute(opts: dict, defaults: dict) -> tuple:
     results["e2e_tokens_per_s"] = Over(b * n, latency) if isinstance(latency, Kept) else _exact(b * n / latency)
     results.update(kv_cache_bytes=kv, memory_bytes=memory)
     max_batch, method = None, None
-    if table["max_batch_linear"]:
+    if table["eager_linear" if eager else "max_batch_linear"]:
         if prefill_batch is None:
-            one = _exact(serve(1, "all")[-2])  # the memory: every expert resident, whatever a step reads
-            slope = _exact(serve(2, "all")[-2] - one)
+            one = _exact(total(1))
+            slope = _exact(total(2) - one)
         else:  # the activations fixed: the KV cache alone grows with b (checked linear)
             kvs = [serve(batch, "all")[-1] for batch in (1, 2, 3)]
             slope = _exact(kvs[1] - kvs[0])
@@ -249,13 +271,13 @@ def compute(opts: dict, defaults: dict) -> tuple:
             max_batch, method = int((device["mem"] - (one - slope)) // slope), "closed-form"
     else:
         raise _Fallback
-    causal = defaults["causal"]
+    causal = defaults["causal"] and not square
     out = {"model": model_name or "custom", "hardware": None if hw is None else hw["name"], "dtype": dtype, "prompt_len": s, "n_generate": n,
            "batch": b, "tp": t, "decode_context": _json_number(ctx),
            "conventions": {"time": TIME, "tpot": "decode step at the mean context s + (n - 2)/2",
                            "experts": experts, "prefill_attention": "causal half" if causal else "full square",
                            "memory": "weights + KV cache (s + n tokens) + one layer's prefill activations"
-                                     " (flash attention)"}}
+                                     + ("" if eager else " (flash attention)")}}
     out.update(ttft_s=_json_value(results["ttft"]), tpot_s=_json_number(tpot),
                tokens_per_s=_json_number(results["tokens_per_s"]), bound=dec["bound"], prefill_bound=pre["bound"],
                kv_cache_bytes=_ceil(kv), memory_bytes=_ceil(memory), device_memory_bytes=_ceil(device["mem"]),

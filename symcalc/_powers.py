@@ -128,10 +128,9 @@ def ratio_float(num, den, powers) -> float:
     for bits in _BITS:
         boxes = [bounds(p, q, t, bits) for p, q, t in powers]
         (nlo, nhi), (dlo, dhi) = _interval(num, boxes), _interval(den, boxes)
-        if dlo > 0 or dhi < 0:
-            corners = [a / b for a in (nlo, nhi) for b in (dlo, dhi)]
-            low, high = float(min(corners)), float(max(corners))
-            if low == high:
-                return low
+        if dlo > 0 or dhi < 0:  # rounding is monotone: the floats of the corners bound the float of the value
+            corners = [float(a / b) for a in (nlo, nhi) for b in (dlo, dhi)]
+            if min(corners) == max(corners):
+                return corners[0]
     xs = _exact(powers)
     return float(value(num, xs) / value(den, xs))

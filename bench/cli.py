@@ -69,6 +69,8 @@ OTHER = [
      "-b 64".split()),
     ("serve (llama-3-8b, -o 1, --prefill-batch 1)", "serve --preset llama-3-8b --hardware h100 -o 1 "
      "--prefill-batch 1".split()),
+    ("serve (llama-3-70b, int4 weights, 2 H100)", "serve --preset llama-3-70b --hardware h100 -tp 2 "
+     "--weight-dtype int4".split()),
     ("serve (llama-3-8b, device by flag)", "serve --preset llama-3-8b --peak-flops 989e12 --mem-bandwidth 3.35TB "
      "--gpu-memory 80GiB --memory-efficiency 80%".split()),
     ("serve (llama-3-8b, fp8 KV cache)", "serve --preset llama-3-8b --hardware h100 --kv-cache-dtype fp8 "

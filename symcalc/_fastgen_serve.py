@@ -20,7 +20,10 @@ A preset whose expressions are still not integer code gets none, and the full pa
 
 Two more functions of the same arguments cover two flags: ``serve_square`` (the prefill's FLOPs by
 operation with the full attention square, ``--full-attention-square``) and ``serve_eager`` (the inference
-memory keeping the prefill's s^2 attention scores, ``--no-flash-attention``).
+memory keeping the prefill's s^2 attention scores, ``--no-flash-attention``), and per weight dtype below
+16 bits (fp8, int8, int4: the linears take a storage format, the rest stays 16-bit) ``serve_memory_<dtype>``,
+the inference memory with those weights (their memory traffic is ``serve``'s at w = 1 byte, or for int4
+at w = 1/2, which the caller extrapolates from w = 1, 2, 3: the traffic is affine in w).
 """
 
 from __future__ import annotations
@@ -104,7 +107,8 @@ def serve_source(model) -> str:
 def _variants(model, table: dict) -> str:
     """``serve_square``: the prefill's FLOPs by operation with the full attention square (``--full-attention-square``);
     ``serve_eager``: the inference memory keeping the prefill's s^2 scores (``--no-flash-attention``), with
-    ``SERVE["eager_linear"]`` (linear in b). Same arguments as ``serve``; left out when not integer code."""
+    ``SERVE["eager_linear"]`` (linear in b); ``serve_memory_<dtype>``: the memory with weights below 16 bits,
+    ``SERVE["<dtype>_linear"]``. Same arguments as ``serve``; left out when not integer code."""
     from ._fastgen import _function
     from .serving import serving
 
@@ -123,4 +127,13 @@ def _variants(model, table: dict) -> str:
         table["eager_linear"] = _linear_in(eager, b)
     except Exception:  # noqa: BLE001
         pass
+    from .memory.inference import _QUANTIZED_NAMES
+
+    for name in _QUANTIZED_NAMES:  # weights below 16 bits: the linears in a storage format, the rest 16-bit
+        memory = serving(model, **{**kw, "weights": name}).memory.total
+        try:
+            out += "\n\n" + _function(f"serve_memory_{name}", _args(), (memory,))
+            table[f"{name}_linear"] = _linear_in(memory, b)
+        except Exception:  # noqa: BLE001
+            pass
     return out

@@ -67,6 +67,7 @@ PROCESSES = [["presets"], ["hardware", "h100"], ["hardware", "--json"],
              "serve --preset mixtral-8x7b --hardware h100 -tp 2 -s 32768 -b 64".split(),
              "serve --preset llama-3-8b --hardware h100 -o 1 --prefill-batch 1 --no-flash-attention "
              "--full-attention-square --json".split(),
+             "serve --preset llama-3-70b --hardware h100 -tp 2 --weight-dtype int4".split(),
              "serve --preset llama-3-8b --peak-flops 989e12 --mem-bandwidth 3.35TB --gpu-memory 80GiB "
              "--memory-efficiency 80%".split()]
 
@@ -320,13 +321,13 @@ def test_serve_flag_combinations_equal_the_full_path(argv):
 
 
 SERVE_OUTSIDE = [
-    "serve --preset llama-3-8b --hardware h100 -o 0", "serve --preset llama-3-8b --hardware h100 --dtype fp8",
+    "serve --preset llama-3-8b --hardware h100 -o 0", "serve --preset llama-3-8b --hardware a100 --dtype fp8",
     "serve --preset llama-3-8b", "serve --preset llama-3-8b --peak-flops 989e12 --mem-bandwidth 3.35TB",
     "serve --preset llama-3-8b --hardware h100 -tp 3", "serve --preset llama-3-8b --hardware h100 -s 4k",
     "serve --preset llama-3-8b --hardware h100 --prefill-batch 02",
-    "serve --preset llama-3-8b --hardware h100 --weight-dtype int4",
+    "serve --preset llama-3-8b --hardware h100 --weight-dtype int4 --no-flash-attention",
     "serve --preset llama-3-8b --hardware h100 --dtype fp4", "serve --preset llama-3-8b --hardware pcie-4090",
-    "serve --preset llama-3-8b --hardware h100 --full-attention-square --weight-dtype int4",
+    "serve --preset llama-3-8b --hardware h100 --full-attention-square --weight-dtype nf4",
 ]
 
 

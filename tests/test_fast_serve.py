@@ -135,17 +135,36 @@ def test_serve_precision_flags_equal_the_full_path(argv):
     _same(argv.split())
 
 
-PRECISION_OUTSIDE = [
+QUANTIZED = [
     "serve --preset llama-3-8b --hardware h100 --weight-dtype int4",      # quantized linears: a storage format
+    "serve --preset llama-3-8b --hardware h100 --weight-dtype int4 --json",
     "serve --preset llama-3-8b --hardware h100 --weight-dtype fp8", "serve --preset llama-3-8b --hardware h100 --dtype fp8",
+    "serve --preset llama-3-8b --hardware h100 --dtype fp8 --json",
     "serve --preset mixtral-8x7b --hardware h100 -tp 2 --weight-dtype int8",
+    "serve --preset mixtral-8x7b --hardware h100 -tp 2 --weight-dtype int8 --json",
+    "serve --preset mixtral-8x7b --hardware h100 -tp 2 --weight-dtype int4 -s 32768 -b 64 --peak-flops 1e20 --json",
+    "serve --preset deepseek-v3 --hardware h200 -tp 8 --weight-dtype int4 --kv-cache-dtype fp8 --json",   # MLA
+    "serve --preset gemma-2-9b --hardware l40s -o 1 -b 3 -s 9000 --weight-dtype int4 --prefill-batch 1 "
+    "--full-attention-square --json",                                                                     # windows
+    "serve --preset gpt2 --hardware a100 -b 2 -s 1024 --weight-dtype int8",                               # tied head
+    "serve --preset llama-3-70b --hardware h100 -tp 16 -s 100 -o 2 --weight-dtype int4 --prefill-batch 7",  # t > g
+    "serve --preset llama-2-70b --hardware rtx-4090 -tp 2 -o 3 --weight-dtype int4",                      # nothing fits
+    "serve --preset llama-3-70b --hardware h100 --weight-dtype int4 --json",
 ]
 
 
-@pytest.mark.parametrize("argv", PRECISION_OUTSIDE)
-def test_serve_quantized_weights_go_to_the_full_path(argv):
-    """Weights below 16 bits (the linears take a quantized storage format) are left to the full path."""
-    assert _quick(argv.split()) == (None, "")
+@pytest.mark.parametrize("argv", QUANTIZED)
+def test_serve_quantized_weights_equal_the_full_path(argv):
+    """Weights below 16 bits (the memory holds the linears in a storage format: the generated serve_memory_<dtype>;
+    the roofline reads w bytes per weight, int4's 1/2 extrapolated from the affine traffic) print the full path's
+    bytes, text and --json."""
+    _same(argv.split())
+
+
+def test_serve_quantized_weights_without_flash_attention_go_to_the_full_path():
+    """Weights below 16 bits with --no-flash-attention (no generated memory for the pair) are left to the full path."""
+    argv = "serve --preset llama-3-8b --hardware h100 --weight-dtype int4 --no-flash-attention".split()
+    assert _quick(argv) == (None, "") and _full(argv)[0] == 0
 
 
 ONE_TOKEN_AND_PREFILL_BATCH = [

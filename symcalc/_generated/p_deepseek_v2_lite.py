@@ -753,7 +753,10 @@ SERVE = {'prefill_flops': ('attention/q',
                     'norms'),
  'max_batch_linear': True,
  'expert_powers': ((29, 32, ('b', 's')), (29, 32, ('b',))),
- 'eager_linear': True}
+ 'eager_linear': True,
+ 'fp8_linear': True,
+ 'int8_linear': True,
+ 'int4_linear': True}
 
 def serve(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 >= 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 >= 0 and type(a10) is int and a10 > 0):
@@ -1032,6 +1035,39 @@ def serve_eager(a0, a1, a2, a3, a4, a5, a6):
     t0 = a6*a2
     t1 = t0*a0
     n0 = ((9216*t1 + 35384832*a4)*2*a3 + (54016*t1 + 15671099392*a4 + 16*t0*(a0)**2)*2 + (a5*a2*(15552*a1 + 15552*a0))*a3)
+    d0 = 2*a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_fp8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a2*a0
+    n0 = ((38919168 + 9216*t0*a6)*2*a3 + (64*t0 + 16090529792 + 54016*t0*a6)*2 + (a5*a2*(15552*a1 + 15552*a0))*a3)
+    d0 = 2*a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a2*a0
+    n0 = ((38919168 + 9216*t0*a6)*2*a3 + (64*t0 + 16090529792 + 54016*t0*a6)*2 + (a5*a2*(15552*a1 + 15552*a0))*a3)
+    d0 = 2*a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int4(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a2*a0
+    n0 = ((22993920 + 9216*t0*a6)*2*a3 + (64*t0 + 8464695296 + 54016*t0*a6)*2 + (a5*a2*(15552*a1 + 15552*a0))*a3)
     d0 = 2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)

@@ -522,7 +522,10 @@ SERVE = {'prefill_flops': ('attention/qkv', 'attention/core', 'attention/out', '
                     'lm_head',
                     'norms'),
  'max_batch_linear': True,
- 'eager_linear': True}
+ 'eager_linear': True,
+ 'fp8_linear': True,
+ 'int8_linear': True,
+ 'int4_linear': True}
 
 def serve(a0, a1, a2, a3, a4, a5, a6):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
@@ -706,6 +709,39 @@ def serve_eager(a0, a1, a2, a3, a4, a5, a6):
     t0 = a6*a2
     t1 = t0*a0
     n0 = ((9216*t1 + 299904*a4)*2*a3 + (a4*((18612224)*a3 + 660733952) + 45440*t1 + 6242074624*a4 + 71*t0*(a0)**2)*2 + (a5*a2*(4096*a1 + 4096*a0))*a3)
+    d0 = 2*a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_fp8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a2*a0
+    n0 = ((19212032 + 9216*t0*a6)*2*a3 + (284*t0 + 7198277632 + 45440*t0*a6)*2 + (a5*a2*(4096*a1 + 4096*a0))*a3)
+    d0 = 2*a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a2*a0
+    n0 = ((19212032 + 9216*t0*a6)*2*a3 + (284*t0 + 7198277632 + 45440*t0*a6)*2 + (a5*a2*(4096*a1 + 4096*a0))*a3)
+    d0 = 2*a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int4(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a2*a0
+    n0 = ((9905920 + 9216*t0*a6)*2*a3 + (284*t0 + 3894607872 + 45440*t0*a6)*2 + (a5*a2*(4096*a1 + 4096*a0))*a3)
     d0 = 2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)

@@ -530,7 +530,10 @@ SERVE = {'prefill_flops': ('attention/qkv', 'attention/core', 'attention/out', '
                     'lm_head',
                     'norms'),
  'max_batch_linear': True,
- 'eager_linear': True}
+ 'eager_linear': True,
+ 'fp8_linear': True,
+ 'int8_linear': True,
+ 'int4_linear': True}
 
 def serve(a0, a1, a2, a3, a4, a5, a6):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
@@ -719,6 +722,45 @@ def serve_eager(a0, a1, a2, a3, a4, a5, a6):
     t1 = a6*a2
     t2 = t1*a0
     n0 = ((13824*t2 + 241920*a4)*a3 + a4*(30670848*t0 + 122683392) + 512*t0*t2 + 40960*t2 + 2368733184*a4 + 8*t1*(a0)**2 + 256*t0*a5*a2*(26*a1 + 26*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_fp8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 4)
+    t1 = a2*a0
+    t2 = t1*a6
+    n0 = ((483840 + 13824*t2)*a3 + 32*t1 + 30670848*t0 + 3081240576 + 512*t0*t2 + 40960*t1*a6 + 256*t0*a5*a2*(26*a1 + 26*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 4)
+    t1 = a2*a0
+    t2 = t1*a6
+    n0 = ((483840 + 13824*t2)*a3 + 32*t1 + 30670848*t0 + 3081240576 + 512*t0*t2 + 40960*t1*a6 + 256*t0*a5*a2*(26*a1 + 26*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int4(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 4)
+    t1 = a2*a0
+    t2 = t1*a6
+    n0 = ((483840 + 13824*t2)*a3 + 32*t1 + 15335424*t0 + 2130444288 + 512*t0*t2 + 40960*t1*a6 + 256*t0*a5*a2*(26*a1 + 26*a0))
     d0 = a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)

@@ -538,7 +538,10 @@ SERVE = {'prefill_flops': ('attention/qkv', 'attention/core', 'attention/out', '
                     'attention/qk_norm',
                     'norms'),
  'max_batch_linear': True,
- 'eager_linear': True}
+ 'eager_linear': True,
+ 'fp8_linear': True,
+ 'int8_linear': True,
+ 'int4_linear': True}
 
 def serve(a0, a1, a2, a3, a4, a5, a6):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
@@ -728,6 +731,42 @@ def serve_eager(a0, a1, a2, a3, a4, a5, a6):
     t0 = a6*a2
     t1 = t0*a0
     n0 = ((7424*t1 + 134272*a4)*2*a3 + (t1*((256)*a3 + 1024) + a4*((15335424)*a3 + 30670848) + 29696*t1 + 953745408*a4 + 4*t0*(a0)**2)*2 + (a5*a2*(2048*a1 + 2048*a0 + 11264*min(512, (a1 + a0))))*a3)
+    d0 = 2*a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_fp8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a2*a0
+    t1 = t0*a6
+    n0 = ((15603968 + 7424*t1)*2*a3 + (16*t0 + 1286406144 + t1*((256)*a3 + 1024) + 29696*t0*a6)*2 + (a5*a2*(2048*a1 + 2048*a0 + 11264*min(512, (a1 + a0))))*a3)
+    d0 = 2*a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a2*a0
+    t1 = t0*a6
+    n0 = ((15603968 + 7424*t1)*2*a3 + (16*t0 + 1286406144 + t1*((256)*a3 + 1024) + 29696*t0*a6)*2 + (a5*a2*(2048*a1 + 2048*a0 + 11264*min(512, (a1 + a0))))*a3)
+    d0 = 2*a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int4(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a2*a0
+    t1 = t0*a6
+    n0 = ((7936256 + 7424*t1)*2*a3 + (16*t0 + 945192960 + t1*((256)*a3 + 1024) + 29696*t0*a6)*2 + (a5*a2*(2048*a1 + 2048*a0 + 11264*min(512, (a1 + a0))))*a3)
     d0 = 2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)

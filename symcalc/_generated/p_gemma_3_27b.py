@@ -545,7 +545,10 @@ SERVE = {'prefill_flops': ('attention/qkv', 'attention/core', 'attention/out', '
                     'attention/qk_norm',
                     'norms'),
  'max_batch_linear': True,
- 'eager_linear': True}
+ 'eager_linear': True,
+ 'fp8_linear': True,
+ 'int8_linear': True,
+ 'int4_linear': True}
 
 def serve(a0, a1, a2, a3, a4, a5, a6):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
@@ -741,6 +744,48 @@ def serve_eager(a0, a1, a2, a3, a4, a5, a6):
     t2 = t1*a0
     t3 = 128*t0
     n0 = ((32256*t2 + 1354496*a4)*a3 + t2*(t3 + 4096) + a4*(85327872*t0 + 1365245952) + 256*t0*t2 + 94208*t2 + 24277499904*a4 + 32*t1*(a0)**2 + t3*a5*a2*(10*a1 + 10*a0 + 52*min(1024, (a1 + a0))))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_fp8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 16)
+    t1 = a2*a0
+    t2 = t1*a6
+    t3 = 128*t0
+    n0 = ((2708992 + 32256*t2)*a3 + 128*t1 + 85327872*t0 + 27052376064 + t2*(t3 + 4096) + 256*t0*t2 + 94208*t1*a6 + t3*a5*a2*(10*a1 + 10*a0 + 52*min(1024, (a1 + a0))))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 16)
+    t1 = a2*a0
+    t2 = t1*a6
+    t3 = 128*t0
+    n0 = ((2708992 + 32256*t2)*a3 + 128*t1 + 85327872*t0 + 27052376064 + t2*(t3 + 4096) + 256*t0*t2 + 94208*t1*a6 + t3*a5*a2*(10*a1 + 10*a0 + 52*min(1024, (a1 + a0))))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int4(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 16)
+    t1 = a2*a0
+    t2 = t1*a6
+    t3 = 128*t0
+    n0 = ((2708992 + 32256*t2)*a3 + 128*t1 + 42663936*t0 + 14935818240 + t2*(t3 + 4096) + 256*t0*t2 + 94208*t1*a6 + t3*a5*a2*(10*a1 + 10*a0 + 52*min(1024, (a1 + a0))))
     d0 = a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)

@@ -589,7 +589,10 @@ SERVE = {'prefill_flops': ('attention/qkv',
                     'norms'),
  'max_batch_linear': True,
  'expert_powers': ((31, 32, ('b', 's')), (31, 32, ('b',))),
- 'eager_linear': True}
+ 'eager_linear': True,
+ 'fp8_linear': True,
+ 'int8_linear': True,
+ 'int4_linear': True}
 
 def serve(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 >= 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 >= 0 and type(a10) is int and a10 > 0):
@@ -775,6 +778,45 @@ def serve_eager(a0, a1, a2, a3, a4, a5, a6):
     t1 = a6*a2
     t2 = t1*a0
     n0 = ((11520*t2 + 53402688*a4)*a3 + a4*(4608*t0 + 147456) + a4*(13271040*t0 + 424673280) + 128*t0*t2 + 19712*t2 + 116244728064*a4 + 64*t1*(a0)**2 + 64*t0*a5*a2*(18*a1 + 18*a0 + 18*min(128, (a1 + a0))))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_fp8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 8)
+    t1 = a2*a0
+    t2 = t1*a6
+    n0 = ((106805376 + 11520*t2)*a3 + 256*t1 + 13280256*t0 + 117827965440 + 128*t0*t2 + 19712*t1*a6 + 64*t0*a5*a2*(18*a1 + 18*a0 + 18*min(128, (a1 + a0))))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 8)
+    t1 = a2*a0
+    t2 = t1*a6
+    n0 = ((106805376 + 11520*t2)*a3 + 256*t1 + 13280256*t0 + 117827965440 + 128*t0*t2 + 19712*t1*a6 + 64*t0*a5*a2*(18*a1 + 18*a0 + 18*min(128, (a1 + a0))))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int4(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 8)
+    t1 = a2*a0
+    t2 = t1*a6
+    n0 = ((106805376 + 11520*t2)*a3 + 256*t1 + 6644736*t0 + 60072399360 + 128*t0*t2 + 19712*t1*a6 + 64*t0*a5*a2*(18*a1 + 18*a0 + 18*min(128, (a1 + a0))))
     d0 = a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)

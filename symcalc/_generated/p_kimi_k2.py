@@ -789,7 +789,10 @@ SERVE = {'prefill_flops': ('attention/q_a',
                     'norms'),
  'max_batch_linear': True,
  'expert_powers': ((47, 48, ('b', 's')), (47, 48, ('b',))),
- 'eager_linear': True}
+ 'eager_linear': True,
+ 'fp8_linear': True,
+ 'int8_linear': True,
+ 'int4_linear': True}
 
 def serve(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 >= 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 >= 0 and type(a10) is int and a10 > 0):
@@ -1084,6 +1087,39 @@ def serve_eager(a0, a1, a2, a3, a4, a5, a6):
     t0 = a6*a2
     t1 = t0*a0
     n0 = ((32768*t1 + 1089625088*a4)*2*a3 + (114688*t1 + 1025318584320*a4 + 64*t0*(a0)**2)*2 + (a5*a2*(35136*a1 + 35136*a0))*a3)
+    d0 = 2*a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_fp8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a2*a0
+    n0 = ((1255782400 + 32768*t0*a6)*2*a3 + (256*t0 + 1027667394560 + 114688*t0*a6)*2 + (a5*a2*(35136*a1 + 35136*a0))*a3)
+    d0 = 2*a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a2*a0
+    n0 = ((1255782400 + 32768*t0*a6)*2*a3 + (256*t0 + 1027667394560 + 114688*t0*a6)*2 + (a5*a2*(35136*a1 + 35136*a0))*a3)
+    d0 = 2*a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int4(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a2*a0
+    n0 = ((794048512 + 32768*t0*a6)*2*a3 + (256*t0 + 516182507520 + 114688*t0*a6)*2 + (a5*a2*(35136*a1 + 35136*a0))*a3)
     d0 = 2*a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)

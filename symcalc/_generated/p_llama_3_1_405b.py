@@ -527,7 +527,10 @@ SERVE = {'prefill_flops': ('attention/qkv', 'attention/core', 'attention/out', '
                     'lm_head',
                     'norms'),
  'max_batch_linear': True,
- 'eager_linear': True}
+ 'eager_linear': True,
+ 'fp8_linear': True,
+ 'int8_linear': True,
+ 'int4_linear': True}
 
 def serve(a0, a1, a2, a3, a4, a5, a6):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
@@ -717,6 +720,45 @@ def serve_eager(a0, a1, a2, a3, a4, a5, a6):
     t1 = a6*a2
     t2 = t1*a0
     n0 = ((65536*t2 + 4145152*a4)*a3 + a4*(528482304*t0 + 33822867456) + 256*t0*t2 + 245760*t2 + 367798517760*a4 + 128*t1*(a0)**2 + 128*t0*a5*a2*(126*a1 + 126*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_fp8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 8)
+    t1 = a2*a0
+    t2 = t1*a6
+    n0 = ((8290304 + 65536*t2)*a3 + 512*t1 + 528482304*t0 + 405824077824 + 256*t0*t2 + 245760*t1*a6 + 128*t0*a5*a2*(126*a1 + 126*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 8)
+    t1 = a2*a0
+    t2 = t1*a6
+    n0 = ((8290304 + 65536*t2)*a3 + 512*t1 + 528482304*t0 + 405824077824 + 256*t0*t2 + 245760*t1*a6 + 128*t0*a5*a2*(126*a1 + 126*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int4(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 8)
+    t1 = a2*a0
+    t2 = t1*a6
+    n0 = ((8290304 + 65536*t2)*a3 + 512*t1 + 264241152*t0 + 207114731520 + 256*t0*t2 + 245760*t1*a6 + 128*t0*a5*a2*(126*a1 + 126*a0))
     d0 = a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)

@@ -669,7 +669,10 @@ SERVE = {'prefill_flops': ('attention/qkv',
                     'norms'),
  'max_batch_linear': True,
  'expert_powers': ((127, 128, ('b', 's')), (127, 128, ('b',))),
- 'eager_linear': True}
+ 'eager_linear': True,
+ 'fp8_linear': True,
+ 'int8_linear': True,
+ 'int4_linear': True}
 
 def serve(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 >= 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 >= 0 and type(a10) is int and a10 > 0):
@@ -917,6 +920,45 @@ def serve_eager(a0, a1, a2, a3, a4, a5, a6):
     t1 = a6*a2
     t2 = t1*a0
     n0 = ((20480*t2 + 16225280*a4)*a3 + a4*(62914560*t0 + 1258291200) + 256*t0*t2 + 75776*t2 + 398934016000*a4 + 40*t1*(a0)**2 + 128*t0*a5*a2*(12*a1 + 12*a0 + 36*min(8192, (a1 + a0))))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_fp8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 8)
+    t1 = a2*a0
+    t2 = t1*a6
+    n0 = ((32450560 + 20480*t2)*a3 + 160*t1 + 62914560*t0 + 402261278720 + 256*t0*t2 + 75776*t1*a6 + 128*t0*a5*a2*(12*a1 + 12*a0 + 36*min(8192, (a1 + a0))))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 8)
+    t1 = a2*a0
+    t2 = t1*a6
+    n0 = ((32450560 + 20480*t2)*a3 + 160*t1 + 62914560*t0 + 402261278720 + 256*t0*t2 + 75776*t1*a6 + 128*t0*a5*a2*(12*a1 + 12*a0 + 36*min(8192, (a1 + a0))))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int4(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 8)
+    t1 = a2*a0
+    t2 = t1*a6
+    n0 = ((32450560 + 20480*t2)*a3 + 160*t1 + 31457280*t0 + 203199610880 + 256*t0*t2 + 75776*t1*a6 + 128*t0*a5*a2*(12*a1 + 12*a0 + 36*min(8192, (a1 + a0))))
     d0 = a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)

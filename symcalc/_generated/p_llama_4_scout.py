@@ -587,7 +587,10 @@ SERVE = {'prefill_flops': ('attention/qkv',
                     'norms'),
  'max_batch_linear': True,
  'expert_powers': ((15, 16, ('b', 's')), (15, 16, ('b',))),
- 'eager_linear': True}
+ 'eager_linear': True,
+ 'fp8_linear': True,
+ 'int8_linear': True,
+ 'int4_linear': True}
 
 def serve(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 >= 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 >= 0 and type(a10) is int and a10 > 0):
@@ -790,6 +793,48 @@ def serve_eager(a0, a1, a2, a3, a4, a5, a6):
     t2 = t1*a0
     t3 = 128*t0
     n0 = ((20480*t2 + 4428800*a4)*a3 + t2*(t3 + 5120) + a4*(62914560*t0 + 1258291200) + 256*t0*t2 + 75776*t2 + 106003824640*a4 + 40*t1*(a0)**2 + t3*a5*a2*(12*a1 + 12*a0 + 36*min(8192, (a1 + a0))))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_fp8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 8)
+    t1 = a2*a0
+    t2 = t1*a6
+    t3 = 128*t0
+    n0 = ((8857600 + 20480*t2)*a3 + 160*t1 + 62914560*t0 + 109331087360 + t2*(t3 + 5120) + 256*t0*t2 + 75776*t1*a6 + t3*a5*a2*(12*a1 + 12*a0 + 36*min(8192, (a1 + a0))))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 8)
+    t1 = a2*a0
+    t2 = t1*a6
+    t3 = 128*t0
+    n0 = ((8857600 + 20480*t2)*a3 + 160*t1 + 62914560*t0 + 109331087360 + t2*(t3 + 5120) + 256*t0*t2 + 75776*t1*a6 + t3*a5*a2*(12*a1 + 12*a0 + 36*min(8192, (a1 + a0))))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int4(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 8)
+    t1 = a2*a0
+    t2 = t1*a6
+    t3 = 128*t0
+    n0 = ((8857600 + 20480*t2)*a3 + 160*t1 + 31457280*t0 + 56734515200 + t2*(t3 + 5120) + 256*t0*t2 + 75776*t1*a6 + t3*a5*a2*(12*a1 + 12*a0 + 36*min(8192, (a1 + a0))))
     d0 = a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)

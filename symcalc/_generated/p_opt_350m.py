@@ -581,7 +581,10 @@ SERVE = {'prefill_flops': ('embedding/projection',
                     'lm_head',
                     'norms'),
  'max_batch_linear': True,
- 'eager_linear': True}
+ 'eager_linear': True,
+ 'fp8_linear': True,
+ 'int8_linear': True,
+ 'int4_linear': True}
 
 def serve(a0, a1, a2, a3, a4, a5, a6):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
@@ -785,6 +788,39 @@ def serve_eager(a0, a1, a2, a3, a4, a5, a6):
     t0 = a6*a2
     t1 = t0*a0
     n0 = ((4096*t1 + 3295232*a4)*a3 + 8192*t1 + 327901184*a4 + 16*t0*(a0)**2 + 1024*a5*a2*(24*a1 + 24*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_fp8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a2*a0
+    n0 = ((5541888 + 4096*t0*a6)*a3 + 64*t0 + 353812480 + 8192*t0*a6 + 1024*a5*a2*(24*a1 + 24*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a2*a0
+    n0 = ((5541888 + 4096*t0*a6)*a3 + 64*t0 + 353812480 + 8192*t0*a6 + 1024*a5*a2*(24*a1 + 24*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int4(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = a2*a0
+    n0 = ((5017600 + 4096*t0*a6)*a3 + 64*t0 + 202817536 + 8192*t0*a6 + 1024*a5*a2*(24*a1 + 24*a0))
     d0 = a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)

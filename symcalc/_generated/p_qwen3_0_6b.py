@@ -544,7 +544,10 @@ SERVE = {'prefill_flops': ('attention/qkv', 'attention/core', 'attention/out', '
                     'attention/qk_norm',
                     'norms'),
  'max_batch_linear': True,
- 'eager_linear': True}
+ 'eager_linear': True,
+ 'fp8_linear': True,
+ 'int8_linear': True,
+ 'int4_linear': True}
 
 def serve(a0, a1, a2, a3, a4, a5, a6):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
@@ -738,6 +741,48 @@ def serve_eager(a0, a1, a2, a3, a4, a5, a6):
     t2 = t1*a0
     t3 = 128*t0
     n0 = ((4096*t2 + 65536*a4)*a3 + t2*(t3 + 2048) + a4*(7340032*t0 + 58720256) + 256*t0*t2 + 16384*t2 + 478543872*a4 + 16*t1*(a0)**2 + t3*a5*a2*(28*a1 + 28*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_fp8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 8)
+    t1 = a2*a0
+    t2 = t1*a6
+    t3 = 128*t0
+    n0 = ((131072 + 4096*t2)*a3 + 64*t1 + 7340032*t0 + 692846592 + t2*(t3 + 2048) + 256*t0*t2 + 16384*t1*a6 + t3*a5*a2*(28*a1 + 28*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 8)
+    t1 = a2*a0
+    t2 = t1*a6
+    t3 = 128*t0
+    n0 = ((131072 + 4096*t2)*a3 + 64*t1 + 7340032*t0 + 692846592 + t2*(t3 + 2048) + 256*t0*t2 + 16384*t1*a6 + t3*a5*a2*(28*a1 + 28*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int4(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 8)
+    t1 = a2*a0
+    t2 = t1*a6
+    t3 = 128*t0
+    n0 = ((131072 + 4096*t2)*a3 + 64*t1 + 3670016*t0 + 502005760 + t2*(t3 + 2048) + 256*t0*t2 + 16384*t1*a6 + t3*a5*a2*(28*a1 + 28*a0))
     d0 = a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)

@@ -544,7 +544,10 @@ SERVE = {'prefill_flops': ('attention/qkv',
                     'norms'),
  'max_batch_linear': True,
  'expert_powers': ((15, 16, ('b', 's')), (15, 16, ('b',))),
- 'eager_linear': True}
+ 'eager_linear': True,
+ 'fp8_linear': True,
+ 'int8_linear': True,
+ 'int4_linear': True}
 
 def serve(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 >= 0 and type(a8) is int and a8 > 0 and type(a9) is int and a9 >= 0 and type(a10) is int and a10 > 0):
@@ -723,6 +726,51 @@ def serve_eager(a0, a1, a2, a3, a4, a5, a6):
     t2 = t1*a0
     t3 = 128*t0
     n0 = ((16384*t2 + 50081280*a4)*a3 + t2*(t3 + 8192) + a4*(98566144*t0 + 3154116608) + 256*t0*t2 + 65536*t2 + 231495172096*a4 + 64*t1*(a0)**2 + t3*a5*a2*(94*a1 + 94*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_fp8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 4)
+    t1 = a2*a0
+    t2 = 256*t1
+    t3 = t1*a6
+    t4 = 128*t0
+    n0 = ((100162560 + 16384*t3)*a3 + 98566144*t0 + 235893948416 + t2 + t3*(t4 + 8192) + 65536*t3 + t0*t2*a6 + t4*a5*a2*(94*a1 + 94*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 4)
+    t1 = a2*a0
+    t2 = 256*t1
+    t3 = t1*a6
+    t4 = 128*t0
+    n0 = ((100162560 + 16384*t3)*a3 + 98566144*t0 + 235893948416 + t2 + t3*(t4 + 8192) + 65536*t3 + t0*t2*a6 + t4*a5*a2*(94*a1 + 94*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int4(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 4)
+    t1 = a2*a0
+    t2 = 256*t1
+    t3 = t1*a6
+    t4 = 128*t0
+    n0 = ((100162560 + 16384*t3)*a3 + 49283072*t0 + 119191633920 + t2 + t3*(t4 + 8192) + 65536*t3 + t0*t2*a6 + t4*a5*a2*(94*a1 + 94*a0))
     d0 = a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)

@@ -542,7 +542,10 @@ SERVE = {'prefill_flops': ('attention/qkv', 'attention/core', 'attention/out', '
                     'attention/qk_norm',
                     'norms'),
  'max_batch_linear': True,
- 'eager_linear': True}
+ 'eager_linear': True,
+ 'fp8_linear': True,
+ 'int8_linear': True,
+ 'int4_linear': True}
 
 def serve(a0, a1, a2, a3, a4, a5, a6):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
@@ -736,6 +739,51 @@ def serve_eager(a0, a1, a2, a3, a4, a5, a6):
     t2 = t1*a0
     t3 = 128*t0
     n0 = ((20480*t2 + 676864*a4)*a3 + t2*(t3 + 8192) + a4*(83886080*t0 + 2684354560) + 256*t0*t2 + 118784*t2 + 29406003200*a4 + 64*t1*(a0)**2 + t3*a5*a2*(64*a1 + 64*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_fp8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 8)
+    t1 = a2*a0
+    t2 = 256*t1
+    t3 = t1*a6
+    t4 = 128*t0
+    n0 = ((1353728 + 20480*t3)*a3 + 83886080*t0 + 33646182400 + t2 + t3*(t4 + 8192) + 118784*t3 + t0*t2*a6 + t4*a5*a2*(64*a1 + 64*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int8(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 8)
+    t1 = a2*a0
+    t2 = 256*t1
+    t3 = t1*a6
+    t4 = 128*t0
+    n0 = ((1353728 + 20480*t3)*a3 + 83886080*t0 + 33646182400 + t2 + t3*(t4 + 8192) + 118784*t3 + t0*t2*a6 + t4*a5*a2*(64*a1 + 64*a0))
+    d0 = a3
+    q0, m0 = divmod(n0, d0)
+    r0 = q0 if not m0 else Fraction(n0, d0)
+    return (r0,)
+
+
+def serve_memory_int4(a0, a1, a2, a3, a4, a5, a6):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0):
+        return SLOW
+    t0 = max(a3, 8)
+    t1 = a2*a0
+    t2 = 256*t1
+    t3 = t1*a6
+    t4 = 128*t0
+    n0 = ((1353728 + 20480*t3)*a3 + 41943040*t0 + 18378915840 + t2 + t3*(t4 + 8192) + 118784*t3 + t0*t2*a6 + t4*a5*a2*(64*a1 + 64*a0))
     d0 = a3
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)

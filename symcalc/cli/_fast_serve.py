@@ -17,10 +17,12 @@ a flag wins over the entry; a memory size is needed, a link for TP > 1), the eff
 ``-o`` (1: the decode step at the context s, from the code's s + (n - 2)/2 at n = 2), ``-b``, ``--prefill-batch``
 (the memory: M(p) - KV(p) + KV(b) of the generated memory and KV cache at batch p and b),
 ``--full-attention-square`` (the generated ``serve_square``: the prefill's FLOPs with the whole square),
-``--no-flash-attention`` (``serve_eager``: the memory with the s^2 scores), ``--experts``, ``--weight-dtype`` (or ``--dtype`` naming a storage type)
-of 16 bits or more, ``--kv-cache-dtype``, ``--activation-bytes`` (the generated code takes the bytes as
-arguments) and ``--json``. Other flags (weights below 16 bits: the linears take a quantized storage
-format), a decode step routing so many tokens that the full path
+``--no-flash-attention`` (``serve_eager``: the memory with the s^2 scores), ``--experts``, ``--weight-dtype`` (or ``--dtype`` naming a storage type;
+16 bits or more as ``serve``'s argument w; below, fp8, int8, int4, the memory from the generated
+``serve_memory_<dtype>``, the linears in a storage format, and the traffic at w = 1, or for int4 at w = 1/2
+extrapolated from w = 1, 2, 3: it is affine in w), ``--kv-cache-dtype``, ``--activation-bytes`` (the
+generated code takes the bytes as arguments) and ``--json``. Weights below 16 bits with
+``--no-flash-attention``, a decode step routing so many tokens that the full path
 keeps its (p/q)^T a power, and two kept powers go to the full path.
 
 A prefill routing so many tokens that written out (p/q)^T would pass 2^16 bits (:func:`symcalc._powers.kept`;
@@ -209,9 +211,12 @@ def compute(opts: dict, defaults: dict) -> tuple:
     if weights not in storage or kv_dtype not in storage:
         raise _Fallback  # a dtype the full path refuses
     (w, w_den), (kv_num, kv_den) = storage[weights], storage[kv_dtype]
-    if w_den != 1 or w < 2 or 2 * kv_num % kv_den:
-        raise _Fallback  # weights below 16 bits: the linears take a quantized storage format
-    bytes_ = (w, 2 * kv_num // kv_den, opts.get("act", defaults["activation_bytes"]))
+    if 2 * kv_num % kv_den:
+        raise _Fallback
+    # weights below 16 bits: the memory holds the linears in a storage format (serve_memory_<dtype>); the
+    # roofline reads w bytes per weight: serve's traffic at w = 1, or extrapolated to w = 1/2 (int4)
+    quantized = w_den != 1 or w < 2
+    bytes_ = (w if w_den == 1 else 1, 2 * kv_num // kv_den, opts.get("act", defaults["activation_bytes"]))
     hw, device = _device(opts, dtype, defaults)
     eff = {k: device[k] for k in ("compute", "memory", "link")}
     experts = opts.get("experts") or defaults["experts"]
@@ -221,17 +226,32 @@ def compute(opts: dict, defaults: dict) -> tuple:
         return _call(m.serve, s, n, batch, t, *bytes_, *_expert_powers(table, read, {"s": s, "n": n, "b": batch, "t": t})[0])
 
     square, eager = opts.get("square", False), opts.get("eager", False)
-    if (square and not hasattr(m, "serve_square")) or (eager and not table.get("eager_linear")):
+    linear = "eager_linear" if eager else f"{weights}_linear" if quantized else "max_batch_linear"
+    if (square and not hasattr(m, "serve_square")) or (eager and quantized) or not table.get(linear):
         raise _Fallback
 
     def total(batch: int):
         """The inference memory at ``batch`` sequences (every expert resident, whatever a step reads)."""
-        return _call(m.serve_eager, s, n, batch, t, *bytes_)[0] if eager else serve(batch, "all")[-2]
+        if eager or quantized:
+            return _call(getattr(m, "serve_eager" if eager else f"serve_memory_{weights}"), s, n, batch, t, *bytes_)[0]
+        return serve(batch, "all")[-2]
 
-    values = _values(m, (s, n, b, t, *bytes_), *_expert_powers(table, experts, {"s": s, "n": n, "b": b, "t": t}))
+    def step_values(gen: int) -> list:
+        def at(wb: int) -> list:
+            return _values(m, (s, gen, b, t, wb, *bytes_[1:]),
+                           *_expert_powers(table, experts, {"s": s, "n": gen, "b": b, "t": t}))
+
+        if w_den == 1:
+            return at(w)
+        v1, v2, v3 = at(1), at(2), at(3)
+        if any(c - v != v - a for a, v, c in zip(v1, v2, v3)):
+            raise _Fallback
+        return [a + (v - a) * (Fraction(w, w_den) - 1) for a, v in zip(v1, v2)]
+
+    values = step_values(n)
     k = len(table["prefill_flops"]) + len(table["prefill_traffic"]) + 1
     if n == 1:  # one token: the decode step at the context s (symcalc.serving.mean_context), the code's s + (n-2)/2 at n = 2
-        two = _values(m, (s, 2, b, t, *bytes_), *_expert_powers(table, experts, {"s": s, "n": 2, "b": b, "t": t}))
+        two = step_values(2)
         if two[:k] != values[:k]:
             raise _Fallback
         values = values[:k] + two[k:-2] + values[-2:]
@@ -240,7 +260,7 @@ def compute(opts: dict, defaults: dict) -> tuple:
     prefill_batch = opts.get("prefill_batch")
     if prefill_batch is not None:  # the memory: weights + activations of the prompts prefilled at once + KV cache of b
         values[-2] = total(prefill_batch) - serve(prefill_batch, "all")[-1] + values[-1]
-    elif eager:
+    elif eager or quantized:
         values[-2] = total(b)
     pre = _step(table, "prefill", values[:k], device)
     dec = _step(table, "decode", values[k:-2], device)
@@ -255,7 +275,7 @@ def compute(opts: dict, defaults: dict) -> tuple:
     results["e2e_tokens_per_s"] = Over(b * n, latency) if isinstance(latency, Kept) else _exact(b * n / latency)
     results.update(kv_cache_bytes=kv, memory_bytes=memory)
     max_batch, method = None, None
-    if table["eager_linear" if eager else "max_batch_linear"]:
+    if table[linear]:
         if prefill_batch is None:
             one = _exact(total(1))
             slope = _exact(total(2) - one)

@@ -236,6 +236,7 @@ MEMORY = [
     "layers --preset llama-2-7b --memory-budget 80GiB --json",                        # dp = 1, pp = 1
     "layers --preset llama-2-7b --memory-budget 80GiB -pp 4 --num-gpus 8 -z 3",        # L a multiple of pp
     "layers --preset llama-2-70b --memory-budget 80GiB -tp 16 --num-gpus 64 -z 1",     # t > g
+    "hidden-size --preset llama-2-70b --memory-budget 80GiB -tp 16 --num-gpus 64",      # t > g: KV heads replicated
     "layers --preset mixtral-8x7b --memory-budget 80GiB -ep 8 --num-gpus 64 -z 3 --json",
     "layers --preset llama-2-7b --hardware h100 -z 2 --num-gpus 8 --json",
     "layers --preset llama-2-7b --memory-budget 80GiB --multiple-of 8 -ca",
@@ -293,7 +294,6 @@ MEMORY_OUTSIDE = ["layers --preset llama-2-7b --memory-budget -1", "layers --pre
                   "layers --preset llama-2-7b --memory-budget 80GiB --budget 7B",
                   "layers --preset llama-2-7b --memory-budget 80GiB --infer",
                   "hidden-size --preset llama-2-7b --memory-budget 80GiB --fixed-head-dim 128",
-                  "hidden-size --preset llama-2-70b --memory-budget 80GiB -tp 16 --num-gpus 64",  # t > g: its error
                   "layers --preset llama-2-7b --memory-budget 80GiB -tp 3",                     # refused layout
                   "hidden-size -l 32 -hs 4096 -a 32 --num-kv-heads 8 --memory-budget 80GiB -tp 16 --num-gpus 16",
                   "layers --preset llama-2-7b --budget 7B -z 3",                                  # mem flags, params
@@ -302,7 +302,7 @@ MEMORY_OUTSIDE = ["layers --preset llama-2-7b --memory-budget -1", "layers --pre
 
 @pytest.mark.parametrize("line", MEMORY_OUTSIDE)
 def test_memory_budget_uncovered_input_goes_to_the_full_path(line):
-    """Bad memory budgets, both budgets, --infer, --fixed-head-dim, t > g for hidden-size (preset or flag-built) and
+    """Bad memory budgets, both budgets, --infer, --fixed-head-dim, t > g for a flag-built hidden-size and
     refused layouts print nothing on the fast path; the full path answers or gives its error."""
     test_uncovered_or_bad_input_goes_to_the_full_path(line)
 

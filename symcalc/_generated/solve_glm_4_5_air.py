@@ -15,7 +15,18 @@ def Fraction(n, d):
 #: What the sympy-free solver relies on, checked on the expressions (:mod:`symcalc._fastgen_solve_sizes`).
 FACTS = {'layers': ('none', 'selective', 'full'),
  'hidden': {'none': 3, 'selective': 3, 'full': 3},
- 'tp_multiple': {1: 192, 2: 192, 4: 192, 8: 192}}
+ 'tp_multiple': {1: 192,
+                 2: 192,
+                 3: 192,
+                 4: 192,
+                 6: 192,
+                 8: 192,
+                 12: 192,
+                 16: 192,
+                 24: 192,
+                 32: 192,
+                 48: 192,
+                 96: 192}}
 
 
 def layers_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):

@@ -15,7 +15,7 @@ def Fraction(n, d):
 #: What the sympy-free solver relies on, checked on the expressions (:mod:`symcalc._fastgen_solve_sizes`).
 FACTS = {'layers': ('none', 'selective', 'full'),
  'hidden': {'none': 3, 'selective': 3, 'full': 3},
- 'tp_multiple': {1: 32, 2: 16, 4: 16, 8: 16}}
+ 'tp_multiple': {1: 32, 2: 32, 4: 32, 8: 32, 16: 32, 32: 32}}
 
 
 def layers_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):

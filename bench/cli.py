@@ -63,6 +63,8 @@ OTHER = [
      "plan --preset llama-2-7b --num-gpus 64 --hardware h100 --mfu 0.45".split()),
     ("time (llama-2-7b, 2T tokens, 256 H100)", "time --preset llama-2-7b --tokens 2T --num-gpus 256 --hardware h100 "
      "--mfu 40%".split()),
+    ("time --causal (llama-2-7b, 2T tokens, 256 H100)", "time --preset llama-2-7b --tokens 2T --num-gpus 256 "
+     "--hardware h100 --mfu 40% --causal".split()),
     ("serve (llama-3-70b, 4 H100)", "serve --preset llama-3-70b --hardware h100 -tp 4 -s 2048 -o 256 -b 16".split()),
     ("serve (mixtral-8x7b, 2 H100)", "serve --preset mixtral-8x7b --hardware h100 -tp 2".split()),
     ("serve (mixtral-8x7b, 64 x 32k prompts)", "serve --preset mixtral-8x7b --hardware h100 -tp 2 -s 32768 "

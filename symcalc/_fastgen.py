@@ -177,6 +177,11 @@ def _flops(source: list, lines: list, dims: tuple = (), prefix: str = "") -> Non
             exprs = tuple(r["run"][k] for k in names) + tuple(r["step"][k] for k in names) + \
                 tuple(r["token"][k] for k in names) + (r["approx"],)  # 6N*D; with -s, N counts a learned table of s rows
             lines.append(_function(f"{prefix}flops_{key}", dims + FLOPS_ARGS, exprs))
+    if not prefix:  # ``symcalc time --causal``: the run's training FLOPs with half the attention square
+        for policy in RECOMPUTE:
+            args = _args(["flops", *source, "--recompute", policy, "--causal"], dims)
+            args.sequence_length, args.tokens = S.seq_len, S.tokens
+            lines.append(_function(f"causal_{policy}", (S.tokens, S.seq_len), (flops.compute(args)["run"].total,)))
 
 
 def generate_flags() -> str:

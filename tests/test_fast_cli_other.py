@@ -131,7 +131,7 @@ def test_time_flag_combinations_equal_the_full_path(argv):
 
 
 TIME_OUTSIDE = [
-    [*TIME, "--preset", "llama-2-7b", "--causal"], [*TIME, "--preset", "llama-2-7b", "--mfu", "plan", "-gbs", "8"],
+    [*TIME, "--preset", "llama-2-7b", "--mfu", "plan", "-gbs", "8"],
     [*TIME, "--preset", "llama-2-7b", "--mfu", "140%"], [*TIME, "--preset", "llama-2-7b", "--mfu", "2/5"],
     [*TIME, "--preset", "llama-2-7b", "--mfu", "0.4", "--achieved-flops", "100T"],
     [*TIME, "--preset", "llama-2-7b", "--dtype", "fp4"], [*TIME, "--preset", "llama-2-7b", "--pue", "0.9"],

@@ -703,6 +703,24 @@ def flops_infer(a0, a1, a2):
     r36 = 15966901248*a0
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29, r30, r31, r32, r33, r34, r35, r36,)
 
+def causal_none(a0, a1):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0):
+        return SLOW
+    r0 = (14707851264*a0 + 414720*a1*a0)
+    return (r0,)
+
+def causal_selective(a0, a1):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0):
+        return SLOW
+    r0 = (14707851264*a0 + 552960*a1*a0)
+    return (r0,)
+
+def causal_full(a0, a1):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0):
+        return SLOW
+    r0 = (19191037952*a0 + 552960*a1*a0)
+    return (r0,)
+
 SERVE = {'prefill_flops': ('attention/q',
                    'attention/kv_a',
                    'attention/kv_b',

@@ -527,6 +527,24 @@ def flops_infer(a0, a1, a2):
     r21 = 436237221888*a0
     return (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21,)
 
+def causal_none(a0, a1):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0):
+        return SLOW
+    r0 = (428750143488*a0 + 3932160*a1*a0)
+    return (r0,)
+
+def causal_selective(a0, a1):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0):
+        return SLOW
+    r0 = (428750143488*a0 + 5242880*a1*a0)
+    return (r0,)
+
+def causal_full(a0, a1):
+    if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0):
+        return SLOW
+    r0 = (569175441408*a0 + 5242880*a1*a0)
+    return (r0,)
+
 SERVE = {'prefill_flops': ('attention/qkv', 'attention/core', 'attention/out', 'mlp/up', 'mlp/down', 'lm_head'),
  'prefill_traffic': ('attention/qkv',
                      'attention/core',

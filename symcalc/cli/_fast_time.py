@@ -4,11 +4,12 @@ Covered: a model from ``--preset NAME`` (or ``--hf-config`` holding a preset's m
 ``-s``, ``-gbs``, ``--flops``, ``--recompute``, ``--num-gpus``, ``--hardware NAME`` (a name or alias as
 ``symcalc hardware`` lists it), ``--dtype``, ``--peak-flops`` (a number or a catalogue name),
 ``--mfu`` (a number or a percentage, not ``plan``), ``--achieved-flops``, ``--power``, ``--pue``,
-``--price-per-gpu-hour`` and ``--json``. The formulas are :class:`symcalc.cost.TrainingCost`'s:
+``--price-per-gpu-hour``, ``--causal`` and ``--json``. The formulas are :class:`symcalc.cost.TrainingCost`'s:
 t = F / (n R), GPU-hours n t / 3600, energy P n t PUE / 3.6e6, cost c_h x GPU-hours, evaluated on
 ints and Fractions; the FLOPs F are the generated functions of :mod:`symcalc._generated` (the
-same expressions ``symcalc flops`` evaluates), so the answer is the full path's to the byte.
-Anything else (``--causal``, size flags, a symbolic result such as energy without a board power,
+same expressions ``symcalc flops`` evaluates; with ``--causal``, the run's total generated from ``symcalc flops
+--causal``, half the attention square), so the answer is the full path's to the byte.
+Anything else (size flags, a symbolic result such as energy without a board power,
 every input the full path refuses) returns None and the full path answers.
 """
 
@@ -36,7 +37,7 @@ FLAGS = {
     "--recompute": ("recompute", ("none", "selective", "full")), "--num-gpus": ("n", "int"),
     "--hardware": ("hardware", "text"), "--dtype": ("dtype", DTYPES), "--peak-flops": ("peak", "text"),
     "--mfu": ("mfu", "text"), "--achieved-flops": ("achieved", "text"), "--power": ("power", "text"),
-    "--pue": ("pue", "text"), "--price-per-gpu-hour": ("price", "text"),
+    "--pue": ("pue", "text"), "--price-per-gpu-hour": ("price", "text"), "--causal": ("causal", "flag"),
 }
 SECONDS_PER_DAY, SECONDS_PER_HOUR, JOULES_PER_KWH = 86400, 3600, 3_600_000
 UNITS = {"flops": "FLOP", "seconds": "s", "gpu_hours": "device-hours", "energy_kwh": "kWh",
@@ -84,6 +85,9 @@ def run_flops(m, opts: dict, convention: str, tokens: int, s: int):
     policy = opts["recompute"]
     if convention != "exact" and policy != "none":
         raise _Fallback  # the full path's error
+    if convention == "exact" and opts["causal"]:
+        values = getattr(m, f"causal_{policy}")(tokens, s)  # half the attention square: the run's total
+        return _need(None if values is m.SLOW else _exact(values[0]))
     values = getattr(m, f"flops_{policy}")(tokens, 1, s)
     if values is m.SLOW:
         raise _Fallback
@@ -158,6 +162,9 @@ def compute(opts: dict, defaults: dict) -> tuple:
     s = opts.get("s", defaults["seq_len"])
     convention = opts.get("flops") or defaults["flops_convention"]
     opts.setdefault("recompute", defaults["recompute"])
+    if defaults["causal"]:
+        raise _Fallback  # the generated FLOPs count the full square unless --causal
+    opts.setdefault("causal", False)
     flops = run_flops(m, opts, convention, tokens, s)
     step = run_flops(m, opts, convention, opts["gbs"] * s, s) if "gbs" in opts else None
     seconds = Fraction(flops) / (n * rate)
@@ -169,7 +176,8 @@ def compute(opts: dict, defaults: dict) -> tuple:
     results = {k: None if v is None else _exact(v) for k, v in results.items()}
     policy = opts["recompute"]
     conventions = {"flops": convention, "recompute": policy if convention == "exact" else
-                   ("none" if convention == "6N" else "full (in 8N)"), "attention": "full square",
+                   ("none" if convention == "6N" else "full (in 8N)"),
+                   "attention": "causal (half the square)" if opts["causal"] else "full square",
                    "rate": "achieved (given)" if "achieved" in opts else "peak x MFU",
                    "energy": "board power x devices x time x PUE"}
     notes = []

@@ -85,6 +85,7 @@ SCALING = [
     ("scaling --loss 2.0", ["scaling", "--loss", "2.0"]),
     ("scaling --compute 1e24 --params 7e10", ["scaling", "--compute", "1e24", "--params", "7e10"]),
     ("scaling --compute 1e24 --inference-tokens 2e12", ["scaling", "--compute", "1e24", "--inference-tokens", "2e12"]),
+    ("scaling --compute 1e22 --unique-tokens 25B", ["scaling", "--compute", "1e22", "--unique-tokens", "25B"]),
 ]
 
 

@@ -23,7 +23,7 @@ from sympy import Add, Expr, Mul, Pow, Rational, Symbol, diff, exp, log
 from . import symbols as S
 from .errors import SymcalcError
 
-__all__ = ["generate_scaling", "decimal_code", "ARGS"]
+__all__ = ["generate_scaling", "decimal_code", "float_code", "ARGS"]
 
 #: The generated functions' arguments: symbol -> Python name.
 ARGS = {S.compute: "compute", S.flops_per_param_token: "k", S.loss: "loss", S.n_params: "n_params",
@@ -62,13 +62,43 @@ def decimal_code(expr: Expr, names: dict = ARGS) -> str:
     raise ValueError(f"no decimal code for {type(expr).__name__}: {expr}")
 
 
+def float_code(expr: Expr, names: dict = ARGS) -> str:
+    """``expr`` as a Python expression on floats (``_exp``, ``_log`` are :mod:`math`'s), for a quick first look
+    whose every decision the caller makes only with a wide margin (the decimal code gives the values).
+
+    >>> float_code(S.compute ** Rational(1, 2) * 3 + 1)
+    '(1.0 + (3.0 * (compute ** 0.5)))'
+    """
+    if isinstance(expr, Symbol):
+        if expr not in names:
+            raise ValueError(f"symbol {expr} is not an argument")
+        return names[expr]
+    if expr.is_Rational:
+        return repr(float(expr))
+    if isinstance(expr, exp):
+        return f"_exp({float_code(expr.args[0], names)})"
+    if isinstance(expr, log):
+        return f"_log({float_code(expr.args[0], names)})"
+    if isinstance(expr, Pow):
+        base, power = expr.args
+        if power == -1:
+            return f"(1.0 / {float_code(base, names)})"
+        return f"({float_code(base, names)} ** {float_code(power, names)})"
+    if isinstance(expr, (Add, Mul)):
+        op = " + " if isinstance(expr, Add) else " * "
+        return "(" + op.join(float_code(a, names) for a in expr.args) + ")"
+    raise ValueError(f"no float code for {type(expr).__name__}: {expr}")
+
+
 def _exact(value) -> tuple[int, int]:
     value = Rational(value)
     return int(value.p), int(value.q)
 
 
-def _function(name: str, args: tuple, body: dict, doc: str) -> list[str]:
-    """A generated function returning a tuple of decimal expressions (None where a value does not apply)."""
+def _function(name: str, args: tuple, body: dict, doc: str, code=None) -> list[str]:
+    """A generated function returning a tuple of decimal expressions (None where a value does not apply;
+    ``code=float_code``: of floats)."""
+    code = code or decimal_code
     lines = [f"def {name}({', '.join(ARGS[a] for a in args)}):", f"    {doc!r}"]
     parts = []
     for key, expr in body.items():
@@ -78,7 +108,7 @@ def _function(name: str, args: tuple, body: dict, doc: str) -> list[str]:
         extra = {s for s in expr.free_symbols if s not in args}
         if extra:
             raise ValueError(f"{name}: {key} depends on {extra}, not an argument")
-        parts.append(decimal_code(expr))
+        parts.append(code(expr))
     lines.append("    return (" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")")
     return lines + ["", ""]
 
@@ -137,6 +167,39 @@ def _parametric_code() -> list[str]:
                         "D where N(D) diverges: the inference-aware root lies above it"))
 
 
+#: U_N of the data-constrained regimes (the compute-optimal parameters for the unique tokens), an argument.
+UNIQUE_PARAMS = Symbol("U_N", positive=True)
+ARGS.update({S.unique_tokens: "unique", UNIQUE_PARAMS: "un"})
+
+
+def _data_constrained_code(fit, ident: str) -> tuple[dict, list[str]]:
+    """``--unique-tokens`` (Muennighoff et al.): per regime of :func:`symcalc.scaling.data.regime_losses` the loss
+    along C = κND, its slope and curvature in N; U_N of the unique tokens; the effective D' and N' past U and U_N
+    (the repeated branches of ``effective_tokens``/``effective_params``). κ is an argument."""
+    from .scaling.data import effective_params, effective_tokens, params_for_tokens, regime_losses
+
+    C, k, N, D, U = S.compute, S.flops_per_param_token, S.n_params, S.tokens, S.unique_tokens
+    funcs, lines, regimes = {}, [], []
+    for i, (regime, loss) in enumerate(regime_losses(fit, k, N, C, U, UNIQUE_PARAMS).items()):
+        regimes.append(regime)
+        slope = diff(loss, N)
+        args, what = (N, C, U, UNIQUE_PARAMS, k), f"regime {regime} (repeated data?, excess parameters?) on C = k N D"
+        lines += _function(f"{ident}_dc_{i}_loss", args, {"loss": loss}, f"L of {what}")
+        lines += _function(f"{ident}_dc_{i}_slope", args, {"slope": slope}, f"dL/dN of {what}")
+        lines += _function(f"{ident}_dc_{i}_curvature", args, {"curvature": diff(slope, N)}, f"d2L/dN2 of {what}")
+        lines += _function(f"{ident}_dc_{i}_float", args, {"loss": loss, "slope": slope}, f"L, dL/dN of {what} in floats",
+                           float_code)
+        funcs.update({f"dc_{i}_{part}": f"{ident}_dc_{i}_{part}" for part in ("loss", "slope", "curvature", "float")})
+    (_, _), (repeated, _) = effective_tokens(D, U, fit).args
+    (_, _), (excess, _) = effective_params(N, U, fit).args
+    lines += _function(f"{ident}_dc_unique_params", (U,), {"un": params_for_tokens(U, fit)},
+                       "params_for_tokens(unique, fit): U_N, the compute-optimal parameters for U tokens")
+    lines += _function(f"{ident}_dc_effective", (N, D, U), {"tokens": repeated, "params": excess},
+                       "effective_tokens past U (D > U) and effective_params past U_N (N > U_N)")
+    funcs.update(dc_unique_params=f"{ident}_dc_unique_params", dc_effective=f"{ident}_dc_effective")
+    return {"dc_regimes": regimes}, funcs, lines
+
+
 def _fit_code(fit) -> tuple[dict, list[str]]:
     """The data of one fit and its functions (an allocation law's, or its constants for the parametric ones)."""
     from .scaling import compute_for_loss, compute_optimal, frontier_exponents
@@ -155,7 +218,13 @@ def _fit_code(fit) -> tuple[dict, list[str]]:
         values = fit.values()
         lines = _function(f"{ident}_constants", (), {str(c): values[c] for c in CONSTANTS},
                           f"E, A, B, alpha, beta of {fit.name}")
-        return {**data, "functions": {"constants": f"{ident}_constants"}}, lines
+        funcs = {"constants": f"{ident}_constants"}
+        if fit.repeat_tokens is not None:
+            extra, dc_funcs, dc_lines = _data_constrained_code(fit, ident)
+            data.update(extra)
+            funcs.update(dc_funcs)
+            lines += dc_lines
+        return {**data, "functions": funcs}, lines
     opt = compute_optimal(C, fit, flops_per_param_token=k)
     lines = _function(f"{ident}_optimum", (C, k), {"n": opt.n_params, "d": opt.tokens, "loss": opt.loss},
                       f"compute_optimal(compute, {fit.name!r}, flops_per_param_token=k): (N_opt, D_opt, loss)")
@@ -181,6 +250,7 @@ def generate_scaling() -> str:
             '"""',
             "# flake8: noqa",
             "from decimal import Decimal as _D",
+            "from math import exp as _exp, log as _log",
             "", ""]
     body: list[str] = _parametric_code()
     fits = {}
@@ -188,14 +258,17 @@ def generate_scaling() -> str:
         data, lines = _fit_code(fit)
         fits[fit.name] = data
         body += lines
-    table = {name: {**data, "functions": "@@" + repr(data["functions"])} for name, data in fits.items()}
+    table = {name: {**data, "functions": "@@" + name} for name, data in fits.items()}
     text = pprint.pformat(table, width=120, sort_dicts=False)
     for name, data in fits.items():  # the function names as the functions themselves
         names = data["functions"]
-        text = text.replace(repr("@@" + repr(names)), "{" + ", ".join(f"{k!r}: {v}" for k, v in names.items()) + "}")
+        text = text.replace(repr("@@" + name), "{" + ", ".join(f"{k!r}: {v}" for k, v in names.items()) + "}")
     defaults, hardware_lines = _hardware_code()
     body += hardware_lines
-    tail = [f"DEFAULT_FIT = {DEFAULT_FIT!r}", f"ALIASES = {ALIASES!r}",
+    from .scaling.data import _MUENNIGHOFF
+
+    tail = [f"DEFAULT_FIT = {DEFAULT_FIT!r}", "#: the fit of --unique-tokens without --fit",
+            f"DATA_CONSTRAINED_FIT = {_MUENNIGHOFF!r}", f"ALIASES = {ALIASES!r}",
             "#: today's defaults of the flags: --hardware's MFU and --inference-flops-per-param-token as "
             "(numerator, denominator), --dtype",
             f"DEFAULTS = {defaults!r}", "", "#: name -> the fit's data and functions",

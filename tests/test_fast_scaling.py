@@ -162,7 +162,7 @@ OUTSIDE = [
     ["--compute", "1e24", "--hardware", "H100"], ["--compute", "1e24", "--hardware", "h300"],
     ["--compute", "1e24", "--hardware", "h100", "--mfu", "140%"], ["--compute", "1e24", "--hardware", "tpu-v5p",
                                                                      "--dtype", "fp32"],
-    ["--compute", "1e24", "--mfu", "0.5"], ["--compute", "1e22", "--unique-tokens", "25B"],
+    ["--compute", "1e24", "--mfu", "0.5"],
     ["--compute", "1e22", "--exact-flops"], ["--compute", "1e24", "--latex"], ["--compute", "1e24", "--plot", "f.png"],
     ["--compute", "3/2"], ["--comp", "1e24"], ["--compute", "1e24", "--compute", "1e23"], ["--help"],
     ["--loss", "1.69"], ["--loss", "1.5"], ["--loss", "2", "--fit", "chinchilla-1"], ["--compute", "1e24", "--loss", "2"],

@@ -5,6 +5,7 @@ its closed forms as decimal code, evaluated by the caller at 60 significant digi
 """
 # flake8: noqa
 from decimal import Decimal as _D
+from math import exp as _exp, log as _log
 
 
 def parametric_optimum(compute, k, E, A, B, alpha, beta):
@@ -72,6 +73,96 @@ def muennighoff_constants():
     return (((_D(1563701) / _D(2500000))).exp(), ((_D(3127707) / _D(500000))).exp(), ((_D(36524987) / _D(5000000))).exp(), (_D(881649) / _D(2500000)), (_D(881649) / _D(2500000)))
 
 
+def muennighoff_dc_0_loss(n_params, compute, unique, un, k):
+    'L of regime (False, False) (repeated data?, excess parameters?) on C = k N D'
+    return ((((n_params ** (_D(-881649) / _D(2500000))) * ((_D(3127707) / _D(500000))).exp()) + ((compute ** (_D(-881649) / _D(2500000))) * (k ** (_D(881649) / _D(2500000))) * (n_params ** (_D(881649) / _D(2500000))) * ((_D(36524987) / _D(5000000))).exp()) + ((_D(1563701) / _D(2500000))).exp()),)
+
+
+def muennighoff_dc_0_slope(n_params, compute, unique, un, k):
+    'dL/dN of regime (False, False) (repeated data?, excess parameters?) on C = k N D'
+    return ((((_D(-881649) / _D(2500000)) * (n_params ** (_D(-3381649) / _D(2500000))) * ((_D(3127707) / _D(500000))).exp()) + ((_D(881649) / _D(2500000)) * (compute ** (_D(-881649) / _D(2500000))) * (k ** (_D(881649) / _D(2500000))) * (n_params ** (_D(-1618351) / _D(2500000))) * ((_D(36524987) / _D(5000000))).exp())),)
+
+
+def muennighoff_dc_0_curvature(n_params, compute, unique, un, k):
+    'd2L/dN2 of regime (False, False) (repeated data?, excess parameters?) on C = k N D'
+    return ((((_D(2981427459201) / _D(6250000000000)) * (n_params ** (_D(-5881649) / _D(2500000))) * ((_D(3127707) / _D(500000))).exp()) + ((_D(-1426817540799) / _D(6250000000000)) * (compute ** (_D(-881649) / _D(2500000))) * (k ** (_D(881649) / _D(2500000))) * (n_params ** (_D(-4118351) / _D(2500000))) * ((_D(36524987) / _D(5000000))).exp())),)
+
+
+def muennighoff_dc_0_float(n_params, compute, unique, un, k):
+    'L, dL/dN of regime (False, False) (repeated data?, excess parameters?) on C = k N D in floats'
+    return ((((n_params ** -0.3526596) * _exp(6.255414)) + ((compute ** -0.3526596) * (k ** 0.3526596) * (n_params ** 0.3526596) * _exp(7.3049974)) + _exp(0.6254804)), ((-0.3526596 * (n_params ** -1.3526596) * _exp(6.255414)) + (0.3526596 * (compute ** -0.3526596) * (k ** 0.3526596) * (n_params ** -0.6473404) * _exp(7.3049974))))
+
+
+def muennighoff_dc_1_loss(n_params, compute, unique, un, k):
+    'L of regime (True, False) (repeated data?, excess parameters?) on C = k N D'
+    return ((((n_params ** (_D(-881649) / _D(2500000))) * ((_D(3127707) / _D(500000))).exp()) + (((unique + ((_D(3846939) / _D(250000)) * unique * (_D(1) + (_D(-1) * (((_D(250000) / _D(3846939)) + ((_D(-250000) / _D(3846939)) * compute * (_D(1) / k) * (_D(1) / n_params) * (_D(1) / unique)))).exp())))) ** (_D(-881649) / _D(2500000))) * ((_D(36524987) / _D(5000000))).exp()) + ((_D(1563701) / _D(2500000))).exp()),)
+
+
+def muennighoff_dc_1_slope(n_params, compute, unique, un, k):
+    'dL/dN of regime (True, False) (repeated data?, excess parameters?) on C = k N D'
+    return ((((_D(-881649) / _D(2500000)) * (n_params ** (_D(-3381649) / _D(2500000))) * ((_D(3127707) / _D(500000))).exp()) + ((_D(881649) / _D(2500000)) * compute * (_D(1) / k) * (n_params ** _D(-2)) * ((unique + ((_D(3846939) / _D(250000)) * unique * (_D(1) + (_D(-1) * (((_D(250000) / _D(3846939)) + ((_D(-250000) / _D(3846939)) * compute * (_D(1) / k) * (_D(1) / n_params) * (_D(1) / unique)))).exp())))) ** (_D(-3381649) / _D(2500000))) * ((_D(36524987) / _D(5000000))).exp() * (((_D(250000) / _D(3846939)) + ((_D(-250000) / _D(3846939)) * compute * (_D(1) / k) * (_D(1) / n_params) * (_D(1) / unique)))).exp())),)
+
+
+def muennighoff_dc_1_curvature(n_params, compute, unique, un, k):
+    'd2L/dN2 of regime (True, False) (repeated data?, excess parameters?) on C = k N D'
+    return ((((_D(2981427459201) / _D(6250000000000)) * (n_params ** (_D(-5881649) / _D(2500000))) * ((_D(3127707) / _D(500000))).exp()) + ((_D(-881649) / _D(1250000)) * compute * (_D(1) / k) * (n_params ** _D(-3)) * ((unique + ((_D(3846939) / _D(250000)) * unique * (_D(1) + (_D(-1) * (((_D(250000) / _D(3846939)) + ((_D(-250000) / _D(3846939)) * compute * (_D(1) / k) * (_D(1) / n_params) * (_D(1) / unique)))).exp())))) ** (_D(-3381649) / _D(2500000))) * ((_D(36524987) / _D(5000000))).exp() * (((_D(250000) / _D(3846939)) + ((_D(-250000) / _D(3846939)) * compute * (_D(1) / k) * (_D(1) / n_params) * (_D(1) / unique)))).exp()) + ((_D(2981427459201) / _D(6250000000000)) * (compute ** _D(2)) * (k ** _D(-2)) * (n_params ** _D(-4)) * ((unique + ((_D(3846939) / _D(250000)) * unique * (_D(1) + (_D(-1) * (((_D(250000) / _D(3846939)) + ((_D(-250000) / _D(3846939)) * compute * (_D(1) / k) * (_D(1) / n_params) * (_D(1) / unique)))).exp())))) ** (_D(-5881649) / _D(2500000))) * ((_D(36524987) / _D(5000000))).exp() * (((_D(500000) / _D(3846939)) + ((_D(-500000) / _D(3846939)) * compute * (_D(1) / k) * (_D(1) / n_params) * (_D(1) / unique)))).exp()) + ((_D(293883) / _D(12823130)) * (compute ** _D(2)) * (k ** _D(-2)) * (n_params ** _D(-4)) * (_D(1) / unique) * ((unique + ((_D(3846939) / _D(250000)) * unique * (_D(1) + (_D(-1) * (((_D(250000) / _D(3846939)) + ((_D(-250000) / _D(3846939)) * compute * (_D(1) / k) * (_D(1) / n_params) * (_D(1) / unique)))).exp())))) ** (_D(-3381649) / _D(2500000))) * ((_D(36524987) / _D(5000000))).exp() * (((_D(250000) / _D(3846939)) + ((_D(-250000) / _D(3846939)) * compute * (_D(1) / k) * (_D(1) / n_params) * (_D(1) / unique)))).exp())),)
+
+
+def muennighoff_dc_1_float(n_params, compute, unique, un, k):
+    'L, dL/dN of regime (True, False) (repeated data?, excess parameters?) on C = k N D in floats'
+    return ((((n_params ** -0.3526596) * _exp(6.255414)) + (((unique + (15.387756 * unique * (1.0 + (-1.0 * _exp((0.06498673360820122 + (-0.06498673360820122 * compute * (1.0 / k) * (1.0 / n_params) * (1.0 / unique)))))))) ** -0.3526596) * _exp(7.3049974)) + _exp(0.6254804)), ((-0.3526596 * (n_params ** -1.3526596) * _exp(6.255414)) + (0.3526596 * compute * (1.0 / k) * (n_params ** -2.0) * ((unique + (15.387756 * unique * (1.0 + (-1.0 * _exp((0.06498673360820122 + (-0.06498673360820122 * compute * (1.0 / k) * (1.0 / n_params) * (1.0 / unique)))))))) ** -1.3526596) * _exp(7.3049974) * _exp((0.06498673360820122 + (-0.06498673360820122 * compute * (1.0 / k) * (1.0 / n_params) * (1.0 / unique)))))))
+
+
+def muennighoff_dc_2_loss(n_params, compute, unique, un, k):
+    'L of regime (True, True) (repeated data?, excess parameters?) on C = k N D'
+    return (((((un + ((_D(5309743) / _D(1000000)) * un * (_D(1) + (_D(-1) * (((_D(1000000) / _D(5309743)) + ((_D(-1000000) / _D(5309743)) * n_params * (_D(1) / un)))).exp())))) ** (_D(-881649) / _D(2500000))) * ((_D(3127707) / _D(500000))).exp()) + (((unique + ((_D(3846939) / _D(250000)) * unique * (_D(1) + (_D(-1) * (((_D(250000) / _D(3846939)) + ((_D(-250000) / _D(3846939)) * compute * (_D(1) / k) * (_D(1) / n_params) * (_D(1) / unique)))).exp())))) ** (_D(-881649) / _D(2500000))) * ((_D(36524987) / _D(5000000))).exp()) + ((_D(1563701) / _D(2500000))).exp()),)
+
+
+def muennighoff_dc_2_slope(n_params, compute, unique, un, k):
+    'dL/dN of regime (True, True) (repeated data?, excess parameters?) on C = k N D'
+    return ((((_D(-881649) / _D(2500000)) * ((un + ((_D(5309743) / _D(1000000)) * un * (_D(1) + (_D(-1) * (((_D(1000000) / _D(5309743)) + ((_D(-1000000) / _D(5309743)) * n_params * (_D(1) / un)))).exp())))) ** (_D(-3381649) / _D(2500000))) * ((_D(3127707) / _D(500000))).exp() * (((_D(1000000) / _D(5309743)) + ((_D(-1000000) / _D(5309743)) * n_params * (_D(1) / un)))).exp()) + ((_D(881649) / _D(2500000)) * compute * (_D(1) / k) * (n_params ** _D(-2)) * ((unique + ((_D(3846939) / _D(250000)) * unique * (_D(1) + (_D(-1) * (((_D(250000) / _D(3846939)) + ((_D(-250000) / _D(3846939)) * compute * (_D(1) / k) * (_D(1) / n_params) * (_D(1) / unique)))).exp())))) ** (_D(-3381649) / _D(2500000))) * ((_D(36524987) / _D(5000000))).exp() * (((_D(250000) / _D(3846939)) + ((_D(-250000) / _D(3846939)) * compute * (_D(1) / k) * (_D(1) / n_params) * (_D(1) / unique)))).exp())),)
+
+
+def muennighoff_dc_2_curvature(n_params, compute, unique, un, k):
+    'd2L/dN2 of regime (True, True) (repeated data?, excess parameters?) on C = k N D'
+    return ((((_D(2981427459201) / _D(6250000000000)) * ((un + ((_D(5309743) / _D(1000000)) * un * (_D(1) + (_D(-1) * (((_D(1000000) / _D(5309743)) + ((_D(-1000000) / _D(5309743)) * n_params * (_D(1) / un)))).exp())))) ** (_D(-5881649) / _D(2500000))) * ((_D(3127707) / _D(500000))).exp() * (((_D(2000000) / _D(5309743)) + ((_D(-2000000) / _D(5309743)) * n_params * (_D(1) / un)))).exp()) + ((_D(1763298) / _D(26548715)) * (_D(1) / un) * ((un + ((_D(5309743) / _D(1000000)) * un * (_D(1) + (_D(-1) * (((_D(1000000) / _D(5309743)) + ((_D(-1000000) / _D(5309743)) * n_params * (_D(1) / un)))).exp())))) ** (_D(-3381649) / _D(2500000))) * ((_D(3127707) / _D(500000))).exp() * (((_D(1000000) / _D(5309743)) + ((_D(-1000000) / _D(5309743)) * n_params * (_D(1) / un)))).exp()) + ((_D(-881649) / _D(1250000)) * compute * (_D(1) / k) * (n_params ** _D(-3)) * ((unique + ((_D(3846939) / _D(250000)) * unique * (_D(1) + (_D(-1) * (((_D(250000) / _D(3846939)) + ((_D(-250000) / _D(3846939)) * compute * (_D(1) / k) * (_D(1) / n_params) * (_D(1) / unique)))).exp())))) ** (_D(-3381649) / _D(2500000))) * ((_D(36524987) / _D(5000000))).exp() * (((_D(250000) / _D(3846939)) + ((_D(-250000) / _D(3846939)) * compute * (_D(1) / k) * (_D(1) / n_params) * (_D(1) / unique)))).exp()) + ((_D(2981427459201) / _D(6250000000000)) * (compute ** _D(2)) * (k ** _D(-2)) * (n_params ** _D(-4)) * ((unique + ((_D(3846939) / _D(250000)) * unique * (_D(1) + (_D(-1) * (((_D(250000) / _D(3846939)) + ((_D(-250000) / _D(3846939)) * compute * (_D(1) / k) * (_D(1) / n_params) * (_D(1) / unique)))).exp())))) ** (_D(-5881649) / _D(2500000))) * ((_D(36524987) / _D(5000000))).exp() * (((_D(500000) / _D(3846939)) + ((_D(-500000) / _D(3846939)) * compute * (_D(1) / k) * (_D(1) / n_params) * (_D(1) / unique)))).exp()) + ((_D(293883) / _D(12823130)) * (compute ** _D(2)) * (k ** _D(-2)) * (n_params ** _D(-4)) * (_D(1) / unique) * ((unique + ((_D(3846939) / _D(250000)) * unique * (_D(1) + (_D(-1) * (((_D(250000) / _D(3846939)) + ((_D(-250000) / _D(3846939)) * compute * (_D(1) / k) * (_D(1) / n_params) * (_D(1) / unique)))).exp())))) ** (_D(-3381649) / _D(2500000))) * ((_D(36524987) / _D(5000000))).exp() * (((_D(250000) / _D(3846939)) + ((_D(-250000) / _D(3846939)) * compute * (_D(1) / k) * (_D(1) / n_params) * (_D(1) / unique)))).exp())),)
+
+
+def muennighoff_dc_2_float(n_params, compute, unique, un, k):
+    'L, dL/dN of regime (True, True) (repeated data?, excess parameters?) on C = k N D in floats'
+    return (((((un + (5.309743 * un * (1.0 + (-1.0 * _exp((0.18833303231437 + (-0.18833303231437 * n_params * (1.0 / un)))))))) ** -0.3526596) * _exp(6.255414)) + (((unique + (15.387756 * unique * (1.0 + (-1.0 * _exp((0.06498673360820122 + (-0.06498673360820122 * compute * (1.0 / k) * (1.0 / n_params) * (1.0 / unique)))))))) ** -0.3526596) * _exp(7.3049974)) + _exp(0.6254804)), ((-0.3526596 * ((un + (5.309743 * un * (1.0 + (-1.0 * _exp((0.18833303231437 + (-0.18833303231437 * n_params * (1.0 / un)))))))) ** -1.3526596) * _exp(6.255414) * _exp((0.18833303231437 + (-0.18833303231437 * n_params * (1.0 / un))))) + (0.3526596 * compute * (1.0 / k) * (n_params ** -2.0) * ((unique + (15.387756 * unique * (1.0 + (-1.0 * _exp((0.06498673360820122 + (-0.06498673360820122 * compute * (1.0 / k) * (1.0 / n_params) * (1.0 / unique)))))))) ** -1.3526596) * _exp(7.3049974) * _exp((0.06498673360820122 + (-0.06498673360820122 * compute * (1.0 / k) * (1.0 / n_params) * (1.0 / unique)))))))
+
+
+def muennighoff_dc_3_loss(n_params, compute, unique, un, k):
+    'L of regime (False, True) (repeated data?, excess parameters?) on C = k N D'
+    return (((((un + ((_D(5309743) / _D(1000000)) * un * (_D(1) + (_D(-1) * (((_D(1000000) / _D(5309743)) + ((_D(-1000000) / _D(5309743)) * n_params * (_D(1) / un)))).exp())))) ** (_D(-881649) / _D(2500000))) * ((_D(3127707) / _D(500000))).exp()) + ((compute ** (_D(-881649) / _D(2500000))) * (k ** (_D(881649) / _D(2500000))) * (n_params ** (_D(881649) / _D(2500000))) * ((_D(36524987) / _D(5000000))).exp()) + ((_D(1563701) / _D(2500000))).exp()),)
+
+
+def muennighoff_dc_3_slope(n_params, compute, unique, un, k):
+    'dL/dN of regime (False, True) (repeated data?, excess parameters?) on C = k N D'
+    return ((((_D(-881649) / _D(2500000)) * ((un + ((_D(5309743) / _D(1000000)) * un * (_D(1) + (_D(-1) * (((_D(1000000) / _D(5309743)) + ((_D(-1000000) / _D(5309743)) * n_params * (_D(1) / un)))).exp())))) ** (_D(-3381649) / _D(2500000))) * ((_D(3127707) / _D(500000))).exp() * (((_D(1000000) / _D(5309743)) + ((_D(-1000000) / _D(5309743)) * n_params * (_D(1) / un)))).exp()) + ((_D(881649) / _D(2500000)) * (compute ** (_D(-881649) / _D(2500000))) * (k ** (_D(881649) / _D(2500000))) * (n_params ** (_D(-1618351) / _D(2500000))) * ((_D(36524987) / _D(5000000))).exp())),)
+
+
+def muennighoff_dc_3_curvature(n_params, compute, unique, un, k):
+    'd2L/dN2 of regime (False, True) (repeated data?, excess parameters?) on C = k N D'
+    return ((((_D(2981427459201) / _D(6250000000000)) * ((un + ((_D(5309743) / _D(1000000)) * un * (_D(1) + (_D(-1) * (((_D(1000000) / _D(5309743)) + ((_D(-1000000) / _D(5309743)) * n_params * (_D(1) / un)))).exp())))) ** (_D(-5881649) / _D(2500000))) * ((_D(3127707) / _D(500000))).exp() * (((_D(2000000) / _D(5309743)) + ((_D(-2000000) / _D(5309743)) * n_params * (_D(1) / un)))).exp()) + ((_D(-1426817540799) / _D(6250000000000)) * (compute ** (_D(-881649) / _D(2500000))) * (k ** (_D(881649) / _D(2500000))) * (n_params ** (_D(-4118351) / _D(2500000))) * ((_D(36524987) / _D(5000000))).exp()) + ((_D(1763298) / _D(26548715)) * (_D(1) / un) * ((un + ((_D(5309743) / _D(1000000)) * un * (_D(1) + (_D(-1) * (((_D(1000000) / _D(5309743)) + ((_D(-1000000) / _D(5309743)) * n_params * (_D(1) / un)))).exp())))) ** (_D(-3381649) / _D(2500000))) * ((_D(3127707) / _D(500000))).exp() * (((_D(1000000) / _D(5309743)) + ((_D(-1000000) / _D(5309743)) * n_params * (_D(1) / un)))).exp())),)
+
+
+def muennighoff_dc_3_float(n_params, compute, unique, un, k):
+    'L, dL/dN of regime (False, True) (repeated data?, excess parameters?) on C = k N D in floats'
+    return (((((un + (5.309743 * un * (1.0 + (-1.0 * _exp((0.18833303231437 + (-0.18833303231437 * n_params * (1.0 / un)))))))) ** -0.3526596) * _exp(6.255414)) + ((compute ** -0.3526596) * (k ** 0.3526596) * (n_params ** 0.3526596) * _exp(7.3049974)) + _exp(0.6254804)), ((-0.3526596 * ((un + (5.309743 * un * (1.0 + (-1.0 * _exp((0.18833303231437 + (-0.18833303231437 * n_params * (1.0 / un)))))))) ** -1.3526596) * _exp(6.255414) * _exp((0.18833303231437 + (-0.18833303231437 * n_params * (1.0 / un))))) + (0.3526596 * (compute ** -0.3526596) * (k ** 0.3526596) * (n_params ** -0.6473404) * _exp(7.3049974))))
+
+
+def muennighoff_dc_unique_params(unique):
+    'params_for_tokens(unique, fit): U_N, the compute-optimal parameters for U tokens'
+    return ((((_D(-5247917) / _D(3526596))).exp() * ((((_D(-5247917) / _D(3526596))).exp() * unique) ** ((_D(1) / _D(2)) * (_D(1) / (_D(1) / _D(2)))))),)
+
+
+def muennighoff_dc_effective(n_params, tokens, unique):
+    'effective_tokens past U (D > U) and effective_params past U_N (N > U_N)'
+    return ((unique + ((unique * (_D(3846939) / _D(250000))) * (_D(1) + (_D(-1) * (((_D(-1) * ((tokens * (_D(1) / unique)) + _D(-1))) * (_D(1) / (_D(3846939) / _D(250000))))).exp())))), ((((_D(-5247917) / _D(3526596))).exp() * ((((_D(-5247917) / _D(3526596))).exp() * unique) ** ((_D(1) / _D(2)) * (_D(1) / (_D(1) / _D(2)))))) + (((((_D(-5247917) / _D(3526596))).exp() * ((((_D(-5247917) / _D(3526596))).exp() * unique) ** ((_D(1) / _D(2)) * (_D(1) / (_D(1) / _D(2)))))) * (_D(5309743) / _D(1000000))) * (_D(1) + (_D(-1) * (((_D(-1) * ((n_params * (_D(1) / (((_D(-5247917) / _D(3526596))).exp() * ((((_D(-5247917) / _D(3526596))).exp() * unique) ** ((_D(1) / _D(2)) * (_D(1) / (_D(1) / _D(2)))))))) + _D(-1))) * (_D(1) / (_D(5309743) / _D(1000000))))).exp())))))
+
+
 def kaplan_optimum(compute, k):
     "compute_optimal(compute, 'kaplan', flops_per_param_token=k): (N_opt, D_opt, loss)"
     return (((_D(13) / _D(43200000)) * (_D(161317616673127402445334020965365159209977719001471996307373046875000000000000000000000) ** (_D(1) / _D(100))) * (compute ** (_D(73) / _D(100)))), ((_D(1440000) / _D(13)) * (_D(31947999937062292684800000000000000000000000000000000000000000) ** (_D(1) / _D(100))) * (compute ** (_D(27) / _D(100))) * (_D(1) / k)), ((((_D(16250000) / _D(3)) * k * (_D(161317616673127402445334020965365159209977719001471996307373046875000000000000000000000) ** (_D(1) / _D(100))) * (compute ** (_D(-27) / _D(100)))) + ((_D(384000000000000) / _D(13)) * (_D(2) ** (_D(228) / _D(515))) * (_D(2) ** (_D(836) / _D(2575))) * (_D(13) ** (_D(27) / _D(103))) * (_D(885735) ** (_D(1) / _D(103))) * (_D(110750587530027409772622181618459216341380581198430987387988945836428629265413717831276368713229228873736577133961631895497399138753309990147008772550592628527105135031055492841586459795422399764615846878362044741469928767797215403689697549320088540662363427388678078359440028608243627479683594193812747966661171146426117445885892759819238080456960321644311241110621769439140322645627907549297641616423250135119563306974024186884085576278793549977007050863838373308328796527412583728004606251614407678010531138798758681021288339619242705238813371405399666035921457479113600792288075397629888890289515538966602377526869974834646022515900393034695742062718962705552401327523391823940720305471779211096458794222700894266230785534897003538256126409607795177539852726593394560694605388562195003032684326171875) ** (_D(1) / _D(2575))) * (compute ** (_D(-1387) / _D(2575))))) ** (_D(103) / _D(1000))))
@@ -93,6 +184,8 @@ def hardware_cost(compute, peak, mfu):
 
 
 DEFAULT_FIT = 'chinchilla'
+#: the fit of --unique-tokens without --fit
+DATA_CONSTRAINED_FIT = 'muennighoff'
 ALIASES = {'chinchilla-3': 'chinchilla', 'hoffmann': 'chinchilla', 'hoffmann-3': 'chinchilla', 'epoch': 'besiroglu', 'datablations': 'muennighoff', 'deepseek-llm': 'deepseek'}
 #: today's defaults of the flags: --hardware's MFU and --inference-flops-per-param-token as (numerator, denominator), --dtype
 DEFAULTS = {'mfu': (2, 5), 'dtype': 'bf16', 'inference_flops_per_param_token': (2, 1)}
@@ -169,7 +262,8 @@ FITS = {'chinchilla': {'title': 'Chinchilla approach 3 (parametric loss, as prin
                                'beta': 0.3526596,
                                'R_D_star': 15.387756,
                                'R_N_star': 5.309743},
-                 'functions': {'constants': muennighoff_constants}},
+                 'dc_regimes': [(False, False), (True, False), (True, True), (False, True)],
+                 'functions': {'constants': muennighoff_constants, 'dc_0_loss': muennighoff_dc_0_loss, 'dc_0_slope': muennighoff_dc_0_slope, 'dc_0_curvature': muennighoff_dc_0_curvature, 'dc_0_float': muennighoff_dc_0_float, 'dc_1_loss': muennighoff_dc_1_loss, 'dc_1_slope': muennighoff_dc_1_slope, 'dc_1_curvature': muennighoff_dc_1_curvature, 'dc_1_float': muennighoff_dc_1_float, 'dc_2_loss': muennighoff_dc_2_loss, 'dc_2_slope': muennighoff_dc_2_slope, 'dc_2_curvature': muennighoff_dc_2_curvature, 'dc_2_float': muennighoff_dc_2_float, 'dc_3_loss': muennighoff_dc_3_loss, 'dc_3_slope': muennighoff_dc_3_slope, 'dc_3_curvature': muennighoff_dc_3_curvature, 'dc_3_float': muennighoff_dc_3_float, 'dc_unique_params': muennighoff_dc_unique_params, 'dc_effective': muennighoff_dc_effective}},
  'kaplan': {'title': 'Kaplan et al. 2020 (compute-efficient allocation and L(N, D))',
             'source': 'Kaplan et al. 2020, "Scaling Laws for Neural Language Models" (arXiv:2001.08361): Table 6 '
                       '(N_opt = 1.3e9 · C_min^0.73, C_min in PF-days, C = 2 C_min at the critical batch, eq. 6.7), '

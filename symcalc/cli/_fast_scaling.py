@@ -10,11 +10,12 @@ and prints it with the same formatting (:mod:`symcalc._scalefmt`): the same byte
 
 Covered: ``--compute`` (``-C``) or ``--loss``, with ``--fit`` (any fit, any alias),
 ``--flops-per-param-token``, ``--params``, ``--hardware`` (a catalogue name or alias as listed, with
-``--mfu``, ``--dtype``), ``--inference-tokens`` (with ``--inference-flops-per-param-token``), ``--json``;
+``--mfu``, ``--dtype``), ``--inference-tokens`` (with ``--inference-flops-per-param-token``), ``--unique-tokens``
+(:mod:`symcalc.cli._fast_scaling_data`), ``--json``;
 and ``--list-fits`` (with ``--json``). Values are
 plain decimals (``1e24``, ``5.76e23``, ``2.0``; counts also ``7B``, ``2T``), each flag once, within the
 flags' range (1e-30 to 1e30). Everything else, and every case the full path answers with an error,
-goes to the full path: ``--unique-tokens``, ``--exact-flops``, ``--latex``, ``--plot``,
+goes to the full path: ``--exact-flops``, ``--latex``, ``--plot``,
 ``--cookbook``, ``--help``, abbreviated flags, fractions such as ``3/2``. Only the standard library and
 the generated module are imported.
 """
@@ -37,6 +38,7 @@ FLAGS = {
     "--inference-tokens": ("d_inf", "count"), "--inference-flops-per-param-token": ("k_inf", "number"),
     "--json": ("json", "flag"), "--list-fits": ("list_fits", "flag"),
     "--hardware": ("hardware", "name"), "--mfu": ("mfu", "name"), "--dtype": ("dtype", "name"),
+    "--unique-tokens": ("unique", "count"),
 }
 
 
@@ -138,7 +140,7 @@ def _answer(opts: dict, G, out: list, data: dict | None) -> str:
 
     if ("compute" in opts) == ("loss" in opts):
         raise _Fallback
-    key = opts.get("fit", G.DEFAULT_FIT).strip().lower()
+    key = opts.get("fit", G.DATA_CONSTRAINED_FIT if "unique" in opts else G.DEFAULT_FIT).strip().lower()
     name = G.ALIASES.get(key, key)
     if name not in G.FITS:
         raise _Fallback
@@ -162,6 +164,7 @@ def _answer(opts: dict, G, out: list, data: dict | None) -> str:
         c = _dec(exact_c)
         optimum = G.parametric_optimum(c, _dec(k), *consts) if parametric else funcs["optimum"](c, _dec(k))
         n, d, loss = optimum
+    opts["optimum"] = (exact_c, c, n, d, loss, k)
     scale = fit["scale"]
     c_f = float(exact_c) if exact_c is not None else float(c)
     n_f, d_f, ratio_f = float(n), float(d), float(d / n)
@@ -239,6 +242,10 @@ def _text(opts: dict, G) -> str:
     with localcontext() as ctx:
         ctx.prec = PRECISION
         name = _answer(opts, G, lines, as_json)
+        if "unique" in opts:
+            from ._fast_scaling_data import data_constrained
+
+            data_constrained(opts, G, name, lines, as_json)
     if as_json is not None:
         return _json.dumps(as_json, indent=2)
     fit = G.FITS[name]

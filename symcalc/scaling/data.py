@@ -168,6 +168,18 @@ class DataConstrainedOptimum(Readable):
                 "fit": {"name": self.fit.name, "source": self.fit.source}}
 
 
+def regime_losses(fit: ParametricFit, k: Any, N: Expr, C: Expr, U: Expr, UN: Expr) -> dict:
+    """The loss along the budget line C = κND in each regime, ``(repeated data?, excess parameters?) -> L(N)``,
+    symbolic in N, C, U and U_N (numbers enter at evaluation; ``symcalc._fastgen_scaling`` prints the same forms).
+    """
+    D = C / (k * N)
+    Rd, Rn = fit.repeat_tokens, fit.repeat_params
+    d_rep = U + U * Rd * (1 - exp(-(D / U - 1) / Rd))
+    n_exc = UN + UN * Rn * (1 - exp(-(N / UN - 1) / Rn))
+    return {(False, False): fit.loss(N, D), (True, False): fit.loss(N, d_rep),
+            (True, True): fit.loss(n_exc, d_rep), (False, True): fit.loss(n_exc, D)}
+
+
 def data_constrained_optimal(compute: Any, unique_tokens: Any, fit: Any = _MUENNIGHOFF, *,
                              flops_per_param_token: Any = None) -> DataConstrainedOptimum:
     """N and D minimising the data-constrained loss on C = κ·N·D with U unique tokens.
@@ -183,16 +195,8 @@ def data_constrained_optimal(compute: Any, unique_tokens: Any, fit: Any = _MUENN
     if C.free_symbols or U.free_symbols:
         raise SymcalcError("the data-constrained optimum is numeric: give compute and unique_tokens as numbers")
     reference = compute_optimal(C, fit, flops_per_param_token=k)
-    # the loss along C = κND in each regime, symbolic in N, C, U, U_N (numbers enter at evaluation)
     N, Cs, Us, UN = (Symbol(n, positive=True) for n in ("N", "C", "U", "U_N"))
-    D = Cs / (k * N)
-    Rd, Rn = fit.repeat_tokens, fit.repeat_params
-    d_rep = Us + Us * Rd * (1 - exp(-(D / Us - 1) / Rd))
-    n_exc = UN + UN * Rn * (1 - exp(-(N / UN - 1) / Rn))
-    loss_of = {  # (repeated data?, excess parameters?) -> loss along the budget line
-        (False, False): fit.loss(N, D), (True, False): fit.loss(N, d_rep),
-        (True, True): fit.loss(n_exc, d_rep), (False, True): fit.loss(n_exc, D),
-    }
+    loss_of = regime_losses(fit, k, N, Cs, Us, UN)
     with mpmath.workdps(40):
         c_mp, u_mp, un_mp = _mp(C), _mp(U), _mp(params_for_tokens(U, fit))
         nu = c_mp / (_mp(k) * u_mp)  # N at which D = U
@@ -211,8 +215,8 @@ def data_constrained_optimal(compute: Any, unique_tokens: Any, fit: Any = _MUENN
             at = lambda f, x: f(x, c_mp, u_mp, un_mp)  # noqa: E731
             candidates += [(at(loss_f, lo), lo), (at(loss_f, hi), hi)]
             grid = [lo * (hi / lo) ** (mpmath.mpf(i) / 64) for i in range(65)]
-            for a, b in zip(grid, grid[1:]):
-                if at(slope_f, a) < 0 < at(slope_f, b):
+            for a, b in zip(grid, grid[1:]):  # a root on a grid point (slope 0 there) is found once
+                if at(slope_f, a) < 0 <= at(slope_f, b):
                     root = bisect_increasing(lambda x: at(slope_f, x), a, b)
                     candidates.append((at(loss_f, root), root))
     best_loss, best_n = min(candidates, key=lambda t: t[0])

@@ -56,15 +56,19 @@ def nearest(x: Decimal) -> float:
 
 def _polish(slope, curvature, x: Decimal, a: Decimal, b: Decimal) -> Decimal:
     """The root of an increasing ``slope`` in (a, b) from ``x`` near it, to ROOT_TOL relative: Newton's steps in
-    decimals, checked by a sign change of the slope within ROOT_TOL (else the full path answers)."""
+    decimals, checked by a sign change of the slope within ROOT_TOL; else bisection in log space."""
     for _ in range(8):
         step = slope(x)[0] / curvature(x)[0]
         x -= step
         if abs(step) < x * ROOT_TOL / 100:
             break
-    if not (a < x < b and slope(x * (1 - ROOT_TOL))[0] < 0 < slope(x * (1 + ROOT_TOL))[0]):
-        raise _Fallback
-    return x
+    if a < x < b and slope(x * (1 - ROOT_TOL))[0] < 0 < slope(x * (1 + ROOT_TOL))[0]:
+        return x
+    lo, hi = a.ln(), b.ln()  # Newton's steps did not get there: bisection in log space
+    while hi - lo >= ROOT_TOL:
+        m = (lo + hi) / 2
+        lo, hi = (lo, m) if slope(m.exp())[0] > 0 else (m, hi)
+    return ((lo + hi) / 2).exp()
 
 
 def _float_root(slope, a: float, b: float) -> float:
@@ -123,11 +127,14 @@ def _optimum(fit: dict, c: Decimal, u: Decimal, un: Decimal, k: Decimal, n_ref: 
                 candidates.append((quick(x, cf, uf, unf, kf)[0], root, i))
     if not candidates:
         raise _Fallback
-    best_f, best_n, i = min(candidates, key=lambda t: t[0])
-    for loss, n, _ in candidates:  # a near tie at another N: the full path's choice could differ
-        if abs(loss - best_f) <= LOSS_TIE * best_f and abs(n - best_n) > TIE * best_n:
+    best_f = min(t[0] for t in candidates)
+    close = [(funcs[f"dc_{i}_loss"](n, c, u, un, k)[0], n) for loss, n, i in candidates
+             if loss - best_f <= LOSS_TIE * best_f]  # the float look cannot order these: decimals do
+    best_loss, best_n = min(close, key=lambda t: t[0])
+    for loss, n in close:  # a near tie at another N: the full path's choice could differ
+        if loss - best_loss <= TIE * best_loss and abs(n - best_n) > TIE * best_n:
             raise _Fallback
-    return funcs[f"dc_{i}_loss"](best_n, c, u, un, k)[0], best_n
+    return best_loss, best_n
 
 
 def data_constrained(opts: dict, G, name: str, out: list, data) -> None:

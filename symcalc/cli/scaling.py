@@ -62,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--head-dim", default="128", help="head dimension (default 128)")
     s.add_argument("--vocab", default="32000", help="vocabulary (default 32000)")
     s.add_argument("--seq-len", "-s", default="2048", help="sequence length for the attention FLOPs (default 2048)")
-    s.add_argument("--swiglu", action="store_true", help="gated MLP with f = 8h/3 rounded to 256 (else f = 4h)")
+    s.add_argument("--swiglu", action="store_true", help="gated MLP with f = 8h/3, exactly, not rounded (else f = 4h)")
     h = p.add_argument_group("GPU-hours (the hardware catalogue, `symcalc hardware`)")
     h.add_argument("--hardware", metavar="NAME", help="a catalogue device: GPU-hours for the compute")
     h.add_argument("--mfu", help="fraction of the peak sustained: 0.4 or 40%% ("

@@ -100,7 +100,7 @@ def _tokens(opts: dict) -> tuple:
             raise _Fallback
         per_token = _whole(sum(values[:len(m.FLOPS_PARTS_NONE)]))
     else:
-        per_token = 6 * info["params"]["active"]  # Kaplan's 6N, N the active parameters (symcalc.flops.six_n)
+        per_token = info["six_n"]  # Kaplan's 6N, N the active parameters: symcalc.flops.six_n, generated
     if per_token <= 0:
         raise _Fallback
     tokens = budget // per_token

@@ -11,9 +11,10 @@ from sympy import Integer, ceiling
 from symcalc import Model, SymcalcError, params
 from symcalc.cli import main
 from symcalc.solve import (
-    max_d_model, max_integer, max_micro_batch, max_n_layers, max_tokens, min_integer, min_zero_stage,
+    max_d_model, max_integer, max_micro_batch, max_n_layers, max_tokens, min_integer, min_zero_stage, model_family,
     parse_bytes, parse_count, parse_number,
 )
+from symcalc.presets import PRESETS
 from symcalc.symbols import micro_batch as b, tp
 
 from strategies import attention_shapes
@@ -73,6 +74,16 @@ def test_max_d_model_matches_real_models(shape, n_layers, mlp_ratio, budget, mul
     while count(h) <= budget:
         expected, h = h, h + step
     assert sol.value == expected
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_family_at_its_own_size_is_the_preset(name):
+    """Every preset's family holds the preset: its own parameter count gives back its own width and depth."""
+    m = Model.preset(name)
+    family, h = model_family(m)
+    assert params(family).total.subs(h, m.d_model) == params(m).total  # also where d_h != h/a (Gemma, Qwen3)
+    assert max_d_model(params(m).total, m).value == m.d_model
+    assert max_n_layers(params(m).total, m).value == m.n_layers
 
 
 @given(st.integers(1, 200), st.integers(10**6, 10**10))

@@ -15,7 +15,7 @@ def Fraction(n, d):
 #: What the sympy-free solver relies on, checked on the expressions (:mod:`symcalc._fastgen_solve_sizes`).
 FACTS = {'layers': ('none', 'selective', 'full'),
  'hidden': {'none': 3, 'selective': 3, 'full': 3},
- 'tp_multiple': {1: 8, 2: 8, 4: 8, 8: 8}}
+ 'tp_multiple': {1: 9, 2: 9, 4: 9, 8: 9}}
 
 
 def layers_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):
@@ -57,12 +57,12 @@ def hidden_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 >= 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0):
         return SLOW
     t0 = a9*a0
-    t1 = a1*(a0)**2
-    t2 = max(a2, 4)
-    t3 = ((t1)*4 + t1*t2)
+    t1 = 2*max(a2, 4)
+    t2 = a1*(a0)**2
+    t3 = (8*t2 + t1*t2)
     t4 = t3*a9
     t5 = 4*a1
-    t6 = 13*t1
+    t6 = 116*t2
     t7 = t6*a9
     t8 = a10*a0
     t9 = t3*a10
@@ -73,16 +73,16 @@ def hidden_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11):
     t14 = a11*a0
     t15 = 768000*t14
     t16 = 12*t14*a1
-    t17 = 39*t1*a11
+    t17 = 116*t2*a11
     t18 = a6*a7
     t19 = t0*t18
-    t20 = ((2*t19 + 1024000*t18)*4 + a1*((24*t19 + 32*t18)*4 + t0*t18*t2))
-    t21 = ((t20)*a3*a4 + (t12)*4*a2*a3 + t13 + (t15)*4*a3 + (t16)*4*a2 + (t17)*4)
-    t22 = ((t8)*4*a2*a3 + t21 + t9 + (t10)*4 + (256000*t8)*4*a3 + (t5*t8)*4*a2)
-    t23 = ((t0)*4*a2*a3 + (t7)*4 + t4 + (t0*256000)*4*a3 + (t0*t5)*4*a2)
-    t24 = ((t8)*4*a2*a3 + t9 + t23 + (t10)*4 + (256000*t8)*4*a3 + (t5*t8)*4*a2)
-    n0 = (((t0)*4*a2*a3 + t22 + t4 + (t7)*4 + (256000*t0)*4*a3 + (t5*t0)*4*a2) if (a8 >= 3) else ((t22 + (t23)*a4) if (a8 >= 2) else ((t21 + (t24)*a4) if (a8 >= 1) else (((t12)*4*a2*a3 + t13 + t24 + (t15)*4*a3 + (t16)*4*a2 + (t17)*4 + (t20)*a3))*a4)))
-    d0 = 4*a2*a3*a4
+    t20 = ((2*t19 + 1024000*t18)*9 + a1*((32*t18)*9 + 214*t19 + t0*t18*t1))
+    t21 = ((t20)*a3*a4 + (t12)*9*a2*a3 + t13 + (t15)*9*a3 + (t16)*9*a2 + (t17)*3)
+    t22 = ((t8)*9*a2*a3 + t21 + t9 + t10 + (256000*t8)*9*a3 + (t5*t8)*9*a2)
+    t23 = ((t0)*9*a2*a3 + t7 + t4 + (t0*256000)*9*a3 + (t0*t5)*9*a2)
+    t24 = ((t8)*9*a2*a3 + t9 + t10 + t23 + (256000*t8)*9*a3 + (t5*t8)*9*a2)
+    n0 = (((t0)*9*a2*a3 + t22 + t7 + t4 + (256000*t0)*9*a3 + (t5*t0)*9*a2) if (a8 >= 3) else ((t22 + (t23)*a4) if (a8 >= 2) else ((t21 + (t24)*a4) if (a8 >= 1) else (((t12)*9*a2*a3 + t13 + t24 + (t15)*9*a3 + (t16)*9*a2 + (t17)*3 + (t20)*a3))*a4)))
+    d0 = 9*a2*a3*a4
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
     return (r0,)
@@ -126,12 +126,12 @@ def hidden_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 >= 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0):
         return SLOW
     t0 = a9*a0
-    t1 = a1*(a0)**2
-    t2 = max(a2, 4)
-    t3 = ((t1)*4 + t1*t2)
+    t1 = 2*max(a2, 4)
+    t2 = a1*(a0)**2
+    t3 = (8*t2 + t1*t2)
     t4 = t3*a9
     t5 = 4*a1
-    t6 = 13*t1
+    t6 = 116*t2
     t7 = t6*a9
     t8 = a10*a0
     t9 = t3*a10
@@ -142,16 +142,16 @@ def hidden_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11):
     t14 = a11*a0
     t15 = 768000*t14
     t16 = 12*t14*a1
-    t17 = 39*t1*a11
+    t17 = 116*t2*a11
     t18 = a6*a7
     t19 = t0*t18
-    t20 = ((2*t19 + 1024000*t18)*4 + a1*((24*t19)*4 + t0*t18*t2))
-    t21 = ((t20)*a3*a4 + (t12)*4*a2*a3 + t13 + (t15)*4*a3 + (t16)*4*a2 + (t17)*4)
-    t22 = ((t8)*4*a2*a3 + t21 + t9 + (t10)*4 + (256000*t8)*4*a3 + (t5*t8)*4*a2)
-    t23 = ((t0)*4*a2*a3 + (t7)*4 + t4 + (t0*256000)*4*a3 + (t0*t5)*4*a2)
-    t24 = ((t8)*4*a2*a3 + t9 + t23 + (t10)*4 + (256000*t8)*4*a3 + (t5*t8)*4*a2)
-    n0 = (((t0)*4*a2*a3 + t22 + t4 + (t7)*4 + (256000*t0)*4*a3 + (t5*t0)*4*a2) if (a8 >= 3) else ((t22 + (t23)*a4) if (a8 >= 2) else ((t21 + (t24)*a4) if (a8 >= 1) else (((t12)*4*a2*a3 + t13 + t24 + (t15)*4*a3 + (t16)*4*a2 + (t17)*4 + (t20)*a3))*a4)))
-    d0 = 4*a2*a3*a4
+    t20 = ((2*t19 + 1024000*t18)*9 + a1*(214*t19 + t0*t18*t1))
+    t21 = ((t20)*a3*a4 + (t12)*9*a2*a3 + t13 + (t15)*9*a3 + (t16)*9*a2 + (t17)*3)
+    t22 = ((t8)*9*a2*a3 + t21 + t9 + t10 + (256000*t8)*9*a3 + (t5*t8)*9*a2)
+    t23 = ((t0)*9*a2*a3 + t7 + t4 + (t0*256000)*9*a3 + (t0*t5)*9*a2)
+    t24 = ((t8)*9*a2*a3 + t9 + t10 + t23 + (256000*t8)*9*a3 + (t5*t8)*9*a2)
+    n0 = (((t0)*9*a2*a3 + t22 + t7 + t4 + (256000*t0)*9*a3 + (t5*t0)*9*a2) if (a8 >= 3) else ((t22 + (t23)*a4) if (a8 >= 2) else ((t21 + (t24)*a4) if (a8 >= 1) else (((t12)*9*a2*a3 + t13 + t24 + (t15)*9*a3 + (t16)*9*a2 + (t17)*3 + (t20)*a3))*a4)))
+    d0 = 9*a2*a3*a4
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
     return (r0,)
@@ -194,10 +194,10 @@ def hidden_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11):
         return SLOW
     t0 = a9*a0
     t1 = a1*(a0)**2
-    t2 = ((t1)*4 + t1*max(a2, 4))
+    t2 = (8*t1 + 2*t1*max(a2, 4))
     t3 = t2*a9
     t4 = 4*a1
-    t5 = 13*t1
+    t5 = 116*t1
     t6 = t5*a9
     t7 = a10*a0
     t8 = t2*a10
@@ -208,16 +208,16 @@ def hidden_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11):
     t13 = a11*a0
     t14 = 768000*t13
     t15 = 12*t13*a1
-    t16 = 39*t1*a11
+    t16 = 116*t1*a11
     t17 = a6*a7
     t18 = t0*t17
     t19 = (2*t18 + 1024000*t17 + t18*a1)
-    t20 = ((t19)*4*a3*a4 + (t11)*4*a2*a3 + t12 + (t14)*4*a3 + (t15)*4*a2 + (t16)*4)
-    t21 = ((t7)*4*a2*a3 + t20 + t8 + (t9)*4 + (t4*t7)*4*a2 + (t7*256000)*4*a3)
-    t22 = ((t0)*4*a2*a3 + (t6)*4 + t3 + (t0*t4)*4*a2 + (t0*256000)*4*a3)
-    t23 = ((t7)*4*a2*a3 + t8 + t22 + (t9)*4 + (t4*t7)*4*a2 + (t7*256000)*4*a3)
-    n0 = (((t0)*4*a2*a3 + t21 + t3 + (t6)*4 + (t4*t0)*4*a2 + (t0*256000)*4*a3) if (a8 >= 3) else ((t21 + (t22)*a4) if (a8 >= 2) else ((t20 + (t23)*a4) if (a8 >= 1) else (((t11)*4*a2*a3 + t12 + t23 + (t14 + t19)*4*a3 + (t15)*4*a2 + (t16)*4))*a4)))
-    d0 = 4*a2*a3*a4
+    t20 = ((t19)*9*a3*a4 + (t11)*9*a2*a3 + t12 + (t14)*9*a3 + (t15)*9*a2 + (t16)*3)
+    t21 = ((t7)*9*a2*a3 + t20 + t8 + t9 + (t4*t7)*9*a2 + (t7*256000)*9*a3)
+    t22 = ((t0)*9*a2*a3 + t6 + t3 + (t0*t4)*9*a2 + (t0*256000)*9*a3)
+    t23 = ((t7)*9*a2*a3 + t8 + t9 + t22 + (t4*t7)*9*a2 + (t7*256000)*9*a3)
+    n0 = (((t0)*9*a2*a3 + t21 + t6 + t3 + (t4*t0)*9*a2 + (t0*256000)*9*a3) if (a8 >= 3) else ((t21 + (t22)*a4) if (a8 >= 2) else ((t20 + (t23)*a4) if (a8 >= 1) else (((t11)*9*a2*a3 + t12 + t23 + (t14 + t19)*9*a3 + (t15)*9*a2 + (t16)*3))*a4)))
+    d0 = 9*a2*a3*a4
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
     return (r0,)

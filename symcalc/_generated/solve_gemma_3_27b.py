@@ -15,7 +15,7 @@ def Fraction(n, d):
 #: What the sympy-free solver relies on, checked on the expressions (:mod:`symcalc._fastgen_solve_sizes`).
 FACTS = {'layers': ('none', 'selective', 'full'),
  'hidden': {'none': 3, 'selective': 3, 'full': 3},
- 'tp_multiple': {1: 32, 2: 32, 4: 32, 8: 32, 16: 32, 32: 32}}
+ 'tp_multiple': {1: 42, 2: 42, 4: 42, 8: 42, 16: 42, 32: 42}}
 
 
 def layers_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):
@@ -58,12 +58,12 @@ def hidden_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 >= 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0):
         return SLOW
     t0 = a9*a0
-    t1 = a1*(a0)**2
-    t2 = max(a2, 16)
-    t3 = ((t1)*16 + t1*t2)
+    t1 = max(a2, 16)
+    t2 = a1*(a0)**2
+    t3 = (16*t2 + t1*t2)
     t4 = t3*a9
-    t5 = 65*a1
-    t6 = 13*t1
+    t5 = 85*a1
+    t6 = 268*t2
     t7 = t6*a9
     t8 = a10*a0
     t9 = t3*a10
@@ -73,18 +73,18 @@ def hidden_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11):
     t13 = t11*t3
     t14 = a11*a0
     t15 = 786624*t14
-    t16 = 195*t14*a1
-    t17 = 39*t1*a11
+    t16 = 85*t14*a1
+    t17 = 268*t2*a11
     t18 = a6*a7
     t19 = t0*t18
     t20 = t0*t18
-    t21 = ((2*t19 + 1048832*t18)*32 + a1*((24*t19 + 128*t18)*32 + (t20*t2)*2 + t20*(t2 + 32)))
-    t22 = ((t21)*a3*a4 + (t12)*32*a2*a3 + (t13)*2 + (t15)*32*a3 + (t16)*2*a2 + (t17)*32)
-    t23 = ((t8)*32*a2*a3 + t22 + (t9)*2 + (t10)*32 + (262208*t8)*32*a3 + (t5*t8)*2*a2)
-    t24 = ((t0)*16*a2*a3 + t4 + (t7)*16 + (t0*262208)*16*a3 + (t0*t5)*a2)
-    t25 = ((t8)*16*a2*a3 + t9 + t24 + (t10)*16 + (262208*t8)*16*a3 + (t5*t8)*a2)
-    n0 = (((t0)*32*a2*a3 + t23 + (t4)*2 + (t7)*32 + (262208*t0)*32*a3 + (t5*t0)*2*a2) if (a8 >= 3) else ((t23 + (t24)*2*a4) if (a8 >= 2) else ((t22 + (t25)*2*a4) if (a8 >= 1) else (((t12)*32*a2*a3 + (t13 + t25)*2 + (t15)*32*a3 + (t16)*2*a2 + (t17)*32 + (t21)*a3))*a4)))
-    d0 = 32*a2*a3*a4
+    t21 = ((2*t20 + 1048832*t18)*42 + a1*((128*t18)*42 + (494*t20 + t19*t1)*2 + t19*(t1 + 32)))
+    t22 = ((t21)*a3*a4 + (t12)*42*a2*a3 + (t13)*2 + (t15)*42*a3 + (t16)*6*a2 + (t17)*6)
+    t23 = ((t8)*42*a2*a3 + t22 + (t9 + t10)*2 + (262208*t8)*42*a3 + (t5*t8)*2*a2)
+    t24 = ((t0)*21*a2*a3 + t4 + t7 + (t0*262208)*21*a3 + (t0*t5)*a2)
+    t25 = ((t8)*21*a2*a3 + t9 + t10 + t24 + (262208*t8)*21*a3 + (t5*t8)*a2)
+    n0 = (((t0)*42*a2*a3 + t23 + (t4 + t7)*2 + (262208*t0)*42*a3 + (t5*t0)*2*a2) if (a8 >= 3) else ((t23 + (t24)*2*a4) if (a8 >= 2) else ((t22 + (t25)*2*a4) if (a8 >= 1) else (((t12)*42*a2*a3 + (t13 + t25)*2 + (t15)*42*a3 + (t16)*6*a2 + (t17)*6 + (t21)*a3))*a4)))
+    d0 = 42*a2*a3*a4
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
     return (r0,)
@@ -128,12 +128,12 @@ def hidden_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 >= 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0):
         return SLOW
     t0 = a9*a0
-    t1 = a1*(a0)**2
-    t2 = max(a2, 16)
-    t3 = ((t1)*16 + t1*t2)
+    t1 = max(a2, 16)
+    t2 = a1*(a0)**2
+    t3 = (16*t2 + t1*t2)
     t4 = t3*a9
-    t5 = 65*a1
-    t6 = 13*t1
+    t5 = 85*a1
+    t6 = 268*t2
     t7 = t6*a9
     t8 = a10*a0
     t9 = t3*a10
@@ -143,18 +143,18 @@ def hidden_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11):
     t13 = t11*t3
     t14 = a11*a0
     t15 = 786624*t14
-    t16 = 195*t14*a1
-    t17 = 39*t1*a11
+    t16 = 85*t14*a1
+    t17 = 268*t2*a11
     t18 = a6*a7
     t19 = t0*t18
     t20 = t0*t18
-    t21 = ((2*t19 + 1048832*t18)*32 + a1*((24*t19)*32 + (t20*t2)*2 + t20*(t2 + 32)))
-    t22 = ((t21)*a3*a4 + (t12)*32*a2*a3 + (t13)*2 + (t15)*32*a3 + (t16)*2*a2 + (t17)*32)
-    t23 = ((t8)*32*a2*a3 + t22 + (t9)*2 + (t10)*32 + (262208*t8)*32*a3 + (t5*t8)*2*a2)
-    t24 = ((t0)*16*a2*a3 + t4 + (t7)*16 + (t0*262208)*16*a3 + (t0*t5)*a2)
-    t25 = ((t8)*16*a2*a3 + t9 + t24 + (t10)*16 + (262208*t8)*16*a3 + (t5*t8)*a2)
-    n0 = (((t0)*32*a2*a3 + t23 + (t4)*2 + (t7)*32 + (262208*t0)*32*a3 + (t5*t0)*2*a2) if (a8 >= 3) else ((t23 + (t24)*2*a4) if (a8 >= 2) else ((t22 + (t25)*2*a4) if (a8 >= 1) else (((t12)*32*a2*a3 + (t13 + t25)*2 + (t15)*32*a3 + (t16)*2*a2 + (t17)*32 + (t21)*a3))*a4)))
-    d0 = 32*a2*a3*a4
+    t21 = ((2*t20 + 1048832*t18)*42 + a1*((494*t20 + t19*t1)*2 + t19*(t1 + 32)))
+    t22 = ((t21)*a3*a4 + (t12)*42*a2*a3 + (t13)*2 + (t15)*42*a3 + (t16)*6*a2 + (t17)*6)
+    t23 = ((t8)*42*a2*a3 + t22 + (t9 + t10)*2 + (262208*t8)*42*a3 + (t5*t8)*2*a2)
+    t24 = ((t0)*21*a2*a3 + t4 + t7 + (t0*262208)*21*a3 + (t0*t5)*a2)
+    t25 = ((t8)*21*a2*a3 + t9 + t10 + t24 + (262208*t8)*21*a3 + (t5*t8)*a2)
+    n0 = (((t0)*42*a2*a3 + t23 + (t4 + t7)*2 + (262208*t0)*42*a3 + (t5*t0)*2*a2) if (a8 >= 3) else ((t23 + (t24)*2*a4) if (a8 >= 2) else ((t22 + (t25)*2*a4) if (a8 >= 1) else (((t12)*42*a2*a3 + (t13 + t25)*2 + (t15)*42*a3 + (t16)*6*a2 + (t17)*6 + (t21)*a3))*a4)))
+    d0 = 42*a2*a3*a4
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
     return (r0,)
@@ -197,10 +197,10 @@ def hidden_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11):
         return SLOW
     t0 = a9*a0
     t1 = a1*(a0)**2
-    t2 = ((t1)*16 + t1*max(a2, 16))
+    t2 = (16*t1 + t1*max(a2, 16))
     t3 = t2*a9
-    t4 = 65*a1
-    t5 = 13*t1
+    t4 = 85*a1
+    t5 = 268*t1
     t6 = t5*a9
     t7 = a10*a0
     t8 = t2*a10
@@ -210,17 +210,17 @@ def hidden_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11):
     t12 = t10*t2
     t13 = a11*a0
     t14 = 786624*t13
-    t15 = 195*t13*a1
-    t16 = 39*t1*a11
+    t15 = 85*t13*a1
+    t16 = 268*t1*a11
     t17 = a6*a7
     t18 = t0*t17
     t19 = (2*t18 + 1048832*t17 + t18*a1)
-    t20 = ((t19)*16*a3*a4 + (t11)*16*a2*a3 + t12 + (t14)*16*a3 + (t15)*a2 + (t16)*16)
-    t21 = ((t7)*16*a2*a3 + t20 + t8 + (t9)*16 + (t4*t7)*a2 + (t7*262208)*16*a3)
-    t22 = ((t0)*16*a2*a3 + (t6)*16 + t3 + (t0*t4)*a2 + (t0*262208)*16*a3)
-    t23 = ((t7)*16*a2*a3 + t8 + t22 + (t9)*16 + (t4*t7)*a2 + (t7*262208)*16*a3)
-    n0 = (((t0)*16*a2*a3 + t21 + t3 + (t6)*16 + (t4*t0)*a2 + (t0*262208)*16*a3) if (a8 >= 3) else ((t21 + (t22)*a4) if (a8 >= 2) else ((t20 + (t23)*a4) if (a8 >= 1) else (((t11)*16*a2*a3 + t12 + t23 + (t14 + t19)*16*a3 + (t15)*a2 + (t16)*16))*a4)))
-    d0 = 16*a2*a3*a4
+    t20 = ((t19)*21*a3*a4 + (t11)*21*a2*a3 + t12 + (t14)*21*a3 + (t15)*3*a2 + (t16)*3)
+    t21 = ((t7)*21*a2*a3 + t20 + t8 + t9 + (t4*t7)*a2 + (t7*262208)*21*a3)
+    t22 = ((t0)*21*a2*a3 + t6 + t3 + (t0*t4)*a2 + (t0*262208)*21*a3)
+    t23 = ((t7)*21*a2*a3 + t8 + t9 + t22 + (t4*t7)*a2 + (t7*262208)*21*a3)
+    n0 = (((t0)*21*a2*a3 + t21 + t6 + t3 + (t4*t0)*a2 + (t0*262208)*21*a3) if (a8 >= 3) else ((t21 + (t22)*a4) if (a8 >= 2) else ((t20 + (t23)*a4) if (a8 >= 1) else (((t11)*21*a2*a3 + t12 + t23 + (t14 + t19)*21*a3 + (t15)*3*a2 + (t16)*3))*a4)))
+    d0 = 21*a2*a3*a4
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
     return (r0,)

@@ -15,7 +15,7 @@ def Fraction(n, d):
 #: What the sympy-free solver relies on, checked on the expressions (:mod:`symcalc._fastgen_solve_sizes`).
 FACTS = {'layers': ('none', 'selective', 'full'),
  'hidden': {'none': 3, 'selective': 3, 'full': 3},
- 'tp_multiple': {1: 64, 2: 64, 4: 64, 8: 64, 16: 64, 32: 64, 64: 64}}
+ 'tp_multiple': {1: 40, 2: 40, 4: 40, 8: 40, 16: 40, 32: 40, 64: 40}}
 
 
 def layers_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10):
@@ -58,12 +58,12 @@ def hidden_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 >= 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0):
         return SLOW
     t0 = a9*a0
-    t1 = a1*(a0)**2
-    t2 = max(a2, 8)
-    t3 = ((t1)*32 + t1*t2)
+    t1 = max(a2, 8)
+    t2 = a1*(a0)**2
+    t3 = ((8*t2)*4 + t1*t2)
     t4 = t3*a9
-    t5 = 65*a1
-    t6 = 16*t1
+    t5 = 41*a1
+    t6 = 83*t2
     t7 = t6*a9
     t8 = a10*a0
     t9 = t3*a10
@@ -73,18 +73,18 @@ def hidden_none(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11):
     t13 = t11*t3
     t14 = a11*a0
     t15 = 911616*t14
-    t16 = 195*t14*a1
-    t17 = 48*t1*a11
+    t16 = 123*t14*a1
+    t17 = 249*t2*a11
     t18 = a6*a7
     t19 = t0*t18
     t20 = t0*t18
-    t21 = ((2*t19 + 607744*t18)*64 + a1*((26*t19 + 256*t18)*64 + (t20*t2)*2 + t20*(t2 + 64)))
-    t22 = ((t21)*a3*a4 + (t12)*64*a2*a3 + (t13)*2 + (t15)*64*a3 + (t16)*2*a2 + (t17)*64)
-    t23 = ((t8)*64*a2*a3 + t22 + (t9)*2 + (t10)*64 + (303872*t8)*64*a3 + (t5*t8)*2*a2)
-    t24 = ((t0)*32*a2*a3 + t4 + (t7)*32 + (t0*303872)*32*a3 + (t0*t5)*a2)
-    t25 = ((t8)*32*a2*a3 + t9 + t24 + (t10)*32 + (303872*t8)*32*a3 + (t5*t8)*a2)
-    n0 = (((t0)*64*a2*a3 + t23 + (t4)*2 + (t7)*64 + (303872*t0)*64*a3 + (t5*t0)*2*a2) if (a8 >= 3) else ((t23 + (t24)*2*a4) if (a8 >= 2) else ((t22 + (t25)*2*a4) if (a8 >= 1) else (((t12)*64*a2*a3 + (t13 + t25)*2 + (t15)*64*a3 + (t16)*2*a2 + (t17)*64 + (t21)*a3))*a4)))
-    d0 = 64*a2*a3*a4
+    t21 = ((2*t20 + 607744*t18)*40 + a1*((256*t18)*40 + (136*t20)*8 + (t19*t1)*2 + t19*(t1 + 64)))
+    t22 = ((t21)*a3*a4 + (t12)*40*a2*a3 + (t13)*2 + (t15)*40*a3 + (t16)*2*a2 + (t17)*8)
+    t23 = ((t8)*40*a2*a3 + t22 + (t9)*2 + (t10)*8 + (303872*t8)*40*a3 + (t5*t8)*2*a2)
+    t24 = ((t0)*20*a2*a3 + t4 + (t7)*4 + (t0*303872)*20*a3 + (t0*t5)*a2)
+    t25 = ((t8)*20*a2*a3 + t9 + t24 + (t10)*4 + (303872*t8)*20*a3 + (t5*t8)*a2)
+    n0 = (((t0)*40*a2*a3 + t23 + (t4)*2 + (t7)*8 + (303872*t0)*40*a3 + (t5*t0)*2*a2) if (a8 >= 3) else ((t23 + (t24)*2*a4) if (a8 >= 2) else ((t22 + (t25)*2*a4) if (a8 >= 1) else (((t12)*40*a2*a3 + (t13 + t25)*2 + (t15)*40*a3 + (t16)*2*a2 + (t17)*8 + (t21)*a3))*a4)))
+    d0 = 40*a2*a3*a4
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
     return (r0,)
@@ -128,12 +128,12 @@ def hidden_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11):
     if not (type(a0) is int and a0 > 0 and type(a1) is int and a1 > 0 and type(a2) is int and a2 > 0 and type(a3) is int and a3 > 0 and type(a4) is int and a4 > 0 and type(a5) is int and a5 > 0 and type(a6) is int and a6 > 0 and type(a7) is int and a7 > 0 and type(a8) is int and a8 >= 0 and type(a9) is int and a9 > 0 and type(a10) is int and a10 > 0 and type(a11) is int and a11 > 0):
         return SLOW
     t0 = a9*a0
-    t1 = a1*(a0)**2
-    t2 = max(a2, 8)
-    t3 = ((t1)*32 + t1*t2)
+    t1 = max(a2, 8)
+    t2 = a1*(a0)**2
+    t3 = ((8*t2)*4 + t1*t2)
     t4 = t3*a9
-    t5 = 65*a1
-    t6 = 16*t1
+    t5 = 41*a1
+    t6 = 83*t2
     t7 = t6*a9
     t8 = a10*a0
     t9 = t3*a10
@@ -143,18 +143,18 @@ def hidden_selective(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11):
     t13 = t11*t3
     t14 = a11*a0
     t15 = 911616*t14
-    t16 = 195*t14*a1
-    t17 = 48*t1*a11
+    t16 = 123*t14*a1
+    t17 = 249*t2*a11
     t18 = a6*a7
     t19 = t0*t18
     t20 = t0*t18
-    t21 = ((2*t19 + 607744*t18)*64 + a1*((26*t19)*64 + (t20*t2)*2 + t20*(t2 + 64)))
-    t22 = ((t21)*a3*a4 + (t12)*64*a2*a3 + (t13)*2 + (t15)*64*a3 + (t16)*2*a2 + (t17)*64)
-    t23 = ((t8)*64*a2*a3 + t22 + (t9)*2 + (t10)*64 + (303872*t8)*64*a3 + (t5*t8)*2*a2)
-    t24 = ((t0)*32*a2*a3 + t4 + (t7)*32 + (t0*303872)*32*a3 + (t0*t5)*a2)
-    t25 = ((t8)*32*a2*a3 + t9 + t24 + (t10)*32 + (303872*t8)*32*a3 + (t5*t8)*a2)
-    n0 = (((t0)*64*a2*a3 + t23 + (t4)*2 + (t7)*64 + (303872*t0)*64*a3 + (t5*t0)*2*a2) if (a8 >= 3) else ((t23 + (t24)*2*a4) if (a8 >= 2) else ((t22 + (t25)*2*a4) if (a8 >= 1) else (((t12)*64*a2*a3 + (t13 + t25)*2 + (t15)*64*a3 + (t16)*2*a2 + (t17)*64 + (t21)*a3))*a4)))
-    d0 = 64*a2*a3*a4
+    t21 = ((2*t20 + 607744*t18)*40 + a1*((136*t20)*8 + (t19*t1)*2 + t19*(t1 + 64)))
+    t22 = ((t21)*a3*a4 + (t12)*40*a2*a3 + (t13)*2 + (t15)*40*a3 + (t16)*2*a2 + (t17)*8)
+    t23 = ((t8)*40*a2*a3 + t22 + (t9)*2 + (t10)*8 + (303872*t8)*40*a3 + (t5*t8)*2*a2)
+    t24 = ((t0)*20*a2*a3 + t4 + (t7)*4 + (t0*303872)*20*a3 + (t0*t5)*a2)
+    t25 = ((t8)*20*a2*a3 + t9 + t24 + (t10)*4 + (303872*t8)*20*a3 + (t5*t8)*a2)
+    n0 = (((t0)*40*a2*a3 + t23 + (t4)*2 + (t7)*8 + (303872*t0)*40*a3 + (t5*t0)*2*a2) if (a8 >= 3) else ((t23 + (t24)*2*a4) if (a8 >= 2) else ((t22 + (t25)*2*a4) if (a8 >= 1) else (((t12)*40*a2*a3 + (t13 + t25)*2 + (t15)*40*a3 + (t16)*2*a2 + (t17)*8 + (t21)*a3))*a4)))
+    d0 = 40*a2*a3*a4
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
     return (r0,)
@@ -197,10 +197,10 @@ def hidden_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11):
         return SLOW
     t0 = a9*a0
     t1 = a1*(a0)**2
-    t2 = ((t1)*32 + t1*max(a2, 8))
+    t2 = ((8*t1)*4 + t1*max(a2, 8))
     t3 = t2*a9
-    t4 = 65*a1
-    t5 = 16*t1
+    t4 = 41*a1
+    t5 = 83*t1
     t6 = t5*a9
     t7 = a10*a0
     t8 = t2*a10
@@ -210,17 +210,17 @@ def hidden_full(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11):
     t12 = t10*t2
     t13 = a11*a0
     t14 = 911616*t13
-    t15 = 195*t13*a1
-    t16 = 48*t1*a11
+    t15 = 123*t13*a1
+    t16 = 249*t1*a11
     t17 = a6*a7
     t18 = t0*t17
     t19 = (2*t18 + 607744*t17 + t18*a1)
-    t20 = ((t19)*32*a3*a4 + (t11)*32*a2*a3 + t12 + (t14)*32*a3 + (t15)*a2 + (t16)*32)
-    t21 = ((t7)*32*a2*a3 + t20 + t8 + (t9)*32 + (t4*t7)*a2 + (t7*303872)*32*a3)
-    t22 = ((t0)*32*a2*a3 + (t6)*32 + t3 + (t0*t4)*a2 + (t0*303872)*32*a3)
-    t23 = ((t7)*32*a2*a3 + t8 + t22 + (t9)*32 + (t4*t7)*a2 + (t7*303872)*32*a3)
-    n0 = (((t0)*32*a2*a3 + t21 + t3 + (t6)*32 + (t4*t0)*a2 + (t0*303872)*32*a3) if (a8 >= 3) else ((t21 + (t22)*a4) if (a8 >= 2) else ((t20 + (t23)*a4) if (a8 >= 1) else (((t11)*32*a2*a3 + t12 + t23 + (t14 + t19)*32*a3 + (t15)*a2 + (t16)*32))*a4)))
-    d0 = 32*a2*a3*a4
+    t20 = ((t19)*20*a3*a4 + (t11)*20*a2*a3 + t12 + (t14)*20*a3 + (t15)*a2 + (t16)*4)
+    t21 = ((t7)*20*a2*a3 + t20 + t8 + (t9)*4 + (t4*t7)*a2 + (t7*303872)*20*a3)
+    t22 = ((t0)*20*a2*a3 + (t6)*4 + t3 + (t0*t4)*a2 + (t0*303872)*20*a3)
+    t23 = ((t7)*20*a2*a3 + t8 + t22 + (t9)*4 + (t4*t7)*a2 + (t7*303872)*20*a3)
+    n0 = (((t0)*20*a2*a3 + t21 + t3 + (t6)*4 + (t4*t0)*a2 + (t0*303872)*20*a3) if (a8 >= 3) else ((t21 + (t22)*a4) if (a8 >= 2) else ((t20 + (t23)*a4) if (a8 >= 1) else (((t11)*20*a2*a3 + t12 + t23 + (t14 + t19)*20*a3 + (t15)*a2 + (t16)*4))*a4)))
+    d0 = 20*a2*a3*a4
     q0, m0 = divmod(n0, d0)
     r0 = q0 if not m0 else Fraction(n0, d0)
     return (r0,)

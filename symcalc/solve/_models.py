@@ -36,7 +36,9 @@ def model_family(model: Model, vary: str = "d_model", *, aspect_ratio: Any = Non
     """``model`` with one size made the unknown, keeping its proportions.
 
     ``vary="d_model"``: h becomes the symbol h; the MLP keeps its ratio f/h; the head count stays
-    (or, with ``d_head=``, grows as h/d_h with the KV heads in proportion); with
+    and the head size keeps its ratio d_h/h (so the family at the model's own width is the model,
+    also where d_h ≠ h/a, as Gemma's and Qwen3's heads are); with ``d_head=`` the head size is
+    fixed instead and the heads grow as h/d_h, the KV heads in proportion; with
     ``aspect_ratio=r`` the depth follows L = h/r (Kaplan et al. 2020 §3.2's h/L). ``vary="n_layers"``:
     L becomes the symbol, everything else stays.
 
@@ -62,7 +64,7 @@ def model_family(model: Model, vary: str = "d_model", *, aspect_ratio: Any = Non
         heads = h / d_head
         changes.update(n_heads=heads, n_kv_heads=model.n_kv_heads / model.n_heads * heads, d_head=d_head)
     elif model.d_head != model.d_model / model.n_heads:
-        changes["d_head"] = h / model.n_heads
+        changes["d_head"] = model.d_head / model.d_model * h
     if aspect_ratio is not None:
         changes["n_layers"] = h / as_size("aspect_ratio", aspect_ratio)
     return model.replace(**changes), h

@@ -79,6 +79,7 @@ def test_plot_writes_the_computed_frontier(tmp_path, capsys):
     (["--compute", "1e24", "--unique-tokens", "ten"], "--unique-tokens"),
     (["--compute", "1e24", "--inference-tokens", "-1"], "--inference-tokens"),
     (["--compute", "1e24", "--hardware", "toaster"], "toaster"),
+    (["--compute", "1e22", "--exact-flops", "--flops-per-param-token", "8"], "--flops-per-param-token"),
 ])
 def test_bad_input_is_one_line(argv, flag, capsys):
     """Bad input: one line naming the flag or value, exit 2."""

@@ -101,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
         raise SymcalcError("give --compute FLOP or --loss NATS (one of them); --list-fits lists the fits")
     fit_name = args.fit or ("muennighoff" if args.unique_tokens is not None else "chinchilla")
     fit = get_fit(fit_name)
+    if args.exact_flops and args.flops_per_param_token is not None:
+        raise SymcalcError("--flops-per-param-token with --exact-flops: the shape frontier puts Kaplan's 6N beside "
+                           "exact FLOPs per token (attention included); drop one of the two")
     k = None if args.flops_per_param_token is None else _number(args.flops_per_param_token, "--flops-per-param-token")
     if args.loss is not None:
         target = _number(args.loss, "--loss")

@@ -21,9 +21,9 @@ A preset whose expressions are still not integer code gets none, and the full pa
 Two more functions of the same arguments cover two flags: ``serve_square`` (the prefill's FLOPs by
 operation with the full attention square, ``--full-attention-square``) and ``serve_eager`` (the inference
 memory keeping the prefill's s^2 attention scores, ``--no-flash-attention``), and per weight dtype below
-16 bits (fp8, int8, int4: the linears take a storage format, the rest stays 16-bit) ``serve_memory_<dtype>``,
-the inference memory with those weights (their memory traffic is ``serve``'s at w = 1 byte, or for int4
-at w = 1/2, which the caller extrapolates from w = 1, 2, 3: the traffic is affine in w).
+16 bits (fp8, int8, int4: the linears take a storage format, the rest stays 16-bit, in the memory and in
+the weight traffic alike: :func:`symcalc.memory.inference.stored_weights`) ``serve_<dtype>``, ``serve``'s
+values with those weights (its argument w unused).
 """
 
 from __future__ import annotations
@@ -76,21 +76,28 @@ def _expert_powers(exprs: list) -> tuple:
     return subs, tuple(args), tuple(rows)
 
 
-def serve_source(model) -> str:
-    """The ``SERVE`` table and the ``serve`` function of one preset (empty when not integer code)."""
+def _estimate_values(est) -> tuple:
+    """``(table of operation names, values)`` of one estimate, in ``serve``'s order: each step's FLOPs, traffic
+    and all-reduce bytes, then the memory and its KV cache."""
     from sympy import Integer
 
-    from ._fastgen import _function
-    from .serving import serving
-
-    s, n, b, t, w, kv2, a = _args()
-    est = serving(model, prompt_len=s, n_generate=n, batch=b, tp=t, weights=w, bytes_kv=kv2 / 2, bytes_act=a)
     table, exprs = {}, []
     for phase, step in (("prefill", est.prefill), ("decode", est.decode)):
         table[f"{phase}_flops"] = tuple(step.flops)
         table[f"{phase}_traffic"] = tuple(step.traffic)
         exprs += list(step.flops.values()) + list(step.traffic.values()) + [step.comm]
     exprs += [est.memory.total, est.memory.get("kv_cache", Integer(0))]
+    return table, exprs
+
+
+def serve_source(model) -> str:
+    """The ``SERVE`` table and the ``serve`` function of one preset (empty when not integer code)."""
+    from ._fastgen import _function
+    from .serving import serving
+
+    s, n, b, t, w, kv2, a = _args()
+    est = serving(model, prompt_len=s, n_generate=n, batch=b, tp=t, weights=w, bytes_kv=kv2 / 2, bytes_act=a)
+    table, exprs = _estimate_values(est)
     table["max_batch_linear"] = _linear_in(est.memory.total, b)
     try:
         subs, extra, rows = _expert_powers(exprs)
@@ -107,8 +114,9 @@ def serve_source(model) -> str:
 def _variants(model, table: dict) -> str:
     """``serve_square``: the prefill's FLOPs by operation with the full attention square (``--full-attention-square``);
     ``serve_eager``: the inference memory keeping the prefill's s^2 scores (``--no-flash-attention``), with
-    ``SERVE["eager_linear"]`` (linear in b); ``serve_memory_<dtype>``: the memory with weights below 16 bits,
-    ``SERVE["<dtype>_linear"]``. Same arguments as ``serve``; left out when not integer code."""
+    ``SERVE["eager_linear"]`` (linear in b); ``serve_<dtype>``: ``serve``'s values with weights below 16 bits (the
+    memory and every step's weight traffic, w unused), ``SERVE["<dtype>_linear"]``. Same arguments as ``serve``
+    (``serve_<dtype>`` also its expert powers); left out when not integer code."""
     from ._fastgen import _function
     from .serving import serving
 
@@ -130,10 +138,17 @@ def _variants(model, table: dict) -> str:
     from .memory.inference import _QUANTIZED_NAMES
 
     for name in _QUANTIZED_NAMES:  # weights below 16 bits: the linears in a storage format, the rest 16-bit
-        memory = serving(model, **{**kw, "weights": name}).memory.total
+        est = serving(model, **{**kw, "weights": name})
+        names, exprs = _estimate_values(est)
+        if any(names[k] != table[k] for k in names):
+            continue  # other operations than serve's: the full path answers
         try:
-            out += "\n\n" + _function(f"serve_memory_{name}", _args(), (memory,))
-            table[f"{name}_linear"] = _linear_in(memory, b)
+            subs, extra, rows = _expert_powers(exprs)
+            if rows != table.get("expert_powers", ()):
+                continue
+            exprs = [e.xreplace(subs) for e in exprs]
+            out += "\n\n" + _function(f"serve_{name}", _args() + extra, tuple(exprs))
+            table[f"{name}_linear"] = _linear_in(est.memory.total, b)
         except Exception:  # noqa: BLE001
             pass
     return out

@@ -155,10 +155,35 @@ QUANTIZED = [
 
 @pytest.mark.parametrize("argv", QUANTIZED)
 def test_serve_quantized_weights_equal_the_full_path(argv):
-    """Weights below 16 bits (the memory holds the linears in a storage format: the generated serve_memory_<dtype>;
-    the roofline reads w bytes per weight, int4's 1/2 extrapolated from the affine traffic) print the full path's
-    bytes, text and --json."""
+    """Weights below 16 bits (the linears in a storage format, the rest 16-bit, in the memory and in every step's
+    weight reads: the generated serve_<dtype>) print the full path's bytes, text and --json."""
     _same(argv.split())
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_serve_every_preset_with_quantized_weights_equals_the_full_path(name):
+    """`symcalc serve --preset NAME` with --weight-dtype int4, int8 and --dtype fp8 (text and --json, TP 1 and 2,
+    one generated token) prints the full path's bytes wherever the fast path answers, on nearly every preset."""
+    covered = 0
+    for more in (["--weight-dtype", "int4", "-s", "300", "-o", "5", "-b", "3"], ["--dtype", "fp8", "-tp", "2", "--json"],
+                 ["--weight-dtype", "int8", "-o", "1", "--prefill-batch", "1", "--json"]):
+        argv = ["serve", "--preset", name, "--hardware", "h100", *more]
+        fast = _quick(argv)
+        if fast[0] is None:
+            continue
+        covered += 1
+        assert fast == _full(argv), " ".join(argv)
+    assert covered >= 2, name
+
+
+@pytest.mark.parametrize("argv", [
+    "serve --preset llama-3-8b --hardware h100 --quantize nf4",
+    "serve --preset mixtral-8x7b --hardware h100 -tp 2 --quantize int8 --json",
+    "serve --preset llama-3-8b --hardware h100 --quantize nf4 --double-quant --weight-dtype fp32",
+    "serve --preset llama-3-8b --hardware h100 --dtype fp8 --quantize fp8"])
+def test_serve_quantize_goes_to_the_full_path(argv):
+    """--quantize (a storage format with scales: no generated code) is left to the full path, which answers."""
+    assert _quick(argv.split()) == (None, "") and _full(argv.split())[0] == 0
 
 
 def test_serve_quantized_weights_without_flash_attention_go_to_the_full_path():

@@ -18,12 +18,11 @@ a flag wins over the entry; a memory size is needed, a link for TP > 1), the eff
 (the memory: M(p) - KV(p) + KV(b) of the generated memory and KV cache at batch p and b),
 ``--full-attention-square`` (the generated ``serve_square``: the prefill's FLOPs with the whole square),
 ``--no-flash-attention`` (``serve_eager``: the memory with the s^2 scores), ``--experts``, ``--weight-dtype`` (or ``--dtype`` naming a storage type;
-16 bits or more as ``serve``'s argument w; below, fp8, int8, int4, the memory from the generated
-``serve_memory_<dtype>``, the linears in a storage format, and the traffic at w = 1, or for int4 at w = 1/2
-extrapolated from w = 1, 2, 3: it is affine in w), ``--kv-cache-dtype``, ``--activation-bytes`` (the
-generated code takes the bytes as arguments) and ``--json``. Weights below 16 bits with
-``--no-flash-attention``, a decode step routing so many tokens that the full path
-keeps its (p/q)^T a power, and two kept powers go to the full path.
+16 bits or more as ``serve``'s argument w; below, fp8, int8, int4, the generated ``serve_<dtype>``: the linears
+in a storage format, the rest 16-bit, in the memory and in every step's weight traffic), ``--kv-cache-dtype``,
+``--activation-bytes`` (the generated code takes the bytes as arguments) and ``--json``. Weights below 16 bits
+with ``--no-flash-attention``, ``--quantize`` (a storage format with scales), a decode step routing so many
+tokens that the full path keeps its (p/q)^T a power, and two kept powers go to the full path.
 
 A prefill routing so many tokens that written out (p/q)^T would pass 2^16 bits (:func:`symcalc._powers.kept`;
 the full path keeps it a :class:`symcalc._routedpower.RoutedPower`) is answered here too: ``serve`` is
@@ -137,11 +136,12 @@ def _call(function, *args) -> tuple:
     return values
 
 
-def _values(m, args: tuple, powers: list, keep: list) -> list:
-    """The generated ``serve``'s values; with one kept power x, each as c0 + c1 x (:class:`Kept`): the function is
-    evaluated at x = 0, 1, 2 and checked to be affine in x (else, or with two kept powers, the full path)."""
+def _values(m, function, args: tuple, powers: list, keep: list) -> list:
+    """The generated ``serve``'s (or ``serve_<dtype>``'s) values; with one kept power x, each as c0 + c1 x
+    (:class:`Kept`): the function is evaluated at x = 0, 1, 2 and checked to be affine in x (else, or with two
+    kept powers, the full path)."""
     if not keep:
-        values = m.serve(*args, *powers)
+        values = function(*args, *powers)
         if values is m.SLOW:
             raise _Fallback
         return list(values)
@@ -151,7 +151,7 @@ def _values(m, args: tuple, powers: list, keep: list) -> list:
     at = []
     for x in (0, 1, 2):
         powers[i:i + 2] = [x, 1]
-        at.append(m.serve(*args, *powers))
+        at.append(function(*args, *powers))
         if at[-1] is m.SLOW:
             raise _Fallback
     if any(Fraction(v2) - v1 != Fraction(v1) - v0 for v0, v1, v2 in zip(*at)):
@@ -213,40 +213,34 @@ def compute(opts: dict, defaults: dict) -> tuple:
     (w, w_den), (kv_num, kv_den) = storage[weights], storage[kv_dtype]
     if 2 * kv_num % kv_den:
         raise _Fallback
-    # weights below 16 bits: the memory holds the linears in a storage format (serve_memory_<dtype>); the
-    # roofline reads w bytes per weight: serve's traffic at w = 1, or extrapolated to w = 1/2 (int4)
+    # weights below 16 bits: the linears in a storage format, the rest 16-bit, in the memory and in the traffic
+    # (the generated serve_<dtype>, whose w is unused)
     quantized = w_den != 1 or w < 2
-    bytes_ = (w if w_den == 1 else 1, 2 * kv_num // kv_den, opts.get("act", defaults["activation_bytes"]))
+    function = getattr(m, f"serve_{weights}", None) if quantized else m.serve
+    bytes_ = (2 if quantized else w, 2 * kv_num // kv_den, opts.get("act", defaults["activation_bytes"]))
     hw, device = _device(opts, dtype, defaults)
     eff = {k: device[k] for k in ("compute", "memory", "link")}
     experts = opts.get("experts") or defaults["experts"]
     table = m.SERVE
 
-    def serve(batch: int, read: str = experts) -> tuple:
-        return _call(m.serve, s, n, batch, t, *bytes_, *_expert_powers(table, read, {"s": s, "n": n, "b": batch, "t": t})[0])
+    def serve(batch: int, read: str = experts, of=m.serve) -> tuple:
+        return _call(of, s, n, batch, t, *bytes_, *_expert_powers(table, read, {"s": s, "n": n, "b": batch, "t": t})[0])
 
     square, eager = opts.get("square", False), opts.get("eager", False)
     linear = "eager_linear" if eager else f"{weights}_linear" if quantized else "max_batch_linear"
-    if (square and not hasattr(m, "serve_square")) or (eager and quantized) or not table.get(linear):
+    if (square and not hasattr(m, "serve_square")) or (eager and quantized) or function is None \
+            or not table.get(linear):
         raise _Fallback
 
     def total(batch: int):
         """The inference memory at ``batch`` sequences (every expert resident, whatever a step reads)."""
-        if eager or quantized:
-            return _call(getattr(m, "serve_eager" if eager else f"serve_memory_{weights}"), s, n, batch, t, *bytes_)[0]
-        return serve(batch, "all")[-2]
+        if eager:
+            return _call(m.serve_eager, s, n, batch, t, *bytes_)[0]
+        return serve(batch, "all", function)[-2]
 
     def step_values(gen: int) -> list:
-        def at(wb: int) -> list:
-            return _values(m, (s, gen, b, t, wb, *bytes_[1:]),
-                           *_expert_powers(table, experts, {"s": s, "n": gen, "b": b, "t": t}))
-
-        if w_den == 1:
-            return at(w)
-        v1, v2, v3 = at(1), at(2), at(3)
-        if any(c - v != v - a for a, v, c in zip(v1, v2, v3)):
-            raise _Fallback
-        return [a + (v - a) * (Fraction(w, w_den) - 1) for a, v in zip(v1, v2)]
+        return _values(m, function, (s, gen, b, t, *bytes_),
+                       *_expert_powers(table, experts, {"s": s, "n": gen, "b": b, "t": t}))
 
     values = step_values(n)
     k = len(table["prefill_flops"]) + len(table["prefill_traffic"]) + 1
@@ -260,7 +254,7 @@ def compute(opts: dict, defaults: dict) -> tuple:
     prefill_batch = opts.get("prefill_batch")
     if prefill_batch is not None:  # the memory: weights + activations of the prompts prefilled at once + KV cache of b
         values[-2] = total(prefill_batch) - serve(prefill_batch, "all")[-1] + values[-1]
-    elif eager or quantized:
+    elif eager:
         values[-2] = total(b)
     pre = _step(table, "prefill", values[:k], device)
     dec = _step(table, "decode", values[k:-2], device)

@@ -17,7 +17,8 @@ from ..memory.offload import OFFLOAD_DEVICES
 from ..memory.storage import QUANTIZE
 from .common import positive_int
 
-__all__ = ["add_finetune_arguments", "finetune_options", "memory_options", "parse_freeze"]
+__all__ = ["add_finetune_arguments", "finetune_options", "memory_options", "parse_freeze", "add_quantize_arguments",
+           "inference_storage"]
 
 _LAYERS = re.compile(r"^layers\s*=\s*(\d+)(?:\s*-\s*(\d+))?$")
 
@@ -40,12 +41,8 @@ def add_finetune_arguments(parser: argparse.ArgumentParser, *, memory: bool) -> 
                         "and layers=K (the first K layers) or layers=A-B (layers A to B, 0-based); --finetune full only")
     if not memory:
         return
-    g.add_argument("--quantize", choices=QUANTIZE,
-                   help="store the frozen linears quantized: nf4/fp4 (block 64, fp32 absmax: 4.5 bits), int8 "
-                        "(LLM.int8, a scale per row), fp8 (a scale per tensor); embeddings, LM head and norms stay "
-                        "16-bit. Training: with an adapter (qlora defaults to nf4); --infer: the served weights")
-    g.add_argument("--double-quant", action="store_true",
-                   help="nf4/fp4: 8-bit scales with an fp32 scale per 256 (about 4.127 bits per weight)")
+    add_quantize_arguments(g, "store the frozen linears quantized", "Training: with an adapter (qlora defaults to "
+                           "nf4); --infer: the served weights")
     o = parser.add_argument_group("offload and sharding (DeepSpeed ZeRO-Offload/Infinity, FSDP hybrid sharding)")
     o.add_argument("--offload-optimizer", choices=OFFLOAD_DEVICES,
                    help="master copy and optimizer states (and the gradients) on the CPU or NVMe (ZeRO >= 1)")
@@ -89,6 +86,31 @@ def parse_freeze(text: Optional[str]) -> Optional[Freeze]:
         return Freeze(parts=tuple(parts), layers=layers)
     except SymcalcError as exc:
         raise SymcalcError(str(exc).replace("freeze:", "--freeze:", 1)) from None
+
+
+def add_quantize_arguments(group, what: str, more: str) -> None:
+    """``--quantize`` and ``--double-quant`` (:class:`~symcalc.memory.Storage`), for ``mem`` and ``serve``."""
+    group.add_argument("--quantize", choices=QUANTIZE,
+                       help=f"{what}: nf4/fp4 (block 64, fp32 absmax: 4.5 bits), int8 (LLM.int8, a scale per row), "
+                            f"fp8 (a scale per tensor); embeddings, LM head and norms stay 16-bit. {more}")
+    group.add_argument("--double-quant", action="store_true",
+                       help="nf4/fp4: 8-bit scales with an fp32 scale per 256 (about 4.127 bits per weight)")
+
+
+def inference_storage(args: argparse.Namespace):
+    """The :class:`~symcalc.memory.Storage` of ``--quantize`` (with ``--double-quant``) for served weights, or None;
+    ``--weight-dtype`` below 16 bits beside it is refused (both would quantize the linears)."""
+    from ..memory import Storage
+    from ..memory.states import WEIGHT_DTYPES
+
+    if args.quantize is None:
+        if args.double_quant:
+            raise SymcalcError("--double-quant needs --quantize nf4 or fp4")
+        return None
+    if args.weight_dtype is not None and WEIGHT_DTYPES[args.weight_dtype] < 2:
+        raise SymcalcError(f"--weight-dtype {args.weight_dtype} with --quantize {args.quantize}: both quantize the "
+                           "linears; give one (--weight-dtype is then the dtype of the rest: bf16, fp16, fp32)")
+    return Storage(args.quantize, double_quant=args.double_quant)
 
 
 def finetune_options(args: argparse.Namespace) -> dict[str, Any]:

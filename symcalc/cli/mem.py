@@ -8,7 +8,7 @@ from typing import Any
 from sympy import Integer, ceiling
 
 from ..errors import SymcalcError
-from ..memory import PARTS, Parallel, Precision, Storage, host_memory, inference_memory, training_memory
+from ..memory import PARTS, Parallel, Precision, host_memory, inference_memory, training_memory
 from ..structure import MLA_CACHE, WINDOW_CACHE
 from ..memory.activations import PROFILES, RECOMPUTE
 from ..memory.states import OPTIMIZERS, WEIGHT_DTYPES
@@ -21,7 +21,7 @@ from .common import (
     add_model_arguments, amount_type, default_help, model_from_args, nonnegative_int, positive_int, print_json,
     seq_len_type,
 )
-from .finetune_args import add_finetune_arguments, finetune_options, memory_options
+from .finetune_args import add_finetune_arguments, finetune_options, inference_storage, memory_options
 from ._texts import MEM_CA_MEANING, MEM_CA_SAYS, MEM_FOOTER, MEM_UNITS
 
 GIB = 2**30
@@ -261,14 +261,7 @@ def _inference_storage(args: argparse.Namespace):
     """--quantize for inference (with --double-quant); the training-only fine-tuning flags are refused."""
     finetune_options(args)
     memory_options(args)
-    if args.quantize is None:
-        if args.double_quant:
-            raise SymcalcError("--double-quant needs --quantize nf4 or fp4")
-        return None
-    if args.weight_dtype is not None and WEIGHT_DTYPES[args.weight_dtype] < 2:
-        raise SymcalcError(f"--weight-dtype {args.weight_dtype} with --quantize {args.quantize}: both quantize the "
-                           "linears; give one (--weight-dtype is then the dtype of the rest: bf16, fp16, fp32)")
-    return Storage(args.quantize, double_quant=args.double_quant)
+    return inference_storage(args)
 
 
 def _host(model, args, par: Parallel, zero: int) -> dict[str, int]:

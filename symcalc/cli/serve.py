@@ -11,6 +11,7 @@ from sympy import Integer
 from ..errors import SymcalcError
 from ..memory.states import WEIGHT_DTYPES
 from .common import add_model_arguments, model_from_args, parse_amount, positive_int, print_json
+from .finetune_args import add_quantize_arguments, inference_storage
 from .hwargs import add_hardware_arguments, figure_or_flag, hardware_from_args, peak_from_args
 
 
@@ -62,7 +63,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     pr = p.add_argument_group("precision")
     pr.add_argument("--weight-dtype", choices=list(WEIGHT_DTYPES),
                     help=f"stored weights (default: --dtype when it is a storage type, else {d.weight_dtype}); "
-                         "int4 = 1/2 byte")
+                         "fp8, int8 (1 byte) and int4 (1/2 byte) quantize the linears only, scales not counted "
+                         "(embeddings, LM head, norms stay 16-bit: in the memory and in the weights each step reads)")
+    add_quantize_arguments(pr, "store the linears quantized with their scales, as symcalc mem --infer --quantize: the "
+                           "memory and every step's weight reads", "--weight-dtype is then the rest's (bf16, fp16, fp32)")
     pr.add_argument("--kv-cache-dtype", choices=list(WEIGHT_DTYPES),
                     help=f"KV-cache values (default {d.kv_cache_dtype})")
     pr.add_argument("--activation-bytes", type=positive_int,
@@ -116,18 +120,23 @@ def run(args: argparse.Namespace) -> int:
     model = model_from_args(args, learned_positions_from=None)
     hw = hardware_from_args(args)
     dev = device_from_args(args)
-    weights = args.weight_dtype or (args.dtype if args.dtype in STORAGE else resolve("weight_dtype"))
+    storage = inference_storage(args)
+    # --dtype names the weights' storage type too, unless --quantize stores the linears (the rest then 16-bit or more)
+    by_dtype = args.dtype in STORAGE and (storage is None or STORAGE[args.dtype] >= 2)
+    weights = args.weight_dtype or (args.dtype if by_dtype else resolve("weight_dtype"))
     kv = resolve("kv_cache_dtype", args.kv_cache_dtype)
     args.sequence_length = resolve("seq_len", args.sequence_length)
     args.output_tokens = resolve("serve_output_tokens", args.output_tokens)
     args.batch_size = resolve("micro_batch", args.batch_size)
     est = serving(model, prompt_len=args.sequence_length, n_generate=args.output_tokens, batch=args.batch_size,
-                  tp=args.tensor_parallel_size, prefill_batch=args.prefill_batch, weights=weights,
+                  tp=args.tensor_parallel_size, prefill_batch=args.prefill_batch, weights=weights, storage=storage,
                   bytes_kv=kv, bytes_act=args.activation_bytes, experts=args.experts,
                   causal=not args.full_attention_square, flash_attention=not args.no_flash_attention,
                   hardware=hw, dtype=args.dtype, **dev)
     if args.json:
         out = est.as_dict()
+        if storage is not None:
+            out["storage"] = storage.describe()
         out.update(weight_dtype=weights, kv_cache_dtype=kv,
                    units={"ttft_s": "s", "tpot_s": "s", "tokens_per_s": "output tokens/s of the replica",
                           "kv_cache_bytes": "bytes per device", "memory_bytes": "bytes per device",
@@ -135,8 +144,9 @@ def run(args: argparse.Namespace) -> int:
         print_json(out)
         return 0
     on = f"{hw.name} ({args.dtype or resolve('dtype')})" if hw is not None else "devices"
+    stored = f"{weights}, linears {storage.describe()}" if storage is not None else weights
     print(f"symcalc serve: {model.name or 'custom model'} on {int(args.tensor_parallel_size)} x {on}; weights "
-          f"{weights}, KV cache {kv}; {int(args.batch_size)} x ({int(args.sequence_length)} prompt + "
+          f"{stored}, KV cache {kv}; {int(args.batch_size)} x ({int(args.sequence_length)} prompt + "
           f"{int(args.output_tokens)} generated) tokens")
     print(est)
     d = est.decode

@@ -29,7 +29,7 @@ from .parallel import Parallel, as_parallel, check_amounts
 from .placement import state_terms
 from .states import WEIGHT_DTYPES, Precision
 
-__all__ = ["kv_cache", "weight_bytes", "inference_memory"]
+__all__ = ["kv_cache", "weight_bytes", "inference_memory", "stored_weights"]
 
 
 def weight_bytes(dtype: Any) -> Expr:
@@ -65,6 +65,31 @@ def _weights(weights: Any, storage: Any) -> tuple:
         raise SymcalcError(f"weights={weights!r} below 16 bits with storage={storage.format!r}: the storage quantizes "
                            "the linears; weights is the dtype of the rest (bf16, fp16 or fp32)")
     return bw, storage
+
+
+def stored_weights(model, par: Parallel, *, weights: Any, storage: Any = None, bytes_act: Any = 2) -> dict[str, Expr]:
+    """Bytes of the stored weights of each parameter part on one device, ``{part: bytes}``, for inference.
+
+    The one place serving reads weight bytes from: :func:`inference_memory`'s ``weights/<part>`` and
+    the roofline's weight traffic (:mod:`symcalc.serving`). ``weights`` and ``storage`` as for
+    :func:`inference_memory` (a quantized name or a :class:`~symcalc.memory.storage.Storage` stores
+    the linears, scales included for a storage format, the rest in 16 bits); the parts are
+    :func:`~symcalc.memory.placement.state_terms`' weights, every part frozen, no optimizer, in the
+    order of :func:`~symcalc.memory.parallel.parallel_param_parts`, plus ``dequantized`` (the one
+    matrix a 4-bit format dequantizes at a time, ``bytes_act`` per value) where the storage has one.
+
+    >>> from symcalc import Model
+    >>> m = Model(n_layers=2, d_model=8, n_heads=2, n_kv_heads=1, d_ff=32, vocab=10)
+    >>> w = stored_weights(m, Parallel(), weights="int4")
+    >>> w["lm_head/weight"], w["mlp/up"]             # the LM head stays 16-bit, the linears take 1/2 byte
+    (160, 256)
+    """
+    from ..finetune import ALL
+
+    bw, storage = _weights(weights, storage)
+    terms = state_terms(model, par, precision=Precision(weight=bw, grad=0, master=0, act=bytes_act),
+                        optimizer="none", freeze=ALL, storage=storage)
+    return {term.part: term.bytes for term in terms if term.kind == "weights"}
 
 
 #: ``weights`` names below 16 bits: they quantize the linears only (plain, scales not counted).
@@ -200,15 +225,8 @@ def inference_memory(
         raise SymcalcError(f"cp={par.cp} for inference; context parallelism is modelled for training only "
                            "(a decode step cannot split its one new token), use cp=1")
     par.check_model(model)
-    from ..finetune import ALL
-
-    bw, storage = _weights(weights, storage)
-    parts: dict[str, Expr] = {}
-    terms = state_terms(model, par, precision=Precision(weight=bw, grad=0, master=0, act=bytes_act),
-                        optimizer="none", freeze=ALL, storage=storage)
-    for term in terms:
-        if term.kind == "weights":
-            parts[f"weights/{term.part}"] = term.bytes
+    parts = {f"weights/{part}": value for part, value in
+             stored_weights(model, par, weights=weights, storage=storage, bytes_act=bytes_act).items()}
     parts["kv_cache"] = kv_cache(model, tokens=seq_len + n_generate, batch=micro_batch,
                                  bytes_kv=bytes_kv, tp=par.tp, pp=par.pp, window_cache=window_cache,
                                  mla_cache=mla_cache)

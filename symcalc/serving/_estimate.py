@@ -181,7 +181,8 @@ def _ceil(value: Expr) -> Any:
 
 
 def serving(model: Model, *, prompt_len: Any = S.seq_len, n_generate: Any = S.n_generate, batch: Any = S.micro_batch,
-            tp: Any = 1, pp: Any = 1, prefill_batch: Any = None, weights: Any = None, bytes_kv: Any = None,
+            tp: Any = 1, pp: Any = 1, prefill_batch: Any = None, weights: Any = None, storage: Any = None,
+            bytes_kv: Any = None,
             bytes_act: Any = None, experts: Optional[str] = None, causal: Optional[bool] = None,
             flash_attention: bool = True, hardware: Any = None, dtype: Optional[str] = None, peak_flops: Any = None, mem_bandwidth: Any = None,
             bandwidth_scaleup: Any = None, memory: Any = None, compute_efficiency: Any = None,
@@ -196,7 +197,10 @@ def serving(model: Model, *, prompt_len: Any = S.seq_len, n_generate: Any = S.n_
         memory only (latency is modelled for tp alone: ``pp`` must be 1 for the times)
     prefill_batch : prompts prefilled at once, for the transient memory (default b: the whole batch)
     weights, bytes_kv, bytes_act : bytes per weight (``"int4"``, ``"fp8"``...), per KV value, per activation
-        (None: the active defaults; activations the precision recipe's, bf16: 2)
+        (None: the active defaults; activations the precision recipe's, bf16: 2); a weight dtype below
+        16 bits stores the linears only (the rest 16-bit), in the memory and in every step's traffic alike
+    storage : a :class:`~symcalc.memory.Storage` or a format name (``"nf4"``...), optional: the linears
+        with their scales, for the memory and the traffic (see :func:`~symcalc.memory.inference_memory`)
     experts : ``"expected"`` or ``"all"`` routed experts read per MoE layer (see :mod:`symcalc.serving`)
     causal : the prefill's attention computes half the square (flash attention); flash_attention :
         the prefill's transient memory keeps no s^2 scores
@@ -235,12 +239,16 @@ def serving(model: Model, *, prompt_len: Any = S.seq_len, n_generate: Any = S.n_
 
     weights, bytes_kv = _default("weight_dtype", weights), _default("kv_cache_dtype", bytes_kv)
     experts, causal = _default("experts_read", experts), _default("prefill_causal", causal)
-    kw = dict(tp=t, weights=weights, bytes_kv=bytes_kv, bytes_act=bytes_act, experts=experts, device=dev)
+    from ..memory.placement import as_storage
+
+    storage = as_storage(storage)
+    kw = dict(tp=t, weights=weights, storage=storage, bytes_kv=bytes_kv, bytes_act=bytes_act, experts=experts,
+              device=dev)
     pre = prefill_step(model, prompt_len=s, batch=b, causal=causal, **kw)
     ctx = mean_context(s, n)
     dec = decode_step(model, context_len=S.context_len, batch=b, **kw).subs({S.context_len: ctx})
     dec = replace(dec, info={**dec.info, "context_len": ctx})
-    mem_kw = dict(seq_len=s, n_generate=n, weights=weights, bytes_kv=bytes_kv, bytes_act=bytes_act,
+    mem_kw = dict(seq_len=s, n_generate=n, weights=weights, storage=storage, bytes_kv=bytes_kv, bytes_act=bytes_act,
                   flash_attention=flash_attention, prefill_batch=prefill_batch, tp=t)
     from ..memory import inference_memory
 

@@ -195,18 +195,25 @@ def _weight_op(part: str, model: Model) -> Optional[str]:
     return part[:-5] if part.endswith("_bias") else part
 
 
-def _weights(model: Model, tp: Expr, bytes_weight: Expr, expert_fraction: Expr) -> dict[str, Expr]:
-    """Bytes of weights each operation reads on one device (TP-sharded as :mod:`symcalc.memory.parallel`)."""
-    from ..memory.parallel import Parallel, parallel_param_parts
+def _weights(model: Model, tp: Expr, weights: Any, storage: Any, bytes_act: Expr,
+             expert_fraction: Expr) -> dict[str, Expr]:
+    """Bytes of weights each operation reads on one device: the stored bytes of each part, as
+    :func:`symcalc.memory.inference.stored_weights` gives them to :func:`~symcalc.memory.inference_memory`
+    (TP-sharded; quantized linears with their scales, the rest 16-bit), read once."""
+    from ..memory.inference import stored_weights
+    from ..memory.parallel import Parallel
 
     out: dict[str, Expr] = {}
-    for part, (count, _group) in parallel_param_parts(model, Parallel(tp=tp)).items():
+    stored = stored_weights(model, Parallel(tp=tp), weights=weights, storage=storage, bytes_act=bytes_act)
+    for part, value in stored.items():
+        if part == "dequantized":  # a transient 16-bit copy, not a stored weight: kernels read the stored bytes
+            continue
         op = _weight_op(part, model)
         if op is None:
             continue
         if part == "moe/experts":
-            count = count * expert_fraction
-        out[op] = out.get(op, Integer(0)) + bytes_weight * count
+            value = value * expert_fraction
+        out[op] = out.get(op, Integer(0)) + value
     return out
 
 
@@ -238,7 +245,7 @@ def _matmul_io(model: Model, tp: Expr, tokens: Expr, logits: Expr) -> dict[str, 
 
 
 def _step(model: Model, phase: str, *, flops: Breakdown, tokens: Expr, cached: Expr, logits: Expr, batch: Expr,
-          tp: Any, weights: Any, bytes_kv: Any, bytes_act: Any, experts: str, device: Roofline,
+          tp: Any, weights: Any, storage: Any, bytes_kv: Any, bytes_act: Any, experts: str, device: Roofline,
           info: dict) -> Step:
     from ..memory.inference import kv_cache, weight_bytes
     from ..memory.parallel import Parallel
@@ -246,7 +253,6 @@ def _step(model: Model, phase: str, *, flops: Breakdown, tokens: Expr, cached: E
 
     t = as_size("tp", tp)
     Parallel(tp=t).check_model(model)
-    bw = weight_bytes(_default("weight_dtype", weights))
     bkv, ba = weight_bytes(_default("kv_cache_dtype", bytes_kv)), as_positive("bytes_act", activation_bytes(bytes_act))
     experts = as_choice("experts", _default("experts_read", experts), EXPERTS)
     fraction = Integer(1)
@@ -260,7 +266,7 @@ def _step(model: Model, phase: str, *, flops: Breakdown, tokens: Expr, cached: E
         div = Integer(1) if part == "moe/router" else t  # the router is replicated; every other matmul is split
         per_device[op] = per_device.get(op, Integer(0)) + value / div
     traffic: dict[str, Expr] = {}
-    for op, value in _weights(model, t, bw, fraction).items():
+    for op, value in _weights(model, t, _default("weight_dtype", weights), storage, ba, fraction).items():
         traffic[op] = traffic.get(op, Integer(0)) + value
     for op, value in _matmul_io(model, t, tokens, logits).items():
         if op in per_device:  # a matmul this model has (MLA's q_a/q_b/kv_a/kv_b: I/O not counted, see the module)
@@ -289,8 +295,8 @@ def _device(device: Optional[Roofline], hardware: Any, dtype: str, figures: dict
 
 
 def decode_step(model: Model, *, context_len: Any = S.context_len, batch: Any = S.micro_batch, tp: Any = 1,
-                weights: Any = None, bytes_kv: Any = None, bytes_act: Any = None, experts: Optional[str] = None,
-                device: Optional[Roofline] = None, hardware: Any = None, dtype: Optional[str] = None,
+                weights: Any = None, storage: Any = None, bytes_kv: Any = None, bytes_act: Any = None,
+                experts: Optional[str] = None, device: Optional[Roofline] = None, hardware: Any = None, dtype: Optional[str] = None,
                 peak_flops: Any = None, mem_bandwidth: Any = None, bandwidth_scaleup: Any = None,
                 compute_efficiency: Any = None, memory_efficiency: Any = None,
                 link_efficiency: Any = None) -> Step:
@@ -305,8 +311,13 @@ def decode_step(model: Model, *, context_len: Any = S.context_len, batch: Any = 
     ----------
     model : Model
     context_len : tokens already cached per sequence, c; batch : sequences b; tp : TP degree t
-    weights, bytes_kv, bytes_act : bytes per weight (or ``"int4"``...), per KV value, per activation
-        (weights and KV cache default to :mod:`symcalc.defaults`: bf16)
+    weights, bytes_kv, bytes_act : bytes per weight (or a dtype name), per KV value, per activation
+        (weights and KV cache default to :mod:`symcalc.defaults`: bf16). A name below 16 bits
+        (``"fp8"``, ``"int8"``, ``"int4"``) stores the linears only, as
+        :func:`~symcalc.memory.inference_memory` does: the embedding, LM head, norms, biases and router
+        stay 16-bit and are read at 2 bytes
+    storage : a :class:`~symcalc.memory.Storage` or a format name (``"nf4"``, ``"int8"``...), optional
+        the linears stored with their scales, read at their bytes per weight scales included (the rest at ``weights``)
     experts : ``"expected"`` (the default: E(1 - (1 - k/E)^b) distinct experts read per MoE layer) or ``"all"``
     device : a :class:`Roofline`, or ``hardware`` (a catalogue name) with ``dtype`` and any figure:
         peak_flops [FLOP/s], mem_bandwidth [B/s], bandwidth_scaleup [B/s per direction], and the
@@ -320,6 +331,9 @@ def decode_step(model: Model, *, context_len: Any = S.context_len, batch: Any = 
     ('memory', 3.946)
     >>> step.seconds == step.traffic.total / 3350000000000       # = bytes / bandwidth, exactly
     True
+    >>> int4 = decode_step(Model.preset("llama-2-7b"), context_len=0, batch=1, weights="int4", hardware="h100")
+    >>> int4.traffic["lm_head"] == step.traffic["lm_head"]       # the LM head stays 16-bit
+    True
     """
     from ..flops import decode_flops
     from ..inputs import as_count
@@ -330,12 +344,13 @@ def decode_step(model: Model, *, context_len: Any = S.context_len, batch: Any = 
         peak_flops=peak_flops, mem_bandwidth=mem_bandwidth, bandwidth_scaleup=bandwidth_scaleup,
         compute_efficiency=compute_efficiency, memory_efficiency=memory_efficiency, link_efficiency=link_efficiency))
     return _step(model, "decode", flops=decode_flops(model, context_len=c, batch=b), tokens=b, cached=c + 1,
-                 logits=b, batch=b, tp=tp, weights=weights, bytes_kv=bytes_kv, bytes_act=bytes_act, experts=experts,
-                 device=dev, info={"context_len": c, "batch": b})
+                 logits=b, batch=b, tp=tp, weights=weights, storage=storage, bytes_kv=bytes_kv, bytes_act=bytes_act,
+                 experts=experts, device=dev, info={"context_len": c, "batch": b})
 
 
 def prefill_step(model: Model, *, prompt_len: Any = S.seq_len, batch: Any = S.micro_batch, tp: Any = 1,
-                 causal: Optional[bool] = None, weights: Any = None, bytes_kv: Any = None, bytes_act: Any = None,
+                 causal: Optional[bool] = None, weights: Any = None, storage: Any = None, bytes_kv: Any = None,
+                 bytes_act: Any = None,
                  experts: Optional[str] = None, device: Optional[Roofline] = None, hardware: Any = None,
                  dtype: Optional[str] = None, peak_flops: Any = None, mem_bandwidth: Any = None,
                  bandwidth_scaleup: Any = None, compute_efficiency: Any = None, memory_efficiency: Any = None,
@@ -344,7 +359,8 @@ def prefill_step(model: Model, *, prompt_len: Any = S.seq_len, batch: Any = S.mi
 
     FLOPs are :func:`symcalc.flops.prefill_flops` (logits at the last position only) with the
     causal half of the attention square by default (what flash attention computes; ``causal=False``
-    counts the full square); the attention kernel reads the prompt's K and V once.
+    counts the full square); the attention kernel reads the prompt's K and V once. Parameters as
+    :func:`decode_step`'s.
 
     >>> from symcalc import Model
     >>> step = prefill_step(Model.preset("llama-2-7b"), prompt_len=2048, batch=1, hardware="a100")
@@ -360,6 +376,7 @@ def prefill_step(model: Model, *, prompt_len: Any = S.seq_len, batch: Any = S.mi
         peak_flops=peak_flops, mem_bandwidth=mem_bandwidth, bandwidth_scaleup=bandwidth_scaleup,
         compute_efficiency=compute_efficiency, memory_efficiency=memory_efficiency, link_efficiency=link_efficiency))
     return _step(model, "prefill", flops=prefill_flops(model, prompt_len=s, batch=b, causal=causal), tokens=b * s,
-                 cached=s, logits=b, batch=b, tp=tp, weights=weights, bytes_kv=bytes_kv, bytes_act=bytes_act,
+                 cached=s, logits=b, batch=b, tp=tp, weights=weights, storage=storage, bytes_kv=bytes_kv,
+                 bytes_act=bytes_act,
                  experts=experts, device=dev, info={"prompt_len": s, "batch": b, "causal": causal})
 

@@ -210,8 +210,11 @@ def generate_solve() -> str:
     import pprint
 
     from ._fastgen import HEADER
-    from ._fastgen_solve_sizes import flag_memory_facts
+    from ._fastgen_solve_sizes import flag_memory_facts, preset_memory
 
+    models, memory = model_facts(), preset_memory()
+    for name, facts in models.items():
+        facts["memory"] = memory[name]
     covered = {}
     for name, per in solve_facts().items():
         covered[name] = {policy: tuple(q for q in f["closed"] if (q != "devices" or f["devices"])
@@ -223,7 +226,9 @@ def generate_solve() -> str:
             "#: Per preset, the parameter count of ``solve layers``' family in L and of ``solve hidden-size``'s in (h, L)\n"
             "#: as ((exponents, numerator, denominator), ...), and the multiple of h that keeps every size whole\n"
             "#: (:func:`symcalc._fastgen_solve.model_facts`; None: the full path answers).\n"
-            "MODELS = " + pprint.pformat(model_facts(), width=110, sort_dicts=False) + "\n\n"
+            "#: ``memory``: the training memory's structure module, sizes, the sizes scaled with h and the TP multiple\n"
+            "#: (:func:`symcalc._fastgen_solve_sizes.preset_memory`).\n"
+            "MODELS = " + pprint.pformat(models, width=110, sort_dicts=False) + "\n\n"
             "#: Per flag-built structure, the parameter count in (L, h, 1/a, g, f, v), as MODELS writes it\n"
             "#: (:func:`symcalc._fastgen_solve.flag_model_facts`).\n"
             "FLAG_MODELS = " + pprint.pformat(flag_model_facts(), width=110, sort_dicts=False) + "\n\n"

@@ -1,41 +1,70 @@
 """The ``symcalc solve layers|hidden-size --memory-budget`` part of :mod:`symcalc._fastgen`: training memory per device
-with the depth (and the hidden size) symbolic, as integer code, and what the sympy-free solver may rely on.
+with the model's sizes as arguments, as integer code, one module per structure, and what the sympy-free solver may
+rely on.
 
-Per preset, ``symcalc/_generated/solve_<preset>.py`` holds, for each recompute policy, ``layers_<policy>(L, t, p,
-d, e, b, s, z, lo, grad, hi)``: the training memory per device that ``symcalc mem`` computes (the same flags, the
-same code as the preset's ``mem_<policy>``) of :func:`symcalc.solve.model_family`'s ``"n_layers"`` family, and
-``hidden_<policy>(h, L, ...)``: that of the ``"d_model"`` family with the depth L left symbolic too (L = h/r for an
-aspect ratio r). ``FACTS`` records, checked on those sympy expressions:
+Presets of one structure (the same :class:`~symcalc.model.Model` once its sizes L, h, a, g, f, v, an explicit d_h
+and the expert's f_E are symbols: :func:`skeleton`) share ``symcalc/_generated/sizes_<first preset>.py``, which holds,
+for each recompute policy, ``memory_<policy>(L, h, <the structure's other sizes>, t, p, d, e, b, s, z, lo, grad,
+hi)``: the training memory per device that ``symcalc mem`` computes (the same flags, the same code as a preset's
+``mem_<policy>``) of that symbolic model. Per preset, ``MEMORY`` of ``symcalc/_generated/solve.py``
+(:func:`preset_memory`) holds its module, its sizes (the ``"n_layers"`` family of
+:func:`symcalc.solve.model_family` is the function at those sizes with L an argument), which of them the
+``"d_model"`` family scales with h (as ratios to h; the others stay), and the TP multiple. Each preset's entry is
+checked when it is generated: the structure's memory at the preset's sizes is exactly (as sympy expressions) the
+memory of both of its families, for every policy. ``FACTS`` records, checked on the structure's expressions:
 
 - ``layers``: the policies whose memory is, in every branch, a polynomial of degree <= 1 in L, and no condition,
   Max, Min, floor, ceiling or other function has L inside: memory is A + B L once the layout is numbers, so the
   full path's closed form is the largest allowed L with A + B L <= budget.
-- ``hidden``: per policy, the total degree in (h, L) of the memory when it is, in every branch, a polynomial in
-  h and L with no condition or function of them (else None). Along h = k m (and L fixed, or L = h/r) it is a
-  polynomial in k of at most that degree, so that many evaluations plus one give its coefficients exactly.
-- ``tp_multiple``: per TP degree t dividing the heads, the multiple of h that keeps the head counts divisible by t
-  (:func:`symcalc.solve._memory._tp_multiple`, which the full path adds; a t it refuses, above the KV heads, is
-  left out).
+- ``hidden``: per policy, the total degree in L, h and the sizes that may scale with h (f, d_h, f_E) of the memory
+  when it is, in every branch, a polynomial in them with no condition or function of them (else None). Along
+  h = k m (L fixed, or L = h/r; the scaled sizes fixed ratios of h) it is a polynomial in k of at most that
+  degree, so that many evaluations plus one give its coefficients exactly.
 
 Regenerate with ``python -m symcalc._fastgen --write``; ``tests/test_fast_cli.py`` checks it is current.
 """
 
 from __future__ import annotations
 
-__all__ = ["files", "file_names", "solve_module", "flag_memory_facts"]
+__all__ = ["files", "file_names", "skeleton", "preset_memory", "flag_memory_facts"]
+
+#: The sizes a structure's memory function may take as arguments, in order (each a Model field and the symbol of
+#: :mod:`symcalc.symbols` of that name); the sizes after d_model that the ``"d_model"`` family may scale with h.
+SIZE_FIELDS = ("n_layers", "d_model", "n_heads", "n_kv_heads", "d_ff", "vocab", "d_head", "d_ff_expert")
+SCALED = ("d_ff", "d_head", "d_ff_expert")
 
 
-def solve_module(preset: str) -> str:
-    """The sizes solver's generated module of a preset: ``llama-2-7b`` -> ``solve_llama_2_7b``."""
-    from ._fastgen import module_name
+def skeleton(model) -> tuple:
+    """``(structure, fields)``: ``model`` with its sizes ``fields`` (of :data:`SIZE_FIELDS`) made their symbols: the
+    whole numbers among them, d_h only where it is not h/a, the KV heads g only where 1 < g < a (g = a stays a, g = 1
+    stays 1) and not for MLA (its own sizes stay)."""
+    from . import symbols as S
 
-    return "solve_" + module_name(preset)[2:]
+    fields = []
+    for name in SIZE_FIELDS:
+        value = getattr(model, name)
+        if value is None or not getattr(value, "is_Integer", False):
+            continue
+        if name == "d_head" and (model.is_mla or value == model.d_model / model.n_heads):
+            continue  # MLA's head sizes are its own; h/a follows h and a
+        if name == "n_kv_heads" and (model.is_mla or value in (1, model.n_heads)):
+            continue  # multi-query (g = 1) and multi-head attention (g = a) are structures of their own
+        fields.append(name)
+    changes = {name: getattr(S, name) for name in fields}
+    if "n_heads" in fields and model.n_kv_heads == model.n_heads and not model.is_mla:
+        changes["n_kv_heads"] = S.n_heads
+    return model.replace(**changes), tuple(fields)
 
 
 def _polynomial_degree(total, symbols) -> object:
-    """The total degree of ``total`` in ``symbols`` when every branch is a polynomial in them and no condition, Max,
-    Min, floor, ceiling or other function has one inside; else None."""
-    from sympy import Function, Max, Min, Piecewise, Poly, ceiling, floor, piecewise_fold
+    """At least the total degree of ``total`` in ``symbols`` (exactly it where no terms cancel) when every branch
+    is a polynomial in them and no condition, Max, Min, floor, ceiling or other function has one inside; else None.
+
+    >>> from symcalc import symbols as S
+    >>> _polynomial_degree(S.d_model ** 2 * S.n_layers / S.n_heads + 3 * S.tp, (S.d_model, S.n_layers))
+    3
+    """
+    from sympy import Function, Max, Min, Piecewise, ceiling, floor, piecewise_fold
 
     def has(e) -> bool:
         return any(e.has(x) for x in symbols)
@@ -48,7 +77,32 @@ def _polynomial_degree(total, symbols) -> object:
     branches = [v for v, _ in folded.args] if isinstance(folded, Piecewise) else [folded]
     if not all(v.is_polynomial(*symbols) for v in branches):
         return None
-    return max(Poly(v, *symbols).total_degree() for v in branches)
+
+    def degree(e) -> int:  # an upper bound, walking the tree (sympy's Poly is slow with symbolic coefficients)
+        if not has(e):
+            return 0
+        if e.is_Symbol:
+            return 1
+        if e.is_Add:
+            return max(degree(a) for a in e.args)
+        if e.is_Mul:
+            return sum(degree(a) for a in e.args)
+        if e.is_Pow and e.exp.is_Integer and e.exp >= 0:
+            return int(e.exp) * degree(e.base)
+        raise ValueError(e)
+
+    try:
+        return max(degree(v) for v in branches)
+    except ValueError:
+        return None
+
+
+def _at(structure, values: dict):
+    """The model ``structure`` with its size symbols replaced by ``values`` (``{symbol: expression}``)."""
+    from sympy import Basic
+
+    return structure.replace(**{f: v.xreplace(values) for f, v in vars(structure).items()
+                                if isinstance(v, Basic) and v.free_symbols & set(values)})
 
 
 def _memory_of(argv: list, dims: tuple, policy: str) -> tuple:
@@ -70,48 +124,110 @@ def _memory_of(argv: list, dims: tuple, policy: str) -> tuple:
     return model, lambda family: mem._memory(family, args, st, par, zero=S.zero_stage, buffers=True, misc=misc).total
 
 
-def generate(name: str) -> str:
-    """The source of ``solve_<preset>.py``: the memory functions of both families and their facts."""
+def _structures() -> list:
+    """``[(structure, fields, [preset, ...]), ...]`` in preset order: the presets sharing each structure."""
+    from . import defaults
+    from .model import Model
+    from .presets import PRESETS
+
+    out: list = []
+    with defaults.using("today"):
+        for name in PRESETS:
+            structure, fields = skeleton(Model.preset(name))
+            for entry in out:
+                if entry[0] == structure and entry[1] == fields:
+                    entry[2].append(name)
+                    break
+            else:
+                out.append((structure, fields, [name]))
+    return out
+
+
+def _module(names: list) -> str:
+    """The module of a structure: ``sizes_<its first preset>``."""
+    from ._fastgen import module_name
+
+    return "sizes_" + module_name(names[0])[2:]
+
+
+def _totals(argv: list, model) -> dict:
+    """``{policy: memory}`` of ``model`` with ``symcalc mem``'s flags ``argv``."""
+    from ._fastgen import RECOMPUTE
+
+    return {policy: _memory_of(argv, (), policy)[1](model) for policy in RECOMPUTE}
+
+
+def generate(structure, fields: tuple, names: list) -> str:
+    """The source of a structure's module: its memory functions and their facts."""
     import pprint
 
+    from . import defaults
+    from . import symbols as S
+    from ._fastgen import HEADER, MEM_ARGS, PRELUDE, _function
+
+    sizes = tuple(getattr(S, f) for f in fields)
+    scaled = (S.n_layers, S.d_model) + tuple(getattr(S, f) for f in fields if f in SCALED)
+    facts: dict = {"sizes": fields, "layers": [], "hidden": {}}
+    functions = []
+    with defaults.using("today"):
+        for policy, total in _totals(["--preset", names[0]], structure).items():
+            degree = _polynomial_degree(total, (S.n_layers,))
+            if degree is not None and degree <= 1:
+                facts["layers"].append(policy)
+            facts["hidden"][policy] = _polynomial_degree(total, scaled)
+            functions.append(_function(f"memory_{policy}", sizes + MEM_ARGS, (total,)))
+    facts["layers"] = tuple(facts["layers"])
+    doc = (HEADER.rstrip("\n").rstrip('"') + "\n\nTraining memory per device with the sizes as arguments, of the presets "
+           + ", ".join(names) + " (:mod:`symcalc._fastgen_solve_sizes`).\n\"\"\"\n")
+    lines = [doc, PRELUDE, "#: The sizes the functions take before the layout, and what the sympy-free solver relies "
+             "on,\n#: checked on the expressions (:mod:`symcalc._fastgen_solve_sizes`).\nFACTS = "
+             + pprint.pformat(facts, width=110, sort_dicts=False) + "\n\n", *functions]
+    return "\n".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def preset_memory() -> dict:
+    """Per preset, ``{"module", "sizes", "per_h", "tp_multiple"}``, checked against the preset's own memory, or None
+    (the full path answers): ``sizes`` the preset's values of its structure's size arguments, ``per_h``
+    ``{position: (numerator, denominator)}`` of the sizes the ``"d_model"`` family scales with h (the others stay),
+    ``tp_multiple`` per TP degree t dividing the heads the multiple of h that keeps the head counts divisible by t
+    (:func:`symcalc.solve._memory._tp_multiple`, which the full path adds; a t it refuses, above the KV heads, is left
+    out)."""
     from sympy import divisors
 
     from . import defaults
     from . import symbols as S
     from .errors import SymcalcError
-    from ._fastgen import HEADER, MEM_ARGS, PRELUDE, RECOMPUTE, _function
     from .model import Model
     from .solve._memory import _tp_multiple
     from .solve._models import model_family
 
     h, L = S.d_model, S.n_layers
-    facts: dict = {"layers": [], "hidden": {}, "tp_multiple": {}}
-    functions = []
+    out = {}
     with defaults.using("today"):
-        model = Model.preset(name)
-        layers_family = model_family(model, "n_layers")[0]
-        hidden_family = model_family(model, "d_model")[0].replace(n_layers=L)
-        for t in divisors(int(model.n_heads)):
-            try:
-                facts["tp_multiple"][int(t)] = _tp_multiple(model_family(model, "d_model")[0], h, {"tp": t})
-            except SymcalcError:  # t > the KV heads: the full path's error
-                pass
-        for policy in RECOMPUTE:
-            _, memory = _memory_of(["--preset", name], (), policy)
-            for kind, family, unknowns in (("layers", layers_family, (L,)), ("hidden", hidden_family, (h, L))):
-                total = memory(family)
-                degree = _polynomial_degree(total, unknowns)
-                if kind == "layers":
-                    if degree is not None and degree <= 1:
-                        facts["layers"].append(policy)
-                else:
-                    facts["hidden"][policy] = degree
-                functions.append(_function(f"{kind}_{policy}", unknowns + MEM_ARGS, (total,)))
-    facts["layers"] = tuple(facts["layers"])
-    lines = [HEADER, PRELUDE, "#: What the sympy-free solver relies on, checked on the expressions "
-             "(:mod:`symcalc._fastgen_solve_sizes`).\nFACTS = " + pprint.pformat(facts, width=110, sort_dicts=False)
-             + "\n\n", *functions]
-    return "\n".join(line if line.endswith("\n") else line + "\n" for line in lines)
+        for structure, fields, names in _structures():
+            for name in names:
+                model = Model.preset(name)
+                family = model_family(model, "d_model")[0]
+                sizes = tuple(int(getattr(model, f)) for f in fields)
+                per_h, at = {}, {S.n_layers: L, S.d_model: h}
+                for i, f in enumerate(fields[2:], 2):
+                    value = getattr(family, f)
+                    ratio = value / h
+                    at[getattr(S, f)] = value
+                    if value != getattr(model, f):
+                        per_h[i] = (int(ratio.p), int(ratio.q))
+                tp_multiple = {}
+                for t in divisors(int(model.n_heads)):
+                    try:
+                        tp_multiple[int(t)] = _tp_multiple(family, h, {"tp": t})
+                    except SymcalcError:  # t > the KV heads: the full path's error
+                        pass
+                own = {getattr(S, f): getattr(model, f) for f in fields[1:]}
+                ok = (_at(structure, own) == model.replace(n_layers=L)
+                      and _at(structure, {**own, **at}) == family.replace(n_layers=L))
+                out[name] = ({"module": _module(names), "sizes": sizes, "per_h": per_h, "tp_multiple": tp_multiple}
+                             if ok else None)
+    return out
 
 
 def flag_memory_facts() -> dict:
@@ -138,14 +254,11 @@ def flag_memory_facts() -> dict:
 
 
 def files(names=None) -> dict:
-    """``{file name: source}`` of the sizes solver's generated files (of the presets ``names``, or every one)."""
-    from .presets import PRESETS
-
-    return {solve_module(name) + ".py": generate(name) for name in (PRESETS if names is None else names)}
+    """``{file name: source}`` of the structures' generated modules (of the presets ``names``, or every one)."""
+    return {_module(presets) + ".py": generate(structure, fields, presets) for structure, fields, presets in _structures()
+            if names is None or set(names) & set(presets)}
 
 
 def file_names() -> set:
-    """The names of the sizes solver's generated files (without generating them)."""
-    from .presets import PRESETS
-
-    return {solve_module(n) + ".py" for n in PRESETS}
+    """The names of the structures' generated modules (without generating them)."""
+    return {_module(presets) + ".py" for _, _, presets in _structures()}

@@ -21,6 +21,21 @@ def _same(argv, status=0):
     assert fast == _full(argv), " ".join(argv)
 
 
+def _covered(lines) -> tuple:
+    """``(answered, asked)`` over the argv lists ``lines``: each the fast path answers is the full path's bytes, each
+    it leaves printed nothing."""
+    covered = total = 0
+    for argv in lines:
+        fast = _quick(argv)
+        total += 1
+        if fast[0] is None:
+            assert fast[1] == "", " ".join(argv)
+            continue
+        covered += 1
+        assert fast == _full(argv), " ".join(argv)
+    return covered, total
+
+
 @pytest.mark.parametrize("name", PRESETS)
 def test_tokens_presets_budgets_equal_the_full_path(name):
     """solve tokens over presets, 6N and exact FLOPs at several sequence lengths, text and --json: the full path's bytes."""
@@ -103,20 +118,15 @@ def test_sizes_every_preset_equals_the_full_path():
     from symcalc.presets import PRESETS
 
     rng = random.Random(16)
-    covered = total = 0
+    lines = []
     for name in PRESETS:
         for question in ("layers", "hidden-size"):
             argv = ["solve", question, "--preset", name, "--budget", rng.choice(["7B", "1e10", "70b", "1e9", "1T", "1e6"])]
             argv += rng.choice([[], ["--multiple-of", "4"], ["--multiple-of", "128"], ["--json"]])
             if question == "hidden-size" and rng.random() < 0.4:
                 argv += ["--aspect-ratio", rng.choice(["128", "100", "64", "7"])]
-            fast = _quick(argv)
-            total += 1
-            if fast[0] is None:
-                assert fast[1] == "", " ".join(argv)
-                continue
-            covered += 1
-            assert fast == _full(argv), " ".join(argv)
+            lines.append(argv)
+    covered, total = _covered(lines)
     assert covered >= total - 8
 
 
@@ -153,23 +163,15 @@ def test_fixed_head_dim_equals_the_full_path():
     from symcalc.presets import PRESETS
 
     rng = random.Random(7)
-    covered = total = 0
     lines = [["--preset", name] for name in PRESETS]
     for _ in range(12):
         a = rng.choice([8, 16, 32, 64])
         lines.append(["-l", str(rng.choice([12, 32])), "-hs", str(a * rng.choice([64, 96, 128])), "-a", str(a),
                       *rng.choice([[], ["--num-kv-heads", str(a // 4)], ["--swiglu"], ["-nl", "3"]])])
-    for model in lines:
-        argv = ["solve", "hidden-size", *model, "--budget", rng.choice(["7B", "70B", "1e9", "1e6"]),
-                "--fixed-head-dim", rng.choice(["64", "128", "96"]),
-                *rng.choice([[], ["--multiple-of", "128"], ["--aspect-ratio", "128"], ["--json"]])]
-        fast = _quick(argv)
-        total += 1
-        if fast[0] is None:
-            assert fast[1] == "", " ".join(argv)
-            continue
-        covered += 1
-        assert fast == _full(argv), " ".join(argv)
+    covered, total = _covered([["solve", "hidden-size", *model, "--budget", rng.choice(["7B", "70B", "1e9", "1e6"]),
+                                "--fixed-head-dim", rng.choice(["64", "128", "96"]),
+                                *rng.choice([[], ["--multiple-of", "128"], ["--aspect-ratio", "128"], ["--json"]])]
+                               for model in lines])
     assert covered >= total - 8
 
 
@@ -213,7 +215,7 @@ def test_memory_budget_presets_layouts_policies_equal_the_full_path(question):
     windowed presets, ZeRO stages, policies, dp = 1, pp > 1, aspect ratios: the full path's text and --json wherever
     the fast path answers, and it answers most."""
     rng = random.Random(question)
-    covered = total = 0
+    lines = []
     for name, extra in MEMORY_MODELS.items():
         for _ in range(4):
             argv = ["solve", question, "--preset", name, "--memory-budget", rng.choice(["80GiB", "141GB", "24GiB", "1e12"]),
@@ -221,14 +223,33 @@ def test_memory_budget_presets_layouts_policies_equal_the_full_path(question):
                     "--num-gpus", "64", *rng.choice([[], ["-pp", "2"], ["-s", "2048", "-b", "2"], ["--json"]])]
             if question == "hidden-size":
                 argv += rng.choice([[], ["--multiple-of", "128"], ["--aspect-ratio", "128"]])
-            fast = _quick(argv)
-            total += 1
-            if fast[0] is None:
-                assert fast[1] == "", " ".join(argv)
-                continue
-            covered += 1
-            assert fast == _full(argv), " ".join(argv)
+            lines.append(argv)
+    covered, total = _covered(lines)
     assert covered >= total * 2 // 3
+
+
+def test_memory_structures_at_each_presets_sizes_equal_its_memory():
+    """Every preset's structure module (shared by the presets of one structure, the sizes arguments), at the preset's
+    own sizes, gives exactly the training memory of the preset's own mem_<policy> (generated from the preset's
+    model, compared with the full path in test_fast_cli) over ZeRO stages, t > g, pp > 1, dp = 1, EP and precisions."""
+    import importlib
+
+    from symcalc._generated import MODULES
+    from symcalc._generated.solve import MODELS
+    from symcalc.presets import PRESETS as ALL
+
+    rng = random.Random(17)
+    for name in ALL:
+        entry = MODELS[name]["memory"]
+        structure = importlib.import_module(f"symcalc._generated.{entry['module']}")
+        own = importlib.import_module(f"symcalc._generated.{MODULES[name]}")
+        for policy in ("none", "selective", "full"):
+            for _ in range(6):
+                layout = (rng.choice([1, 2, 4, 16]), rng.choice([1, 2, 4]), rng.choice([1, 8, 64]),
+                          rng.choice([1, 2, 8]), rng.choice([1, 2, 3]), rng.choice([512, 2048, 8192]),
+                          rng.choice([0, 1, 2, 3]), rng.choice([1, 2]), rng.choice([2, 4]), rng.choice([4, 8]))
+                parts = getattr(own, f"mem_{policy}")(*layout)
+                assert getattr(structure, f"memory_{policy}")(*entry["sizes"], *layout) == (sum(parts),), (name, layout)
 
 
 MEMORY = [

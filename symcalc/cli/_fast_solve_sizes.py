@@ -3,8 +3,10 @@ training memory per device fits, from generated code.
 
 The full path (:func:`symcalc.solve.max_n_layers_in_memory`, :func:`~symcalc.solve.max_d_model_in_memory`) solves
 the training memory of :func:`symcalc.solve.model_family`'s family for the unknown in closed form. Here the
-preset's ``solve_<preset>`` module (:mod:`symcalc._fastgen_solve_sizes`) gives that memory with the unknown as an
-argument, and what the search relies on was checked on the sympy expression when it was generated (``FACTS``):
+preset's structure's ``sizes_<first preset>`` module (:mod:`symcalc._fastgen_solve_sizes`) gives that memory with
+the model's sizes as arguments (the preset's, from ``MODELS[preset]["memory"]``: the unknown and the sizes its
+family scales with h replaced), and what the search relies on was checked on the sympy expression when it was
+generated (``FACTS``):
 
 - layers: memory is A + B L at a fixed layout (degree <= 1 in L, no condition on L), so with L = k m (m: the
   least common multiple of ``--multiple-of`` and the PP degree, as the full path) two evaluations give A and B
@@ -59,8 +61,8 @@ def _coefficients(values: list) -> dict:
 
 
 class _Memory:
-    """One model's training memory per device with the unknown an argument: a preset's ``solve_<preset>`` functions,
-    or a flag-built structure's ``<variant>_mem_<policy>`` (:mod:`symcalc._generated.flags`) at its sizes, with
+    """One model's training memory per device with the unknown an argument: a preset's structure's ``memory_<policy>``
+    (``sizes_<first preset>``) at the preset's sizes (``MODELS[preset]["memory"]``), or a flag-built structure's ``<variant>_mem_<policy>`` (:mod:`symcalc._generated.flags`) at its sizes, with
     the facts checked when they were generated and the multiple of h that keeps every size whole."""
 
     def __init__(self, m, info: dict, preset, sizes, policy: str, tp: int):
@@ -73,11 +75,24 @@ class _Memory:
 
         self.policy = policy
         if preset is not None:
-            module = importlib.import_module(f"symcalc._generated.solve_{m.__name__.rsplit('.', 1)[1][2:]}")
-            facts = module.FACTS
-            self.layers_at = getattr(module, f"layers_{policy}")
-            self.hidden_at = getattr(module, f"hidden_{policy}")
-            auto, tp_multiple = MODELS[preset]["multiple"], facts["tp_multiple"].get(tp)
+            entry = MODELS[preset]["memory"]
+            if entry is None:
+                raise _Fallback
+            module = importlib.import_module(f"symcalc._generated.{entry['module']}")
+            facts, function = module.FACTS, getattr(module, f"memory_{policy}")
+            sizes, per_h = entry["sizes"], entry["per_h"]
+
+            def hidden_at(h, L, *rest):
+                values = [L, h, *sizes[2:]]
+                for i, (n, d) in per_h.items():
+                    if h * n % d:
+                        return None  # a size that is not whole: the full path
+                    values[i] = h * n // d
+                return function(*values, *rest)
+
+            self.layers_at = lambda L, *rest: function(L, *sizes[1:], *rest)
+            self.hidden_at = hidden_at
+            auto, tp_multiple = MODELS[preset]["multiple"], entry["tp_multiple"].get(tp)
             if auto is None or tp_multiple is None:
                 self.multiple = None  # no parameter polynomial, or t above the KV heads: the full path
             else:
@@ -161,6 +176,7 @@ def memory_answer(question: str, opts: dict) -> tuple:
         k, found = _largest(_coefficients(values), 1, budget, whole=False)
     except NothingFits:
         raise NothingFits(values[0], budget) from None
-    if at(k)[0] != found or at(k + 1)[0] <= budget:
+    last, after = at(k), at(k + 1)
+    if last is None or after is None or last[0] != found or after[0] <= budget:
         raise _Fallback  # not the polynomial the facts promise: the full path
     return budget, k * multiple, found

@@ -30,6 +30,36 @@ ARGS = {S.compute: "compute", S.flops_per_param_token: "k", S.loss: "loss", S.n_
         S.tokens: "tokens", S.inference_flops_per_param_token: "k_inf", S.inference_tokens: "d_inf"}
 
 
+def _decimal_number(e) -> str:
+    return f"_D({int(e)})" if e.is_Integer else f"(_D({e.p}) / _D({e.q}))"
+
+
+#: How each printer writes a number, e^x, ln x and 1: decimal.Decimal values (``_D``) or floats (math's ``_exp``, ``_log``).
+_DECIMAL = {"name": "decimal", "number": _decimal_number, "exp": "({}).exp()", "log": "({}).ln()", "one": "_D(1)"}
+_FLOAT = {"name": "float", "number": lambda e: repr(float(e)), "exp": "_exp({})", "log": "_log({})", "one": "1.0"}
+
+
+def _code(expr: Expr, names: dict, way: dict) -> str:
+    """``expr`` as a Python expression, numbers and functions written ``way`` (:data:`_DECIMAL`, :data:`_FLOAT`)."""
+    if isinstance(expr, Symbol):
+        if expr not in names:
+            raise ValueError(f"symbol {expr} is not an argument")
+        return names[expr]
+    if expr.is_Rational:
+        return way["number"](expr)
+    if isinstance(expr, (exp, log)):
+        return way["exp" if isinstance(expr, exp) else "log"].format(_code(expr.args[0], names, way))
+    if isinstance(expr, Pow):
+        base, power = expr.args
+        if power == -1:
+            return f"({way['one']} / {_code(base, names, way)})"
+        return f"({_code(base, names, way)} ** {_code(power, names, way)})"
+    if isinstance(expr, (Add, Mul)):
+        op = " + " if isinstance(expr, Add) else " * "
+        return "(" + op.join(_code(a, names, way) for a in expr.args) + ")"
+    raise ValueError(f"no {way['name']} code for {type(expr).__name__}: {expr}")
+
+
 def decimal_code(expr: Expr, names: dict = ARGS) -> str:
     """``expr`` as a Python expression on :class:`decimal.Decimal` values (``_D`` is ``Decimal``).
 
@@ -39,27 +69,7 @@ def decimal_code(expr: Expr, names: dict = ARGS) -> str:
     >>> decimal_code(S.compute ** Rational(14, 31) * sqrt(2) + 1)
     '(_D(1) + ((_D(2) ** (_D(1) / _D(2))) * (compute ** (_D(14) / _D(31)))))'
     """
-    if isinstance(expr, Symbol):
-        if expr not in names:
-            raise ValueError(f"symbol {expr} is not an argument")
-        return names[expr]
-    if expr.is_Integer:
-        return f"_D({int(expr)})"
-    if expr.is_Rational:
-        return f"(_D({expr.p}) / _D({expr.q}))"
-    if isinstance(expr, exp):
-        return f"({decimal_code(expr.args[0], names)}).exp()"
-    if isinstance(expr, log):
-        return f"({decimal_code(expr.args[0], names)}).ln()"
-    if isinstance(expr, Pow):
-        base, power = expr.args
-        if power == -1:
-            return f"(_D(1) / {decimal_code(base, names)})"
-        return f"({decimal_code(base, names)} ** {decimal_code(power, names)})"
-    if isinstance(expr, (Add, Mul)):
-        op = " + " if isinstance(expr, Add) else " * "
-        return "(" + op.join(decimal_code(a, names) for a in expr.args) + ")"
-    raise ValueError(f"no decimal code for {type(expr).__name__}: {expr}")
+    return _code(expr, names, _DECIMAL)
 
 
 def float_code(expr: Expr, names: dict = ARGS) -> str:
@@ -69,25 +79,7 @@ def float_code(expr: Expr, names: dict = ARGS) -> str:
     >>> float_code(S.compute ** Rational(1, 2) * 3 + 1)
     '(1.0 + (3.0 * (compute ** 0.5)))'
     """
-    if isinstance(expr, Symbol):
-        if expr not in names:
-            raise ValueError(f"symbol {expr} is not an argument")
-        return names[expr]
-    if expr.is_Rational:
-        return repr(float(expr))
-    if isinstance(expr, exp):
-        return f"_exp({float_code(expr.args[0], names)})"
-    if isinstance(expr, log):
-        return f"_log({float_code(expr.args[0], names)})"
-    if isinstance(expr, Pow):
-        base, power = expr.args
-        if power == -1:
-            return f"(1.0 / {float_code(base, names)})"
-        return f"({float_code(base, names)} ** {float_code(power, names)})"
-    if isinstance(expr, (Add, Mul)):
-        op = " + " if isinstance(expr, Add) else " * "
-        return "(" + op.join(float_code(a, names) for a in expr.args) + ")"
-    raise ValueError(f"no float code for {type(expr).__name__}: {expr}")
+    return _code(expr, names, _FLOAT)
 
 
 def _exact(value) -> tuple[int, int]:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from test_fast_cli import _full, _quick
+from test_fast_cli_other import _process
+from test_fast_cli_other import test_fast_path_process_never_imports_sympy as _never_imports_sympy
 from symcalc.hardware import aliases
 from symcalc.presets import PRESETS
 
-ROOT = Path(__file__).resolve().parent.parent
 TIME = ["time", "--tokens", "2T", "--num-gpus", "256", "--hardware", "h100", "--causal"]
 
 
@@ -23,11 +20,6 @@ def _same(argv):
     assert fast[0] == 0, f"the fast path does not cover {' '.join(argv)}"
     assert fast == _full(argv), " ".join(argv)
     return fast[1]
-
-
-def _process(args, **env):
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), **env}, timeout=300)
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -97,12 +89,7 @@ PROCESSES = ["time --preset llama-2-7b --tokens 2T --num-gpus 256 --hardware h10
 @pytest.mark.parametrize("argv", PROCESSES, ids=[" ".join(a) for a in PROCESSES])
 def test_time_causal_process_never_imports_sympy(argv):
     """As a process, `time --causal` answers with 'sympy' never imported, and prints what the full path prints."""
-    code = ("import sys; from symcalc.cli import main; sys.argv = ['symcalc'] + sys.argv[1:]; status = main(); "
-            "assert 'sympy' not in sys.modules, 'sympy imported'; sys.exit(status)")
-    fast = _process(["-c", code, *argv])
-    assert fast.returncode == 0, fast.stderr
-    full = _process(["-m", "symcalc", *argv], SYMCALC_FULL_PATH="1")
-    assert fast.stdout == full.stdout and full.returncode == 0
+    _never_imports_sympy(argv)
 
 
 def test_time_causal_random_flags_answer_as_the_full_path_or_fall_back():

@@ -228,6 +228,28 @@ def test_memory_budget_presets_layouts_policies_equal_the_full_path(question):
     assert covered >= total * 2 // 3
 
 
+def test_memory_budget_every_preset_equals_the_full_path():
+    """layers or hidden-size with a memory budget on every preset (the presets of one structure share its generated
+    module: their sizes, the sizes scaled with h, d_h != h/a, t > g, EP, ZeRO stages, policies, aspect ratios): the
+    full path's text and --json wherever the fast path answers, and it answers all but the few presets whose memory
+    is no polynomial (or not increasing) in the unknown."""
+    from symcalc.presets import PRESETS as ALL
+
+    rng = random.Random(29)
+    lines = []
+    for name in ALL:
+        question = rng.choice(["layers", "hidden-size"])
+        argv = ["solve", question, "--preset", name, "--memory-budget", rng.choice(["80GiB", "141GB", "24GiB", "1e12"]),
+                "-z", rng.choice("0123"), "--recompute", rng.choice(["none", "selective", "full"]), "--num-gpus", "64",
+                *rng.choice([[], ["-tp", "2"], ["-tp", "16"], ["-pp", "2"], ["-ep", "8"], ["-s", "2048", "-b", "2"],
+                             ["--json"]])]
+        if question == "hidden-size":
+            argv += rng.choice([[], ["--multiple-of", "128"], ["--aspect-ratio", "128"]])
+        lines.append(argv)
+    covered, total = _covered(lines)
+    assert covered >= total - 12
+
+
 def test_memory_structures_at_each_presets_sizes_equal_its_memory():
     """Every preset's structure module (shared by the presets of one structure, the sizes arguments), at the preset's
     own sizes, gives exactly the training memory of the preset's own mem_<policy> (generated from the preset's

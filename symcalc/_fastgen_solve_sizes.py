@@ -3,15 +3,17 @@ with the model's sizes as arguments, as integer code, one module per structure, 
 rely on.
 
 Presets of one structure (the same :class:`~symcalc.model.Model` once its sizes L, h, a, g, f, v, an explicit d_h
-and the expert's f_E are symbols: :func:`skeleton`) share ``symcalc/_generated/sizes_<first preset>.py``, which holds,
-for each recompute policy, ``memory_<policy>(L, h, <the structure's other sizes>, t, p, d, e, b, s, z, lo, grad,
-hi)``: the training memory per device that ``symcalc mem`` computes (the same flags, the same code as a preset's
-``mem_<policy>``) of that symbolic model. Per preset, ``MEMORY`` of ``symcalc/_generated/solve.py``
-(:func:`preset_memory`) holds its module, its sizes (the ``"n_layers"`` family of
-:func:`symcalc.solve.model_family` is the function at those sizes with L an argument), which of them the
-``"d_model"`` family scales with h (as ratios to h; the others stay), and the TP multiple. Each preset's entry is
-checked when it is generated: the structure's memory at the preset's sizes is exactly (as sympy expressions) the
-memory of both of its families, for every policy. ``FACTS`` records, checked on the structure's expressions:
+and the expert's f_E are symbols: :func:`skeleton`) share ``symcalc/_generated/sizes_<first preset>.py`` (structures
+whose generated code is the same share one too), which holds, for each recompute policy, ``memory_<policy>(L, h,
+<the structure's other sizes>, t, p, d, e, b, s, z, lo, grad, hi)``: the training memory per device that ``symcalc
+mem`` computes (the same flags, the same code as a preset's ``mem_<policy>``) of that symbolic model. Per preset,
+``MODELS[preset]["memory"]`` of ``symcalc/_generated/solve.py`` (:func:`preset_memory`) holds its module, its sizes
+(the ``"n_layers"`` family of :func:`symcalc.solve.model_family` is the function at those sizes with L an
+argument), which of them the ``"d_model"`` family scales with h (as ratios to h; the others stay), and the TP
+multiple. Each entry is checked when it is generated: the structure with the preset's sizes is exactly (as a
+:class:`~symcalc.model.Model`) each of the preset's two families; ``tests/test_fast_solve_models.py`` checks each
+preset's module at the preset's sizes against the preset's own ``mem_<policy>``. ``FACTS`` records, checked on the
+structure's expressions:
 
 - ``layers``: the policies whose memory is, in every branch, a polynomial of degree <= 1 in L, and no condition,
   Max, Min, floor, ceiling or other function has L inside: memory is A + B L once the layout is numbers, so the
@@ -25,6 +27,8 @@ Regenerate with ``python -m symcalc._fastgen --write``; ``tests/test_fast_cli.py
 """
 
 from __future__ import annotations
+
+import functools
 
 __all__ = ["files", "file_names", "skeleton", "preset_memory", "flag_memory_facts"]
 
@@ -157,32 +161,44 @@ def _totals(argv: list, model) -> dict:
     return {policy: _memory_of(argv, (), policy)[1](model) for policy in RECOMPUTE}
 
 
-def generate(structure, fields: tuple, names: list) -> str:
-    """The source of a structure's module: its memory functions and their facts."""
+def _body(structure, fields: tuple, first: str) -> str:
+    """A structure's memory functions and their facts (``first``: a preset of it, for ``symcalc mem``'s flags)."""
     import pprint
 
     from . import defaults
     from . import symbols as S
-    from ._fastgen import HEADER, MEM_ARGS, PRELUDE, _function
+    from ._fastgen import MEM_ARGS, PRELUDE, _function
 
     sizes = tuple(getattr(S, f) for f in fields)
     scaled = (S.n_layers, S.d_model) + tuple(getattr(S, f) for f in fields if f in SCALED)
     facts: dict = {"sizes": fields, "layers": [], "hidden": {}}
     functions = []
     with defaults.using("today"):
-        for policy, total in _totals(["--preset", names[0]], structure).items():
+        for policy, total in _totals(["--preset", first], structure).items():
             degree = _polynomial_degree(total, (S.n_layers,))
             if degree is not None and degree <= 1:
                 facts["layers"].append(policy)
             facts["hidden"][policy] = _polynomial_degree(total, scaled)
             functions.append(_function(f"memory_{policy}", sizes + MEM_ARGS, (total,)))
     facts["layers"] = tuple(facts["layers"])
-    doc = (HEADER.rstrip("\n").rstrip('"') + "\n\nTraining memory per device with the sizes as arguments, of the presets "
-           + ", ".join(names) + " (:mod:`symcalc._fastgen_solve_sizes`).\n\"\"\"\n")
-    lines = [doc, PRELUDE, "#: The sizes the functions take before the layout, and what the sympy-free solver relies "
+    lines = [PRELUDE, "#: The sizes the functions take before the layout, and what the sympy-free solver relies "
              "on,\n#: checked on the expressions (:mod:`symcalc._fastgen_solve_sizes`).\nFACTS = "
              + pprint.pformat(facts, width=110, sort_dicts=False) + "\n\n", *functions]
     return "\n".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+@functools.lru_cache(maxsize=1)
+def _modules() -> tuple:
+    """``((module, [preset, ...], source), ...)``: the structures' modules, structures whose generated code is the same
+    (a window or a fused linear the training memory does not see) sharing one."""
+    from ._fastgen import HEADER
+
+    bodies: dict = {}
+    for structure, fields, names in _structures():
+        bodies.setdefault(_body(structure, fields, names[0]), []).extend(names)
+    return tuple((_module(names), names, HEADER.rstrip("\n").rstrip('"') + "\n\nTraining memory per device with the "
+                  "sizes as arguments, of the presets " + ", ".join(names) + " (:mod:`symcalc._fastgen_solve_sizes`)."
+                  "\n\"\"\"\n" + body) for body, names in bodies.items())
 
 
 def preset_memory() -> dict:
@@ -202,6 +218,7 @@ def preset_memory() -> dict:
     from .solve._models import model_family
 
     h, L = S.d_model, S.n_layers
+    module = {name: m for m, names, _ in _modules() for name in names}
     out = {}
     with defaults.using("today"):
         for structure, fields, names in _structures():
@@ -225,7 +242,7 @@ def preset_memory() -> dict:
                 own = {getattr(S, f): getattr(model, f) for f in fields[1:]}
                 ok = (_at(structure, own) == model.replace(n_layers=L)
                       and _at(structure, {**own, **at}) == family.replace(n_layers=L))
-                out[name] = ({"module": _module(names), "sizes": sizes, "per_h": per_h, "tp_multiple": tp_multiple}
+                out[name] = ({"module": module[name], "sizes": sizes, "per_h": per_h, "tp_multiple": tp_multiple}
                              if ok else None)
     return out
 
@@ -255,10 +272,9 @@ def flag_memory_facts() -> dict:
 
 def files(names=None) -> dict:
     """``{file name: source}`` of the structures' generated modules (of the presets ``names``, or every one)."""
-    return {_module(presets) + ".py": generate(structure, fields, presets) for structure, fields, presets in _structures()
-            if names is None or set(names) & set(presets)}
+    return {m + ".py": source for m, presets, source in _modules() if names is None or set(names) & set(presets)}
 
 
 def file_names() -> set:
-    """The names of the structures' generated modules (without generating them)."""
-    return {_module(presets) + ".py" for _, _, presets in _structures()}
+    """The names of the structures' generated modules."""
+    return {m + ".py" for m, _, _ in _modules()}

@@ -3,7 +3,6 @@
 Training memory per device with the sizes as arguments, of the presets llama-4-maverick (:mod:`symcalc._fastgen_solve_sizes`).
 """
 
-
 #: Returned when an argument is not an int of its sign (the full path answers then).
 SLOW = None
 

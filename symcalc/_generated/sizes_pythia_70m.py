@@ -3,7 +3,6 @@
 Training memory per device with the sizes as arguments, of the presets pythia-70m, pythia-160m, pythia-410m, pythia-1b, pythia-1.4b, pythia-2.8b, pythia-6.9b, pythia-12b (:mod:`symcalc._fastgen_solve_sizes`).
 """
 
-
 #: Returned when an argument is not an int of its sign (the full path answers then).
 SLOW = None
 

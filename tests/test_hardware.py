@@ -139,3 +139,54 @@ def test_json_dict_has_every_figure():
     d = get("tpu-v5e").as_dict()
     assert d["power"] is None and d["peak_flops"] == {"bf16": 197 * 10**12}
     assert set(FIGURES) <= set(d) and d["figures"]["memory"]["uncertain"] is True
+
+
+def _gbps(text: str) -> Rational:
+    """A published "N GB/s" / "N GBps" (decimal) as bytes per second."""
+    return Rational(text.replace(",", "")) * 10**9
+
+
+@pytest.mark.parametrize("name, figure, published, halve", [
+    # docs.cloud.google.com/tpu/docs/v5p-training: "Bidirectional inter-chip interconnect (ICI)
+    # bandwidth (per chip) | 1200 GBps"; an earlier version: "Interchip Interconnect BW | 4800 Gbps"
+    ("tpu-v5p", "bandwidth_scaleup", "1,200", True),
+    # docs.cloud.google.com/tpu/docs/v5e: "Bidirectional inter-chip interconnect (ICI) bandwidth
+    # (per chip) | 400 GBps"; v6e.md.txt: "... | 800 GBps"
+    ("tpu-v5e", "bandwidth_scaleup", "400", True),
+    ("tpu-v6e", "bandwidth_scaleup", "800", True),
+    # docs.habana.ai, Intel Gaudi Network Configuration: "21*200Gbps = 21*25 GB/s = 525 GB/s
+    # unidirectional bandwidth"; "3*200Gbps = 75 GB/s in each direction"
+    ("gaudi3", "bandwidth_scaleup", "525", False),
+    ("gaudi3", "bandwidth_scaleout", "75", False),
+])
+def test_links_match_the_published_text(name, figure, published, halve):
+    """Link figures equal the vendor's printed number, a bidirectional one halved to one direction."""
+    value = _gbps(published) / (2 if halve else 1)
+    assert get(name).figures[figure].value == value and not get(name).figures[figure].uncertain
+
+
+def test_v5p_ici_reads_the_same_from_both_versions_of_the_page():
+    """v5p's 4,800 Gbps (older page) is the 1,200 GBps bidirectional (newer page) halved: 600 GB/s each way."""
+    assert Rational(4800, 8) * 10**9 == _gbps("1,200") / 2 == get("v5p").bandwidth_scaleup
+
+
+@pytest.mark.parametrize("name, published", [
+    # vllm-project/vllm pull request #16211, usage stats on one TPU v6e: "gpu_memory_per_device": 33550237696
+    ("tpu-v6e", "33550237696"),
+    # deviceQuery of an A100-SXM4-80GB, driver 12.5: "81158 MBytes (85100068864 bytes)"
+    ("a100-80gb", "85100068864"),
+    # bottlerocket-os/bottlerocket pull request #3873: "40339 MBytes (42298834944 bytes)"
+    ("a100-40gb", "42298834944"),
+    # ROCm issue #4750: "VRAM Total Memory (B): 206141652992"
+    ("mi300x", "206141652992"),
+])
+def test_memory_is_the_reported_bytes(name, published):
+    """Memory is the byte count the device reported in the cited log, and not marked uncertain."""
+    assert get(name).memory == int(published) and not get(name).figures["memory"].uncertain
+
+
+def test_gaudi3_figures_match_the_hot_chips_table():
+    """Gaudi 3 (Hot Chips 2024 table): 1835 BF16/FP8 matrix TFLOPs, 3.67 TB/s HBM, 900 W air cooled."""
+    g = get("gaudi3")
+    assert g.peak("bf16") == g.peak("fp8") == 1835 * 10**12
+    assert g.mem_bandwidth == Rational("3.67") * 10**12 and g.power == 900

@@ -45,13 +45,19 @@ PCIE5 = Source("PCI Express 5.0 x16: 32 GT/s x 16 lanes, 128b/130b (about 64 GB/
 
 # Reported memory (what the driver gives CUDA; torch.cuda.get_device_properties().total_memory).
 MEM_A100_40 = Source("deviceQuery of an A100-SXM4-40GB, CUDA driver 12.2: 40339 MBytes (42298834944 bytes), "
-                     "bottlerocket-os/bottlerocket pull request #3873",
+                     "bottlerocket-os/bottlerocket pull request #3873 ('Add Fabric Manager Support'); a CUDA 12.x "
+                     "deviceQuery on Paderborn PC2's wiki page 'NVIDIA A100 40GB with NVLINK' shows 40441 MBytes "
+                     "(42405855232 bytes): https://upb-pc2.atlassian.net/wiki/spaces/PC2DOK/pages/1900609/"
+                     "NVIDIA+A100+40GB+with+NVLINK",
                      "https://github.com/bottlerocket-os/bottlerocket/pull/3873", "2024")
-MEM_A100_80 = Source("deviceQuery of an A100-SXM4-80GB, CUDA driver 12.5: 81158 MBytes (85100068864 bytes), "
-                     "a public log found by code search", "https://github.com/NVIDIA/cuda-samples (deviceQuery)", "2024")
-MEM_H100 = Source("nvidia-smi memory.total 81559 MiB for H100 80GB HBM3 (= 85520809984 bytes, what torch reports), "
-                  "modal-labs/modal-client pull request #2797", "https://github.com/modal-labs/modal-client/pull/2797",
-                  "2025-01-23")
+MEM_A100_80 = Source("deviceQuery (NVIDIA cuda-samples) of 4x A100-SXM4-80GB, CUDA driver 12.5: 81158 MBytes "
+                     "(85100068864 bytes), a log stored in the public code index (file id 32810829468; the index "
+                     "names no repository); driver 12.2: 81051 MBytes (84987740160 bytes), file id 49034208270; "
+                     "nvidia-smi 81920MiB: modal-labs/modal-client pull request #2797",
+                     "https://github.com/NVIDIA/cuda-samples (deviceQuery)", "2024")
+MEM_H100 = Source("nvidia-smi totals of Modal's GPUs, 'H100: 81559MiB (85.52 GB)' (= 85520809984 bytes, what torch "
+                  "reports), modal-labs/modal-client pull request #2797 ('docs fix: nvidia quotes GB on their GPUs "
+                  "not GiB')", "https://github.com/modal-labs/modal-client/pull/2797", "2025-01-23")
 MEM_H100_PCIE = Source("nvidia-smi 'NVIDIA H100 PCIe, 81559 MiB' in public logs (drivers 535 to 595)",
                        "https://github.com/search?q=%22NVIDIA+H100+PCIe%2C+81559+MiB%22", "2024-2026")
 MEM_H200 = Source("nvidia-smi 'NVIDIA H200 ... / 143771MiB' (700 W SXM) in public logs; also this project's "
@@ -122,7 +128,7 @@ ENTRIES = [
              summary="Ampere, SXM4, 80 GB HBM2e", figures={
                  **_ampere_peaks(),
                  "memory": Figure(85100068864, MEM_A100_80, "CUDA total under driver 12.5; nvidia-smi shows 81920 MiB; "
-                                  "driver 12.2 reported 84987740160", uncertain=True),
+                                  "driver 12.2 reported 84987740160"),
                  "mem_bandwidth": Figure(giga("2039"), A100_DS, "2,039 GB/s (SXM)"),
                  **A100_LINKS}),
     Hardware("h100-sxm", "NVIDIA H100 SXM5 80GB", "NVIDIA", aliases=("h100", "h100-sxm5", "h100-80gb"),
@@ -198,7 +204,8 @@ ENTRIES = [
         "peak_flops/bf16": Figure(tera("362.05"), L40S_DS, "the dense figure; 733* is with sparsity"),
         "peak_flops/fp16": Figure(tera("362.05"), L40S_DS, "the dense figure; 733* is with sparsity"),
         "peak_flops/fp8": Figure(tera("733"), L40S_DS, "the dense figure; 1,466* is with sparsity"),
-        "memory": Figure(47576711168, MEM_L40S, "CUDA total with ECC on; nvidia-smi shows 46068 MiB"),
+        "memory": Figure(47576711168, MEM_L40S, "CUDA total with ECC on; nvidia-smi shows 46068 MiB "
+                         "(modal-labs/modal-client pull request #2797)"),
         "mem_bandwidth": Figure(giga("864"), L40S_DS, "864 GB/s"),
         "bandwidth_scaleup": Figure(giga("32"), L40S_DS, "no NVLink: PCIe Gen4 x16, 64 GB/s both ways (datasheet)"),
         "power": Figure(watts("350"), L40S_DS, "max power consumption"),

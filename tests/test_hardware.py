@@ -190,3 +190,26 @@ def test_gaudi3_figures_match_the_hot_chips_table():
     g = get("gaudi3")
     assert g.peak("bf16") == g.peak("fp8") == 1835 * 10**12
     assert g.mem_bandwidth == Rational("3.67") * 10**12 and g.power == 900
+
+
+@pytest.mark.parametrize("name, dtype, published", [
+    # stored copies of the datasheet tables (dense | sparse*): L40S "BFLOAT16 ... 362.05 | 733*",
+    # "FP8 ... 733 | 1,466*", "TF32 ... 183 | 366*"; A100 "312 TFLOPS / 624 TFLOPS*", "156 TFLOPS / 312 TFLOPS*";
+    # H100 whitepaper "989.4 | 1978.9", "1978.9 | 3957.8", "494.7 | 989.4"; MI300X 1307.4, 2614.9, 653.7, 163.4
+    ("l40s", "bf16", "362.05"), ("l40s", "fp8", "733"), ("l40s", "tf32", "183"), ("l40s", "fp32", "91.6"),
+    ("a100-80gb", "bf16", "312"), ("a100-80gb", "tf32", "156"), ("a100-40gb", "fp32", "19.5"),
+    ("h100-sxm", "bf16", "989.4"), ("h100-sxm", "fp8", "1978.9"), ("h100-sxm", "tf32", "494.7"),
+    ("h100-sxm", "fp32", "66.9"),
+    ("mi300x", "bf16", "1307.4"), ("mi300x", "fp8", "2614.9"), ("mi300x", "tf32", "653.7"), ("mi300x", "fp32", "163.4"),
+])
+def test_dense_peaks_match_the_published_dense_column(name, dtype, published):
+    """Dense peaks equal the dense column of the published table, read as text (TFLOP/s)."""
+    assert get(name).peak(dtype) == Rational(published) * 10**12
+
+
+@pytest.mark.parametrize("name, published", [
+    ("a100-40gb", "1,555"), ("a100-80gb", "2,039"), ("l40s", "864"), ("mi300x", "5,300"),
+])
+def test_memory_bandwidth_matches_the_published_text(name, published):
+    """Memory bandwidth equals the published "N GB/s" (decimal)."""
+    assert get(name).mem_bandwidth == _gbps(published)

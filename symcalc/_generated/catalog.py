@@ -122,7 +122,12 @@ PRESETS = [('llama-2-7b', 'llama', 6738415616, None, 'Meta Llama 2 7B (MHA, SwiG
   'Zhipu GLM-4.5-Air (128 routed + 1 shared expert top-8, 1 dense layer; MTP with mtp=True)')]
 
 #: A figure's source (Hardware.as_dict()'s keys), named by index in HARDWARE.
-SOURCES = [{'source': 'NVIDIA A100 Tensor Core GPU datasheet (nvidia-a100-datasheet-us-nvidia-1758950-r4-web)',
+SOURCES = [{'source': 'NVIDIA A100 Tensor Core GPU datasheet (nvidia-a100-datasheet-us-nvidia-1758950-r4-web; this '
+            'address is also the one pytorch/pytorch torch/_inductor/analysis/device_info.py cites). Its '
+            "figures as stored copies print them: Paderborn PC2 wiki 'NVIDIA A100 40GB with NVLINK' "
+            '(upb-pc2.atlassian.net): 19.5 TFLOPS FP32, TF32 156 / 312*, BF16 and FP16 312 / 624* (* with '
+            'sparsity), 400 W; thundercompute.com/blog/nvidia-a100-specs-full-guide: 1,555 GB/s (40 GB) and '
+            '2,039 GB/s (SXM 80 GB), 400 W, NVLink 600GB/s',
   'url': 'https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf',
   'date': 'June 2021'},
  {'source': 'deviceQuery of an A100-SXM4-40GB, CUDA driver 12.2: 40339 MBytes (42298834944 bytes), '
@@ -141,7 +146,9 @@ SOURCES = [{'source': 'NVIDIA A100 Tensor Core GPU datasheet (nvidia-a100-datash
             'nvidia-smi 81920MiB: modal-labs/modal-client pull request #2797',
   'url': 'https://github.com/NVIDIA/cuda-samples (deviceQuery)',
   'date': '2024'},
- {'source': 'NVIDIA H100 Tensor Core GPU Architecture whitepaper, Table 1 (dense/sparse peaks)',
+ {'source': 'NVIDIA H100 Tensor Core GPU Architecture whitepaper, Table 1 (dense/sparse peaks); the figures '
+            'as stored in glennklockwood.com/garden/processors/h100, which cites it: FP32 66.9, TF32 494.7 / '
+            '989.4, BF16 and FP16 989.4 / 1978.9, FP8 1978.9 / 3957.8 TFLOPS',
   'url': 'https://resources.nvidia.com/en-us-tensor-core/gtc22-whitepaper-hopper',
   'date': '2022'},
  {'source': "nvidia-smi totals of Modal's GPUs, 'H100: 81559MiB (85.52 GB)' (= 85520809984 bytes, what torch "
@@ -182,7 +189,9 @@ SOURCES = [{'source': 'NVIDIA A100 Tensor Core GPU datasheet (nvidia-a100-datash
  {'source': "nvidia-smi 'NVIDIA GB200 ... / 189471MiB' (1200 W) in public logs",
   'url': 'https://github.com/search?q=%22189471MiB%22',
   'date': '2025-2026'},
- {'source': 'NVIDIA L40S datasheet',
+ {'source': 'NVIDIA L40S datasheet; its table as reproduced on mullet.se (product 355414, L40 | L40S '
+            'columns): FP32 91.6, TF32 183 | 366*, BF16 and FP16 362.05 | 733*, FP8 733 | 1,466* TFLOPS (* '
+            'with sparsity), 864GB/s, PCIe Gen4 x16 64GB/s bidirectional, 350W',
   'url': 'https://resources.nvidia.com/en-us-l40s/l40s-datasheet-28413',
   'date': '2023'},
  {'source': 'cuda-device-query on an L40S, CUDA driver 12.4: 45373 MBytes (47576711168 bytes)',
@@ -205,7 +214,9 @@ SOURCES = [{'source': 'NVIDIA A100 Tensor Core GPU datasheet (nvidia-a100-datash
             'log found by code search',
   'url': 'https://github.com/NVIDIA/cuda-samples (deviceQuery)',
   'date': '2025'},
- {'source': 'AMD Instinct MI300X data sheet',
+ {'source': 'AMD Instinct MI300X data sheet (address and figures as in pytorch/pytorch '
+            'torch/_inductor/analysis/device_info.py: FP32 163.4, TF32 653.7, BF16 and FP16 1307.4, FP8 '
+            '2614.9 TFLOPS, 5,300 GB/s, 192 GB)',
   'url': 'https://www.amd.com/content/dam/amd/en/documents/instinct-tech-docs/data-sheets/amd-instinct-mi300x-data-sheet.pdf',
   'date': '2023'},
  {'source': "rocm-smi 'VRAM Total Memory (B): 206141652992' on 8x MI300X (750 W), ROCm issue #4750 'rocm-smi "
@@ -833,8 +844,10 @@ HARDWARE = [{'name': 'a100-40gb',
                                  False),
               'memory': (256000000000,
                          25,
-                         "the data sheet's 256 GB as 10^9 bytes: no rocm-smi report was found (the stacks "
-                         'hold 256 GiB; usable is a little less)',
+                         "the data sheet's 256 GB as 10^9 bytes: no rocm-smi report was found (ROCm's GPU "
+                         'specifications table lists 256 GiB VRAM, '
+                         'rocm.docs.amd.com/en/7.13.0-preview/reference/gpu-specs.html; usable is a little '
+                         'less)',
                          True),
               'mem_bandwidth': (6000000000000, 25, '6 TB/s', False),
               'bandwidth_scaleup': (448000000000,

@@ -12,13 +12,20 @@ from __future__ import annotations
 from ._entry import Figure, Hardware, Source, gbit, giga, peta, tera, watts
 
 # --- sources ------------------------------------------------------------------------------------
-A100_DS = Source("NVIDIA A100 Tensor Core GPU datasheet (nvidia-a100-datasheet-us-nvidia-1758950-r4-web)",
+A100_DS = Source("NVIDIA A100 Tensor Core GPU datasheet (nvidia-a100-datasheet-us-nvidia-1758950-r4-web; this "
+                 "address is also the one pytorch/pytorch torch/_inductor/analysis/device_info.py cites). Its "
+                 "figures as stored copies print them: Paderborn PC2 wiki 'NVIDIA A100 40GB with NVLINK' "
+                 "(upb-pc2.atlassian.net): 19.5 TFLOPS FP32, TF32 156 / 312*, BF16 and FP16 312 / 624* "
+                 "(* with sparsity), 400 W; thundercompute.com/blog/nvidia-a100-specs-full-guide: "
+                 "1,555 GB/s (40 GB) and 2,039 GB/s (SXM 80 GB), 400 W, NVLink 600GB/s",
                  "https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/"
                  "nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf", "June 2021")
 DGX_A100 = Source("NVIDIA DGX A100 datasheet (8x ConnectX-6 VPI 200 Gb/s HDR InfiniBand, one per GPU)",
                   "https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/nvidia-dgx-a100-datasheet.pdf",
                   "2020")
-H100_WP = Source("NVIDIA H100 Tensor Core GPU Architecture whitepaper, Table 1 (dense/sparse peaks)",
+H100_WP = Source("NVIDIA H100 Tensor Core GPU Architecture whitepaper, Table 1 (dense/sparse peaks); the "
+                 "figures as stored in glennklockwood.com/garden/processors/h100, which cites it: FP32 66.9, "
+                 "TF32 494.7 / 989.4, BF16 and FP16 989.4 / 1978.9, FP8 1978.9 / 3957.8 TFLOPS",
                  "https://resources.nvidia.com/en-us-tensor-core/gtc22-whitepaper-hopper", "2022")
 H100_DS = Source("NVIDIA H100 Tensor Core GPU datasheet (H100 SXM / H100 PCIe columns)",
                  "https://resources.nvidia.com/en-us-tensor-core/nvidia-tensor-core-gpu-datasheet", "2022-2023")
@@ -32,7 +39,9 @@ HGX_B200 = Source("NVIDIA HGX / GB200 NVL72 product pages, Technical Specificati
                   "2025")
 DGX_B200 = Source("NVIDIA DGX B200 datasheet (8x ConnectX-7 VPI 400 Gb/s; 1,440 GB and 64 TB/s for 8 GPUs)",
                   "https://resources.nvidia.com/en-us-dgx-systems/dgx-b200-datasheet", "2024")
-L40S_DS = Source("NVIDIA L40S datasheet", "https://resources.nvidia.com/en-us-l40s/l40s-datasheet-28413", "2023")
+L40S_DS = Source("NVIDIA L40S datasheet; its table as reproduced on mullet.se (product 355414, L40 | L40S "
+                 "columns): FP32 91.6, TF32 183 | 366*, BF16 and FP16 362.05 | 733*, FP8 733 | 1,466* TFLOPS "
+                 "(* with sparsity), 864GB/s, PCIe Gen4 x16 64GB/s bidirectional, 350W", "https://resources.nvidia.com/en-us-l40s/l40s-datasheet-28413", "2023")
 ADA_WP = Source("NVIDIA Ada GPU Architecture whitepaper, appendix table (GeForce RTX 4090)",
                 "https://images.nvidia.com/aem-dam/Solutions/geforce/ada/nvidia-ada-gpu-architecture.pdf", "2023")
 RTXB_WP = Source("NVIDIA RTX Blackwell GPU Architecture whitepaper, appendix table (GeForce RTX 5090)",

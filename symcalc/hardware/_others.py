@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from ._entry import Figure, Hardware, Source, gbit, giga, tera, watts
 
-MI300X_DS = Source("AMD Instinct MI300X data sheet", "https://www.amd.com/content/dam/amd/en/documents/"
+MI300X_DS = Source("AMD Instinct MI300X data sheet (address and figures as in pytorch/pytorch "
+                   "torch/_inductor/analysis/device_info.py: FP32 163.4, TF32 653.7, BF16 and FP16 1307.4, "
+                   "FP8 2614.9 TFLOPS, 5,300 GB/s, 192 GB)", "https://www.amd.com/content/dam/amd/en/documents/"
                    "instinct-tech-docs/data-sheets/amd-instinct-mi300x-data-sheet.pdf", "2023")
 MI325X_DS = Source("AMD Instinct MI325X data sheet", "https://www.amd.com/content/dam/amd/en/documents/"
                    "instinct-tech-docs/product-briefs/instinct-mi325x-datasheet.pdf", "2024")
@@ -68,7 +70,9 @@ ENTRIES = [
              figures={
                  **_cdna3_peaks(MI325X_DS),
                  "memory": Figure(256 * 10**9, MI325X_DS, "the data sheet's 256 GB as 10^9 bytes: no rocm-smi report "
-                                  "was found (the stacks hold 256 GiB; usable is a little less)", uncertain=True),
+                                  "was found (ROCm's GPU specifications table lists 256 GiB VRAM, "
+                                  "rocm.docs.amd.com/en/7.13.0-preview/reference/gpu-specs.html; usable is a "
+                                  "little less)", uncertain=True),
                  "mem_bandwidth": Figure(tera("6"), MI325X_DS, "6 TB/s"),
                  "bandwidth_scaleup": Figure(giga("448"), MI325X_DS, IF_NOTE, uncertain=True),
                  "scaleup_domain": Figure(8, MI325X_DS, "8 MI325X OAMs fully connected by Infinity Fabric in the "

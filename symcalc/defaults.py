@@ -60,7 +60,7 @@ def _check_value(name: str, value: Any) -> Any:
     return as_expr(name, value)
 
 __all__ = ["Default", "Defaults", "TODAY", "COOKBOOK", "SETS", "active", "use", "using", "resolve", "dropout_for",
-           "table"]
+           "recompute_for", "recompute_key", "table"]
 
 
 @dataclass(frozen=True)
@@ -181,6 +181,12 @@ _TODAY_ENTRIES: dict[str, Default] = {
     "recompute": Default("none", "no activation recomputation (memory and the planner)",
                          "Megatron-core: recompute_granularity is None unless asked; the cookbook's memory script "
                          "without -ca", "--recompute"),
+    "kbit_recompute": Default("full", "the recompute policy when adapters train on a quantized (k-bit) base, as "
+                              "QLoRA: gradient checkpointing, each layer's input kept and the layer recomputed",
+                              "peft's prepare_model_for_kbit_training(model, use_gradient_checkpointing=True) "
+                              "(peft 0.21, src/peft/utils/other.py), the QLoRA recipe; a 16-bit base (LoRA, full "
+                              "fine-tuning) keeps `recompute` (transformers' TrainingArguments gradient_checkpointing "
+                              "off by default)", "--recompute"),
     "flash_attention": Default(True, "flash/SDPA attention: the s² scores are not kept; saved are Q, K, V, the output "
                                "and the fp32 logsumexp per head and row",
                                "Dao 2023 (FlashAttention-2, Alg. 1-2: O and L saved for backward); transformers' default "
@@ -405,6 +411,33 @@ def resolve(key: str, value: Any = None) -> Any:
     if isinstance(value, str):  # a choice word; anything else the caller's own coercion checks
         return _check_value(key, value)
     return default if value is None else value
+
+
+def recompute_for(value: Any = None, *, storage: Any = None) -> Any:
+    """The activation recompute policy in force: ``value`` when given, else the active default for the base.
+
+    A quantized (k-bit) base that trains adapters (``storage`` below 16 bits per weight: QLoRA's NF4,
+    LLM.int8, ...) takes ``kbit_recompute`` (today: ``"full"``, the gradient checkpointing peft's
+    ``prepare_model_for_kbit_training`` turns on); any other training takes ``recompute`` (``"none"``).
+    ``storage`` is a :class:`~symcalc.memory.Storage`, a format name or ``None`` (16-bit weights).
+
+    >>> recompute_for(), recompute_for(storage="nf4"), recompute_for("none", storage="nf4")
+    ('none', 'full', 'none')
+    """
+    return resolve(recompute_key(storage), value)
+
+
+def recompute_key(storage: Any = None) -> str:
+    """The setting a training's recompute policy defaults to: ``"kbit_recompute"`` on a quantized base, else
+    ``"recompute"`` (see :func:`recompute_for`).
+
+    >>> recompute_key(), recompute_key("bf16"), recompute_key("int8")
+    ('recompute', 'recompute', 'kbit_recompute')
+    """
+    from .memory.placement import as_storage
+
+    storage = as_storage(storage)
+    return "kbit_recompute" if storage is not None and bool(storage.data_bits < 16) else "recompute"
 
 
 def dropout_for(model: Any, value: Any = None) -> Any:

@@ -9,6 +9,9 @@ MEM_CA_MEANING = ("-ca is the cookbook memory script's --checkpoint-activations:
                   "= --recompute none)")
 #: Where ``symcalc mem``'s recompute policy came from with -ca.
 MEM_CA_SAYS = "-ca (the cookbook memory script's checkpointing: selective recompute)"
+#: Added to "today's default" where ``symcalc mem``'s recompute policy is the quantized base's (--finetune qlora).
+KBIT_RECOMPUTE_SAYS = (" for a quantized base (kbit_recompute: gradient checkpointing, as peft's "
+                       "prepare_model_for_kbit_training turns it on)")
 #: What ``-ca`` means in ``symcalc flops`` (the cookbook's calc_transformer_flops.py).
 FLOPS_CA_MEANING = ("-ca is the cookbook flops script's --no-checkpoint-activations: no recomputation (= --recompute none; "
                     "in `symcalc mem`, -ca is the memory script's --checkpoint-activations, = --recompute selective)")

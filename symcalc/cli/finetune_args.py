@@ -27,8 +27,9 @@ def add_finetune_arguments(parser: argparse.ArgumentParser, *, memory: bool) -> 
     """The fine-tuning flags; with ``memory`` also storage, offload and sharding."""
     g = parser.add_argument_group("fine-tuning (LoRA, QLoRA, DoRA, frozen parts)")
     g.add_argument("--finetune", choices=METHODS,
-                   help="full (default: every parameter trains, less --freeze), lora, qlora (LoRA on an NF4 base) "
-                        "or dora; an adapter freezes the whole base")
+                   help="full (default: every parameter trains, less --freeze), lora, qlora (LoRA on an NF4 base, "
+                        "with gradient checkpointing, --recompute full, unless --recompute is given) or dora; an "
+                        "adapter freezes the whole base")
     g.add_argument("--lora-rank", type=positive_int,
                    help=f"LoRA rank r (default {DEFAULT_RANK}, peft's; implies --finetune lora)")
     g.add_argument("--lora-targets", metavar="LIST",

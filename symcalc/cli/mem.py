@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, Optional
 
 from sympy import Integer, ceiling
 
@@ -22,7 +22,7 @@ from .common import (
     seq_len_type,
 )
 from .finetune_args import add_finetune_arguments, finetune_options, inference_storage, memory_options
-from ._texts import MEM_CA_MEANING, MEM_CA_SAYS, MEM_FOOTER, MEM_UNITS
+from ._texts import KBIT_RECOMPUTE_SAYS, MEM_CA_MEANING, MEM_CA_SAYS, MEM_FOOTER, MEM_UNITS
 
 GIB = 2**30
 #: Optimizer moments kept at high precision (the rest come from the library's table).
@@ -92,8 +92,10 @@ def add_memory_arguments(p: argparse.ArgumentParser, *, symbolic: bool = False) 
                    help=f"ZeRO-3 live parameters, elements ({default_help('max_live_params', 'mem')}; training only)")
     t = p.add_argument_group("training")
     t.add_argument("--checkpoint-activations", "-ca", action="store_true", default=None, help=CA_MEANING)
-    t.add_argument("--recompute", type=listable(choice(*RECOMPUTE)), metavar="{none,selective,full}", help=f"none, selective, or full (layer inputs only) "
-                                                         f"({default_help('recompute', 'mem')})")
+    t.add_argument("--recompute", type=listable(choice(*RECOMPUTE)), metavar="{none,selective,full}",
+                   help=f"none, selective, or full (layer inputs only) ({default_help('recompute', 'mem')}; on a "
+                        f"quantized base, --finetune qlora or --quantize: {default_help('kbit_recompute', 'mem')}, "
+                        "the gradient checkpointing peft's prepare_model_for_kbit_training turns on)")
     t.add_argument("--batch-size-per-gpu", "-b", type=listable(positive_int), help=f"micro-batch b ({dflt('micro_batch')})")
     t.add_argument("--sequence-length", "-s", type=listable(seq_len_type),
                    help=f"sequence length s; 4k = 4096 ({dflt('seq_len')})")
@@ -153,9 +155,33 @@ def _training_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def recompute_from_args(args: argparse.Namespace) -> tuple[str, str]:
-    """The recompute policy and why: --recompute, -ca (the cookbook mem script's: selective), or the default."""
-    return recompute_policy(args, ca_flag="--checkpoint-activations", ca_policy="selective", default_key="recompute",
-                            ca_says=MEM_CA_SAYS)
+    """The recompute policy and why: --recompute, -ca (the cookbook mem script's: selective), or the default
+    (on a quantized base, --finetune qlora or --quantize: ``kbit_recompute``, full; see
+    :func:`symcalc.defaults.recompute_for`)."""
+    from ..defaults import recompute_key
+
+    storage = None if getattr(args, "infer", False) else finetune_options(args)["storage"]
+    key = recompute_key(storage)
+    policy, why = recompute_policy(args, ca_flag="--checkpoint-activations", ca_policy="selective", default_key=key,
+                                   ca_says=MEM_CA_SAYS)
+    if key != "recompute" and why == active().label:
+        why += KBIT_RECOMPUTE_SAYS
+    return policy, why
+
+
+def kbit_recompute_note(args: argparse.Namespace, why: Optional[str] = None) -> str:
+    """What a text report adds when the recompute policy is the quantized base's default (``""`` otherwise).
+
+    ``why`` is :func:`recompute_from_args`' second value when the caller has it.
+    """
+    if why is None:
+        if getattr(args, "infer", False) or (getattr(args, "finetune", None) is None
+                                              and getattr(args, "quantize", None) is None):
+            return ""
+        why = recompute_from_args(args)[1]
+    if not why.endswith(KBIT_RECOMPUTE_SAYS):
+        return ""
+    return f"recompute {active().kbit_recompute} (gradient checkpointing: the default on a quantized base, kbit_recompute)"
 
 
 def precision_from_args(args: argparse.Namespace) -> Precision:
@@ -442,6 +468,9 @@ def run(args: argparse.Namespace) -> int:
     if tune.get("finetune") not in (None, "full") or tune.get("freeze") or tune.get("storage"):
         words = [f"{k} {v}" for k, v in tune.items() if k in ("finetune", "adapter", "freeze", "storage") and v]
         line = "; ".join(words)
+        note = kbit_recompute_note(args, st["recompute_why"])
+        if note:
+            line += "; " + note
         if "trainable_params" in tune:
             line += f"; trainable parameters {tune['trainable_params']:,}"
         print("fine-tuning: " + line)

@@ -196,9 +196,20 @@ def _report(args: argparse.Namespace, sol: Solution, what: str, tried: Optional[
         elif tried is not None:
             print("no single change of ZeRO stage, recompute, attention, TP, PP, devices, micro-batch or sequence "
                   "length fits; change two, or the budget")
+        _kbit_note(args)
         return status
     print(answer_line(what, sol.value, out))
+    _kbit_note(args)
     return status
+
+
+def _kbit_note(args: argparse.Namespace) -> None:
+    """The text report's note when the recompute policy is the quantized base's default (--finetune qlora)."""
+    from .mem import kbit_recompute_note
+
+    note = kbit_recompute_note(args)
+    if note:
+        print("note: " + note)
 
 
 #: How the text output names a setting of the layout tried.

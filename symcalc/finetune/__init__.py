@@ -106,7 +106,9 @@ def recipe(method: str, *, rank: Any = DEFAULT_RANK, targets: Any = DEFAULT_TARG
     - ``full``: every parameter trains (less ``freeze``); no quantized storage;
     - ``lora``: a :class:`LoRA` of ``rank`` on ``targets``, the base frozen in 16 bits (or ``quantize``);
     - ``qlora``: LoRA on a base stored in NF4 (``quantize`` may name another 4- or 8-bit format;
-      ``double_quant`` as QLoRA's paper uses it, off by default as in bitsandbytes);
+      ``double_quant`` as QLoRA's paper uses it, off by default as in bitsandbytes); training_memory
+      then defaults to ``recompute="full"`` (gradient checkpointing on a quantized base, the defaults'
+      ``kbit_recompute``: :func:`symcalc.defaults.recompute_for`), as any ``quantize`` with an adapter;
     - ``dora``: LoRA with DoRA's magnitude vectors.
 
     >>> r = recipe("qlora", rank=16, targets="all-linear", double_quant=True)

@@ -176,8 +176,9 @@ def training_memory(
     -----
     Every setting left at ``None`` takes the active default of :mod:`symcalc.defaults` (today:
     ZeRO 1, bf16 weights and activations with fp32 gradients, master copy and AdamW moments, no
-    recompute, flash attention, dropout only where the model has it, sequence parallelism when
-    t > 1, no DeepSpeed buffers); ``with symcalc.defaults.using("cookbook"):`` gives the cookbook's.
+    recompute (on a quantized base, as QLoRA: full, peft's gradient checkpointing; see
+    :func:`~symcalc.defaults.recompute_for`), flash attention, dropout only where the model has it,
+    sequence parallelism when t > 1, no DeepSpeed buffers); ``with symcalc.defaults.using("cookbook"):`` gives the cookbook's.
 
     Examples
     --------
@@ -191,7 +192,7 @@ def training_memory(
     ----------
     Rajbhandari et al. 2020 (ZeRO), Section 5; Korthikanti et al. 2022, Table 2.
     """
-    from ..defaults import resolve
+    from ..defaults import recompute_for, resolve
 
     model = as_model("model", model)
     par = _parallel(parallel, degrees)
@@ -206,9 +207,9 @@ def training_memory(
     prec = precision_recipe(precision)
     states = model_states(model, parallel=par, zero_stage=zero_stage, precision=prec, optimizer=optimizer,
                           adapter=adapter, freeze=freeze, storage=storage, offload=offload, sharding=sharding)
-    act, _ = _activations(model, par, seq_len, micro_batch, prec, recompute=recompute, profile=profile,
-                          flash_attention=flash_attention, dropout=dropout, offload=offload, adapter=adapter,
-                          freeze=freeze)
+    act, _ = _activations(model, par, seq_len, micro_batch, prec, recompute=recompute_for(recompute, storage=storage),
+                          profile=profile, flash_attention=flash_attention, dropout=dropout, offload=offload,
+                          adapter=adapter, freeze=freeze)
     comm = communication_buffers(zero_stage=zero_stage, dp=par.dp, bytes_weight=prec.weight,
                                  allgather_bucket=allgather_bucket, max_live_params=max_live_params)
     parts = dict(states.items())
@@ -287,7 +288,7 @@ def host_memory(
     from .offload import devices_per_node_default
     from .placement import placed_states
 
-    from ..defaults import resolve
+    from ..defaults import recompute_for, resolve
 
     model = as_model("model", model)
     par = _parallel(parallel, degrees)
@@ -296,7 +297,8 @@ def host_memory(
     prec = precision_recipe(precision)
     states = placed_states(model, par, zero_stage=zero_stage, precision=prec, optimizer=optimizer, adapter=adapter,
                            freeze=freeze, storage=storage, offload=offload, sharding=sharding)
-    _, act_host = _activations(model, par, n["seq_len"], n["micro_batch"], prec, recompute=recompute,
+    _, act_host = _activations(model, par, n["seq_len"], n["micro_batch"], prec,
+                               recompute=recompute_for(recompute, storage=storage),
                                profile=profile, flash_attention=flash_attention, dropout=dropout, offload=offload,
                                adapter=adapter, freeze=freeze)
     k = devices_per_node_default(par.n_devices, devices_per_node)

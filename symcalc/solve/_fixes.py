@@ -102,7 +102,7 @@ def single_changes(budget: Any, model, *, max_devices: int = 4096, **options: An
 
     zero = defaults.resolve("zero_stage", options.get("zero_stage"))
     first("zero_stage", range(int(zero) + 1, 4), zero)
-    recompute = defaults.resolve("recompute", options.get("recompute"))
+    recompute = defaults.recompute_for(options.get("recompute"), storage=options.get("storage"))
     first("recompute", RECOMPUTE_ORDER[RECOMPUTE_ORDER.index(recompute) + 1:], recompute)
     if not defaults.resolve("flash_attention", options.get("flash_attention")):
         first("flash_attention", [True], False)

@@ -8,7 +8,10 @@
   (``saved_tensors_hooks``, those still alive when the forward returns, i.e. what backward will
   use; parameters excluded): one layer's worth (an L = 2 model minus an L = 1 model) equals the
   hf-eager profile with the same adapter or frozen parts exactly, and the whole model within 1%
-  (the causal mask is not modelled).
+  (the causal mask is not modelled);
+- gradient checkpointing: peft's ``prepare_model_for_kbit_training`` with its defaults turns it on for a
+  k-bit base only, and a layer then keeps exactly what symcalc's default policy for that base counts
+  (``kbit_recompute`` full: the layer input; a 16-bit base: ``recompute`` none).
 """
 
 from __future__ import annotations
@@ -207,3 +210,54 @@ def test_dora_weight_norm_transient_matches_a_measured_peak():
     ours = grad_flow(model, adapter=LoRA(rank, "up", dora=True)).dora_transient(model, 1)  # up: h -> f
     measured = dora_peak - lora_peak
     assert abs(float(ours) - measured) <= 0.01 * measured, (ours, measured)
+
+
+def _prepared(n_layers: int, kbit: bool):
+    """A tiny bf16 Llama through peft's prepare_model_for_kbit_training (defaults), then LoRA q,v.
+
+    ``kbit`` sets ``is_loaded_in_4bit`` as transformers does for a bitsandbytes 4-bit load (bitsandbytes
+    itself needs CUDA); the 16-bit weights stay, which changes nothing peft decides here.
+    """
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = transformers.AutoModelForCausalLM.from_config(_config(n_layers), attn_implementation="eager")
+        model = model.to(torch.bfloat16)
+        if kbit:
+            model.is_loaded_in_4bit = True
+        model = peft.prepare_model_for_kbit_training(model)
+        checkpointing = bool(model.is_gradient_checkpointing)
+        model = peft.get_peft_model(model, peft.LoraConfig(r=8, target_modules=["q_proj", "v_proj"], lora_dropout=0.0))
+    return model.train(), checkpointing
+
+
+@pytest.mark.parametrize("kbit", [True, False], ids=["4-bit-base", "16-bit-base"])
+def test_kbit_preparation_keeps_what_the_default_recompute_policy_counts(kbit):
+    """peft's prepare_model_for_kbit_training with its defaults turns gradient checkpointing on for a k-bit base only;
+    a layer then keeps exactly what symcalc's default policy for that base (kbit_recompute / recompute) counts."""
+    from symcalc.defaults import recompute_for
+
+    (one, ck1), (two, ck2) = _prepared(1, kbit), _prepared(2, kbit)
+    assert ck1 == ck2 == kbit
+    policy = recompute_for(storage="nf4" if kbit else None)
+    assert policy == ("full" if kbit else "none")
+    model = Model.from_hf_config(_config(2).to_dict())
+    # prepare_model_for_kbit_training upcasts the 16-bit parameters to fp32: activations are 4 bytes
+    kw = dict(seq_len=SEQ, micro_batch=BATCH, bytes_act=4, dropout=False, profile="hf-eager", recompute=policy,
+              flow=grad_flow(model, adapter=LoRA(8, "q,v")))
+    assert layer_activations(model, **kw).total == _saved(two) - _saved(one)
+
+
+def test_trainer_leaves_gradient_checkpointing_off():
+    """The sources the table cites: peft's prepare_model_for_kbit_training defaults to use_gradient_checkpointing=True
+    (kbit_recompute full); transformers' TrainingArguments leaves checkpointing off (recompute none)."""
+    import inspect
+
+    from symcalc import defaults
+
+    signature = inspect.signature(peft.prepare_model_for_kbit_training)
+    assert signature.parameters["use_gradient_checkpointing"].default is True
+    assert defaults.TODAY.kbit_recompute == "full"
+    args = transformers.TrainingArguments(output_dir="unused-output-dir")
+    assert not (getattr(args, "activation_checkpointing", False) or getattr(args, "gradient_checkpointing", False))
+    assert defaults.TODAY.recompute == "none"

@@ -231,6 +231,7 @@ def _prepared(n_layers: int, kbit: bool):
     return model.train(), checkpointing
 
 
+@pytest.mark.filterwarnings("ignore:torch.utils.checkpoint.*use_reentrant")  # peft's call, with torch's default
 @pytest.mark.parametrize("kbit", [True, False], ids=["4-bit-base", "16-bit-base"])
 def test_kbit_preparation_keeps_what_the_default_recompute_policy_counts(kbit):
     """peft's prepare_model_for_kbit_training with its defaults turns gradient checkpointing on for a k-bit base only;

@@ -107,16 +107,30 @@ def serve_source(model) -> str:
         source = _function("serve", _args() + extra, tuple(exprs))
     except Exception:  # noqa: BLE001 - no integer code for this model (a symbolic power): the full path serves it
         return ""
-    source += _variants(model, table)
+    source += _variants(model, table, exprs)
     return "SERVE = " + pprint.pformat(table, width=110, sort_dicts=False) + "\n\n" + source
 
 
-def _variants(model, table: dict) -> str:
+#: ``serve_<dtype>``: ``serve``'s values with those of ``_serve_<dtype>`` (the ones weights change) in their places.
+_WITH = '''def serve_{name}(*args):
+    """``serve``'s values with {name} weights: positions {changed} from ``_serve_{name}``."""
+    values, changed = serve(*args), _serve_{name}(*args)
+    if values is SLOW or changed is SLOW:
+        return SLOW
+    values = list(values)
+    for i, value in zip({changed}, changed):
+        values[i] = value
+    return tuple(values)'''
+
+
+def _variants(model, table: dict, base: list) -> str:
     """``serve_square``: the prefill's FLOPs by operation with the full attention square (``--full-attention-square``);
     ``serve_eager``: the inference memory keeping the prefill's s^2 scores (``--no-flash-attention``), with
     ``SERVE["eager_linear"]`` (linear in b); ``serve_<dtype>``: ``serve``'s values with weights below 16 bits (the
     memory and every step's weight traffic, w unused), ``SERVE["<dtype>_linear"]``. Same arguments as ``serve``
-    (``serve_<dtype>`` also its expert powers); left out when not integer code."""
+    (``serve_<dtype>`` also its expert powers); left out when not integer code. ``serve_<dtype>`` is ``serve``
+    with the values weights change (``base``: ``serve``'s, in its order) replaced by ``_serve_<dtype>``'s: the
+    others (the FLOPs, the all-reduces) are checked to be the same expressions, free of w."""
     from ._fastgen import _function
     from .serving import serving
 
@@ -147,7 +161,11 @@ def _variants(model, table: dict) -> str:
             if rows != table.get("expert_powers", ()):
                 continue
             exprs = [e.xreplace(subs) for e in exprs]
-            out += "\n\n" + _function(f"serve_{name}", _args() + extra, tuple(exprs))
+            changed = tuple(i for i, (e, e0) in enumerate(zip(exprs, base)) if e != e0)
+            if len(exprs) != len(base) or any(w in base[i].free_symbols for i in range(len(base)) if i not in changed):
+                continue
+            out += "\n\n" + _function(f"_serve_{name}", _args() + extra, tuple(exprs[i] for i in changed))
+            out += "\n\n" + _WITH.format(name=name, changed=changed)
             table[f"{name}_linear"] = _linear_in(est.memory.total, b)
         except Exception:  # noqa: BLE001
             pass
